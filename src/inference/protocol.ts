@@ -1,0 +1,47 @@
+// The typed message protocol between the pool (parent) and a worker process (child), imported
+// by both sides. Messages travel over the fork() IPC channel with `serialization: 'advanced'`
+// (structured clone), so Float32Array vectors cross as binary, not as JSON number arrays.
+import type { SerializedError } from '../errors.js';
+import type { DetectedFace, DetectMode, FaceInfo } from '../domain/face.js';
+
+export type TaskRequest =
+  | { kind: 'embed'; imagePath: string; model: string; detect: DetectMode }
+  | { kind: 'detect'; imagePath: string };
+
+export interface EmbedOutput {
+  kind: 'embed';
+  /** L2-normalised. */
+  embedding: Float32Array;
+  model: string;
+  modelVersion: string;
+  dimensions: number;
+  face: FaceInfo;
+  durationMs: number;
+  /** Per-stage milliseconds (decode, detect, align, infer). */
+  timings: Record<string, number>;
+}
+
+export interface DetectOutput {
+  kind: 'detect';
+  faces: DetectedFace[];
+  width: number;
+  height: number;
+  durationMs: number;
+}
+
+export type TaskOutput<R extends TaskRequest = TaskRequest> = R extends { kind: 'embed' } ? EmbedOutput : DetectOutput;
+
+/** Parent -> worker. */
+export type ToWorker =
+  | { type: 'run'; jobId: number; task: TaskRequest }
+  | { type: 'shutdown' };
+
+/** Worker -> parent. `rssBytes` rides on every reply so the pool can recycle fat workers. */
+export type FromWorker =
+  | { type: 'ready'; pid: number; models: string[] }
+  | { type: 'log'; jobId?: number; message: string; fields?: Record<string, unknown> }
+  | { type: 'result'; jobId: number; output: EmbedOutput | DetectOutput; rssBytes: number }
+  | { type: 'error'; jobId: number; error: SerializedError; rssBytes: number };
+
+/** Argument that makes the worker module run as a long-lived IPC worker. */
+export const IPC_FLAG = '--ipc';
