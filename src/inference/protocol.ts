@@ -41,7 +41,37 @@ export type FromWorker =
   | { type: 'ready'; pid: number; models: string[] }
   | { type: 'log'; jobId?: number; message: string; fields?: Record<string, unknown> }
   | { type: 'result'; jobId: number; output: EmbedOutput | DetectOutput; rssBytes: number }
-  | { type: 'error'; jobId: number; error: SerializedError; rssBytes: number };
+  | { type: 'error'; jobId: number; error: SerializedError; rssBytes: number }
+  /** init() failed: sent once, just before the worker exits, so the pool can say why. */
+  | { type: 'init-error'; error: SerializedError };
 
 /** Argument that makes the worker module run as a long-lived IPC worker. */
 export const IPC_FLAG = '--ipc';
+
+/** What the parent tells a worker at spawn (JSON after IPC_FLAG): the worker reads no config of its own. */
+export interface WorkerSettings {
+  modelsDir: string;
+  modelsConfig?: string;
+  /** Models to load before reporting ready. */
+  preload: string[];
+  /** onnxruntime intra-op threads per session. */
+  threads: number;
+  limits: { maxBytes: number; maxPixels: number };
+}
+
+/** The worker's result file (CONTRACT "Result file / JSON line"); also the CLI's JSON line. */
+export type ResultFile =
+  | { success: true; model: string; model_version: string; dimensions: number; embedding: number[]; duration_ms: number; face: EmbedOutput['face'] }
+  | { success: false; error: SerializedError };
+
+export function toResultFile(output: EmbedOutput): ResultFile {
+  return {
+    success: true,
+    model: output.model,
+    model_version: output.modelVersion,
+    dimensions: output.dimensions,
+    embedding: Array.from(output.embedding),
+    duration_ms: output.durationMs,
+    face: output.face,
+  };
+}

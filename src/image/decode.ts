@@ -1,0 +1,112 @@
+// Image input: the only module that imports sharp. Every check that can be made from the file
+// size or the header runs before a full decode, so a 30000x30000 PNG costs nothing.
+import { stat } from 'node:fs/promises';
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import { FileNotFoundError, ImageDecodeError, ImageTooLargeError } from '../errors.js';
+
+// The worker pool already uses every core; libvips threads on top only contend (next.js#53385).
+sharp.concurrency(1);
+// Each image is read once; libvips' operation cache would only hold memory.
+sharp.cache(false);
+
+export interface ImageLimits {
+  maxBytes: number;
+  maxPixels: number;
+}
+
+export const DEFAULT_LIMITS: ImageLimits = Object.freeze({ maxBytes: 20 * 1024 * 1024, maxPixels: 40_000_000 });
+
+/** Formats read by default; SVG (can reference external resources) and raw/vips formats are refused. */
+const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif']);
+
+export interface ImageInfo {
+  /** After EXIF orientation. */
+  width: number;
+  height: number;
+  format: string;
+  bytes: number;
+}
+
+/** Interleaved 8-bit RGB pixels, EXIF orientation applied. */
+export interface RgbImage {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+async function fileSize(absPath: string): Promise<number> {
+  try {
+    const s = await stat(absPath);
+    if (!s.isFile()) throw new FileNotFoundError(`Image file not found: ${absPath} (not a regular file)`);
+    return s.size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      throw new FileNotFoundError(`Image file not found: ${absPath}`);
+    }
+    throw err;
+  }
+}
+
+/** `maxPixels` false: read the header without libvips' own pixel check, so we can raise a typed error. */
+function open(input: string | Buffer, maxPixels: number | false): Sharp {
+  // failOn 'warning': truncated or corrupt data is an error, not a half-grey image.
+  return sharp(input, { failOn: 'warning', limitInputPixels: maxPixels, pages: 1 });
+}
+
+/** Reads only the header: size, format and orientation, checked against the limits. */
+export async function probeImage(input: string | Buffer, limits: ImageLimits = DEFAULT_LIMITS): Promise<ImageInfo> {
+  const bytes = typeof input === 'string' ? await fileSize(input) : input.length;
+  const label = typeof input === 'string' ? input : 'upload';
+  if (bytes === 0) throw new ImageDecodeError(`Image file is empty: ${label}`);
+  if (bytes > limits.maxBytes) {
+    throw new ImageTooLargeError(`Image is ${bytes} bytes; the limit is ${limits.maxBytes}`, { bytes, maxBytes: limits.maxBytes });
+  }
+  let meta: Metadata;
+  try {
+    meta = await open(input, false).metadata();
+  } catch (err) {
+    throw new ImageDecodeError(`Cannot read image ${label}: ${(err as Error).message}`);
+  }
+  const format = meta.format ?? 'unknown';
+  if (!ACCEPTED_FORMATS.has(format)) throw new ImageDecodeError(`Unsupported image format "${format}": ${label}`);
+  if (!meta.width || !meta.height) throw new ImageDecodeError(`Image has no dimensions: ${label}`);
+  const pixels = meta.width * meta.height;
+  if (pixels > limits.maxPixels) {
+    throw new ImageTooLargeError(`Image is ${meta.width}x${meta.height} = ${pixels} pixels; the limit is ${limits.maxPixels}`, {
+      width: meta.width, height: meta.height, maxPixels: limits.maxPixels,
+    });
+  }
+  // EXIF orientations 5-8 swap the axes.
+  const swap = (meta.orientation ?? 1) >= 5;
+  return { width: swap ? meta.height : meta.width, height: swap ? meta.width : meta.height, format, bytes };
+}
+
+async function toRgb(pipeline: Sharp, label: string): Promise<RgbImage> {
+  try {
+    // toColourspace: CMYK, grayscale and 16-bit inputs all arrive as 8-bit sRGB; removeAlpha drops transparency.
+    const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
+    return { data, width: info.width, height: info.height };
+  } catch (err) {
+    throw new ImageDecodeError(`Cannot decode image ${label}: ${(err as Error).message}`);
+  }
+}
+
+/** Full decode to RGB. `maxSide` shrinks large photos on load (JPEG DCT scaling), keeping the aspect ratio. */
+export async function decodeImage(input: string | Buffer, limits: ImageLimits = DEFAULT_LIMITS, maxSide?: number): Promise<{ image: RgbImage; info: ImageInfo }> {
+  const info = await probeImage(input, limits);
+  let pipeline = open(input, limits.maxPixels).rotate();
+  if (maxSide && Math.max(info.width, info.height) > maxSide) {
+    pipeline = pipeline.resize(maxSide, maxSide, { fit: 'inside', kernel: 'linear', fastShrinkOnLoad: true });
+  }
+  const image = await toRgb(pipeline, typeof input === 'string' ? input : 'upload');
+  return { image, info };
+}
+
+/** The whole image letterboxed (black padding, aspect kept) into a size x size RGB square. */
+export async function decodeSquare(input: string | Buffer, size: number, limits: ImageLimits = DEFAULT_LIMITS): Promise<{ image: RgbImage; info: ImageInfo }> {
+  const info = await probeImage(input, limits);
+  const pipeline = open(input, limits.maxPixels).rotate().resize(size, size, { fit: 'contain', background: { r: 0, g: 0, b: 0 }, kernel: 'linear' });
+  const image = await toRgb(pipeline, typeof input === 'string' ? input : 'upload');
+  return { image, info };
+}

@@ -1,0 +1,75 @@
+// One run() call as the pool tracks it. Like piscina's TaskInfo.done(), it settles exactly once:
+// the first resolve/reject wins, and settling clears its timer and its abort listener.
+import type { ErrorType, FaceembedError } from '../../errors.js';
+import type { DetectOutput, EmbedOutput, TaskRequest } from '../protocol.js';
+
+export type JobOutput = EmbedOutput | DetectOutput;
+export type JobOutcome = 'ok' | ErrorType;
+
+export class PoolJob {
+  readonly queuedAt = performance.now();
+  /** When the first attempt started. */
+  startedAt: number | undefined;
+  /** Dispatches so far; a crash is retried only while this is 1. */
+  attempts = 0;
+  readonly promise: Promise<JobOutput>;
+  private resolvePromise: (output: JobOutput) => void = () => {};
+  private rejectPromise: (err: FaceembedError) => void = () => {};
+  private timer: NodeJS.Timeout | undefined;
+  private settled = false;
+  private readonly abortListener: (() => void) | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly task: TaskRequest,
+    readonly fields: Record<string, unknown>,
+    private readonly signal: AbortSignal | undefined,
+    onAbort: (job: PoolJob) => void,
+    private readonly onSettled: (job: PoolJob, outcome: JobOutcome) => void,
+  ) {
+    this.promise = new Promise<JobOutput>((resolve, reject) => {
+      this.resolvePromise = resolve;
+      this.rejectPromise = reject;
+    });
+    if (signal) {
+      this.abortListener = () => onAbort(this);
+      signal.addEventListener('abort', this.abortListener, { once: true });
+    }
+  }
+
+  get isSettled(): boolean {
+    return this.settled;
+  }
+
+  get abortReason(): unknown {
+    return this.signal?.reason;
+  }
+
+  /** Arms the per-attempt timeout (replacing any earlier one). */
+  startTimer(ms: number, onTimeout: () => void): void {
+    this.stopTimer();
+    this.timer = setTimeout(onTimeout, ms);
+  }
+
+  stopTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  resolve(output: JobOutput): void {
+    if (this.finish('ok')) this.resolvePromise(output);
+  }
+
+  reject(err: FaceembedError): void {
+    if (this.finish(err.type)) this.rejectPromise(err);
+  }
+
+  private finish(outcome: JobOutcome): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.stopTimer();
+    if (this.abortListener) this.signal?.removeEventListener('abort', this.abortListener);
+    this.onSettled(this, outcome);
+    return true;
+  }
+}

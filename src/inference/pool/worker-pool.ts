@@ -1,0 +1,382 @@
+// A supervised pool of forked worker processes (children of this process, visible with
+// `pgrep -P`). Child processes, not worker_threads: onnxruntime-node aborted the whole process
+// with several threads (onnxruntime#24486). Workers are recycled after N jobs or past an RSS
+// limit because releasing sessions leaks (onnxruntime#25325, #26831). Payloads are opaque here.
+import {
+  FaceembedError,
+  InternalError,
+  OverloadedError,
+  TimeoutError,
+  WorkerCrashedError,
+  deserializeError,
+} from '../../errors.js';
+import type { FromWorker, TaskOutput, TaskRequest } from '../protocol.js';
+import {
+  RESTART_CAUSES,
+  resolvePoolOptions,
+  restartDelay,
+  type PoolEvent,
+  type PoolLogger,
+  type PoolStats,
+  type ResolvedPoolOptions,
+  type RestartCause,
+  type WorkerPoolOptions,
+} from './pool-options.js';
+import { PoolJob, type JobOutcome } from './pool-job.js';
+import { FifoQueue, type TaskQueue } from './task-queue.js';
+import { WorkerHandle, type WorkerExit, type WorkerSpawnSpec } from './worker-handle.js';
+
+export interface RunOptions {
+  /** Aborting removes a waiting job, or kills the worker running it (and replaces the worker). */
+  signal?: AbortSignal;
+  /** Added to every log line about this job (e.g. a request id). */
+  fields?: Record<string, unknown>;
+}
+
+type Handle = WorkerHandle<PoolJob>;
+const MiB = 1024 * 1024;
+const closedError = () => new InternalError('Worker pool is closed', { reason: 'pool-closed' });
+const copyError = (err: FaceembedError) => new FaceembedError(err.type, err.message, err.details);
+
+/** An abort reason that already is a FaceembedError is kept; AbortSignal.timeout() maps to TimeoutError. */
+function abortError(reason: unknown): FaceembedError {
+  if (reason instanceof FaceembedError) return reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') return new TimeoutError('Job deadline passed', { reason: 'aborted' });
+  return new InternalError('Job was aborted', { reason: 'aborted' });
+}
+
+const describeExit = (info: WorkerExit) => (info.signal ? `signal ${info.signal}` : `exit code ${info.exitCode}`);
+
+export class WorkerPool {
+  private readonly opts: ResolvedPoolOptions;
+  private readonly log: PoolLogger;
+  private readonly spec: WorkerSpawnSpec;
+  private readonly handles = new Set<Handle>();
+  private readonly queue: TaskQueue<PoolJob> = new FifoQueue<PoolJob>();
+  private readonly restarts = Object.fromEntries(RESTART_CAUSES.map((c) => [c, 0])) as Record<RestartCause, number>;
+  private nextWorkerId = 1;
+  private nextJobId = 1;
+  /** Unexpected exits since the last completed job; drives the restart backoff. */
+  private crashStreak = 0;
+  private respawnTimer: NodeJS.Timeout | undefined;
+  /** Set while workers fail to boot and none is ready: run() fails fast instead of waiting. */
+  private bootFailure: WorkerCrashedError | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly readyPromise: Promise<void>;
+  private readySettled = false;
+  private resolveReady: () => void = () => {};
+  private rejectReady: (err: FaceembedError) => void = () => {};
+
+  constructor(options: WorkerPoolOptions) {
+    this.opts = resolvePoolOptions(options);
+    this.log = this.opts.logger;
+    this.spec = { modulePath: this.opts.modulePath, args: this.opts.args, env: this.opts.env, execArgv: this.opts.execArgv };
+    this.readyPromise = new Promise<void>((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.readyPromise.catch(() => {}); // a caller that never awaits ready() must not crash the process
+    for (let i = 0; i < this.opts.workers; i++) this.spawn();
+  }
+
+  /** Resolves once every worker has reported ready; rejects (WorkerCrashedError) if one fails to boot first. */
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  run<R extends TaskRequest>(task: R, options: RunOptions = {}): Promise<TaskOutput<R>> {
+    const job = new PoolJob(
+      this.nextJobId++,
+      task,
+      options.fields ?? {},
+      options.signal,
+      (j) => this.onAbort(j),
+      (j, outcome) => this.onSettled(j, outcome),
+    );
+    const refusal = this.refuse(options.signal);
+    if (refusal) job.reject(refusal);
+    else {
+      this.queue.push(job);
+      this.dispatch();
+    }
+    return job.promise as Promise<TaskOutput<R>>;
+  }
+
+  stats(): PoolStats {
+    const s: PoolStats = { workers: 0, booting: 0, busy: 0, idle: 0, queued: this.queue.size, restarts: { ...this.restarts }, pids: [] };
+    for (const h of this.handles) {
+      if (h.state !== 'booting' && h.state !== 'idle' && h.state !== 'busy') continue;
+      s.workers++;
+      s[h.state]++;
+      if (h.pid !== undefined) s.pids.push(h.pid);
+    }
+    return s;
+  }
+
+  /** Waiting jobs reject; running ones get shutdownGraceMs to finish, then SIGKILL. Resolves when every child has exited. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    const exits = [...this.handles].map((h) => h.exited);
+    this.closing = Promise.all(exits).then(() => undefined);
+    clearTimeout(this.respawnTimer);
+    this.respawnTimer = undefined;
+    if (!this.readySettled) this.settleReady(closedError());
+    for (const job of this.queue.drain()) job.reject(closedError());
+    for (const h of this.handles) {
+      h.leaveReason = 'close';
+      h.state = 'retiring';
+      if (!h.send({ type: 'shutdown' })) h.kill('SIGKILL');
+      h.schedule(this.opts.shutdownGraceMs, () => h.kill('SIGKILL'));
+    }
+    return this.closing;
+  }
+
+  private refuse(signal: AbortSignal | undefined): FaceembedError | undefined {
+    if (this.closing) return closedError();
+    if (this.bootFailure && !this.hasReadyWorker()) return copyError(this.bootFailure);
+    if (signal?.aborted) return abortError(signal.reason);
+    const idle = [...this.handles].some((h) => h.state === 'idle' && h.alive);
+    if (!idle && this.queue.size >= this.opts.queueLimit) {
+      return new OverloadedError('Too many jobs waiting for a worker', { queueLimit: this.opts.queueLimit });
+    }
+    return undefined;
+  }
+
+  private spawn(): void {
+    const h = new WorkerHandle<PoolJob>(this.nextWorkerId++, this.spec, {
+      message: (handle, msg) => this.onMessage(handle, msg),
+      output: (handle, stream, line) => {
+        const fields = { ...handle.job?.fields, workerId: handle.id, pid: handle.pid, jobId: handle.job?.id, stream };
+        if (stream === 'stderr') this.log.warn(fields, line);
+        else this.log.info(fields, line);
+      },
+      exit: (handle, info) => this.onExit(handle, info),
+      error: (handle, err) => this.log.warn({ workerId: handle.id, pid: handle.pid, err }, 'Worker process error'),
+    });
+    this.handles.add(h);
+    this.log.debug({ workerId: h.id, pid: h.pid }, 'Worker starting');
+    h.schedule(this.opts.bootTimeoutMs, () => {
+      if (h.state !== 'booting') return;
+      h.leaveReason = 'boot-timeout';
+      h.kill('SIGKILL');
+    });
+  }
+
+  private activeCount(): number {
+    return this.stats().workers;
+  }
+
+  private hasReadyWorker(): boolean {
+    return [...this.handles].some((h) => h.state === 'idle' || h.state === 'busy');
+  }
+
+  /** Tops the pool up to `workers`, after the backoff delay when workers keep dying. */
+  private ensureWorkers(): void {
+    if (this.closing || this.respawnTimer) return;
+    const delay = restartDelay(this.crashStreak, this.opts.backoffInitialMs, this.opts.backoffMaxMs);
+    if (delay === 0) return this.spawnMissing();
+    if (this.activeCount() >= this.opts.workers) return;
+    this.log.warn({ delayMs: delay, unexpectedExits: this.crashStreak }, 'Workers keep dying; delaying restart');
+    this.respawnTimer = setTimeout(() => {
+      this.respawnTimer = undefined;
+      this.spawnMissing();
+    }, delay);
+  }
+
+  private spawnMissing(): void {
+    for (let n = this.activeCount(); n < this.opts.workers; n++) this.spawn();
+  }
+
+  private dispatch(): void {
+    for (const h of this.handles) {
+      if (this.queue.size === 0) return;
+      if (h.state !== 'idle' || !h.alive) continue;
+      const job = this.queue.shift();
+      if (job) this.start(h, job);
+    }
+  }
+
+  private start(h: Handle, job: PoolJob): void {
+    h.state = 'busy';
+    h.job = job;
+    job.attempts++;
+    job.startedAt ??= performance.now();
+    job.startTimer(this.opts.timeoutMs, () => this.onTimeout(h, job));
+    // If the send fails the worker is dying: its exit retries the job like any crash.
+    h.send({ type: 'run', jobId: job.id, task: job.task });
+  }
+
+  private onTimeout(h: Handle, job: PoolJob): void {
+    if (h.job !== job) return;
+    const fields = { ...job.fields, workerId: h.id, pid: h.pid, jobId: job.id, timeoutMs: this.opts.timeoutMs };
+    this.log.warn(fields, 'Job timed out; killing its worker');
+    job.reject(new TimeoutError(`Job took longer than ${this.opts.timeoutMs} ms; its worker was killed`, {
+      timeoutMs: this.opts.timeoutMs,
+      workerId: h.id,
+      pid: h.pid,
+    }));
+    this.evict(h, 'timeout');
+  }
+
+  private onAbort(job: PoolJob): void {
+    if (this.queue.remove(job)) return job.reject(abortError(job.abortReason));
+    const h = [...this.handles].find((w) => w.job === job);
+    job.reject(abortError(job.abortReason));
+    if (h && h.state === 'busy') this.evict(h, 'abort');
+  }
+
+  /** Kills a worker now (its job is already settled) and starts a replacement. */
+  private evict(h: Handle, cause: 'timeout' | 'abort'): void {
+    h.job = undefined;
+    h.state = 'retiring';
+    h.leaveReason = cause;
+    h.kill('SIGKILL');
+    this.replace(h, cause);
+  }
+
+  /** Lets a worker finish and exit on its own (SIGKILL after the grace period); a replacement starts now. */
+  private retire(h: Handle, cause: 'recycle-jobs' | 'recycle-rss', fields: Record<string, unknown>): void {
+    h.state = 'retiring';
+    h.leaveReason = cause;
+    this.log.info({ workerId: h.id, pid: h.pid, jobsDone: h.jobsDone, ...fields }, `Recycling worker (${cause})`);
+    if (!h.send({ type: 'shutdown' })) h.kill('SIGKILL');
+    h.schedule(this.opts.shutdownGraceMs, () => h.kill('SIGKILL'));
+    this.replace(h, cause);
+  }
+
+  private replace(h: Handle, cause: RestartCause): void {
+    this.restarts[cause]++;
+    this.emit({ type: 'restart', cause, workerId: h.id, pid: h.pid });
+    this.ensureWorkers();
+  }
+
+  private onMessage(h: Handle, msg: FromWorker): void {
+    switch (msg?.type) {
+      case 'ready':
+        return this.onReady(h, msg.models);
+      case 'log': {
+        const job = h.job && h.job.id === msg.jobId ? h.job : undefined;
+        return this.log.info({ ...msg.fields, ...job?.fields, workerId: h.id, pid: h.pid, jobId: msg.jobId }, msg.message);
+      }
+      case 'result':
+      case 'error':
+        return this.onReply(h, msg);
+      case 'init-error':
+        h.initError = msg.error;
+        return;
+      default:
+        this.log.warn({ workerId: h.id, pid: h.pid, messageType: (msg as { type?: unknown })?.type }, 'Unknown message from worker');
+    }
+  }
+
+  private onReady(h: Handle, models: string[]): void {
+    if (h.state !== 'booting') return;
+    h.state = 'idle';
+    this.bootFailure = undefined;
+    const bootMs = Math.round(performance.now() - h.spawnedAt);
+    this.log.info({ workerId: h.id, pid: h.pid, models, bootMs }, 'Worker ready');
+    if (h.pid !== undefined) this.emit({ type: 'worker-ready', workerId: h.id, pid: h.pid, bootMs });
+    const { idle, busy } = this.stats();
+    if (!this.readySettled && idle + busy >= this.opts.workers) this.settleReady();
+    this.dispatch();
+  }
+
+  private onReply(h: Handle, msg: Extract<FromWorker, { type: 'result' | 'error' }>): void {
+    const job = h.job;
+    if (!job || job.id !== msg.jobId) {
+      this.log.warn({ workerId: h.id, pid: h.pid, jobId: msg.jobId }, 'Reply for a job this worker is not running; ignored');
+      return;
+    }
+    h.job = undefined;
+    h.jobsDone++;
+    this.crashStreak = 0;
+    if (msg.type === 'error') job.reject(deserializeError(msg.error));
+    else if (msg.output?.kind !== job.task.kind) job.reject(new InternalError(`Worker answered a ${job.task.kind} task with ${String(msg.output?.kind)}`));
+    else job.resolve(msg.output);
+    if (h.state !== 'busy') return; // closing: the worker exits next
+    const rssMb = Math.round(msg.rssBytes / MiB);
+    if (h.jobsDone >= this.opts.maxJobsPerWorker) this.retire(h, 'recycle-jobs', { rssMb });
+    else if (msg.rssBytes > this.opts.maxRssMb * MiB) this.retire(h, 'recycle-rss', { rssMb, maxRssMb: this.opts.maxRssMb });
+    else h.state = 'idle';
+    this.dispatch();
+  }
+
+  private onExit(h: Handle, info: WorkerExit): void {
+    const wasState = h.state;
+    h.state = 'dead';
+    this.handles.delete(h);
+    const job = h.job;
+    h.job = undefined;
+    const details = { workerId: h.id, pid: h.pid, exitCode: info.exitCode, signal: info.signal };
+    if (h.leaveReason && h.leaveReason !== 'boot-timeout') {
+      this.log.debug({ ...details, reason: h.leaveReason }, 'Worker exited');
+      // Only a close() can leave a job on a worker the pool ended.
+      job?.reject(new InternalError('Worker pool closed before the job finished', { reason: 'pool-closed', ...details }));
+      return;
+    }
+    this.crashStreak++;
+    if (wasState === 'booting') {
+      this.onBootFailure(h, info);
+      this.replace(h, 'boot-crash');
+      return;
+    }
+    this.log.error({ ...job?.fields, ...details, jobId: job?.id, stderr: info.stderrTail }, `Worker died (${describeExit(info)})`);
+    if (job && job.attempts < 2) {
+      job.stopTimer();
+      this.emit({ type: 'retry', jobId: job.id, workerId: h.id, pid: h.pid });
+      this.queue.unshift(job);
+    } else if (job) {
+      job.reject(new WorkerCrashedError(`Worker process died (${describeExit(info)}) while running the job`, { ...details, attempts: job.attempts }));
+    }
+    this.replace(h, 'crash');
+    this.dispatch();
+  }
+
+  private onBootFailure(h: Handle, info: WorkerExit): void {
+    const lastLine = info.stderrTail.at(-1);
+    const reason =
+      h.leaveReason === 'boot-timeout' ? `no ready message within ${this.opts.bootTimeoutMs} ms`
+      : h.initError ? `init failed: ${h.initError.type}: ${h.initError.message}`
+      : `${describeExit(info)}${lastLine ? `: ${lastLine}` : ''}`;
+    const err = new WorkerCrashedError(`Worker process failed to start (${reason})`, {
+      phase: 'boot',
+      workerId: h.id,
+      pid: h.pid,
+      exitCode: info.exitCode,
+      signal: info.signal,
+      ...(h.initError ? { cause: { type: h.initError.type, message: h.initError.message } } : {}),
+    });
+    this.log.error({ ...err.details, stderr: info.stderrTail }, err.message);
+    if (!this.readySettled) this.settleReady(err);
+    if (this.hasReadyWorker()) return;
+    // Nothing can serve: fail what waits rather than let it hang through the backoff.
+    this.bootFailure = err;
+    for (const job of this.queue.drain()) job.reject(copyError(err));
+  }
+
+  private settleReady(err?: FaceembedError): void {
+    this.readySettled = true;
+    if (err) this.rejectReady(err);
+    else this.resolveReady();
+  }
+
+  private onSettled(job: PoolJob, outcome: JobOutcome): void {
+    const now = performance.now();
+    this.emit({
+      type: 'job',
+      jobId: job.id,
+      outcome,
+      attempts: job.attempts,
+      queuedMs: (job.startedAt ?? now) - job.queuedAt,
+      durationMs: now - job.queuedAt,
+    });
+  }
+
+  private emit(event: PoolEvent): void {
+    try {
+      this.opts.onEvent?.(event);
+    } catch (err) {
+      this.log.error({ err, event: event.type }, 'Pool event listener threw');
+    }
+  }
+}

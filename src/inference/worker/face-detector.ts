@@ -1,0 +1,121 @@
+// Face detection for the worker: BlazeFace finds face regions, FaceMesh places 468 points in
+// each, and five of them (eye centres, nose tip, mouth corners) align the face for a model.
+// Both networks are Human's TFJS graphs converted to ONNX (NHWC in, TFJS output names).
+import type { DetectedFace, Point } from '../../domain/face.js';
+import { boxWarp, landmarkBox, templateWarp, warpInto, warpRgb } from '../../detect/alignment.js';
+import { BLAZEFACE_SIZE, decodeBlazeface, generateAnchors, letterbox, type FaceRegion } from '../../detect/blazeface-decode.js';
+import { MESH_SIZE, fivePoints, mapMesh, meshBox, meshCropSampling, meshCropTransform } from '../../detect/facemesh-decode.js';
+import type { RgbImage } from '../../image/decode.js';
+import { prepareSource } from '../../models/prepare.js';
+import type { Alignment } from '../../models/registry.js';
+import { OnnxSession } from './session.js';
+
+export interface FaceDetectorOptions {
+  /** BlazeFace score (after the sigmoid) a region needs. Human's default is 0.2; higher cuts false faces in crowds. */
+  minScore: number;
+  /** FaceMesh face-presence score a region needs to be kept. */
+  minMeshScore: number;
+  /** Overlap above which the weaker of two regions is dropped. Human uses 0.1. */
+  iouThreshold: number;
+  maxFaces: number;
+}
+
+export const DEFAULT_DETECTOR_OPTIONS: Readonly<FaceDetectorOptions> = Object.freeze({
+  minScore: 0.5,
+  minMeshScore: 0.5,
+  iouThreshold: 0.3,
+  maxFaces: 50,
+});
+
+export interface DetectorVersions {
+  blazeface: string;
+  facemesh: string;
+}
+
+export class FaceDetector {
+  private readonly anchors = generateAnchors(BLAZEFACE_SIZE);
+
+  private constructor(
+    private readonly blazeface: OnnxSession,
+    private readonly facemesh: OnnxSession,
+    readonly versions: DetectorVersions,
+    private readonly options: FaceDetectorOptions,
+  ) {}
+
+  /** Prepares (first use only) and loads both networks; the inputs are checked now, not on the first photo. */
+  static async load(modelsDir: string, threads: number, options: Partial<FaceDetectorOptions> = {}): Promise<FaceDetector> {
+    const detector = await prepareSource('blazeface', modelsDir);
+    const mesh = await prepareSource('facemesh', modelsDir);
+    const blazeface = await OnnxSession.load(detector.path, { threads }, {});
+    const facemesh = await OnnxSession.load(mesh.path, { threads }, {});
+    const shapes = [blazeface.inputShape(), facemesh.inputShape()];
+    const expected = [BLAZEFACE_SIZE, MESH_SIZE];
+    shapes.forEach((dims, i) => {
+      if (dims && (dims[1] !== expected[i] || dims[2] !== expected[i] || dims[3] !== 3)) {
+        throw new Error(`Detector network ${i ? 'facemesh' : 'blazeface'} takes [${dims.join(',')}], expected NHWC ${expected[i]}x${expected[i]}x3`);
+      }
+    });
+    return new FaceDetector(blazeface, facemesh, { blazeface: detector.version, facemesh: mesh.version }, { ...DEFAULT_DETECTOR_OPTIONS, ...options });
+  }
+
+  /** Faces in `image`, most confident first; coordinates in the image's pixels (pixel centres at integers). */
+  async detect(image: RgbImage): Promise<DetectedFace[]> {
+    const regions = await this.findRegions(image);
+    if (regions.length === 0) return [];
+    const faces = await this.placeLandmarks(image, regions);
+    return faces.sort((a, b) => b.score - a.score);
+  }
+
+  private async findRegions(image: RgbImage): Promise<FaceRegion[]> {
+    const { toSource, toImage } = letterbox(image.width, image.height, BLAZEFACE_SIZE);
+    // Shrinking a large photo to 256 px: average several taps per pixel, or fine detail aliases.
+    const taps = Math.min(4, Math.max(1, Math.ceil(toSource[0] - 0.25)));
+    // Human's normalisation: pixel / 127.5 - 1.
+    const input = warpInto(image, toSource, BLAZEFACE_SIZE, BLAZEFACE_SIZE, new Float32Array(BLAZEFACE_SIZE * BLAZEFACE_SIZE * 3), { taps, scale: 1 / 127.5, offset: -1 });
+    const outputs = await this.blazeface.runAll(input, [1, BLAZEFACE_SIZE, BLAZEFACE_SIZE, 3]);
+    return decodeBlazeface(Object.values(outputs), this.anchors, toImage, this.options);
+  }
+
+  /** One batched FaceMesh run over every region: 468 points each, five kept. */
+  private async placeLandmarks(image: RgbImage, regions: FaceRegion[]): Promise<DetectedFace[]> {
+    const px = MESH_SIZE * MESH_SIZE * 3;
+    const input = new Float32Array(px * regions.length);
+    const crops = regions.map((region, i) => {
+      const toImage = meshCropTransform(region);
+      const taps = Math.min(4, Math.max(1, Math.ceil(region.side / MESH_SIZE - 0.25)));
+      // Human feeds the mesh model pixel / 255.
+      warpInto(image, meshCropSampling(toImage), MESH_SIZE, MESH_SIZE, input.subarray(i * px, (i + 1) * px), { taps, scale: 1 / 255 });
+      return toImage;
+    });
+    const outputs = await this.facemesh.runAll(input, [regions.length, MESH_SIZE, MESH_SIZE, 3]);
+    const all = Object.values(outputs);
+    const meshOut = all.find((o) => o.dims[o.dims.length - 1] === 1404);
+    const flagOut = all.find((o) => o.dims[o.dims.length - 1] === 1);
+    if (!meshOut || !flagOut) throw new Error(`Unexpected FaceMesh outputs: ${all.map((o) => `[${o.dims.join(',')}]`).join(' ')}`);
+    const faces: DetectedFace[] = [];
+    regions.forEach((region, i) => {
+      if (flagOut.data[i]! < this.options.minMeshScore) return;
+      const mesh = mapMesh(meshOut.data.subarray(i * 1404, (i + 1) * 1404), crops[i]!);
+      faces.push({ box: meshBox(mesh, image.width, image.height), score: region.score, landmarks: fivePoints(mesh) });
+    });
+    return faces;
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.blazeface.release(), this.facemesh.release()]);
+  }
+}
+
+/**
+ * Cuts the face out for an embedding model: `template` warps the five points onto the ArcFace
+ * template (x templateScale), `landmark-box` resizes face-api's square landmark box. Returns a
+ * size x size interleaved RGB chip.
+ */
+export function alignFace(image: RgbImage, face: DetectedFace, alignment: Alignment, size: number): Uint8Array {
+  const points: Point[] = face.landmarks;
+  if (points.length !== 5) throw new Error(`Alignment needs the 5 detector landmarks, got ${points.length}`);
+  const toSource = alignment.kind === 'template'
+    ? templateWarp(points, alignment.templateScale)
+    : boxWarp(landmarkBox(points), size);
+  return warpRgb(image, toSource, size);
+}

@@ -1,0 +1,67 @@
+// Model preparation: converts the npm-shipped networks to ONNX files in the models directory.
+// Re-running is a no-op (the file name carries the version); concurrent preparers never expose
+// a partial file because each writes a private temp file and renames it into place.
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { FileNotFoundError } from '../errors.js';
+import type { ModelRegistry, ModelSpec } from './registry.js';
+import { SOURCES, hashFiles, resolveSource } from './sources.js';
+
+export interface PreparedFile {
+  id: string;
+  path: string;
+  version: string;
+  /** True when this call wrote the file; false when it was already there. */
+  created: boolean;
+  ms: number;
+}
+
+const exists = (p: string) => access(p).then(() => true, () => false);
+
+export async function prepareSource(id: string, modelsDir: string): Promise<PreparedFile> {
+  const started = performance.now();
+  const { source, pkg, version, fileName } = await resolveSource(id);
+  const target = path.join(modelsDir, fileName);
+  if (await exists(target)) return { id, path: target, version, created: false, ms: performance.now() - started };
+  const bytes = await source.build(pkg.dir);
+  await mkdir(modelsDir, { recursive: true });
+  const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(temp, bytes, { flush: true });
+    await rename(temp, target);
+  } finally {
+    await rm(temp, { force: true });
+  }
+  return { id, path: target, version, created: true, ms: performance.now() - started };
+}
+
+/** Every built-in network (embedding models and detectors). */
+export async function prepareAll(modelsDir: string, onEach?: (file: PreparedFile) => void): Promise<PreparedFile[]> {
+  const out: PreparedFile[] = [];
+  for (const id of Object.keys(SOURCES)) {
+    const file = await prepareSource(id, modelsDir);
+    onEach?.(file);
+    out.push(file);
+  }
+  return out;
+}
+
+/** The ONNX file and version of an embedding model, preparing a built-in on first use. */
+export async function modelFile(spec: ModelSpec, modelsDir: string): Promise<{ path: string; version: string }> {
+  if (spec.origin.kind === 'builtin') return prepareSource(spec.origin.sourceId, modelsDir);
+  const file = spec.origin.path;
+  if (!(await exists(file))) throw new FileNotFoundError(`Model file not found for "${spec.name}": ${file}`);
+  return { path: file, version: await hashFiles([file]) };
+}
+
+/** Versions of every registered model, for listings (prepares nothing). */
+export async function modelVersions(registry: ModelRegistry): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const spec of registry.specs) {
+    out.set(spec.name, spec.origin.kind === 'builtin'
+      ? (await resolveSource(spec.origin.sourceId)).version
+      : await hashFiles([spec.origin.path]).catch(() => 'missing'));
+  }
+  return out;
+}

@@ -1,0 +1,105 @@
+// Where each built-in network comes from (an npm package's files) and how it becomes ONNX.
+// The version of a prepared model is the package version plus a hash of its weight files, so
+// a package upgrade or a changed weight file yields a new file name and a new model version.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+export interface PackageFiles {
+  package: string;
+  version: string;
+  dir: string;
+}
+
+/** The installed copy of a package (its directory and version), found from its main entry. */
+export function findPackage(name: string): PackageFiles {
+  let dir = path.dirname(require.resolve(name));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === name) return { package: name, version: pkg.version ?? '0.0.0', dir };
+    } catch {
+      // no package.json at this level: keep walking up
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`Cannot locate the installed package ${name}`);
+    dir = parent;
+  }
+}
+
+export interface ModelSource {
+  /** The network's own name; prepared files are named after it. */
+  id: string;
+  package: string;
+  /** Files (relative to the package) whose bytes define the weights: hashed into the version. */
+  files: string[];
+  /** Builds the ONNX bytes from the package's files. Imported lazily: conversion code is not needed once prepared. */
+  build(pkgDir: string): Promise<Uint8Array>;
+}
+
+export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
+  'hse-faceres': {
+    id: 'hse-faceres',
+    package: '@vladmandic/human',
+    files: ['models/faceres.json', 'models/faceres.bin'],
+    async build(dir) {
+      const { loadTfjsGraphModel, convertTfjsGraph } = await import('./convert/tfjs-graph-to-onnx.js');
+      // Only the 1024-D descriptor: the age and gender heads are dropped from the graph.
+      return convertTfjsGraph(await loadTfjsGraphModel(path.join(dir, 'models/faceres.json')), { outputs: ['global_pooling/Mean'] }).onnx;
+    },
+  },
+  'faceapi-resnet128': {
+    id: 'faceapi-resnet128',
+    package: '@vladmandic/face-api',
+    files: ['model/face_recognition_model-weights_manifest.json', 'model/face_recognition_model.bin'],
+    async build(dir) {
+      const { buildFaceapiRecognitionOnnx } = await import('./convert/faceapi-recognition.js');
+      return buildFaceapiRecognitionOnnx(path.join(dir, 'model'));
+    },
+  },
+  blazeface: {
+    id: 'blazeface',
+    package: '@vladmandic/human',
+    files: ['models/blazeface.json', 'models/blazeface.bin'],
+    async build(dir) {
+      const { loadTfjsGraphModel, convertTfjsGraph } = await import('./convert/tfjs-graph-to-onnx.js');
+      return convertTfjsGraph(await loadTfjsGraphModel(path.join(dir, 'models/blazeface.json'))).onnx;
+    },
+  },
+  facemesh: {
+    id: 'facemesh',
+    package: '@vladmandic/human',
+    files: ['models/facemesh.json', 'models/facemesh.bin'],
+    async build(dir) {
+      const { loadTfjsGraphModel, convertTfjsGraph } = await import('./convert/tfjs-graph-to-onnx.js');
+      return convertTfjsGraph(await loadTfjsGraphModel(path.join(dir, 'models/facemesh.json'))).onnx;
+    },
+  },
+});
+
+export interface ResolvedSource {
+  source: ModelSource;
+  pkg: PackageFiles;
+  /** `<package version>-<first 12 hex of sha256 over the weight files>` */
+  version: string;
+  fileName: string;
+}
+
+export async function hashFiles(files: readonly string[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(await readFile(f));
+  return hash.digest('hex').slice(0, 12);
+}
+
+export async function resolveSource(id: string): Promise<ResolvedSource> {
+  const source = SOURCES[id];
+  if (!source) throw new Error(`No built-in model source "${id}"`);
+  const pkg = findPackage(source.package);
+  const hash = await hashFiles(source.files.map((f) => path.join(pkg.dir, f)));
+  const version = `${pkg.version}-${hash}`;
+  return { source, pkg, version, fileName: `${id}-${version}.onnx` };
+}

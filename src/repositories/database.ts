@@ -1,0 +1,100 @@
+// Opens the one database the service uses: embedded SQLite (better-sqlite3, WAL) or PostgreSQL
+// (pg Pool), chosen by FACEEMBED_DATABASE_URL. Both store the same columns and the same bytes.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type ColumnType, type Generated } from 'kysely';
+import { ValidationError } from '../errors.js';
+
+export interface FaceCropTable {
+  id: Generated<number>;
+  /** Relative to the media root, '/'-separated. */
+  image_path: string;
+  width: number;
+  height: number;
+  sha256: string;
+  person_id: string | null;
+  label: string | null;
+  /** ISO text in SQLite, timestamptz (read back as Date) in PostgreSQL. */
+  created_at: ColumnType<Date | string, string, never>;
+}
+
+export interface FaceEmbeddingTable {
+  id: Generated<number>;
+  face_crop_id: number;
+  model_name: string;
+  model_version: string;
+  dimensions: number;
+  /** Little-endian float32 values. */
+  embedding: Uint8Array;
+  created_at: ColumnType<Date | string, string, string>;
+}
+
+export interface DB {
+  face_crops: FaceCropTable;
+  face_embeddings: FaceEmbeddingTable;
+}
+
+export type Database = Kysely<DB>;
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+export interface OpenDatabaseOptions {
+  /** Base for relative SQLite paths (default: process working directory). */
+  cwd?: string;
+  /** Called when an idle PostgreSQL connection fails (the pool drops it and reconnects). */
+  onPoolError?: (err: Error) => void;
+}
+
+const SQLITE_JOURNAL_MODES = new Set(['wal', 'delete', 'truncate', 'persist', 'memory', 'off']);
+
+/**
+ * `sqlite:PATH` (relative to cwd, parent directory created; `sqlite::memory:` for tests;
+ * `?journal_mode=delete` overrides the WAL default) or `postgres://…` / `postgresql://…`.
+ */
+export function openDatabase(url: string, opts: OpenDatabaseOptions = {}): Database {
+  if (/^postgres(ql)?:\/\//i.test(url)) return openPostgres(url, opts);
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), opts.cwd ?? process.cwd());
+  throw new ValidationError(`Unsupported database URL "${redact(url)}": use sqlite:PATH or postgres://…`);
+}
+
+function openSqlite(spec: string, cwd: string): Database {
+  const [rawPath = '', query = ''] = spec.split('?', 2);
+  const params = new URLSearchParams(query);
+  const journal = (params.get('journal_mode') ?? 'wal').toLowerCase();
+  if (!SQLITE_JOURNAL_MODES.has(journal)) throw new ValidationError(`Unsupported SQLite journal_mode "${journal}"`);
+  // sqlite:///abs/path and sqlite://./rel are accepted as well as sqlite:PATH.
+  const file = rawPath.replace(/^\/\/(?=[/.])/, '');
+  if (!file) throw new ValidationError('SQLite URL has no path: use sqlite:./data/faceembed.db');
+  const memory = file === ':memory:';
+  const abs = memory ? file : path.resolve(cwd, file);
+  if (!memory) mkdirSync(path.dirname(abs), { recursive: true });
+  const database = new BetterSqlite3(abs);
+  if (!memory) database.pragma(`journal_mode = ${journal}`);
+  // WAL with synchronous=NORMAL is durable across application crashes, and a commit costs no fsync.
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  return new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+}
+
+function openPostgres(url: string, opts: OpenDatabaseOptions): Database {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // Without a listener an idle-connection error (server restart) would crash the process.
+  pool.on('error', (err) => opts.onPoolError?.(err));
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
+export function databaseKind(db: Kysely<unknown>): DatabaseKind {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/** Throws when the database cannot answer a trivial query. */
+export async function pingDatabase(db: Kysely<unknown>): Promise<void> {
+  await sql`select 1`.execute(db);
+}
+
+/** Hides the password of a connection URL for messages and logs. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,133 @@
+// Stored embeddings: one row per (face crop, model), written by upsert so that concurrent
+// writers for the same crop can never leave two rows.
+import type { Database } from './database.js';
+import { toIso } from './face-crop.repository.js';
+
+export interface EmbeddingSummary {
+  faceCropId: number;
+  modelName: string;
+  modelVersion: string;
+  dimensions: number;
+  createdAt: string;
+}
+
+export interface StoredEmbedding extends EmbeddingSummary {
+  embedding: Float32Array;
+}
+
+export interface NewEmbedding {
+  faceCropId: number;
+  modelName: string;
+  modelVersion: string;
+  embedding: Float32Array;
+}
+
+/** Little-endian float32, whatever the host's byte order: the same bytes in SQLite and PostgreSQL. */
+export function encodeEmbedding(values: Float32Array): Buffer {
+  const out = Buffer.alloc(values.length * 4);
+  for (let i = 0; i < values.length; i++) out.writeFloatLE(values[i]!, i * 4);
+  return out;
+}
+
+export function decodeEmbedding(bytes: Uint8Array): Float32Array {
+  if (bytes.byteLength % 4 !== 0) throw new RangeError(`Embedding has ${bytes.byteLength} bytes, not a multiple of 4`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(bytes.byteLength / 4);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}
+
+export class EmbeddingRepository {
+  constructor(private readonly db: Database) {}
+
+  async find(faceCropId: number, modelName: string): Promise<StoredEmbedding | undefined> {
+    const row = await this.db
+      .selectFrom('face_embeddings')
+      .select(['face_crop_id', 'model_name', 'model_version', 'dimensions', 'embedding', 'created_at'])
+      .where('face_crop_id', '=', faceCropId)
+      .where('model_name', '=', modelName)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      faceCropId: row.face_crop_id,
+      modelName: row.model_name,
+      modelVersion: row.model_version,
+      dimensions: row.dimensions,
+      embedding: decodeEmbedding(row.embedding),
+      createdAt: toIso(row.created_at),
+    };
+  }
+
+  /** crop id -> stored model version, for the given crops and model. */
+  async findVersions(faceCropIds: readonly number[], modelName: string): Promise<Map<number, string>> {
+    if (faceCropIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('face_embeddings')
+      .select(['face_crop_id', 'model_version'])
+      .where('model_name', '=', modelName)
+      .where('face_crop_id', 'in', [...faceCropIds])
+      .execute();
+    return new Map(rows.map((r) => [r.face_crop_id, r.model_version]));
+  }
+
+  async listForCrop(faceCropId: number): Promise<EmbeddingSummary[]> {
+    const rows = await this.db
+      .selectFrom('face_embeddings')
+      .select(['face_crop_id', 'model_name', 'model_version', 'dimensions', 'created_at'])
+      .where('face_crop_id', '=', faceCropId)
+      .orderBy('model_name')
+      .execute();
+    return rows.map((r) => ({
+      faceCropId: r.face_crop_id,
+      modelName: r.model_name,
+      modelVersion: r.model_version,
+      dimensions: r.dimensions,
+      createdAt: toIso(r.created_at),
+    }));
+  }
+
+  /** Inserts or replaces the (crop, model) row in one statement. */
+  async upsert(e: NewEmbedding): Promise<void> {
+    await this.upsertWith(this.db, e);
+  }
+
+  /** Writes all rows in one transaction: all of them or none. */
+  async upsertMany(rows: readonly NewEmbedding[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const e of rows) await this.upsertWith(trx, e);
+    });
+  }
+
+  async count(faceCropId: number): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('face_embeddings')
+      .where('face_crop_id', '=', faceCropId)
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  private async upsertWith(db: Database, e: NewEmbedding): Promise<void> {
+    const now = new Date().toISOString();
+    await db
+      .insertInto('face_embeddings')
+      .values({
+        face_crop_id: e.faceCropId,
+        model_name: e.modelName,
+        model_version: e.modelVersion,
+        dimensions: e.embedding.length,
+        embedding: encodeEmbedding(e.embedding),
+        created_at: now,
+      })
+      .onConflict((oc) =>
+        oc.columns(['face_crop_id', 'model_name']).doUpdateSet((eb) => ({
+          model_version: eb.ref('excluded.model_version'),
+          dimensions: eb.ref('excluded.dimensions'),
+          embedding: eb.ref('excluded.embedding'),
+          created_at: eb.ref('excluded.created_at'),
+        })),
+      )
+      .execute();
+  }
+}

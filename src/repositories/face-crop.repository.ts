@@ -1,0 +1,104 @@
+// Face crop rows. Narrow camelCase shapes leave this file; snake_case stays in the database.
+import type { Selectable } from 'kysely';
+import type { Database, FaceCropTable } from './database.js';
+
+export interface FaceCrop {
+  id: number;
+  imagePath: string;
+  width: number;
+  height: number;
+  sha256: string;
+  personId: string | null;
+  label: string | null;
+  /** ISO 8601, UTC. */
+  createdAt: string;
+}
+
+export interface NewFaceCrop {
+  imagePath: string;
+  width: number;
+  height: number;
+  sha256: string;
+  personId?: string | null;
+  label?: string | null;
+}
+
+export interface ListCropsOptions {
+  offset: number;
+  limit: number;
+  personId?: string;
+}
+
+export const toIso = (value: Date | string): string => new Date(value).toISOString();
+
+const toFaceCrop = (row: Selectable<FaceCropTable>): FaceCrop => ({
+  id: Number(row.id),
+  imagePath: row.image_path,
+  width: row.width,
+  height: row.height,
+  sha256: row.sha256,
+  personId: row.person_id,
+  label: row.label,
+  createdAt: toIso(row.created_at),
+});
+
+export class FaceCropRepository {
+  constructor(private readonly db: Database) {}
+
+  async create(crop: NewFaceCrop): Promise<FaceCrop> {
+    const row = await this.db
+      .insertInto('face_crops')
+      .values({
+        image_path: crop.imagePath,
+        width: crop.width,
+        height: crop.height,
+        sha256: crop.sha256,
+        person_id: crop.personId ?? null,
+        label: crop.label ?? null,
+        created_at: new Date().toISOString(),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toFaceCrop(row);
+  }
+
+  async findById(id: number): Promise<FaceCrop | undefined> {
+    const row = await this.db.selectFrom('face_crops').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toFaceCrop(row);
+  }
+
+  /** Rows for the ids that exist, in no particular order. */
+  async findByIds(ids: readonly number[]): Promise<FaceCrop[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('face_crops').selectAll().where('id', 'in', [...ids]).execute();
+    return rows.map(toFaceCrop);
+  }
+
+  /** One page in id order, plus the total count under the same filter. */
+  async list(opts: ListCropsOptions): Promise<{ count: number; crops: FaceCrop[] }> {
+    const base = this.db
+      .selectFrom('face_crops')
+      .$if(opts.personId !== undefined, (qb) => qb.where('person_id', '=', opts.personId ?? null));
+    const [total, rows] = await Promise.all([
+      base.select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirstOrThrow(),
+      base.selectAll().orderBy('id').limit(opts.limit).offset(opts.offset).execute(),
+    ]);
+    // PostgreSQL's count is int8, which pg returns as a string.
+    return { count: Number(total.n), crops: rows.map(toFaceCrop) };
+  }
+
+  /** Deletes the crop (its embeddings go with it) and returns what was deleted. */
+  async delete(id: number): Promise<FaceCrop | undefined> {
+    const row = await this.db.deleteFrom('face_crops').where('id', '=', id).returningAll().executeTakeFirst();
+    return row && toFaceCrop(row);
+  }
+
+  async countByImagePath(imagePath: string): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('face_crops')
+      .where('image_path', '=', imagePath)
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+}

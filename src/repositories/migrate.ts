@@ -1,0 +1,23 @@
+// Schema migrations live in code (no files to ship or find at run time). Kysely's Migrator
+// takes a lock, so several processes starting together migrate once.
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { InternalError } from '../errors.js';
+import { initial } from './migrations/0001-initial.js';
+
+const MIGRATIONS: Record<string, Migration> = {
+  '0001-initial': initial,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+/** Brings the schema to the latest version; returns the names of the migrations it applied. */
+export async function migrate(db: Kysely<unknown>): Promise<string[]> {
+  const { error, results = [] } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    const wrapped = new InternalError(`Database migration ${failed} failed: ${(error as Error).message ?? String(error)}`, { migration: failed });
+    if (error instanceof Error) wrapped.stack = error.stack;
+    throw wrapped;
+  }
+  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

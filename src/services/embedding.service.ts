@@ -1,0 +1,173 @@
+// EmbeddingService: the old service's API (generateEmbedding, generateEmbeddingsBatch,
+// calculateSimilarity) on a supervised pool of worker processes. This process never loads
+// onnxruntime or model weights: a native crash or leak stays in a worker, which is replaced.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type Config, type Isolation } from '../config/config.js';
+import type { DetectedFace, DetectMode } from '../domain/face.js';
+import { cosineSimilarity } from '../domain/vector.js';
+import { toFaceembedError } from '../errors.js';
+import { embedInFreshProcess } from '../inference/per-request.js';
+import { WorkerPool } from '../inference/pool/worker-pool.js';
+import type { PoolEvent } from '../inference/pool/pool-options.js';
+import { IPC_FLAG, type EmbedOutput, type DetectOutput, type WorkerSettings } from '../inference/protocol.js';
+import { createLogger, type Logger } from '../logging/logger.js';
+import { modelVersions } from '../models/prepare.js';
+import { ModelRegistry } from '../models/registry.js';
+import type { EmbedOptions, EmbeddingPort, FaceEmbedding, ModelInfo, PoolStats } from './embedding.types.js';
+
+const WORKER_MODULE = fileURLToPath(new URL('../inference/worker/worker.js', import.meta.url));
+
+export interface EmbeddingServiceOptions {
+  modelName?: string;
+  isolation?: Isolation;
+  workers?: number;
+  threadsPerWorker?: number;
+  timeoutMs?: number;
+  queueLimit?: number;
+  maxJobsPerWorker?: number;
+  workerMaxRssMb?: number;
+  detect?: DetectMode;
+  modelsDir?: string;
+  modelsConfig?: string;
+  /** Models each worker loads before it reports ready; default: the service's model. */
+  preload?: string[];
+  logger?: Logger;
+  onEvent?: (e: PoolEvent) => void;
+  /** Base configuration (defaults to the environment's). */
+  config?: Config;
+}
+
+export class EmbeddingService implements EmbeddingPort {
+  readonly modelName: string;
+  private readonly log: Logger;
+  private readonly registry: ModelRegistry;
+  private readonly isolation: Isolation;
+  private readonly detect: DetectMode;
+  private readonly timeoutMs: number;
+  private readonly settings: WorkerSettings;
+  private readonly pool: WorkerPool | undefined;
+  private versions: Map<string, string> | undefined;
+  private starting: Promise<void> | undefined;
+
+  constructor(opts: EmbeddingServiceOptions = {}) {
+    const config = opts.config ?? loadConfig();
+    this.log = (opts.logger ?? createLogger(config.logLevel)).child({ component: 'embedding' });
+    const modelsConfig = opts.modelsConfig ?? config.modelsConfig;
+    this.registry = ModelRegistry.load(modelsConfig);
+    this.modelName = opts.modelName ?? 'facenet';
+    const spec = this.registry.get(this.modelName);
+    this.isolation = opts.isolation ?? config.pool.isolation;
+    this.detect = opts.detect ?? 'auto';
+    this.timeoutMs = opts.timeoutMs ?? config.pool.timeoutMs;
+    const workers = opts.workers ?? config.pool.workers;
+    this.settings = {
+      modelsDir: path.resolve(opts.modelsDir ?? config.modelsDir),
+      ...(modelsConfig ? { modelsConfig } : {}),
+      preload: opts.preload ?? [this.modelName],
+      threads: opts.threadsPerWorker ?? (opts.workers ? Math.max(1, Math.floor(config.pool.workers * config.pool.threadsPerWorker / workers)) : config.pool.threadsPerWorker),
+      limits: config.image,
+    };
+    if (this.isolation === 'pool') {
+      this.pool = new WorkerPool({
+        modulePath: WORKER_MODULE,
+        args: [IPC_FLAG, JSON.stringify(this.settings)],
+        workers,
+        queueLimit: opts.queueLimit ?? config.pool.queueLimit,
+        timeoutMs: this.timeoutMs,
+        maxJobsPerWorker: opts.maxJobsPerWorker ?? config.pool.maxJobsPerWorker,
+        maxRssMb: opts.workerMaxRssMb ?? config.pool.workerMaxRssMb,
+        logger: this.log.child({ component: 'pool' }),
+        ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+      });
+    }
+    this.log.info({ isolation: this.isolation, workers: this.pool ? workers : 0 },
+      `Initialized EmbeddingService with ${spec.name} model (${spec.dimensions}D)`);
+  }
+
+  /** Workers booted with their models loaded (pool mode) and model versions known. */
+  ready(): Promise<void> {
+    this.starting ??= (async () => {
+      this.versions = await modelVersions(this.registry);
+      await this.pool?.ready();
+    })();
+    return this.starting;
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  models(): ModelInfo[] {
+    return this.registry.specs.map((s) => this.info(s.name));
+  }
+
+  resolveModel(name: string): ModelInfo {
+    return this.info(name);
+  }
+
+  private info(name: string): ModelInfo {
+    const s = this.registry.get(name);
+    const source = s.origin.kind === 'builtin' ? s.origin.sourceId : s.origin.path;
+    return {
+      name: s.name, aliases: s.aliases, dimensions: s.dimensions, inputSize: s.input.size,
+      threshold: s.threshold, source, version: this.versions?.get(s.name) ?? 'unknown',
+    };
+  }
+
+  stats(): PoolStats {
+    if (!this.pool) return { workers: 0, busy: 0, idle: 0, queued: 0, restarts: {}, pids: [] };
+    const s = this.pool.stats();
+    return { workers: s.workers, busy: s.busy, idle: s.idle, queued: s.queued, restarts: { ...s.restarts }, pids: s.pids };
+  }
+
+  async generateEmbedding(imagePath: string, opts: EmbedOptions = {}): Promise<FaceEmbedding> {
+    const model = opts.modelName ?? this.modelName;
+    const spec = this.registry.get(model);
+    const log = opts.logFields ? this.log.child(opts.logFields) : this.log;
+    const absPath = path.resolve(imagePath);
+    log.info({ model, imagePath: absPath }, `Generating ${model} embedding for: ${absPath}`);
+    const started = performance.now();
+    const task = { kind: 'embed' as const, imagePath: absPath, model, detect: opts.detect ?? this.detect };
+    try {
+      const out = this.pool
+        ? (await this.pool.run(task, { fields: opts.logFields ?? {} })) as EmbedOutput
+        : await embedInFreshProcess(absPath, model, { workerModule: WORKER_MODULE, env: this.childEnv(), timeoutMs: this.timeoutMs, logger: log });
+      const durationMs = Math.round((performance.now() - started) * 100) / 100;
+      log.info({ model: spec.name, dimensions: out.dimensions, durationMs, workerMs: out.durationMs, timings: out.timings },
+        `Successfully generated ${out.dimensions}D embedding in ${durationMs} ms`);
+      return { embedding: out.embedding, modelName: model, modelVersion: out.modelVersion, dimensions: out.dimensions, face: out.face, durationMs };
+    } catch (err) {
+      const e = toFaceembedError(err);
+      log.warn({ model, imagePath: absPath, errorType: e.type, details: e.details, traceback: e.stack }, `${e.type}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  /** In input order; a failed image gives null (its error is logged with its type). */
+  async generateEmbeddingsBatch(imagePaths: readonly string[], opts: EmbedOptions = {}): Promise<(FaceEmbedding | null)[]> {
+    return Promise.all(imagePaths.map((p) => this.generateEmbedding(p, opts).catch(() => null)));
+  }
+
+  async detectFaces(imagePath: string): Promise<DetectedFace[]> {
+    if (!this.pool) throw new Error('detectFaces needs pool isolation');
+    const out = (await this.pool.run({ kind: 'detect', imagePath: path.resolve(imagePath) })) as DetectOutput;
+    return out.faces;
+  }
+
+  static calculateSimilarity(a: FaceEmbedding, b: FaceEmbedding): number {
+    return cosineSimilarity(a.embedding, b.embedding);
+  }
+
+  static cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
+    return cosineSimilarity(a, b);
+  }
+
+  /** Per-request children get the same models directory and config as pool workers would. */
+  private childEnv(): NodeJS.ProcessEnv {
+    // eslint-disable-next-line no-restricted-syntax -- the child inherits the environment, with our settings on top
+    const env: NodeJS.ProcessEnv = { ...process.env, FACEEMBED_MODELS_DIR: this.settings.modelsDir, FACEEMBED_THREADS_PER_WORKER: String(this.settings.threads) };
+    if (this.settings.modelsConfig) env.FACEEMBED_MODELS_CONFIG = this.settings.modelsConfig;
+    return env;
+  }
+}

@@ -1,0 +1,301 @@
+// Face crops and their embeddings: register or upload a crop, then generate, reuse or replace
+// its embedding per model. Rules: an embedding of the current model version is reused unless
+// the caller forces a new one; a stale version is regenerated; writes are upserts on
+// (crop, model), so concurrent requests never leave two rows.
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import { FileNotFoundError, NotFoundError, toFaceembedError, type ErrorType, type FaceembedError } from '../errors.js';
+import { probeImage, type ImageLimits } from '../image/decode.js';
+import type { EmbeddingRepository, EmbeddingSummary, NewEmbedding } from '../repositories/embedding.repository.js';
+import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
+import type { MediaStorage, StagedUpload } from '../repositories/media-storage.js';
+import type { EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
+
+export type EmbeddingOutcome = 'generated' | 'existing' | 'failed';
+/** Told about every embedding asked for (metrics). */
+export type EmbeddingObserver = (event: { model: string; outcome: EmbeddingOutcome; errorType?: ErrorType }) => void;
+
+export interface FaceCropServiceDeps {
+  crops: FaceCropRepository;
+  embeddings: EmbeddingRepository;
+  storage: MediaStorage;
+  embedder: EmbeddingPort;
+  limits: ImageLimits;
+  observer?: EmbeddingObserver;
+}
+
+export interface CropMeta {
+  personId?: string | null;
+  label?: string | null;
+}
+
+export interface GenerateOptions {
+  /** As the client sent it (an alias is fine); answers echo it. */
+  modelName: string;
+  force: boolean;
+  /** Put on the embedder's log lines (request id). */
+  logFields?: Record<string, unknown>;
+}
+
+export interface GeneratedEmbedding {
+  faceCropId: number;
+  modelName: string;
+  modelVersion: string;
+  dimensions: number;
+  embedding: Float32Array;
+  regenerated: boolean;
+  durationMs: number;
+}
+
+export interface BatchItem {
+  faceCropId: number;
+  status: EmbeddingOutcome;
+  error?: { type: ErrorType; message: string };
+  /** The full error, for the log; not part of any response. */
+  cause?: FaceembedError;
+}
+
+export interface BatchResult {
+  modelName: string;
+  results: BatchItem[];
+  summary: Record<EmbeddingOutcome, number>;
+}
+
+export interface SimilarityResult {
+  similarity: number;
+  threshold: number;
+  verified: boolean;
+  modelName: string;
+}
+
+/** Rows per write transaction in a batch. */
+const WRITE_CHUNK = 100;
+
+export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new RangeError(`Vectors differ in length: ${a.length} vs ${b.length}`);
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}
+
+/** What a client may see of a failure: internal messages stay in the log. */
+function publicError(e: FaceembedError): { type: ErrorType; message: string } {
+  return { type: e.type, message: e.type === 'InternalError' ? 'Internal error' : e.message };
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+export class FaceCropService {
+  constructor(private readonly deps: FaceCropServiceDeps) {}
+
+  // ---- crops -------------------------------------------------------------------------------
+
+  /** A file already under the media root. */
+  async registerCrop(imagePath: string, meta: CropMeta = {}): Promise<FaceCrop> {
+    const { storage, limits, crops } = this.deps;
+    const file = await storage.resolve(imagePath);
+    const info = await probeImage(file.absPath, limits);
+    const sha256 = await storage.sha256(file.absPath);
+    return crops.create({ imagePath: file.relPath, width: info.width, height: info.height, sha256, ...meta });
+  }
+
+  /** First half of an upload: bytes to a temporary file (capped). */
+  stageUpload(stream: Readable): Promise<StagedUpload> {
+    return this.deps.storage.stageUpload(stream, this.deps.limits.maxBytes);
+  }
+
+  discardUpload(staged: StagedUpload): Promise<void> {
+    return this.deps.storage.discard(staged);
+  }
+
+  /** Second half: sniff the content, keep it under a generated name, record it. */
+  async createFromUpload(staged: StagedUpload, meta: CropMeta = {}): Promise<FaceCrop> {
+    const { storage, limits, crops } = this.deps;
+    let info;
+    try {
+      info = await probeImage(staged.tmpPath, limits);
+    } catch (err) {
+      await storage.discard(staged);
+      throw err;
+    }
+    const file = await storage.commitUpload(staged, info.format);
+    try {
+      return await crops.create({ imagePath: file.relPath, width: info.width, height: info.height, sha256: staged.sha256, ...meta });
+    } catch (err) {
+      await storage.removeUpload(file.relPath);
+      throw err;
+    }
+  }
+
+  listCrops(opts: { page: number; pageSize: number; personId?: string }): Promise<{ count: number; crops: FaceCrop[] }> {
+    return this.deps.crops.list({ offset: (opts.page - 1) * opts.pageSize, limit: opts.pageSize, personId: opts.personId });
+  }
+
+  async getCrop(id: number): Promise<{ crop: FaceCrop; embeddings: EmbeddingSummary[] }> {
+    const crop = await this.findCrop(id);
+    return { crop, embeddings: await this.deps.embeddings.listForCrop(id) };
+  }
+
+  /** Deletes the crop and its embeddings; an uploaded file goes too once nothing refers to it. */
+  async deleteCrop(id: number): Promise<void> {
+    const crop = await this.deps.crops.delete(id);
+    if (!crop) throw new NotFoundError(`Face crop ${id} not found`, { face_crop_id: id });
+    if ((await this.deps.crops.countByImagePath(crop.imagePath)) === 0) await this.deps.storage.removeUpload(crop.imagePath);
+  }
+
+  // ---- embeddings --------------------------------------------------------------------------
+
+  async generateEmbedding(id: number, opts: GenerateOptions): Promise<GeneratedEmbedding> {
+    const started = performance.now();
+    const model = this.deps.embedder.resolveModel(opts.modelName);
+    try {
+      const crop = await this.findCrop(id);
+      if (!opts.force) {
+        const stored = await this.deps.embeddings.find(id, model.name);
+        if (stored && stored.modelVersion === model.version) {
+          this.observe(model, 'existing');
+          return { ...stored, modelName: opts.modelName, regenerated: false, durationMs: elapsed(started) };
+        }
+      }
+      const e = await this.compute(crop, opts);
+      await this.write(this.row(crop.id, model, e));
+      this.observe(model, 'generated');
+      return {
+        faceCropId: id, modelName: opts.modelName, modelVersion: e.modelVersion, dimensions: e.embedding.length,
+        embedding: e.embedding, regenerated: true, durationMs: elapsed(started),
+      };
+    } catch (err) {
+      this.observe(model, 'failed', toFaceembedError(err).type);
+      throw err;
+    }
+  }
+
+  /** Each id answered once, in request order; one failure never fails the others. */
+  async generateBatch(ids: readonly number[], opts: GenerateOptions): Promise<BatchResult> {
+    const { embedder, crops, embeddings } = this.deps;
+    const model = embedder.resolveModel(opts.modelName);
+    const unique = [...new Set(ids)];
+    const found = new Map((await crops.findByIds(unique)).map((c) => [c.id, c]));
+    const versions = opts.force ? new Map<number, string>() : await embeddings.findVersions(unique, model.name);
+
+    const items = new Map<number, BatchItem>();
+    const todo: FaceCrop[] = [];
+    for (const id of unique) {
+      const crop = found.get(id);
+      if (!crop) items.set(id, this.failed(model, id, new NotFoundError(`Face crop ${id} not found`, { face_crop_id: id })));
+      else if (versions.get(id) === model.version) items.set(id, { faceCropId: id, status: 'existing' });
+      else todo.push(crop);
+    }
+
+    // The pool queues work itself; keeping only a few jobs per batch in flight leaves room
+    // in its bounded queue for other requests.
+    const inFlight = Math.max(1, embedder.stats().workers) * 2;
+    const rows: NewEmbedding[] = [];
+    await forEachLimited(todo, inFlight, async (crop) => {
+      try {
+        rows.push(this.row(crop.id, model, await this.compute(crop, opts)));
+      } catch (err) {
+        items.set(crop.id, this.failed(model, crop.id, err));
+      }
+    });
+    await this.writeBatch(model, rows, items);
+
+    const results = unique.map((id) => items.get(id)!);
+    for (const r of results) if (r.status === 'existing') this.observe(model, 'existing');
+    const summary = { generated: 0, existing: 0, failed: 0 };
+    for (const r of results) summary[r.status]++;
+    return { modelName: opts.modelName, results, summary };
+  }
+
+  /** Cosine similarity of two crops' embeddings (computed first where missing or stale). */
+  async similarity(a: number, b: number, opts: Omit<GenerateOptions, 'force'>): Promise<SimilarityResult> {
+    const model = this.deps.embedder.resolveModel(opts.modelName);
+    const get = (id: number) => this.generateEmbedding(id, { ...opts, force: false });
+    const ea = await get(a);
+    const eb = a === b ? ea : await get(b);
+    const similarity = cosineSimilarity(ea.embedding, eb.embedding);
+    return { similarity, threshold: model.threshold, verified: similarity >= model.threshold, modelName: opts.modelName };
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private async findCrop(id: number): Promise<FaceCrop> {
+    const crop = await this.deps.crops.findById(id);
+    if (!crop) throw new NotFoundError(`Face crop ${id} not found`, { face_crop_id: id });
+    return crop;
+  }
+
+  private async compute(crop: FaceCrop, opts: GenerateOptions): Promise<FaceEmbedding> {
+    // Resolved again on every use: the file may have been removed or swapped for a symlink.
+    const file = await this.deps.storage.resolve(crop.imagePath).catch((err: unknown) => {
+      if (err instanceof FileNotFoundError) throw new FileNotFoundError(`Image file not found for face crop ${crop.id}: ${crop.imagePath}`, err.details);
+      throw err;
+    });
+    return this.deps.embedder.generateEmbedding(file.absPath, {
+      modelName: opts.modelName,
+      logFields: { ...opts.logFields, face_crop_id: crop.id },
+    });
+  }
+
+  private row(faceCropId: number, model: ModelInfo, e: FaceEmbedding): NewEmbedding {
+    return { faceCropId, modelName: model.name, modelVersion: e.modelVersion, embedding: e.embedding };
+  }
+
+  /** One upsert; a crop deleted meanwhile (foreign key) is reported as not found. */
+  private async write(row: NewEmbedding): Promise<void> {
+    try {
+      await this.deps.embeddings.upsert(row);
+    } catch (err) {
+      if (!(await this.deps.crops.findById(row.faceCropId))) {
+        throw new NotFoundError(`Face crop ${row.faceCropId} was deleted`, { face_crop_id: row.faceCropId });
+      }
+      throw err;
+    }
+  }
+
+  /** Chunks in one transaction each; a chunk that fails is retried row by row so one bad row fails alone. */
+  private async writeBatch(model: ModelInfo, rows: NewEmbedding[], items: Map<number, BatchItem>): Promise<void> {
+    const done = (row: NewEmbedding) => {
+      items.set(row.faceCropId, { faceCropId: row.faceCropId, status: 'generated' });
+      this.observe(model, 'generated');
+    };
+    for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
+      const chunk = rows.slice(i, i + WRITE_CHUNK);
+      try {
+        await this.deps.embeddings.upsertMany(chunk);
+        chunk.forEach(done);
+      } catch {
+        for (const row of chunk) {
+          try {
+            await this.write(row);
+            done(row);
+          } catch (err) {
+            items.set(row.faceCropId, this.failed(model, row.faceCropId, err));
+          }
+        }
+      }
+    }
+  }
+
+  private failed(model: ModelInfo, faceCropId: number, err: unknown): BatchItem {
+    const cause = toFaceembedError(err);
+    this.observe(model, 'failed', cause.type);
+    return { faceCropId, status: 'failed', error: publicError(cause), cause };
+  }
+
+  private observe(model: ModelInfo, outcome: EmbeddingOutcome, errorType?: ErrorType): void {
+    this.deps.observer?.({ model: model.name, outcome, errorType });
+  }
+}
+
+const elapsed = (started: number): number => Math.round((performance.now() - started) * 10) / 10;

@@ -1,0 +1,96 @@
+// The worker as a shell command (the old generate_embedding_worker.py contract), run through the bin.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { decodeSquare } from '../../src/image/decode.js';
+import { GraphBuilder } from '../../src/models/onnx/graph-builder.js';
+import { BIN, DATASET, DATASET_SKIP, REPO, sample } from '../helpers/paths.js';
+
+const exec = promisify(execFile);
+
+interface Run { code: number; stderr: string; result: Record<string, unknown> & { error?: { type: string; message: string; traceback: string } } }
+
+async function worker(image: string, model: string, env: Record<string, string> = {}): Promise<Run> {
+  const resultPath = path.join(tmp, `result-${Math.random().toString(36).slice(2)}.json`);
+  let code = 0;
+  let stderr = '';
+  try {
+    ({ stderr } = await exec(BIN, ['worker', image, model, resultPath], { cwd: REPO, env: { ...process.env, ...env } }));
+  } catch (err) {
+    const e = err as { code: number; stderr: string };
+    code = e.code;
+    stderr = e.stderr;
+  }
+  return { code, stderr, result: JSON.parse(await readFile(resultPath, 'utf8')) };
+}
+
+let tmp: string;
+let tinyEnv: Record<string, string>;
+
+before(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'faceembed-worker-'));
+  // A user-supplied model the test builds itself: per-channel mean of an 8x8 NCHW input.
+  const g = new GraphBuilder('tiny');
+  const x = g.input('pixels', [-1, 3, 8, 8]);
+  const pooled = g.op('GlobalAveragePool', [x]);
+  g.node('Flatten', [pooled], {}, { outputs: ['channel_means'] });
+  g.output('channel_means', [-1, 3]);
+  await writeFile(path.join(tmp, 'tiny.onnx'), g.toBytes());
+  await writeFile(path.join(tmp, 'models.json'), JSON.stringify({
+    models: [{ name: 'tiny-means', aliases: ['tiny'], path: 'tiny.onnx', dimensions: 3, input_size: 8, layout: 'nchw', mean: [0, 0, 0], std: [255, 255, 255], threshold: 0.5 }],
+  }));
+  tinyEnv = { FACEEMBED_MODELS_CONFIG: path.join(tmp, 'models.json') };
+});
+
+test('a user-registered ONNX model runs with its own input spec', async () => {
+  const run = await worker(sample(1), 'tiny', tinyEnv);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.result.dimensions, 3);
+  const { image } = await decodeSquare(sample(1), 8);
+  const means = [0, 1, 2].map((c) => { let s = 0; for (let i = c; i < image.data.length; i += 3) s += image.data[i]!; return s / 64 / 255; });
+  const norm = Math.hypot(...means);
+  const got = run.result.embedding as number[];
+  means.forEach((m, c) => assert.ok(Math.abs(got[c]! - m / norm) < 1e-5, `channel ${c}: ${got[c]} vs ${m / norm}`));
+});
+
+test('success: 128 values of norm 1 for facenet, [WORKER] steps on stderr', async () => {
+  const run = await worker(sample(1), 'facenet');
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.result.success, true);
+  const e = run.result.embedding as number[];
+  assert.equal(e.length, 128);
+  assert.ok(Math.abs(Math.hypot(...e) - 1) < 1e-5);
+  for (const step of ['Starting embedding generation', 'Image: ', 'Model: facenet', 'Generating embedding', 'Embedding generated successfully: 128 dimensions', 'Writing result', 'Success', 'Worker cleanup complete']) {
+    assert.ok(run.stderr.includes(`[WORKER] ${step}`), `missing step "${step}" in:\n${run.stderr}`);
+  }
+});
+
+test('arcface on the shared img1.jpg gives 1024 values of norm 1', { skip: DATASET_SKIP }, async () => {
+  const run = await worker(path.join(DATASET, 'img1.jpg'), 'arcface');
+  assert.equal(run.code, 0, run.stderr);
+  const e = run.result.embedding as number[];
+  assert.equal(e.length, 1024);
+  assert.ok(Math.abs(Math.hypot(...e) - 1) < 1e-5);
+});
+
+test('handled errors exit 1 with the type, message and traceback in the result file', async () => {
+  const textAsJpeg = path.join(tmp, 'notes.jpg');
+  await writeFile(textAsJpeg, 'this is not an image\n');
+  const cases: [string, string, string][] = [
+    [path.join(tmp, 'missing.jpg'), 'facenet', 'FileNotFoundError'],
+    [sample(1), 'vgg-face', 'ValueError'],
+    [textAsJpeg, 'facenet', 'ImageDecodeError'],
+  ];
+  for (const [image, model, type] of cases) {
+    const run = await worker(image, model);
+    assert.equal(run.code, 1, `${type}: ${run.stderr}`);
+    assert.equal(run.result.success, false);
+    assert.equal(run.result.error?.type, type);
+    assert.ok(run.result.error?.message);
+    assert.match(run.result.error?.traceback ?? '', /at /);
+  }
+});

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FaceembedError } from '../../src/errors.js';
+import { ModelRegistry, parseUserModels } from '../../src/models/registry.js';
+
+test('built-ins answer to the old names and to their true names', () => {
+  const r = new ModelRegistry();
+  assert.equal(r.get('facenet').name, 'faceapi-resnet128');
+  assert.equal(r.get('facenet').dimensions, 128);
+  assert.equal(r.get('arcface').name, 'hse-faceres');
+  assert.equal(r.get('hse-faceres').dimensions, 1024);
+});
+
+test('an unknown model is a ValueError naming the known ones', () => {
+  const r = new ModelRegistry();
+  assert.throws(() => r.get('vgg'), (e: FaceembedError) => e.type === 'ValueError' && e.message.includes('facenet'));
+});
+
+test('a user model aliased "arcface" takes the alias over from the built-in', () => {
+  const specs = parseUserModels('/etc/models.json', JSON.stringify({
+    models: [{ name: 'arcface-r100', aliases: ['arcface'], path: 'r100.onnx', dimensions: 512, input_size: 112, mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], threshold: 0.3 }],
+  }));
+  const r = new ModelRegistry(specs);
+  assert.equal(r.get('arcface').name, 'arcface-r100');
+  assert.deepEqual(r.get('arcface').origin, { kind: 'file', path: '/etc/r100.onnx' });
+  assert.equal(r.get('arcface').input.layout, 'nchw');
+  assert.deepEqual(r.get('hse-faceres').aliases, []);
+});
+
+test('every invalid user entry field is reported at once', () => {
+  assert.throws(
+    () => parseUserModels('m.json', JSON.stringify({ models: [{ name: 'bad name', dimensions: -1, input_size: 0, layout: 'chw', threshold: 2 }] })),
+    (e: FaceembedError) => e.type === 'ValidationError' && ['name', 'path', 'dimensions', 'input_size', 'layout', 'threshold'].every((f) => e.message.includes(f)),
+  );
+  assert.throws(() => parseUserModels('m.json', '{'), (e: FaceembedError) => e.type === 'ValidationError');
+});
+
+test('two models claiming one name are refused', () => {
+  const entry = { name: 'a', path: 'a.onnx', dimensions: 4, input_size: 8, threshold: 0.5 };
+  assert.throws(() => new ModelRegistry(parseUserModels('m.json', JSON.stringify({ models: [entry, { ...entry, path: 'b.onnx' }] }))),
+    (e: FaceembedError) => e.type === 'ValidationError');
+});
