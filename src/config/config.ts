@@ -26,8 +26,6 @@ export interface Config {
   /** Checked before any full decode (ImageTooLargeError). */
   image: { maxBytes: number; maxPixels: number };
   logLevel: string;
-  /** Caps for uploaded and registered images (FACEEMBED_MAX_IMAGE_BYTES / _PIXELS); same shape as image/ ImageLimits. */
-  images: { maxBytes: number; maxPixels: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -80,10 +78,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       maxPixels: int('FACEEMBED_MAX_IMAGE_PIXELS', 40_000_000, 1),
     },
     logLevel,
-    images: {
-      maxBytes: int('FACEEMBED_MAX_IMAGE_BYTES', 20 * 1024 * 1024, 1),
-      maxPixels: int('FACEEMBED_MAX_IMAGE_PIXELS', 40_000_000, 1),
-    },
   };
   if (problems.length) throw new ValidationError(`Invalid configuration: ${problems.join('; ')}`, { problems });
   return deepFreeze(config);

@@ -1,17 +1,10 @@
 // Face alignment maths: 2-D affine maps, the least-squares similarity transform (Umeyama) from
-// five landmarks to the ArcFace template, face-api's landmark box, and a bilinear warp of
-// interleaved RGB. Pure: no sharp, no onnxruntime.
+// five landmarks to the ArcFace template, and face-api's landmark box. The pixels are moved by
+// resample.ts. Pure: no sharp, no onnxruntime.
 import type { Box, FivePoints, Point } from '../domain/face.js';
 
 /** x' = a*x + b*y + c, y' = d*x + e*y + f, stored as [a, b, c, d, e, f]. */
 export type Affine = [number, number, number, number, number, number];
-
-/** Interleaved 8-bit RGB, row-major. */
-export interface RgbPixels {
-  data: Uint8Array;
-  width: number;
-  height: number;
-}
 
 /** ArcFace's 112x112 five-point template (insightface), pixel centres at integers as cv2.warpAffine reads them. */
 export const ARCFACE_TEMPLATE: Readonly<FivePoints> = Object.freeze([
@@ -91,77 +84,4 @@ export function landmarkBox(points: readonly Point[]): Box {
 export function boxWarp(box: Box, size: number): Affine {
   const s = box[2] / size;
   return [s, 0, box[0], 0, box[3] / size, box[1]];
-}
-
-export interface WarpOptions {
-  /** Average n x n bilinear taps per output pixel (anti-aliasing when shrinking a lot). Default 1. */
-  taps?: number;
-  /** Each output value is `pixel * scale + offset`, written to a Float32Array. */
-  scale?: number;
-  offset?: number;
-}
-
-/**
- * Samples `image` at `toSource(u, v)` for every output pixel (u, v): bilinear, black outside
- * the image. Writes interleaved RGB floats (`pixel * scale + offset`) into `out`.
- */
-export function warpInto(image: RgbPixels, toSource: Affine, width: number, height: number, out: Float32Array, opts: WarpOptions = {}): Float32Array {
-  const { data, width: w, height: h } = image;
-  if (data.length < w * h * 3) throw new Error(`Image buffer holds ${data.length} bytes, expected ${w * h * 3}`);
-  if (out.length < width * height * 3) throw new Error('Output buffer is too small');
-  const taps = Math.max(1, Math.round(opts.taps ?? 1));
-  const scale = (opts.scale ?? 1) / (taps * taps);
-  const offset = opts.offset ?? 0;
-  const [a, b, c, d, e, f] = toSource;
-  let r = 0, g = 0, bl = 0;
-  // One bilinear tap at (x, y), accumulated into r, g, bl; pixels outside the image count as black.
-  const tap = (x: number, y: number) => {
-    const x0 = Math.floor(x), y0 = Math.floor(y);
-    const fx = x - x0, fy = y - y0;
-    if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
-      const i00 = (y0 * w + x0) * 3;
-      const i10 = i00 + 3, i01 = i00 + w * 3, i11 = i01 + 3;
-      const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
-      r += data[i00]! * w00 + data[i10]! * w10 + data[i01]! * w01 + data[i11]! * w11;
-      g += data[i00 + 1]! * w00 + data[i10 + 1]! * w10 + data[i01 + 1]! * w01 + data[i11 + 1]! * w11;
-      bl += data[i00 + 2]! * w00 + data[i10 + 2]! * w10 + data[i01 + 2]! * w01 + data[i11 + 2]! * w11;
-      return;
-    }
-    for (let k = 0; k < 4; k++) {
-      const px = x0 + (k & 1), py = y0 + (k >> 1);
-      if (px < 0 || py < 0 || px >= w || py >= h) continue;
-      const wt = ((k & 1) ? fx : 1 - fx) * ((k >> 1) ? fy : 1 - fy);
-      const i = (py * w + px) * 3;
-      r += data[i]! * wt; g += data[i + 1]! * wt; bl += data[i + 2]! * wt;
-    }
-  };
-  let o = 0;
-  for (let v = 0; v < height; v++) {
-    for (let u = 0; u < width; u++) {
-      r = 0; g = 0; bl = 0;
-      if (taps === 1) {
-        tap(a * u + b * v + c, d * u + e * v + f);
-      } else {
-        for (let j = 0; j < taps; j++) {
-          const vv = v + (j + 0.5) / taps - 0.5;
-          for (let i = 0; i < taps; i++) {
-            const uu = u + (i + 0.5) / taps - 0.5;
-            tap(a * uu + b * vv + c, d * uu + e * vv + f);
-          }
-        }
-      }
-      out[o++] = r * scale + offset;
-      out[o++] = g * scale + offset;
-      out[o++] = bl * scale + offset;
-    }
-  }
-  return out;
-}
-
-/** Warps into a new size x size RGB chip of bytes. */
-export function warpRgb(image: RgbPixels, toSource: Affine, size: number, opts: Pick<WarpOptions, 'taps'> = {}): Uint8Array {
-  const floats = warpInto(image, toSource, size, size, new Float32Array(size * size * 3), opts);
-  const out = new Uint8Array(floats.length);
-  for (let i = 0; i < floats.length; i++) out[i] = Math.min(255, Math.max(0, Math.round(floats[i]!)));
-  return out;
 }

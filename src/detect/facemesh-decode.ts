@@ -12,7 +12,8 @@ export const MESH_POINTS = 468;
 /** Mesh indices (Human's facemeshcoords.ts meshAnnotations): the eye contours, the nose tip, the mouth corners. */
 const RIGHT_EYE = [246, 161, 160, 159, 158, 157, 173, 33, 7, 163, 144, 145, 153, 154, 155, 133];
 const LEFT_EYE = [466, 388, 387, 386, 385, 384, 398, 263, 249, 390, 373, 374, 380, 381, 382, 362];
-const NOSE_TIP = 1;
+/** dlib's nose tip (face-api point 30) sits between mesh points 1 (lower) and 4 (higher): measured on the shared photos. */
+const NOSE_TIP = [1, 4];
 const MOUTH_RIGHT = 61;
 const MOUTH_LEFT = 291;
 
@@ -63,11 +64,11 @@ function mean(mesh: readonly Point[], indices: readonly number[]): Point {
  */
 export function fivePoints(mesh: readonly Point[]): FivePoints {
   if (mesh.length < MESH_POINTS) throw new Error(`Expected ${MESH_POINTS} mesh points, got ${mesh.length}`);
-  return [mean(mesh, RIGHT_EYE), mean(mesh, LEFT_EYE), mesh[NOSE_TIP]!, mesh[MOUTH_RIGHT]!, mesh[MOUTH_LEFT]!];
+  return [mean(mesh, RIGHT_EYE), mean(mesh, LEFT_EYE), mean(mesh, NOSE_TIP), mesh[MOUTH_RIGHT]!, mesh[MOUTH_LEFT]!];
 }
 
-/** Tight box [x, y, w, h] around the mesh, clipped to the image. */
-export function meshBox(mesh: readonly Point[], width: number, height: number): Box {
+/** [x1, y1, x2, y2] around the mesh. */
+function extent(mesh: readonly Point[]): [number, number, number, number] {
   let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
   for (const [x, y] of mesh) {
     if (x < x1) x1 = x;
@@ -75,7 +76,23 @@ export function meshBox(mesh: readonly Point[], width: number, height: number): 
     if (x > x2) x2 = x;
     if (y > y2) y2 = y;
   }
-  x1 = Math.max(0, x1); y1 = Math.max(0, y1);
-  x2 = Math.min(width, x2); y2 = Math.min(height, y2);
+  return [x1, y1, x2, y2];
+}
+
+/** Tight box [x, y, w, h] around the mesh, clipped to the image. */
+export function meshBox(mesh: readonly Point[], width: number, height: number): Box {
+  const [ex1, ey1, ex2, ey2] = extent(mesh);
+  const x1 = Math.max(0, ex1), y1 = Math.max(0, ey1);
+  const x2 = Math.min(width, ex2), y2 = Math.min(height, ey2);
   return [x1, y1, Math.max(0, x2 - x1), Math.max(0, y2 - y1)];
+}
+
+/**
+ * A second crop centred on the first mesh (the middle of its extent, as Human's
+ * calculateFaceBox) with the same side, turned by the mesh's own eye line.
+ */
+export function regionFromMesh(mesh: readonly Point[], previous: FaceRegion): FaceRegion {
+  const [x1, y1, x2, y2] = extent(mesh);
+  const [eyeR, eyeL] = fivePoints(mesh);
+  return { center: [(x1 + x2) / 2, (y1 + y2) / 2], side: previous.side, score: previous.score, keypoints: [eyeR, eyeL] };
 }

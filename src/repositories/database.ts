@@ -85,12 +85,12 @@ function openPostgres(url: string, opts: OpenDatabaseOptions): Database {
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 
-export function databaseKind(db: Kysely<unknown>): DatabaseKind {
+export function databaseKind<T>(db: Kysely<T>): DatabaseKind {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
 /** Throws when the database cannot answer a trivial query. */
-export async function pingDatabase(db: Kysely<unknown>): Promise<void> {
+export async function pingDatabase<T>(db: Kysely<T>): Promise<void> {
   await sql`select 1`.execute(db);
 }
 

@@ -11,7 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
 /** Brings the schema to the latest version; returns the names of the migrations it applied. */
-export async function migrate(db: Kysely<unknown>): Promise<string[]> {
+export async function migrate<T>(db: Kysely<T>): Promise<string[]> {
   const { error, results = [] } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -4,6 +4,7 @@
 // (crop, model), so concurrent requests never leave two rows.
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
+import { cosineSimilarity } from '../domain/vector.js';
 import { FileNotFoundError, NotFoundError, toFaceembedError, type ErrorType, type FaceembedError } from '../errors.js';
 import { probeImage, type ImageLimits } from '../image/decode.js';
 import type { EmbeddingRepository, EmbeddingSummary, NewEmbedding } from '../repositories/embedding.repository.js';
@@ -70,17 +71,6 @@ export interface SimilarityResult {
 
 /** Rows per write transaction in a batch. */
 const WRITE_CHUNK = 100;
-
-export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new RangeError(`Vectors differ in length: ${a.length} vs ${b.length}`);
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-}
 
 /** What a client may see of a failure: internal messages stay in the log. */
 function publicError(e: FaceembedError): { type: ErrorType; message: string } {
@@ -157,7 +147,7 @@ export class FaceCropService {
 
   async generateEmbedding(id: number, opts: GenerateOptions): Promise<GeneratedEmbedding> {
     const started = performance.now();
-    const model = this.deps.embedder.resolveModel(opts.modelName);
+    const model = await this.model(opts.modelName);
     try {
       const crop = await this.findCrop(id);
       if (!opts.force) {
@@ -183,7 +173,7 @@ export class FaceCropService {
   /** Each id answered once, in request order; one failure never fails the others. */
   async generateBatch(ids: readonly number[], opts: GenerateOptions): Promise<BatchResult> {
     const { embedder, crops, embeddings } = this.deps;
-    const model = embedder.resolveModel(opts.modelName);
+    const model = await this.model(opts.modelName);
     const unique = [...new Set(ids)];
     const found = new Map((await crops.findByIds(unique)).map((c) => [c.id, c]));
     const versions = opts.force ? new Map<number, string>() : await embeddings.findVersions(unique, model.name);
@@ -219,7 +209,7 @@ export class FaceCropService {
 
   /** Cosine similarity of two crops' embeddings (computed first where missing or stale). */
   async similarity(a: number, b: number, opts: Omit<GenerateOptions, 'force'>): Promise<SimilarityResult> {
-    const model = this.deps.embedder.resolveModel(opts.modelName);
+    const model = await this.model(opts.modelName);
     const get = (id: number) => this.generateEmbedding(id, { ...opts, force: false });
     const ea = await get(a);
     const eb = a === b ? ea : await get(b);
@@ -228,6 +218,13 @@ export class FaceCropService {
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  /** The model's current version is known only once the embedder is ready. */
+  private async model(name: string): Promise<ModelInfo> {
+    this.deps.embedder.resolveModel(name); // an unknown name fails fast, before any waiting
+    await this.deps.embedder.ready();
+    return this.deps.embedder.resolveModel(name);
+  }
 
   private async findCrop(id: number): Promise<FaceCrop> {
     const crop = await this.deps.crops.findById(id);

@@ -6,15 +6,46 @@ import type { DetectOutput, EmbedOutput, TaskRequest } from '../protocol.js';
 export type JobOutput = EmbedOutput | DetectOutput;
 export type JobOutcome = 'ok' | ErrorType;
 
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  readonly settled: boolean;
+  /** Both are no-ops once settled. */
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+/** Promise.withResolvers() (Node 22) plus a settled flag. */
+export function deferred<T>(): Deferred<T> {
+  let resolve: (value: T) => void = () => {};
+  let reject: (err: unknown) => void = () => {};
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  const d = {
+    promise,
+    settled: false,
+    resolve: (value: T) => {
+      if (d.settled) return;
+      d.settled = true;
+      resolve(value);
+    },
+    reject: (err: unknown) => {
+      if (d.settled) return;
+      d.settled = true;
+      reject(err);
+    },
+  };
+  return d;
+}
+
 export class PoolJob {
   readonly queuedAt = performance.now();
   /** When the first attempt started. */
   startedAt: number | undefined;
   /** Dispatches so far; a crash is retried only while this is 1. */
   attempts = 0;
-  readonly promise: Promise<JobOutput>;
-  private resolvePromise: (output: JobOutput) => void = () => {};
-  private rejectPromise: (err: FaceembedError) => void = () => {};
+  private readonly outcome = deferred<JobOutput>();
   private timer: NodeJS.Timeout | undefined;
   private settled = false;
   private readonly abortListener: (() => void) | undefined;
@@ -27,14 +58,14 @@ export class PoolJob {
     onAbort: (job: PoolJob) => void,
     private readonly onSettled: (job: PoolJob, outcome: JobOutcome) => void,
   ) {
-    this.promise = new Promise<JobOutput>((resolve, reject) => {
-      this.resolvePromise = resolve;
-      this.rejectPromise = reject;
-    });
     if (signal) {
       this.abortListener = () => onAbort(this);
       signal.addEventListener('abort', this.abortListener, { once: true });
     }
+  }
+
+  get promise(): Promise<JobOutput> {
+    return this.outcome.promise;
   }
 
   get isSettled(): boolean {
@@ -57,11 +88,11 @@ export class PoolJob {
   }
 
   resolve(output: JobOutput): void {
-    if (this.finish('ok')) this.resolvePromise(output);
+    if (this.finish('ok')) this.outcome.resolve(output);
   }
 
   reject(err: FaceembedError): void {
-    if (this.finish(err.type)) this.rejectPromise(err);
+    if (this.finish(err.type)) this.outcome.reject(err);
   }
 
   private finish(outcome: JobOutcome): boolean {

@@ -75,11 +75,18 @@ export function serveWorker(opts: ServeWorkerOptions): void {
   }
   // No orphans: the parent is gone (exited, crashed or SIGKILLed) when its end of the channel closes.
   process.on('disconnect', () => process.exit(0));
-  // One job at a time, in arrival order, after boot; 'shutdown' waits behind the current job.
-  let chain = boot(opts);
+  // One job at a time, in arrival order, after boot; 'shutdown' waits behind the current job,
+  // but not behind a boot that has nothing to finish.
+  let booted = false;
+  let chain = boot(opts).then(() => {
+    booted = true;
+  });
   process.on('message', (raw: unknown) => {
     const message = raw as ToWorker;
     if (message?.type === 'run') chain = chain.then(() => runJob(opts, message.jobId, message.task));
-    else if (message?.type === 'shutdown') chain = chain.then(() => process.exit(0));
+    else if (message?.type === 'shutdown') {
+      if (!booted) process.exit(0);
+      chain = chain.then(() => process.exit(0));
+    }
   });
 }

@@ -2,27 +2,13 @@
 // `pgrep -P`). Child processes, not worker_threads: onnxruntime-node aborted the whole process
 // with several threads (onnxruntime#24486). Workers are recycled after N jobs or past an RSS
 // limit because releasing sessions leaks (onnxruntime#25325, #26831). Payloads are opaque here.
-import {
-  FaceembedError,
-  InternalError,
-  OverloadedError,
-  TimeoutError,
-  WorkerCrashedError,
-  deserializeError,
-} from '../../errors.js';
+import { InternalError, OverloadedError, deserializeError, type FaceembedError, type WorkerCrashedError } from '../../errors.js';
 import type { FromWorker, TaskOutput, TaskRequest } from '../protocol.js';
-import {
-  RESTART_CAUSES,
-  resolvePoolOptions,
-  restartDelay,
-  type PoolEvent,
-  type PoolLogger,
-  type PoolStats,
-  type ResolvedPoolOptions,
-  type RestartCause,
-  type WorkerPoolOptions,
-} from './pool-options.js';
-import { PoolJob, type JobOutcome } from './pool-job.js';
+import { RESTART_CAUSES, resolvePoolOptions, restartDelay } from './pool-options.js';
+import type { PoolEvent, PoolLogger, PoolStats, ResolvedPoolOptions, RestartCause, WorkerPoolOptions } from './pool-options.js';
+import { abortError, bootError, copyError, describeExit, exitDetails, jobCrashError, jobTimeoutError, poolClosedError } from './pool-errors.js';
+import { PoolJob, deferred, type JobOutcome } from './pool-job.js';
+import { logMessage, logOutput } from './worker-logs.js';
 import { FifoQueue, type TaskQueue } from './task-queue.js';
 import { WorkerHandle, type WorkerExit, type WorkerSpawnSpec } from './worker-handle.js';
 
@@ -35,17 +21,7 @@ export interface RunOptions {
 
 type Handle = WorkerHandle<PoolJob>;
 const MiB = 1024 * 1024;
-const closedError = () => new InternalError('Worker pool is closed', { reason: 'pool-closed' });
-const copyError = (err: FaceembedError) => new FaceembedError(err.type, err.message, err.details);
-
-/** An abort reason that already is a FaceembedError is kept; AbortSignal.timeout() maps to TimeoutError. */
-function abortError(reason: unknown): FaceembedError {
-  if (reason instanceof FaceembedError) return reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') return new TimeoutError('Job deadline passed', { reason: 'aborted' });
-  return new InternalError('Job was aborted', { reason: 'aborted' });
-}
-
-const describeExit = (info: WorkerExit) => (info.signal ? `signal ${info.signal}` : `exit code ${info.exitCode}`);
+const who = (h: Handle) => ({ workerId: h.id, pid: h.pid });
 
 export class WorkerPool {
   private readonly opts: ResolvedPoolOptions;
@@ -62,26 +38,19 @@ export class WorkerPool {
   /** Set while workers fail to boot and none is ready: run() fails fast instead of waiting. */
   private bootFailure: WorkerCrashedError | undefined;
   private closing: Promise<void> | undefined;
-  private readonly readyPromise: Promise<void>;
-  private readySettled = false;
-  private resolveReady: () => void = () => {};
-  private rejectReady: (err: FaceembedError) => void = () => {};
+  private readonly readyGate = deferred<void>();
 
   constructor(options: WorkerPoolOptions) {
     this.opts = resolvePoolOptions(options);
     this.log = this.opts.logger;
     this.spec = { modulePath: this.opts.modulePath, args: this.opts.args, env: this.opts.env, execArgv: this.opts.execArgv };
-    this.readyPromise = new Promise<void>((resolve, reject) => {
-      this.resolveReady = resolve;
-      this.rejectReady = reject;
-    });
-    this.readyPromise.catch(() => {}); // a caller that never awaits ready() must not crash the process
+    this.readyGate.promise.catch(() => {}); // a caller that never awaits ready() must not crash the process
     for (let i = 0; i < this.opts.workers; i++) this.spawn();
   }
 
   /** Resolves once every worker has reported ready; rejects (WorkerCrashedError) if one fails to boot first. */
   ready(): Promise<void> {
-    return this.readyPromise;
+    return this.readyGate.promise;
   }
 
   run<R extends TaskRequest>(task: R, options: RunOptions = {}): Promise<TaskOutput<R>> {
@@ -120,8 +89,8 @@ export class WorkerPool {
     this.closing = Promise.all(exits).then(() => undefined);
     clearTimeout(this.respawnTimer);
     this.respawnTimer = undefined;
-    if (!this.readySettled) this.settleReady(closedError());
-    for (const job of this.queue.drain()) job.reject(closedError());
+    this.readyGate.reject(poolClosedError());
+    for (const job of this.queue.drain()) job.reject(poolClosedError());
     for (const h of this.handles) {
       h.leaveReason = 'close';
       h.state = 'retiring';
@@ -132,7 +101,7 @@ export class WorkerPool {
   }
 
   private refuse(signal: AbortSignal | undefined): FaceembedError | undefined {
-    if (this.closing) return closedError();
+    if (this.closing) return poolClosedError();
     if (this.bootFailure && !this.hasReadyWorker()) return copyError(this.bootFailure);
     if (signal?.aborted) return abortError(signal.reason);
     const idle = [...this.handles].some((h) => h.state === 'idle' && h.alive);
@@ -145,11 +114,7 @@ export class WorkerPool {
   private spawn(): void {
     const h = new WorkerHandle<PoolJob>(this.nextWorkerId++, this.spec, {
       message: (handle, msg) => this.onMessage(handle, msg),
-      output: (handle, stream, line) => {
-        const fields = { ...handle.job?.fields, workerId: handle.id, pid: handle.pid, jobId: handle.job?.id, stream };
-        if (stream === 'stderr') this.log.warn(fields, line);
-        else this.log.info(fields, line);
-      },
+      output: (handle, stream, line) => logOutput(this.log, handle, stream, line),
       exit: (handle, info) => this.onExit(handle, info),
       error: (handle, err) => this.log.warn({ workerId: handle.id, pid: handle.pid, err }, 'Worker process error'),
     });
@@ -208,13 +173,8 @@ export class WorkerPool {
 
   private onTimeout(h: Handle, job: PoolJob): void {
     if (h.job !== job) return;
-    const fields = { ...job.fields, workerId: h.id, pid: h.pid, jobId: job.id, timeoutMs: this.opts.timeoutMs };
-    this.log.warn(fields, 'Job timed out; killing its worker');
-    job.reject(new TimeoutError(`Job took longer than ${this.opts.timeoutMs} ms; its worker was killed`, {
-      timeoutMs: this.opts.timeoutMs,
-      workerId: h.id,
-      pid: h.pid,
-    }));
+    this.log.warn({ ...job.fields, ...who(h), jobId: job.id, timeoutMs: this.opts.timeoutMs }, 'Job timed out; killing its worker');
+    job.reject(jobTimeoutError(who(h), this.opts.timeoutMs));
     this.evict(h, 'timeout');
   }
 
@@ -254,10 +214,8 @@ export class WorkerPool {
     switch (msg?.type) {
       case 'ready':
         return this.onReady(h, msg.models);
-      case 'log': {
-        const job = h.job && h.job.id === msg.jobId ? h.job : undefined;
-        return this.log.info({ ...msg.fields, ...job?.fields, workerId: h.id, pid: h.pid, jobId: msg.jobId }, msg.message);
-      }
+      case 'log':
+        return logMessage(this.log, h, msg);
       case 'result':
       case 'error':
         return this.onReply(h, msg);
@@ -277,7 +235,7 @@ export class WorkerPool {
     this.log.info({ workerId: h.id, pid: h.pid, models, bootMs }, 'Worker ready');
     if (h.pid !== undefined) this.emit({ type: 'worker-ready', workerId: h.id, pid: h.pid, bootMs });
     const { idle, busy } = this.stats();
-    if (!this.readySettled && idle + busy >= this.opts.workers) this.settleReady();
+    if (idle + busy >= this.opts.workers) this.readyGate.resolve();
     this.dispatch();
   }
 
@@ -307,11 +265,10 @@ export class WorkerPool {
     this.handles.delete(h);
     const job = h.job;
     h.job = undefined;
-    const details = { workerId: h.id, pid: h.pid, exitCode: info.exitCode, signal: info.signal };
+    const details = exitDetails(who(h), info);
     if (h.leaveReason && h.leaveReason !== 'boot-timeout') {
       this.log.debug({ ...details, reason: h.leaveReason }, 'Worker exited');
-      // Only a close() can leave a job on a worker the pool ended.
-      job?.reject(new InternalError('Worker pool closed before the job finished', { reason: 'pool-closed', ...details }));
+      job?.reject(poolClosedError(details)); // only close() leaves a job on a worker the pool ended
       return;
     }
     this.crashStreak++;
@@ -326,38 +283,21 @@ export class WorkerPool {
       this.emit({ type: 'retry', jobId: job.id, workerId: h.id, pid: h.pid });
       this.queue.unshift(job);
     } else if (job) {
-      job.reject(new WorkerCrashedError(`Worker process died (${describeExit(info)}) while running the job`, { ...details, attempts: job.attempts }));
+      job.reject(jobCrashError(who(h), info, job.attempts));
     }
     this.replace(h, 'crash');
     this.dispatch();
   }
 
   private onBootFailure(h: Handle, info: WorkerExit): void {
-    const lastLine = info.stderrTail.at(-1);
-    const reason =
-      h.leaveReason === 'boot-timeout' ? `no ready message within ${this.opts.bootTimeoutMs} ms`
-      : h.initError ? `init failed: ${h.initError.type}: ${h.initError.message}`
-      : `${describeExit(info)}${lastLine ? `: ${lastLine}` : ''}`;
-    const err = new WorkerCrashedError(`Worker process failed to start (${reason})`, {
-      phase: 'boot',
-      workerId: h.id,
-      pid: h.pid,
-      exitCode: info.exitCode,
-      signal: info.signal,
-      ...(h.initError ? { cause: { type: h.initError.type, message: h.initError.message } } : {}),
-    });
+    const timedOut = h.leaveReason === 'boot-timeout';
+    const err = bootError(who(h), { info, initError: h.initError, bootTimeoutMs: timedOut ? this.opts.bootTimeoutMs : undefined });
     this.log.error({ ...err.details, stderr: info.stderrTail }, err.message);
-    if (!this.readySettled) this.settleReady(err);
+    this.readyGate.reject(err);
     if (this.hasReadyWorker()) return;
     // Nothing can serve: fail what waits rather than let it hang through the backoff.
     this.bootFailure = err;
     for (const job of this.queue.drain()) job.reject(copyError(err));
-  }
-
-  private settleReady(err?: FaceembedError): void {
-    this.readySettled = true;
-    if (err) this.rejectReady(err);
-    else this.resolveReady();
   }
 
   private onSettled(job: PoolJob, outcome: JobOutcome): void {

@@ -2,9 +2,10 @@
 // each, and five of them (eye centres, nose tip, mouth corners) align the face for a model.
 // Both networks are Human's TFJS graphs converted to ONNX (NHWC in, TFJS output names).
 import type { DetectedFace, Point } from '../../domain/face.js';
-import { boxWarp, landmarkBox, templateWarp, warpInto, warpRgb } from '../../detect/alignment.js';
+import { boxWarp, landmarkBox, templateWarp } from '../../detect/alignment.js';
+import { resizeAreaInto, warpInto, warpRgb } from '../../detect/resample.js';
 import { BLAZEFACE_SIZE, decodeBlazeface, generateAnchors, letterbox, type FaceRegion } from '../../detect/blazeface-decode.js';
-import { MESH_SIZE, fivePoints, mapMesh, meshBox, meshCropSampling, meshCropTransform } from '../../detect/facemesh-decode.js';
+import { MESH_POINTS, MESH_SIZE, fivePoints, mapMesh, meshBox, meshCropSampling, meshCropTransform, regionFromMesh } from '../../detect/facemesh-decode.js';
 import type { RgbImage } from '../../image/decode.js';
 import { prepareSource } from '../../models/prepare.js';
 import type { Alignment } from '../../models/registry.js';
@@ -18,6 +19,8 @@ export interface FaceDetectorOptions {
   /** Overlap above which the weaker of two regions is dropped. Human uses 0.1. */
   iouThreshold: number;
   maxFaces: number;
+  /** Run FaceMesh a second time on a crop centred and levelled by the first mesh. */
+  refine: boolean;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: Readonly<FaceDetectorOptions> = Object.freeze({
@@ -25,6 +28,7 @@ export const DEFAULT_DETECTOR_OPTIONS: Readonly<FaceDetectorOptions> = Object.fr
   minMeshScore: 0.5,
   iouThreshold: 0.3,
   maxFaces: 50,
+  refine: true,
 });
 
 export interface DetectorVersions {
@@ -62,43 +66,47 @@ export class FaceDetector {
   async detect(image: RgbImage): Promise<DetectedFace[]> {
     const regions = await this.findRegions(image);
     if (regions.length === 0) return [];
-    const faces = await this.placeLandmarks(image, regions);
-    return faces.sort((a, b) => b.score - a.score);
+    let meshes = await this.runMesh(image, regions);
+    if (this.options.refine) {
+      const kept = meshes.filter((m) => m.score >= this.options.minMeshScore);
+      meshes = kept.length ? await this.runMesh(image, kept.map((m) => regionFromMesh(m.points, m.region))) : [];
+    }
+    return meshes
+      .filter((m) => m.score >= this.options.minMeshScore)
+      .map((m) => ({ box: meshBox(m.points, image.width, image.height), score: m.region.score, landmarks: fivePoints(m.points) }))
+      .sort((a, b) => b.score - a.score);
   }
 
   private async findRegions(image: RgbImage): Promise<FaceRegion[]> {
     const { toSource, toImage } = letterbox(image.width, image.height, BLAZEFACE_SIZE);
-    // Shrinking a large photo to 256 px: average several taps per pixel, or fine detail aliases.
-    const taps = Math.min(4, Math.max(1, Math.ceil(toSource[0] - 0.25)));
-    // Human's normalisation: pixel / 127.5 - 1.
-    const input = warpInto(image, toSource, BLAZEFACE_SIZE, BLAZEFACE_SIZE, new Float32Array(BLAZEFACE_SIZE * BLAZEFACE_SIZE * 3), { taps, scale: 1 / 127.5, offset: -1 });
+    const input = new Float32Array(BLAZEFACE_SIZE * BLAZEFACE_SIZE * 3);
+    // Human's normalisation: pixel / 127.5 - 1. A photo shrinking to 256 px is area-averaged
+    // (bilinear sampling would alias); a smaller one is enlarged bilinearly.
+    const norm = { scale: 1 / 127.5, offset: -1 };
+    if (toSource[0] >= 1) resizeAreaInto(image, toSource, BLAZEFACE_SIZE, BLAZEFACE_SIZE, input, norm);
+    else warpInto(image, toSource, BLAZEFACE_SIZE, BLAZEFACE_SIZE, input, norm);
     const outputs = await this.blazeface.runAll(input, [1, BLAZEFACE_SIZE, BLAZEFACE_SIZE, 3]);
     return decodeBlazeface(Object.values(outputs), this.anchors, toImage, this.options);
   }
 
-  /** One batched FaceMesh run over every region: 468 points each, five kept. */
-  private async placeLandmarks(image: RgbImage, regions: FaceRegion[]): Promise<DetectedFace[]> {
+  /** One batched FaceMesh run over every region: 468 image points and a face-presence score each. */
+  private async runMesh(image: RgbImage, regions: FaceRegion[]): Promise<{ region: FaceRegion; points: Point[]; score: number }[]> {
     const px = MESH_SIZE * MESH_SIZE * 3;
     const input = new Float32Array(px * regions.length);
     const crops = regions.map((region, i) => {
       const toImage = meshCropTransform(region);
-      const taps = Math.min(4, Math.max(1, Math.ceil(region.side / MESH_SIZE - 0.25)));
+      // Human crops bilinearly at any scale; a few taps per pixel keep large faces from aliasing.
+      const taps = Math.min(3, Math.max(1, Math.floor(region.side / MESH_SIZE)));
       // Human feeds the mesh model pixel / 255.
       warpInto(image, meshCropSampling(toImage), MESH_SIZE, MESH_SIZE, input.subarray(i * px, (i + 1) * px), { taps, scale: 1 / 255 });
       return toImage;
     });
-    const outputs = await this.facemesh.runAll(input, [regions.length, MESH_SIZE, MESH_SIZE, 3]);
-    const all = Object.values(outputs);
-    const meshOut = all.find((o) => o.dims[o.dims.length - 1] === 1404);
-    const flagOut = all.find((o) => o.dims[o.dims.length - 1] === 1);
-    if (!meshOut || !flagOut) throw new Error(`Unexpected FaceMesh outputs: ${all.map((o) => `[${o.dims.join(',')}]`).join(' ')}`);
-    const faces: DetectedFace[] = [];
-    regions.forEach((region, i) => {
-      if (flagOut.data[i]! < this.options.minMeshScore) return;
-      const mesh = mapMesh(meshOut.data.subarray(i * 1404, (i + 1) * 1404), crops[i]!);
-      faces.push({ box: meshBox(mesh, image.width, image.height), score: region.score, landmarks: fivePoints(mesh) });
-    });
-    return faces;
+    const outputs = Object.values(await this.facemesh.runAll(input, [regions.length, MESH_SIZE, MESH_SIZE, 3]));
+    const meshOut = outputs.find((o) => o.dims[o.dims.length - 1] === MESH_POINTS * 3);
+    const flagOut = outputs.find((o) => o.dims[o.dims.length - 1] === 1);
+    if (!meshOut || !flagOut) throw new Error(`Unexpected FaceMesh outputs: ${outputs.map((o) => `[${o.dims.join(',')}]`).join(' ')}`);
+    const n = MESH_POINTS * 3;
+    return regions.map((region, i) => ({ region, points: mapMesh(meshOut.data.subarray(i * n, (i + 1) * n), crops[i]!), score: flagOut.data[i]! }));
   }
 
   async release(): Promise<void> {

@@ -49,6 +49,12 @@ export class OnnxSession {
     return Object.fromEntries(Object.entries(result).map(([k, t]) => [k, { data: t.data as Float32Array, dims: t.dims }]));
   }
 
+  /** The input's declared dims (symbolic dims as strings), or undefined when the file declares none. */
+  inputShape(): readonly (number | string)[] | undefined {
+    const meta = this.session.inputMetadata.find((m) => m.name === this.inputName);
+    return meta?.isTensor && meta.shape.length ? meta.shape : undefined;
+  }
+
   release(): Promise<void> {
     return this.session.release();
   }

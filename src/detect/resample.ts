@@ -1,0 +1,162 @@
+// Moving pixels: a bilinear affine warp of interleaved RGB (alignment chips, mesh crops) and an
+// area-averaging resize (the detector's letterboxed input, where a photo shrinks several times
+// and plain bilinear sampling would alias). Output pixel centres map to source pixel centres,
+// both at integer coordinates, as cv2.warpAffine reads a matrix.
+import type { Affine } from './alignment.js';
+
+/** Interleaved 8-bit RGB, row-major. */
+export interface RgbPixels {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+function checkSizes(image: RgbPixels, out: Float32Array, width: number, height: number): void {
+  if (image.data.length < image.width * image.height * 3) throw new Error(`Image buffer holds ${image.data.length} bytes, expected ${image.width * image.height * 3}`);
+  if (out.length < width * height * 3) throw new Error('Output buffer is too small');
+}
+
+export interface WarpOptions {
+  /** Average n x n bilinear taps per output pixel (anti-aliasing when shrinking a lot). Default 1. */
+  taps?: number;
+  /** Each output value is `pixel * scale + offset`, written to a Float32Array. */
+  scale?: number;
+  offset?: number;
+}
+
+/**
+ * Samples `image` at `toSource(u, v)` for every output pixel (u, v): bilinear, black outside
+ * the image. Writes interleaved RGB floats (`pixel * scale + offset`) into `out`.
+ */
+export function warpInto(image: RgbPixels, toSource: Affine, width: number, height: number, out: Float32Array, opts: WarpOptions = {}): Float32Array {
+  checkSizes(image, out, width, height);
+  const { data, width: w, height: h } = image;
+  const taps = Math.max(1, Math.round(opts.taps ?? 1));
+  const scale = (opts.scale ?? 1) / (taps * taps);
+  const offset = opts.offset ?? 0;
+  const [a, b, c, d, e, f] = toSource;
+  const stride = w * 3;
+  // Sub-pixel offsets of the taps inside one output pixel.
+  const sub = Float64Array.from({ length: taps }, (_, k) => (k + 0.5) / taps - 0.5);
+  let o = 0;
+  // Written out in one function (no per-tap closure): this loop runs for every output pixel.
+  for (let v = 0; v < height; v++) {
+    for (let u = 0; u < width; u++) {
+      let r = 0, g = 0, bl = 0;
+      for (let j = 0; j < taps; j++) {
+        const vv = v + sub[j]!;
+        for (let i = 0; i < taps; i++) {
+          const uu = u + sub[i]!;
+          const x = a * uu + b * vv + c;
+          const y = d * uu + e * vv + f;
+          const x0 = Math.floor(x), y0 = Math.floor(y);
+          const fx = x - x0, fy = y - y0;
+          if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+            const i00 = y0 * stride + x0 * 3;
+            const i01 = i00 + stride;
+            const top = 1 - fy;
+            r += ((data[i00]! * (1 - fx) + data[i00 + 3]! * fx) * top + (data[i01]! * (1 - fx) + data[i01 + 3]! * fx) * fy);
+            g += ((data[i00 + 1]! * (1 - fx) + data[i00 + 4]! * fx) * top + (data[i01 + 1]! * (1 - fx) + data[i01 + 4]! * fx) * fy);
+            bl += ((data[i00 + 2]! * (1 - fx) + data[i00 + 5]! * fx) * top + (data[i01 + 2]! * (1 - fx) + data[i01 + 5]! * fx) * fy);
+          } else if (x0 >= -1 && y0 >= -1 && x0 < w && y0 < h) {
+            // On the border: the neighbours outside the image count as black.
+            for (let k = 0; k < 4; k++) {
+              const px = x0 + (k & 1), py = y0 + (k >> 1);
+              if (px < 0 || py < 0 || px >= w || py >= h) continue;
+              const wt = ((k & 1) ? fx : 1 - fx) * ((k >> 1) ? fy : 1 - fy);
+              const idx = py * stride + px * 3;
+              r += data[idx]! * wt; g += data[idx + 1]! * wt; bl += data[idx + 2]! * wt;
+            }
+          }
+        }
+      }
+      out[o++] = r * scale + offset;
+      out[o++] = g * scale + offset;
+      out[o++] = bl * scale + offset;
+    }
+  }
+  return out;
+}
+
+/** Warps into a new size x size RGB chip of bytes. */
+export function warpRgb(image: RgbPixels, toSource: Affine, size: number, opts: Pick<WarpOptions, 'taps'> = {}): Uint8Array {
+  const floats = warpInto(image, toSource, size, size, new Float32Array(size * size * 3), opts);
+  const out = new Uint8Array(floats.length);
+  for (let i = 0; i < floats.length; i++) out[i] = Math.min(255, Math.max(0, Math.round(floats[i]!)));
+  return out;
+}
+
+interface AxisWeights {
+  start: Int32Array;
+  count: Int32Array;
+  /** `maxCount` weights per output pixel. */
+  weights: Float32Array;
+  maxCount: number;
+}
+
+/** For each output pixel along one axis, the source pixels its footprint covers and their shares. */
+function axisWeights(outSize: number, scale: number, shift: number, inSize: number): AxisWeights {
+  const maxCount = Math.ceil(scale) + 1;
+  const start = new Int32Array(outSize), count = new Int32Array(outSize);
+  const weights = new Float32Array(outSize * maxCount);
+  for (let u = 0; u < outSize; u++) {
+    // Output pixel u spans [u - 0.5, u + 0.5) around its centre; source pixel k spans [k - 0.5, k + 0.5).
+    const lo = scale * (u - 0.5) + shift + 0.5;
+    const hi = lo + scale;
+    const k0 = Math.max(0, Math.floor(lo)), k1 = Math.min(inSize, Math.ceil(hi));
+    start[u] = k0;
+    count[u] = Math.max(0, k1 - k0);
+    for (let k = k0; k < k1; k++) weights[u * maxCount + k - k0] = (Math.min(hi, k + 1) - Math.max(lo, k)) / scale;
+  }
+  return { start, count, weights, maxCount };
+}
+
+/**
+ * Axis-aligned shrink (`toSource` = [sx, 0, tx, 0, sy, ty], sx and sy >= 1) averaging every
+ * source pixel under each output pixel; the area outside the image counts as black.
+ * Writes `pixel * scale + offset`, separably: rows first, then columns.
+ */
+export function resizeAreaInto(image: RgbPixels, toSource: Affine, width: number, height: number, out: Float32Array, opts: Omit<WarpOptions, 'taps'> = {}): Float32Array {
+  checkSizes(image, out, width, height);
+  const [sx, b, tx, d, sy, ty] = toSource;
+  if (b !== 0 || d !== 0 || sx < 1 || sy < 1) throw new Error('resizeAreaInto only shrinks along the axes');
+  const { data, width: w, height: h } = image;
+  const cols = axisWeights(width, sx, tx, w);
+  const rows = axisWeights(height, sy, ty, h);
+  const scale = opts.scale ?? 1, offset = opts.offset ?? 0;
+  // Only the source rows some output row reads are resized horizontally.
+  let firstRow = h, lastRow = 0;
+  for (let v = 0; v < height; v++) {
+    if (rows.count[v]! === 0) continue;
+    firstRow = Math.min(firstRow, rows.start[v]!);
+    lastRow = Math.max(lastRow, rows.start[v]! + rows.count[v]!);
+  }
+  const tmp = new Float32Array(Math.max(0, lastRow - firstRow) * width * 3);
+  for (let y = firstRow; y < lastRow; y++) {
+    const src = y * w * 3;
+    let t = (y - firstRow) * width * 3;
+    for (let u = 0; u < width; u++) {
+      let r = 0, g = 0, bl = 0;
+      const n = cols.count[u]!, wo = u * cols.maxCount;
+      let i = src + cols.start[u]! * 3;
+      for (let k = 0; k < n; k++, i += 3) {
+        const wt = cols.weights[wo + k]!;
+        r += data[i]! * wt; g += data[i + 1]! * wt; bl += data[i + 2]! * wt;
+      }
+      tmp[t++] = r; tmp[t++] = g; tmp[t++] = bl;
+    }
+  }
+  const line = width * 3;
+  for (let v = 0; v < height; v++) {
+    const o = v * line;
+    for (let i = 0; i < line; i++) out[o + i] = 0;
+    const n = rows.count[v]!, wo = v * rows.maxCount;
+    for (let k = 0; k < n; k++) {
+      const wt = rows.weights[wo + k]!;
+      const t = (rows.start[v]! + k - firstRow) * line;
+      for (let i = 0; i < line; i++) out[o + i]! += tmp[t + i]! * wt;
+    }
+    for (let i = 0; i < line; i++) out[o + i] = out[o + i]! * scale + offset;
+  }
+  return out;
+}

@@ -1,0 +1,113 @@
+// The HTTP application: external plugins, then our own (errors, auth, metrics), then routes.
+// buildApp does not own its dependencies: whoever opened the database and started the
+// embedder closes them (after app.close()).
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Config } from '../config/config.js';
+import type { Database } from '../repositories/database.js';
+import { EmbeddingRepository } from '../repositories/embedding.repository.js';
+import { FaceCropRepository } from '../repositories/face-crop.repository.js';
+import { MediaStorage } from '../repositories/media-storage.js';
+import type { EmbeddingPort } from '../services/embedding.types.js';
+import { FaceCropService, type EmbeddingObserver } from '../services/face-crop.service.js';
+import { installAuth } from './plugins/auth.js';
+import { installErrorHandler, RequestError } from './plugins/error-handler.js';
+import { installMetrics } from './plugins/metrics.js';
+import { faceCropRoutes } from './routes/face-crops/index.js';
+import { healthRoutes } from './routes/health/index.js';
+import { similarityRoutes } from './routes/similarity/index.js';
+import { validatorCompiler } from './validation.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route reads multipart/form-data itself; every other route takes JSON only. */
+    multipart?: boolean;
+  }
+}
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  embedder: EmbeddingPort;
+  /** A pino logger; by default one at config.logLevel writing JSON to stdout. */
+  logger?: FastifyBaseLogger;
+  /** Shown in the OpenAPI document. */
+  version?: string;
+}
+
+/** JSON request bodies (the largest is a 1000-id batch, ~12 KB). Uploads have their own cap. */
+const JSON_BODY_LIMIT = 256 * 1024;
+
+/** A caller's X-Request-ID is kept when it is short and plain; otherwise a fresh UUID. */
+function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+export function createFaceCropService(deps: {
+  db: Database; embedder: EmbeddingPort; config: Config; observer?: EmbeddingObserver;
+}): FaceCropService {
+  return new FaceCropService({
+    crops: new FaceCropRepository(deps.db),
+    embeddings: new EmbeddingRepository(deps.db),
+    storage: new MediaStorage(deps.config.mediaRoot),
+    embedder: deps.embedder,
+    limits: deps.config.image,
+    observer: deps.observer,
+  });
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, db, embedder } = deps;
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: { level: config.logLevel } }),
+    genReqId: requestId,
+    bodyLimit: JSON_BODY_LIMIT,
+    routerOptions: { ignoreTrailingSlash: true },
+  }) as unknown as FastifyInstance;
+
+  app.setValidatorCompiler(validatorCompiler);
+  installErrorHandler(app, { exposeTraceback: config.logLevel === 'debug' || config.logLevel === 'trace' });
+  // Only JSON and (for uploads) multipart are accepted; anything else is 415.
+  app.removeContentTypeParser('text/plain');
+  await app.register(multipart, {
+    limits: {
+      // One byte over the cap reaches the storage, which answers ImageTooLargeError itself.
+      fileSize: config.image.maxBytes + 1,
+      files: 1,
+      fields: 10,
+      fieldSize: 1024,
+      parts: 12,
+      headerPairs: 100,
+    },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'faceembed', description: 'Face embeddings for attendance systems', version: deps.version ?? '0.0.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const metrics = installMetrics(app, embedder);
+  installAuth(app, config.http.apiKeys);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('X-Request-ID', request.id);
+  });
+  app.addHook('preValidation', async (request) => {
+    if (request.isMultipart() && !request.routeOptions.config.multipart) {
+      throw new RequestError(415, 'Unsupported Content-Type: this endpoint accepts application/json');
+    }
+  });
+
+  const service = createFaceCropService({ db, embedder, config, observer: metrics.observeEmbedding });
+  await app.register(healthRoutes, { db, embedder });
+  await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service });
+  await app.register(similarityRoutes, { prefix: '/api/attendance/similarity', service });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

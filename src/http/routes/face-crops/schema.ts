@@ -1,0 +1,136 @@
+// Request and response shapes of /api/attendance/face-crops/, and the mappers from service
+// results to them. Response schemas also drop anything undeclared.
+import { Type, type Static } from '@sinclair/typebox';
+import type { FaceCrop } from '../../../repositories/face-crop.repository.js';
+import type { EmbeddingSummary } from '../../../repositories/embedding.repository.js';
+import type { BatchResult, GeneratedEmbedding } from '../../../services/face-crop.service.js';
+import { Id } from '../../schemas.js';
+
+export const DEFAULT_MODEL = 'facenet';
+const ModelName = Type.String({ minLength: 1, maxLength: 100, default: DEFAULT_MODEL, description: 'Model name or alias' });
+const Force = Type.Boolean({ default: false, description: 'Recompute even when an embedding of the current model version exists' });
+const PersonId = Type.Union([Type.String({ maxLength: 128 }), Type.Integer(), Type.Null()], { description: 'Stored as text' });
+const Label = Type.Union([Type.String({ maxLength: 256 }), Type.Null()]);
+
+export const CropParams = Type.Object({ id: Id });
+
+export const ListQuery = Type.Object({
+  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+  person_id: Type.Optional(Type.String({ maxLength: 128 })),
+});
+
+export const RegisterBody = Type.Object({
+  image_path: Type.String({ minLength: 1, maxLength: 1024, description: 'Relative to the media root' }),
+  person_id: Type.Optional(PersonId),
+  label: Type.Optional(Label),
+});
+
+/** Documentation of the multipart form; the handler reads and checks the parts itself. */
+export const UploadForm = Type.Object({
+  image: Type.String({ format: 'binary', description: 'The image; its format is read from its content' }),
+  person_id: Type.Optional(Type.String({ maxLength: 128 })),
+  label: Type.Optional(Type.String({ maxLength: 256 })),
+});
+
+export const CreateBody = {
+  content: {
+    'application/json': { schema: RegisterBody },
+    'multipart/form-data': { schema: UploadForm },
+  },
+};
+
+export const GenerateBody = Type.Object({
+  model_name: Type.Optional(ModelName),
+  force_regenerate: Type.Optional(Force),
+});
+
+export const BatchBody = Type.Object({
+  face_crop_ids: Type.Array(Id, { minItems: 1, maxItems: 1000, description: 'Answered once each, in this order' }),
+  model_name: Type.Optional(ModelName),
+  force_regenerate: Type.Optional(Force),
+});
+
+export const Crop = Type.Object({
+  id: Type.Integer(),
+  image_path: Type.String(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  sha256: Type.String(),
+  person_id: Type.Union([Type.String(), Type.Null()]),
+  label: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String({ format: 'date-time' }),
+});
+
+export const CropList = Type.Object({
+  count: Type.Integer(),
+  next: Type.Union([Type.String(), Type.Null()]),
+  previous: Type.Union([Type.String(), Type.Null()]),
+  results: Type.Array(Crop),
+});
+
+export const CropDetail = Type.Composite([
+  Crop,
+  Type.Object({
+    embeddings: Type.Array(Type.Object({
+      model_name: Type.String(),
+      model_version: Type.String(),
+      dimensions: Type.Integer(),
+      created_at: Type.String({ format: 'date-time' }),
+    })),
+  }),
+]);
+
+export const EmbeddingResult = Type.Object({
+  face_crop_id: Type.Integer(),
+  model_name: Type.String(),
+  model_version: Type.String(),
+  dimensions: Type.Integer(),
+  embedding: Type.Array(Type.Number()),
+  regenerated: Type.Boolean(),
+  duration_ms: Type.Number(),
+});
+
+export const BatchResponse = Type.Object({
+  model_name: Type.String(),
+  results: Type.Array(Type.Object({
+    face_crop_id: Type.Integer(),
+    status: Type.Union([Type.Literal('generated'), Type.Literal('existing'), Type.Literal('failed')]),
+    error: Type.Optional(Type.Object({ type: Type.String(), message: Type.String() })),
+  })),
+  summary: Type.Object({ generated: Type.Integer(), existing: Type.Integer(), failed: Type.Integer() }),
+});
+
+export const toCrop = (c: FaceCrop): Static<typeof Crop> => ({
+  id: c.id,
+  image_path: c.imagePath,
+  width: c.width,
+  height: c.height,
+  sha256: c.sha256,
+  person_id: c.personId,
+  label: c.label,
+  created_at: c.createdAt,
+});
+
+export const toCropDetail = (c: FaceCrop, embeddings: EmbeddingSummary[]): Static<typeof CropDetail> => ({
+  ...toCrop(c),
+  embeddings: embeddings.map((e) => ({
+    model_name: e.modelName, model_version: e.modelVersion, dimensions: e.dimensions, created_at: e.createdAt,
+  })),
+});
+
+export const toEmbeddingResult = (e: GeneratedEmbedding): Static<typeof EmbeddingResult> => ({
+  face_crop_id: e.faceCropId,
+  model_name: e.modelName,
+  model_version: e.modelVersion,
+  dimensions: e.dimensions,
+  embedding: Array.from(e.embedding),
+  regenerated: e.regenerated,
+  duration_ms: e.durationMs,
+});
+
+export const toBatchResponse = (b: BatchResult): Static<typeof BatchResponse> => ({
+  model_name: b.modelName,
+  results: b.results.map((r) => ({ face_crop_id: r.faceCropId, status: r.status, ...(r.error && { error: r.error }) })),
+  summary: { generated: b.summary.generated, existing: b.summary.existing, failed: b.summary.failed },
+});

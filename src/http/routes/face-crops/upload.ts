@@ -1,0 +1,43 @@
+// The multipart form of POST /face-crops/: one file part `image` (streamed to disk, capped)
+// and optional text parts `person_id` and `label`, in any order. Unknown text parts are
+// ignored, as Django REST Framework ignores unknown fields.
+import type { FastifyRequest } from 'fastify';
+import { ValidationError } from '../../../errors.js';
+import type { StagedUpload } from '../../../repositories/media-storage.js';
+import type { CropMeta, FaceCropService } from '../../../services/face-crop.service.js';
+import type { FaceCrop } from '../../../repositories/face-crop.repository.js';
+
+const TEXT_FIELDS: Readonly<Record<string, { key: keyof CropMeta; maxLength: number }>> = Object.freeze({
+  person_id: { key: 'personId', maxLength: 128 },
+  label: { key: 'label', maxLength: 256 },
+});
+
+export async function createFromMultipart(request: FastifyRequest, service: FaceCropService): Promise<FaceCrop> {
+  let staged: StagedUpload | undefined;
+  const meta: CropMeta = {};
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'image') {
+          part.file.resume();
+          throw new ValidationError(`Unexpected file field "${part.fieldname}": the image goes in field "image"`);
+        }
+        staged = await service.stageUpload(part.file);
+        continue;
+      }
+      if (part.fieldname === 'image') throw new ValidationError('Field "image" must be a file');
+      const field = TEXT_FIELDS[part.fieldname];
+      if (!field) continue;
+      const value = String(part.value ?? '');
+      if (part.valueTruncated || value.length > field.maxLength) {
+        throw new ValidationError(`Field "${part.fieldname}" is longer than ${field.maxLength} characters`);
+      }
+      meta[field.key] = value === '' ? null : value;
+    }
+  } catch (err) {
+    if (staged) await service.discardUpload(staged);
+    throw err;
+  }
+  if (!staged) throw new ValidationError('Multipart field "image" (a file) is required');
+  return service.createFromUpload(staged, meta);
+}

@@ -1,0 +1,23 @@
+// Compares two stored face crops; missing or stale embeddings are generated (and kept) first.
+import type { FastifyPluginAsync } from 'fastify';
+import type { Static } from '@sinclair/typebox';
+import type { FaceCropService } from '../../../services/face-crop.service.js';
+import { apiSecurity, errorResponses } from '../../schemas.js';
+import { SimilarityBody, SimilarityResponse } from './schema.js';
+
+export interface SimilarityRoutesOptions {
+  service: FaceCropService;
+}
+
+export const similarityRoutes: FastifyPluginAsync<SimilarityRoutesOptions> = async (app, { service }) => {
+  app.post<{ Body: Static<typeof SimilarityBody> }>('/', {
+    schema: {
+      tags: ['similarity'], security: apiSecurity, summary: 'Cosine similarity of two face crops',
+      body: SimilarityBody, response: { 200: SimilarityResponse, ...errorResponses },
+    },
+  }, async (request) => {
+    const [a, b] = request.body.face_crop_ids as [number, number];
+    const r = await service.similarity(a, b, { modelName: request.body.model_name ?? 'facenet', logFields: { reqId: request.id } });
+    return { similarity: r.similarity, threshold: r.threshold, verified: r.verified, model_name: r.modelName };
+  });
+};

@@ -1,0 +1,74 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { FaceCropRepository } from '../../src/repositories/face-crop.repository.js';
+import { EmbeddingRepository } from '../../src/repositories/embedding.repository.js';
+import { DB_TARGETS, type OpenedDb } from './db-targets.js';
+
+const crop = (n: number, personId: string | null = null) => ({
+  imagePath: `faces/${n}.jpg`, width: 100 + n, height: 200 + n, sha256: String(n).padStart(64, '0'), personId, label: `label ${n}`,
+});
+
+for (const target of DB_TARGETS) {
+  describe(`FaceCropRepository (${target.name})`, { skip: target.skip }, () => {
+    let opened: OpenedDb;
+    let repo: FaceCropRepository;
+    before(async () => {
+      opened = await target.open();
+      repo = new FaceCropRepository(opened.db);
+    });
+    after(() => opened?.close());
+
+    test('create returns the stored row with an id and an ISO timestamp', async () => {
+      const before = Date.now();
+      const c = await repo.create(crop(1, 'p-1'));
+      assert.ok(Number.isInteger(c.id) && c.id > 0);
+      assert.deepEqual({ ...c, id: 0, createdAt: '' }, {
+        id: 0, imagePath: 'faces/1.jpg', width: 101, height: 201, sha256: crop(1).sha256, personId: 'p-1', label: 'label 1', createdAt: '',
+      });
+      assert.match(c.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.ok(Date.parse(c.createdAt) >= before - 1000 && Date.parse(c.createdAt) <= Date.now() + 1000);
+      assert.deepEqual(await repo.findById(c.id), c);
+      assert.equal(await repo.findById(c.id + 1000), undefined);
+    });
+
+    test('findByIds returns only existing rows', async () => {
+      const a = await repo.create(crop(2));
+      const b = await repo.create(crop(3));
+      const found = await repo.findByIds([b.id, a.id, 999_999]);
+      assert.deepEqual(found.map((c) => c.id).sort((x, y) => x - y), [a.id, b.id]);
+      assert.deepEqual(await repo.findByIds([]), []);
+    });
+
+    test('list pages in id order with the filtered total', async () => {
+      const person = `list-${target.name}`;
+      const ids: number[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await repo.create(crop(10 + i, person))).id);
+      const page1 = await repo.list({ offset: 0, limit: 2, personId: person });
+      const page3 = await repo.list({ offset: 4, limit: 2, personId: person });
+      assert.equal(page1.count, 5);
+      assert.deepEqual(page1.crops.map((c) => c.id), ids.slice(0, 2));
+      assert.deepEqual(page3.crops.map((c) => c.id), ids.slice(4));
+      const all = await repo.list({ offset: 0, limit: 1000 });
+      assert.ok(all.count >= 5 + 3);
+      assert.equal(all.crops.length, all.count);
+    });
+
+    test('delete returns the row and removes its embeddings (ON DELETE CASCADE)', async () => {
+      const c = await repo.create(crop(20));
+      const embeddings = new EmbeddingRepository(opened.db);
+      await embeddings.upsert({ faceCropId: c.id, modelName: 'm', modelVersion: 'v1', embedding: new Float32Array([1, 2]) });
+      assert.equal(await embeddings.count(c.id), 1);
+      assert.deepEqual(await repo.delete(c.id), c);
+      assert.equal(await repo.findById(c.id), undefined);
+      assert.equal(await embeddings.count(c.id), 0);
+      assert.equal(await repo.delete(c.id), undefined);
+    });
+
+    test('countByImagePath counts every crop naming a file', async () => {
+      await repo.create({ ...crop(30), imagePath: 'shared/x.jpg' });
+      await repo.create({ ...crop(31), imagePath: 'shared/x.jpg' });
+      assert.equal(await repo.countByImagePath('shared/x.jpg'), 2);
+      assert.equal(await repo.countByImagePath('shared/none.jpg'), 0);
+    });
+  });
+}

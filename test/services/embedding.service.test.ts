@@ -1,0 +1,80 @@
+// EmbeddingService over the real worker module: isolation, parity of the two modes, batches, faults.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { FaceembedError } from '../../src/errors.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { EmbeddingService } from '../../src/services/embedding.service.js';
+import { sample } from '../helpers/paths.js';
+import { childPids, waitFor } from '../helpers/processes.js';
+
+let service: EmbeddingService;
+let tmp: string;
+
+before(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'faceembed-service-'));
+  service = new EmbeddingService({ modelName: 'facenet', workers: 2, logger: createLogger('silent') });
+  await service.ready();
+});
+after(() => service.close());
+
+test('workers are child processes of this process, and this process never loads onnxruntime', async () => {
+  const pids = service.stats().pids;
+  assert.equal(pids.length, 2);
+  assert.deepEqual([...childPids(process.pid)].filter((p) => pids.includes(p)).sort(), [...pids].sort());
+  await service.generateEmbedding(sample(1));
+  const maps = readFileSync(`/proc/${process.pid}/maps`, 'utf8');
+  assert.ok(!/onnxruntime/i.test(maps), 'the parent mapped an onnxruntime library');
+  assert.ok(/onnxruntime/i.test(readFileSync(`/proc/${pids[0]}/maps`, 'utf8')), 'the worker runs onnxruntime');
+});
+
+test('a mixed batch gives nulls exactly where the inputs were bad, in input order', async () => {
+  const text = path.join(tmp, 'text.jpg');
+  await writeFile(text, 'not an image');
+  const out = await service.generateEmbeddingsBatch([sample(1), path.join(tmp, 'missing.jpg'), sample(2), text, sample(3)]);
+  assert.deepEqual(out.map((e) => (e ? e.dimensions : null)), [128, null, 128, null, 128]);
+  assert.ok(out[0]!.embedding instanceof Float32Array);
+});
+
+test('rejections carry the CONTRACT type; unknown models are ValueError', async () => {
+  await assert.rejects(service.generateEmbedding(path.join(tmp, 'missing.jpg')), (e: FaceembedError) => e.type === 'FileNotFoundError');
+  await assert.rejects(service.generateEmbedding(sample(1), { modelName: 'nope' }), (e: FaceembedError) => e.type === 'ValueError');
+});
+
+test('per-request isolation (a fresh process per embedding) gives the same vector as the pool', async () => {
+  const perRequest = new EmbeddingService({ modelName: 'facenet', isolation: 'per-request', logger: createLogger('silent') });
+  try {
+    const [a, b] = await Promise.all([service.generateEmbedding(sample(4)), perRequest.generateEmbedding(sample(4))]);
+    assert.equal(a.modelVersion, b.modelVersion);
+    assert.ok(EmbeddingService.calculateSimilarity(a, b) > 0.999999);
+    await assert.rejects(perRequest.generateEmbedding(path.join(tmp, 'missing.jpg')), (e: FaceembedError) => e.type === 'FileNotFoundError');
+    assert.equal(perRequest.stats().workers, 0);
+  } finally {
+    await perRequest.close();
+  }
+});
+
+test('a worker killed mid-job with SIGKILL: the job is retried on a fresh worker and the service keeps serving', async () => {
+  const before = service.stats();
+  const job = service.generateEmbeddingsBatch(Array.from({ length: 12 }, (_, i) => sample((i % 6) + 1)));
+  await waitFor(() => service.stats().busy > 0);
+  const victim = service.stats().pids[0]!;
+  process.kill(victim, 'SIGKILL');
+  const out = await job;
+  assert.ok(out.every((e) => e?.dimensions === 128), 'every job succeeded, the killed one on retry');
+  await waitFor(() => service.stats().workers === 2 && !service.stats().pids.includes(victim));
+  assert.ok(service.stats().restarts.crash! > (before.restarts.crash ?? 0));
+  assert.equal((await service.generateEmbedding(sample(5))).dimensions, 128);
+});
+
+test('close() leaves no child process', async () => {
+  const s = new EmbeddingService({ modelName: 'facenet', workers: 2, logger: createLogger('silent') });
+  await s.ready();
+  const pids = s.stats().pids;
+  await s.close();
+  const alive = [...childPids(process.pid)].filter((p) => pids.includes(p));
+  assert.deepEqual(alive, []);
+});
