@@ -52,7 +52,8 @@ export class EmbeddingService implements EmbeddingPort {
 
   constructor(opts: EmbeddingServiceOptions = {}) {
     const config = opts.config ?? loadConfig();
-    this.log = (opts.logger ?? createLogger(config.logLevel)).child({ component: 'embedding' });
+    const root = opts.logger ?? createLogger(config.logLevel);
+    this.log = root.child({ component: 'embedding' });
     const modelsConfig = opts.modelsConfig ?? config.modelsConfig;
     this.registry = ModelRegistry.load(modelsConfig);
     this.modelName = opts.modelName ?? 'facenet';
@@ -77,7 +78,7 @@ export class EmbeddingService implements EmbeddingPort {
         timeoutMs: this.timeoutMs,
         maxJobsPerWorker: opts.maxJobsPerWorker ?? config.pool.maxJobsPerWorker,
         maxRssMb: opts.workerMaxRssMb ?? config.pool.workerMaxRssMb,
-        logger: this.log.child({ component: 'pool' }),
+        logger: root.child({ component: 'pool' }),
         ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
       });
     }

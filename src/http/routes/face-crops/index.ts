@@ -28,6 +28,8 @@ function pageLink(request: FastifyRequest, page: number | null): string | null {
 
 export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (app, { service }) => {
   app.post<{ Body: Static<typeof RegisterBody> | undefined }>('/', {
+    // Registered once, with the slash as in Django; ignoreTrailingSlash serves the bare form.
+    prefixTrailingSlash: 'slash',
     config: { multipart: true },
     schema: {
       tags, security: apiSecurity, summary: 'Register a face crop',
@@ -51,6 +53,7 @@ export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (
   });
 
   app.get<{ Querystring: Static<typeof ListQuery> }>('/', {
+    prefixTrailingSlash: 'slash',
     schema: { tags, security: apiSecurity, summary: 'List face crops', querystring: ListQuery, response: { 200: CropList, ...errorResponses } },
   }, async (request) => {
     const { page = 1, page_size: pageSize = 50, person_id: personId } = request.query;

@@ -11,6 +11,7 @@ export interface SimilarityRoutesOptions {
 
 export const similarityRoutes: FastifyPluginAsync<SimilarityRoutesOptions> = async (app, { service }) => {
   app.post<{ Body: Static<typeof SimilarityBody> }>('/', {
+    prefixTrailingSlash: 'slash',
     schema: {
       tags: ['similarity'], security: apiSecurity, summary: 'Cosine similarity of two face crops',
       body: SimilarityBody, response: { 200: SimilarityResponse, ...errorResponses },
