@@ -91,11 +91,15 @@ export class EmbeddingRepository {
     await this.upsertWith(this.db, e);
   }
 
-  /** Writes all rows in one transaction: all of them or none. */
+  /**
+   * Writes all rows in one transaction: all of them or none. Rows go in key order so that two
+   * overlapping batches lock rows in the same order and cannot deadlock (PostgreSQL).
+   */
   async upsertMany(rows: readonly NewEmbedding[]): Promise<void> {
     if (rows.length === 0) return;
+    const ordered = [...rows].sort((a, b) => a.faceCropId - b.faceCropId || (a.modelName < b.modelName ? -1 : a.modelName > b.modelName ? 1 : 0));
     await this.db.transaction().execute(async (trx) => {
-      for (const e of rows) await this.upsertWith(trx, e);
+      for (const e of ordered) await this.upsertWith(trx, e);
     });
   }
 

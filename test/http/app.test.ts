@@ -63,12 +63,11 @@ describe('application', () => {
     }
     const create = doc.paths['/api/attendance/face-crops/'].post;
     assert.deepEqual(Object.keys(create.requestBody.content).sort(), ['application/json', 'multipart/form-data']);
-    assert.ok(create.responses['201'] && create.responses['4XX'] !== undefined || create.responses['4xx'] !== undefined);
+    assert.deepEqual(Object.keys(create.responses).sort(), ['201', '4XX', '5XX']);
+    assert.deepEqual(Object.keys(create.responses['4XX'].content['application/json'].schema.properties).sort(), ['error', 'request_id']);
     const docs = await t.app.inject({ url: '/docs' });
-    assert.ok([200, 302].includes(docs.statusCode));
-    const ui = await t.app.inject({ url: '/docs/static/index.html' });
-    assert.equal(ui.statusCode, 200);
-    assert.match(ui.body, /swagger/i);
+    assert.equal(docs.statusCode, 200);
+    assert.match(docs.body, /swagger/i);
   });
 
   test('request id: a plain caller id is kept, echoed, and reaches the embedder logs', async () => {

@@ -106,6 +106,11 @@ for (const target of DB_TARGETS) {
       assertError(await t.app.inject({ method: 'POST', url: CROPS, ...(await form({ image: 'faces/sample1.jpg' })) }), 400, 'ValidationError');
       const wrongField = await form({ photo: { data: Buffer.from('x'), filename: 'x.jpg' } });
       assertError(await t.app.inject({ method: 'POST', url: CROPS, ...wrongField }), 400, 'ValidationError');
+      // Malformed multipart: no boundary, a body cut short, no parts at all.
+      const raw = (type: string, payload: string) => t.app.inject({ method: 'POST', url: CROPS, headers: { 'content-type': type }, payload });
+      assertError(await raw('multipart/form-data', 'xxx'), 400, 'ValidationError');
+      assertError(await raw('multipart/form-data; boundary=abc', '--abc\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n\r\nhello'), 400, 'ValidationError');
+      assertError(await raw('multipart/form-data; boundary=abc', 'garbage'), 400, 'ValidationError');
       assert.deepEqual(await uploads(), before);
     });
 

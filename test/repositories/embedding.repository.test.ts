@@ -68,6 +68,14 @@ for (const target of DB_TARGETS) {
       assert.equal(await repo.find(id, 'nomodel'), undefined);
     });
 
+    test('overlapping batch writes in opposite orders all commit (no deadlock), one row each', async () => {
+      const ids: number[] = [];
+      for (let i = 0; i < 20; i++) ids.push(await newCrop());
+      const rows = (order: number[], v: string) => order.map((id) => ({ faceCropId: id, modelName: 'facenet', modelVersion: v, embedding: vector(id) }));
+      await Promise.all(Array.from({ length: 8 }, (_, k) => repo.upsertMany(rows(k % 2 ? [...ids].reverse() : ids, `v${k}`))));
+      for (const id of ids) assert.equal(await repo.count(id), 1);
+    });
+
     test('upsertMany is all or nothing: a row for a missing crop rolls back the others', async () => {
       const id = await newCrop();
       await assert.rejects(repo.upsertMany([

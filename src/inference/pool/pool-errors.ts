@@ -41,8 +41,14 @@ export interface BootFailure {
   bootTimeoutMs: number | undefined;
 }
 
+/** The stderr line that says most: Node ends an uncaught error with a blank line and "Node.js vX". */
+function telling(lines: string[]): string | undefined {
+  const errorLine = lines.findLast((l) => /^\s*[\w.[\] ]*(Error|Exception)\b[^:]*:/.test(l));
+  return errorLine?.trim() ?? lines.findLast((l) => l.trim() !== '' && !/^Node\.js v\d/.test(l));
+}
+
 export function bootError(who: WorkerIdentity, { info, initError, bootTimeoutMs }: BootFailure): WorkerCrashedError {
-  const lastLine = info.stderrTail.at(-1);
+  const lastLine = telling(info.stderrTail);
   const reason =
     bootTimeoutMs !== undefined ? `no ready message within ${bootTimeoutMs} ms`
     : initError ? `init failed: ${initError.type}: ${initError.message}`

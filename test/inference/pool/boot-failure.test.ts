@@ -83,3 +83,13 @@ test('the pool recovers once workers boot again', { timeout: 20_000 }, async (t)
   assert.equal(out.kind, 'embed');
   assert.equal(pool.stats().idle, 1);
 });
+
+test('a module path that does not exist fails ready() with Node\'s own reason', { timeout: 20_000 }, async (t) => {
+  const { pool } = makePool('echo', { modulePath: path.join(tmp, 'no-such-worker.js') });
+  t.after(() => pool.close());
+  await assert.rejects(pool.ready(), (err: unknown) => {
+    assert.ok(crashedAtBoot(err));
+    assert.match((err as Error).message, /exit code 1: Error: Cannot find module '.*no-such-worker\.js'/);
+    return true;
+  });
+});

@@ -25,9 +25,12 @@ test('concurrent jobs across recycling workers all succeed', { timeout: 30_000 }
   t.after(() => pool.close());
   const outs = await Promise.all(Array.from({ length: 12 }, (_, i) => pool.run(embed(`par-${i}`))));
   outs.forEach((out, i) => assert.equal(out.dimensions, `par-${i}`.length));
-  assert.ok(new Set(outs.map((o) => o.timings.pid)).size >= 6, 'no process served more than 2 jobs');
+  const jobsByPid = new Map<number | undefined, number>();
+  for (const out of outs) jobsByPid.set(out.timings.pid, (jobsByPid.get(out.timings.pid) ?? 0) + 1);
+  assert.ok([...jobsByPid.values()].every((n) => n <= 2), 'no process served more than 2 jobs');
+  // Which workers end with a single job depends on scheduling; every one that served 2 was recycled.
+  assert.equal(pool.stats().restarts['recycle-jobs'], [...jobsByPid.values()].filter((n) => n === 2).length);
   assert.ok(events.filter((e) => e.type === 'job').every((e) => e.type === 'job' && e.outcome === 'ok' && e.attempts === 1));
-  assert.equal(pool.stats().restarts['recycle-jobs'], 6);
   await pool.close();
   assert.deepEqual(childPids(), []);
 });

@@ -2,7 +2,7 @@
 // and optional text parts `person_id` and `label`, in any order. Unknown text parts are
 // ignored, as Django REST Framework ignores unknown fields.
 import type { FastifyRequest } from 'fastify';
-import { ValidationError } from '../../../errors.js';
+import { FaceembedError, ValidationError } from '../../../errors.js';
 import type { StagedUpload } from '../../../repositories/media-storage.js';
 import type { CropMeta, FaceCropService } from '../../../services/face-crop.service.js';
 import type { FaceCrop } from '../../../repositories/face-crop.repository.js';
@@ -11,6 +11,16 @@ const TEXT_FIELDS: Readonly<Record<string, { key: keyof CropMeta; maxLength: num
   person_id: { key: 'personId', maxLength: 128 },
   label: { key: 'label', maxLength: 256 },
 });
+
+/**
+ * The multipart parser reports a malformed body (no boundary, cut short) with bare Errors:
+ * those are the client's fault. Typed errors, Fastify's own and file-system errors pass as they are.
+ */
+function asClientError(err: unknown): unknown {
+  const e = err as { statusCode?: unknown; syscall?: unknown; message?: unknown };
+  if (err instanceof FaceembedError || !(err instanceof Error) || e.statusCode !== undefined || e.syscall !== undefined) return err;
+  return new ValidationError(`Malformed multipart body: ${err.message}`);
+}
 
 export async function createFromMultipart(request: FastifyRequest, service: FaceCropService): Promise<FaceCrop> {
   let staged: StagedUpload | undefined;
@@ -36,7 +46,7 @@ export async function createFromMultipart(request: FastifyRequest, service: Face
     }
   } catch (err) {
     if (staged) await service.discardUpload(staged);
-    throw err;
+    throw asClientError(err);
   }
   if (!staged) throw new ValidationError('Multipart field "image" (a file) is required');
   return service.createFromUpload(staged, meta);
