@@ -94,9 +94,15 @@ export function serializeError(err: unknown): SerializedError {
   return out;
 }
 
+const CLASSES: Readonly<Record<ErrorType, new (message: string, details?: ErrorDetails) => FaceembedError>> = {
+  ValidationError, ValueError, NotFoundError, FileNotFoundError, ImageDecodeError, ImageTooLargeError,
+  NoFaceDetectedError, OverloadedError, TimeoutError, WorkerCrashedError, InternalError,
+};
+
+/** Back to the typed subclass, so `instanceof FileNotFoundError` holds after an IPC round trip. */
 export function deserializeError(s: SerializedError): FaceembedError {
   const type = isErrorType(s.type) ? s.type : 'InternalError';
-  const e = new FaceembedError(type, s.message, s.details);
+  const e = new CLASSES[type](s.message, s.details);
   if (s.traceback) e.stack = s.traceback;
   return e;
 }

@@ -149,14 +149,20 @@ export function resizeAreaInto(image: RgbPixels, toSource: Affine, width: number
   const line = width * 3;
   for (let v = 0; v < height; v++) {
     const o = v * line;
-    for (let i = 0; i < line; i++) out[o + i] = 0;
     const n = rows.count[v]!, wo = v * rows.maxCount;
-    for (let k = 0; k < n; k++) {
-      const wt = rows.weights[wo + k]!;
-      const t = (rows.start[v]! + k - firstRow) * line;
-      for (let i = 0; i < line; i++) out[o + i]! += tmp[t + i]! * wt;
+    if (n === 0) {
+      out.fill(offset, o, o + line);
+      continue;
     }
-    for (let i = 0; i < line; i++) out[o + i] = out[o + i]! * scale + offset;
+    // Scale folded into the row weights; the first row assigns, the others add.
+    let t = (rows.start[v]! - firstRow) * line;
+    let wt = rows.weights[wo]! * scale;
+    for (let i = 0; i < line; i++) out[o + i] = tmp[t + i]! * wt + offset;
+    for (let k = 1; k < n; k++) {
+      t += line;
+      wt = rows.weights[wo + k]! * scale;
+      for (let i = 0; i < line; i++) out[o + i] = out[o + i]! + tmp[t + i]! * wt;
+    }
   }
   return out;
 }

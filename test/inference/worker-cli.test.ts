@@ -16,16 +16,9 @@ interface Run { code: number; stderr: string; result: Record<string, unknown> & 
 
 async function worker(image: string, model: string, env: Record<string, string> = {}): Promise<Run> {
   const resultPath = path.join(tmp, `result-${Math.random().toString(36).slice(2)}.json`);
-  let code = 0;
-  let stderr = '';
-  try {
-    ({ stderr } = await exec(BIN, ['worker', image, model, resultPath], { cwd: REPO, env: { ...process.env, ...env } }));
-  } catch (err) {
-    const e = err as { code: number; stderr: string };
-    code = e.code;
-    stderr = e.stderr;
-  }
-  return { code, stderr, result: JSON.parse(await readFile(resultPath, 'utf8')) };
+  const outcome = await exec(BIN, ['worker', image, model, resultPath], { cwd: REPO, env: { ...process.env, ...env } })
+    .then(({ stderr }) => ({ code: 0, stderr }), (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }));
+  return { ...outcome, result: JSON.parse(await readFile(resultPath, 'utf8')) };
 }
 
 let tmp: string;

@@ -137,3 +137,17 @@ test('a job that never answers times out and its worker is replaced', { timeout:
   assert.ok(await pollUntil(() => pool.stats().idle === 1, 5_000), 'a replacement became ready');
   assert.notEqual(pool.stats().pids[0], pid);
 });
+
+test('an idle worker that dies is replaced at once and nothing fails', { timeout: 20_000 }, async (t) => {
+  const { pool, events } = makePool('echo');
+  t.after(() => pool.close());
+  await pool.ready();
+  const [pid] = pool.stats().pids;
+  assert.ok(pid !== undefined);
+  process.kill(pid, 'SIGKILL');
+  await events.waitFor((e) => e.type === 'restart' && e.cause === 'crash' && e.pid === pid);
+  const ready = await events.waitFor((e) => e.type === 'worker-ready' && e.pid !== pid);
+  const out = await pool.run(embed('after-idle-crash'));
+  assert.equal(ready.type === 'worker-ready' && ready.pid, out.timings.pid);
+  assert.equal(events.filter((e) => e.type === 'job' && e.outcome !== 'ok').length, 0);
+});
