@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerCompare } from './commands/compare.command.js';
 import { registerEmbed } from './commands/embed.command.js';
 import { registerFaces } from './commands/faces.command.js';
+import { registerImport } from './commands/import.command.js';
 import { registerModels } from './commands/models.command.js';
 import { registerServe } from './commands/serve.command.js';
 import { registerWorker } from './commands/worker.command.js';
@@ -11,6 +12,6 @@ const program = new Command('faceembed')
   .description('Face embeddings for attendance systems: ONNX models in supervised worker processes')
   .showHelpAfterError();
 
-for (const register of [registerWorker, registerEmbed, registerCompare, registerFaces, registerModels, registerServe]) register(program);
+for (const register of [registerWorker, registerEmbed, registerCompare, registerFaces, registerModels, registerServe, registerImport]) register(program);
 
 await program.parseAsync(process.argv);

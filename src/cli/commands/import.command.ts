@@ -1,0 +1,79 @@
+import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/config.js';
+import { createFaceCropService } from '../../http/app.js';
+import { createLogger } from '../../logging/logger.js';
+import { openDatabase } from '../../repositories/database.js';
+import { migrate } from '../../repositories/migrate.js';
+import { EmbeddingService } from '../../services/embedding.service.js';
+import { progressLine } from './progress.js';
+
+const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|avif|heic)$/i;
+
+async function listImages(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile() && IMAGE_EXT.test(e.name)).map((e) => path.join(e.parentPath, e.name)).sort();
+}
+
+export function registerImport(program: Command): void {
+  program
+    .command('import')
+    .description('Register every image under DIR as a face crop (copied into the media root unless already inside it)')
+    .argument('<dir>', 'folder of face crops')
+    .option('--embed <model>', 'also generate embeddings with this model')
+    .option('--person-from-folder', 'use each file\'s parent folder name as person_id')
+    .action(async (dir: string, flags: { embed?: string; personFromFolder?: boolean }) => {
+      const config = loadConfig();
+      const root = path.resolve(dir);
+      const files = await listImages(root);
+      const inside = !path.relative(config.mediaRoot, root).startsWith('..');
+      const db = openDatabase(config.databaseUrl);
+      const embedder = new EmbeddingService({ config, modelName: flags.embed ?? 'facenet', logger: createLogger('warn'), preload: flags.embed ? [flags.embed] : [] });
+      try {
+        await migrate(db);
+        const service = createFaceCropService({ db, embedder, config });
+        const ids: number[] = [];
+        let failed = 0;
+        const progress = progressLine('importing', files.length);
+        for (const file of files) {
+          let copied: string | undefined;
+          try {
+            let rel = path.relative(config.mediaRoot, file);
+            if (!inside) {
+              rel = path.join('imports', path.basename(root), path.relative(root, file));
+              await mkdir(path.dirname(path.join(config.mediaRoot, rel)), { recursive: true });
+              copied = path.join(config.mediaRoot, rel);
+              await copyFile(file, copied);
+            }
+            const person = flags.personFromFolder ? path.basename(path.dirname(file)) : undefined;
+            ids.push((await service.registerCrop(rel, person ? { personId: person } : {})).id);
+          } catch (err) {
+            // Nothing half-written: a file we copied for a crop that was refused goes again.
+            if (copied) await rm(copied, { force: true });
+            failed++;
+            process.stderr.write(`\n${file}: ${(err as { type?: string }).type ?? 'Error'}: ${(err as Error).message}\n`);
+          }
+          progress.tick();
+        }
+        progress.done();
+        const summary: Record<string, number> = {};
+        if (flags.embed && ids.length) {
+          await embedder.ready();
+          const embedProgress = progressLine(`embedding (${flags.embed})`, ids.length);
+          for (let i = 0; i < ids.length; i += 100) {
+            const batch = ids.slice(i, i + 100);
+            const result = await service.generateBatch(batch, { modelName: flags.embed, force: false });
+            for (const [k, v] of Object.entries(result.summary)) summary[k] = (summary[k] ?? 0) + v;
+            embedProgress.tick(batch.length);
+          }
+          embedProgress.done();
+        }
+        process.stdout.write(`${JSON.stringify({ imported: ids.length, failed, embeddings: summary })}\n`);
+        if (failed) process.exitCode = 1;
+      } finally {
+        await embedder.close();
+        await db.destroy();
+      }
+    });
+}
