@@ -27,7 +27,7 @@ async function list(json: boolean): Promise<void> {
 export function registerModels(program: Command): void {
   const models = program.command('models').description('The model registry');
   models.command('list', { isDefault: true }).description('List the registered models').option('--json', 'JSON array')
-    .action((flags: { json?: boolean }) => list(Boolean(flags.json)));
+    .action((flags: { json?: boolean }) => list(Boolean(flags.json ?? models.opts<{ json?: boolean }>().json)));
   // `faceembed models --json` (CONTRACT) reaches the default subcommand with the flag.
   models.option('--json', 'JSON array');
   models.command('prepare')

@@ -1,0 +1,63 @@
+// The people-facing commands, run through the bin as a user would.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { BIN, REPO, sample } from '../helpers/paths.js';
+
+const exec = promisify(execFile);
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  return exec(BIN, args, { cwd: REPO, env: { ...process.env, ...env } })
+    .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }));
+}
+
+test('models --json lists the registry with the CONTRACT fields', async () => {
+  const { code, stdout } = await run(['models', '--json']);
+  assert.equal(code, 0);
+  const rows = JSON.parse(stdout) as { name: string; aliases: string[]; dimensions: number; input_size: number; threshold: number; source: string; version: string }[];
+  const facenet = rows.find((r) => r.aliases.includes('facenet'))!;
+  assert.deepEqual([facenet.name, facenet.dimensions, facenet.input_size], ['faceapi-resnet128', 128, 150]);
+  assert.match(facenet.version, /^\d+\.\d+\.\d+-[0-9a-f]{12}$/);
+  assert.equal(rows.find((r) => r.aliases.includes('arcface'))!.dimensions, 1024);
+});
+
+test('embed prints one line per image, failures typed, exit 1 when any failed', async () => {
+  const { code, stdout } = await run(['embed', '--model', 'facenet', sample(1), '/nonexistent/x.jpg']);
+  assert.equal(code, 1);
+  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2);
+  assert.deepEqual([lines[0].image, lines[0].success, lines[0].dimensions, lines[0].embedding.length], [sample(1), true, 128, 128]);
+  assert.deepEqual([lines[1].success, lines[1].error.type], [false, 'FileNotFoundError']);
+});
+
+test('compare prints similarity, threshold, verified and model', async () => {
+  const { code, stdout } = await run(['compare', '--model', 'facenet', sample(1), sample(1)]);
+  assert.equal(code, 0);
+  const out = JSON.parse(stdout);
+  assert.equal(out.model, 'facenet');
+  assert.ok(out.similarity > 0.9999);
+  assert.equal(out.verified, true);
+  assert.equal(typeof out.threshold, 'number');
+});
+
+test('import registers a folder, reports refused files and leaves none of them behind', async () => {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'faceembed-import-'));
+  const src = path.join(tmp, 'class-a');
+  await mkdir(path.join(src, 'alice'), { recursive: true });
+  await copyFile(sample(1), path.join(src, 'alice', 'one.jpg'));
+  await copyFile(sample(2), path.join(src, 'two.jpg'));
+  await writeFile(path.join(src, 'broken.jpg'), 'not an image');
+  const media = path.join(tmp, 'media');
+  const { code, stdout, stderr } = await run(['import', src, '--embed', 'facenet', '--person-from-folder'], {
+    FACEEMBED_DATABASE_URL: `sqlite:${path.join(tmp, 'db.sqlite')}`, FACEEMBED_MEDIA_ROOT: media,
+  });
+  assert.equal(code, 1, stderr);
+  assert.deepEqual(JSON.parse(stdout), { imported: 2, failed: 1, embeddings: { generated: 2, existing: 0, failed: 0 } });
+  assert.match(stderr, /broken\.jpg: ImageDecodeError/);
+  const stored = (await readdir(media, { recursive: true })).filter((f) => f.endsWith('.jpg')).sort();
+  assert.deepEqual(stored, [path.join('imports/class-a/alice/one.jpg'), path.join('imports/class-a/two.jpg')]);
+});
