@@ -34,7 +34,8 @@ async function main(): Promise<void> {
     },
   });
   if (!values.data) throw new Error('--data <folder of photos> is required');
-  const maxSide = Number(values['max-side']);
+  // 0 detects on the full photo.
+  const maxSide = Number(values['max-side']) || undefined;
   const repeat = Math.max(1, Number(values.repeat));
   const modelsDir = values['models-dir'] ?? await mkdtemp(path.join(tmpdir(), 'faceembed-bench-'));
   try {
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
       recall: round((files.length - missed.length) / files.length),
       missed,
       severalFaces: several,
-      maxSide,
+      maxSide: maxSide ?? 'full',
       threads: Number(values.threads),
       refine: values.refine,
       ms: {

@@ -37,6 +37,8 @@ export interface ModelSource {
   package: string;
   /** Files (relative to the package) whose bytes define the weights: hashed into the version. */
   files: string[];
+  /** Bumped when our conversion of this network changes, so prepared files are rebuilt. */
+  revision: number;
   /** Builds the ONNX bytes from the package's files. Imported lazily: conversion code is not needed once prepared. */
   build(pkgDir: string): Promise<Uint8Array>;
 }
@@ -44,6 +46,7 @@ export interface ModelSource {
 export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
   'hse-faceres': {
     id: 'hse-faceres',
+    revision: 1,
     package: '@vladmandic/human',
     files: ['models/faceres.json', 'models/faceres.bin'],
     async build(dir) {
@@ -54,6 +57,7 @@ export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
   },
   'faceapi-resnet128': {
     id: 'faceapi-resnet128',
+    revision: 1,
     package: '@vladmandic/face-api',
     files: ['model/face_recognition_model-weights_manifest.json', 'model/face_recognition_model.bin'],
     async build(dir) {
@@ -63,6 +67,7 @@ export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
   },
   blazeface: {
     id: 'blazeface',
+    revision: 1,
     package: '@vladmandic/human',
     files: ['models/blazeface.json', 'models/blazeface.bin'],
     async build(dir) {
@@ -72,6 +77,7 @@ export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
   },
   facemesh: {
     id: 'facemesh',
+    revision: 2,
     package: '@vladmandic/human',
     files: ['models/facemesh.json', 'models/facemesh.bin'],
     async build(dir) {
@@ -101,5 +107,5 @@ export async function resolveSource(id: string): Promise<ResolvedSource> {
   const pkg = findPackage(source.package);
   const hash = await hashFiles(source.files.map((f) => path.join(pkg.dir, f)));
   const version = `${pkg.version}-${hash}`;
-  return { source, pkg, version, fileName: `${id}-${version}.onnx` };
+  return { source, pkg, version, fileName: `${id}-${version}-r${source.revision}.onnx` };
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Point } from '../../src/domain/face.js';
 import {
-  ARCFACE_TEMPLATE, applyAffine, arcfaceTemplate, boxWarp, invertAffine, landmarkBox, similarityTransform, templateWarp, type Affine,
+  ARCFACE_TEMPLATE, LANDMARK_BOX_SCALE, applyAffine, arcfaceTemplate, boxWarp, invertAffine, landmarkBox, similarityTransform, templateWarp, type Affine,
 } from '../../src/detect/alignment.js';
 
 /** Rotation by `angle`, uniform `scale`, then translation. */
@@ -73,7 +73,7 @@ test('templateWarp sends the scaled template onto the five points', () => {
 
 test('landmarkBox follows face-api alignDlib: square, centroid at 0.5/0.43, size from eye-mouth distance', () => {
   const points: Point[] = [[140, 200], [220, 196], [181, 250], [150, 290], [214, 288]];
-  const [x, y, w, h] = landmarkBox(points);
+  const [x, y, w, h] = landmarkBox(points, 1);
   assert.equal(w, h);
   const mouth = [(150 + 214) / 2, (290 + 288) / 2];
   const dist = (Math.hypot(mouth[0]! - 140, mouth[1]! - 200) + Math.hypot(mouth[0]! - 220, mouth[1]! - 196)) / 2;
@@ -81,8 +81,12 @@ test('landmarkBox follows face-api alignDlib: square, centroid at 0.5/0.43, size
   const cx = (140 + 220 + mouth[0]!) / 3, cy = (200 + 196 + mouth[1]!) / 3;
   assert.ok(Math.abs(x + 0.5 * w - cx) <= 1 && Math.abs(y + 0.43 * w - cy) <= 1);
   // Twice the face, twice the box.
-  const [, , w2] = landmarkBox(points.map(([px, py]) => [px * 2, py * 2] as Point));
+  const [, , w2] = landmarkBox(points.map(([px, py]) => [px * 2, py * 2] as Point), 1);
   assert.ok(Math.abs(w2 - 2 * w) <= 2);
+  // The default corrects for the mouth centre taken from the corners, keeping the centroid.
+  const [x3, y3, w3] = landmarkBox(points);
+  assert.equal(w3, Math.floor((dist * LANDMARK_BOX_SCALE) / 0.45));
+  assert.ok(Math.abs(x3 + 0.5 * w3 - cx) <= 1 && Math.abs(y3 + 0.43 * w3 - cy) <= 1);
 });
 
 test('boxWarp maps the chip onto the box as tf.image.resizeBilinear does', () => {

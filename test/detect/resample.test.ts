@@ -47,6 +47,11 @@ test('warp is black outside the image and averages taps without bias', () => {
   const img = gradient(50, 50);
   const out = warpInto(img, [1, 0, -100, 0, 1, -100], 10, 10, new Float32Array(300));
   assert.ok(out.every((v) => v === 0));
+  // Half a pixel past the left edge: half the edge pixel, half black (both code paths).
+  for (const taps of [1, 2]) {
+    const edge = warpInto(img, [1, 0, -0.5, 0, 1, 10], 2, 1, new Float32Array(6), { taps });
+    assert.ok(Math.abs(edge[1]! - 5) < 1e-9 && Math.abs(edge[2]! - 100) < 1e-9, `taps ${taps}: ${Array.from(edge)}`);
+  }
   // Taps average a linear pattern to its value at the pixel centre; scale/offset apply after.
   const m: Affine = [2, 0, 5, 0, 2, 5];
   const one = warpInto(img, m, 16, 16, new Float32Array(16 * 16 * 3), { scale: 1 / 127.5, offset: -1 });
@@ -76,3 +81,4 @@ test('resizeAreaInto averages each footprint and pads with black', () => {
   for (const u of [0, 1, 37, 98]) assert.ok(Math.abs(r[(50 * 100 + u) * 3]! - (s * u + 0.75)) <= 0.051, `column ${u}: ${r[(50 * 100 + u) * 3]}`);
   assert.throws(() => resizeAreaInto(ramp, [0.5, 0, 0, 0, 0.5, 0], 10, 10, new Float32Array(300)), /only shrinks/);
 });
+

@@ -2,6 +2,7 @@
 // ONNX Conv/Pool/Resize run channels-first: a TF NHWC input is fed transposed (once per value) and
 // the output stays NCHW, marked so, until an op needs NHWC again.
 import type { AttributeValue } from '../onnx/graph-builder.js';
+import { preluExpr } from './tfjs-ops-math.js';
 import { Attrs, permute, type ConversionContext, type OpConverter, type TfjsNode, type Value } from './tfjs-graph-context.js';
 
 const ACTIVATIONS = new Set(['relu', 'relu6', 'elu', 'selu', 'sigmoid', 'tanh', 'leakyrelu', 'prelu', 'linear']);
@@ -39,7 +40,7 @@ function activate(ctx: ConversionContext, node: TfjsNode, x: string, f: Fused, n
     case 'sigmoid': return ctx.op('Sigmoid', [x], node);
     case 'tanh': return ctx.op('Tanh', [x], node);
     case 'leakyrelu': return ctx.op('LeakyRelu', [x], node, { alpha: { float: f.leakyAlpha } });
-    case 'prelu': return ctx.op('PRelu', [x, ctx.operand(f.alpha!, nchw, rank)], node);
+    case 'prelu': return preluExpr(ctx, node, x, ctx.operand(f.alpha!, nchw, rank));
     default: throw new Error(`Unsupported activation '${f.activation}' in TFJS node '${node.name}'`);
   }
 }
