@@ -43,17 +43,22 @@ export interface ModelSource {
   build(pkgDir: string): Promise<Uint8Array>;
 }
 
+/** Builds a network shipped as a TFJS graph model with our converter, keeping only `outputs` when given. */
+function tfjsGraph(modelJson: string, outputs?: string[]): ModelSource['build'] {
+  return async (dir) => {
+    const { loadTfjsGraphModel, convertTfjsGraph } = await import('./convert/tfjs-graph-to-onnx.js');
+    return convertTfjsGraph(await loadTfjsGraphModel(path.join(dir, modelJson)), outputs ? { outputs } : {}).onnx;
+  };
+}
+
 export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
   'hse-faceres': {
     id: 'hse-faceres',
     revision: 1,
     package: '@vladmandic/human',
     files: ['models/faceres.json', 'models/faceres.bin'],
-    async build(dir) {
-      const { loadTfjsGraphModel, convertTfjsGraph } = await import('./convert/tfjs-graph-to-onnx.js');
-      // Only the 1024-D descriptor: the age and gender heads are dropped from the graph.
-      return convertTfjsGraph(await loadTfjsGraphModel(path.join(dir, 'models/faceres.json')), { outputs: ['global_pooling/Mean'] }).onnx;
-    },
+    // Only the 1024-D descriptor: the age and gender heads are dropped from the graph.
+    build: tfjsGraph('models/faceres.json', ['global_pooling/Mean']),
   },
   'faceapi-resnet128': {
     id: 'faceapi-resnet128',
@@ -70,20 +75,14 @@ export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
     revision: 1,
     package: '@vladmandic/human',
     files: ['models/blazeface.json', 'models/blazeface.bin'],
-    async build(dir) {
-      const { loadTfjsGraphModel, convertTfjsGraph } = await import('./convert/tfjs-graph-to-onnx.js');
-      return convertTfjsGraph(await loadTfjsGraphModel(path.join(dir, 'models/blazeface.json'))).onnx;
-    },
+    build: tfjsGraph('models/blazeface.json'),
   },
   facemesh: {
     id: 'facemesh',
     revision: 2,
     package: '@vladmandic/human',
     files: ['models/facemesh.json', 'models/facemesh.bin'],
-    async build(dir) {
-      const { loadTfjsGraphModel, convertTfjsGraph } = await import('./convert/tfjs-graph-to-onnx.js');
-      return convertTfjsGraph(await loadTfjsGraphModel(path.join(dir, 'models/facemesh.json'))).onnx;
-    },
+    build: tfjsGraph('models/facemesh.json'),
   },
 });
 
