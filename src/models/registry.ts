@@ -47,8 +47,9 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     // mean, divided by 255; the conversion test checks these numbers against FACEAPI_RECOGNITION_INPUT.
     input: { size: 150, layout: 'nhwc', channelOrder: 'rgb', mean: [122.782, 117.001, 104.298], std: [255, 255, 255] },
     alignment: { kind: 'landmark-box' },
-    // Provisional: face-api's standard chips separated the shared pivot pairs at ~0.927.
-    threshold: 0.92,
+    // Calibrated by bench/accuracy.ts on the deepface-unit pivot pairs (docs/accuracy.md): midpoint
+    // of the best-accuracy interval (0.928, 0.935]. The margin is thin: keep the pivot check.
+    threshold: 0.932,
     origin: { kind: 'builtin', sourceId: 'faceapi-resnet128' },
     description: "face-api's ResNet-34-like face recognition network (dlib recipe), 128-D; not FaceNet: no FaceNet weights ship in npm",
   },
@@ -60,8 +61,9 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     input: { size: 224, layout: 'nhwc', channelOrder: 'rgb', mean: [0, 0, 0], std: [1, 1, 1] },
     output: 'global_pooling/Mean',
     alignment: { kind: 'template', templateScale: 2 },
-    // Provisional: ~0.59 separated the shared pivot pairs with 5-point alignment.
-    threshold: 0.6,
+    // Calibrated by bench/accuracy.ts on the deepface-unit pivot pairs (docs/accuracy.md): midpoint
+    // of the best-accuracy interval (0.597, 0.616].
+    threshold: 0.606,
     origin: { kind: 'builtin', sourceId: 'hse-faceres' },
     description: 'HSE FaceRes descriptor from @vladmandic/human, 1024-D; not ArcFace: no ArcFace weights ship in npm',
   },
