@@ -95,8 +95,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const metrics = installMetrics(app, embedder);
   installAuth(app, config.http.apiKeys);
+  // server.close() only drops connections idle at that moment; a keep-alive connection that
+  // answers during close would otherwise hold app.close() for keepAliveTimeout (72 s).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-ID', request.id);
+    if (closing) reply.header('Connection', 'close');
   });
   app.addHook('preValidation', async (request) => {
     if (request.isMultipart() && !request.routeOptions.config.multipart) {

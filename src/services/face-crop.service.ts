@@ -190,13 +190,16 @@ export class FaceCropService {
     // The pool queues work itself; keeping only a few jobs per batch in flight leaves room
     // in its bounded queue for other requests.
     const inFlight = Math.max(1, embedder.stats().workers) * 2;
+    // Rows are written a chunk at a time as they are computed: a crash loses at most one chunk of work.
     const rows: NewEmbedding[] = [];
     await forEachLimited(todo, inFlight, async (crop) => {
       try {
         rows.push(this.row(crop.id, model, await this.compute(crop, opts)));
       } catch (err) {
         items.set(crop.id, this.failed(model, crop.id, err));
+        return;
       }
+      if (rows.length >= WRITE_CHUNK) await this.writeBatch(model, rows.splice(0, WRITE_CHUNK), items);
     });
     await this.writeBatch(model, rows, items);
 

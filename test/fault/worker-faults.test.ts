@@ -162,18 +162,18 @@ describe('worker faults over HTTP', () => {
 
   test('SIGTERM to the server during a request: graceful shutdown', async () => {
     await faults.check('SIGTERM to the server while a worker runs a request',
-      'the request in flight completes 200; the server exits 0 within 10 s; its workers exit (no orphans)', async () => {
+      'the request in flight completes 200; the server exits 0 within 5 s; its workers exit (no orphans)', async () => {
         const { reply } = await busyWorker();
         const workers = server.workers();
         const started = performance.now();
-        const stopping = server.stop(10_000);
+        const stopping = server.stop(5_000);
         const r = await reply;
         const seen = outcome(r);
         expectEmbedding(r, DIMS);
         const exit = await stopping;
         // The client keeps its connection alive, as browsers and HTTP client libraries do.
         assert.deepEqual(exit, { code: 0, signal: null },
-          `the server was still running 10 s after SIGTERM (killed: ${JSON.stringify(exit)}); a keep-alive connection holds app.close()`);
+          `the server was still running 5 s after SIGTERM (killed: ${JSON.stringify(exit)}); a keep-alive connection holds app.close()`);
         assert.ok(workers.every((p) => !isAlive(p)));
         faults.measure(`SIGTERM: server exited ${Math.round(performance.now() - started)} ms after the signal`);
         faults.count('requestsHeld');

@@ -42,7 +42,7 @@ function inRepository(): boolean {
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
-const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n').filter(Boolean).slice(0, 2).join(' ');
+const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n').find(Boolean) ?? 'failed';
 
 export class Section {
   private readonly data: Fragment;
@@ -91,7 +91,7 @@ function command(): string {
   const event = process.env.npm_lifecycle_event;
   if (event === 'test:fault') return 'npm run test:fault';
   if (event === 'test') return 'npm test';
-  return "node --test --test-concurrency=1 'dist/test/fault/*.test.js'";
+  return 'node --test --test-concurrency=1 dist/test/fault/';
 }
 
 function fragments(): Fragment[] {

@@ -44,14 +44,26 @@ export interface ServerOptions {
   readyTimeoutMs?: number;
 }
 
+/** Servers still running: killed if the test process exits early (a failed hook, a broken pipe). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export class ServerProcess {
   readonly logs: LogLine[] = [];
+  /** How many log lines carried each message so far (cheap to poll, unlike scanning `logs`). */
+  readonly messageCounts = new Map<string, number>();
   readonly stderrText: string[] = [];
   private waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(private readonly child: ChildProcess, readonly baseUrl: string) {
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    running.add(child);
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }));
     createInterface({ input: child.stderr! }).on('line', (line) => this.onLine(line));
     child.stdout!.resume();
   }
@@ -111,6 +123,16 @@ export class ServerProcess {
     });
   }
 
+  /** Polls `check` every 10 ms; fails after timeoutMs, or at once if the server has exited. */
+  async waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (!this.alive()) throw new Error('the server exited while the test waited on it');
+      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   /** Polls /readyz; fails early if the process exits. */
   async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -165,6 +187,7 @@ export class ServerProcess {
     }
     this.stderrText.push(line);
     this.logs.push(entry);
+    if (typeof entry.msg === 'string') this.messageCounts.set(entry.msg, (this.messageCounts.get(entry.msg) ?? 0) + 1);
     this.waiters = this.waiters.filter((w) => {
       if (!w.match(entry)) return true;
       w.resolve(entry);
