@@ -1,5 +1,6 @@
 // The `faceembed` command line: wiring only; each command lives in commands/.
 import { Command } from 'commander';
+import { registerBench } from './commands/bench.command.js';
 import { registerCompare } from './commands/compare.command.js';
 import { registerEmbed } from './commands/embed.command.js';
 import { registerFaces } from './commands/faces.command.js';
@@ -12,6 +13,6 @@ const program = new Command('faceembed')
   .description('Face embeddings for attendance systems: ONNX models in supervised worker processes')
   .showHelpAfterError();
 
-for (const register of [registerWorker, registerEmbed, registerCompare, registerFaces, registerModels, registerServe, registerImport]) register(program);
+for (const register of [registerWorker, registerEmbed, registerCompare, registerFaces, registerModels, registerServe, registerImport, registerBench]) register(program);
 
 await program.parseAsync(process.argv);

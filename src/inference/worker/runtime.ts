@@ -49,7 +49,12 @@ export class WorkerRuntime {
       const started = performance.now();
       loaded = (async () => {
         const file = await modelFile(spec, this.settings.modelsDir);
-        const session = await OnnxSession.load(file.path, { threads: this.settings.threads }, spec.output ? { output: spec.output } : {});
+        // The same short spin as the detector's sessions (face-detector.ts): each session has its
+        // own intra-op threads, and with onnxruntime's default spin this session's idle threads
+        // starved the detector's on the next image. With 2 threads per worker (benchmark, crops,
+        // 'facenet'): 1x2 28 -> 43 faces/s and p50 36 -> 22 ms; 2x2 32 -> 53 faces/s, p50 ~30 -> 18 ms.
+        // No effect with 1 thread (no thread pool).
+        const session = await OnnxSession.load(file.path, { threads: this.settings.threads, spinMicros: 300 }, spec.output ? { output: spec.output } : {});
         log(`Model ${spec.name} loaded in ${round(performance.now() - started)} ms`, { version: file.version });
         return { spec, version: file.version, session };
       })();

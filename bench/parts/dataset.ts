@@ -1,0 +1,62 @@
+// The images every part measures: the shared full photos, and tight face crops cut from them
+// once (each face found, its box enlarged 1.3x, as a kiosk or a class-photo splitter would
+// save it) into a temporary folder as JPEG.
+import { mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { EmbeddingService } from '../../src/services/embedding.service.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { mapLimited } from './common.js';
+
+export interface Dataset {
+  photos: string[];
+  crops: string[];
+  /** Median longest side of the crops, in pixels. */
+  cropSide: number;
+  photosWithoutFace: string[];
+}
+
+const IMAGE = /\.(jpe?g|png|webp)$/i;
+/** How much the detector's box is enlarged to make a tight crop. */
+export const CROP_SCALE = 1.3;
+
+export async function listPhotos(dir: string): Promise<string[]> {
+  const names = (await readdir(dir)).filter((f) => IMAGE.test(f));
+  return names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).map((f) => path.join(dir, f));
+}
+
+/** Detects every face of every photo (through the library) and writes one JPEG per face into `outDir`. */
+export async function cutCrops(photos: readonly string[], outDir: string, modelsDir?: string): Promise<Dataset> {
+  await mkdir(outDir, { recursive: true });
+  const service = new EmbeddingService({ logger: createLogger('silent'), ...(modelsDir ? { modelsDir } : {}) });
+  const crops: string[] = [];
+  const sides: number[] = [];
+  const without: string[] = [];
+  try {
+    await service.ready();
+    const found = await mapLimited(photos, 4, async (photo) => ({ photo, faces: await service.detectFaces(photo) }));
+    for (const { photo, faces } of found) {
+      if (faces.length === 0) without.push(photo);
+      const m = await sharp(photo).metadata();
+      // Boxes are in the EXIF-oriented image: orientations 5-8 swap the axes.
+      const meta = (m.orientation ?? 1) >= 5 ? { width: m.height, height: m.width } : { width: m.width, height: m.height };
+      for (const [i, face] of faces.entries()) {
+        const [x, y, w, h] = face.box;
+        const side = Math.max(w, h) * CROP_SCALE;
+        const left = Math.max(0, Math.round(x + w / 2 - side / 2));
+        const top = Math.max(0, Math.round(y + h / 2 - side / 2));
+        const width = Math.min(meta.width - left, Math.round(side));
+        const height = Math.min(meta.height - top, Math.round(side));
+        if (width < 16 || height < 16) continue;
+        const file = path.join(outDir, `${path.parse(photo).name}-face${i}.jpg`);
+        await sharp(photo).rotate().extract({ left, top, width, height }).jpeg({ quality: 90 }).toFile(file);
+        crops.push(file);
+        sides.push(Math.max(width, height));
+      }
+    }
+  } finally {
+    await service.close();
+  }
+  sides.sort((a, b) => a - b);
+  return { photos: [...photos], crops, cropSide: sides[Math.floor(sides.length / 2)] ?? 0, photosWithoutFace: without };
+}

@@ -1,0 +1,38 @@
+// Run in a fresh process by the suite (`node profile-child.js '<json>'`), so the profile sees
+// what a pool worker sees: a small heap, nothing else loaded. Prints one JSON object on stdout.
+import { hotFunctions, networkProfile, stageProfile, type HotFunction, type NetworkProfile, type StageProfile } from './profile.js';
+import { meshFirst, type MeshFirstResult } from './what-if.js';
+
+export interface ProfileArgs {
+  modelsDir: string;
+  models: string[];
+  crops: string[];
+  photos: string[];
+  count: number;
+  networkRuns: number;
+  twoThreads: boolean;
+}
+
+export interface ProfileResult {
+  stages: StageProfile[];
+  networks: NetworkProfile[];
+  hot: HotFunction[];
+  hotModel: string;
+  meshFirst: MeshFirstResult[];
+}
+
+async function main(a: ProfileArgs): Promise<ProfileResult> {
+  const stages: StageProfile[] = [];
+  for (const model of a.models) {
+    stages.push(await stageProfile(a.modelsDir, model, 'crops', a.crops, a.count));
+    stages.push(await stageProfile(a.modelsDir, model, 'photos', a.photos, Math.min(a.count, a.photos.length)));
+  }
+  const networks = [...await networkProfile(a.modelsDir, 1, a.networkRuns), ...(a.twoThreads ? await networkProfile(a.modelsDir, 2, a.networkRuns) : [])];
+  const hotModel = a.models[0] ?? 'facenet';
+  const hot = await hotFunctions(a.modelsDir, hotModel, a.crops, a.count);
+  const mesh: MeshFirstResult[] = [];
+  for (const model of a.models) mesh.push(await meshFirst(a.modelsDir, model, a.crops.slice(0, a.count)));
+  return { stages, networks, hot, hotModel, meshFirst: mesh };
+}
+
+process.stdout.write(`${JSON.stringify(await main(JSON.parse(process.argv[2] ?? '{}') as ProfileArgs))}\n`);
