@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config, type Isolation } from '../config/config.js';
 import type { DetectedFace, DetectMode } from '../domain/face.js';
 import { cosineSimilarity } from '../domain/vector.js';
-import { toFaceembedError } from '../errors.js';
+import { ValueError, toFaceembedError } from '../errors.js';
 import { embedInFreshProcess } from '../inference/per-request.js';
 import { WorkerPool } from '../inference/pool/worker-pool.js';
 import type { PoolEvent } from '../inference/pool/pool-options.js';
@@ -14,6 +14,7 @@ import { IPC_FLAG, type EmbedOutput, type DetectOutput, type WorkerSettings } fr
 import { createLogger, type Logger } from '../logging/logger.js';
 import { modelVersions } from '../models/prepare.js';
 import { ModelRegistry } from '../models/registry.js';
+import { eachLimited } from './each-limited.js';
 import type { EmbedOptions, EmbeddingPort, FaceEmbedding, ModelInfo, PoolStats } from './embedding.types.js';
 
 const WORKER_MODULE = fileURLToPath(new URL('../inference/worker/worker.js', import.meta.url));
@@ -47,8 +48,8 @@ export class EmbeddingService implements EmbeddingPort {
   private readonly timeoutMs: number;
   private readonly settings: WorkerSettings;
   private readonly pool: WorkerPool | undefined;
-  /** Worker processes (pool) or fresh processes at a time (per-request) that a batch keeps busy. */
-  private readonly workers: number;
+  /** Images a batch keeps in flight: one running per worker plus at most one waiting per worker. */
+  private readonly batchLanes: number;
   private versions: Map<string, string> | undefined;
   private starting: Promise<void> | undefined;
 
@@ -64,7 +65,7 @@ export class EmbeddingService implements EmbeddingPort {
     this.detect = opts.detect ?? 'auto';
     this.timeoutMs = opts.timeoutMs ?? config.pool.timeoutMs;
     const workers = opts.workers ?? config.pool.workers;
-    this.workers = workers;
+    this.batchLanes = workers + Math.min(workers, opts.queueLimit ?? config.pool.queueLimit);
     this.settings = {
       modelsDir: path.resolve(opts.modelsDir ?? config.modelsDir),
       ...(modelsConfig ? { modelsConfig } : {}),
@@ -149,27 +150,25 @@ export class EmbeddingService implements EmbeddingPort {
   }
 
   /**
-   * In input order; a failed image gives null (its error is logged with its type). Only two
-   * images per worker wait at a time: queuing the whole batch at once made every image past the
+   * In input order; a failed image gives null (its error is logged with its type). Only about two
+   * images per worker are in flight: queuing the whole batch at once made every image past the
    * pool's queue limit fail with OverloadedError (60 images with queueLimit 50: 10 lost), and in
    * per-request isolation started one process per image at once. Two per worker keep every
    * worker busy: 69-74 faces/s on the benchmark's crops against 66-72 queuing everything.
+   * The workers are booted first, so nothing waits in the queue for them (if they cannot boot,
+   * each image fails typed and gives null like any other failure).
    */
   async generateEmbeddingsBatch(imagePaths: readonly string[], opts: EmbedOptions = {}): Promise<(FaceEmbedding | null)[]> {
+    await this.ready().catch(() => undefined);
     const out = new Array<FaceEmbedding | null>(imagePaths.length).fill(null);
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < imagePaths.length) {
-        const i = next++;
-        out[i] = await this.generateEmbedding(imagePaths[i]!, opts).catch(() => null);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(imagePaths.length, this.workers * 2) }, lane));
+    await eachLimited(imagePaths, this.batchLanes, async (imagePath, i) => {
+      out[i] = await this.generateEmbedding(imagePath, opts).catch(() => null);
+    });
     return out;
   }
 
   async detectFaces(imagePath: string): Promise<DetectedFace[]> {
-    if (!this.pool) throw new Error('detectFaces needs pool isolation');
+    if (!this.pool) throw new ValueError("detectFaces needs isolation 'pool'");
     const out = (await this.pool.run({ kind: 'detect', imagePath: path.resolve(imagePath) })) as DetectOutput;
     return out.faces;
   }

@@ -11,6 +11,7 @@ import type { EmbeddingRepository, EmbeddingSummary, NewEmbedding } from '../rep
 import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
 import type { MediaStorage, StagedUpload } from '../repositories/media-storage.js';
 import type { EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
+import { eachLimited } from './each-limited.js';
 
 export type EmbeddingOutcome = 'generated' | 'existing' | 'failed';
 /** Told about every embedding asked for (metrics). */
@@ -75,14 +76,6 @@ const WRITE_CHUNK = 100;
 /** What a client may see of a failure: internal messages stay in the log. */
 function publicError(e: FaceembedError): { type: ErrorType; message: string } {
   return { type: e.type, message: e.type === 'InternalError' ? 'Internal error' : e.message };
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 export class FaceCropService {
@@ -192,7 +185,7 @@ export class FaceCropService {
     const inFlight = Math.max(1, embedder.stats().workers) * 2;
     // Rows are written a chunk at a time as they are computed: a crash loses at most one chunk of work.
     const rows: NewEmbedding[] = [];
-    await forEachLimited(todo, inFlight, async (crop) => {
+    await eachLimited(todo, inFlight, async (crop) => {
       try {
         rows.push(this.row(crop.id, model, await this.compute(crop, opts)));
       } catch (err) {

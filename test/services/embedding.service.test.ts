@@ -39,6 +39,16 @@ test('a mixed batch gives nulls exactly where the inputs were bad, in input orde
   assert.ok(out[0]!.embedding instanceof Float32Array);
 });
 
+test('a batch larger than the queue limit waits its turn instead of overflowing', async () => {
+  const small = new EmbeddingService({ modelName: 'facenet', workers: 1, queueLimit: 1, logger: createLogger('silent') });
+  try {
+    const out = await small.generateEmbeddingsBatch(Array.from({ length: 10 }, (_, i) => sample((i % 6) + 1)));
+    assert.deepEqual(out.map((e) => e?.dimensions), Array(10).fill(128));
+  } finally {
+    await small.close();
+  }
+});
+
 test('rejections carry the CONTRACT type; unknown models are ValueError', async () => {
   await assert.rejects(service.generateEmbedding(path.join(tmp, 'missing.jpg')), (e: FaceembedError) => e.type === 'FileNotFoundError');
   await assert.rejects(service.generateEmbedding(sample(1), { modelName: 'nope' }), (e: FaceembedError) => e.type === 'ValueError');
