@@ -3,8 +3,8 @@
 // with force_regenerate so every answer is fresh work.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../test/helpers/free-port.js';
 import { BIN, REPO, cpuWindow, cycle, latency, mapLimited, settle, sleep, throughput, waitQuiet, type Latency, type Throughput } from './common.js';
 
 export interface ServerHandle {
@@ -12,17 +12,6 @@ export interface ServerHandle {
   pid: number;
   logFile: string;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 export interface ServerOptions {

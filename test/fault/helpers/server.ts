@@ -2,8 +2,8 @@
 // and models directory; its JSON log (stderr) recorded and awaitable; readiness polled on /readyz.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { createInterface } from 'node:readline';
+import { freePort } from '../../helpers/free-port.js';
 import { BIN } from '../../helpers/paths.js';
 import { childPids, isAlive, waitFor } from '../../helpers/processes.js';
 
@@ -12,18 +12,6 @@ export interface LogLine {
   msg?: string;
   pid?: number;
   [field: string]: unknown;
-}
-
-/** A free TCP port on 127.0.0.1 (bound to 0, then released for the server to take). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** VmRSS of a process in MiB, from /proc/<pid>/status. */
