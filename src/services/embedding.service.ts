@@ -65,7 +65,8 @@ export class EmbeddingService implements EmbeddingPort {
     this.detect = opts.detect ?? 'auto';
     this.timeoutMs = opts.timeoutMs ?? config.pool.timeoutMs;
     const workers = opts.workers ?? config.pool.workers;
-    this.batchLanes = workers + Math.min(workers, opts.queueLimit ?? config.pool.queueLimit);
+    const queueLimit = opts.queueLimit ?? config.pool.queueLimit;
+    this.batchLanes = workers + Math.min(workers, queueLimit);
     this.settings = {
       modelsDir: path.resolve(opts.modelsDir ?? config.modelsDir),
       ...(modelsConfig ? { modelsConfig } : {}),
@@ -78,7 +79,7 @@ export class EmbeddingService implements EmbeddingPort {
         modulePath: WORKER_MODULE,
         args: [IPC_FLAG, JSON.stringify(this.settings)],
         workers,
-        queueLimit: opts.queueLimit ?? config.pool.queueLimit,
+        queueLimit,
         timeoutMs: this.timeoutMs,
         maxJobsPerWorker: opts.maxJobsPerWorker ?? config.pool.maxJobsPerWorker,
         maxRssMb: opts.workerMaxRssMb ?? config.pool.workerMaxRssMb,

@@ -10,7 +10,7 @@ import { serveWorker } from '../pool/serve-worker.js';
 import { IPC_FLAG, toResultFile, type ResultFile, type WorkerSettings } from '../protocol.js';
 import { WorkerRuntime } from './runtime.js';
 
-export function settingsFromConfig(): WorkerSettings {
+function settingsFromConfig(): WorkerSettings {
   const config = loadConfig();
   return {
     modelsDir: config.modelsDir,
