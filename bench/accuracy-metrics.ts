@@ -35,7 +35,13 @@ export function confusionAt(pairs: readonly ScoredPair[], threshold: number): Co
     if (!accepted && p.same) falseRejects++;
   }
   const correct = pairs.length - falseAccepts - falseRejects;
-  return { pairs: pairs.length, correct, accuracy: pairs.length ? correct / pairs.length : NaN, falseAccepts, falseRejects };
+  return {
+    pairs: pairs.length,
+    correct,
+    accuracy: pairs.length ? correct / pairs.length : NaN,
+    falseAccepts,
+    falseRejects,
+  };
 }
 
 /**
@@ -44,7 +50,10 @@ export function confusionAt(pairs: readonly ScoredPair[], threshold: number): Co
  * with the same best accuracy (a tie of same and different pairs on one score) are merged; of
  * several separate best runs the widest wins, as it leaves the most margin.
  */
-export function bestThreshold(pairs: readonly ScoredPair[], bounds: { min: number; max: number } = { min: -1, max: 1 }): BestThreshold {
+export function bestThreshold(
+  pairs: readonly ScoredPair[],
+  bounds: { min: number; max: number } = { min: -1, max: 1 },
+): BestThreshold {
   if (pairs.length === 0) throw new RangeError('bestThreshold needs at least one pair');
   const sorted = [...pairs].sort((a, b) => a.score - b.score);
   const scores = sorted.map((p) => p.score);
@@ -99,7 +108,7 @@ export function rocAuc(pairs: readonly ScoredPair[]): number {
     for (let k = i; k < j; k++) if (sorted[k]!.same) rankSum += midRank;
     i = j;
   }
-  return (rankSum - positives * (positives + 1) / 2) / (positives * negatives);
+  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
 
 /**

@@ -13,10 +13,21 @@ import type { DetectMode } from '../src/domain/face.js';
 import { createLogger } from '../src/logging/logger.js';
 import { EmbeddingService } from '../src/services/embedding.service.js';
 import type { FaceEmbedding } from '../src/services/embedding.types.js';
-import { bestThreshold, confusionAt, rocAuc, roundedInside, type BestThreshold, type Confusion, type ScoredPair } from './accuracy-metrics.js';
+import {
+  bestThreshold,
+  confusionAt,
+  rocAuc,
+  roundedInside,
+  type BestThreshold,
+  type Confusion,
+  type ScoredPair,
+} from './accuracy-metrics.js';
 
 const MODELS = ['facenet', 'arcface'] as const;
-const MODES: readonly { mode: DetectMode; label: string }[] = [{ mode: 'auto', label: 'aligned' }, { mode: 'skip', label: 'whole image' }];
+const MODES: readonly { mode: DetectMode; label: string }[] = [
+  { mode: 'auto', label: 'aligned' },
+  { mode: 'skip', label: 'whole image' },
+];
 const PIVOT = 'face-recognition-pivot.csv';
 const MASTER = 'master.csv';
 /** DeepFace's default cosine-distance threshold for Facenet: a pair is the same person when distance <= 0.40. */
@@ -28,7 +39,8 @@ const TARGET = { best: 0.995, bestAuc: 0.999, other: 0.98 };
  * fails, so the notes follow the results rather than fix them.
  */
 const PHOTO_NOTES: Record<string, string> = {
-  'img46.jpg': 'Katy Perry years younger (2011 Grammys), black hair, heavy coloured eye make-up; a 400x500 photo, so the face chip is upscaled and soft',
+  'img46.jpg':
+    'Katy Perry years younger (2011 Grammys), black hair, heavy coloured eye make-up; a 400x500 photo, so the face chip is upscaled and soft',
   'img28.jpg': 'Katy Perry recent, platinum bob, frontal, sharp',
   'img43.jpg': 'Katy Perry recent, black waved hair, red lips, frontal, sharp',
   'img20.jpg': 'Jeff Bezos, frontal, slight head tilt, sharp',
@@ -43,24 +55,55 @@ const PHOTO_NOTES: Record<string, string> = {
 
 /** Judgement on a model's failures, shown only when it has failing pairs. */
 const MODEL_NOTES: Record<string, string> = {
-  'hse-faceres': 'Every failing photo is frontal and sharp enough, its face found with a high detector score (table above) and aligned: '
-    + 'detection, pose, blur and occlusion are not the cause. The false accepts pair different people of the same sex, age band and '
-    + 'colouring (two short-haired or bald men, two blonde women); the false rejects all involve img46, a small, years-older photo with '
-    + 'heavy make-up. Thresholds cannot fix it: even the best threshold on the pivot file keeps its false rejects (see "pivot best"). '
-    + 'It is the descriptor\'s limit: HSE FaceRes is a multi-output network (identity descriptor plus age and gender heads), not an '
-    + 'ArcFace-trained recogniser. Fixes: use facenet (face-api) where accuracy matters, or register a stronger ArcFace-trained ONNX model '
-    + 'through FACEEMBED_MODELS_CONFIG; enrolling several recent photos per person narrows img46-like gaps.',
-  'faceapi-resnet128': 'The margin is thin (best pivot interval under 0.01 wide): a pair near the threshold flips with small changes in the chip. '
-    + 'Enrol more than one photo per person and keep this benchmark in the release checks.',
+  'hse-faceres':
+    'Every failing photo is frontal and sharp enough, its face found with a high detector score (table above) and aligned: ' +
+    'detection, pose, blur and occlusion are not the cause. The false accepts pair different people of the same sex, age band and ' +
+    'colouring (two short-haired or bald men, two blonde women); the false rejects all involve img46, a small, years-older photo with ' +
+    'heavy make-up. Thresholds cannot fix it: even the best threshold on the pivot file keeps its false rejects (see "pivot best"). ' +
+    "It is the descriptor's limit: HSE FaceRes is a multi-output network (identity descriptor plus age and gender heads), not an " +
+    'ArcFace-trained recogniser. Fixes: use facenet (face-api) where accuracy matters, or register a stronger ArcFace-trained ONNX model ' +
+    'through FACEEMBED_MODELS_CONFIG; enrolling several recent photos per person narrows img46-like gaps.',
+  'faceapi-resnet128':
+    'The margin is thin (best pivot interval under 0.01 wide): a pair near the threshold flips with small changes in the chip. ' +
+    'Enrol more than one photo per person and keep this benchmark in the release checks.',
 };
 
-interface Pair { x: string; y: string; same: boolean; distance?: number }
-interface FaceNote { score?: number; width?: number }
-interface Failing { x: string; y: string; same: boolean; similarity: number; faces: [FaceNote, FaceNote] }
-interface SetResult { atDefault: Confusion; best: BestThreshold; auc: number; failing: Failing[] }
+interface Pair {
+  x: string;
+  y: string;
+  same: boolean;
+  distance?: number;
+}
+interface FaceNote {
+  score?: number;
+  width?: number;
+}
+interface Failing {
+  x: string;
+  y: string;
+  same: boolean;
+  similarity: number;
+  faces: [FaceNote, FaceNote];
+}
+interface SetResult {
+  atDefault: Confusion;
+  best: BestThreshold;
+  auc: number;
+  failing: Failing[];
+}
 interface Evaluation {
-  model: string; alias: string; mode: string; threshold: number; calibrated: number; masterAtCalibrated: Confusion; heldOutAtCalibrated: Confusion;
-  master: SetResult; pivot: SetResult; noFace: string[]; failedImages: string[]; seconds: number;
+  model: string;
+  alias: string;
+  mode: string;
+  threshold: number;
+  calibrated: number;
+  masterAtCalibrated: Confusion;
+  heldOutAtCalibrated: Confusion;
+  master: SetResult;
+  pivot: SetResult;
+  noFace: string[];
+  failedImages: string[];
+  seconds: number;
 }
 
 async function readPairs(file: string): Promise<Pair[]> {
@@ -85,12 +128,20 @@ function scoreSet(pairs: readonly Pair[], embeddings: Map<string, FaceEmbedding 
     const info = embeddings.get(f)?.face;
     return info?.detected ? { score: info.score, width: info.box?.[2] } : {};
   };
-  const failing = scored.filter((p) => (p.score >= threshold) !== p.same)
+  const failing = scored
+    .filter((p) => p.score >= threshold !== p.same)
     .map(({ x, y, same, similarity }): Failing => ({ x, y, same, similarity, faces: [face(x), face(y)] }));
   return { atDefault: confusionAt(scored, threshold), best: bestThreshold(scored), auc: rocAuc(scored), failing };
 }
 
-async function evaluateModel(alias: string, dataDir: string, images: string[], master: Pair[], pivot: Pair[], workers: number): Promise<Evaluation[]> {
+async function evaluateModel(
+  alias: string,
+  dataDir: string,
+  images: string[],
+  master: Pair[],
+  pivot: Pair[],
+  workers: number,
+): Promise<Evaluation[]> {
   const service = new EmbeddingService({ modelName: alias, workers, logger: createLogger('silent') });
   try {
     await service.ready();
@@ -98,15 +149,28 @@ async function evaluateModel(alias: string, dataDir: string, images: string[], m
     const out: Evaluation[] = [];
     for (const { mode, label } of MODES) {
       const t0 = performance.now();
-      const results = await service.generateEmbeddingsBatch(images.map((f) => path.join(dataDir, f)), { detect: mode });
+      const results = await service.generateEmbeddingsBatch(
+        images.map((f) => path.join(dataDir, f)),
+        { detect: mode },
+      );
       const embeddings = new Map(images.map((f, i) => [f, results[i] ?? null]));
       const pivotResult = scoreSet(pivot, embeddings, info.threshold);
       const calibrated = roundedInside(pivotResult.best);
-      const atCalibrated = (pairs: Pair[]) => confusionAt(pairs.map((p) => ({ same: p.same, score: pairScore(p, embeddings) })), calibrated);
+      const atCalibrated = (pairs: Pair[]) =>
+        confusionAt(
+          pairs.map((p) => ({ same: p.same, score: pairScore(p, embeddings) })),
+          calibrated,
+        );
       out.push({
-        model: info.name, alias, mode: label, threshold: info.threshold, calibrated,
-        masterAtCalibrated: atCalibrated(master), heldOutAtCalibrated: atCalibrated(heldOut(master, pivot)),
-        master: scoreSet(master, embeddings, info.threshold), pivot: pivotResult,
+        model: info.name,
+        alias,
+        mode: label,
+        threshold: info.threshold,
+        calibrated,
+        masterAtCalibrated: atCalibrated(master),
+        heldOutAtCalibrated: atCalibrated(heldOut(master, pivot)),
+        master: scoreSet(master, embeddings, info.threshold),
+        pivot: pivotResult,
         noFace: mode === 'skip' ? [] : images.filter((f) => embeddings.get(f)?.face.detected === false),
         failedImages: images.filter((f) => !embeddings.get(f)),
         seconds: (performance.now() - t0) / 1000,
@@ -136,7 +200,11 @@ function deepfaceReference(pivot: Pair[]) {
   // Scored as -distance so that "accept when score >= threshold" matches DeepFace's distance <= threshold.
   const scored: ScoredPair[] = pivot.map((p) => ({ same: p.same, score: -(p.distance ?? NaN) }));
   const best = bestThreshold(scored, { min: -2, max: 0 });
-  return { atDefault: confusionAt(scored, -DEEPFACE_FACENET.threshold), best: { ...best, threshold: -best.threshold }, auc: rocAuc(scored) };
+  return {
+    atDefault: confusionAt(scored, -DEEPFACE_FACENET.threshold),
+    best: { ...best, threshold: -best.threshold },
+    auc: rocAuc(scored),
+  };
 }
 
 const pct = (c: Confusion | { accuracy: number }) => `${(c.accuracy * 100).toFixed(1)}%`;
@@ -148,11 +216,14 @@ function table(evals: Evaluation[], ref: ReturnType<typeof deepfaceReference>): 
   const rows = [
     '| model | mode | threshold | master acc | master FA / FR | pivot acc | pivot FA / FR | master best (thr) | pivot best (thr) | master AUC | pivot AUC | no face |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...evals.map((e) => `| ${e.alias} (${e.model}) | ${e.mode} | ${f3(e.threshold)} | ${pct(e.master.atDefault)} | ${errs(e.master.atDefault)} | ${pct(e.pivot.atDefault)} | ${errs(e.pivot.atDefault)} | `
-      + `${pct(e.master.best)} (${f3(e.master.best.threshold)}) | ${pct(e.pivot.best)} (${f3(e.pivot.best.threshold)}) | ${f4(e.master.auc)} | ${f4(e.pivot.auc)} | `
-      + `${e.mode === 'whole image' ? 'n/a' : e.noFace.length}${e.failedImages.length ? `, ${e.failedImages.length} failed` : ''} |`),
-    `| DeepFace Facenet (reference, CSV distances) | DeepFace pipeline | distance ${DEEPFACE_FACENET.threshold.toFixed(2)} | n/a | n/a | ${pct(ref.atDefault)} | ${errs(ref.atDefault)} | n/a | `
-      + `${pct(ref.best)} (distance ${f3(ref.best.threshold)}) | n/a | ${f4(ref.auc)} | n/a |`,
+    ...evals.map(
+      (e) =>
+        `| ${e.alias} (${e.model}) | ${e.mode} | ${f3(e.threshold)} | ${pct(e.master.atDefault)} | ${errs(e.master.atDefault)} | ${pct(e.pivot.atDefault)} | ${errs(e.pivot.atDefault)} | ` +
+        `${pct(e.master.best)} (${f3(e.master.best.threshold)}) | ${pct(e.pivot.best)} (${f3(e.pivot.best.threshold)}) | ${f4(e.master.auc)} | ${f4(e.pivot.auc)} | ` +
+        `${e.mode === 'whole image' ? 'n/a' : e.noFace.length}${e.failedImages.length ? `, ${e.failedImages.length} failed` : ''} |`,
+    ),
+    `| DeepFace Facenet (reference, CSV distances) | DeepFace pipeline | distance ${DEEPFACE_FACENET.threshold.toFixed(2)} | n/a | n/a | ${pct(ref.atDefault)} | ${errs(ref.atDefault)} | n/a | ` +
+      `${pct(ref.best)} (distance ${f3(ref.best.threshold)}) | n/a | ${f4(ref.auc)} | n/a |`,
   ];
   return rows.join('\n');
 }
@@ -163,9 +234,13 @@ function targets(aligned: Evaluation[]): { lines: string[]; met: boolean } {
   const bestOk = worst(best!) >= TARGET.best && Math.min(best!.master.auc, best!.pivot.auc) >= TARGET.bestAuc;
   const otherOk = !other || worst(other) >= TARGET.other;
   const lines = [
-    `- best built-in, ${best!.alias}: >= ${TARGET.best * 100}% on both files at its shipped threshold and AUC >= ${TARGET.bestAuc}: `
-      + `${pct({ accuracy: worst(best!) })} worst file, AUC ${f4(Math.min(best!.master.auc, best!.pivot.auc))} — ${bestOk ? 'met' : 'MISSED'}`,
-    ...(other ? [`- the other, ${other.alias}: >= ${TARGET.other * 100}% on both files: ${pct({ accuracy: worst(other) })} worst file — ${otherOk ? 'met' : 'MISSED'}`] : []),
+    `- best built-in, ${best!.alias}: >= ${TARGET.best * 100}% on both files at its shipped threshold and AUC >= ${TARGET.bestAuc}: ` +
+      `${pct({ accuracy: worst(best!) })} worst file, AUC ${f4(Math.min(best!.master.auc, best!.pivot.auc))} — ${bestOk ? 'met' : 'MISSED'}`,
+    ...(other
+      ? [
+          `- the other, ${other.alias}: >= ${TARGET.other * 100}% on both files: ${pct({ accuracy: worst(other) })} worst file — ${otherOk ? 'met' : 'MISSED'}`,
+        ]
+      : []),
   ];
   return { lines, met: bestOk && otherOk };
 }
@@ -174,17 +249,26 @@ function failingSection(aligned: Evaluation[]): string[] {
   const out: string[] = [];
   for (const e of aligned) {
     const seen = new Set<string>();
-    const rows = [...e.master.failing.map((f) => ({ ...f, file: MASTER })), ...e.pivot.failing.map((f) => ({ ...f, file: PIVOT }))];
+    const rows = [
+      ...e.master.failing.map((f) => ({ ...f, file: MASTER })),
+      ...e.pivot.failing.map((f) => ({ ...f, file: PIVOT })),
+    ];
     out.push(`### ${e.alias} (${e.model}), aligned, threshold ${f3(e.threshold)}`, '');
     if (!rows.length) {
       out.push('No pair fails on either file.', '');
       continue;
     }
-    const faceText = (n: FaceNote) => (n.score === undefined ? 'none' : `${Math.round(n.width ?? 0)} px, ${f3(n.score)}`);
-    out.push('| file | pair | truth | similarity | error | faces (width, detector score) |', '|---|---|---|---|---|---|');
+    const faceText = (n: FaceNote) =>
+      n.score === undefined ? 'none' : `${Math.round(n.width ?? 0)} px, ${f3(n.score)}`;
+    out.push(
+      '| file | pair | truth | similarity | error | faces (width, detector score) |',
+      '|---|---|---|---|---|---|',
+    );
     for (const r of rows.sort((a, b) => a.similarity - b.similarity)) {
-      out.push(`| ${r.file} | ${r.x} – ${r.y} | ${r.same ? 'same' : 'different'} | ${f4(r.similarity)} | ${r.same ? 'false reject' : 'false accept'} | `
-        + `${faceText(r.faces[0])}; ${faceText(r.faces[1])} |`);
+      out.push(
+        `| ${r.file} | ${r.x} – ${r.y} | ${r.same ? 'same' : 'different'} | ${f4(r.similarity)} | ${r.same ? 'false reject' : 'false accept'} | ` +
+          `${faceText(r.faces[0])}; ${faceText(r.faces[1])} |`,
+      );
       seen.add(r.x).add(r.y);
     }
     const notes = [...seen].filter((f) => PHOTO_NOTES[f]).map((f) => `- ${f}: ${PHOTO_NOTES[f]}`);
@@ -196,16 +280,29 @@ function failingSection(aligned: Evaluation[]): string[] {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { data: { type: 'string' }, out: { type: 'string', default: 'docs/accuracy.md' }, workers: { type: 'string', default: '2' } },
+    options: {
+      data: { type: 'string' },
+      out: { type: 'string', default: 'docs/accuracy.md' },
+      workers: { type: 'string', default: '2' },
+    },
   });
-  if (!values.data) throw new Error('--data DIR is required: the deepface-unit folder (e.g. ../shared/datasets/deepface-unit)');
+  if (!values.data)
+    throw new Error('--data DIR is required: the deepface-unit folder (e.g. ../shared/datasets/deepface-unit)');
   const dataDir = path.resolve(values.data);
-  for (const f of [MASTER, PIVOT]) if (!existsSync(path.join(dataDir, f))) throw new Error(`${path.join(dataDir, f)} not found: --data must name the deepface-unit folder`);
-  const [master, pivot] = await Promise.all([readPairs(path.join(dataDir, MASTER)), readPairs(path.join(dataDir, PIVOT))]);
-  const images = [...new Set([...master, ...pivot].flatMap((p) => [p.x, p.y]))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  for (const f of [MASTER, PIVOT])
+    if (!existsSync(path.join(dataDir, f)))
+      throw new Error(`${path.join(dataDir, f)} not found: --data must name the deepface-unit folder`);
+  const [master, pivot] = await Promise.all([
+    readPairs(path.join(dataDir, MASTER)),
+    readPairs(path.join(dataDir, PIVOT)),
+  ]);
+  const images = [...new Set([...master, ...pivot].flatMap((p) => [p.x, p.y]))].sort((a, b) =>
+    a.localeCompare(b, 'en', { numeric: true }),
+  );
   const started = performance.now();
   const evals: Evaluation[] = [];
-  for (const alias of MODELS) evals.push(...await evaluateModel(alias, dataDir, images, master, pivot, Number(values.workers)));
+  for (const alias of MODELS)
+    evals.push(...(await evaluateModel(alias, dataDir, images, master, pivot, Number(values.workers))));
   const seconds = (performance.now() - started) / 1000;
   const ref = deepfaceReference(pivot);
   const aligned = evals.filter((e) => e.mode === 'aligned');
@@ -217,46 +314,96 @@ async function main(): Promise<void> {
   const heldOutSame = heldOutPairs.filter((p) => p.same).length;
   const command = `npm run bench:accuracy -- ${process.argv.slice(2).join(' ')}`;
   const doc = [
-    '# Verification accuracy', '',
-    '<!-- Generated by bench/accuracy.ts; edits are overwritten on the next run. -->', '',
-    `Made by \`${command}\` on ${new Date().toISOString().slice(0, 10)}: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), `
-      + `Node ${process.version}, ${os.platform()} ${os.release()}; ${images.length} photos embedded once per model and mode, ${values.workers} workers; embedding took ${seconds.toFixed(0)} s.`, '',
-    `Data: deepface-unit (photos and pairs from serengil/deepface tests): ${MASTER} ${master.length} pairs (${master.filter((p) => p.same).length} same person), `
-      + `${PIVOT} ${pivot.length} pairs (${pivot.filter((p) => p.same).length} same person).`, '',
-    '## Results', '',
-    tableText, '',
+    '# Verification accuracy',
+    '',
+    '<!-- Generated by bench/accuracy.ts; edits are overwritten on the next run. -->',
+    '',
+    `Made by \`${command}\` on ${new Date().toISOString().slice(0, 10)}: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ` +
+      `Node ${process.version}, ${os.platform()} ${os.release()}; ${images.length} photos embedded once per model and mode, ${values.workers} workers; embedding took ${seconds.toFixed(0)} s.`,
+    '',
+    `Data: deepface-unit (photos and pairs from serengil/deepface tests): ${MASTER} ${master.length} pairs (${master.filter((p) => p.same).length} same person), ` +
+      `${PIVOT} ${pivot.length} pairs (${pivot.filter((p) => p.same).length} same person).`,
+    '',
+    '## Results',
+    '',
+    tableText,
+    '',
     '- *threshold*: the model\'s shipped default (src/models/registry.ts); cosine similarity >= threshold means "same person".',
     '- *FA / FR*: false accepts (different people taken as one) / false rejects (one person taken as two) at that threshold.',
     '- *best (thr)*: the best accuracy any threshold reaches on that file alone, and that threshold: an upper bound, tuned on the answers.',
-    '- *aligned*: detect \'auto\', the largest face aligned to the model\'s template; *whole image*: detect \'skip\', the photo letterboxed to the input.',
+    "- *aligned*: detect 'auto', the largest face aligned to the model's template; *whole image*: detect 'skip', the photo letterboxed to the input.",
     '- *no face*: photos where detection found no face (embedded whole instead).',
     `- Always answering "different" scores ${pct({ accuracy: master.filter((p) => !p.same).length / master.length })} on ${MASTER}: read the AUC and both error kinds, not accuracy alone.`,
-    `- DeepFace Facenet: the ${DEEPFACE_FACENET.column} distances stored in ${PIVOT}, at DeepFace's default (distance <= ${DEEPFACE_FACENET.threshold}).`, '',
-    '## How the default thresholds are chosen', '',
-    `From the ${PIVOT} pairs only, with alignment: the thresholds that reach the best accuracy form intervals between two consecutive pair similarities; `
-      + 'the widest such interval is taken and its midpoint, rounded to 3 decimals while staying inside the interval, is shipped. '
-      + `The midpoint leaves equal margin to the closest same-person and different-person pair. ${MASTER} is never used to tune; `
-      + `it shares ${master.length - heldOutCount} pairs and all its photos with the pivot file, so the held-out check proper is its other ${heldOutCount} pairs `
-      + `(${heldOutSame} same person${heldOutSame === 0 ? ': they test false accepts only' : ''}).`, '',
-    `With ${images.length} photos of about a dozen people these thresholds are a sound start, not a guarantee: a deployment should re-run this calibration on its own enrolment photos.`, '',
-    '| model | best interval on pivot | calibrated | shipped | master acc at calibrated | held-out master pairs at calibrated (FA / FR) |', '|---|---|---|---|---|---|',
-    ...aligned.map((e) => `| ${e.alias} | (${f4(e.pivot.best.low)}, ${f4(e.pivot.best.high)}] | ${f3(e.calibrated)} | ${f3(e.threshold)}${e.calibrated === e.threshold ? '' : ' (differs: update the registry)'} | `
-      + `${pct(e.masterAtCalibrated)} | ${pct(e.heldOutAtCalibrated)} (${errs(e.heldOutAtCalibrated)}) |`), '',
-    '## Targets', '', ...goal.lines, '',
-    '## Pairs that fail at the shipped thresholds', '', ...failingSection(aligned),
+    `- DeepFace Facenet: the ${DEEPFACE_FACENET.column} distances stored in ${PIVOT}, at DeepFace's default (distance <= ${DEEPFACE_FACENET.threshold}).`,
+    '',
+    '## How the default thresholds are chosen',
+    '',
+    `From the ${PIVOT} pairs only, with alignment: the thresholds that reach the best accuracy form intervals between two consecutive pair similarities; ` +
+      'the widest such interval is taken and its midpoint, rounded to 3 decimals while staying inside the interval, is shipped. ' +
+      `The midpoint leaves equal margin to the closest same-person and different-person pair. ${MASTER} is never used to tune; ` +
+      `it shares ${master.length - heldOutCount} pairs and all its photos with the pivot file, so the held-out check proper is its other ${heldOutCount} pairs ` +
+      `(${heldOutSame} same person${heldOutSame === 0 ? ': they test false accepts only' : ''}).`,
+    '',
+    `With ${images.length} photos of about a dozen people these thresholds are a sound start, not a guarantee: a deployment should re-run this calibration on its own enrolment photos.`,
+    '',
+    '| model | best interval on pivot | calibrated | shipped | master acc at calibrated | held-out master pairs at calibrated (FA / FR) |',
+    '|---|---|---|---|---|---|',
+    ...aligned.map(
+      (e) =>
+        `| ${e.alias} | (${f4(e.pivot.best.low)}, ${f4(e.pivot.best.high)}] | ${f3(e.calibrated)} | ${f3(e.threshold)}${e.calibrated === e.threshold ? '' : ' (differs: update the registry)'} | ` +
+        `${pct(e.masterAtCalibrated)} | ${pct(e.heldOutAtCalibrated)} (${errs(e.heldOutAtCalibrated)}) |`,
+    ),
+    '',
+    '## Targets',
+    '',
+    ...goal.lines,
+    '',
+    '## Pairs that fail at the shipped thresholds',
+    '',
+    ...failingSection(aligned),
   ].join('\n');
   await writeFile(values.out, doc);
   console.log(tableText);
-  console.log(JSON.stringify({
-    command, seconds: Math.round(seconds), targetsMet: goal.met,
-    models: evals.map((e) => ({
-      model: e.alias, mode: e.mode, threshold: e.threshold, calibrated: e.calibrated, heldOutMasterAtCalibrated: e.heldOutAtCalibrated,
-      master: { ...e.master.atDefault, bestAccuracy: e.master.best.accuracy, bestThreshold: e.master.best.threshold, auc: e.master.auc },
-      pivot: { ...e.pivot.atDefault, bestAccuracy: e.pivot.best.accuracy, bestThreshold: e.pivot.best.threshold, bestInterval: [e.pivot.best.low, e.pivot.best.high], auc: e.pivot.auc },
-      noFace: e.noFace, failedImages: e.failedImages, seconds: Math.round(e.seconds),
-    })),
-    deepfaceFacenet: { ...ref.atDefault, bestAccuracy: ref.best.accuracy, bestDistance: ref.best.threshold, auc: ref.auc },
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        command,
+        seconds: Math.round(seconds),
+        targetsMet: goal.met,
+        models: evals.map((e) => ({
+          model: e.alias,
+          mode: e.mode,
+          threshold: e.threshold,
+          calibrated: e.calibrated,
+          heldOutMasterAtCalibrated: e.heldOutAtCalibrated,
+          master: {
+            ...e.master.atDefault,
+            bestAccuracy: e.master.best.accuracy,
+            bestThreshold: e.master.best.threshold,
+            auc: e.master.auc,
+          },
+          pivot: {
+            ...e.pivot.atDefault,
+            bestAccuracy: e.pivot.best.accuracy,
+            bestThreshold: e.pivot.best.threshold,
+            bestInterval: [e.pivot.best.low, e.pivot.best.high],
+            auc: e.pivot.auc,
+          },
+          noFace: e.noFace,
+          failedImages: e.failedImages,
+          seconds: Math.round(e.seconds),
+        })),
+        deepfaceFacenet: {
+          ...ref.atDefault,
+          bestAccuracy: ref.best.accuracy,
+          bestDistance: ref.best.threshold,
+          auc: ref.auc,
+        },
+      },
+      null,
+      2,
+    ),
+  );
 }
 
 main().catch((err: unknown) => {

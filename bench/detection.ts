@@ -13,7 +13,13 @@ import { rescaleFaces } from '../src/detect/rescale.js';
 import { decodeImage } from '../src/image/decode.js';
 import { FaceDetector, alignFace } from '../src/inference/worker/face-detector.js';
 
-interface Timing { detect: number; alignTemplate: number; alignBox: number; total: number; cpu: number }
+interface Timing {
+  detect: number;
+  alignTemplate: number;
+  alignBox: number;
+  total: number;
+  cpu: number;
+}
 
 function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -37,10 +43,12 @@ async function main(): Promise<void> {
   // 0 detects on the full photo.
   const maxSide = Number(values['max-side']) || undefined;
   const repeat = Math.max(1, Number(values.repeat));
-  const modelsDir = values['models-dir'] ?? await mkdtemp(path.join(tmpdir(), 'faceembed-bench-'));
+  const modelsDir = values['models-dir'] ?? (await mkdtemp(path.join(tmpdir(), 'faceembed-bench-')));
   try {
     const detector = await FaceDetector.load(modelsDir, Number(values.threads), { refine: values.refine });
-    const files = (await readdir(values.data)).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    const files = (await readdir(values.data))
+      .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
     const timings: Timing[] = [];
     const missed: string[] = [];
     const counts = new Map<string, number>();
@@ -67,7 +75,13 @@ async function main(): Promise<void> {
         if (best) alignFace(image, best, { kind: 'landmark-box' }, 150);
         const t3 = performance.now();
         faceCount = faces.length;
-        runs.push({ detect: t1 - t0, alignTemplate: t2 - t1, alignBox: t3 - t2, total: t2 - t0, cpu: (c.user + c.system) / 1000 });
+        runs.push({
+          detect: t1 - t0,
+          alignTemplate: t2 - t1,
+          alignBox: t3 - t2,
+          total: t2 - t0,
+          cpu: (c.user + c.system) / 1000,
+        });
       }
       // The photo's time is its median run: one slow run on a shared machine should not count.
       runs.sort((a, b) => a.total - b.total);
@@ -75,23 +89,45 @@ async function main(): Promise<void> {
       counts.set(file, faceCount);
       if (faceCount === 0) missed.push(file);
     }
-    const stat = (key: keyof Timing) => ({ median: round(quantile(timings.map((t) => t[key]), 0.5)), p95: round(quantile(timings.map((t) => t[key]), 0.95)) });
+    const stat = (key: keyof Timing) => ({
+      median: round(
+        quantile(
+          timings.map((t) => t[key]),
+          0.5,
+        ),
+      ),
+      p95: round(
+        quantile(
+          timings.map((t) => t[key]),
+          0.95,
+        ),
+      ),
+    });
     const several = [...counts].filter(([, n]) => n > 1).map(([f, n]) => `${f}: ${n}`);
-    console.log(JSON.stringify({
-      photos: files.length,
-      withFace: files.length - missed.length,
-      recall: round((files.length - missed.length) / files.length),
-      missed,
-      severalFaces: several,
-      maxSide: maxSide ?? 'full',
-      threads: Number(values.threads),
-      refine: values.refine,
-      ms: {
-        detectAndLandmarks: stat('detect'), alignTemplate224: stat('alignTemplate'), total: stat('total'), cpuOfTotal: stat('cpu'),
-        alignLandmarkBox150: stat('alignBox'),
-      },
-      loadAverage: loadavg().map(round),
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          photos: files.length,
+          withFace: files.length - missed.length,
+          recall: round((files.length - missed.length) / files.length),
+          missed,
+          severalFaces: several,
+          maxSide: maxSide ?? 'full',
+          threads: Number(values.threads),
+          refine: values.refine,
+          ms: {
+            detectAndLandmarks: stat('detect'),
+            alignTemplate224: stat('alignTemplate'),
+            total: stat('total'),
+            cpuOfTotal: stat('cpu'),
+            alignLandmarkBox150: stat('alignBox'),
+          },
+          loadAverage: loadavg().map(round),
+        },
+        null,
+        2,
+      ),
+    );
     await detector.release();
   } finally {
     if (!values['models-dir']) await rm(modelsDir, { recursive: true, force: true });

@@ -18,7 +18,13 @@ const MODEL_DIR = path.join(FACEAPI_DIR, 'model');
 const WASM_DIR = `${path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist/`;
 const SIZE = FACEAPI_RECOGNITION_INPUT.size;
 
-interface Row { runtime: string; threads: number; medianMs: number; p90Ms: number; minMs: number }
+interface Row {
+  runtime: string;
+  threads: number;
+  medianMs: number;
+  p90Ms: number;
+  minMs: number;
+}
 
 async function timeIt(runs: number, warmup: number, fn: () => Promise<unknown>): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn();
@@ -43,19 +49,31 @@ function normalise(rgb: Uint8Array): Float32Array {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '50' }, warmup: { type: 'string', default: '5' } } });
+  const { values } = parseArgs({
+    options: { runs: { type: 'string', default: '50' }, warmup: { type: 'string', default: '5' } },
+  });
   const runs = Number(values.runs);
   const warmup = Number(values.warmup);
 
   // the face of demo/sample1.jpg, as a 150x150 RGB chip
-  const chip = new Uint8Array(await sharp(path.join(FACEAPI_DIR, 'demo', 'sample1.jpg'))
-    .extract({ left: 370, top: 343, width: 264, height: 264 }).resize(SIZE, SIZE).removeAlpha().raw().toBuffer());
+  const chip = new Uint8Array(
+    await sharp(path.join(FACEAPI_DIR, 'demo', 'sample1.jpg'))
+      .extract({ left: 370, top: 343, width: 264, height: 264 })
+      .resize(SIZE, SIZE)
+      .removeAlpha()
+      .raw()
+      .toBuffer(),
+  );
 
   const onnx = await buildFaceapiRecognitionOnnx(MODEL_DIR);
   const rows: Row[] = [];
   let ortDescriptor: Float32Array | undefined;
   for (const threads of [2, 1]) {
-    const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
+    const session = await ort.InferenceSession.create(onnx, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+    });
     const run = async () => {
       const input = new ort.Tensor('float32', normalise(chip), [1, SIZE, SIZE, 3]);
       const out = await session.run({ input });
@@ -73,7 +91,9 @@ async function main(): Promise<void> {
   const describe = async () => {
     const input = tf.tensor3d(chip, [SIZE, SIZE, 3], 'int32');
     try {
-      return (await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(input as unknown as faceapi.TNetInput)) as Float32Array;
+      return (await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(
+        input as unknown as faceapi.TNetInput,
+      )) as Float32Array;
     } finally {
       input.dispose();
     }
@@ -82,14 +102,23 @@ async function main(): Promise<void> {
   rows.push(row(`face-api tfjs-${tf.getBackend()}`, 1, await timeIt(runs, warmup, describe)));
   faceapi.nets.faceRecognitionNet.dispose();
 
-  let dot = 0, na = 0, nb = 0;
-  faceapiDescriptor.forEach((x, i) => { const y = ortDescriptor?.[i] ?? NaN; dot += x * y; na += x * x; nb += y * y; });
+  let dot = 0,
+    na = 0,
+    nb = 0;
+  faceapiDescriptor.forEach((x, i) => {
+    const y = ortDescriptor?.[i] ?? NaN;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  });
   const cosine = dot / Math.sqrt(na * nb);
 
   console.log(`face-api recognition (150x150 -> 128-D), ms per face, ${runs} runs after ${warmup} warm-up`);
   console.log('runtime                  threads  median     p90     min');
   for (const r of rows) {
-    console.log(`${r.runtime.padEnd(24)} ${String(r.threads).padStart(7)} ${r.medianMs.toFixed(2).padStart(7)} ${r.p90Ms.toFixed(2).padStart(7)} ${r.minMs.toFixed(2).padStart(7)}`);
+    console.log(
+      `${r.runtime.padEnd(24)} ${String(r.threads).padStart(7)} ${r.medianMs.toFixed(2).padStart(7)} ${r.p90Ms.toFixed(2).padStart(7)} ${r.minMs.toFixed(2).padStart(7)}`,
+    );
   }
   console.log(`cosine(onnx, face-api) on the bench chip: ${cosine.toFixed(9)}`);
   console.log(JSON.stringify({ bench: 'facenet-vs-faceapi', runs, warmup, cosine, rows }));

@@ -38,8 +38,36 @@ export interface BenchOptions {
 /** Counts of a full run and of a --quick smoke run. */
 function plan(quick: boolean) {
   return quick
-    ? { photos: 16, crops: 32, repeats: 1, single: 20, perRequest: 4, faceapiPhotos: 8, memory: 600, recycle: 300, recycleJobs: 50, cold: 1, profile: 16, extraSplits: false, settleMs: 0 }
-    : { photos: 64, crops: 138, repeats: 3, single: 100, perRequest: 20, faceapiPhotos: 64, memory: 10_000, recycle: 1500, recycleJobs: 100, cold: 3, profile: 69, extraSplits: true, settleMs: 8000 };
+    ? {
+        photos: 16,
+        crops: 32,
+        repeats: 1,
+        single: 20,
+        perRequest: 4,
+        faceapiPhotos: 8,
+        memory: 600,
+        recycle: 300,
+        recycleJobs: 50,
+        cold: 1,
+        profile: 16,
+        extraSplits: false,
+        settleMs: 0,
+      }
+    : {
+        photos: 64,
+        crops: 138,
+        repeats: 3,
+        single: 100,
+        perRequest: 20,
+        faceapiPhotos: 64,
+        memory: 10_000,
+        recycle: 1500,
+        recycleJobs: 100,
+        cold: 3,
+        profile: 69,
+        extraSplits: true,
+        settleMs: 8000,
+      };
 }
 
 const DEFAULT_DATA = path.resolve(REPO, '../shared/datasets/deepface-unit');
@@ -54,7 +82,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   const cores = os.availableParallelism();
   const defaultSplit: Split = { workers: config.pool.workers, threads: config.pool.threadsPerWorker };
   const splits: Split[] = [defaultSplit];
-  for (const s of [{ workers: cores, threads: 1 }, { workers: 1, threads: cores }, ...(p.extraSplits ? [{ workers: cores, threads: 2 }] : [])]) {
+  for (const s of [
+    { workers: cores, threads: 1 },
+    { workers: 1, threads: cores },
+    ...(p.extraSplits ? [{ workers: cores, threads: 2 }] : []),
+  ]) {
     if (!splits.some((x) => splitName(x) === splitName(s))) splits.push(s);
   }
   const started = performance.now();
@@ -66,7 +98,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   let server: ServerHandle | undefined;
   try {
     // ---- images -------------------------------------------------------------------------
-    if (!existsSync(data)) throw new Error(`No photo folder at ${data}: pass --data DIR (e.g. ../shared/datasets/deepface-unit)`);
+    if (!existsSync(data))
+      throw new Error(`No photo folder at ${data}: pass --data DIR (e.g. ../shared/datasets/deepface-unit)`);
     const allPhotos = await listPhotos(data);
     if (allPhotos.length === 0) throw new Error(`No photos in ${data} (pass --data DIR)`);
     const photos = quick ? allPhotos.slice(0, p.photos) : allPhotos;
@@ -81,7 +114,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     // ---- the HTTP server (both models preloaded, as `faceembed serve` does) -------------------
     say('starting faceembed serve');
     server = await startServer({ mediaRoot: media, workDir: work, modelsDir });
-    const photoIds = await registerCrops(server, photos.map((f) => rel(path.join(media, 'photos', path.basename(f)))));
+    const photoIds = await registerCrops(
+      server,
+      photos.map((f) => rel(path.join(media, 'photos', path.basename(f)))),
+    );
     const cropIds = await registerCrops(server, crops.map(rel), Math.ceil(p.crops / crops.length));
 
     const results: ModelResult[] = [];
@@ -91,7 +127,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       const libPhotos = await libraryBatch(lib, defaultSplit, photos, photoCount, p.repeats);
       const libCrops = [];
       // The oversubscribed split only for the first model: it tells the same story for both.
-      const modelSplits = quick ? [defaultSplit] : splits.filter((s) => model === models[0] || s.workers * s.threads <= cores);
+      const modelSplits = quick
+        ? [defaultSplit]
+        : splits.filter((s) => model === models[0] || s.workers * s.threads <= cores);
       for (const split of modelSplits) {
         say(`${model}: library batch, crops (${splitName(split)})`);
         libCrops.push(await libraryBatch(lib, split, crops, p.crops, p.repeats));
@@ -99,7 +137,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       say(`${model}: library single-image latency`);
       const libSingle = await librarySingle(lib, defaultSplit, crops, p.single);
       const splitSingles = [libSingle];
-      for (const split of modelSplits.slice(1)) splitSingles.push(await librarySingle(lib, split, crops, Math.ceil(p.single / 2)));
+      for (const split of modelSplits.slice(1))
+        splitSingles.push(await librarySingle(lib, split, crops, Math.ceil(p.single / 2)));
       say(`${model}: HTTP batch, photos and crops`);
       const httpPhotos = await httpBatch(server, cycle(photoIds, photoCount), model, p.repeats);
       const httpCrops = await httpBatch(server, cropIds.slice(0, p.crops), model, p.repeats);
@@ -122,7 +161,13 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
 
     say('profile: stages, networks, JS hot spots, what-if (a fresh process, 1 ORT thread)');
     const profile = await profileRun({
-      modelsDir, models, crops, photos, count: p.profile, networkRuns: quick ? 10 : 30, twoThreads: !quick,
+      modelsDir,
+      models,
+      crops,
+      photos,
+      count: p.profile,
+      networkRuns: quick ? 10 : 30,
+      twoThreads: !quick,
     });
 
     say('face-api (tfjs-wasm): Tiny and SSD pipelines');
@@ -131,30 +176,84 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       return undefined;
     });
 
-    say(`memory: ${p.memory} embeddings in a fresh process (workers recycled every ${config.pool.maxJobsPerWorker} jobs, as configured)`);
-    const memory = { model: 'facenet', maxJobsPerWorker: config.pool.maxJobsPerWorker, ...await memoryRun({
-      model: 'facenet', images: crops, count: p.memory, warmup: 200, sampleMs: quick ? 500 : 2000, modelsDir,
-    }) };
+    say(
+      `memory: ${p.memory} embeddings in a fresh process (workers recycled every ${config.pool.maxJobsPerWorker} jobs, as configured)`,
+    );
+    const memory = {
+      model: 'facenet',
+      maxJobsPerWorker: config.pool.maxJobsPerWorker,
+      ...(await memoryRun({
+        model: 'facenet',
+        images: crops,
+        count: p.memory,
+        warmup: 200,
+        sampleMs: quick ? 500 : 2000,
+        modelsDir,
+      })),
+    };
     const capFlags = ['--max-semi-space-size=2'];
     say(`memory: ${p.memory / 2} embeddings with ${capFlags.join(' ')}`);
-    const memoryCapped = { model: 'facenet', flags: capFlags, ...await memoryRun({
-      model: 'facenet', images: crops, count: p.memory / 2, warmup: 200, sampleMs: quick ? 500 : 2000, modelsDir,
-    }, capFlags) };
+    const memoryCapped = {
+      model: 'facenet',
+      flags: capFlags,
+      ...(await memoryRun(
+        {
+          model: 'facenet',
+          images: crops,
+          count: p.memory / 2,
+          warmup: 200,
+          sampleMs: quick ? 500 : 2000,
+          modelsDir,
+        },
+        capFlags,
+      )),
+    };
     say(`recycling: ${p.recycle} embeddings, workers recycled every ${p.recycleJobs} jobs`);
-    const recycling = { model: 'facenet', maxJobsPerWorker: p.recycleJobs, ...await memoryRun({
-      model: 'facenet', images: crops, count: p.recycle, warmup: 50, maxJobsPerWorker: p.recycleJobs, sampleMs: 1000, modelsDir,
-    }) };
+    const recycling = {
+      model: 'facenet',
+      maxJobsPerWorker: p.recycleJobs,
+      ...(await memoryRun({
+        model: 'facenet',
+        images: crops,
+        count: p.recycle,
+        warmup: 50,
+        maxJobsPerWorker: p.recycleJobs,
+        sampleMs: 1000,
+        modelsDir,
+      })),
+    };
 
     say('cold start: faceembed embed in a fresh process');
     const cold = await coldStart('facenet', crops[0]!, p.cold);
 
     const meta: Meta = {
-      date: new Date().toISOString(), command: opts.command ?? commandLine(), node: process.version, cores,
-      cpu: os.cpus()[0]?.model ?? 'unknown', platform: `${os.platform()} ${os.release()}`, quick, data,
-      photos: photos.length, crops: crops.length, cropSide: dataset.cropSide, photosWithoutFace: dataset.photosWithoutFace.length,
-      defaultSplit: splitName(defaultSplit), loadStart, loadEnd: load1(), seconds: round((performance.now() - started) / 1000, 0),
+      date: new Date().toISOString(),
+      command: opts.command ?? commandLine(),
+      node: process.version,
+      cores,
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      platform: `${os.platform()} ${os.release()}`,
+      quick,
+      data,
+      photos: photos.length,
+      crops: crops.length,
+      cropSide: dataset.cropSide,
+      photosWithoutFace: dataset.photosWithoutFace.length,
+      defaultSplit: splitName(defaultSplit),
+      loadStart,
+      loadEnd: load1(),
+      seconds: round((performance.now() - started) / 1000, 0),
     };
-    const partial = { meta, models: results, ...(faceapi ? { faceapi } : {}), memory, memoryCapped, recycling, coldStart: cold, profile };
+    const partial = {
+      meta,
+      models: results,
+      ...(faceapi ? { faceapi } : {}),
+      memory,
+      memoryCapped,
+      recycling,
+      coldStart: cold,
+      profile,
+    };
     const result: BenchResult = { ...partial, targets: evaluateTargets(partial) };
 
     const out = opts.out ? path.resolve(opts.out) : quick ? undefined : path.join(REPO, 'docs/benchmarks.md');
@@ -204,7 +303,14 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     ...(values.data ? { data: values.data } : {}),
     ...(values.out ? { out: values.out } : {}),
     ...(values.json ? { json: values.json } : {}),
-    ...(values.models ? { models: values.models.split(',').map((m) => m.trim()).filter(Boolean) } : {}),
+    ...(values.models
+      ? {
+          models: values.models
+            .split(',')
+            .map((m) => m.trim())
+            .filter(Boolean),
+        }
+      : {}),
     ...(values['from-json'] ? { fromJson: values['from-json'] } : {}),
   };
 }

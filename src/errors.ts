@@ -95,8 +95,17 @@ export function serializeError(err: unknown): SerializedError {
 }
 
 const CLASSES: Readonly<Record<ErrorType, new (message: string, details?: ErrorDetails) => FaceembedError>> = {
-  ValidationError, ValueError, NotFoundError, FileNotFoundError, ImageDecodeError, ImageTooLargeError,
-  NoFaceDetectedError, OverloadedError, TimeoutError, WorkerCrashedError, InternalError,
+  ValidationError,
+  ValueError,
+  NotFoundError,
+  FileNotFoundError,
+  ImageDecodeError,
+  ImageTooLargeError,
+  NoFaceDetectedError,
+  OverloadedError,
+  TimeoutError,
+  WorkerCrashedError,
+  InternalError,
 };
 
 /** Back to the typed subclass, so `instanceof FileNotFoundError` holds after an IPC round trip. */

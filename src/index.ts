@@ -9,7 +9,11 @@ export type { Box, Point, DetectedFace, FaceInfo, DetectMode } from './domain/fa
 export { FaceembedError, type ErrorType } from './errors.js';
 
 /** Runs `fn` on a one-off service that is always closed afterwards (no worker outlives the call). */
-async function withService<T>(opts: EmbeddingServiceOptions, workers: number, fn: (s: EmbeddingService) => Promise<T>): Promise<T> {
+async function withService<T>(
+  opts: EmbeddingServiceOptions,
+  workers: number,
+  fn: (s: EmbeddingService) => Promise<T>,
+): Promise<T> {
   const service = new EmbeddingService({ workers, ...opts });
   try {
     return await fn(service);

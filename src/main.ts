@@ -16,7 +16,11 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
   const base = loadConfig();
   const config: Config = {
     ...base,
-    http: { ...base.http, host: flags.host ?? base.http.host, port: flags.port === undefined ? base.http.port : Number(flags.port) },
+    http: {
+      ...base.http,
+      host: flags.host ?? base.http.host,
+      port: flags.port === undefined ? base.http.port : Number(flags.port),
+    },
   };
   const logger = createLogger(config.logLevel);
   await mkdir(config.mediaRoot, { recursive: true });

@@ -28,8 +28,10 @@ function throughputBound(r: BenchResult, m: ModelResult): string {
     `Of that CPU: BlazeFace ${f(net(r, 'blazeface'), 1)} ms, FaceMesh ${f(net(r, 'facemesh'), 1)} ms, the ${spec} network ${f(net(r, spec), 1)} ms`,
     `(one thread each), the JS resampling around detection ${f(hotMs(r, /resample\.js/), 1)} ms (area shrink and multi-tap warps of large crops),`,
     `and decoding ${f(s.stages.decode?.mean, 1)} ms (mean). The largest share, BlazeFace on a 256 px letterbox, finds a face that fills a tight crop anyway:`,
-    w ? `running FaceMesh on the whole crop first (the what-if below) would cut the detector from ${f(w.detectCpuMs)} to ${f(w.meshOnlyCpuMs)} ms and`
-      + ` bring the ceiling to ~${f((r.meta.cores * 1000) / projected, 0)} faces/s.` : '',
+    w
+      ? `running FaceMesh on the whole crop first (the what-if below) would cut the detector from ${f(w.detectCpuMs)} to ${f(w.meshOnlyCpuMs)} ms and` +
+        ` bring the ceiling to ~${f((r.meta.cores * 1000) / projected, 0)} faces/s.`
+      : '',
   ].join(' ');
 }
 
@@ -44,16 +46,22 @@ function latencyBound(r: BenchResult, http: boolean): string {
     `One request runs on one worker, one core: the stage medians of a crop add up to ${f(medians)} ms before any IPC.`,
     `A second onnxruntime thread per worker speeds each network (BlazeFace ${f(net(r, 'blazeface', 1, 'wallMs'))} -> ${f(net(r, 'blazeface', 2, 'wallMs'))} ms wall)`,
     `but not the JS and decode around them; single p50 by split in this run: ${splits} (the ranking moves between runs on this machine).`,
-    http ? `HTTP adds ${f(m.latency.http.p50 - m.latency.library.p50)} ms (Fastify, SQLite upsert, JSON of the vector).` : '',
+    http
+      ? `HTTP adds ${f(m.latency.http.p50 - m.latency.library.p50)} ms (Fastify, SQLite upsert, JSON of the vector).`
+      : '',
     w ? `The mesh-first path would take ~${f(w.detectCpuMs - w.meshOnlyCpuMs)} ms off every crop.` : '',
-  ].filter(Boolean).join(' ');
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 function perRequestBound(r: BenchResult, m: ModelResult): string {
   const pr = m.perRequest;
-  return `A fresh worker here starts Node, loads its onnxruntime sessions and embeds in ${f(pr.single.p50, 0)} ms,`
-    + ` so ${pr.concurrency} at a time reach ${f(pr.throughput.facesPerSecond, 1)} faces/s; 50x would need`
-    + ` ${f(50 * pr.throughput.facesPerSecond, 0)} faces/s from the pool, above the compute ceiling described for throughput.`;
+  return (
+    `A fresh worker here starts Node, loads its onnxruntime sessions and embeds in ${f(pr.single.p50, 0)} ms,` +
+    ` so ${pr.concurrency} at a time reach ${f(pr.throughput.facesPerSecond, 1)} faces/s; 50x would need` +
+    ` ${f(50 * pr.throughput.facesPerSecond, 0)} faces/s from the pool, above the compute ceiling described for throughput.`
+  );
 }
 
 function faceapiBound(r: BenchResult): string {
@@ -61,10 +69,12 @@ function faceapiBound(r: BenchResult): string {
   const s = stage(r, 'facenet', 'photos');
   const best = [...(r.faceapi?.rows ?? [])].sort((a, b) => b.facesPerSecond - a.facesPerSecond)[0];
   if (!m || !s || !best) return '';
-  return `face-api's ${best.detector === 'tiny' ? 'Tiny' : 'SSD'} pipeline needs ${f(best.msPerPhoto.p50, 0)} ms per photo on one core; ours needs ${f(s.cpuMs, 0)} ms of CPU`
-    + ` per photo (decode ${f(s.stages.decode?.median, 0)} ms median but ${f(s.stages.decode?.mean, 0)} ms mean: a few large high-quality JPEGs`
-    + ` dominate, and shrink-on-load does not skip their entropy decoding; detection ${f(s.stages.detect?.mean, 0)} ms), so ${r.meta.cores} cores give ${f(m.library.photos.facesPerSecond)} faces/s;`
-    + ` 10x would need ${f(10 * best.facesPerSecond, 0)} faces/s, i.e. under ${f((r.meta.cores * 1000) / (10 * best.facesPerSecond), 0)} ms of CPU per photo.`;
+  return (
+    `face-api's ${best.detector === 'tiny' ? 'Tiny' : 'SSD'} pipeline needs ${f(best.msPerPhoto.p50, 0)} ms per photo on one core; ours needs ${f(s.cpuMs, 0)} ms of CPU` +
+    ` per photo (decode ${f(s.stages.decode?.median, 0)} ms median but ${f(s.stages.decode?.mean, 0)} ms mean: a few large high-quality JPEGs` +
+    ` dominate, and shrink-on-load does not skip their entropy decoding; detection ${f(s.stages.detect?.mean, 0)} ms), so ${r.meta.cores} cores give ${f(m.library.photos.facesPerSecond)} faces/s;` +
+    ` 10x would need ${f(10 * best.facesPerSecond, 0)} faces/s, i.e. under ${f((r.meta.cores * 1000) / (10 * best.facesPerSecond), 0)} ms of CPU per photo.`
+  );
 }
 
 function memoryBound(r: BenchResult): string {
@@ -72,12 +82,16 @@ function memoryBound(r: BenchResult): string {
   if (!m) return '';
   const heapGrowth = m.parent.heapTotalAfterGcMiB - m.parent.heapTotalWarmMiB;
   const capped = r.memoryCapped;
-  return `Not a leak of live objects: V8's heap in use is ${f(m.parent.heapUsedWarmMiB)} MiB warm and ${f(m.parent.heapUsedAfterGcMiB)} MiB after GC.`
-    + ` ${f(heapGrowth)} of the ${f(m.parent.afterMiB - m.parent.afterWarmupMiB)} MiB is heap V8 reserved and kept (its young generation`
-    + ' grows up to 16 MiB per semi-space in a process that keeps allocating);'
-    + (capped ? ` with ${capped.flags.join(' ')} the same service grew ${f(capped.parent.afterMiB - capped.parent.afterWarmupMiB)} MiB over ${capped.count}`
-      + ` embeddings (default flags: ${f(m.parent.halfwayMiB - m.parent.afterWarmupMiB)} MiB at that point) at the same speed.` : '')
-    + ' Running `faceembed serve` with that flag (NODE_OPTIONS) is the remedy; a library cannot set V8 flags for its host.';
+  return (
+    `Not a leak of live objects: V8's heap in use is ${f(m.parent.heapUsedWarmMiB)} MiB warm and ${f(m.parent.heapUsedAfterGcMiB)} MiB after GC.` +
+    ` ${f(heapGrowth)} of the ${f(m.parent.afterMiB - m.parent.afterWarmupMiB)} MiB is heap V8 reserved and kept (its young generation` +
+    ' grows up to 16 MiB per semi-space in a process that keeps allocating);' +
+    (capped
+      ? ` with ${capped.flags.join(' ')} the same service grew ${f(capped.parent.afterMiB - capped.parent.afterWarmupMiB)} MiB over ${capped.count}` +
+        ` embeddings (default flags: ${f(m.parent.halfwayMiB - m.parent.afterWarmupMiB)} MiB at that point) at the same speed.`
+      : '') +
+    ' Running `faceembed serve` with that flag (NODE_OPTIONS) is the remedy; a library cannot set V8 flags for its host.'
+  );
 }
 
 export function boundsSection(r: BenchResult): string {
@@ -87,7 +101,10 @@ export function boundsSection(r: BenchResult): string {
     const t = missed(`throughput-${m.model}`);
     if (t) lines.push(`- **${t.what}** (${t.measured}): ${throughputBound(r, m)}`);
   }
-  for (const [id, http] of [['latency-library', false], ['latency-http', true]] as const) {
+  for (const [id, http] of [
+    ['latency-library', false],
+    ['latency-http', true],
+  ] as const) {
     const t = missed(id);
     if (t) lines.push(`- **${t.what}** (${t.measured}): ${latencyBound(r, http)}`);
   }
@@ -95,11 +112,15 @@ export function boundsSection(r: BenchResult): string {
     const t = missed(`per-request-${m.model}`);
     if (t) lines.push(`- **${t.what}** (${t.measured}): ${perRequestBound(r, m)}`);
   }
-  for (const [id, explain] of [['faceapi', faceapiBound], ['memory', memoryBound]] as const) {
+  for (const [id, explain] of [
+    ['faceapi', faceapiBound],
+    ['memory', memoryBound],
+  ] as const) {
     const t = missed(id);
     if (t) lines.push(`- **${t.what}** (${t.measured}): ${explain(r)}`);
   }
-  for (const t of r.targets.filter((x) => !x.met && /^(http-|cold-start)/.test(x.id))) lines.push(`- **${t.what}** (${t.measured}).`);
+  for (const t of r.targets.filter((x) => !x.met && /^(http-|cold-start)/.test(x.id)))
+    lines.push(`- **${t.what}** (${t.measured}).`);
   if (lines.length === 0) return '';
   return ['## Targets missed: what bounds them', '', ...lines].join('\n');
 }

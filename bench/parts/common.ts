@@ -70,7 +70,8 @@ function treeCpuSeconds(root = process.pid): number {
     }
   }
   const inTree = (pid: number): boolean => {
-    for (let p: number | undefined = pid, hops = 0; p && hops < 64; p = parentOf.get(p), hops++) if (p === root) return true;
+    for (let p: number | undefined = pid, hops = 0; p && hops < 64; p = parentOf.get(p), hops++)
+      if (p === root) return true;
     return false;
   };
   let total = 0;
@@ -114,7 +115,11 @@ export async function waitQuiet(limitMs: number, maxOtherCores = 0.5): Promise<n
 }
 
 /** Runs fn over items with at most `limit` in flight; results in input order. */
-export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -143,7 +148,13 @@ export interface Latency {
 }
 
 export function latency(ms: readonly number[], share?: CpuShare): Latency {
-  return { n: ms.length, p50: round(quantile(ms, 0.5)), p95: round(quantile(ms, 0.95)), mean: round(mean(ms)), ...(share ? { otherCores: share.otherCores } : {}) };
+  return {
+    n: ms.length,
+    p50: round(quantile(ms, 0.5)),
+    p95: round(quantile(ms, 0.95)),
+    mean: round(mean(ms)),
+    ...(share ? { otherCores: share.otherCores } : {}),
+  };
 }
 
 export interface Throughput {
@@ -179,8 +190,13 @@ export async function throughput(count: number, repeats: number, runOnce: () => 
   const sorted = [...runs].sort((a, b) => a.fps - b.fps);
   const mid = sorted[Math.floor((sorted.length - 1) / 2)]!;
   return {
-    faces: count - mid.failed, failed: mid.failed, seconds: round(mid.seconds, 3), facesPerSecond: round(mid.fps, 1),
-    runs: runs.map((r) => round(r.fps, 1)), load: load1(), otherCores: mid.otherCores,
+    faces: count - mid.failed,
+    failed: mid.failed,
+    seconds: round(mid.seconds, 3),
+    facesPerSecond: round(mid.fps, 1),
+    runs: runs.map((r) => round(r.fps, 1)),
+    load: load1(),
+    otherCores: mid.otherCores,
   };
 }
 

@@ -39,7 +39,8 @@ export async function cutCrops(photos: readonly string[], outDir: string, models
       if (faces.length === 0) without.push(photo);
       const m = await sharp(photo).metadata();
       // Boxes are in the EXIF-oriented image: orientations 5-8 swap the axes.
-      const meta = (m.orientation ?? 1) >= 5 ? { width: m.height, height: m.width } : { width: m.width, height: m.height };
+      const meta =
+        (m.orientation ?? 1) >= 5 ? { width: m.height, height: m.width } : { width: m.width, height: m.height };
       for (const [i, face] of faces.entries()) {
         const [x, y, w, h] = face.box;
         const side = Math.max(w, h) * CROP_SCALE;

@@ -25,7 +25,10 @@ export interface FaceapiResult {
   rows: FaceapiRow[];
 }
 
-export async function faceapiPipelines(photos: readonly string[], detectors: readonly ('tiny' | 'ssd')[]): Promise<FaceapiResult> {
+export async function faceapiPipelines(
+  photos: readonly string[],
+  detectors: readonly ('tiny' | 'ssd')[],
+): Promise<FaceapiResult> {
   // Dev dependencies: imported only when this part runs.
   const tf = await import('@tensorflow/tfjs');
   const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
@@ -41,13 +44,20 @@ export async function faceapiPipelines(photos: readonly string[], detectors: rea
   if (detectors.includes('ssd')) await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
 
   const one = async (file: string, detector: 'tiny' | 'ssd'): Promise<boolean> => {
-    const { data, info } = await sharp(file).rotate()
+    const { data, info } = await sharp(file)
+      .rotate()
       .resize(1024, 1024, { fit: 'inside', withoutEnlargement: true, kernel: 'linear', fastShrinkOnLoad: true })
-      .removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const input = tf.tensor3d(data, [info.height, info.width, 3], 'int32');
     try {
       const options = detector === 'tiny' ? new faceapi.TinyFaceDetectorOptions() : new faceapi.SsdMobilenetv1Options();
-      const result = await faceapi.detectSingleFace(input as unknown as Parameters<typeof faceapi.detectSingleFace>[0], options).withFaceLandmarks().withFaceDescriptor();
+      const result = await faceapi
+        .detectSingleFace(input as unknown as Parameters<typeof faceapi.detectSingleFace>[0], options)
+        .withFaceLandmarks()
+        .withFaceDescriptor();
       return result !== undefined;
     } finally {
       input.dispose();
@@ -68,12 +78,25 @@ export async function faceapiPipelines(photos: readonly string[], detectors: rea
     const seconds = (performance.now() - t0) / 1000;
     ms.sort((a, b) => a - b);
     rows.push({
-      detector, photos: photos.length, found, seconds: round(seconds, 3), facesPerSecond: round(photos.length / seconds, 2),
-      msPerPhoto: { p50: round(ms[Math.floor((ms.length - 1) / 2)]!), p95: round(ms[Math.ceil(0.95 * ms.length) - 1]!) }, load: load1(),
+      detector,
+      photos: photos.length,
+      found,
+      seconds: round(seconds, 3),
+      facesPerSecond: round(photos.length / seconds, 2),
+      msPerPhoto: {
+        p50: round(ms[Math.floor((ms.length - 1) / 2)]!),
+        p95: round(ms[Math.ceil(0.95 * ms.length) - 1]!),
+      },
+      load: load1(),
     });
   }
   const backend = `tfjs-${tf.getBackend()} ${tf.version.tfjs}`;
-  for (const net of [faceapi.nets.tinyFaceDetector, faceapi.nets.ssdMobilenetv1, faceapi.nets.faceLandmark68Net, faceapi.nets.faceRecognitionNet]) {
+  for (const net of [
+    faceapi.nets.tinyFaceDetector,
+    faceapi.nets.ssdMobilenetv1,
+    faceapi.nets.faceLandmark68Net,
+    faceapi.nets.faceRecognitionNet,
+  ]) {
     if (net.isLoaded) net.dispose();
   }
   return { backend, rows };

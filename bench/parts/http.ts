@@ -5,7 +5,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../test/helpers/free-port.js';
-import { BIN, REPO, cpuWindow, cycle, latency, mapLimited, settle, sleep, throughput, waitQuiet, type Latency, type Throughput } from './common.js';
+import {
+  BIN,
+  REPO,
+  cpuWindow,
+  cycle,
+  latency,
+  mapLimited,
+  settle,
+  sleep,
+  throughput,
+  waitQuiet,
+  type Latency,
+  type Throughput,
+} from './common.js';
 
 export interface ServerHandle {
   baseUrl: string;
@@ -59,7 +72,10 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`faceembed serve exited with code ${child.exitCode}; see ${logFile}`);
-    const ok = await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${baseUrl}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       await stop();
@@ -71,7 +87,11 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
 }
 
 async function post<T>(url: string, body: unknown): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${text.slice(0, 300)}`);
   return JSON.parse(text) as T;
@@ -82,7 +102,11 @@ const CROPS = '/api/attendance/face-crops/';
 /** Registers each file (relative to the media root) `times` times; ids in file order, repeated. */
 export async function registerCrops(server: ServerHandle, relPaths: readonly string[], times = 1): Promise<number[]> {
   const todo = cycle(relPaths, relPaths.length * times);
-  return mapLimited(todo, 4, async (p) => (await post<{ id: number }>(`${server.baseUrl}${CROPS}`, { image_path: p })).id);
+  return mapLimited(
+    todo,
+    4,
+    async (p) => (await post<{ id: number }>(`${server.baseUrl}${CROPS}`, { image_path: p })).id,
+  );
 }
 
 interface BatchReply {
@@ -91,13 +115,20 @@ interface BatchReply {
 }
 
 /** One batch request over `ids` (at most 1000 per request, the API's limit), force_regenerate true. */
-export async function httpBatch(server: ServerHandle, ids: readonly number[], model: string, repeats: number): Promise<Throughput & { errors: string[] }> {
+export async function httpBatch(
+  server: ServerHandle,
+  ids: readonly number[],
+  model: string,
+  repeats: number,
+): Promise<Throughput & { errors: string[] }> {
   const errors = new Set<string>();
   const t = await throughput(ids.length, repeats, async () => {
     let failed = 0;
     for (let i = 0; i < ids.length; i += 1000) {
       const reply = await post<BatchReply>(`${server.baseUrl}${CROPS}generate-embeddings-batch/`, {
-        face_crop_ids: ids.slice(i, i + 1000), model_name: model, force_regenerate: true,
+        face_crop_ids: ids.slice(i, i + 1000),
+        model_name: model,
+        force_regenerate: true,
       });
       failed += reply.summary.failed;
       for (const r of reply.results) if (r.error) errors.add(`${r.error.type}: ${r.error.message}`);
@@ -108,9 +139,16 @@ export async function httpBatch(server: ServerHandle, ids: readonly number[], mo
 }
 
 /** generate-embedding requests one after another (force_regenerate true); the first `warmup` are not counted. */
-export async function httpSingle(server: ServerHandle, ids: readonly number[], model: string, count: number, warmup = 8): Promise<Latency> {
+export async function httpSingle(
+  server: ServerHandle,
+  ids: readonly number[],
+  model: string,
+  count: number,
+  warmup = 8,
+): Promise<Latency> {
   const ms: number[] = [];
-  const one = (id: number) => post(`${server.baseUrl}${CROPS}${id}/generate-embedding/`, { model_name: model, force_regenerate: true });
+  const one = (id: number) =>
+    post(`${server.baseUrl}${CROPS}${id}/generate-embedding/`, { model_name: model, force_regenerate: true });
   for (const id of ids.slice(0, warmup)) await one(id);
   if (settle.limitMs > 0) await waitQuiet(settle.limitMs);
   const stop = cpuWindow();

@@ -4,7 +4,18 @@
 import os from 'node:os';
 import { EmbeddingService, type EmbeddingServiceOptions } from '../../src/services/embedding.service.js';
 import { createLogger } from '../../src/logging/logger.js';
-import { cpuWindow, cycle, latency, mapLimited, round, settle, throughput, waitQuiet, type Latency, type Throughput } from './common.js';
+import {
+  cpuWindow,
+  cycle,
+  latency,
+  mapLimited,
+  round,
+  settle,
+  throughput,
+  waitQuiet,
+  type Latency,
+  type Throughput,
+} from './common.js';
 
 export interface Split {
   workers: number;
@@ -34,7 +45,13 @@ export interface BatchResult extends Throughput {
 }
 
 /** generateEmbeddingsBatch over `images` repeated to `count`, on a warm pool of the given split. */
-export async function libraryBatch(opts: LibraryOptions, split: Split, images: readonly string[], count: number, repeats: number): Promise<BatchResult> {
+export async function libraryBatch(
+  opts: LibraryOptions,
+  split: Split,
+  images: readonly string[],
+  count: number,
+  repeats: number,
+): Promise<BatchResult> {
   const s = service(opts, { workers: split.workers, threadsPerWorker: split.threads });
   try {
     await s.ready();
@@ -54,7 +71,12 @@ export async function libraryBatch(opts: LibraryOptions, split: Split, images: r
 }
 
 /** One request at a time on a warm pool: the caller waits for each embedding before the next. */
-export async function librarySingle(opts: LibraryOptions, split: Split, images: readonly string[], count: number): Promise<Latency & { split: string }> {
+export async function librarySingle(
+  opts: LibraryOptions,
+  split: Split,
+  images: readonly string[],
+  count: number,
+): Promise<Latency & { split: string }> {
   const s = service(opts, { workers: split.workers, threadsPerWorker: split.threads });
   try {
     await s.ready();
@@ -87,7 +109,12 @@ export async function perRequest(opts: LibraryOptions, images: readonly string[]
   const s = service(opts, { isolation: 'per-request' });
   try {
     const t = await throughput(images.length, 1, async () => {
-      const out = await mapLimited(images, concurrency, (img) => s.generateEmbedding(img).then(() => 0, () => 1));
+      const out = await mapLimited(images, concurrency, (img) =>
+        s.generateEmbedding(img).then(
+          () => 0,
+          () => 1,
+        ),
+      );
       return out.reduce<number>((a, b) => a + b, 0);
     });
     const ms: number[] = [];

@@ -35,10 +35,15 @@ export interface MemoryChildResult {
   seconds: number;
   facesPerSecond: number;
   parent: {
-    afterWarmupMiB: number; afterMiB: number; afterGcMiB: number;
+    afterWarmupMiB: number;
+    afterMiB: number;
+    afterGcMiB: number;
     /** RSS when half the embeddings were done. */
     halfwayMiB: number;
-    heapUsedWarmMiB: number; heapUsedAfterGcMiB: number; heapTotalWarmMiB: number; heapTotalAfterGcMiB: number;
+    heapUsedWarmMiB: number;
+    heapUsedAfterGcMiB: number;
+    heapTotalWarmMiB: number;
+    heapTotalAfterGcMiB: number;
   };
   workers: { maxMiB: number; recycled: number; samples: MemorySample[] };
 }
@@ -61,7 +66,9 @@ async function main(args: MemoryChildArgs): Promise<MemoryChildResult> {
   try {
     await service.ready();
     const inFlight = service.stats().workers * 2;
-    await mapLimited(cycle(args.images, args.warmup), inFlight, (p) => service.generateEmbedding(p).then(() => undefined));
+    await mapLimited(cycle(args.images, args.warmup), inFlight, (p) =>
+      service.generateEmbedding(p).then(() => undefined),
+    );
     gc?.();
     const afterWarmupMiB = rssMiB(process.pid)!;
     const warm = heap();
@@ -71,14 +78,18 @@ async function main(args: MemoryChildArgs): Promise<MemoryChildResult> {
     let failed = 0;
     let halfwayMiB = NaN;
     const t0 = performance.now();
-    const sample = () => samples.push({
-      seconds: round((performance.now() - t0) / 1000, 1),
-      done,
-      parentMiB: rssMiB(process.pid) ?? NaN,
-      ...heap(),
-      workersMiB: service.stats().pids.map((pid) => rssMiB(pid)).filter((v): v is number => v !== undefined),
-      recycled: (service.stats().restarts['recycle-jobs'] ?? 0) - restarts0,
-    });
+    const sample = () =>
+      samples.push({
+        seconds: round((performance.now() - t0) / 1000, 1),
+        done,
+        parentMiB: rssMiB(process.pid) ?? NaN,
+        ...heap(),
+        workersMiB: service
+          .stats()
+          .pids.map((pid) => rssMiB(pid))
+          .filter((v): v is number => v !== undefined),
+        recycled: (service.stats().restarts['recycle-jobs'] ?? 0) - restarts0,
+      });
     sample();
     const timer = setInterval(sample, args.sampleMs);
     try {
@@ -95,10 +106,19 @@ async function main(args: MemoryChildArgs): Promise<MemoryChildResult> {
     gc?.();
     const afterGcMiB = rssMiB(process.pid)!;
     return {
-      count: args.count, failed, seconds: round(seconds, 1), facesPerSecond: round((args.count - failed) / seconds, 1),
+      count: args.count,
+      failed,
+      seconds: round(seconds, 1),
+      facesPerSecond: round((args.count - failed) / seconds, 1),
       parent: {
-        afterWarmupMiB, halfwayMiB, afterMiB, afterGcMiB, heapUsedWarmMiB: warm.heapUsedMiB, heapUsedAfterGcMiB: heap().heapUsedMiB,
-        heapTotalWarmMiB: warm.heapTotalMiB, heapTotalAfterGcMiB: heap().heapTotalMiB,
+        afterWarmupMiB,
+        halfwayMiB,
+        afterMiB,
+        afterGcMiB,
+        heapUsedWarmMiB: warm.heapUsedMiB,
+        heapUsedAfterGcMiB: heap().heapUsedMiB,
+        heapTotalWarmMiB: warm.heapTotalMiB,
+        heapTotalAfterGcMiB: heap().heapTotalMiB,
       },
       workers: {
         maxMiB: Math.max(...samples.flatMap((s) => s.workersMiB)),

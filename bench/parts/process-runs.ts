@@ -9,7 +9,9 @@ import type { ProfileArgs, ProfileResult } from './profile-child.js';
 /** Runs one of the suite's child scripts in a fresh Node process; its last stdout line is the JSON result. */
 async function runChild<T>(script: string, args: unknown, nodeFlags: string[] = []): Promise<T> {
   const file = fileURLToPath(new URL(script, import.meta.url));
-  const child = spawn(process.execPath, [...nodeFlags, file, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeFlags, file, JSON.stringify(args)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -37,12 +39,20 @@ export interface ColdStart {
 }
 
 /** `faceembed embed --model M IMAGE` in a fresh process, `runs` times, one after another. */
-export async function coldStart(model: string, image: string, runs: number, env: NodeJS.ProcessEnv = process.env): Promise<ColdStart> {
+export async function coldStart(
+  model: string,
+  image: string,
+  runs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ColdStart> {
   const firsts: number[] = [];
   const exits: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, 'embed', '--model', model, image], { stdio: ['ignore', 'pipe', 'ignore'], env });
+    const child = spawn(process.execPath, [BIN, 'embed', '--model', model, image], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env,
+    });
     let first: number | undefined;
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -51,7 +61,8 @@ export async function coldStart(model: string, image: string, runs: number, env:
     });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     exits.push(performance.now() - t0);
-    if (code !== 0 || first === undefined || !out.includes('"success":true')) throw new Error(`faceembed embed failed (code ${code}): ${out.slice(0, 300)}`);
+    if (code !== 0 || first === undefined || !out.includes('"success":true'))
+      throw new Error(`faceembed embed failed (code ${code}): ${out.slice(0, 300)}`);
     firsts.push(first);
   }
   return {

@@ -1,6 +1,13 @@
 // Run in a fresh process by the suite (`node profile-child.js '<json>'`), so the profile sees
 // what a pool worker sees: a small heap, nothing else loaded. Prints one JSON object on stdout.
-import { hotFunctions, networkProfile, stageProfile, type HotFunction, type NetworkProfile, type StageProfile } from './profile.js';
+import {
+  hotFunctions,
+  networkProfile,
+  stageProfile,
+  type HotFunction,
+  type NetworkProfile,
+  type StageProfile,
+} from './profile.js';
 import { meshFirst, type MeshFirstResult } from './what-if.js';
 
 export interface ProfileArgs {
@@ -27,7 +34,10 @@ async function main(a: ProfileArgs): Promise<ProfileResult> {
     stages.push(await stageProfile(a.modelsDir, model, 'crops', a.crops, a.count));
     stages.push(await stageProfile(a.modelsDir, model, 'photos', a.photos, Math.min(a.count, a.photos.length)));
   }
-  const networks = [...await networkProfile(a.modelsDir, 1, a.networkRuns), ...(a.twoThreads ? await networkProfile(a.modelsDir, 2, a.networkRuns) : [])];
+  const networks = [
+    ...(await networkProfile(a.modelsDir, 1, a.networkRuns)),
+    ...(a.twoThreads ? await networkProfile(a.modelsDir, 2, a.networkRuns) : []),
+  ];
   const hotModel = a.models[0] ?? 'facenet';
   const hot = await hotFunctions(a.modelsDir, hotModel, a.crops, a.count);
   const mesh: MeshFirstResult[] = [];

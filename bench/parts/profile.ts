@@ -44,9 +44,16 @@ function runtime(modelsDir: string, threads: number): WorkerRuntime {
 }
 
 /** The worker's embed task over `images`, after a short warm-up. */
-export async function stageProfile(modelsDir: string, model: string, label: string, images: readonly string[], count: number): Promise<StageProfile> {
+export async function stageProfile(
+  modelsDir: string,
+  model: string,
+  label: string,
+  images: readonly string[],
+  count: number,
+): Promise<StageProfile> {
   const rt = runtime(modelsDir, 1);
-  for (const image of images.slice(0, 5)) await rt.embed({ kind: 'embed', imagePath: image, model, detect: 'auto' }, noop);
+  for (const image of images.slice(0, 5))
+    await rt.embed({ kind: 'embed', imagePath: image, model, detect: 'auto' }, noop);
   const stages: Record<string, number[]> = {};
   const todo = cycle(images, count);
   const c0 = process.cpuUsage();
@@ -58,8 +65,14 @@ export async function stageProfile(modelsDir: string, model: string, label: stri
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
   return {
-    model, images: label, n: todo.length, wallMs: round(wall / todo.length), cpuMs: round((cpu.user + cpu.system) / 1000 / todo.length),
-    stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, { median: round(median(v)), mean: round(mean(v)) }])),
+    model,
+    images: label,
+    n: todo.length,
+    wallMs: round(wall / todo.length),
+    cpuMs: round((cpu.user + cpu.system) / 1000 / todo.length),
+    stages: Object.fromEntries(
+      Object.entries(stages).map(([k, v]) => [k, { median: round(median(v)), mean: round(mean(v)) }]),
+    ),
     load: load1(),
   };
 }
@@ -68,13 +81,25 @@ export async function stageProfile(modelsDir: string, model: string, label: stri
 export async function networkProfile(modelsDir: string, threads: number, runs: number): Promise<NetworkProfile[]> {
   const registry = new ModelRegistry();
   const nets: { network: string; file: string; dims: number[] }[] = [
-    { network: 'blazeface (detector)', file: (await prepareSource('blazeface', modelsDir)).path, dims: [1, 256, 256, 3] },
-    { network: 'facemesh (landmarks)', file: (await prepareSource('facemesh', modelsDir)).path, dims: [1, 192, 192, 3] },
+    {
+      network: 'blazeface (detector)',
+      file: (await prepareSource('blazeface', modelsDir)).path,
+      dims: [1, 256, 256, 3],
+    },
+    {
+      network: 'facemesh (landmarks)',
+      file: (await prepareSource('facemesh', modelsDir)).path,
+      dims: [1, 192, 192, 3],
+    },
   ];
   for (const name of ['facenet', 'arcface']) {
     const spec = registry.get(name);
     const s = spec.input.size;
-    nets.push({ network: `${spec.name} (${name})`, file: (await modelFile(spec, modelsDir)).path, dims: spec.input.layout === 'nhwc' ? [1, s, s, 3] : [1, 3, s, s] });
+    nets.push({
+      network: `${spec.name} (${name})`,
+      file: (await modelFile(spec, modelsDir)).path,
+      dims: spec.input.layout === 'nhwc' ? [1, s, s, 3] : [1, 3, s, s],
+    });
   }
   const out: NetworkProfile[] = [];
   for (const net of nets) {
@@ -86,13 +111,23 @@ export async function networkProfile(modelsDir: string, threads: number, runs: n
     for (let i = 0; i < runs; i++) await session.runAll(data, net.dims);
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
-    out.push({ network: net.network, input: net.dims.join('x'), threads, cpuMs: round((cpu.user + cpu.system) / 1000 / runs), wallMs: round(wall / runs) });
+    out.push({
+      network: net.network,
+      input: net.dims.join('x'),
+      threads,
+      cpuMs: round((cpu.user + cpu.system) / 1000 / runs),
+      wallMs: round(wall / runs),
+    });
     await session.release();
   }
   return out;
 }
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
 
 const VM_ENTRIES = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
 
@@ -101,9 +136,16 @@ const VM_ENTRIES = new Set(['(idle)', '(program)', '(garbage collector)', '(root
  * time. Native code (onnxruntime's run, sharp's calls) has no script of its own: its time is
  * named after the nearest JS caller, marked "native in …".
  */
-export async function hotFunctions(modelsDir: string, model: string, images: readonly string[], count: number, top = 12): Promise<HotFunction[]> {
+export async function hotFunctions(
+  modelsDir: string,
+  model: string,
+  images: readonly string[],
+  count: number,
+  top = 12,
+): Promise<HotFunction[]> {
   const rt = runtime(modelsDir, 1);
-  for (const image of images.slice(0, 5)) await rt.embed({ kind: 'embed', imagePath: image, model, detect: 'auto' }, noop);
+  for (const image of images.slice(0, 5))
+    await rt.embed({ kind: 'embed', imagePath: image, model, detect: 'auto' }, noop);
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -120,7 +162,8 @@ export async function hotFunctions(modelsDir: string, model: string, images: rea
   const label = (n: ProfileNode): string => {
     const cf = n.callFrame;
     if (VM_ENTRIES.has(cf.functionName)) return cf.functionName;
-    if (cf.url) return `${cf.functionName || '(anonymous)'} ${path.basename(path.dirname(cf.url))}/${path.basename(cf.url)}:${cf.lineNumber + 1}`;
+    if (cf.url)
+      return `${cf.functionName || '(anonymous)'} ${path.basename(path.dirname(cf.url))}/${path.basename(cf.url)}:${cf.lineNumber + 1}`;
     for (let p = parent.get(n.id); p !== undefined; p = parent.get(p)) {
       const up = byId.get(p);
       if (up?.callFrame.url) return `native in ${label(up)}`;
@@ -138,7 +181,12 @@ export async function hotFunctions(modelsDir: string, model: string, images: rea
     const key = label(node);
     self.set(key, (self.get(key) ?? 0) + dt);
   });
-  return [...self].sort((a, b) => b[1] - a[1]).slice(0, top).map(([fn, us]) => ({
-    fn, msPerImage: round(us / 1000 / todo.length, 3), share: round(us / total, 3),
-  }));
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([fn, us]) => ({
+      fn,
+      msPerImage: round(us / 1000 / todo.length, 3),
+      share: round(us / total, 3),
+    }));
 }

@@ -5,7 +5,9 @@ import type { BenchResult, ModelResult } from './results.js';
 
 const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
 const table = (head: string[], rows: (string | number)[][]) =>
-  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join(
+    '\n',
+  );
 const runs = (t: Throughput) => (t.runs.length > 1 ? ` (runs: ${t.runs.join(', ')})` : '');
 const other = (...ts: { otherCores?: number | undefined }[]) => ts.map((t) => f(t.otherCores, 2)).join(' / ');
 
@@ -23,7 +25,7 @@ function header(r: BenchResult): string {
     `Made by \`${m.command}\` on ${m.date.slice(0, 10)} (${m.date.slice(11, 16)} UTC), in ${m.seconds} s${m.quick ? ' (**--quick smoke run: small counts**)' : ''}.`,
     `Node ${m.node}, ${m.cores} cores (${m.cpu}), ${m.platform}. Load average (1 min) ${m.loadStart} at the start, ${m.loadEnd} at the end.`,
     'The machine is shared: each measurement waits up to a few seconds for other processes to quieten, and "other" columns give the',
-    'cores\' worth of CPU that processes outside the benchmark used while it ran (from /proc; 0 means the cores were ours).',
+    "cores' worth of CPU that processes outside the benchmark used while it ran (from /proc; 0 means the cores were ours).",
     '',
     `Images: ${m.photos} full photos from \`${m.data}\` (${m.photosWithoutFace} without a detected face) and ${m.crops} tight crops cut from them by the suite`,
     `(every detected face, its box enlarged 1.3x, JPEG q90; median longest side ${m.cropSide} px). "faces/s" counts embeddings returned,`,
@@ -33,15 +35,38 @@ function header(r: BenchResult): string {
 }
 
 function targets(r: BenchResult): string {
-  return ['## Targets', '', table(['what', 'target', 'measured', 'met'], r.targets.map((t) => [t.what, t.target, t.measured, t.met ? 'yes' : '**no**']))].join('\n');
+  return [
+    '## Targets',
+    '',
+    table(
+      ['what', 'target', 'measured', 'met'],
+      r.targets.map((t) => [t.what, t.target, t.measured, t.met ? 'yes' : '**no**']),
+    ),
+  ].join('\n');
 }
 
 function throughputSection(r: BenchResult): string {
   const rows = r.models.flatMap((m) => {
     const crops = defaultCrops(r, m);
     return [
-      [`\`${m.model}\``, 'full photos', `${f(m.library.photos.facesPerSecond)}${runs(m.library.photos)}`, `${f(m.http.photos.facesPerSecond)}${runs(m.http.photos)}`, `${f(100 * m.http.photos.facesPerSecond / m.library.photos.facesPerSecond, 0)}%`, `${m.library.photos.faces}`, other(m.library.photos, m.http.photos)],
-      [`\`${m.model}\``, 'tight crops', `${f(crops.facesPerSecond)}${runs(crops)}`, `${f(m.http.crops.facesPerSecond)}${runs(m.http.crops)}`, `${f(100 * m.http.crops.facesPerSecond / crops.facesPerSecond, 0)}%`, `${crops.faces}`, other(crops, m.http.crops)],
+      [
+        `\`${m.model}\``,
+        'full photos',
+        `${f(m.library.photos.facesPerSecond)}${runs(m.library.photos)}`,
+        `${f(m.http.photos.facesPerSecond)}${runs(m.http.photos)}`,
+        `${f((100 * m.http.photos.facesPerSecond) / m.library.photos.facesPerSecond, 0)}%`,
+        `${m.library.photos.faces}`,
+        other(m.library.photos, m.http.photos),
+      ],
+      [
+        `\`${m.model}\``,
+        'tight crops',
+        `${f(crops.facesPerSecond)}${runs(crops)}`,
+        `${f(m.http.crops.facesPerSecond)}${runs(m.http.crops)}`,
+        `${f((100 * m.http.crops.facesPerSecond) / crops.facesPerSecond, 0)}%`,
+        `${crops.faces}`,
+        other(crops, m.http.crops),
+      ],
     ];
   });
   const errors = r.models.flatMap((m) => m.http.errors.map((e) => `- HTTP errors (${m.model}): ${e}`));
@@ -52,16 +77,28 @@ function throughputSection(r: BenchResult): string {
     'with `force_regenerate: true` against `faceembed serve` (SQLite, log level info, both models preloaded), the same images registered',
     'as crops. Median of the runs listed.',
     '',
-    table(['model', 'images', 'library', 'HTTP batch', 'HTTP / library', 'embeddings per run', 'other (library / HTTP)'], rows),
+    table(
+      ['model', 'images', 'library', 'HTTP batch', 'HTTP / library', 'embeddings per run', 'other (library / HTTP)'],
+      rows,
+    ),
     ...(errors.length ? ['', ...errors] : []),
   ].join('\n');
 }
 
 function splitsSection(r: BenchResult): string {
-  const rows = r.models.flatMap((m) => m.library.crops.map((c) => {
-    const single = m.library.single.find((l) => l.split === c.split);
-    return [`\`${m.model}\``, c.split, f(c.facesPerSecond), c.runs.join(', '), single ? `${f(single.p50)} / ${f(single.p95)}` : '', other(c, ...(single ? [single] : []))];
-  }));
+  const rows = r.models.flatMap((m) =>
+    m.library.crops.map((c) => {
+      const single = m.library.single.find((l) => l.split === c.split);
+      return [
+        `\`${m.model}\``,
+        c.split,
+        f(c.facesPerSecond),
+        c.runs.join(', '),
+        single ? `${f(single.p50)} / ${f(single.p95)}` : '',
+        other(c, ...(single ? [single] : [])),
+      ];
+    }),
+  );
   const best = r.models.map((m) => {
     const top = [...m.library.crops].sort((a, b) => b.facesPerSecond - a.facesPerSecond)[0]!;
     return `\`${m.model}\`: ${top.split}`;
@@ -79,7 +116,15 @@ function splitsSection(r: BenchResult): string {
 }
 
 function latencySection(r: BenchResult): string {
-  const rows = r.models.map((m) => [`\`${m.model}\``, f(m.latency.library.p50), f(m.latency.library.p95), f(m.latency.http.p50), f(m.latency.http.p95), m.latency.library.n, other(m.latency.library, m.latency.http)]);
+  const rows = r.models.map((m) => [
+    `\`${m.model}\``,
+    f(m.latency.library.p50),
+    f(m.latency.library.p95),
+    f(m.latency.http.p50),
+    f(m.latency.http.p95),
+    m.latency.library.n,
+    other(m.latency.library, m.latency.http),
+  ]);
   return [
     '## Warm single-image latency (tight crops, one request at a time, ms)',
     '',
@@ -93,24 +138,39 @@ function latencySection(r: BenchResult): string {
 function perRequestSection(r: BenchResult): string {
   const rows = r.models.map((m) => {
     const pr = m.perRequest;
-    return [`\`${m.model}\``, pr.images, f(pr.pool.facesPerSecond), `${f(pr.throughput.facesPerSecond, 2)} (${pr.concurrency} at a time)`, `${f(pr.ratio)}x`, f(pr.single.p50, 0)];
+    return [
+      `\`${m.model}\``,
+      pr.images,
+      f(pr.pool.facesPerSecond),
+      `${f(pr.throughput.facesPerSecond, 2)} (${pr.concurrency} at a time)`,
+      `${f(pr.ratio)}x`,
+      f(pr.single.p50, 0),
+    ];
   });
   return [
     '## Pool vs per-request isolation (the old design)',
     '',
-    '`isolation: \'per-request\'` forks a fresh worker process per embedding (load the models, embed, write a result file, exit).',
+    "`isolation: 'per-request'` forks a fresh worker process per embedding (load the models, embed, write a result file, exit).",
     'Same crops both ways; the pool figure is a warm pool over that subset.',
     '',
-    table(['model', 'crops', 'pool faces/s', 'per-request faces/s', 'pool / per-request', 'per-request single, ms'], rows),
+    table(
+      ['model', 'crops', 'pool faces/s', 'per-request faces/s', 'pool / per-request', 'per-request single, ms'],
+      rows,
+    ),
   ].join('\n');
 }
 
 function faceapiSection(r: BenchResult): string {
-  if (!r.faceapi) return '## face-api reference\n\nNot measured in this run (face-api or tfjs-wasm could not be loaded).';
+  if (!r.faceapi)
+    return '## face-api reference\n\nNot measured in this run (face-api or tfjs-wasm could not be loaded).';
   const ours = r.models.map((m) => [m.model, m.library.photos.facesPerSecond] as const);
   const rows = r.faceapi.rows.map((x) => [
     x.detector === 'tiny' ? 'Tiny detector + 68 landmarks + descriptor' : 'SSD MobileNet + 68 landmarks + descriptor',
-    x.photos, x.found, f(x.facesPerSecond, 2), f(x.msPerPhoto.p50, 0), f(x.msPerPhoto.p95, 0),
+    x.photos,
+    x.found,
+    f(x.facesPerSecond, 2),
+    f(x.msPerPhoto.p50, 0),
+    f(x.msPerPhoto.p95, 0),
     ...ours.map(([, fps]) => `${f(fps / x.facesPerSecond)}x`),
   ]);
   return [
@@ -120,7 +180,18 @@ function faceapiSection(r: BenchResult): string {
     'default options, photos decoded by sharp at most 1024 px as our worker does; decode included. Ratios: our library throughput on the',
     `full photos (${ours.map(([m, fps]) => `${m} ${f(fps)} faces/s`).join(', ')}) over face-api's. face-api uses one core; per core the ratio is ${r.meta.cores}x smaller.`,
     '',
-    table(['face-api pipeline', 'photos', 'faces found', 'faces/s', 'ms p50', 'ms p95', ...ours.map(([m]) => `\`${m}\` / face-api`)], rows),
+    table(
+      [
+        'face-api pipeline',
+        'photos',
+        'faces found',
+        'faces/s',
+        'ms p50',
+        'ms p95',
+        ...ours.map(([m]) => `\`${m}\` / face-api`),
+      ],
+      rows,
+    ),
   ].join('\n');
 }
 
@@ -129,9 +200,24 @@ type MemoryRun = NonNullable<BenchResult['memory']>;
 function samplesTable(m: MemoryRun, rows = 12): string {
   const step = Math.max(1, Math.ceil(m.workers.samples.length / rows));
   const samples = m.workers.samples.filter((_, i, all) => i % step === 0 || i === all.length - 1);
-  return table(['s', 'embeddings', 'parent RSS MiB', 'parent V8 heap total / used MiB', 'workers RSS MiB', 'workers recycled so far'], samples.map((s) => [
-    f(s.seconds), s.done, f(s.parentMiB), `${f(s.heapTotalMiB)} / ${f(s.heapUsedMiB)}`, s.workersMiB.map((v) => f(v, 0)).join(', '), s.recycled,
-  ]));
+  return table(
+    [
+      's',
+      'embeddings',
+      'parent RSS MiB',
+      'parent V8 heap total / used MiB',
+      'workers RSS MiB',
+      'workers recycled so far',
+    ],
+    samples.map((s) => [
+      f(s.seconds),
+      s.done,
+      f(s.parentMiB),
+      `${f(s.heapTotalMiB)} / ${f(s.heapUsedMiB)}`,
+      s.workersMiB.map((v) => f(v, 0)).join(', '),
+      s.recycled,
+    ]),
+  );
 }
 
 function memorySection(r: BenchResult): string {
@@ -146,39 +232,60 @@ function memorySection(r: BenchResult): string {
     `at most two per worker in flight, after 200 to warm up; workers recycled every ${m.maxJobsPerWorker} jobs as configured.`,
     `${m.failed} failed; ${f(m.facesPerSecond)} faces/s sustained, recycling included.`,
     '',
-    table(['library parent', 'MiB'], [
-      ['RSS when warm', f(p.afterWarmupMiB)],
-      [`RSS after ${m.count} more embeddings`, f(p.afterMiB)],
-      ['RSS after a forced GC', f(p.afterGcMiB)],
-      ['**growth** (after - warm)', f(p.afterMiB - p.afterWarmupMiB)],
-      ['V8 heap used, warm / after GC', `${f(p.heapUsedWarmMiB)} / ${f(p.heapUsedAfterGcMiB)}`],
-      ['V8 heap reserved (heapTotal), warm / after GC', `${f(p.heapTotalWarmMiB)} / ${f(p.heapTotalAfterGcMiB)}`],
-    ]),
+    table(
+      ['library parent', 'MiB'],
+      [
+        ['RSS when warm', f(p.afterWarmupMiB)],
+        [`RSS after ${m.count} more embeddings`, f(p.afterMiB)],
+        ['RSS after a forced GC', f(p.afterGcMiB)],
+        ['**growth** (after - warm)', f(p.afterMiB - p.afterWarmupMiB)],
+        ['V8 heap used, warm / after GC', `${f(p.heapUsedWarmMiB)} / ${f(p.heapUsedAfterGcMiB)}`],
+        ['V8 heap reserved (heapTotal), warm / after GC', `${f(p.heapTotalWarmMiB)} / ${f(p.heapTotalAfterGcMiB)}`],
+      ],
+    ),
     '',
     samplesTable(m),
     '',
     `Workers: highest RSS ${f(m.workers.maxMiB)} MiB; ${m.workers.recycled} recycled.`,
-    ...(r.memoryCapped ? [
-      '',
-      'The parent\'s V8 heap *used* stays flat: the growth is heap *reserved*. V8 enlarges its young generation (up to 16 MiB per',
-      'semi-space by default) as a long-running process keeps allocating, and keeps the pages. Capping it shows how much of the growth',
-      `that is, on the same service (\`node ${r.memoryCapped.flags.join(' ')}\`, e.g. through NODE_OPTIONS):`,
-      '',
-      table(['parent', 'RSS warm', `RSS after ${r.memoryCapped.count} embeddings`, 'growth', 'faces/s'], [
-        ['default V8 flags (the run above)', f(p.afterWarmupMiB), f(p.halfwayMiB), f(p.halfwayMiB - p.afterWarmupMiB), f(m.facesPerSecond)],
-        [r.memoryCapped.flags.join(' '), f(r.memoryCapped.parent.afterWarmupMiB), f(r.memoryCapped.parent.afterMiB),
-          f(r.memoryCapped.parent.afterMiB - r.memoryCapped.parent.afterWarmupMiB), f(r.memoryCapped.facesPerSecond)],
-      ]),
-    ] : []),
-    ...(rec ? [
-      '',
-      `### Worker RSS with frequent recycling (FACEEMBED_MAX_JOBS_PER_WORKER=${rec.maxJobsPerWorker})`,
-      '',
-      `${rec.count} embeddings (\`${rec.model}\`); ${rec.workers.recycled} workers recycled, ${rec.failed} failed, ${f(rec.facesPerSecond)} faces/s including the`,
-      `replacements' boot; highest worker RSS ${f(rec.workers.maxMiB)} MiB; parent RSS ${f(rec.parent.afterWarmupMiB)} -> ${f(rec.parent.afterMiB)} MiB.`,
-      '',
-      samplesTable(rec, 16),
-    ] : []),
+    ...(r.memoryCapped
+      ? [
+          '',
+          "The parent's V8 heap *used* stays flat: the growth is heap *reserved*. V8 enlarges its young generation (up to 16 MiB per",
+          'semi-space by default) as a long-running process keeps allocating, and keeps the pages. Capping it shows how much of the growth',
+          `that is, on the same service (\`node ${r.memoryCapped.flags.join(' ')}\`, e.g. through NODE_OPTIONS):`,
+          '',
+          table(
+            ['parent', 'RSS warm', `RSS after ${r.memoryCapped.count} embeddings`, 'growth', 'faces/s'],
+            [
+              [
+                'default V8 flags (the run above)',
+                f(p.afterWarmupMiB),
+                f(p.halfwayMiB),
+                f(p.halfwayMiB - p.afterWarmupMiB),
+                f(m.facesPerSecond),
+              ],
+              [
+                r.memoryCapped.flags.join(' '),
+                f(r.memoryCapped.parent.afterWarmupMiB),
+                f(r.memoryCapped.parent.afterMiB),
+                f(r.memoryCapped.parent.afterMiB - r.memoryCapped.parent.afterWarmupMiB),
+                f(r.memoryCapped.facesPerSecond),
+              ],
+            ],
+          ),
+        ]
+      : []),
+    ...(rec
+      ? [
+          '',
+          `### Worker RSS with frequent recycling (FACEEMBED_MAX_JOBS_PER_WORKER=${rec.maxJobsPerWorker})`,
+          '',
+          `${rec.count} embeddings (\`${rec.model}\`); ${rec.workers.recycled} workers recycled, ${rec.failed} failed, ${f(rec.facesPerSecond)} faces/s including the`,
+          `replacements' boot; highest worker RSS ${f(rec.workers.maxMiB)} MiB; parent RSS ${f(rec.parent.afterWarmupMiB)} -> ${f(rec.parent.afterMiB)} MiB.`,
+          '',
+          samplesTable(rec, 16),
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -196,29 +303,45 @@ function coldSection(r: BenchResult): string {
 function profileSection(r: BenchResult): string {
   const stageNames = [...new Set(r.profile.stages.flatMap((s) => Object.keys(s.stages)))];
   const stageRows = r.profile.stages.map((s) => [
-    `\`${s.model}\``, s.images, s.n, ...stageNames.map((k) => (s.stages[k] ? `${f(s.stages[k].median, 2)} (${f(s.stages[k].mean, 2)})` : '')), f(s.wallMs, 2), f(s.cpuMs, 2),
+    `\`${s.model}\``,
+    s.images,
+    s.n,
+    ...stageNames.map((k) => (s.stages[k] ? `${f(s.stages[k].median, 2)} (${f(s.stages[k].mean, 2)})` : '')),
+    f(s.wallMs, 2),
+    f(s.cpuMs, 2),
   ]);
   const nets = r.profile.networks.map((n) => [n.network, n.input, n.threads, f(n.cpuMs, 2), f(n.wallMs, 2)]);
   const hot = r.profile.hot.map((h) => [`\`${h.fn}\``, f(h.msPerImage, 3), `${f(100 * h.share)}%`]);
-  const budget = r.models.map((m) => {
-    const s = r.profile.stages.find((x) => x.model === m.model && x.images === 'crops');
-    if (!s) return '';
-    const ceiling = (r.meta.cores * 1000) / s.cpuMs;
-    return `- \`${m.model}\`: ${f(s.cpuMs, 1)} ms of CPU per crop in one worker, so ${r.meta.cores} cores cannot exceed ~${f(ceiling, 0)} faces/s`
-      + ` even with no IPC, no idle gaps and no other load; the pool reached ${f(defaultCrops(r, m).facesPerSecond)} (${f(100 * defaultCrops(r, m).facesPerSecond / ceiling, 0)}% of that).`;
-  }).filter(Boolean);
+  const budget = r.models
+    .map((m) => {
+      const s = r.profile.stages.find((x) => x.model === m.model && x.images === 'crops');
+      if (!s) return '';
+      const ceiling = (r.meta.cores * 1000) / s.cpuMs;
+      return (
+        `- \`${m.model}\`: ${f(s.cpuMs, 1)} ms of CPU per crop in one worker, so ${r.meta.cores} cores cannot exceed ~${f(ceiling, 0)} faces/s` +
+        ` even with no IPC, no idle gaps and no other load; the pool reached ${f(defaultCrops(r, m).facesPerSecond)} (${f((100 * defaultCrops(r, m).facesPerSecond) / ceiling, 0)}% of that).`
+      );
+    })
+    .filter(Boolean);
   const meshRows = r.profile.meshFirst.map((w) => {
     const s = r.profile.stages.find((x) => x.model === w.model && x.images === 'crops');
     const projected = s ? s.cpuMs - (w.detectCpuMs - w.meshOnlyCpuMs) : NaN;
-    return [`\`${w.model}\``, w.crops, w.accepted, f(w.detectCpuMs, 2), f(w.meshOnlyCpuMs, 2), `${f(w.cosine.p50, 4)} / ${f(w.cosine.p10, 4)} / ${f(w.cosine.min, 4)}`,
-      s ? `${f(projected, 1)} ms, ~${f((r.meta.cores * 1000) / projected, 0)} faces/s` : ''];
+    return [
+      `\`${w.model}\``,
+      w.crops,
+      w.accepted,
+      f(w.detectCpuMs, 2),
+      f(w.meshOnlyCpuMs, 2),
+      `${f(w.cosine.p50, 4)} / ${f(w.cosine.p10, 4)} / ${f(w.cosine.min, 4)}`,
+      s ? `${f(projected, 1)} ms, ~${f((r.meta.cores * 1000) / projected, 0)} faces/s` : '',
+    ];
   });
   return [
     '## Profile: where a worker spends its time',
     '',
-    'The worker\'s own code (WorkerRuntime) in a fresh process, one onnxruntime thread, as each pool worker runs by default.',
+    "The worker's own code (WorkerRuntime) in a fresh process, one onnxruntime thread, as each pool worker runs by default.",
     'Stage times (ms, median and (mean)) come from the worker\'s `timings`; "detect" is BlazeFace + FaceMesh and the JS around them;',
-    'CPU counts every thread of the process (sharp\'s decode threads and onnxruntime\'s included).',
+    "CPU counts every thread of the process (sharp's decode threads and onnxruntime's included).",
     '',
     table(['model', 'images', 'n', ...stageNames, 'wall ms / image', 'CPU ms / image'], stageRows),
     '',
@@ -241,13 +364,35 @@ function profileSection(r: BenchResult): string {
     '(and its 256 px input) when the mesh reports a face. CPU ms per crop (mean); cosine between the embeddings from the two alignments',
     'of the same crop (p50 / p10 / min); the CPU per crop and the 2-core ceiling it would give.',
     '',
-    table(['model', 'crops', 'mesh found a face', 'detector CPU ms', 'mesh-only CPU ms', 'cosine p50 / p10 / min', 'projected CPU per crop, ceiling'], meshRows),
+    table(
+      [
+        'model',
+        'crops',
+        'mesh found a face',
+        'detector CPU ms',
+        'mesh-only CPU ms',
+        'cosine p50 / p10 / min',
+        'projected CPU per crop, ceiling',
+      ],
+      meshRows,
+    ),
   ].join('\n');
 }
 
 export function renderMarkdown(r: BenchResult): string {
   return `${[
-    header(r), targets(r), boundsSection(r), throughputSection(r), splitsSection(r), latencySection(r), perRequestSection(r),
-    faceapiSection(r), memorySection(r), coldSection(r), profileSection(r),
-  ].filter(Boolean).join('\n\n')}\n`;
+    header(r),
+    targets(r),
+    boundsSection(r),
+    throughputSection(r),
+    splitsSection(r),
+    latencySection(r),
+    perRequestSection(r),
+    faceapiSection(r),
+    memorySection(r),
+    coldSection(r),
+    profileSection(r),
+  ]
+    .filter(Boolean)
+    .join('\n\n')}\n`;
 }

@@ -64,46 +64,101 @@ const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
 export function evaluateTargets(r: Omit<BenchResult, 'targets'>): Target[] {
   const out: Target[] = [];
   const model = (name: string) => r.models.find((m) => m.model === name);
-  const defaultCrops = (m: ModelResult) => m.library.crops.find((c) => c.split === r.meta.defaultSplit) ?? m.library.crops[0]!;
+  const defaultCrops = (m: ModelResult) =>
+    m.library.crops.find((c) => c.split === r.meta.defaultSplit) ?? m.library.crops[0]!;
   const facenet = model('facenet');
   const arcface = model('arcface');
   if (facenet) {
     const fps = defaultCrops(facenet).facesPerSecond;
-    out.push({ id: 'throughput-facenet', what: "'facenet' end-to-end through the library (crops)", target: '>= 100 faces/s', measured: `${f1(fps)} faces/s`, met: fps >= 100 });
+    out.push({
+      id: 'throughput-facenet',
+      what: "'facenet' end-to-end through the library (crops)",
+      target: '>= 100 faces/s',
+      measured: `${f1(fps)} faces/s`,
+      met: fps >= 100,
+    });
   }
   if (arcface) {
     const fps = defaultCrops(arcface).facesPerSecond;
-    out.push({ id: 'throughput-arcface', what: "'arcface' end-to-end through the library (crops)", target: '>= 50 faces/s', measured: `${f1(fps)} faces/s`, met: fps >= 50 });
+    out.push({
+      id: 'throughput-arcface',
+      what: "'arcface' end-to-end through the library (crops)",
+      target: '>= 50 faces/s',
+      measured: `${f1(fps)} faces/s`,
+      met: fps >= 50,
+    });
   }
   for (const m of r.models) {
     for (const kind of ['crops', 'photos'] as const) {
       const lib = kind === 'crops' ? defaultCrops(m).facesPerSecond : m.library.photos.facesPerSecond;
       const http = m.http[kind].facesPerSecond;
       const ratio = http / lib;
-      out.push({ id: `http-${m.model}-${kind}`, what: `'${m.model}' HTTP batch vs library (${kind})`, target: 'within 15%', measured: `${f1(100 * (ratio - 1))}% (${f1(http)} vs ${f1(lib)})`, met: ratio >= 0.85 });
+      out.push({
+        id: `http-${m.model}-${kind}`,
+        what: `'${m.model}' HTTP batch vs library (${kind})`,
+        target: 'within 15%',
+        measured: `${f1(100 * (ratio - 1))}% (${f1(http)} vs ${f1(lib)})`,
+        met: ratio >= 0.85,
+      });
     }
   }
   if (facenet) {
     const lib = facenet.latency.library.p50;
     const http = facenet.latency.http.p50;
-    out.push({ id: 'latency-library', what: "'facenet' single image p50, library", target: '<= 15 ms', measured: `${f1(lib)} ms`, met: lib <= 15 });
-    out.push({ id: 'latency-http', what: "'facenet' single image p50, HTTP", target: '<= 25 ms', measured: `${f1(http)} ms`, met: http <= 25 });
+    out.push({
+      id: 'latency-library',
+      what: "'facenet' single image p50, library",
+      target: '<= 15 ms',
+      measured: `${f1(lib)} ms`,
+      met: lib <= 15,
+    });
+    out.push({
+      id: 'latency-http',
+      what: "'facenet' single image p50, HTTP",
+      target: '<= 25 ms',
+      measured: `${f1(http)} ms`,
+      met: http <= 25,
+    });
   }
   for (const m of r.models) {
-    out.push({ id: `per-request-${m.model}`, what: `'${m.model}' pool vs per-request mode`, target: '>= 50x', measured: `${f1(m.perRequest.ratio)}x`, met: m.perRequest.ratio >= 50 });
+    out.push({
+      id: `per-request-${m.model}`,
+      what: `'${m.model}' pool vs per-request mode`,
+      target: '>= 50x',
+      measured: `${f1(m.perRequest.ratio)}x`,
+      met: m.perRequest.ratio >= 50,
+    });
   }
   const fastest = Math.max(...(r.faceapi?.rows.map((x) => x.facesPerSecond) ?? [NaN]));
   if (facenet && Number.isFinite(fastest)) {
     const ratio = facenet.library.photos.facesPerSecond / fastest;
-    out.push({ id: 'faceapi', what: "'facenet' vs face-api's fastest full pipeline (photos)", target: '>= 10x', measured: `${f1(ratio)}x`, met: ratio >= 10 });
+    out.push({
+      id: 'faceapi',
+      what: "'facenet' vs face-api's fastest full pipeline (photos)",
+      target: '>= 10x',
+      measured: `${f1(ratio)}x`,
+      met: ratio >= 10,
+    });
   }
   if (r.memory) {
     const growth = r.memory.parent.afterMiB - r.memory.parent.afterWarmupMiB;
-    out.push({ id: 'memory', what: `library parent RSS growth over ${r.memory.count} embeddings`, target: '<= 20 MB', measured: `${f1(growth)} MiB`, met: growth <= 20 });
+    out.push({
+      id: 'memory',
+      what: `library parent RSS growth over ${r.memory.count} embeddings`,
+      target: '<= 20 MB',
+      measured: `${f1(growth)} MiB`,
+      met: growth <= 20,
+    });
   }
   if (r.coldStart) {
     const ms = r.coldStart.firstEmbeddingMs.p50;
-    out.push({ id: 'cold-start', what: 'process start to first embedding (CLI)', target: '<= 1.5 s', measured: `${(ms / 1000).toFixed(2)} s`, met: ms <= 1500 });
+    out.push({
+      id: 'cold-start',
+      what: 'process start to first embedding (CLI)',
+      target: '<= 1.5 s',
+      measured: `${(ms / 1000).toFixed(2)} s`,
+      met: ms <= 1500,
+    });
   }
   return out;
 }

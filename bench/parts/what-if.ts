@@ -28,7 +28,11 @@ export interface MeshFirstResult {
   cosine: { min: number; p10: number; p50: number };
 }
 
-const largest = (faces: DetectedFace[]) => faces.reduce<DetectedFace | undefined>((b, f) => (!b || f.box[2] * f.box[3] > b.box[2] * b.box[3] ? f : b), undefined);
+const largest = (faces: DetectedFace[]) =>
+  faces.reduce<DetectedFace | undefined>(
+    (b, f) => (!b || f.box[2] * f.box[3] > b.box[2] * b.box[3] ? f : b),
+    undefined,
+  );
 
 async function cpuMs(fn: () => Promise<unknown>): Promise<number> {
   const c0 = process.cpuUsage();
@@ -47,7 +51,10 @@ export async function meshFirst(modelsDir: string, model: string, crops: readonl
     return l2Normalize((await session.run(input.data, input.dims)).data);
   };
   const wholeImage = (image: RgbImage): FaceRegion => ({
-    center: [(image.width - 1) / 2, (image.height - 1) / 2], side: Math.max(image.width, image.height), score: 1, keypoints: [],
+    center: [(image.width - 1) / 2, (image.height - 1) / 2],
+    side: Math.max(image.width, image.height),
+    score: 1,
+    keypoints: [],
   });
   const images: RgbImage[] = [];
   for (const crop of crops) images.push((await decodeImage(crop, loadConfig().image, 1024)).image);
@@ -61,19 +68,35 @@ export async function meshFirst(modelsDir: string, model: string, crops: readonl
   let accepted = 0;
   for (const image of images) {
     let faces: DetectedFace[] = [];
-    full.push(await cpuMs(async () => { faces = await detector.detect(image); }));
+    full.push(
+      await cpuMs(async () => {
+        faces = await detector.detect(image);
+      }),
+    );
     let found: { points: Point[]; score: number } | undefined;
-    fast.push(await cpuMs(async () => { [found] = await mesh.runMesh(image, [wholeImage(image)]); }));
+    fast.push(
+      await cpuMs(async () => {
+        [found] = await mesh.runMesh(image, [wholeImage(image)]);
+      }),
+    );
     const a = largest(faces);
     if (!found || found.score < DEFAULT_DETECTOR_OPTIONS.minMeshScore) continue;
     accepted++;
     if (!a) continue;
-    const b: DetectedFace = { box: meshBox(found.points, image.width, image.height), score: found.score, landmarks: fivePoints(found.points) };
+    const b: DetectedFace = {
+      box: meshBox(found.points, image.width, image.height),
+      score: found.score,
+      landmarks: fivePoints(found.points),
+    };
     cos.push(cosineSimilarity(await embed(image, a), await embed(image, b)));
   }
   await detector.release();
   return {
-    model, crops: images.length, accepted, detectCpuMs: round(mean(full)), meshOnlyCpuMs: round(mean(fast)),
+    model,
+    crops: images.length,
+    accepted,
+    detectCpuMs: round(mean(full)),
+    meshOnlyCpuMs: round(mean(fast)),
     cosine: { min: round(Math.min(...cos), 4), p10: round(quantile(cos, 0.1), 4), p50: round(median(cos), 4) },
   };
 }

@@ -13,6 +13,16 @@ const program = new Command('faceembed')
   .description('Face embeddings for attendance systems: ONNX models in supervised worker processes')
   .showHelpAfterError();
 
-for (const register of [registerWorker, registerEmbed, registerCompare, registerFaces, registerModels, registerServe, registerImport, registerBench]) register(program);
+for (const register of [
+  registerWorker,
+  registerEmbed,
+  registerCompare,
+  registerFaces,
+  registerModels,
+  registerServe,
+  registerImport,
+  registerBench,
+])
+  register(program);
 
 await program.parseAsync(process.argv);

@@ -58,7 +58,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     http: {
       host: str('FACEEMBED_HOST', '127.0.0.1'),
       port: int('FACEEMBED_PORT', 8000, 0),
-      apiKeys: (env.FACEEMBED_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+      apiKeys: (env.FACEEMBED_API_KEYS ?? '')
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
     },
     databaseUrl: str('FACEEMBED_DATABASE_URL', 'sqlite:./data/faceembed.db'),
     mediaRoot: path.resolve(cwd, str('FACEEMBED_MEDIA_ROOT', './data/media')),
@@ -67,7 +70,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     pool: {
       isolation: isolation as Isolation,
       workers,
-      threadsPerWorker: int('FACEEMBED_THREADS_PER_WORKER', Math.max(1, Math.floor(os.availableParallelism() / workers)), 1),
+      threadsPerWorker: int(
+        'FACEEMBED_THREADS_PER_WORKER',
+        Math.max(1, Math.floor(os.availableParallelism() / workers)),
+        1,
+      ),
       maxJobsPerWorker: int('FACEEMBED_MAX_JOBS_PER_WORKER', 1000, 1),
       workerMaxRssMb: int('FACEEMBED_WORKER_MAX_RSS_MB', 1024, 1),
       timeoutMs: int('FACEEMBED_TIMEOUT_MS', 30000, 1),

@@ -8,7 +8,11 @@ export type Affine = [number, number, number, number, number, number];
 
 /** ArcFace's 112x112 five-point template (insightface), pixel centres at integers as cv2.warpAffine reads them. */
 export const ARCFACE_TEMPLATE: Readonly<FivePoints> = Object.freeze([
-  [38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041],
+  [38.2946, 51.6963],
+  [73.5318, 51.5014],
+  [56.0252, 71.7366],
+  [41.5493, 92.3655],
+  [70.7299, 92.2041],
 ]) as Readonly<FivePoints>;
 
 export function applyAffine(m: Affine, [x, y]: Point): Point {
@@ -32,16 +36,30 @@ export function invertAffine(m: Affine): Affine {
  */
 export function similarityTransform(src: readonly Point[], dst: readonly Point[]): Affine {
   const n = src.length;
-  if (n < 2 || dst.length !== n) throw new Error(`Need matching point lists of length >= 2 (got ${n} and ${dst.length})`);
-  let sx = 0, sy = 0, dx = 0, dy = 0;
+  if (n < 2 || dst.length !== n)
+    throw new Error(`Need matching point lists of length >= 2 (got ${n} and ${dst.length})`);
+  let sx = 0,
+    sy = 0,
+    dx = 0,
+    dy = 0;
   for (let i = 0; i < n; i++) {
-    sx += src[i]![0]; sy += src[i]![1]; dx += dst[i]![0]; dy += dst[i]![1];
+    sx += src[i]![0];
+    sy += src[i]![1];
+    dx += dst[i]![0];
+    dy += dst[i]![1];
   }
-  sx /= n; sy /= n; dx /= n; dy /= n;
-  let norm = 0, re = 0, im = 0;
+  sx /= n;
+  sy /= n;
+  dx /= n;
+  dy /= n;
+  let norm = 0,
+    re = 0,
+    im = 0;
   for (let i = 0; i < n; i++) {
-    const px = src[i]![0] - sx, py = src[i]![1] - sy;
-    const qx = dst[i]![0] - dx, qy = dst[i]![1] - dy;
+    const px = src[i]![0] - sx,
+      py = src[i]![1] - sy;
+    const qx = dst[i]![0] - dx,
+      qy = dst[i]![1] - dy;
     norm += px * px + py * py;
     re += px * qx + py * qy;
     im += px * qy - py * qx;

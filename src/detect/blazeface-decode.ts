@@ -13,7 +13,10 @@ const ROW = 1 + 4 + BLAZEFACE_KEYPOINTS * 2;
 
 /** Anchor centres in input pixels: strides 16 (2 per cell) then 32 (6 per cell), 896 in all. */
 export function generateAnchors(inputSize = BLAZEFACE_SIZE): Float32Array {
-  const specs = [{ stride: inputSize / 16, count: 2 }, { stride: inputSize / 8, count: 6 }];
+  const specs = [
+    { stride: inputSize / 16, count: 2 },
+    { stride: inputSize / 8, count: 6 },
+  ];
   const out: number[] = [];
   for (const { stride, count } of specs) {
     const cells = Math.floor((inputSize + stride - 1) / stride);
@@ -31,7 +34,11 @@ export function generateAnchors(inputSize = BLAZEFACE_SIZE): Float32Array {
  * black. Returns the output -> source map (pixel centres at integers on both sides) and the
  * input -> image map used to bring decoded coordinates back.
  */
-export function letterbox(width: number, height: number, inputSize = BLAZEFACE_SIZE): { toSource: Affine; toImage: Affine } {
+export function letterbox(
+  width: number,
+  height: number,
+  inputSize = BLAZEFACE_SIZE,
+): { toSource: Affine; toImage: Affine } {
   const s = Math.max(width, height) / inputSize;
   const padX = (inputSize - width / s) / 2;
   const padY = (inputSize - height / s) / 2;
@@ -58,8 +65,12 @@ export function mergeOutputs(outputs: readonly RawOutput[], anchorCount: number)
   const scores = outputs.filter((o) => lastDim(o) === 1).sort((x, y) => y.data.length - x.data.length);
   const regs = outputs.filter((o) => lastDim(o) === ROW - 1).sort((x, y) => y.data.length - x.data.length);
   const total = scores.reduce((n, o) => n + o.data.length, 0);
-  if (scores.length !== regs.length || scores.length === 0 || total !== anchorCount
-    || scores.some((o, i) => regs[i]!.data.length !== o.data.length * (ROW - 1))) {
+  if (
+    scores.length !== regs.length ||
+    scores.length === 0 ||
+    total !== anchorCount ||
+    scores.some((o, i) => regs[i]!.data.length !== o.data.length * (ROW - 1))
+  ) {
     throw new Error(`Unexpected BlazeFace outputs: ${outputs.map((o) => `[${o.dims.join(',')}]`).join(' ')}`);
   }
   const rows = new Float32Array(anchorCount * ROW);
@@ -93,11 +104,15 @@ export function decodeCandidates(rows: Float32Array, anchors: Float32Array, minS
     const o = i * ROW;
     const logit = rows[o]!;
     if (!(logit >= minLogit)) continue;
-    const ax = anchors[i * 2]!, ay = anchors[i * 2 + 1]!;
-    const cx = rows[o + 1]! + ax, cy = rows[o + 2]! + ay;
-    const hw = rows[o + 3]! / 2, hh = rows[o + 4]! / 2;
+    const ax = anchors[i * 2]!,
+      ay = anchors[i * 2 + 1]!;
+    const cx = rows[o + 1]! + ax,
+      cy = rows[o + 2]! + ay;
+    const hw = rows[o + 3]! / 2,
+      hh = rows[o + 4]! / 2;
     const keypoints: Point[] = [];
-    for (let k = 0; k < BLAZEFACE_KEYPOINTS; k++) keypoints.push([rows[o + 5 + k * 2]! + ax, rows[o + 6 + k * 2]! + ay]);
+    for (let k = 0; k < BLAZEFACE_KEYPOINTS; k++)
+      keypoints.push([rows[o + 5 + k * 2]! + ax, rows[o + 6 + k * 2]! + ay]);
     out.push({ rect: [cx - hw, cy - hh, cx + hw, cy + hh], score: sigmoid(logit), keypoints });
   }
   return out;
@@ -113,7 +128,11 @@ export function iou(a: readonly number[], b: readonly number[]): number {
 }
 
 /** Greedy non-maximum suppression, as tf.image.nonMaxSuppression: best first, drop overlaps above `iouThreshold`. */
-export function nonMaxSuppression<T extends { rect: readonly number[]; score: number }>(items: readonly T[], iouThreshold: number, maxCount: number): T[] {
+export function nonMaxSuppression<T extends { rect: readonly number[]; score: number }>(
+  items: readonly T[],
+  iouThreshold: number,
+  maxCount: number,
+): T[] {
   const sorted = [...items].sort((x, y) => y.score - x.score);
   const kept: T[] = [];
   for (const item of sorted) {
@@ -153,7 +172,12 @@ export interface DecodeOptions {
 }
 
 /** Network outputs -> face regions in image pixels, best first. */
-export function decodeBlazeface(outputs: readonly RawOutput[], anchors: Float32Array, toImage: Affine, opts: DecodeOptions): FaceRegion[] {
+export function decodeBlazeface(
+  outputs: readonly RawOutput[],
+  anchors: Float32Array,
+  toImage: Affine,
+  opts: DecodeOptions,
+): FaceRegion[] {
   const rows = mergeOutputs(outputs, anchors.length / 2);
   const kept = nonMaxSuppression(decodeCandidates(rows, anchors, opts.minScore), opts.iouThreshold, opts.maxFaces);
   return kept.map((c) => toFaceRegion(c, toImage));

@@ -25,7 +25,8 @@ export function meshCropTransform(region: FaceRegion, rotate = true): Affine {
   const [e0, e1] = region.keypoints;
   const angle = rotate && e0 && e1 ? Math.atan2(e1[1] - e0[1], e1[0] - e0[0]) : 0;
   const s = region.side / MESH_SIZE;
-  const cos = Math.cos(angle) * s, sin = Math.sin(angle) * s;
+  const cos = Math.cos(angle) * s,
+    sin = Math.sin(angle) * s;
   const half = MESH_SIZE / 2;
   const [cx, cy] = region.center;
   return [cos, -sin, cx - cos * half + sin * half, sin, cos, cy - sin * half - cos * half];
@@ -39,20 +40,24 @@ export function meshCropSampling(toImage: Affine): Affine {
 
 /** The 468 (x, y, z) outputs, in crop coordinates, mapped to image pixels (z dropped). */
 export function mapMesh(raw: Float32Array, toImage: Affine): Point[] {
-  if (raw.length < MESH_POINTS * 3) throw new Error(`FaceMesh returned ${raw.length} values, expected ${MESH_POINTS * 3}`);
+  if (raw.length < MESH_POINTS * 3)
+    throw new Error(`FaceMesh returned ${raw.length} values, expected ${MESH_POINTS * 3}`);
   const [a, b, c, d, e, f] = toImage;
   const out: Point[] = [];
   for (let i = 0; i < MESH_POINTS; i++) {
-    const x = raw[i * 3]!, y = raw[i * 3 + 1]!;
+    const x = raw[i * 3]!,
+      y = raw[i * 3 + 1]!;
     out.push([a * x + b * y + c, d * x + e * y + f]);
   }
   return out;
 }
 
 function mean(mesh: readonly Point[], indices: readonly number[]): Point {
-  let x = 0, y = 0;
+  let x = 0,
+    y = 0;
   for (const i of indices) {
-    x += mesh[i]![0]; y += mesh[i]![1];
+    x += mesh[i]![0];
+    y += mesh[i]![1];
   }
   return [x / indices.length, y / indices.length];
 }
@@ -69,7 +74,10 @@ export function fivePoints(mesh: readonly Point[]): FivePoints {
 
 /** [x1, y1, x2, y2] around the mesh. */
 function extent(mesh: readonly Point[]): [number, number, number, number] {
-  let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+  let x1 = Infinity,
+    y1 = Infinity,
+    x2 = -Infinity,
+    y2 = -Infinity;
   for (const [x, y] of mesh) {
     if (x < x1) x1 = x;
     if (y < y1) y1 = y;
@@ -82,8 +90,10 @@ function extent(mesh: readonly Point[]): [number, number, number, number] {
 /** Tight box [x, y, w, h] around the mesh, clipped to the image. */
 export function meshBox(mesh: readonly Point[], width: number, height: number): Box {
   const [ex1, ey1, ex2, ey2] = extent(mesh);
-  const x1 = Math.max(0, ex1), y1 = Math.max(0, ey1);
-  const x2 = Math.min(width, ex2), y2 = Math.min(height, ey2);
+  const x1 = Math.max(0, ex1),
+    y1 = Math.max(0, ey1);
+  const x2 = Math.min(width, ex2),
+    y2 = Math.min(height, ey2);
   return [x1, y1, Math.max(0, x2 - x1), Math.max(0, y2 - y1)];
 }
 
@@ -94,5 +104,10 @@ export function meshBox(mesh: readonly Point[], width: number, height: number): 
 export function regionFromMesh(mesh: readonly Point[], previous: FaceRegion): FaceRegion {
   const [x1, y1, x2, y2] = extent(mesh);
   const [eyeR, eyeL] = fivePoints(mesh);
-  return { center: [(x1 + x2) / 2, (y1 + y2) / 2], side: previous.side, score: previous.score, keypoints: [eyeR, eyeL] };
+  return {
+    center: [(x1 + x2) / 2, (y1 + y2) / 2],
+    side: previous.side,
+    score: previous.score,
+    keypoints: [eyeR, eyeL],
+  };
 }

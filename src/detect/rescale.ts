@@ -11,7 +11,12 @@ export function rescaleFace(face: DetectedFace, fx: number, fy: number): Detecte
 }
 
 /** Faces detected on a `from`-sized copy, in the coordinates of the `to`-sized original. */
-export function rescaleFaces(faces: readonly DetectedFace[], from: { width: number; height: number }, to: { width: number; height: number }): DetectedFace[] {
-  const fx = to.width / from.width, fy = to.height / from.height;
+export function rescaleFaces(
+  faces: readonly DetectedFace[],
+  from: { width: number; height: number },
+  to: { width: number; height: number },
+): DetectedFace[] {
+  const fx = to.width / from.width,
+    fy = to.height / from.height;
   return faces.map((f) => rescaleFace(f, fx, fy));
 }

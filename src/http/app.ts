@@ -49,7 +49,10 @@ function requestId(req: IncomingMessage): string {
 }
 
 export function createFaceCropService(deps: {
-  db: Database; embedder: EmbeddingPort; config: Config; observer?: EmbeddingObserver;
+  db: Database;
+  embedder: EmbeddingPort;
+  config: Config;
+  observer?: EmbeddingObserver;
 }): FaceCropService {
   return new FaceCropService({
     crops: new FaceCropRepository(deps.db),
@@ -87,7 +90,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'faceembed', description: 'Face embeddings for attendance systems', version: deps.version ?? '0.0.0' },
+      info: {
+        title: 'faceembed',
+        description: 'Face embeddings for attendance systems',
+        version: deps.version ?? '0.0.0',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });

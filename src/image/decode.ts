@@ -59,7 +59,10 @@ export async function probeImage(input: string | Buffer, limits: ImageLimits = D
   const label = typeof input === 'string' ? input : 'upload';
   if (bytes === 0) throw new ImageDecodeError(`Image file is empty: ${label}`);
   if (bytes > limits.maxBytes) {
-    throw new ImageTooLargeError(`Image is ${bytes} bytes; the limit is ${limits.maxBytes}`, { bytes, maxBytes: limits.maxBytes });
+    throw new ImageTooLargeError(`Image is ${bytes} bytes; the limit is ${limits.maxBytes}`, {
+      bytes,
+      maxBytes: limits.maxBytes,
+    });
   }
   let meta: Metadata;
   try {
@@ -72,9 +75,14 @@ export async function probeImage(input: string | Buffer, limits: ImageLimits = D
   if (!meta.width || !meta.height) throw new ImageDecodeError(`Image has no dimensions: ${label}`);
   const pixels = meta.width * meta.height;
   if (pixels > limits.maxPixels) {
-    throw new ImageTooLargeError(`Image is ${meta.width}x${meta.height} = ${pixels} pixels; the limit is ${limits.maxPixels}`, {
-      width: meta.width, height: meta.height, maxPixels: limits.maxPixels,
-    });
+    throw new ImageTooLargeError(
+      `Image is ${meta.width}x${meta.height} = ${pixels} pixels; the limit is ${limits.maxPixels}`,
+      {
+        width: meta.width,
+        height: meta.height,
+        maxPixels: limits.maxPixels,
+      },
+    );
   }
   // EXIF orientations 5-8 swap the axes.
   const swap = (meta.orientation ?? 1) >= 5;
@@ -84,7 +92,11 @@ export async function probeImage(input: string | Buffer, limits: ImageLimits = D
 async function toRgb(pipeline: Sharp, label: string): Promise<RgbImage> {
   try {
     // toColourspace: CMYK, grayscale and 16-bit inputs all arrive as 8-bit sRGB; removeAlpha drops transparency.
-    const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await pipeline
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
     return { data, width: info.width, height: info.height };
   } catch (err) {
@@ -93,7 +105,11 @@ async function toRgb(pipeline: Sharp, label: string): Promise<RgbImage> {
 }
 
 /** Full decode to RGB. `maxSide` shrinks large photos on load (JPEG DCT scaling), keeping the aspect ratio. */
-export async function decodeImage(input: string | Buffer, limits: ImageLimits = DEFAULT_LIMITS, maxSide?: number): Promise<{ image: RgbImage; info: ImageInfo }> {
+export async function decodeImage(
+  input: string | Buffer,
+  limits: ImageLimits = DEFAULT_LIMITS,
+  maxSide?: number,
+): Promise<{ image: RgbImage; info: ImageInfo }> {
   const info = await probeImage(input, limits);
   let pipeline = open(input, limits.maxPixels).rotate();
   if (maxSide && Math.max(info.width, info.height) > maxSide) {
@@ -104,9 +120,15 @@ export async function decodeImage(input: string | Buffer, limits: ImageLimits = 
 }
 
 /** The whole image letterboxed (black padding, aspect kept) into a size x size RGB square. */
-export async function decodeSquare(input: string | Buffer, size: number, limits: ImageLimits = DEFAULT_LIMITS): Promise<{ image: RgbImage; info: ImageInfo }> {
+export async function decodeSquare(
+  input: string | Buffer,
+  size: number,
+  limits: ImageLimits = DEFAULT_LIMITS,
+): Promise<{ image: RgbImage; info: ImageInfo }> {
   const info = await probeImage(input, limits);
-  const pipeline = open(input, limits.maxPixels).rotate().resize(size, size, { fit: 'contain', background: { r: 0, g: 0, b: 0 }, kernel: 'linear' });
+  const pipeline = open(input, limits.maxPixels)
+    .rotate()
+    .resize(size, size, { fit: 'contain', background: { r: 0, g: 0, b: 0 }, kernel: 'linear' });
   const image = await toRgb(pipeline, typeof input === 'string' ? input : 'upload');
   return { image, info };
 }

@@ -15,7 +15,11 @@ export interface PerRequestOptions {
   logger: Logger;
 }
 
-export async function embedInFreshProcess(imagePath: string, model: string, opts: PerRequestOptions): Promise<EmbedOutput> {
+export async function embedInFreshProcess(
+  imagePath: string,
+  model: string,
+  opts: PerRequestOptions,
+): Promise<EmbedOutput> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'faceembed-'));
   const resultPath = path.join(dir, 'result.json');
   const log = opts.logger;
@@ -38,16 +42,30 @@ export async function embedInFreshProcess(imagePath: string, model: string, opts
       }
     });
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs);
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (c, s) => resolve([c, s]));
     }).finally(() => clearTimeout(timer));
     const seconds = (performance.now() - started) / 1000;
-    log.info({ code, signal, durationMs: Math.round(seconds * 1000) }, `Subprocess completed in ${seconds.toFixed(2)}s with code ${code ?? signal}`);
-    if (timedOut) throw new TimeoutError(`Embedding took longer than ${opts.timeoutMs} ms; worker killed`, { timeoutMs: opts.timeoutMs, pid: child.pid });
+    log.info(
+      { code, signal, durationMs: Math.round(seconds * 1000) },
+      `Subprocess completed in ${seconds.toFixed(2)}s with code ${code ?? signal}`,
+    );
+    if (timedOut)
+      throw new TimeoutError(`Embedding took longer than ${opts.timeoutMs} ms; worker killed`, {
+        timeoutMs: opts.timeoutMs,
+        pid: child.pid,
+      });
     if (signal || (code !== 0 && code !== 1)) {
-      throw new WorkerCrashedError(`Worker died (${signal ?? `exit code ${code}`})`, { signal, exitCode: code, pid: child.pid });
+      throw new WorkerCrashedError(`Worker died (${signal ?? `exit code ${code}`})`, {
+        signal,
+        exitCode: code,
+        pid: child.pid,
+      });
     }
     const text = await readFile(resultPath, 'utf8').catch(() => {
       throw new InternalError(`Worker exited with code ${code} without writing ${resultPath}`);

@@ -5,8 +5,7 @@ import type { SerializedError } from '../errors.js';
 import type { DetectedFace, DetectMode, FaceInfo } from '../domain/face.js';
 
 export type TaskRequest =
-  | { kind: 'embed'; imagePath: string; model: string; detect: DetectMode }
-  | { kind: 'detect'; imagePath: string };
+  { kind: 'embed'; imagePath: string; model: string; detect: DetectMode } | { kind: 'detect'; imagePath: string };
 
 export interface EmbedOutput {
   kind: 'embed';
@@ -32,9 +31,7 @@ export interface DetectOutput {
 export type TaskOutput<R extends TaskRequest = TaskRequest> = R extends { kind: 'embed' } ? EmbedOutput : DetectOutput;
 
 /** Parent -> worker. */
-export type ToWorker =
-  | { type: 'run'; jobId: number; task: TaskRequest }
-  | { type: 'shutdown' };
+export type ToWorker = { type: 'run'; jobId: number; task: TaskRequest } | { type: 'shutdown' };
 
 /** Worker -> parent. `rssBytes` rides on every reply so the pool can recycle fat workers. */
 export type FromWorker =
@@ -61,7 +58,15 @@ export interface WorkerSettings {
 
 /** The worker's result file (CONTRACT "Result file / JSON line"); also the CLI's JSON line. */
 export type ResultFile =
-  | { success: true; model: string; model_version: string; dimensions: number; embedding: number[]; duration_ms: number; face: EmbedOutput['face'] }
+  | {
+      success: true;
+      model: string;
+      model_version: string;
+      dimensions: number;
+      embedding: number[];
+      duration_ms: number;
+      face: EmbedOutput['face'];
+    }
   | { success: false; error: SerializedError };
 
 export function toResultFile(output: EmbedOutput): ResultFile {

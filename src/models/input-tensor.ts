@@ -4,7 +4,8 @@ import type { InputSpec } from './registry.js';
 /** `rgb` is size x size interleaved 8-bit RGB. Returns data and dims for a batch of one. */
 export function toInputTensor(rgb: Uint8Array, spec: InputSpec): { data: Float32Array; dims: number[] } {
   const n = spec.size * spec.size;
-  if (rgb.length !== n * 3) throw new Error(`Expected ${spec.size}x${spec.size} RGB (${n * 3} bytes), got ${rgb.length}`);
+  if (rgb.length !== n * 3)
+    throw new Error(`Expected ${spec.size}x${spec.size} RGB (${n * 3} bytes), got ${rgb.length}`);
   const data = new Float32Array(n * 3);
   const order = spec.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
   for (let c = 0; c < 3; c++) {

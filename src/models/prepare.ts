@@ -17,7 +17,11 @@ export interface PreparedFile {
   ms: number;
 }
 
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 export async function prepareSource(id: string, modelsDir: string): Promise<PreparedFile> {
   const started = performance.now();
@@ -59,9 +63,12 @@ export async function modelFile(spec: ModelSpec, modelsDir: string): Promise<{ p
 export async function modelVersions(registry: ModelRegistry): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const spec of registry.specs) {
-    out.set(spec.name, spec.origin.kind === 'builtin'
-      ? (await resolveSource(spec.origin.sourceId)).version
-      : await hashFiles([spec.origin.path]).catch(() => 'missing'));
+    out.set(
+      spec.name,
+      spec.origin.kind === 'builtin'
+        ? (await resolveSource(spec.origin.sourceId)).version
+        : await hashFiles([spec.origin.path]).catch(() => 'missing'),
+    );
   }
   return out;
 }

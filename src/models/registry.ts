@@ -51,7 +51,8 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     // of the best-accuracy interval (0.928, 0.935]. The margin is thin: keep the pivot check.
     threshold: 0.932,
     origin: { kind: 'builtin', sourceId: 'faceapi-resnet128' },
-    description: "face-api's ResNet-34-like face recognition network (dlib recipe), 128-D; not FaceNet: no FaceNet weights ship in npm",
+    description:
+      "face-api's ResNet-34-like face recognition network (dlib recipe), 128-D; not FaceNet: no FaceNet weights ship in npm",
   },
   {
     name: 'hse-faceres',
@@ -70,8 +71,18 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
 ] satisfies ModelSpec[]);
 
 interface UserModelEntry {
-  name?: unknown; aliases?: unknown; path?: unknown; dimensions?: unknown; input_size?: unknown; layout?: unknown;
-  channel_order?: unknown; mean?: unknown; std?: unknown; threshold?: unknown; output?: unknown; alignment?: unknown;
+  name?: unknown;
+  aliases?: unknown;
+  path?: unknown;
+  dimensions?: unknown;
+  input_size?: unknown;
+  layout?: unknown;
+  channel_order?: unknown;
+  mean?: unknown;
+  std?: unknown;
+  threshold?: unknown;
+  output?: unknown;
+  alignment?: unknown;
 }
 
 /** Parses the user's models file; every problem is reported at once. Relative paths are relative to the file. */
@@ -91,30 +102,77 @@ export function parseUserModels(file: string, text: string): ModelSpec[] {
       if (!ok) problems.push(`${where}.${what}`);
       return value as T;
     };
-    const isTriple = (v: unknown) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-    const name = need<string>(typeof raw.name === 'string' && /^[A-Za-z0-9._-]+$/.test(raw.name), raw.name, 'name: letters, digits, . _ -');
-    const modelPath = need<string>(typeof raw.path === 'string' && raw.path.length > 0, raw.path, 'path: the ONNX file');
-    const size = need<number>(Number.isInteger(raw.input_size) && (raw.input_size as number) > 0, raw.input_size, 'input_size: positive integer');
+    const isTriple = (v: unknown) =>
+      Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+    const name = need<string>(
+      typeof raw.name === 'string' && /^[A-Za-z0-9._-]+$/.test(raw.name),
+      raw.name,
+      'name: letters, digits, . _ -',
+    );
+    const modelPath = need<string>(
+      typeof raw.path === 'string' && raw.path.length > 0,
+      raw.path,
+      'path: the ONNX file',
+    );
+    const size = need<number>(
+      Number.isInteger(raw.input_size) && (raw.input_size as number) > 0,
+      raw.input_size,
+      'input_size: positive integer',
+    );
     const std = raw.std ?? [1, 1, 1];
     return {
       name,
-      aliases: need<string[]>(raw.aliases === undefined || (Array.isArray(raw.aliases) && raw.aliases.every((a) => typeof a === 'string')), raw.aliases ?? [], 'aliases: array of names'),
-      dimensions: need<number>(Number.isInteger(raw.dimensions) && (raw.dimensions as number) > 0, raw.dimensions, 'dimensions: positive integer'),
+      aliases: need<string[]>(
+        raw.aliases === undefined || (Array.isArray(raw.aliases) && raw.aliases.every((a) => typeof a === 'string')),
+        raw.aliases ?? [],
+        'aliases: array of names',
+      ),
+      dimensions: need<number>(
+        Number.isInteger(raw.dimensions) && (raw.dimensions as number) > 0,
+        raw.dimensions,
+        'dimensions: positive integer',
+      ),
       input: {
         size,
-        layout: need<Layout>(raw.layout === undefined || raw.layout === 'nchw' || raw.layout === 'nhwc', raw.layout ?? 'nchw', 'layout: "nchw" or "nhwc"'),
-        channelOrder: need<'rgb' | 'bgr'>(raw.channel_order === undefined || raw.channel_order === 'rgb' || raw.channel_order === 'bgr', raw.channel_order ?? 'rgb', 'channel_order: "rgb" or "bgr"'),
-        mean: need<[number, number, number]>(raw.mean === undefined || isTriple(raw.mean), raw.mean ?? [0, 0, 0], 'mean: three numbers'),
-        std: need<[number, number, number]>(isTriple(std) && (std as number[]).every((s) => s !== 0), std, 'std: three non-zero numbers'),
+        layout: need<Layout>(
+          raw.layout === undefined || raw.layout === 'nchw' || raw.layout === 'nhwc',
+          raw.layout ?? 'nchw',
+          'layout: "nchw" or "nhwc"',
+        ),
+        channelOrder: need<'rgb' | 'bgr'>(
+          raw.channel_order === undefined || raw.channel_order === 'rgb' || raw.channel_order === 'bgr',
+          raw.channel_order ?? 'rgb',
+          'channel_order: "rgb" or "bgr"',
+        ),
+        mean: need<[number, number, number]>(
+          raw.mean === undefined || isTriple(raw.mean),
+          raw.mean ?? [0, 0, 0],
+          'mean: three numbers',
+        ),
+        std: need<[number, number, number]>(
+          isTriple(std) && (std as number[]).every((s) => s !== 0),
+          std,
+          'std: three non-zero numbers',
+        ),
       },
-      ...(raw.output === undefined ? {} : { output: need<string>(typeof raw.output === 'string', raw.output, 'output: output name') }),
-      alignment: raw.alignment === 'landmark-box' ? { kind: 'landmark-box' } : { kind: 'template', templateScale: (size || 112) / 112 },
-      threshold: need<number>(typeof raw.threshold === 'number' && raw.threshold > -1 && raw.threshold < 1, raw.threshold, 'threshold: cosine in (-1, 1)'),
+      ...(raw.output === undefined
+        ? {}
+        : { output: need<string>(typeof raw.output === 'string', raw.output, 'output: output name') }),
+      alignment:
+        raw.alignment === 'landmark-box'
+          ? { kind: 'landmark-box' }
+          : { kind: 'template', templateScale: (size || 112) / 112 },
+      threshold: need<number>(
+        typeof raw.threshold === 'number' && raw.threshold > -1 && raw.threshold < 1,
+        raw.threshold,
+        'threshold: cosine in (-1, 1)',
+      ),
       origin: { kind: 'file', path: path.resolve(path.dirname(file), String(modelPath)) },
       description: `user-supplied ONNX model ${String(modelPath)}`,
     };
   });
-  if (problems.length) throw new ValidationError(`Models config ${file} has invalid entries: ${problems.join(', ')}`, { problems });
+  if (problems.length)
+    throw new ValidationError(`Models config ${file} has invalid entries: ${problems.join(', ')}`, { problems });
   return specs;
 }
 

@@ -20,7 +20,10 @@ export function findPackage(name: string): PackageFiles {
   let dir = path.dirname(require.resolve(name));
   for (;;) {
     try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === name) return { package: name, version: pkg.version ?? '0.0.0', dir };
     } catch {
       // no package.json at this level: keep walking up

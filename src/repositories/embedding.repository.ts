@@ -97,7 +97,9 @@ export class EmbeddingRepository {
    */
   async upsertMany(rows: readonly NewEmbedding[]): Promise<void> {
     if (rows.length === 0) return;
-    const ordered = [...rows].sort((a, b) => a.faceCropId - b.faceCropId || (a.modelName < b.modelName ? -1 : a.modelName > b.modelName ? 1 : 0));
+    const ordered = [...rows].sort(
+      (a, b) => a.faceCropId - b.faceCropId || (a.modelName < b.modelName ? -1 : a.modelName > b.modelName ? 1 : 0),
+    );
     await this.db.transaction().execute(async (trx) => {
       for (const e of ordered) await this.upsertWith(trx, e);
     });

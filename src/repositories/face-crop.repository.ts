@@ -70,7 +70,11 @@ export class FaceCropRepository {
   /** Rows for the ids that exist, in no particular order. */
   async findByIds(ids: readonly number[]): Promise<FaceCrop[]> {
     if (ids.length === 0) return [];
-    const rows = await this.db.selectFrom('face_crops').selectAll().where('id', 'in', [...ids]).execute();
+    const rows = await this.db
+      .selectFrom('face_crops')
+      .selectAll()
+      .where('id', 'in', [...ids])
+      .execute();
     return rows.map(toFaceCrop);
   }
 

@@ -12,7 +12,13 @@ import { FileNotFoundError, ImageTooLargeError, ValidationError } from '../error
 export const UPLOADS_DIR = 'uploads';
 
 const EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({
-  jpeg: 'jpg', png: 'png', webp: 'webp', gif: 'gif', tiff: 'tif', avif: 'avif', heif: 'heic',
+  jpeg: 'jpg',
+  png: 'png',
+  webp: 'webp',
+  gif: 'gif',
+  tiff: 'tif',
+  avif: 'avif',
+  heif: 'heic',
 });
 
 export interface MediaFile {
@@ -82,7 +88,8 @@ export class MediaStorage {
       real = await realpath(absPath);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new FileNotFoundError(`Image file not found: ${relPath}`, { image_path: relPath });
+      if (code === 'ENOENT' || code === 'ENOTDIR')
+        throw new FileNotFoundError(`Image file not found: ${relPath}`, { image_path: relPath });
       throw err;
     }
     if (!isInside(await this.rootReal(), real)) reject(input, 'resolves outside the media root');

@@ -15,7 +15,10 @@ export async function migrate<T>(db: Kysely<T>): Promise<string[]> {
   const { error, results = [] } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    const wrapped = new InternalError(`Database migration ${failed} failed: ${(error as Error).message ?? String(error)}`, { migration: failed });
+    const wrapped = new InternalError(
+      `Database migration ${failed} failed: ${(error as Error).message ?? String(error)}`,
+      { migration: failed },
+    );
     if (error instanceof Error) wrapped.stack = error.stack;
     throw wrapped;
   }

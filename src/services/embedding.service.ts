@@ -71,7 +71,11 @@ export class EmbeddingService implements EmbeddingPort {
       modelsDir: path.resolve(opts.modelsDir ?? config.modelsDir),
       ...(modelsConfig ? { modelsConfig } : {}),
       preload: opts.preload ?? [this.modelName],
-      threads: opts.threadsPerWorker ?? (opts.workers ? Math.max(1, Math.floor(config.pool.workers * config.pool.threadsPerWorker / workers)) : config.pool.threadsPerWorker),
+      threads:
+        opts.threadsPerWorker ??
+        (opts.workers
+          ? Math.max(1, Math.floor((config.pool.workers * config.pool.threadsPerWorker) / workers))
+          : config.pool.threadsPerWorker),
       limits: config.image,
     };
     if (this.isolation === 'pool') {
@@ -87,8 +91,10 @@ export class EmbeddingService implements EmbeddingPort {
         ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
       });
     }
-    this.log.info({ isolation: this.isolation, workers: this.pool ? workers : 0 },
-      `Initialized EmbeddingService with ${spec.name} model (${spec.dimensions}D)`);
+    this.log.info(
+      { isolation: this.isolation, workers: this.pool ? workers : 0 },
+      `Initialized EmbeddingService with ${spec.name} model (${spec.dimensions}D)`,
+    );
   }
 
   /** Workers booted with their models loaded (pool mode) and model versions known. */
@@ -116,15 +122,27 @@ export class EmbeddingService implements EmbeddingPort {
     const s = this.registry.get(name);
     const source = s.origin.kind === 'builtin' ? s.origin.sourceId : s.origin.path;
     return {
-      name: s.name, aliases: s.aliases, dimensions: s.dimensions, inputSize: s.input.size,
-      threshold: s.threshold, source, version: this.versions?.get(s.name) ?? 'unknown',
+      name: s.name,
+      aliases: s.aliases,
+      dimensions: s.dimensions,
+      inputSize: s.input.size,
+      threshold: s.threshold,
+      source,
+      version: this.versions?.get(s.name) ?? 'unknown',
     };
   }
 
   stats(): PoolStats {
     if (!this.pool) return { workers: 0, busy: 0, idle: 0, queued: 0, restarts: {}, pids: [] };
     const s = this.pool.stats();
-    return { workers: s.workers, busy: s.busy, idle: s.idle, queued: s.queued, restarts: { ...s.restarts }, pids: s.pids };
+    return {
+      workers: s.workers,
+      busy: s.busy,
+      idle: s.idle,
+      queued: s.queued,
+      restarts: { ...s.restarts },
+      pids: s.pids,
+    };
   }
 
   async generateEmbedding(imagePath: string, opts: EmbedOptions = {}): Promise<FaceEmbedding> {
@@ -137,15 +155,32 @@ export class EmbeddingService implements EmbeddingPort {
     const task = { kind: 'embed' as const, imagePath: absPath, model, detect: opts.detect ?? this.detect };
     try {
       const out = this.pool
-        ? (await this.pool.run(task, { fields: opts.logFields ?? {} })) as EmbedOutput
-        : await embedInFreshProcess(absPath, model, { workerModule: WORKER_MODULE, env: this.childEnv(), timeoutMs: this.timeoutMs, logger: log });
+        ? ((await this.pool.run(task, { fields: opts.logFields ?? {} })) as EmbedOutput)
+        : await embedInFreshProcess(absPath, model, {
+            workerModule: WORKER_MODULE,
+            env: this.childEnv(),
+            timeoutMs: this.timeoutMs,
+            logger: log,
+          });
       const durationMs = Math.round((performance.now() - started) * 100) / 100;
-      log.info({ model: spec.name, dimensions: out.dimensions, durationMs, workerMs: out.durationMs, timings: out.timings },
-        `Successfully generated ${out.dimensions}D embedding in ${durationMs} ms`);
-      return { embedding: out.embedding, modelName: model, modelVersion: out.modelVersion, dimensions: out.dimensions, face: out.face, durationMs };
+      log.info(
+        { model: spec.name, dimensions: out.dimensions, durationMs, workerMs: out.durationMs, timings: out.timings },
+        `Successfully generated ${out.dimensions}D embedding in ${durationMs} ms`,
+      );
+      return {
+        embedding: out.embedding,
+        modelName: model,
+        modelVersion: out.modelVersion,
+        dimensions: out.dimensions,
+        face: out.face,
+        durationMs,
+      };
     } catch (err) {
       const e = toFaceembedError(err);
-      log.warn({ model, imagePath: absPath, errorType: e.type, details: e.details, traceback: e.stack }, `${e.type}: ${e.message}`);
+      log.warn(
+        { model, imagePath: absPath, errorType: e.type, details: e.details, traceback: e.stack },
+        `${e.type}: ${e.message}`,
+      );
       throw e;
     }
   }
@@ -159,7 +194,10 @@ export class EmbeddingService implements EmbeddingPort {
    * The workers are booted first, so nothing waits in the queue for them (if they cannot boot,
    * each image fails typed and gives null like any other failure).
    */
-  async generateEmbeddingsBatch(imagePaths: readonly string[], opts: EmbedOptions = {}): Promise<(FaceEmbedding | null)[]> {
+  async generateEmbeddingsBatch(
+    imagePaths: readonly string[],
+    opts: EmbedOptions = {},
+  ): Promise<(FaceEmbedding | null)[]> {
     await this.ready().catch(() => undefined);
     const out = new Array<FaceEmbedding | null>(imagePaths.length).fill(null);
     await eachLimited(imagePaths, this.batchLanes, async (imagePath, i) => {
@@ -185,7 +223,11 @@ export class EmbeddingService implements EmbeddingPort {
   /** Per-request children get the same models directory and config as pool workers would. */
   private childEnv(): NodeJS.ProcessEnv {
     // eslint-disable-next-line no-restricted-syntax -- the child inherits the environment, with our settings on top
-    const env: NodeJS.ProcessEnv = { ...process.env, FACEEMBED_MODELS_DIR: this.settings.modelsDir, FACEEMBED_THREADS_PER_WORKER: String(this.settings.threads) };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      FACEEMBED_MODELS_DIR: this.settings.modelsDir,
+      FACEEMBED_THREADS_PER_WORKER: String(this.settings.threads),
+    };
     if (this.settings.modelsConfig) env.FACEEMBED_MODELS_CONFIG = this.settings.modelsConfig;
     return env;
   }

@@ -113,15 +113,29 @@ export class FaceCropService {
     }
     const file = await storage.commitUpload(staged, info.format);
     try {
-      return await crops.create({ imagePath: file.relPath, width: info.width, height: info.height, sha256: staged.sha256, ...meta });
+      return await crops.create({
+        imagePath: file.relPath,
+        width: info.width,
+        height: info.height,
+        sha256: staged.sha256,
+        ...meta,
+      });
     } catch (err) {
       await storage.removeUpload(file.relPath);
       throw err;
     }
   }
 
-  listCrops(opts: { page: number; pageSize: number; personId?: string }): Promise<{ count: number; crops: FaceCrop[] }> {
-    return this.deps.crops.list({ offset: (opts.page - 1) * opts.pageSize, limit: opts.pageSize, personId: opts.personId });
+  listCrops(opts: {
+    page: number;
+    pageSize: number;
+    personId?: string;
+  }): Promise<{ count: number; crops: FaceCrop[] }> {
+    return this.deps.crops.list({
+      offset: (opts.page - 1) * opts.pageSize,
+      limit: opts.pageSize,
+      personId: opts.personId,
+    });
   }
 
   async getCrop(id: number): Promise<{ crop: FaceCrop; embeddings: EmbeddingSummary[] }> {
@@ -133,7 +147,8 @@ export class FaceCropService {
   async deleteCrop(id: number): Promise<void> {
     const crop = await this.deps.crops.delete(id);
     if (!crop) throw new NotFoundError(`Face crop ${id} not found`, { face_crop_id: id });
-    if ((await this.deps.crops.countByImagePath(crop.imagePath)) === 0) await this.deps.storage.removeUpload(crop.imagePath);
+    if ((await this.deps.crops.countByImagePath(crop.imagePath)) === 0)
+      await this.deps.storage.removeUpload(crop.imagePath);
   }
 
   // ---- embeddings --------------------------------------------------------------------------
@@ -154,8 +169,13 @@ export class FaceCropService {
       await this.write(this.row(crop.id, model, e));
       this.observe(model, 'generated');
       return {
-        faceCropId: id, modelName: opts.modelName, modelVersion: e.modelVersion, dimensions: e.embedding.length,
-        embedding: e.embedding, regenerated: true, durationMs: elapsed(started),
+        faceCropId: id,
+        modelName: opts.modelName,
+        modelVersion: e.modelVersion,
+        dimensions: e.embedding.length,
+        embedding: e.embedding,
+        regenerated: true,
+        durationMs: elapsed(started),
       };
     } catch (err) {
       this.observe(model, 'failed', toFaceembedError(err).type);
@@ -175,7 +195,8 @@ export class FaceCropService {
     const todo: FaceCrop[] = [];
     for (const id of unique) {
       const crop = found.get(id);
-      if (!crop) items.set(id, this.failed(model, id, new NotFoundError(`Face crop ${id} not found`, { face_crop_id: id })));
+      if (!crop)
+        items.set(id, this.failed(model, id, new NotFoundError(`Face crop ${id} not found`, { face_crop_id: id })));
       else if (versions.get(id) === model.version) items.set(id, { faceCropId: id, status: 'existing' });
       else todo.push(crop);
     }
@@ -210,7 +231,12 @@ export class FaceCropService {
     const ea = await get(a);
     const eb = a === b ? ea : await get(b);
     const similarity = cosineSimilarity(ea.embedding, eb.embedding);
-    return { similarity, threshold: model.threshold, verified: similarity >= model.threshold, modelName: opts.modelName };
+    return {
+      similarity,
+      threshold: model.threshold,
+      verified: similarity >= model.threshold,
+      modelName: opts.modelName,
+    };
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -231,7 +257,8 @@ export class FaceCropService {
   private async compute(crop: FaceCrop, opts: GenerateOptions): Promise<FaceEmbedding> {
     // Resolved again on every use: the file may have been removed or swapped for a symlink.
     const file = await this.deps.storage.resolve(crop.imagePath).catch((err: unknown) => {
-      if (err instanceof FileNotFoundError) throw new FileNotFoundError(`Image file not found for face crop ${crop.id}: ${crop.imagePath}`, err.details);
+      if (err instanceof FileNotFoundError)
+        throw new FileNotFoundError(`Image file not found for face crop ${crop.id}: ${crop.imagePath}`, err.details);
       throw err;
     });
     return this.deps.embedder.generateEmbedding(file.absPath, {

@@ -44,7 +44,14 @@ test('bestThreshold on separable pairs returns the gap between the classes and i
 
 test('bestThreshold picks the widest of two separate best runs', () => {
   // One misplaced different pair at 0.8: thresholds in (0.3, 0.6] and (0.8, 0.85] both make one error.
-  const pairs = [pair(0.1, false), pair(0.3, false), pair(0.6, true), pair(0.8, false), pair(0.85, true), pair(0.95, true)];
+  const pairs = [
+    pair(0.1, false),
+    pair(0.3, false),
+    pair(0.6, true),
+    pair(0.8, false),
+    pair(0.85, true),
+    pair(0.95, true),
+  ];
   const best = bestThreshold(pairs);
   assert.equal(best.accuracy, 5 / 6);
   assert.deepEqual([best.low, best.high], [0.3, 0.6]);

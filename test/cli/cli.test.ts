@@ -11,14 +11,24 @@ import { BIN, REPO, sample } from '../helpers/paths.js';
 const exec = promisify(execFile);
 
 async function run(args: string[], env: Record<string, string> = {}) {
-  return exec(BIN, args, { cwd: REPO, env: { ...process.env, ...env } })
-    .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }));
+  return exec(BIN, args, { cwd: REPO, env: { ...process.env, ...env } }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
 }
 
 test('models --json lists the registry with the CONTRACT fields', async () => {
   const { code, stdout } = await run(['models', '--json']);
   assert.equal(code, 0);
-  const rows = JSON.parse(stdout) as { name: string; aliases: string[]; dimensions: number; input_size: number; threshold: number; source: string; version: string }[];
+  const rows = JSON.parse(stdout) as {
+    name: string;
+    aliases: string[];
+    dimensions: number;
+    input_size: number;
+    threshold: number;
+    source: string;
+    version: string;
+  }[];
   const facenet = rows.find((r) => r.aliases.includes('facenet'))!;
   assert.deepEqual([facenet.name, facenet.dimensions, facenet.input_size], ['faceapi-resnet128', 128, 150]);
   assert.match(facenet.version, /^\d+\.\d+\.\d+-[0-9a-f]{12}$/);
@@ -28,9 +38,15 @@ test('models --json lists the registry with the CONTRACT fields', async () => {
 test('embed prints one line per image, failures typed, exit 1 when any failed', async () => {
   const { code, stdout } = await run(['embed', '--model', 'facenet', sample(1), '/nonexistent/x.jpg']);
   assert.equal(code, 1);
-  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, 2);
-  assert.deepEqual([lines[0].image, lines[0].success, lines[0].dimensions, lines[0].embedding.length], [sample(1), true, 128, 128]);
+  assert.deepEqual(
+    [lines[0].image, lines[0].success, lines[0].dimensions, lines[0].embedding.length],
+    [sample(1), true, 128, 128],
+  );
   assert.deepEqual([lines[1].success, lines[1].error.type], [false, 'FileNotFoundError']);
 });
 
@@ -53,10 +69,15 @@ test('import registers a folder, reports refused files and leaves none of them b
   await writeFile(path.join(src, 'broken.jpg'), 'not an image');
   const media = path.join(tmp, 'media');
   const { code, stdout, stderr } = await run(['import', src, '--embed', 'facenet', '--person-from-folder'], {
-    FACEEMBED_DATABASE_URL: `sqlite:${path.join(tmp, 'db.sqlite')}`, FACEEMBED_MEDIA_ROOT: media,
+    FACEEMBED_DATABASE_URL: `sqlite:${path.join(tmp, 'db.sqlite')}`,
+    FACEEMBED_MEDIA_ROOT: media,
   });
   assert.equal(code, 1, stderr);
-  assert.deepEqual(JSON.parse(stdout), { imported: 2, failed: 1, embeddings: { generated: 2, existing: 0, failed: 0 } });
+  assert.deepEqual(JSON.parse(stdout), {
+    imported: 2,
+    failed: 1,
+    embeddings: { generated: 2, existing: 0, failed: 0 },
+  });
   assert.match(stderr, /broken\.jpg: ImageDecodeError/);
   const stored = (await readdir(media, { recursive: true })).filter((f) => f.endsWith('.jpg')).sort();
   assert.deepEqual(stored, [path.join('imports/class-a/alice/one.jpg'), path.join('imports/class-a/two.jpg')]);

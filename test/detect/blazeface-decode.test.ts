@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyAffine } from '../../src/detect/alignment.js';
 import {
-  BLAZEFACE_SIZE, decodeBlazeface, decodeCandidates, generateAnchors, iou, letterbox, mergeOutputs, nonMaxSuppression, toFaceRegion,
+  BLAZEFACE_SIZE,
+  decodeBlazeface,
+  decodeCandidates,
+  generateAnchors,
+  iou,
+  letterbox,
+  mergeOutputs,
+  nonMaxSuppression,
+  toFaceRegion,
 } from '../../src/detect/blazeface-decode.js';
 
 test('anchors: 512 on the 16-pixel grid (2 per cell) then 384 on the 32-pixel grid (6 per cell)', () => {
@@ -48,7 +56,10 @@ test('decodeCandidates: offsets are relative to the anchor, scores pass through 
 });
 
 test('mergeOutputs puts the 512 stride-16 anchors first, whatever order the outputs come in', () => {
-  const out = (n: number, d: number, base: number) => ({ data: Float32Array.from({ length: n * d }, (_, i) => base + i), dims: [1, n, d] });
+  const out = (n: number, d: number, base: number) => ({
+    data: Float32Array.from({ length: n * d }, (_, i) => base + i),
+    dims: [1, n, d],
+  });
   const rows = mergeOutputs([out(384, 16, 5000), out(512, 1, 100), out(384, 1, 900), out(512, 16, 20000)], 896);
   assert.equal(rows.length, 896 * 17);
   assert.deepEqual(Array.from(rows.subarray(0, 3)), [100, 20000, 20001]);
@@ -65,15 +76,34 @@ test('nonMaxSuppression keeps the best of overlapping boxes, all separate ones, 
     { rect: [8, 8, 18, 18], score: 0.5 }, // touches the best only a little (IoU 9/191)
   ];
   assert.ok(Math.abs(iou(items[0]!.rect, items[1]!.rect) - 81 / 119) < 1e-12);
-  assert.deepEqual(nonMaxSuppression(items, 0.3, 10).map((i) => i.score), [0.9, 0.6, 0.5]);
-  assert.deepEqual(nonMaxSuppression(items, 0.04, 10).map((i) => i.score), [0.9, 0.6]);
-  assert.deepEqual(nonMaxSuppression(items, 0.3, 2).map((i) => i.score), [0.9, 0.6]);
+  assert.deepEqual(
+    nonMaxSuppression(items, 0.3, 10).map((i) => i.score),
+    [0.9, 0.6, 0.5],
+  );
+  assert.deepEqual(
+    nonMaxSuppression(items, 0.04, 10).map((i) => i.score),
+    [0.9, 0.6],
+  );
+  assert.deepEqual(
+    nonMaxSuppression(items, 0.3, 2).map((i) => i.score),
+    [0.9, 0.6],
+  );
   assert.equal(iou([0, 0, 1, 1], [2, 2, 3, 3]), 0);
 });
 
 test('toFaceRegion and decodeBlazeface: image pixels, enlarged 1.4x and squared', () => {
   const { toImage } = letterbox(512, 256); // 2 image pixels per network unit, 64 units of padding on top
-  const region = toFaceRegion({ rect: [100, 100, 140, 120], score: 0.8, keypoints: [[110, 105], [130, 105]] }, toImage);
+  const region = toFaceRegion(
+    {
+      rect: [100, 100, 140, 120],
+      score: 0.8,
+      keypoints: [
+        [110, 105],
+        [130, 105],
+      ],
+    },
+    toImage,
+  );
   assert.deepEqual(region.center, [239.5, 91.5]);
   assert.equal(region.side, 80 * 1.4);
   assert.deepEqual(region.keypoints[1], [259.5, 81.5]);
@@ -82,7 +112,11 @@ test('toFaceRegion and decodeBlazeface: image pixels, enlarged 1.4x and squared'
   const rows = new Float32Array(896 * 17).fill(-10);
   rows.set(row(3, [0, 0, 30, 30], new Array(12).fill(0)), 100 * 17);
   rows.set(row(1, [1, 1, 30, 30], new Array(12).fill(0)), 101 * 17); // same anchor centre: suppressed
-  const faces = decodeBlazeface([{ data: rows, dims: [1, 896, 17] }], anchors, toImage, { minScore: 0.5, iouThreshold: 0.3, maxFaces: 5 });
+  const faces = decodeBlazeface([{ data: rows, dims: [1, 896, 17] }], anchors, toImage, {
+    minScore: 0.5,
+    iouThreshold: 0.3,
+    maxFaces: 5,
+  });
   assert.equal(faces.length, 1);
   assert.ok(faces[0]!.score > 0.95);
 });

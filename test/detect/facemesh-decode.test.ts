@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import type { Point } from '../../src/domain/face.js';
 import { applyAffine } from '../../src/detect/alignment.js';
 import type { FaceRegion } from '../../src/detect/blazeface-decode.js';
-import { MESH_POINTS, fivePoints, mapMesh, meshBox, meshCropSampling, meshCropTransform, regionFromMesh } from '../../src/detect/facemesh-decode.js';
+import {
+  MESH_POINTS,
+  fivePoints,
+  mapMesh,
+  meshBox,
+  meshCropSampling,
+  meshCropTransform,
+  regionFromMesh,
+} from '../../src/detect/facemesh-decode.js';
 import { rescaleFace } from '../../src/detect/rescale.js';
 
 const close = (a: Point, b: Point, eps = 1e-9) => Math.hypot(a[0] - b[0], a[1] - b[1]) < eps;
@@ -14,7 +22,10 @@ function region(angle: number): FaceRegion {
     center: [400, 300],
     side: 192 * 1.5,
     score: 0.9,
-    keypoints: [[400 - eye * Math.cos(angle), 280 - eye * Math.sin(angle)], [400 + eye * Math.cos(angle), 280 + eye * Math.sin(angle)]],
+    keypoints: [
+      [400 - eye * Math.cos(angle), 280 - eye * Math.sin(angle)],
+      [400 + eye * Math.cos(angle), 280 + eye * Math.sin(angle)],
+    ],
   };
 }
 
@@ -64,9 +75,19 @@ test('mapMesh, fivePoints, meshBox and regionFromMesh on a mesh mapped from crop
 });
 
 test('rescaleFace maps pixel centres from a shrunken copy back to the original', () => {
-  const face = { box: [10, 20, 30, 40] as [number, number, number, number], score: 0.7, landmarks: [[0, 0], [9.5, 4.5]] as Point[] };
+  const face = {
+    box: [10, 20, 30, 40] as [number, number, number, number],
+    score: 0.7,
+    landmarks: [
+      [0, 0],
+      [9.5, 4.5],
+    ] as Point[],
+  };
   const big = rescaleFace(face, 2, 4);
-  assert.deepEqual(big.landmarks, [[0.5, 1.5], [19.5, 19.5]]);
+  assert.deepEqual(big.landmarks, [
+    [0.5, 1.5],
+    [19.5, 19.5],
+  ]);
   assert.deepEqual(big.box, [20.5, 81.5, 60, 160]);
   assert.equal(big.score, 0.7);
 });

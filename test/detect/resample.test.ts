@@ -25,7 +25,8 @@ test('identity warp copies the image', () => {
 
 test('rotated, scaled warp of a linear pattern samples exactly where the affine map points', () => {
   const img = gradient(200, 200);
-  const a = 0.5, s = 1.3;
+  const a = 0.5,
+    s = 1.3;
   const m: Affine = [Math.cos(a) * s, -Math.sin(a) * s, 80, Math.sin(a) * s, Math.cos(a) * s, 20];
   const size = 64;
   const out = warpInto(img, m, size, size, new Float32Array(size * size * 3));
@@ -35,7 +36,10 @@ test('rotated, scaled warp of a linear pattern samples exactly where the affine 
       const [x, y] = applyAffine(m, [u, v]);
       if (x < 0 || y < 0 || x > 199 || y > 199) continue;
       const i = (v * size + u) * 3;
-      assert.ok(Math.abs(out[i]! - x) < 1e-3 && Math.abs(out[i + 1]! - y) < 1e-3, `(${u},${v}) -> ${out[i]},${out[i + 1]} expected ${x},${y}`);
+      assert.ok(
+        Math.abs(out[i]! - x) < 1e-3 && Math.abs(out[i + 1]! - y) < 1e-3,
+        `(${u},${v}) -> ${out[i]},${out[i + 1]} expected ${x},${y}`,
+      );
       assert.ok(Math.abs(out[i + 2]! - 200) < 1e-3);
       checked++;
     }
@@ -62,11 +66,19 @@ test('warp is black outside the image and averages taps without bias', () => {
 
 test('resizeAreaInto averages each footprint and pads with black', () => {
   // A 1-pixel checkerboard shrunk by 2 is uniform grey.
-  const w = 64, h = 32;
+  const w = 64,
+    h = 32;
   const data = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.fill((x + y) % 2 ? 255 : 0, (y * w + x) * 3, (y * w + x) * 3 + 3);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) data.fill((x + y) % 2 ? 255 : 0, (y * w + x) * 3, (y * w + x) * 3 + 3);
   // Output pixel u centred on source x = 2u + 0.5; rows 16..31 of the output lie below the image.
-  const out = resizeAreaInto({ data, width: w, height: h }, [2, 0, 0.5, 0, 2, 0.5], 32, 32, new Float32Array(32 * 32 * 3));
+  const out = resizeAreaInto(
+    { data, width: w, height: h },
+    [2, 0, 0.5, 0, 2, 0.5],
+    32,
+    32,
+    new Float32Array(32 * 32 * 3),
+  );
   for (let v = 0; v < 32; v++) {
     for (let u = 0; u < 32; u++) {
       const expected = v < 16 ? 127.5 : 0;
@@ -78,7 +90,7 @@ test('resizeAreaInto averages each footprint and pads with black', () => {
   const ramp = gradient(250, 250);
   const s = 2.5;
   const r = resizeAreaInto(ramp, [s, 0, 0.75, 0, s, 0.75], 100, 100, new Float32Array(100 * 100 * 3));
-  for (const u of [0, 1, 37, 98]) assert.ok(Math.abs(r[(50 * 100 + u) * 3]! - (s * u + 0.75)) <= 0.051, `column ${u}: ${r[(50 * 100 + u) * 3]}`);
+  for (const u of [0, 1, 37, 98])
+    assert.ok(Math.abs(r[(50 * 100 + u) * 3]! - (s * u + 0.75)) <= 0.051, `column ${u}: ${r[(50 * 100 + u) * 3]}`);
   assert.throws(() => resizeAreaInto(ramp, [0.5, 0, 0, 0, 0.5, 0], 10, 10, new Float32Array(300)), /only shrinks/);
 });
-

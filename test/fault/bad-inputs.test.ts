@@ -11,7 +11,17 @@ import { openDatabase, type Database } from '../../src/repositories/database.js'
 import { waitFor } from '../helpers/processes.js';
 import { countRows } from './helpers/db.js';
 import { listFiles, oddImages, smallFace, workspace, writeMedia, type Workspace } from './helpers/fixtures.js';
-import { Api, BATCH, CROPS, cosine, expectEmbedding, expectError, generatePath, outcome, type Reply } from './helpers/http.js';
+import {
+  Api,
+  BATCH,
+  CROPS,
+  cosine,
+  expectEmbedding,
+  expectError,
+  generatePath,
+  outcome,
+  type Reply,
+} from './helpers/http.js';
 import { Section } from './helpers/report.js';
 import { ServerProcess } from './helpers/server.js';
 
@@ -20,11 +30,15 @@ const MAX_BYTES = 2 * 1024 * 1024;
 const DIMS = 128;
 const UNICODE_NAME = 'faces/ünïcødé 顔 😀.jpg';
 
-const section = new Section('4-bad-inputs', '4. Bad inputs over HTTP',
+const section = new Section(
+  '4-bad-inputs',
+  '4. Bad inputs over HTTP',
   `One server with \`FACEEMBED_API_KEYS\` set (every request carries a valid key unless the case says otherwise) and ` +
-  `\`FACEEMBED_MAX_IMAGE_BYTES=${MAX_BYTES}\`, on SQLite. For every bad input the server must answer the typed error and ` +
-  'write nothing: the crop and embedding row counts and the list of files under the media root (temporary upload ' +
-  'files included) are compared before and after. Rows marked GOOD are valid inputs that must succeed.', 'bad-inputs.test.js');
+    `\`FACEEMBED_MAX_IMAGE_BYTES=${MAX_BYTES}\`, on SQLite. For every bad input the server must answer the typed error and ` +
+    'write nothing: the crop and embedding row counts and the list of files under the media root (temporary upload ' +
+    'files included) are compared before and after. Rows marked GOOD are valid inputs that must succeed.',
+  'bad-inputs.test.js',
+);
 after(() => section.save());
 
 describe('bad inputs over HTTP', () => {
@@ -52,7 +66,10 @@ describe('bad inputs over HTTP', () => {
     await symlink(path.join(ws.dir, 'outside/secret.jpg'), path.join(m, 'faces/escape.jpg'));
     const databaseUrl = `sqlite:${path.join(ws.dir, 'faceembed.db')}`;
     server = await ServerProcess.start({
-      databaseUrl, mediaRoot: m, modelsDir: ws.modelsDir, cwd: ws.dir,
+      databaseUrl,
+      mediaRoot: m,
+      modelsDir: ws.modelsDir,
+      cwd: ws.dir,
       env: { FACEEMBED_WORKERS: '1', FACEEMBED_API_KEYS: KEYS.join(','), FACEEMBED_MAX_IMAGE_BYTES: String(MAX_BYTES) },
     });
     api = new Api(server.baseUrl, { authorization: `Bearer ${KEYS[0]}` });
@@ -73,7 +90,14 @@ describe('bad inputs over HTTP', () => {
   });
 
   /** A bad input: the typed error, and nothing written. */
-  async function bad(name: string, status: number, type: string, send: () => Promise<Reply>, note = '', extra?: (r: Reply) => void): Promise<void> {
+  async function bad(
+    name: string,
+    status: number,
+    type: string,
+    send: () => Promise<Reply>,
+    note = '',
+    extra?: (r: Reply) => void,
+  ): Promise<void> {
     await section.check(name, `${status} ${type}; nothing written`, async () => {
       const before = await snapshot();
       const r = await send();
@@ -96,7 +120,10 @@ describe('bad inputs over HTTP', () => {
   }
 
   /** Upload, check the crop, embed it. */
-  async function uploadAndEmbed(file: string, data: Buffer): Promise<{ crop: { id: number; width: number; height: number }; embedding: number[] }> {
+  async function uploadAndEmbed(
+    file: string,
+    data: Buffer,
+  ): Promise<{ crop: { id: number; width: number; height: number }; embedding: number[] }> {
     const r = await api.upload(file, data);
     assert.equal(r.status, 201, r.text);
     const crop = r.json as { id: number; width: number; height: number };
@@ -111,14 +138,30 @@ describe('bad inputs over HTTP', () => {
       form.append('person_id', 'p1');
       return api.call('POST', CROPS, { form });
     });
-    await bad('upload: file in field "file" instead of "image"', 400, 'ValidationError', () => api.upload('face.jpg', img.face!, 'file'));
+    await bad('upload: file in field "file" instead of "image"', 400, 'ValidationError', () =>
+      api.upload('face.jpg', img.face!, 'file'),
+    );
     await bad('upload: empty file', 422, 'ImageDecodeError', () => api.upload('empty.jpg', img.empty!));
     await bad('upload: text file named .jpg', 422, 'ImageDecodeError', () => api.upload('text.jpg', img.text!));
-    await bad('upload: SVG', 422, 'ImageDecodeError', () => api.upload('drawing.svg', img.svg!, 'image', 'image/svg+xml'), 'SVG is refused by format, whatever the name');
-    await bad('upload: PNG declaring 30000x30000 pixels (90 bytes)', 413, 'ImageTooLargeError', () => api.upload('huge.png', img.hugePng!));
-    await bad('upload: larger than FACEEMBED_MAX_IMAGE_BYTES', 413, 'ImageTooLargeError',
-      () => api.upload('too-big.jpg', Buffer.concat([img.face!, Buffer.alloc(MAX_BYTES)])), 'the partial temporary file is removed');
-    await section.check('upload: truncated JPEG (first third) — judgement call',
+    await bad(
+      'upload: SVG',
+      422,
+      'ImageDecodeError',
+      () => api.upload('drawing.svg', img.svg!, 'image', 'image/svg+xml'),
+      'SVG is refused by format, whatever the name',
+    );
+    await bad('upload: PNG declaring 30000x30000 pixels (90 bytes)', 413, 'ImageTooLargeError', () =>
+      api.upload('huge.png', img.hugePng!),
+    );
+    await bad(
+      'upload: larger than FACEEMBED_MAX_IMAGE_BYTES',
+      413,
+      'ImageTooLargeError',
+      () => api.upload('too-big.jpg', Buffer.concat([img.face!, Buffer.alloc(MAX_BYTES)])),
+      'the partial temporary file is removed',
+    );
+    await section.check(
+      'upload: truncated JPEG (first third) — judgement call',
       'registration reads only the header, so the crop is stored (201); its embedding fails 422 ImageDecodeError and writes no embedding row',
       async () => {
         const before = await snapshot();
@@ -131,42 +174,58 @@ describe('bad inputs over HTTP', () => {
         assert.equal(await countRows(db, 'face_embeddings'), before.embeddings, 'no embedding row');
         section.count('badInputs');
         return `upload 201 (crop row + file kept); embedding ${seen}; no embedding row`;
-      });
-    await section.check('upload: client disconnects in the middle of the file', 'no crop row; the temporary upload file is removed', async () => {
-      const before = await snapshot();
-      const boundary = 'CutOffBoundary';
-      const req = http.request(`${server.baseUrl}${CROPS}`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${KEYS[0]}`,
-          'content-type': `multipart/form-data; boundary=${boundary}`,
-          'content-length': String(MAX_BYTES),
-        },
-      });
-      req.on('error', () => {}); // the socket is destroyed on purpose
-      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="face.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`);
-      req.write(Buffer.alloc(256 * 1024, 0xab));
-      // The upload is being streamed to disk once its temporary file exists.
-      await waitFor(() => existsSync(path.join(ws.mediaRoot, 'uploads')) && readdirSync(path.join(ws.mediaRoot, 'uploads')).some((f) => f.endsWith('.part')), 10_000);
-      req.destroy();
-      try {
-        await waitFor(() => listFiles(ws.mediaRoot).join('\n') === before.files.join('\n'), 5_000);
-      } catch {
-        assert.deepEqual(listFiles(ws.mediaRoot), before.files, 'no file left 5 s after the disconnect');
-      }
-      assert.deepEqual(await snapshot(), before);
-      expectEmbedding(await api.post(generatePath(faceId)), DIMS);
-      section.count('badInputs');
-      return 'nothing written; the server serves the next request';
-    });
-    await bad('upload: multipart body cut short', 400, 'ValidationError', () => api.call('POST', CROPS, {
-      body: '--XyZ\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n\xff\xd8\xff',
-      headers: { 'content-type': 'multipart/form-data; boundary=XyZ' },
-    }));
+      },
+    );
+    await section.check(
+      'upload: client disconnects in the middle of the file',
+      'no crop row; the temporary upload file is removed',
+      async () => {
+        const before = await snapshot();
+        const boundary = 'CutOffBoundary';
+        const req = http.request(`${server.baseUrl}${CROPS}`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${KEYS[0]}`,
+            'content-type': `multipart/form-data; boundary=${boundary}`,
+            'content-length': String(MAX_BYTES),
+          },
+        });
+        req.on('error', () => {}); // the socket is destroyed on purpose
+        req.write(
+          `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="face.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
+        );
+        req.write(Buffer.alloc(256 * 1024, 0xab));
+        // The upload is being streamed to disk once its temporary file exists.
+        await waitFor(
+          () =>
+            existsSync(path.join(ws.mediaRoot, 'uploads')) &&
+            readdirSync(path.join(ws.mediaRoot, 'uploads')).some((f) => f.endsWith('.part')),
+          10_000,
+        );
+        req.destroy();
+        try {
+          await waitFor(() => listFiles(ws.mediaRoot).join('\n') === before.files.join('\n'), 5_000);
+        } catch {
+          assert.deepEqual(listFiles(ws.mediaRoot), before.files, 'no file left 5 s after the disconnect');
+        }
+        assert.deepEqual(await snapshot(), before);
+        expectEmbedding(await api.post(generatePath(faceId)), DIMS);
+        section.count('badInputs');
+        return 'nothing written; the server serves the next request';
+      },
+    );
+    await bad('upload: multipart body cut short', 400, 'ValidationError', () =>
+      api.call('POST', CROPS, {
+        body: '--XyZ\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n\xff\xd8\xff',
+        headers: { 'content-type': 'multipart/form-data; boundary=XyZ' },
+      }),
+    );
   });
 
   test('odd but valid images', async () => {
-    await good('1x1 PNG (judgement call)', '201 (a valid image is a valid crop); embedding: 200 (the whole image is used when no face is found) or 422 NoFaceDetectedError',
+    await good(
+      '1x1 PNG (judgement call)',
+      '201 (a valid image is a valid crop); embedding: 200 (the whole image is used when no face is found) or 422 NoFaceDetectedError',
       async () => {
         const r = await api.upload('dot.png', img.onePixel!);
         assert.equal(r.status, 201, r.text);
@@ -177,7 +236,8 @@ describe('bad inputs over HTTP', () => {
         if (e.status === 200) expectEmbedding(e, DIMS);
         else expectError(e, 422, 'NoFaceDetectedError');
         return `201 (1x1); embedding ${seen}`;
-      });
+      },
+    );
     await good('animated GIF (3 frames)', '201, first frame used; embedding 200', async () => {
       const { crop } = await uploadAndEmbed('anim.gif', img.animatedGif!);
       assert.deepEqual([crop.width, crop.height], [160, 120], 'one frame, not the stacked strip');
@@ -193,13 +253,17 @@ describe('bad inputs over HTTP', () => {
       assert.ok(cosine(embedding, upright) > 0.99, sim(embedding));
       return `201; embedding 200, cosine to the 8-bit original ${sim(embedding)}`;
     });
-    await good('EXIF-rotated JPEG (pixels turned, orientation 6)', '201 with the upright size; embedding 200, same as the upright photo', async () => {
-      const { crop, embedding } = await uploadAndEmbed('rotated.jpg', img.exifRotated!);
-      assert.equal(crop.width, 320, 'width after EXIF orientation');
-      assert.ok(crop.height < crop.width);
-      assert.ok(cosine(embedding, upright) > 0.99, sim(embedding));
-      return `201 (${crop.width}x${crop.height}, upright); embedding 200, cosine to upright ${sim(embedding)}`;
-    });
+    await good(
+      'EXIF-rotated JPEG (pixels turned, orientation 6)',
+      '201 with the upright size; embedding 200, same as the upright photo',
+      async () => {
+        const { crop, embedding } = await uploadAndEmbed('rotated.jpg', img.exifRotated!);
+        assert.equal(crop.width, 320, 'width after EXIF orientation');
+        assert.ok(crop.height < crop.width);
+        assert.ok(cosine(embedding, upright) > 0.99, sim(embedding));
+        return `201 (${crop.width}x${crop.height}, upright); embedding 200, cosine to upright ${sim(embedding)}`;
+      },
+    );
     await good('grayscale JPEG (1 channel)', '201; embedding 200', async () => {
       const { embedding } = await uploadAndEmbed('gray.jpg', img.grayscale!);
       return `201; embedding 200, cosine to the colour original ${sim(embedding)}`;
@@ -223,20 +287,49 @@ describe('bad inputs over HTTP', () => {
     await bad('image_path: file over the byte limit', 413, 'ImageTooLargeError', reg('faces/too-big.jpg'));
     await bad('image_path: ../../etc/passwd', 400, 'ValidationError', reg('../../etc/passwd'));
     await bad('image_path: /etc/passwd (absolute)', 400, 'ValidationError', reg('/etc/passwd'));
-    await bad('image_path: absolute path inside the media root', 400, 'ValidationError', reg(path.join(ws.mediaRoot, 'faces/face.jpg')));
-    await bad('image_path: %2e%2e%2f%2e%2e%2fetc%2fpasswd', 400, 'ValidationError', reg('%2e%2e%2f%2e%2e%2fetc%2fpasswd'));
-    await bad('image_path: double-encoded faces/%252e%252e/%252e%252e/etc/passwd', 400, 'ValidationError', reg('faces/%252e%252e/%252e%252e/etc/passwd'));
+    await bad(
+      'image_path: absolute path inside the media root',
+      400,
+      'ValidationError',
+      reg(path.join(ws.mediaRoot, 'faces/face.jpg')),
+    );
+    await bad(
+      'image_path: %2e%2e%2f%2e%2e%2fetc%2fpasswd',
+      400,
+      'ValidationError',
+      reg('%2e%2e%2f%2e%2e%2fetc%2fpasswd'),
+    );
+    await bad(
+      'image_path: double-encoded faces/%252e%252e/%252e%252e/etc/passwd',
+      400,
+      'ValidationError',
+      reg('faces/%252e%252e/%252e%252e/etc/passwd'),
+    );
     await bad('image_path: backslashes ..\\..\\etc\\passwd', 400, 'ValidationError', reg('..\\..\\etc\\passwd'));
     await bad('image_path: NUL byte', 400, 'ValidationError', reg('faces/face.jpg\u0000.png'));
-    await bad('image_path: symlink to an image outside the media root', 400, 'ValidationError', reg('faces/escape.jpg'));
+    await bad(
+      'image_path: symlink to an image outside the media root',
+      400,
+      'ValidationError',
+      reg('faces/escape.jpg'),
+    );
     await bad('image_path: a directory', 400, 'ValidationError', reg('faces'));
     await bad('image_path: a number', 400, 'ValidationError', reg(42));
   });
 
   test('request bodies', async () => {
-    await bad('malformed JSON', 400, 'ValidationError', () => api.call('POST', CROPS, { body: '{"image_path": "faces/face.jpg"', headers: { 'content-type': 'application/json' } }));
-    await bad('wrong content type (text/plain)', 415, 'ValidationError', () => api.call('POST', CROPS, { body: 'faces/face.jpg', headers: { 'content-type': 'text/plain' } }));
-    await bad('JSON body over 256 KiB', 413, 'ValidationError', () => api.post(CROPS, { image_path: 'faces/face.jpg', label: 'x'.repeat(300_000) }));
+    await bad('malformed JSON', 400, 'ValidationError', () =>
+      api.call('POST', CROPS, {
+        body: '{"image_path": "faces/face.jpg"',
+        headers: { 'content-type': 'application/json' },
+      }),
+    );
+    await bad('wrong content type (text/plain)', 415, 'ValidationError', () =>
+      api.call('POST', CROPS, { body: 'faces/face.jpg', headers: { 'content-type': 'text/plain' } }),
+    );
+    await bad('JSON body over 256 KiB', 413, 'ValidationError', () =>
+      api.post(CROPS, { image_path: 'faces/face.jpg', label: 'x'.repeat(300_000) }),
+    );
   });
 
   test('generate and batch parameters', async () => {
@@ -244,38 +337,87 @@ describe('bad inputs over HTTP', () => {
     await bad('batch: ids as strings ["1"]', 400, 'ValidationError', batch({ face_crop_ids: [String(faceId)] }));
     await bad('batch: negative id', 400, 'ValidationError', batch({ face_crop_ids: [-faceId] }));
     await bad('batch: float id', 400, 'ValidationError', batch({ face_crop_ids: [faceId + 0.5] }));
-    await bad('batch: 10,000 ids', 400, 'ValidationError', batch({ face_crop_ids: Array.from({ length: 10_000 }, (_, i) => i + 1) }));
+    await bad(
+      'batch: 10,000 ids',
+      400,
+      'ValidationError',
+      batch({ face_crop_ids: Array.from({ length: 10_000 }, (_, i) => i + 1) }),
+    );
     await bad('batch: empty id list', 400, 'ValidationError', batch({ face_crop_ids: [] }));
-    await bad('batch: unknown model', 400, 'ValueError', batch({ face_crop_ids: [faceId], model_name: 'no-such-model' }));
-    await bad('batch: force_regenerate "true" (a string)', 400, 'ValidationError', batch({ face_crop_ids: [faceId], force_regenerate: 'true' }));
+    await bad(
+      'batch: unknown model',
+      400,
+      'ValueError',
+      batch({ face_crop_ids: [faceId], model_name: 'no-such-model' }),
+    );
+    await bad(
+      'batch: force_regenerate "true" (a string)',
+      400,
+      'ValidationError',
+      batch({ face_crop_ids: [faceId], force_regenerate: 'true' }),
+    );
     await bad('generate: crop id "abc" in the path', 400, 'ValidationError', () => api.post(generatePath('abc'), {}));
     await bad('generate: crop id -1 in the path', 400, 'ValidationError', () => api.post(generatePath(-1), {}));
     await bad('generate: crop id 2^31 in the path', 400, 'ValidationError', () => api.post(generatePath(2 ** 31), {}));
     await bad('generate: crop that does not exist', 404, 'NotFoundError', () => api.post(generatePath(999_999), {}));
-    await bad('generate: model_name a number', 400, 'ValidationError', () => api.post(generatePath(faceId), { model_name: 7 }));
-    await bad('generate: force_regenerate 1 (a number)', 400, 'ValidationError', () => api.post(generatePath(faceId), { force_regenerate: 1 }));
+    await bad('generate: model_name a number', 400, 'ValidationError', () =>
+      api.post(generatePath(faceId), { model_name: 7 }),
+    );
+    await bad('generate: force_regenerate 1 (a number)', 400, 'ValidationError', () =>
+      api.post(generatePath(faceId), { force_regenerate: 1 }),
+    );
 
     await good('batch: duplicate ids [a, a, b]', '200, each id answered once in request order', async () => {
       const r = await api.post(BATCH, { face_crop_ids: [faceId, faceId, 999_999] });
       assert.equal(r.status, 200, r.text);
       const body = r.json as { results: { face_crop_id: number; status: string; error?: { type: string } }[] };
-      assert.deepEqual(body.results.map((x) => [x.face_crop_id, x.status, x.error?.type]), [[faceId, 'existing', undefined], [999_999, 'failed', 'NotFoundError']]);
+      assert.deepEqual(
+        body.results.map((x) => [x.face_crop_id, x.status, x.error?.type]),
+        [
+          [faceId, 'existing', undefined],
+          [999_999, 'failed', 'NotFoundError'],
+        ],
+      );
       return '200: [a existing, b failed NotFoundError] — one item per distinct id, the missing one fails alone';
     });
   });
 
   test('API keys', async () => {
     const anon = new Api(server.baseUrl);
-    await bad('no Authorization header (keys configured)', 401, 'ValidationError', () => anon.post(CROPS, { image_path: 'faces/face.jpg' }),
-      'WWW-Authenticate: Bearer', (r) => assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer/));
-    await bad('wrong API key', 401, 'ValidationError', () => anon.post(CROPS, { image_path: 'faces/face.jpg' }, { headers: { authorization: 'Bearer k-alpha-0123456788' } }));
-    await bad('API key sent as Basic credentials', 401, 'ValidationError', () => anon.post(CROPS, { image_path: 'faces/face.jpg' }, { headers: { authorization: `Basic ${Buffer.from(`x:${KEYS[0]}`).toString('base64')}` } }));
-    await bad('no key, generate via a different spelling of /api (//API/…)', 401, 'ValidationError', () => anon.post(`//API${generatePath(faceId).slice(4)}`, { force_regenerate: true }));
-    await good('the second configured key; /healthz without a key', '201 with the second key; /healthz 200 without one', async () => {
-      const r = await anon.post(CROPS, { image_path: 'faces/face.jpg' }, { headers: { authorization: `Bearer ${KEYS[1]}` } });
-      assert.equal(r.status, 201, r.text);
-      assert.equal((await anon.get('/healthz')).status, 200);
-      return '201; /healthz 200';
-    });
+    await bad(
+      'no Authorization header (keys configured)',
+      401,
+      'ValidationError',
+      () => anon.post(CROPS, { image_path: 'faces/face.jpg' }),
+      'WWW-Authenticate: Bearer',
+      (r) => assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer/),
+    );
+    await bad('wrong API key', 401, 'ValidationError', () =>
+      anon.post(CROPS, { image_path: 'faces/face.jpg' }, { headers: { authorization: 'Bearer k-alpha-0123456788' } }),
+    );
+    await bad('API key sent as Basic credentials', 401, 'ValidationError', () =>
+      anon.post(
+        CROPS,
+        { image_path: 'faces/face.jpg' },
+        { headers: { authorization: `Basic ${Buffer.from(`x:${KEYS[0]}`).toString('base64')}` } },
+      ),
+    );
+    await bad('no key, generate via a different spelling of /api (//API/…)', 401, 'ValidationError', () =>
+      anon.post(`//API${generatePath(faceId).slice(4)}`, { force_regenerate: true }),
+    );
+    await good(
+      'the second configured key; /healthz without a key',
+      '201 with the second key; /healthz 200 without one',
+      async () => {
+        const r = await anon.post(
+          CROPS,
+          { image_path: 'faces/face.jpg' },
+          { headers: { authorization: `Bearer ${KEYS[1]}` } },
+        );
+        assert.equal(r.status, 201, r.text);
+        assert.equal((await anon.get('/healthz')).status, 200);
+        return '201; /healthz 200';
+      },
+    );
   });
 });

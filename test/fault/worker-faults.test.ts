@@ -15,21 +15,32 @@ const FILE = 'worker-faults.test.js';
 const TIMEOUT_MS = 6000;
 const DIMS = 128; // facenet
 
-const faults = new Section('1-worker-faults', '1. Worker faults in the middle of a request',
-  'A server with 2 workers and `FACEEMBED_TIMEOUT_MS=' + TIMEOUT_MS + '`. The request embeds a 6000x6000 interlaced PNG ' +
-  '(about half a second of decoding); the signal goes to the worker whose log says it started that image, checked ' +
-  'to be a child of the server (`pgrep -P`). A crash is retried once on another worker; a second crash or a hang ' +
-  'is a typed error.', FILE);
-const recycling = new Section('2-memory-recycling', '2. Workers recycled for memory',
+const faults = new Section(
+  '1-worker-faults',
+  '1. Worker faults in the middle of a request',
+  'A server with 2 workers and `FACEEMBED_TIMEOUT_MS=' +
+    TIMEOUT_MS +
+    '`. The request embeds a 6000x6000 interlaced PNG ' +
+    '(about half a second of decoding); the signal goes to the worker whose log says it started that image, checked ' +
+    'to be a child of the server (`pgrep -P`). A crash is retried once on another worker; a second crash or a hang ' +
+    'is a typed error.',
+  FILE,
+);
+const recycling = new Section(
+  '2-memory-recycling',
+  '2. Workers recycled for memory',
   'A server with 2 workers and `FACEEMBED_WORKER_MAX_RSS_MB=64`, below what any worker holds once its models are ' +
-  'loaded: every worker passes the limit on its first job, finishes it, and is replaced.', FILE);
+    'loaded: every worker passes the limit on its first job, finishes it, and is replaced.',
+  FILE,
+);
 after(() => {
   faults.save();
   recycling.save();
 });
 
 /** Worker-side log lines carry the worker's pid (the last "pid" key wins over the server's). */
-const isJobStart = (l: LogLine, file: string) => typeof l.msg === 'string' && l.msg.startsWith('Image: ') && l.msg.endsWith(file);
+const isJobStart = (l: LogLine, file: string) =>
+  typeof l.msg === 'string' && l.msg.startsWith('Image: ') && l.msg.endsWith(file);
 
 describe('worker faults over HTTP', () => {
   let ws: Workspace;
@@ -43,8 +54,15 @@ describe('worker faults over HTTP', () => {
     await writeMedia(ws.mediaRoot, 'faces/slow.png', await slowPng());
     await writeMedia(ws.mediaRoot, 'faces/small.jpg', await smallFace(2));
     server = await ServerProcess.start({
-      databaseUrl: `sqlite:${path.join(ws.dir, 'faceembed.db')}`, mediaRoot: ws.mediaRoot, modelsDir: ws.modelsDir, cwd: ws.dir,
-      env: { FACEEMBED_WORKERS: '2', FACEEMBED_TIMEOUT_MS: String(TIMEOUT_MS), FACEEMBED_MAX_IMAGE_BYTES: String(64 * 1024 * 1024) },
+      databaseUrl: `sqlite:${path.join(ws.dir, 'faceembed.db')}`,
+      mediaRoot: ws.mediaRoot,
+      modelsDir: ws.modelsDir,
+      cwd: ws.dir,
+      env: {
+        FACEEMBED_WORKERS: '2',
+        FACEEMBED_TIMEOUT_MS: String(TIMEOUT_MS),
+        FACEEMBED_MAX_IMAGE_BYTES: String(64 * 1024 * 1024),
+      },
     });
     api = new Api(server.baseUrl);
     slowId = await api.register('faces/slow.png');
@@ -74,31 +92,42 @@ describe('worker faults over HTTP', () => {
     await waitFor(() => server.workers().length >= 2, 15_000);
   }
 
-  const diedLog = (pid: number, from: number) => server.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('Worker died') && l.pid === pid, 10_000, from);
+  const diedLog = (pid: number, from: number) =>
+    server.waitForLog(
+      (l) => typeof l.msg === 'string' && l.msg.startsWith('Worker died') && l.pid === pid,
+      10_000,
+      from,
+    );
 
   for (const signal of ['SIGKILL', 'SIGABRT', 'SIGSEGV'] as const) {
     test(`${signal} once to the busy worker: the request succeeds on retry`, async () => {
-      await faults.check(`${signal} to the worker running the request`, '200 (retried once on another worker); the dead worker is replaced; next request 200', async () => {
-        const from = server.logs.length;
-        const { pid, reply } = await busyWorker();
-        process.kill(pid, signal);
-        const r = await reply;
-        const seen = outcome(r);
-        expectEmbedding(r, DIMS);
-        const died = await diedLog(pid, from);
-        assert.equal(died.signal, signal);
-        assert.notEqual(died.jobId, undefined, 'the worker was running the job when it died');
-        await waitFor(() => !isAlive(pid));
-        await nextRequestWorks();
-        faults.count('faultsSurvived');
-        faults.count('requestsHeld', 2);
-        return `${seen}; log: "Worker died (signal ${signal})" for the job; next request 200`;
-      });
+      await faults.check(
+        `${signal} to the worker running the request`,
+        '200 (retried once on another worker); the dead worker is replaced; next request 200',
+        async () => {
+          const from = server.logs.length;
+          const { pid, reply } = await busyWorker();
+          process.kill(pid, signal);
+          const r = await reply;
+          const seen = outcome(r);
+          expectEmbedding(r, DIMS);
+          const died = await diedLog(pid, from);
+          assert.equal(died.signal, signal);
+          assert.notEqual(died.jobId, undefined, 'the worker was running the job when it died');
+          await waitFor(() => !isAlive(pid));
+          await nextRequestWorks();
+          faults.count('faultsSurvived');
+          faults.count('requestsHeld', 2);
+          return `${seen}; log: "Worker died (signal ${signal})" for the job; next request 200`;
+        },
+      );
     });
 
     test(`${signal} to both attempts: WorkerCrashedError`, async () => {
-      await faults.check(`${signal} to the worker running the request, and again to the retry's worker`,
-        '500 WorkerCrashedError, details.signal and attempts=2; next request 200', async () => {
+      await faults.check(
+        `${signal} to the worker running the request, and again to the retry's worker`,
+        '500 WorkerCrashedError, details.signal and attempts=2; next request 200',
+        async () => {
           const from = server.logs.length;
           const { pid, reply } = await busyWorker();
           process.kill(pid, signal);
@@ -114,13 +143,16 @@ describe('worker faults over HTTP', () => {
           faults.count('faultsSurvived', 2);
           faults.count('requestsHeld', 2);
           return `${seen}, details.signal=${String(err.details?.signal)}, attempts=${String(err.details?.attempts)}; next request 200`;
-        });
+        },
+      );
     });
   }
 
   test('SIGSTOP to the busy worker: TimeoutError, the stopped worker is killed', async () => {
-    await faults.check('SIGSTOP to the worker running the request (a hang)',
-      `504 TimeoutError after ~${TIMEOUT_MS} ms; the stopped worker is killed and replaced; next request 200`, async () => {
+    await faults.check(
+      'SIGSTOP to the worker running the request (a hang)',
+      `504 TimeoutError after ~${TIMEOUT_MS} ms; the stopped worker is killed and replaced; next request 200`,
+      async () => {
         const { pid, reply } = await busyWorker();
         process.kill(pid, 'SIGSTOP');
         const r = await reply;
@@ -134,7 +166,8 @@ describe('worker faults over HTTP', () => {
         faults.count('faultsSurvived');
         faults.count('requestsHeld', 2);
         return `${seen}, details.timeoutMs=${TIMEOUT_MS}; worker gone; next request 200`;
-      });
+      },
+    );
   });
 
   test('SIGKILL to an idle worker: replaced, requests keep working', async () => {
@@ -143,7 +176,8 @@ describe('worker faults over HTTP', () => {
       assert.equal(before.length, 2);
       process.kill(before[0]!, 'SIGKILL');
       await waitFor(() => server.workers().length === 2 && !server.workers().includes(before[0]!), 15_000);
-      for (let i = 0; i < 2; i++) expectEmbedding(await api.post(generatePath(smallId), { force_regenerate: true }), DIMS);
+      for (let i = 0; i < 2; i++)
+        expectEmbedding(await api.post(generatePath(smallId), { force_regenerate: true }), DIMS);
       faults.count('faultsSurvived');
       faults.count('requestsHeld', 2);
       return 'new worker pid in `pgrep -P`; 2 of 2 requests 200';
@@ -161,8 +195,10 @@ describe('worker faults over HTTP', () => {
   });
 
   test('SIGTERM to the server during a request: graceful shutdown', async () => {
-    await faults.check('SIGTERM to the server while a worker runs a request',
-      'the request in flight completes 200; the server exits 0 within 5 s; its workers exit (no orphans)', async () => {
+    await faults.check(
+      'SIGTERM to the server while a worker runs a request',
+      'the request in flight completes 200; the server exits 0 within 5 s; its workers exit (no orphans)',
+      async () => {
         const { reply } = await busyWorker();
         const workers = server.workers();
         const started = performance.now();
@@ -172,13 +208,17 @@ describe('worker faults over HTTP', () => {
         expectEmbedding(r, DIMS);
         const exit = await stopping;
         // The client keeps its connection alive, as browsers and HTTP client libraries do.
-        assert.deepEqual(exit, { code: 0, signal: null },
-          `the server was still running 5 s after SIGTERM (killed: ${JSON.stringify(exit)}); a keep-alive connection holds app.close()`);
+        assert.deepEqual(
+          exit,
+          { code: 0, signal: null },
+          `the server was still running 5 s after SIGTERM (killed: ${JSON.stringify(exit)}); a keep-alive connection holds app.close()`,
+        );
         assert.ok(workers.every((p) => !isAlive(p)));
         faults.measure(`SIGTERM: server exited ${Math.round(performance.now() - started)} ms after the signal`);
         faults.count('requestsHeld');
         return `in-flight request ${seen}; exit code 0; workers gone`;
-      });
+      },
+    );
   });
 });
 
@@ -192,7 +232,10 @@ describe('memory recycling over HTTP', () => {
     ws = await workspace('recycle');
     for (const n of [1, 2, 3, 4, 5, 6]) await writeMedia(ws.mediaRoot, `faces/${n}.jpg`, await smallFace(n));
     server = await ServerProcess.start({
-      databaseUrl: `sqlite:${path.join(ws.dir, 'faceembed.db')}`, mediaRoot: ws.mediaRoot, modelsDir: ws.modelsDir, cwd: ws.dir,
+      databaseUrl: `sqlite:${path.join(ws.dir, 'faceembed.db')}`,
+      mediaRoot: ws.mediaRoot,
+      modelsDir: ws.modelsDir,
+      cwd: ws.dir,
       env: { FACEEMBED_WORKERS: '2', FACEEMBED_WORKER_MAX_RSS_MB: '64' },
     });
     api = new Api(server.baseUrl);
@@ -208,18 +251,26 @@ describe('memory recycling over HTTP', () => {
     const workerRss = startPids.map(rssMb);
     recycling.measure(`RSS of the workers once their models are loaded: ${workerRss.join(' and ')} MiB (limit 64 MiB)`);
     const from = server.logs.length;
-    const jobPids = (since: number) => server.logs.slice(since)
-      .filter((l) => typeof l.msg === 'string' && l.msg.startsWith('Embedding generated successfully')).map((l) => l.pid!);
+    const jobPids = (since: number) =>
+      server.logs
+        .slice(since)
+        .filter((l) => typeof l.msg === 'string' && l.msg.startsWith('Embedding generated successfully'))
+        .map((l) => l.pid!);
 
-    await recycling.check('4 requests one after another', '4 x 200, each on a new worker process (pids all differ)', async () => {
-      for (const id of ids.slice(0, 4)) expectEmbedding(await api.post(generatePath(id), { force_regenerate: true }), DIMS);
-      await waitFor(() => jobPids(from).length >= 4); // the log can trail the HTTP answer
-      const pids = jobPids(from);
-      assert.equal(pids.length, 4);
-      assert.equal(new Set(pids).size, 4, `jobs ran on ${pids.join(',')}`);
-      recycling.count('requestsHeld', 4);
-      return '4 x 200 on 4 distinct worker pids';
-    });
+    await recycling.check(
+      '4 requests one after another',
+      '4 x 200, each on a new worker process (pids all differ)',
+      async () => {
+        for (const id of ids.slice(0, 4))
+          expectEmbedding(await api.post(generatePath(id), { force_regenerate: true }), DIMS);
+        await waitFor(() => jobPids(from).length >= 4); // the log can trail the HTTP answer
+        const pids = jobPids(from);
+        assert.equal(pids.length, 4);
+        assert.equal(new Set(pids).size, 4, `jobs ran on ${pids.join(',')}`);
+        recycling.count('requestsHeld', 4);
+        return '4 x 200 on 4 distinct worker pids';
+      },
+    );
 
     await recycling.check('a batch of 6 crops', 'all 6 "generated", no failure', async () => {
       const since = server.logs.length;
@@ -232,16 +283,30 @@ describe('memory recycling over HTTP', () => {
       return 'summary {generated: 6, existing: 0, failed: 0}, 6 distinct worker pids';
     });
 
-    await recycling.check('workers after the recycling', 'every retired worker exited; 2 workers in service; /metrics counts recycle-rss', async () => {
-      const used = new Set(jobPids(from));
-      await waitFor(() => [...used].every((p) => !isAlive(p)), 15_000);
-      await waitFor(() => server.workers().length === 2 && server.workers().every((p) => !startPids.includes(p) && !used.has(p)), 15_000);
-      const metrics = await api.get('/metrics');
-      const recycled = Number(/faceembed_worker_restarts_total\{cause="recycle-rss"\} (\d+)/.exec(metrics.text)?.[1]);
-      assert.equal(recycled, 10, metrics.text.split('\n').filter((l) => l.includes('restarts')).join('\n'));
-      assert.equal(/faceembed_worker_restarts_total\{cause="crash"\} (\d+)/.exec(metrics.text)?.[1], '0');
-      recycling.count('faultsSurvived', recycled);
-      return `10 recycled (faceembed_worker_restarts_total{cause="recycle-rss"} 10), 0 crashes; 2 fresh workers`;
-    });
+    await recycling.check(
+      'workers after the recycling',
+      'every retired worker exited; 2 workers in service; /metrics counts recycle-rss',
+      async () => {
+        const used = new Set(jobPids(from));
+        await waitFor(() => [...used].every((p) => !isAlive(p)), 15_000);
+        await waitFor(
+          () => server.workers().length === 2 && server.workers().every((p) => !startPids.includes(p) && !used.has(p)),
+          15_000,
+        );
+        const metrics = await api.get('/metrics');
+        const recycled = Number(/faceembed_worker_restarts_total\{cause="recycle-rss"\} (\d+)/.exec(metrics.text)?.[1]);
+        assert.equal(
+          recycled,
+          10,
+          metrics.text
+            .split('\n')
+            .filter((l) => l.includes('restarts'))
+            .join('\n'),
+        );
+        assert.equal(/faceembed_worker_restarts_total\{cause="crash"\} (\d+)/.exec(metrics.text)?.[1], '0');
+        recycling.count('faultsSurvived', recycled);
+        return `10 recycled (faceembed_worker_restarts_total{cause="recycle-rss"} 10), 0 crashes; 2 fresh workers`;
+      },
+    );
   });
 });

@@ -6,7 +6,16 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { buildApp } from '../../src/http/app.js';
 import { DB_TARGETS } from '../repositories/db-targets.js';
-import { appOn, assertError, buildTestApp, CROPS, FACES, startEmbedder, type TestApp, type TestEmbedder } from './helper.js';
+import {
+  appOn,
+  assertError,
+  buildTestApp,
+  CROPS,
+  FACES,
+  startEmbedder,
+  type TestApp,
+  type TestEmbedder,
+} from './helper.js';
 
 const sqlite = DB_TARGETS.find((d) => d.name === 'sqlite')!;
 
@@ -48,8 +57,12 @@ describe('application', () => {
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^text\/plain/);
     assert.match(res.body, /faceembed_http_requests_total\{method="GET",route="\/healthz",status_code="200"\} \d+/);
-    assert.match(res.body, /faceembed_http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/healthz"\}/);
-    for (const name of ['faceembed_pool_workers 1', 'faceembed_pool_busy_workers 0', 'faceembed_pool_queue_depth 0']) assert.ok(res.body.includes(name), name);
+    assert.match(
+      res.body,
+      /faceembed_http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/healthz"\}/,
+    );
+    for (const name of ['faceembed_pool_workers 1', 'faceembed_pool_busy_workers 0', 'faceembed_pool_queue_depth 0'])
+      assert.ok(res.body.includes(name), name);
     assert.match(res.body, /faceembed_worker_restarts_total\{cause="crash"\} 0/);
     assert.match(res.body, /faceembed_process_resident_memory_bytes/);
   });
@@ -57,14 +70,24 @@ describe('application', () => {
   test('OpenAPI document lists every route; /docs serves the UI', async () => {
     const doc = (await t.app.inject({ url: '/openapi.json' })).json();
     assert.match(doc.openapi, /^3\./);
-    for (const p of ['/api/attendance/face-crops/', '/api/attendance/face-crops/{id}/', '/api/attendance/face-crops/{id}/generate-embedding/',
-      '/api/attendance/face-crops/generate-embeddings-batch/', '/api/attendance/similarity/', '/healthz', '/readyz']) {
+    for (const p of [
+      '/api/attendance/face-crops/',
+      '/api/attendance/face-crops/{id}/',
+      '/api/attendance/face-crops/{id}/generate-embedding/',
+      '/api/attendance/face-crops/generate-embeddings-batch/',
+      '/api/attendance/similarity/',
+      '/healthz',
+      '/readyz',
+    ]) {
       assert.ok(doc.paths[p], `${p} missing from ${Object.keys(doc.paths).join(', ')}`);
     }
     const create = doc.paths['/api/attendance/face-crops/'].post;
     assert.deepEqual(Object.keys(create.requestBody.content).sort(), ['application/json', 'multipart/form-data']);
     assert.deepEqual(Object.keys(create.responses).sort(), ['201', '4XX', '5XX']);
-    assert.deepEqual(Object.keys(create.responses['4XX'].content['application/json'].schema.properties).sort(), ['error', 'request_id']);
+    assert.deepEqual(Object.keys(create.responses['4XX'].content['application/json'].schema.properties).sort(), [
+      'error',
+      'request_id',
+    ]);
     const docs = await t.app.inject({ url: '/docs' });
     assert.equal(docs.statusCode, 200);
     assert.match(docs.body, /swagger/i);
@@ -72,7 +95,12 @@ describe('application', () => {
 
   test('request id: a plain caller id is kept, echoed, and reaches the embedder logs', async () => {
     const id = (await t.app.inject({ method: 'POST', url: CROPS, payload: { image_path: FACES.a1 } })).json().id;
-    const res = await t.app.inject({ method: 'POST', url: `${CROPS}${id}/generate-embedding/`, headers: { 'x-request-id': 'att-42.7' }, payload: {} });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `${CROPS}${id}/generate-embedding/`,
+      headers: { 'x-request-id': 'att-42.7' },
+      payload: {},
+    });
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(res.headers['x-request-id'], 'att-42.7');
     const lines = embLog.lines.filter((l) => l.reqId === 'att-42.7');
@@ -93,7 +121,8 @@ describe('application', () => {
       assert.equal(err.message, 'Internal Server Error');
       assert.equal(err.traceback, undefined);
       assert.equal(err.details, undefined);
-      const logged = appLog.lines.find((l) => l.error_type === 'InternalError') as { err?: { stack?: string } } | undefined;
+      const logged = appLog.lines.find((l) => l.error_type === 'InternalError') as
+        { err?: { stack?: string } } | undefined;
       assert.ok(logged?.err?.stack && logged.err.stack.length > 0, 'traceback logged');
 
       const notReady = await broken.inject({ url: '/readyz' });
@@ -115,7 +144,8 @@ describe('application', () => {
   test('API keys: /api/* needs a valid bearer key, other paths stay open', async () => {
     const authed = await appOn(t.opened, t.mediaRoot, emb.embedder, { FACEEMBED_API_KEYS: 'k-one, k-two' });
     try {
-      const get = (url: string, authorization?: string) => authed.app.inject({ url, headers: authorization ? { authorization } : {} });
+      const get = (url: string, authorization?: string) =>
+        authed.app.inject({ url, headers: authorization ? { authorization } : {} });
       const missing = await get(CROPS);
       assertError(missing, 401, 'ValidationError');
       assert.match(String(missing.headers['www-authenticate']), /^Bearer/);
@@ -123,12 +153,18 @@ describe('application', () => {
       assertError(await get(CROPS, 'Bearer k-one-and-more'), 401, 'ValidationError');
       assertError(await get(CROPS, 'Basic k-one'), 401, 'ValidationError');
       assertError(await get(`${CROPS}99999/`), 401, 'ValidationError');
-      for (const url of ['/API/attendance/face-crops/', '/%61pi/attendance/face-crops/', '//api/attendance/face-crops/', '/api/unknown']) {
+      for (const url of [
+        '/API/attendance/face-crops/',
+        '/%61pi/attendance/face-crops/',
+        '//api/attendance/face-crops/',
+        '/api/unknown',
+      ]) {
         assertError(await get(url), 401, 'ValidationError');
       }
       assert.equal((await get(CROPS, 'Bearer k-one')).statusCode, 200);
       assert.equal((await get(CROPS, 'bearer k-two')).statusCode, 200);
-      for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json']) assert.equal((await get(url)).statusCode, 200, url);
+      for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json'])
+        assert.equal((await get(url)).statusCode, 200, url);
       assert.equal((await t.app.inject({ url: CROPS })).statusCode, 200, 'no keys configured: open');
     } finally {
       await authed.app.close();
@@ -153,10 +189,16 @@ describe('pool limits reach HTTP clients', () => {
     const app = await appOn(t.opened, t.mediaRoot, busy.embedder);
     try {
       const ids: number[] = [];
-      for (const f of [FACES.a1, FACES.a2, FACES.a3]) ids.push((await app.app.inject({ method: 'POST', url: CROPS, payload: { image_path: f } })).json().id);
-      const results = await Promise.all(ids.map((id) => app.app.inject({ method: 'POST', url: `${CROPS}${id}/generate-embedding/`, payload: {} })));
+      for (const f of [FACES.a1, FACES.a2, FACES.a3])
+        ids.push((await app.app.inject({ method: 'POST', url: CROPS, payload: { image_path: f } })).json().id);
+      const results = await Promise.all(
+        ids.map((id) => app.app.inject({ method: 'POST', url: `${CROPS}${id}/generate-embedding/`, payload: {} })),
+      );
       const refused = results.filter((r) => r.statusCode === 429);
-      assert.ok(refused.length >= 1 && results.some((r) => r.statusCode === 200), results.map((r) => r.statusCode).join());
+      assert.ok(
+        refused.length >= 1 && results.some((r) => r.statusCode === 200),
+        results.map((r) => r.statusCode).join(),
+      );
       for (const r of refused) {
         assertError(r, 429, 'OverloadedError');
         assert.ok(Number(r.headers['retry-after']) >= 1);
@@ -172,7 +214,11 @@ describe('pool limits reach HTTP clients', () => {
     const app = await appOn(t.opened, t.mediaRoot, slow.embedder);
     try {
       const id = (await app.app.inject({ method: 'POST', url: CROPS, payload: { image_path: FACES.a1 } })).json().id;
-      assertError(await app.app.inject({ method: 'POST', url: `${CROPS}${id}/generate-embedding/`, payload: {} }), 504, 'TimeoutError');
+      assertError(
+        await app.app.inject({ method: 'POST', url: `${CROPS}${id}/generate-embedding/`, payload: {} }),
+        504,
+        'TimeoutError',
+      );
     } finally {
       await app.app.close();
       await slow.close();

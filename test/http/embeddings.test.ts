@@ -16,7 +16,9 @@ before(async () => {
 after(() => emb?.close());
 
 const rowCount = async (t: TestApp, cropId: number): Promise<number> => {
-  const r = await sql<{ n: number | string }>`select count(*) as n from face_embeddings where face_crop_id = ${cropId}`.execute(t.db);
+  const r = await sql<{
+    n: number | string;
+  }>`select count(*) as n from face_embeddings where face_crop_id = ${cropId}`.execute(t.db);
   return Number(r.rows[0]!.n);
 };
 
@@ -35,7 +37,8 @@ for (const target of DB_TARGETS) {
     };
     const generate = (id: number | string, payload?: object) =>
       t.app.inject({ method: 'POST', url: `${CROPS}${id}/generate-embedding/`, ...(payload ? { payload } : {}) });
-    const batch = (payload: object) => t.app.inject({ method: 'POST', url: `${CROPS}generate-embeddings-batch/`, payload });
+    const batch = (payload: object) =>
+      t.app.inject({ method: 'POST', url: `${CROPS}generate-embeddings-batch/`, payload });
 
     test('generate, reuse, force: one row throughout, model_name as sent', async () => {
       const id = await register(FACES.a1);
@@ -44,8 +47,19 @@ for (const target of DB_TARGETS) {
       const first = await generate(id, { model_name: 'facenet' });
       assert.equal(first.statusCode, 200, first.body);
       const a = first.json();
-      assert.deepEqual(Object.keys(a).sort(), ['dimensions', 'duration_ms', 'embedding', 'face_crop_id', 'model_name', 'model_version', 'regenerated']);
-      assert.deepEqual([a.face_crop_id, a.model_name, a.model_version, a.dimensions, a.regenerated], [id, 'facenet', model.version, model.dimensions, true]);
+      assert.deepEqual(Object.keys(a).sort(), [
+        'dimensions',
+        'duration_ms',
+        'embedding',
+        'face_crop_id',
+        'model_name',
+        'model_version',
+        'regenerated',
+      ]);
+      assert.deepEqual(
+        [a.face_crop_id, a.model_name, a.model_version, a.dimensions, a.regenerated],
+        [id, 'facenet', model.version, model.dimensions, true],
+      );
       assert.equal(a.embedding.length, model.dimensions);
       assert.ok(a.embedding.every(Number.isFinite) && a.duration_ms >= 0);
 
@@ -63,8 +77,14 @@ for (const target of DB_TARGETS) {
       assert.equal(await rowCount(t, id), 1);
 
       const detail = (await t.app.inject({ url: `${CROPS}${id}/` })).json();
-      assert.deepEqual(detail.embeddings.map((e: { model_name: string; model_version: string; dimensions: number }) =>
-        [e.model_name, e.model_version, e.dimensions]), [[model.name, model.version, model.dimensions]]);
+      assert.deepEqual(
+        detail.embeddings.map((e: { model_name: string; model_version: string; dimensions: number }) => [
+          e.model_name,
+          e.model_version,
+          e.dimensions,
+        ]),
+        [[model.name, model.version, model.dimensions]],
+      );
     });
 
     test('a bare POST uses the defaults (facenet, no force)', async () => {
@@ -78,7 +98,11 @@ for (const target of DB_TARGETS) {
     test('a stale model version is regenerated', async () => {
       const id = await register(FACES.a3);
       await generate(id);
-      await t.db.updateTable('face_embeddings').set({ model_version: 'old-weights' }).where('face_crop_id', '=', id).execute();
+      await t.db
+        .updateTable('face_embeddings')
+        .set({ model_version: 'old-weights' })
+        .where('face_crop_id', '=', id)
+        .execute();
       const res = (await generate(id)).json();
       assert.equal(res.regenerated, true);
       assert.equal(res.model_version, emb.embedder.resolveModel('facenet').version);
@@ -87,7 +111,13 @@ for (const target of DB_TARGETS) {
 
     test('refusals: types are not coerced, unknown model 400, missing crop 404, bad files 422', async () => {
       const id = await register(FACES.a1);
-      for (const body of [{ force_regenerate: 'true' }, { force_regenerate: 1 }, { model_name: 128 }, { model_name: '' }, { model_name: null }]) {
+      for (const body of [
+        { force_regenerate: 'true' },
+        { force_regenerate: 1 },
+        { model_name: 128 },
+        { model_name: '' },
+        { model_name: null },
+      ]) {
         assertError(await generate(id, body), 400, 'ValidationError');
       }
       assertError(await generate(id, { model_name: 'vgg-face' }), 400, 'ValueError');
@@ -100,7 +130,7 @@ for (const target of DB_TARGETS) {
       await rm(path.join(t.mediaRoot, FACES.png));
       const err = assertError(await generate(gone), 422, 'FileNotFoundError');
       assert.ok(!err.message.includes(t.mediaRoot), 'no server paths in the message');
-      assert.equal(await rowCount(t, corrupt) + await rowCount(t, gone), 0);
+      assert.equal((await rowCount(t, corrupt)) + (await rowCount(t, gone)), 0);
     });
 
     test('concurrent requests for one crop never create two rows', async () => {
@@ -124,15 +154,22 @@ for (const target of DB_TARGETS) {
       // The file is replaced by text after registration: only the embedding step can notice.
       await t.db.updateTable('face_crops').set({ image_path: FACES.notImage }).where('id', '=', notImage).execute();
       const missingFile = await register(FACES.a2);
-      await t.db.updateTable('face_crops').set({ image_path: 'faces/deleted.jpg' }).where('id', '=', missingFile).execute();
+      await t.db
+        .updateTable('face_crops')
+        .set({ image_path: 'faces/deleted.jpg' })
+        .where('id', '=', missingFile)
+        .execute();
 
       const ids = [ok2, 999_999, ok1, corrupt, ok2, missingFile, notImage, ok1];
       const res = await batch({ face_crop_ids: ids, model_name: 'facenet', force_regenerate: true });
       assert.equal(res.statusCode, 200, res.body);
       const body = res.json();
       assert.equal(body.model_name, 'facenet');
-      const summary = body.results.map((r: { face_crop_id: number; status: string; error?: { type: string } }) =>
-        [r.face_crop_id, r.status, r.error?.type]);
+      const summary = body.results.map((r: { face_crop_id: number; status: string; error?: { type: string } }) => [
+        r.face_crop_id,
+        r.status,
+        r.error?.type,
+      ]);
       assert.deepEqual(summary, [
         [ok2, 'generated', undefined],
         [999_999, 'failed', 'NotFoundError'],
@@ -145,16 +182,27 @@ for (const target of DB_TARGETS) {
       for (const r of body.results) if (r.error) assert.deepEqual(Object.keys(r.error).sort(), ['message', 'type']);
 
       const second = (await batch({ face_crop_ids: [ok1, ok2] })).json();
-      assert.deepEqual(second.results.map((r: { status: string }) => r.status), ['existing', 'existing']);
+      assert.deepEqual(
+        second.results.map((r: { status: string }) => r.status),
+        ['existing', 'existing'],
+      );
       assert.deepEqual(second.summary, { generated: 0, existing: 2, failed: 0 });
       assert.equal(await rowCount(t, ok1), 1);
     });
 
     test('batch validation: 1..1000 positive integers, typed flags, known model', async () => {
       const bad = [
-        {}, { face_crop_ids: [] }, { face_crop_ids: Array.from({ length: 1001 }, (_, i) => i + 1) }, { face_crop_ids: [0] },
-        { face_crop_ids: [-3] }, { face_crop_ids: ['1'] }, { face_crop_ids: [1.5] }, { face_crop_ids: 1 },
-        { face_crop_ids: [1], force_regenerate: 'yes' }, { face_crop_ids: [1], model_name: 5 }, { face_crop_ids: [2_147_483_648] },
+        {},
+        { face_crop_ids: [] },
+        { face_crop_ids: Array.from({ length: 1001 }, (_, i) => i + 1) },
+        { face_crop_ids: [0] },
+        { face_crop_ids: [-3] },
+        { face_crop_ids: ['1'] },
+        { face_crop_ids: [1.5] },
+        { face_crop_ids: 1 },
+        { face_crop_ids: [1], force_regenerate: 'yes' },
+        { face_crop_ids: [1], model_name: 5 },
+        { face_crop_ids: [2_147_483_648] },
       ];
       for (const body of bad) assertError(await batch(body), 400, 'ValidationError');
       assertError(await batch({ face_crop_ids: [1], model_name: 'nope' }), 400, 'ValueError');
@@ -170,20 +218,41 @@ for (const target of DB_TARGETS) {
       const url = '/api/attendance/similarity/';
       const model = emb.embedder.resolveModel('facenet');
 
-      const same = await t.app.inject({ method: 'POST', url, payload: { face_crop_ids: [a, aCopy], model_name: 'facenet' } });
+      const same = await t.app.inject({
+        method: 'POST',
+        url,
+        payload: { face_crop_ids: [a, aCopy], model_name: 'facenet' },
+      });
       assert.equal(same.statusCode, 200, same.body);
       assert.ok(same.json().similarity > 0.999, same.body);
-      assert.deepEqual([same.json().threshold, same.json().verified, same.json().model_name], [model.threshold, true, 'facenet']);
+      assert.deepEqual(
+        [same.json().threshold, same.json().verified, same.json().model_name],
+        [model.threshold, true, 'facenet'],
+      );
 
-      const diff = (await t.app.inject({ method: 'POST', url: url.slice(0, -1), payload: { face_crop_ids: [a, b] } })).json();
+      const diff = (
+        await t.app.inject({ method: 'POST', url: url.slice(0, -1), payload: { face_crop_ids: [a, b] } })
+      ).json();
       assert.ok(diff.similarity < same.json().similarity && diff.similarity >= -1);
       assert.equal(diff.verified, diff.similarity >= model.threshold);
       assert.equal(await rowCount(t, b), 1, 'the missing embedding was generated and kept');
 
       assertError(await t.app.inject({ method: 'POST', url, payload: { face_crop_ids: [a] } }), 400, 'ValidationError');
-      assertError(await t.app.inject({ method: 'POST', url, payload: { face_crop_ids: [a, b, a] } }), 400, 'ValidationError');
-      assertError(await t.app.inject({ method: 'POST', url, payload: { face_crop_ids: [a, 999_999] } }), 404, 'NotFoundError');
-      assertError(await t.app.inject({ method: 'POST', url, payload: { face_crop_ids: [a, b], model_name: 'x' } }), 400, 'ValueError');
+      assertError(
+        await t.app.inject({ method: 'POST', url, payload: { face_crop_ids: [a, b, a] } }),
+        400,
+        'ValidationError',
+      );
+      assertError(
+        await t.app.inject({ method: 'POST', url, payload: { face_crop_ids: [a, 999_999] } }),
+        404,
+        'NotFoundError',
+      );
+      assertError(
+        await t.app.inject({ method: 'POST', url, payload: { face_crop_ids: [a, b], model_name: 'x' } }),
+        400,
+        'ValueError',
+      );
     });
 
     test('metrics count embeddings by model and outcome', async () => {

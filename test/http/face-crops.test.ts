@@ -8,7 +8,17 @@ import { readdir, readFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { probeImage } from '../../src/image/decode.js';
 import { DB_TARGETS } from '../repositories/db-targets.js';
-import { appOn, assertError, buildTestApp, CROPS, FACES, form, startEmbedder, type TestApp, type TestEmbedder } from './helper.js';
+import {
+  appOn,
+  assertError,
+  buildTestApp,
+  CROPS,
+  FACES,
+  form,
+  startEmbedder,
+  type TestApp,
+  type TestEmbedder,
+} from './helper.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -33,10 +43,19 @@ for (const target of DB_TARGETS) {
       const abs = path.join(t.mediaRoot, FACES.a1);
       const info = await probeImage(abs);
       const body = res.json();
-      assert.deepEqual({ ...body, id: 0, created_at: '' }, {
-        id: 0, image_path: FACES.a1, width: info.width, height: info.height, sha256: sha256(await readFile(abs)),
-        person_id: 'emp-7', label: 'front door', created_at: '',
-      });
+      assert.deepEqual(
+        { ...body, id: 0, created_at: '' },
+        {
+          id: 0,
+          image_path: FACES.a1,
+          width: info.width,
+          height: info.height,
+          sha256: sha256(await readFile(abs)),
+          person_id: 'emp-7',
+          label: 'front door',
+          created_at: '',
+        },
+      );
       assert.ok(!Number.isNaN(Date.parse(body.created_at)));
     });
 
@@ -49,7 +68,16 @@ for (const target of DB_TARGETS) {
 
     test('paths that leave the media root are ValidationError 400', async () => {
       await symlink('/etc/hostname', path.join(t.mediaRoot, 'faces/link-out.jpg'));
-      for (const p of ['../secret.jpg', '/etc/hostname', 'faces/../../x.jpg', '%2e%2e%2fsecret.jpg', 'faces/%252e%252e/x', 'a\u0000.jpg', 'faces\\..\\..\\x', 'faces/link-out.jpg']) {
+      for (const p of [
+        '../secret.jpg',
+        '/etc/hostname',
+        'faces/../../x.jpg',
+        '%2e%2e%2fsecret.jpg',
+        'faces/%252e%252e/x',
+        'a\u0000.jpg',
+        'faces\\..\\..\\x',
+        'faces/link-out.jpg',
+      ]) {
         const err = assertError(await post({ image_path: p }), 400, 'ValidationError');
         assert.match(err.message, /image_path/);
       }
@@ -66,25 +94,62 @@ for (const target of DB_TARGETS) {
       let err = assertError(await post({}), 400, 'ValidationError');
       assert.match(err.message, /image_path/);
       err = assertError(await post({ image_path: 7 }), 400, 'ValidationError');
-      assert.deepEqual((err.details as { errors: { field: string }[] }).errors.map((e) => e.field), ['image_path']);
+      assert.deepEqual(
+        (err.details as { errors: { field: string }[] }).errors.map((e) => e.field),
+        ['image_path'],
+      );
       assertError(await post({ image_path: FACES.a1, label: 'x'.repeat(300) }), 400, 'ValidationError');
       assertError(await t.app.inject({ method: 'POST', url: CROPS }), 400, 'ValidationError');
     });
 
     test('Fastify-level refusals use the envelope: bad JSON 400, wrong type 415, too large 413', async () => {
       const json = { 'content-type': 'application/json' };
-      assertError(await t.app.inject({ method: 'POST', url: CROPS, headers: json, payload: '{"image_path": ' }), 400, 'ValidationError');
-      assertError(await t.app.inject({ method: 'POST', url: CROPS, headers: { 'content-type': 'text/plain' }, payload: 'faces/sample1.jpg' }), 415, 'ValidationError');
-      assertError(await t.app.inject({ method: 'POST', url: CROPS, headers: { 'content-type': 'application/xml' }, payload: '<a/>' }), 415, 'ValidationError');
+      assertError(
+        await t.app.inject({ method: 'POST', url: CROPS, headers: json, payload: '{"image_path": ' }),
+        400,
+        'ValidationError',
+      );
+      assertError(
+        await t.app.inject({
+          method: 'POST',
+          url: CROPS,
+          headers: { 'content-type': 'text/plain' },
+          payload: 'faces/sample1.jpg',
+        }),
+        415,
+        'ValidationError',
+      );
+      assertError(
+        await t.app.inject({
+          method: 'POST',
+          url: CROPS,
+          headers: { 'content-type': 'application/xml' },
+          payload: '<a/>',
+        }),
+        415,
+        'ValidationError',
+      );
       const huge = JSON.stringify({ image_path: FACES.a1, label: 'x'.repeat(300 * 1024) });
-      assertError(await t.app.inject({ method: 'POST', url: CROPS, headers: json, payload: huge }), 413, 'ValidationError');
+      assertError(
+        await t.app.inject({ method: 'POST', url: CROPS, headers: json, payload: huge }),
+        413,
+        'ValidationError',
+      );
       const mp = await form({ model_name: 'facenet' });
-      assertError(await t.app.inject({ method: 'POST', url: `${CROPS}1/generate-embedding/`, ...mp }), 415, 'ValidationError');
+      assertError(
+        await t.app.inject({ method: 'POST', url: `${CROPS}1/generate-embedding/`, ...mp }),
+        415,
+        'ValidationError',
+      );
     });
 
     test('upload: stored under a generated name, format and size read from the content', async () => {
       const png = await readFile(path.join(t.mediaRoot, FACES.png));
-      const mp = await form({ person_id: 'emp-9', image: { data: png, filename: 'holiday.jpg', type: 'image/jpeg' }, label: 'after the file' });
+      const mp = await form({
+        person_id: 'emp-9',
+        image: { data: png, filename: 'holiday.jpg', type: 'image/jpeg' },
+        label: 'after the file',
+      });
       const res = await t.app.inject({ method: 'POST', url: CROPS, ...mp });
       assert.equal(res.statusCode, 201, res.body);
       const body = res.json();
@@ -92,24 +157,45 @@ for (const target of DB_TARGETS) {
       const stored = path.join(t.mediaRoot, body.image_path);
       assert.deepEqual(await readFile(stored), png);
       const info = await probeImage(stored);
-      assert.deepEqual([body.width, body.height, body.sha256, body.person_id, body.label], [info.width, info.height, sha256(png), 'emp-9', 'after the file']);
+      assert.deepEqual(
+        [body.width, body.height, body.sha256, body.person_id, body.label],
+        [info.width, info.height, sha256(png), 'emp-9', 'after the file'],
+      );
     });
 
     test('upload refusals: non-image 422, no file 400, text in place of the file 400, nothing left on disk', async () => {
       const uploads = () => readdir(path.join(t.mediaRoot, 'uploads')).catch(() => [] as string[]);
       const before = await uploads();
-      const text = await form({ image: { data: Buffer.from('GIF89a but not really'), filename: 'a.gif', type: 'image/gif' } });
+      const text = await form({
+        image: { data: Buffer.from('GIF89a but not really'), filename: 'a.gif', type: 'image/gif' },
+      });
       assertError(await t.app.inject({ method: 'POST', url: CROPS, ...text }), 422, 'ImageDecodeError');
       const empty = await form({ image: { data: Buffer.alloc(0), filename: 'e.jpg' } });
       assertError(await t.app.inject({ method: 'POST', url: CROPS, ...empty }), 422, 'ImageDecodeError');
-      assertError(await t.app.inject({ method: 'POST', url: CROPS, ...(await form({ person_id: 'x' })) }), 400, 'ValidationError');
-      assertError(await t.app.inject({ method: 'POST', url: CROPS, ...(await form({ image: 'faces/sample1.jpg' })) }), 400, 'ValidationError');
+      assertError(
+        await t.app.inject({ method: 'POST', url: CROPS, ...(await form({ person_id: 'x' })) }),
+        400,
+        'ValidationError',
+      );
+      assertError(
+        await t.app.inject({ method: 'POST', url: CROPS, ...(await form({ image: 'faces/sample1.jpg' })) }),
+        400,
+        'ValidationError',
+      );
       const wrongField = await form({ photo: { data: Buffer.from('x'), filename: 'x.jpg' } });
       assertError(await t.app.inject({ method: 'POST', url: CROPS, ...wrongField }), 400, 'ValidationError');
       // Malformed multipart: no boundary, a body cut short, no parts at all.
-      const raw = (type: string, payload: string) => t.app.inject({ method: 'POST', url: CROPS, headers: { 'content-type': type }, payload });
+      const raw = (type: string, payload: string) =>
+        t.app.inject({ method: 'POST', url: CROPS, headers: { 'content-type': type }, payload });
       assertError(await raw('multipart/form-data', 'xxx'), 400, 'ValidationError');
-      assertError(await raw('multipart/form-data; boundary=abc', '--abc\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n\r\nhello'), 400, 'ValidationError');
+      assertError(
+        await raw(
+          'multipart/form-data; boundary=abc',
+          '--abc\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n\r\nhello',
+        ),
+        400,
+        'ValidationError',
+      );
       assertError(await raw('multipart/form-data; boundary=abc', 'garbage'), 400, 'ValidationError');
       assert.deepEqual(await uploads(), before);
     });
@@ -124,7 +210,11 @@ for (const target of DB_TARGETS) {
       try {
         const big = await form({ image: { data: jpeg, filename: 'a.jpg' } });
         assertError(await small.app.inject({ method: 'POST', url: CROPS, ...big }), 413, 'ImageTooLargeError');
-        assertError(await small.app.inject({ method: 'POST', url: CROPS, payload: { image_path: FACES.a1 } }), 413, 'ImageTooLargeError');
+        assertError(
+          await small.app.inject({ method: 'POST', url: CROPS, payload: { image_path: FACES.a1 } }),
+          413,
+          'ImageTooLargeError',
+        );
       } finally {
         await small.app.close();
       }
@@ -138,13 +228,19 @@ for (const target of DB_TARGETS) {
       const p1 = await t.app.inject({ url: `${CROPS}?page=1&page_size=2&person_id=${person}` });
       assert.equal(p1.statusCode, 200, p1.body);
       assert.equal(p1.json().count, 3);
-      assert.deepEqual(p1.json().results.map((c: { id: number }) => c.id), ids.slice(0, 2));
+      assert.deepEqual(
+        p1.json().results.map((c: { id: number }) => c.id),
+        ids.slice(0, 2),
+      );
       assert.equal(p1.json().previous, null);
       const next = new URL(p1.json().next);
       assert.equal(next.searchParams.get('page'), '2');
       assert.equal(next.searchParams.get('person_id'), person);
       const p2 = await t.app.inject({ url: `${next.pathname}${next.search}` });
-      assert.deepEqual(p2.json().results.map((c: { id: number }) => c.id), ids.slice(2));
+      assert.deepEqual(
+        p2.json().results.map((c: { id: number }) => c.id),
+        ids.slice(2),
+      );
       assert.equal(p2.json().next, null);
       assert.notEqual(p2.json().previous, null);
       const all = (await t.app.inject({ url: CROPS.slice(0, -1) })).json();
@@ -163,7 +259,8 @@ for (const target of DB_TARGETS) {
         assert.deepEqual(res.json(), { ...created, embeddings: [] });
       }
       assertError(await t.app.inject({ url: `${CROPS}99999999/` }), 404, 'NotFoundError');
-      for (const id of ['abc', '0', '-1', '1.5', '99999999999']) assertError(await t.app.inject({ url: `${CROPS}${id}/` }), 400, 'ValidationError');
+      for (const id of ['abc', '0', '-1', '1.5', '99999999999'])
+        assertError(await t.app.inject({ url: `${CROPS}${id}/` }), 400, 'ValidationError');
     });
 
     test('delete: 204, then 404; an uploaded file goes with its crop, a registered file stays', async () => {

@@ -69,7 +69,11 @@ export interface TestApp {
 }
 
 /** A fresh database and media root; `env` adds FACEEMBED_* settings. */
-export async function buildTestApp(target: DbTarget, embedder: EmbeddingPort, env: Record<string, string> = {}): Promise<TestApp> {
+export async function buildTestApp(
+  target: DbTarget,
+  embedder: EmbeddingPort,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
   const opened = await target.open();
   const mediaRoot = await makeMediaRoot();
   return appOn(opened, mediaRoot, embedder, env, async () => {
@@ -80,12 +84,23 @@ export async function buildTestApp(target: DbTarget, embedder: EmbeddingPort, en
 
 /** Another app over an existing database and media root (other settings, same data). */
 export async function appOn(
-  opened: OpenedDb, mediaRoot: string, embedder: EmbeddingPort, env: Record<string, string> = {}, cleanup?: () => Promise<void>,
+  opened: OpenedDb,
+  mediaRoot: string,
+  embedder: EmbeddingPort,
+  env: Record<string, string> = {},
+  cleanup?: () => Promise<void>,
 ): Promise<TestApp> {
-  const config = loadConfig({ FACEEMBED_MEDIA_ROOT: mediaRoot, FACEEMBED_DATABASE_URL: opened.url, FACEEMBED_LOG_LEVEL: 'silent', ...env }, mediaRoot);
+  const config = loadConfig(
+    { FACEEMBED_MEDIA_ROOT: mediaRoot, FACEEMBED_DATABASE_URL: opened.url, FACEEMBED_LOG_LEVEL: 'silent', ...env },
+    mediaRoot,
+  );
   const app = await buildApp({ config, db: opened.db, embedder, logger: silent });
   return {
-    app, db: opened.db, config, mediaRoot, opened,
+    app,
+    db: opened.db,
+    config,
+    mediaRoot,
+    opened,
     async close() {
       await app.close();
       await cleanup?.();
@@ -101,11 +116,18 @@ export async function form(parts: Record<string, string | { data: Buffer; filena
     else fd.append(name, new Blob([v.data], { type: v.type ?? 'application/octet-stream' }), v.filename);
   }
   const req = new Request('http://localhost/', { method: 'POST', body: fd });
-  return { payload: Buffer.from(await req.arrayBuffer()), headers: { 'content-type': req.headers.get('content-type')! } };
+  return {
+    payload: Buffer.from(await req.arrayBuffer()),
+    headers: { 'content-type': req.headers.get('content-type')! },
+  };
 }
 
 /** Asserts the CONTRACT error envelope and returns its error object. */
-export function assertError(res: LightMyRequestResponse, status: number, type: string): { type: string; message: string; details?: Record<string, unknown>; traceback?: string } {
+export function assertError(
+  res: LightMyRequestResponse,
+  status: number,
+  type: string,
+): { type: string; message: string; details?: Record<string, unknown>; traceback?: string } {
   assert.equal(res.statusCode, status, `expected ${status} ${type}, got ${res.statusCode}: ${res.body}`);
   const body = res.json() as { error: { type: string; message: string }; request_id: string };
   assert.equal(body.error.type, type, res.body);

@@ -31,7 +31,9 @@ function pngDeclaring(width: number, height: number): Buffer {
   ihdr.set([8, 2, 0, 0, 0], 8);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr), pngChunk('IDAT', zlib.deflateSync(Buffer.alloc(1000))), pngChunk('IEND', Buffer.alloc(0)),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', zlib.deflateSync(Buffer.alloc(1000))),
+    pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
 
@@ -52,13 +54,26 @@ before(async () => {
   await writeFile(file('truncated.jpg'), jpeg.subarray(0, Math.floor(jpeg.length / 2)));
   await writeFile(file('empty.jpg'), Buffer.alloc(0));
   await writeFile(file('text.jpg'), 'hello, not an image\n');
-  await writeFile(file('vector.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>');
+  await writeFile(
+    file('vector.svg'),
+    '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>',
+  );
   await writeFile(file('huge.png'), pngDeclaring(30000, 30000));
   await symlink(file('plain.jpg'), file('link.jpg'));
 });
 
 test('JPEG, PNG, WebP, GIF, grayscale, alpha, CMYK and 16-bit all decode to 8-bit RGB', async () => {
-  for (const name of ['plain.jpg', 'plain.png', 'plain.webp', 'plain.gif', 'gray.jpg', 'alpha.png', 'cmyk.jpg', 'deep.png', 'link.jpg']) {
+  for (const name of [
+    'plain.jpg',
+    'plain.png',
+    'plain.webp',
+    'plain.gif',
+    'gray.jpg',
+    'alpha.png',
+    'cmyk.jpg',
+    'deep.png',
+    'link.jpg',
+  ]) {
     const { image, info } = await decodeImage(file(name));
     assert.deepEqual([image.width, image.height, info.width, info.height], [64, 48, 64, 48], name);
     assert.equal(image.data.length, 64 * 48 * 3, name);
@@ -99,7 +114,10 @@ test('unreadable inputs are ImageDecodeError; a missing file is FileNotFoundErro
 });
 
 test('limits are checked from the header and the file size, before decoding', async () => {
-  await assert.rejects(probeImage(file('huge.png')), (e: FaceembedError) => e.type === 'ImageTooLargeError' && e.details?.width === 30000);
+  await assert.rejects(
+    probeImage(file('huge.png')),
+    (e: FaceembedError) => e.type === 'ImageTooLargeError' && e.details?.width === 30000,
+  );
   await assert.rejects(probeImage(file('plain.jpg'), { maxBytes: 100, maxPixels: 1e9 }), isType('ImageTooLargeError'));
   await assert.rejects(probeImage(file('plain.jpg'), { maxBytes: 1e9, maxPixels: 1000 }), isType('ImageTooLargeError'));
 });

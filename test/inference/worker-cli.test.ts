@@ -12,12 +12,21 @@ import { BIN, DATASET, DATASET_SKIP, REPO, sample } from '../helpers/paths.js';
 
 const exec = promisify(execFile);
 
-interface Run { code: number; stderr: string; result: Record<string, unknown> & { error?: { type: string; message: string; traceback: string } } }
+interface Run {
+  code: number;
+  stderr: string;
+  result: Record<string, unknown> & { error?: { type: string; message: string; traceback: string } };
+}
 
 async function worker(image: string, model: string, env: Record<string, string> = {}): Promise<Run> {
   const resultPath = path.join(tmp, `result-${Math.random().toString(36).slice(2)}.json`);
-  const outcome = await exec(BIN, ['worker', image, model, resultPath], { cwd: REPO, env: { ...process.env, ...env } })
-    .then(({ stderr }) => ({ code: 0, stderr }), (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }));
+  const outcome = await exec(BIN, ['worker', image, model, resultPath], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+  }).then(
+    ({ stderr }) => ({ code: 0, stderr }),
+    (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+  );
   return { ...outcome, result: JSON.parse(await readFile(resultPath, 'utf8')) };
 }
 
@@ -33,9 +42,24 @@ before(async () => {
   g.node('Flatten', [pooled], {}, { outputs: ['channel_means'] });
   g.output('channel_means', [-1, 3]);
   await writeFile(path.join(tmp, 'tiny.onnx'), g.toBytes());
-  await writeFile(path.join(tmp, 'models.json'), JSON.stringify({
-    models: [{ name: 'tiny-means', aliases: ['tiny'], path: 'tiny.onnx', dimensions: 3, input_size: 8, layout: 'nchw', mean: [0, 0, 0], std: [255, 255, 255], threshold: 0.5 }],
-  }));
+  await writeFile(
+    path.join(tmp, 'models.json'),
+    JSON.stringify({
+      models: [
+        {
+          name: 'tiny-means',
+          aliases: ['tiny'],
+          path: 'tiny.onnx',
+          dimensions: 3,
+          input_size: 8,
+          layout: 'nchw',
+          mean: [0, 0, 0],
+          std: [255, 255, 255],
+          threshold: 0.5,
+        },
+      ],
+    }),
+  );
   tinyEnv = { FACEEMBED_MODELS_CONFIG: path.join(tmp, 'models.json') };
 });
 
@@ -61,7 +85,16 @@ test('success: 128 values of norm 1 for facenet, [WORKER] steps on stderr', asyn
   const e = run.result.embedding as number[];
   assert.equal(e.length, 128);
   assert.ok(Math.abs(Math.hypot(...e) - 1) < 1e-5);
-  for (const step of ['Starting embedding generation', 'Image: ', 'Model: facenet', 'Generating embedding', 'Embedding generated successfully: 128 dimensions', 'Writing result', 'Success', 'Worker cleanup complete']) {
+  for (const step of [
+    'Starting embedding generation',
+    'Image: ',
+    'Model: facenet',
+    'Generating embedding',
+    'Embedding generated successfully: 128 dimensions',
+    'Writing result',
+    'Success',
+    'Worker cleanup complete',
+  ]) {
     assert.ok(run.stderr.includes(`[WORKER] ${step}`), `missing step "${step}" in:\n${run.stderr}`);
   }
 });

@@ -9,7 +9,10 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as faceapi from '@vladmandic/face-api/dist/face-api.node-wasm.js';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { buildFaceapiRecognitionOnnx, FACEAPI_RECOGNITION_INPUT } from '../../src/models/convert/faceapi-recognition.js';
+import {
+  buildFaceapiRecognitionOnnx,
+  FACEAPI_RECOGNITION_INPUT,
+} from '../../src/models/convert/faceapi-recognition.js';
 
 const require = createRequire(import.meta.url);
 const FACEAPI_DIR = path.dirname(require.resolve('@vladmandic/face-api/package.json'));
@@ -27,7 +30,10 @@ const CROPS: readonly [string, number, number, number][] = [
   ['sample6.jpg', 592, 305, 338],
 ];
 
-interface Chip { name: string; rgb: Uint8Array }
+interface Chip {
+  name: string;
+  rgb: Uint8Array;
+}
 
 async function photoChip([file, left, top, side]: (typeof CROPS)[number]): Promise<Chip> {
   const rgb = await sharp(path.join(FACEAPI_DIR, 'demo', file))
@@ -70,10 +76,16 @@ async function faceapiDescriptor(rgb: Uint8Array): Promise<Float32Array> {
 }
 
 function compare(a: Float32Array, b: Float32Array): { cosine: number; maxAbsDiff: number } {
-  let dot = 0, na = 0, nb = 0, maxAbsDiff = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0,
+    maxAbsDiff = 0;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = b[i]!;
-    dot += x * y; na += x * x; nb += y * y;
+    const x = a[i]!,
+      y = b[i]!;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
     maxAbsDiff = Math.max(maxAbsDiff, Math.abs(x - y));
   }
   return { cosine: dot / Math.sqrt(na * nb), maxAbsDiff };
@@ -87,7 +99,9 @@ test('ONNX rebuild of face-api recognition matches face-api computeFaceDescripto
   await faceapi.nets.faceRecognitionNet.loadFromDisk(MODEL_DIR);
   t.after(() => faceapi.nets.faceRecognitionNet.dispose());
 
-  const session = await ort.InferenceSession.create(await buildFaceapiRecognitionOnnx(MODEL_DIR), { intraOpNumThreads: 2 });
+  const session = await ort.InferenceSession.create(await buildFaceapiRecognitionOnnx(MODEL_DIR), {
+    intraOpNumThreads: 2,
+  });
   t.after(() => session.release());
   assert.deepEqual(session.inputNames, ['input']);
   assert.deepEqual(session.outputNames, ['embedding']);
@@ -108,7 +122,9 @@ test('ONNX rebuild of face-api recognition matches face-api computeFaceDescripto
     const ref = await faceapiDescriptor(chip.rgb);
     reference.push(ref);
     const { cosine, maxAbsDiff } = compare(ref, ours.subarray(i * 128, (i + 1) * 128));
-    t.diagnostic(`${chip.name}: cosine ${cosine.toFixed(9)} (1 - cos = ${(1 - cosine).toExponential(2)}), max abs diff ${maxAbsDiff.toExponential(2)}`);
+    t.diagnostic(
+      `${chip.name}: cosine ${cosine.toFixed(9)} (1 - cos = ${(1 - cosine).toExponential(2)}), max abs diff ${maxAbsDiff.toExponential(2)}`,
+    );
     assert.ok(cosine >= 0.99999, `${chip.name}: cosine ${cosine} < 0.99999`);
     // float32 rounding stays near 1e-7; dividing by 256 instead of 255 already gives ~3e-4
     assert.ok(maxAbsDiff < 1e-5, `${chip.name}: max abs diff ${maxAbsDiff}`);

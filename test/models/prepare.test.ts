@@ -13,7 +13,10 @@ import { SOURCES } from '../../src/models/sources.js';
 import { BIN, REPO } from '../helpers/paths.js';
 
 const exec = promisify(execFile);
-const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
+const sha = async (f: string) =>
+  createHash('sha256')
+    .update(await readFile(f))
+    .digest('hex');
 
 test('two processes preparing into one directory at once leave complete, identical files and no temp files', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'faceembed-prepare-'));

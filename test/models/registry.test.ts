@@ -13,13 +13,30 @@ test('built-ins answer to the old names and to their true names', () => {
 
 test('an unknown model is a ValueError naming the known ones', () => {
   const r = new ModelRegistry();
-  assert.throws(() => r.get('vgg'), (e: FaceembedError) => e.type === 'ValueError' && e.message.includes('facenet'));
+  assert.throws(
+    () => r.get('vgg'),
+    (e: FaceembedError) => e.type === 'ValueError' && e.message.includes('facenet'),
+  );
 });
 
 test('a user model aliased "arcface" takes the alias over from the built-in', () => {
-  const specs = parseUserModels('/etc/models.json', JSON.stringify({
-    models: [{ name: 'arcface-r100', aliases: ['arcface'], path: 'r100.onnx', dimensions: 512, input_size: 112, mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], threshold: 0.3 }],
-  }));
+  const specs = parseUserModels(
+    '/etc/models.json',
+    JSON.stringify({
+      models: [
+        {
+          name: 'arcface-r100',
+          aliases: ['arcface'],
+          path: 'r100.onnx',
+          dimensions: 512,
+          input_size: 112,
+          mean: [127.5, 127.5, 127.5],
+          std: [127.5, 127.5, 127.5],
+          threshold: 0.3,
+        },
+      ],
+    }),
+  );
   const r = new ModelRegistry(specs);
   assert.equal(r.get('arcface').name, 'arcface-r100');
   assert.deepEqual(r.get('arcface').origin, { kind: 'file', path: '/etc/r100.onnx' });
@@ -29,20 +46,35 @@ test('a user model aliased "arcface" takes the alias over from the built-in', ()
 
 test('every invalid user entry field is reported at once', () => {
   assert.throws(
-    () => parseUserModels('m.json', JSON.stringify({ models: [{ name: 'bad name', dimensions: -1, input_size: 0, layout: 'chw', threshold: 2 }] })),
-    (e: FaceembedError) => e.type === 'ValidationError' && ['name', 'path', 'dimensions', 'input_size', 'layout', 'threshold'].every((f) => e.message.includes(f)),
+    () =>
+      parseUserModels(
+        'm.json',
+        JSON.stringify({ models: [{ name: 'bad name', dimensions: -1, input_size: 0, layout: 'chw', threshold: 2 }] }),
+      ),
+    (e: FaceembedError) =>
+      e.type === 'ValidationError' &&
+      ['name', 'path', 'dimensions', 'input_size', 'layout', 'threshold'].every((f) => e.message.includes(f)),
   );
-  assert.throws(() => parseUserModels('m.json', '{'), (e: FaceembedError) => e.type === 'ValidationError');
+  assert.throws(
+    () => parseUserModels('m.json', '{'),
+    (e: FaceembedError) => e.type === 'ValidationError',
+  );
 });
 
 test('two models claiming one name are refused', () => {
   const entry = { name: 'a', path: 'a.onnx', dimensions: 4, input_size: 8, threshold: 0.5 };
-  assert.throws(() => new ModelRegistry(parseUserModels('m.json', JSON.stringify({ models: [entry, { ...entry, path: 'b.onnx' }] }))),
-    (e: FaceembedError) => e.type === 'ValidationError');
+  assert.throws(
+    () =>
+      new ModelRegistry(parseUserModels('m.json', JSON.stringify({ models: [entry, { ...entry, path: 'b.onnx' }] }))),
+    (e: FaceembedError) => e.type === 'ValidationError',
+  );
 });
 
 test("facenet's input spec is face-api's own preprocessing, as the converter module states it", async () => {
   const { FACEAPI_RECOGNITION_INPUT: faceapi } = await import('../../src/models/convert/faceapi-recognition.js');
   const { input } = new ModelRegistry().get('facenet');
-  assert.deepEqual([input.size, input.layout, input.mean, input.std], [faceapi.size, faceapi.layout, [...faceapi.mean], [...faceapi.std]]);
+  assert.deepEqual(
+    [input.size, input.layout, input.mean, input.std],
+    [faceapi.size, faceapi.layout, [...faceapi.mean], [...faceapi.std]],
+  );
 });

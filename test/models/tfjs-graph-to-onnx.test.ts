@@ -10,7 +10,11 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { convertTfjsGraph, loadTfjsGraphModel, type ConvertedModel } from '../../src/models/convert/tfjs-graph-to-onnx.js';
+import {
+  convertTfjsGraph,
+  loadTfjsGraphModel,
+  type ConvertedModel,
+} from '../../src/models/convert/tfjs-graph-to-onnx.js';
 import { compare, seededUniform, TinyGraph, type Feed } from './tfjs-graph-fixtures.js';
 
 // Compiled to dist/test/models/: the repository is three levels up.
@@ -35,39 +39,62 @@ before(async () => {
 /** The TFJS reference: the model.json and shards through tfjs-converter's own loader. */
 async function loadReference(jsonPath: string): Promise<tf.GraphModel> {
   const json = JSON.parse(await readFile(jsonPath, 'utf8')) as {
-    modelTopology: object; format?: string; signature?: object; userDefinedMetadata?: Record<string, unknown>;
+    modelTopology: object;
+    format?: string;
+    signature?: object;
+    userDefinedMetadata?: Record<string, unknown>;
     weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   };
-  const shards = await Promise.all(json.weightsManifest.flatMap((g) => g.paths).map((p) => readFile(path.join(path.dirname(jsonPath), p))));
+  const shards = await Promise.all(
+    json.weightsManifest.flatMap((g) => g.paths).map((p) => readFile(path.join(path.dirname(jsonPath), p))),
+  );
   const data = Buffer.concat(shards);
-  return tf.loadGraphModel(tf.io.fromMemory({
-    modelTopology: json.modelTopology,
-    weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-    weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
-    format: json.format,
-    signature: json.signature,
-    userDefinedMetadata: json.userDefinedMetadata,
-  }));
+  return tf.loadGraphModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+      weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+      format: json.format,
+      signature: json.signature,
+      userDefinedMetadata: json.userDefinedMetadata,
+    }),
+  );
 }
 
 function assertClose(t: Diagnostics, what: string, want: Float32Array, got: Float32Array): void {
   const { cosine, maxAbsDiff, maxAbs } = compare(want, got);
-  t.diagnostic(`${what}: cosine ${cosine.toFixed(9)}, max abs diff ${maxAbsDiff.toExponential(2)} (max |value| ${maxAbs.toPrecision(4)})`);
+  t.diagnostic(
+    `${what}: cosine ${cosine.toFixed(9)}, max abs diff ${maxAbsDiff.toExponential(2)} (max |value| ${maxAbs.toPrecision(4)})`,
+  );
   assert.ok(cosine >= COSINE_MIN, `${what}: cosine ${cosine}`);
   assert.ok(maxAbsDiff <= tolerance(maxAbs), `${what}: max abs diff ${maxAbsDiff} (max |value| ${maxAbs})`);
 }
 
-interface Diagnostics { diagnostic(msg: string): void }
+interface Diagnostics {
+  diagnostic(msg: string): void;
+}
 
 /**
  * Runs TFJS and ONNX on each feed and checks every output; with a dynamic batch, the ONNX model
  * also runs all feeds as one batch, each row checked against TFJS's single-item result.
  */
-async function checkAgainstTfjs(t: Diagnostics, label: string, reference: tf.GraphModel, converted: ConvertedModel, feeds: Feed[]): Promise<void> {
+async function checkAgainstTfjs(
+  t: Diagnostics,
+  label: string,
+  reference: tf.GraphModel,
+  converted: ConvertedModel,
+  feeds: Feed[],
+): Promise<void> {
   const session = await ort.InferenceSession.create(converted.onnx);
   try {
-    assert.deepEqual(session.inputNames, converted.inputs.map((i) => i.name));
-    assert.deepEqual(session.outputNames, converted.outputs.map((o) => o.name));
+    assert.deepEqual(
+      session.inputNames,
+      converted.inputs.map((i) => i.name),
+    );
+    assert.deepEqual(
+      session.outputNames,
+      converted.outputs.map((o) => o.name),
+    );
     const input = converted.inputs[0]!;
     const shape = input.shape.map((d) => (d < 0 ? 1 : d));
     const outputNames = converted.outputs.map((o) => o.name);
@@ -82,20 +109,38 @@ async function checkAgainstTfjs(t: Diagnostics, label: string, reference: tf.Gra
       converted.outputs.forEach((o, i) => {
         const got = actual[o.name]!;
         assert.deepEqual([...got.dims], want[i]!.shape, `${label} ${o.name} shape`);
-        assert.deepEqual(o.shape.map((d, k) => (d < 0 ? want[i]!.shape[k] : d)), want[i]!.shape, `${label} ${o.name} declared shape`);
-        assertClose(t, `${label} [${feed.label}] ${o.name} ${JSON.stringify(o.shape)}`, want[i]!.data, got.data as Float32Array);
+        assert.deepEqual(
+          o.shape.map((d, k) => (d < 0 ? want[i]!.shape[k] : d)),
+          want[i]!.shape,
+          `${label} ${o.name} declared shape`,
+        );
+        assertClose(
+          t,
+          `${label} [${feed.label}] ${o.name} ${JSON.stringify(o.shape)}`,
+          want[i]!.data,
+          got.data as Float32Array,
+        );
       });
     }
     if (input.shape[0] !== -1 || feeds.length < 2) return;
     const batch = new Float32Array(feeds.reduce((n, f) => n + f.data.length, 0));
     feeds.reduce((offset, f) => (batch.set(f.data, offset), offset + f.data.length), 0);
-    const actual = await session.run({ [input.name]: new ort.Tensor('float32', batch, [feeds.length, ...shape.slice(1)]) });
+    const actual = await session.run({
+      [input.name]: new ort.Tensor('float32', batch, [feeds.length, ...shape.slice(1)]),
+    });
     converted.outputs.forEach((o, i) => {
       const rows = actual[o.name]!.data as Float32Array;
       const size = expected[0]![i]!.data.length;
       // Only outputs that carry the batch as their leading axis split into per-item rows.
       if (o.shape[0] !== -1 || actual[o.name]!.dims[0] !== feeds.length || rows.length !== size * feeds.length) return;
-      feeds.forEach((_, b) => assertClose(t, `${label} [batch of ${feeds.length}, row ${b}] ${o.name}`, expected[b]![i]!.data, rows.subarray(b * size, (b + 1) * size)));
+      feeds.forEach((_, b) =>
+        assertClose(
+          t,
+          `${label} [batch of ${feeds.length}, row ${b}] ${o.name}`,
+          expected[b]![i]!.data,
+          rows.subarray(b * size, (b + 1) * size),
+        ),
+      );
     });
   } finally {
     await session.release();
@@ -107,7 +152,12 @@ function countOps(onnx: Uint8Array, opType: string): number {
 }
 
 /** A demo photo region resized to `size` square, as RGB floats mapped through `scale`. */
-async function photo(file: string, region: { left: number; top: number; width: number; height: number } | null, size: number, scale: (v: number) => number): Promise<Float32Array> {
+async function photo(
+  file: string,
+  region: { left: number; top: number; width: number; height: number } | null,
+  size: number,
+  scale: (v: number) => number,
+): Promise<Float32Array> {
   let img = sharp(path.join(DEMO, file));
   if (region) img = img.extract(region);
   const rgb = await img.resize(size, size, { fit: 'fill' }).removeAlpha().raw().toBuffer();
@@ -146,23 +196,36 @@ for (const c of SHIPPED) {
     const converted = convertTfjsGraph(model);
     const ms = performance.now() - loaded;
     const transposes = countOps(converted.onnx, 'Transpose');
-    t.diagnostic(`${c.model}: loaded in ${(loaded - started).toFixed(0)} ms, converted in ${ms.toFixed(0)} ms, ${(converted.onnx.length / 1e6).toFixed(2)} MB, ${transposes} Transpose nodes`);
+    t.diagnostic(
+      `${c.model}: loaded in ${(loaded - started).toFixed(0)} ms, converted in ${ms.toFixed(0)} ms, ${(converted.onnx.length / 1e6).toFixed(2)} MB, ${transposes} Transpose nodes`,
+    );
     t.diagnostic(`${c.model}: inputs ${JSON.stringify(converted.inputs)} outputs ${JSON.stringify(converted.outputs)}`);
 
     const reference = await loadReference(jsonPath);
     // The boundary is TFJS's own: same names, same order, NHWC.
-    assert.deepEqual(converted.inputs.map((i) => i.name), reference.inputs.map((i) => i.name));
+    assert.deepEqual(
+      converted.inputs.map((i) => i.name),
+      reference.inputs.map((i) => i.name),
+    );
     assert.deepEqual(converted.inputs[0]!.shape, reference.inputs[0]!.shape);
-    assert.deepEqual(converted.outputs.map((o) => o.name), reference.outputs.map((o) => o.name));
+    assert.deepEqual(
+      converted.outputs.map((o) => o.name),
+      reference.outputs.map((o) => o.name),
+    );
     // One transpose into NCHW per input, one back per value read in NHWC (each Reshape at most).
     const reshapes = model.nodes.filter((n) => n.op === 'Reshape').length;
     assert.ok(transposes <= converted.inputs.length + reshapes, `${transposes} transposes`);
 
     const n = c.size * c.size * 3;
-    const feeds: Feed[] = [{ label: `uniform ${c.range[0]}..${c.range[1]} seed 1`, data: seededUniform(1, n, ...c.range) }];
+    const feeds: Feed[] = [
+      { label: `uniform ${c.range[0]}..${c.range[1]} seed 1`, data: seededUniform(1, n, ...c.range) },
+    ];
     for (const [i, crop] of c.crops.entries()) {
       const file = `sample${i + 1}.jpg`;
-      feeds.push({ label: crop ? `${file} face crop` : `${file} whole`, data: await photo(file, crop, c.size, c.scale) });
+      feeds.push({
+        label: crop ? `${file} face crop` : `${file} whole`,
+        data: await photo(file, crop, c.size, c.scale),
+      });
     }
     try {
       await checkAgainstTfjs(t, c.model, reference, converted, feeds);
@@ -173,13 +236,21 @@ for (const c of SHIPPED) {
 }
 
 test('other shipped Human models (flatten after conv, ConcatV2, Relu6, AddN, 1-channel input) match TFJS', async (t) => {
-  for (const [name, range] of [['antispoof', [0, 1]], ['liveness', [0, 1]], ['emotion', [-1, 1]], ['iris', [0, 1]], ['handlandmark-lite', [0, 1]]] as const) {
+  for (const [name, range] of [
+    ['antispoof', [0, 1]],
+    ['liveness', [0, 1]],
+    ['emotion', [-1, 1]],
+    ['iris', [0, 1]],
+    ['handlandmark-lite', [0, 1]],
+  ] as const) {
     const jsonPath = path.join(HUMAN_MODELS, `${name}.json`);
     const converted = convertTfjsGraph(await loadTfjsGraphModel(jsonPath));
     const reference = await loadReference(jsonPath);
     const n = converted.inputs[0]!.shape.reduce((a, d) => a * Math.abs(d), 1);
     try {
-      await checkAgainstTfjs(t, name, reference, converted, [{ label: 'uniform seed 2', data: seededUniform(2, n, range[0], range[1]) }]);
+      await checkAgainstTfjs(t, name, reference, converted, [
+        { label: 'uniform seed 2', data: seededUniform(2, n, range[0], range[1]) },
+      ]);
     } finally {
       reference.dispose();
     }
@@ -205,7 +276,10 @@ test('an unsupported op fails conversion naming the op and the node; unused bran
   const x = g.input('x', [1, 4]);
   const good = g.op('good', 'Relu', [x]);
   g.op('bad', 'Erf', [x]);
-  assert.throws(() => convertTfjsGraph(g.model(), { outputs: ['good', 'bad'] }), /Unsupported TFJS op 'Erf' at node 'bad'/);
+  assert.throws(
+    () => convertTfjsGraph(g.model(), { outputs: ['good', 'bad'] }),
+    /Unsupported TFJS op 'Erf' at node 'bad'/,
+  );
   const converted = convertTfjsGraph(g.model(), { outputs: [good] });
   assert.deepEqual(converted.outputs, [{ name: 'good', shape: [1, 4] }]);
 });

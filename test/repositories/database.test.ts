@@ -32,11 +32,14 @@ test('sqlite: relative path resolved against cwd, parent directory created, WAL 
 });
 
 test('unsupported URLs are refused with ValidationError, passwords redacted', () => {
-  assert.throws(() => openDatabase('mysql://root:secret@localhost/x'), (e: Error & { type?: string }) => {
-    assert.equal(e.type, 'ValidationError');
-    assert.ok(!e.message.includes('secret'), e.message);
-    return true;
-  });
+  assert.throws(
+    () => openDatabase('mysql://root:secret@localhost/x'),
+    (e: Error & { type?: string }) => {
+      assert.equal(e.type, 'ValidationError');
+      assert.ok(!e.message.includes('secret'), e.message);
+      return true;
+    },
+  );
   assert.throws(() => openDatabase('sqlite:'), { name: 'ValidationError' });
   assert.throws(() => openDatabase('sqlite:x.db?journal_mode=evil'), { name: 'ValidationError' });
   assert.equal(redact('postgres://u:pw@h:5432/db'), 'postgres://u:***@h:5432/db');
@@ -52,8 +55,15 @@ for (const target of DB_TARGETS) {
         const tables = (await opened.db.introspection.getTables()).map((t) => t.name).sort();
         assert.ok(tables.includes('face_crops') && tables.includes('face_embeddings'), tables.join(','));
         const emb = (await opened.db.introspection.getTables()).find((t) => t.name === 'face_embeddings')!;
-        assert.deepEqual(emb.columns.map((c) => c.name).sort(),
-          ['created_at', 'dimensions', 'embedding', 'face_crop_id', 'id', 'model_name', 'model_version']);
+        assert.deepEqual(emb.columns.map((c) => c.name).sort(), [
+          'created_at',
+          'dimensions',
+          'embedding',
+          'face_crop_id',
+          'id',
+          'model_name',
+          'model_version',
+        ]);
       } finally {
         await opened.close();
       }

@@ -30,7 +30,8 @@ async function openSqlite(): Promise<OpenedDb> {
   const db = openDatabase(url);
   await migrate(db);
   return {
-    url, db,
+    url,
+    db,
     async close() {
       await db.destroy();
       await rm(dir, { recursive: true, force: true });
@@ -50,7 +51,8 @@ async function openPostgres(base: string): Promise<OpenedDb> {
   const db = openDatabase(url.toString());
   await migrate(db);
   return {
-    url: url.toString(), db,
+    url: url.toString(),
+    db,
     async close() {
       await db.destroy();
       const c = new pg.Client({ connectionString: base });
@@ -65,7 +67,9 @@ export const DB_TARGETS: readonly DbTarget[] = [
   { name: 'sqlite', skip: false, open: openSqlite },
   {
     name: 'postgres',
-    skip: PG_URL ? false : 'FACEEMBED_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/faceembed_test): PostgreSQL run skipped',
+    skip: PG_URL
+      ? false
+      : 'FACEEMBED_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/faceembed_test): PostgreSQL run skipped',
     open: () => openPostgres(PG_URL!),
   },
 ];

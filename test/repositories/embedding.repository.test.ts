@@ -22,7 +22,8 @@ for (const target of DB_TARGETS) {
     let opened: OpenedDb;
     let repo: EmbeddingRepository;
     let crops: FaceCropRepository;
-    const newCrop = async () => (await crops.create({ imagePath: 'x.jpg', width: 1, height: 1, sha256: '0'.repeat(64) })).id;
+    const newCrop = async () =>
+      (await crops.create({ imagePath: 'x.jpg', width: 1, height: 1, sha256: '0'.repeat(64) })).id;
     before(async () => {
       opened = await target.open();
       repo = new EmbeddingRepository(opened.db);
@@ -42,18 +43,23 @@ for (const target of DB_TARGETS) {
       assert.equal(second?.dimensions, 64);
       assert.deepEqual(second?.embedding, vector(2, 64));
       assert.equal(await repo.count(id), 1);
-      const raw = await sql<{ embedding: Uint8Array }>`select embedding from face_embeddings where face_crop_id = ${id}`.execute(opened.db);
+      const raw = await sql<{
+        embedding: Uint8Array;
+      }>`select embedding from face_embeddings where face_crop_id = ${id}`.execute(opened.db);
       assert.deepEqual(Buffer.from(raw.rows[0]!.embedding), encodeEmbedding(vector(2, 64)));
     });
 
     test('concurrent upserts for one crop and model leave exactly one row', async () => {
       const id = await newCrop();
-      await Promise.all(Array.from({ length: 20 }, (_, i) =>
-        repo.upsert({ faceCropId: id, modelName: 'facenet', modelVersion: `v${i}`, embedding: vector(i) })));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          repo.upsert({ faceCropId: id, modelName: 'facenet', modelVersion: `v${i}`, embedding: vector(i) }),
+        ),
+      );
       assert.equal(await repo.count(id), 1);
       const row = await repo.find(id, 'facenet');
       const i = Number(row!.modelVersion.slice(1));
-      assert.deepEqual(row!.embedding, vector(i), 'the row holds one writer\'s vector whole');
+      assert.deepEqual(row!.embedding, vector(i), "the row holds one writer's vector whole");
     });
 
     test('one row per model; listForCrop and findVersions see them', async () => {
@@ -62,26 +68,42 @@ for (const target of DB_TARGETS) {
       await repo.upsert({ faceCropId: id, modelName: 'facenet', modelVersion: 'f1', embedding: vector(3) });
       await repo.upsert({ faceCropId: id, modelName: 'arcface', modelVersion: 'a1', embedding: vector(4, 1024) });
       await repo.upsert({ faceCropId: other, modelName: 'facenet', modelVersion: 'f0', embedding: vector(5) });
-      assert.deepEqual((await repo.listForCrop(id)).map((e) => [e.modelName, e.modelVersion, e.dimensions]),
-        [['arcface', 'a1', 1024], ['facenet', 'f1', 128]]);
-      assert.deepEqual(await repo.findVersions([id, other, 999_999], 'facenet'), new Map([[id, 'f1'], [other, 'f0']]));
+      assert.deepEqual(
+        (await repo.listForCrop(id)).map((e) => [e.modelName, e.modelVersion, e.dimensions]),
+        [
+          ['arcface', 'a1', 1024],
+          ['facenet', 'f1', 128],
+        ],
+      );
+      assert.deepEqual(
+        await repo.findVersions([id, other, 999_999], 'facenet'),
+        new Map([
+          [id, 'f1'],
+          [other, 'f0'],
+        ]),
+      );
       assert.equal(await repo.find(id, 'nomodel'), undefined);
     });
 
     test('overlapping batch writes in opposite orders all commit (no deadlock), one row each', async () => {
       const ids: number[] = [];
       for (let i = 0; i < 20; i++) ids.push(await newCrop());
-      const rows = (order: number[], v: string) => order.map((id) => ({ faceCropId: id, modelName: 'facenet', modelVersion: v, embedding: vector(id) }));
-      await Promise.all(Array.from({ length: 8 }, (_, k) => repo.upsertMany(rows(k % 2 ? [...ids].reverse() : ids, `v${k}`))));
+      const rows = (order: number[], v: string) =>
+        order.map((id) => ({ faceCropId: id, modelName: 'facenet', modelVersion: v, embedding: vector(id) }));
+      await Promise.all(
+        Array.from({ length: 8 }, (_, k) => repo.upsertMany(rows(k % 2 ? [...ids].reverse() : ids, `v${k}`))),
+      );
       for (const id of ids) assert.equal(await repo.count(id), 1);
     });
 
     test('upsertMany is all or nothing: a row for a missing crop rolls back the others', async () => {
       const id = await newCrop();
-      await assert.rejects(repo.upsertMany([
-        { faceCropId: id, modelName: 'facenet', modelVersion: 'v', embedding: vector(6) },
-        { faceCropId: 999_999, modelName: 'facenet', modelVersion: 'v', embedding: vector(7) },
-      ]));
+      await assert.rejects(
+        repo.upsertMany([
+          { faceCropId: id, modelName: 'facenet', modelVersion: 'v', embedding: vector(6) },
+          { faceCropId: 999_999, modelName: 'facenet', modelVersion: 'v', embedding: vector(7) },
+        ]),
+      );
       assert.equal(await repo.count(id), 0);
       await repo.upsertMany([{ faceCropId: id, modelName: 'facenet', modelVersion: 'v', embedding: vector(6) }]);
       assert.equal(await repo.count(id), 1);

@@ -5,7 +5,12 @@ import { EmbeddingRepository } from '../../src/repositories/embedding.repository
 import { DB_TARGETS, type OpenedDb } from './db-targets.js';
 
 const crop = (n: number, personId: string | null = null) => ({
-  imagePath: `faces/${n}.jpg`, width: 100 + n, height: 200 + n, sha256: String(n).padStart(64, '0'), personId, label: `label ${n}`,
+  imagePath: `faces/${n}.jpg`,
+  width: 100 + n,
+  height: 200 + n,
+  sha256: String(n).padStart(64, '0'),
+  personId,
+  label: `label ${n}`,
 });
 
 for (const target of DB_TARGETS) {
@@ -22,9 +27,19 @@ for (const target of DB_TARGETS) {
       const before = Date.now();
       const c = await repo.create(crop(1, 'p-1'));
       assert.ok(Number.isInteger(c.id) && c.id > 0);
-      assert.deepEqual({ ...c, id: 0, createdAt: '' }, {
-        id: 0, imagePath: 'faces/1.jpg', width: 101, height: 201, sha256: crop(1).sha256, personId: 'p-1', label: 'label 1', createdAt: '',
-      });
+      assert.deepEqual(
+        { ...c, id: 0, createdAt: '' },
+        {
+          id: 0,
+          imagePath: 'faces/1.jpg',
+          width: 101,
+          height: 201,
+          sha256: crop(1).sha256,
+          personId: 'p-1',
+          label: 'label 1',
+          createdAt: '',
+        },
+      );
       assert.match(c.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       assert.ok(Date.parse(c.createdAt) >= before - 1000 && Date.parse(c.createdAt) <= Date.now() + 1000);
       assert.deepEqual(await repo.findById(c.id), c);
@@ -35,7 +50,10 @@ for (const target of DB_TARGETS) {
       const a = await repo.create(crop(2));
       const b = await repo.create(crop(3));
       const found = await repo.findByIds([b.id, a.id, 999_999]);
-      assert.deepEqual(found.map((c) => c.id).sort((x, y) => x - y), [a.id, b.id]);
+      assert.deepEqual(
+        found.map((c) => c.id).sort((x, y) => x - y),
+        [a.id, b.id],
+      );
       assert.deepEqual(await repo.findByIds([]), []);
     });
 
@@ -46,8 +64,14 @@ for (const target of DB_TARGETS) {
       const page1 = await repo.list({ offset: 0, limit: 2, personId: person });
       const page3 = await repo.list({ offset: 4, limit: 2, personId: person });
       assert.equal(page1.count, 5);
-      assert.deepEqual(page1.crops.map((c) => c.id), ids.slice(0, 2));
-      assert.deepEqual(page3.crops.map((c) => c.id), ids.slice(4));
+      assert.deepEqual(
+        page1.crops.map((c) => c.id),
+        ids.slice(0, 2),
+      );
+      assert.deepEqual(
+        page3.crops.map((c) => c.id),
+        ids.slice(4),
+      );
       const all = await repo.list({ offset: 0, limit: 1000 });
       assert.ok(all.count >= 5 + 3);
       assert.equal(all.crops.length, all.count);
@@ -56,7 +80,12 @@ for (const target of DB_TARGETS) {
     test('delete returns the row and removes its embeddings (ON DELETE CASCADE)', async () => {
       const c = await repo.create(crop(20));
       const embeddings = new EmbeddingRepository(opened.db);
-      await embeddings.upsert({ faceCropId: c.id, modelName: 'm', modelVersion: 'v1', embedding: new Float32Array([1, 2]) });
+      await embeddings.upsert({
+        faceCropId: c.id,
+        modelName: 'm',
+        modelVersion: 'v1',
+        embedding: new Float32Array([1, 2]),
+      });
       assert.equal(await embeddings.count(c.id), 1);
       assert.deepEqual(await repo.delete(c.id), c);
       assert.equal(await repo.findById(c.id), undefined);

@@ -23,10 +23,29 @@ test('normaliseRelativePath keeps plain relative paths and tidies them', () => {
 
 test('normaliseRelativePath refuses every way out of the root', () => {
   const bad = [
-    '', '.', './', '..', '../x.jpg', 'a/../../x.jpg', 'a/..', '/etc/passwd', '//etc/passwd', 'C:/x.jpg', 'c:x.jpg',
-    'a\\..\\..\\x.jpg', '\\\\server\\share\\x.jpg', 'a\u0000.jpg', 'a\n.jpg',
-    '%2e%2e/x.jpg', '%2E%2E%2Fx.jpg', 'a/%2e%2e%2f%2e%2e%2fetc/passwd', '%252e%252e%252fx.jpg', '%2fetc%2fpasswd',
-    'a%00.jpg', 'a%5c..%5cx.jpg', 'x'.repeat(1025),
+    '',
+    '.',
+    './',
+    '..',
+    '../x.jpg',
+    'a/../../x.jpg',
+    'a/..',
+    '/etc/passwd',
+    '//etc/passwd',
+    'C:/x.jpg',
+    'c:x.jpg',
+    'a\\..\\..\\x.jpg',
+    '\\\\server\\share\\x.jpg',
+    'a\u0000.jpg',
+    'a\n.jpg',
+    '%2e%2e/x.jpg',
+    '%2E%2E%2Fx.jpg',
+    'a/%2e%2e%2f%2e%2e%2fetc/passwd',
+    '%252e%252e%252fx.jpg',
+    '%2fetc%2fpasswd',
+    'a%00.jpg',
+    'a%5c..%5cx.jpg',
+    'x'.repeat(1025),
   ];
   for (const p of bad) assert.throws(() => normaliseRelativePath(p), isType('ValidationError'), JSON.stringify(p));
 });
@@ -49,7 +68,10 @@ describe('MediaStorage on disk', () => {
   after(() => rm(base, { recursive: true, force: true }));
 
   test('resolve: a file inside the root, also through an inside symlink', async () => {
-    assert.deepEqual(await storage.resolve('faces/a.jpg'), { relPath: 'faces/a.jpg', absPath: path.join(root, 'faces/a.jpg') });
+    assert.deepEqual(await storage.resolve('faces/a.jpg'), {
+      relPath: 'faces/a.jpg',
+      absPath: path.join(root, 'faces/a.jpg'),
+    });
     const viaLink = await storage.resolve('inside-link.jpg');
     assert.equal(viaLink.relPath, 'inside-link.jpg');
     assert.equal(viaLink.absPath, path.join(root, 'faces/a.jpg'));
@@ -81,7 +103,10 @@ describe('MediaStorage on disk', () => {
 
   test('stageUpload over the byte cap is ImageTooLargeError and leaves nothing behind', async () => {
     const before = await readdir(path.join(root, 'uploads')).catch(() => []);
-    await assert.rejects(storage.stageUpload(Readable.from([Buffer.alloc(60), Buffer.alloc(60)]), 100), isType('ImageTooLargeError'));
+    await assert.rejects(
+      storage.stageUpload(Readable.from([Buffer.alloc(60), Buffer.alloc(60)]), 100),
+      isType('ImageTooLargeError'),
+    );
     assert.deepEqual(await readdir(path.join(root, 'uploads')), before);
   });
 

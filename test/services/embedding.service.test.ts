@@ -34,33 +34,63 @@ test('workers are child processes of this process, and this process never loads 
 test('a mixed batch gives nulls exactly where the inputs were bad, in input order', async () => {
   const text = path.join(tmp, 'text.jpg');
   await writeFile(text, 'not an image');
-  const out = await service.generateEmbeddingsBatch([sample(1), path.join(tmp, 'missing.jpg'), sample(2), text, sample(3)]);
-  assert.deepEqual(out.map((e) => (e ? e.dimensions : null)), [128, null, 128, null, 128]);
+  const out = await service.generateEmbeddingsBatch([
+    sample(1),
+    path.join(tmp, 'missing.jpg'),
+    sample(2),
+    text,
+    sample(3),
+  ]);
+  assert.deepEqual(
+    out.map((e) => (e ? e.dimensions : null)),
+    [128, null, 128, null, 128],
+  );
   assert.ok(out[0]!.embedding instanceof Float32Array);
 });
 
 test('a batch larger than the queue limit waits its turn instead of overflowing', async () => {
-  const small = new EmbeddingService({ modelName: 'facenet', workers: 1, queueLimit: 1, logger: createLogger('silent') });
+  const small = new EmbeddingService({
+    modelName: 'facenet',
+    workers: 1,
+    queueLimit: 1,
+    logger: createLogger('silent'),
+  });
   try {
     const out = await small.generateEmbeddingsBatch(Array.from({ length: 10 }, (_, i) => sample((i % 6) + 1)));
-    assert.deepEqual(out.map((e) => e?.dimensions), Array(10).fill(128));
+    assert.deepEqual(
+      out.map((e) => e?.dimensions),
+      Array(10).fill(128),
+    );
   } finally {
     await small.close();
   }
 });
 
 test('rejections carry the CONTRACT type; unknown models are ValueError', async () => {
-  await assert.rejects(service.generateEmbedding(path.join(tmp, 'missing.jpg')), (e: FaceembedError) => e.type === 'FileNotFoundError');
-  await assert.rejects(service.generateEmbedding(sample(1), { modelName: 'nope' }), (e: FaceembedError) => e.type === 'ValueError');
+  await assert.rejects(
+    service.generateEmbedding(path.join(tmp, 'missing.jpg')),
+    (e: FaceembedError) => e.type === 'FileNotFoundError',
+  );
+  await assert.rejects(
+    service.generateEmbedding(sample(1), { modelName: 'nope' }),
+    (e: FaceembedError) => e.type === 'ValueError',
+  );
 });
 
 test('per-request isolation (a fresh process per embedding) gives the same vector as the pool', async () => {
-  const perRequest = new EmbeddingService({ modelName: 'facenet', isolation: 'per-request', logger: createLogger('silent') });
+  const perRequest = new EmbeddingService({
+    modelName: 'facenet',
+    isolation: 'per-request',
+    logger: createLogger('silent'),
+  });
   try {
     const [a, b] = await Promise.all([service.generateEmbedding(sample(4)), perRequest.generateEmbedding(sample(4))]);
     assert.equal(a.modelVersion, b.modelVersion);
     assert.ok(EmbeddingService.calculateSimilarity(a, b) > 0.999999);
-    await assert.rejects(perRequest.generateEmbedding(path.join(tmp, 'missing.jpg')), (e: FaceembedError) => e.type === 'FileNotFoundError');
+    await assert.rejects(
+      perRequest.generateEmbedding(path.join(tmp, 'missing.jpg')),
+      (e: FaceembedError) => e.type === 'FileNotFoundError',
+    );
     assert.equal(perRequest.stats().workers, 0);
   } finally {
     await perRequest.close();
@@ -74,7 +104,10 @@ test('a worker killed mid-job with SIGKILL: the job is retried on a fresh worker
   const victim = service.stats().pids[0]!;
   process.kill(victim, 'SIGKILL');
   const out = await job;
-  assert.ok(out.every((e) => e?.dimensions === 128), 'every job succeeded, the killed one on retry');
+  assert.ok(
+    out.every((e) => e?.dimensions === 128),
+    'every job succeeded, the killed one on retry',
+  );
   await waitFor(() => service.stats().workers === 2 && !service.stats().pids.includes(victim));
   assert.ok(service.stats().restarts.crash! > (before.restarts.crash ?? 0));
   assert.equal((await service.generateEmbedding(sample(5))).dimensions, 128);

@@ -15,7 +15,9 @@ export function registerCompare(program: Command): void {
         const [ea, eb] = await Promise.all([service.generateEmbedding(a), service.generateEmbedding(b)]);
         const similarity = EmbeddingService.calculateSimilarity(ea, eb);
         const { threshold } = service.resolveModel(flags.model);
-        process.stdout.write(`${JSON.stringify({ similarity, threshold, verified: similarity >= threshold, model: flags.model })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ similarity, threshold, verified: similarity >= threshold, model: flags.model })}\n`,
+        );
       } catch (err) {
         process.stdout.write(`${JSON.stringify({ success: false, error: serializeError(err) })}\n`);
         process.exitCode = 1;

@@ -12,9 +12,10 @@ export function registerEmbed(program: Command): void {
       try {
         const results = await Promise.allSettled(images.map((image) => service.generateEmbedding(image)));
         results.forEach((r, i) => {
-          const line = r.status === 'fulfilled'
-            ? toResultFile({ kind: 'embed', ...r.value, model: r.value.modelName, timings: {} })
-            : { success: false, error: serializeError(r.reason) };
+          const line =
+            r.status === 'fulfilled'
+              ? toResultFile({ kind: 'embed', ...r.value, model: r.value.modelName, timings: {} })
+              : { success: false, error: serializeError(r.reason) };
           process.stdout.write(`${JSON.stringify({ image: images[i], ...line })}\n`);
         });
         if (results.some((r) => r.status === 'rejected')) process.exitCode = 1;

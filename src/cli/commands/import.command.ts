@@ -13,7 +13,10 @@ const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|avif|heic)$/i;
 
 async function listImages(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile() && IMAGE_EXT.test(e.name)).map((e) => path.join(e.parentPath, e.name)).sort();
+  return entries
+    .filter((e) => e.isFile() && IMAGE_EXT.test(e.name))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
 }
 
 export function registerImport(program: Command): void {
@@ -22,14 +25,19 @@ export function registerImport(program: Command): void {
     .description('Register every image under DIR as a face crop (copied into the media root unless already inside it)')
     .argument('<dir>', 'folder of face crops')
     .option('--embed <model>', 'also generate embeddings with this model')
-    .option('--person-from-folder', 'use each file\'s parent folder name as person_id')
+    .option('--person-from-folder', "use each file's parent folder name as person_id")
     .action(async (dir: string, flags: { embed?: string; personFromFolder?: boolean }) => {
       const config = loadConfig();
       const root = path.resolve(dir);
       const files = await listImages(root);
       const inside = !path.relative(config.mediaRoot, root).startsWith('..');
       const db = openDatabase(config.databaseUrl);
-      const embedder = new EmbeddingService({ config, modelName: flags.embed ?? 'facenet', logger: createLogger('warn'), preload: flags.embed ? [flags.embed] : [] });
+      const embedder = new EmbeddingService({
+        config,
+        modelName: flags.embed ?? 'facenet',
+        logger: createLogger('warn'),
+        preload: flags.embed ? [flags.embed] : [],
+      });
       try {
         await migrate(db);
         const service = createFaceCropService({ db, embedder, config });
@@ -52,7 +60,9 @@ export function registerImport(program: Command): void {
             // Nothing half-written: a file we copied for a crop that was refused goes again.
             if (copied) await rm(copied, { force: true });
             failed++;
-            process.stderr.write(`\n${file}: ${(err as { type?: string }).type ?? 'Error'}: ${(err as Error).message}\n`);
+            process.stderr.write(
+              `\n${file}: ${(err as { type?: string }).type ?? 'Error'}: ${(err as Error).message}\n`,
+            );
           }
           progress.tick();
         }

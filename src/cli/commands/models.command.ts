@@ -20,25 +20,35 @@ async function list(json: boolean): Promise<void> {
     return;
   }
   for (const r of rows) {
-    process.stdout.write(`${r.name.padEnd(20)} aliases=${r.aliases.join(',') || '-'} ${r.dimensions}-D input=${r.input_size} threshold=${r.threshold} version=${r.version}\n`);
+    process.stdout.write(
+      `${r.name.padEnd(20)} aliases=${r.aliases.join(',') || '-'} ${r.dimensions}-D input=${r.input_size} threshold=${r.threshold} version=${r.version}\n`,
+    );
   }
 }
 
 export function registerModels(program: Command): void {
   const models = program.command('models').description('The model registry');
-  models.command('list', { isDefault: true }).description('List the registered models').option('--json', 'JSON array')
+  models
+    .command('list', { isDefault: true })
+    .description('List the registered models')
+    .option('--json', 'JSON array')
     .action((flags: { json?: boolean }) => list(Boolean(flags.json ?? models.opts<{ json?: boolean }>().json)));
   // `faceembed models --json` (CONTRACT) reaches the default subcommand with the flag.
   models.option('--json', 'JSON array');
-  models.command('prepare')
-    .description('Convert the built-in networks from their npm packages to ONNX files in FACEEMBED_MODELS_DIR (no-op when done)')
+  models
+    .command('prepare')
+    .description(
+      'Convert the built-in networks from their npm packages to ONNX files in FACEEMBED_MODELS_DIR (no-op when done)',
+    )
     .option('-q, --quiet', 'print nothing on success')
     .action(async (flags: { quiet?: boolean }) => {
       const { modelsDir } = loadConfig();
       const started = performance.now();
       await prepareAll(modelsDir, (f) => {
-        if (!flags.quiet || f.created) process.stderr.write(`${f.created ? 'prepared' : 'up to date'} ${f.path} (${Math.round(f.ms)} ms)\n`);
+        if (!flags.quiet || f.created)
+          process.stderr.write(`${f.created ? 'prepared' : 'up to date'} ${f.path} (${Math.round(f.ms)} ms)\n`);
       });
-      if (!flags.quiet) process.stderr.write(`models ready in ${modelsDir} (${Math.round(performance.now() - started)} ms)\n`);
+      if (!flags.quiet)
+        process.stderr.write(`models ready in ${modelsDir} (${Math.round(performance.now() - started)} ms)\n`);
     });
 }

@@ -8,7 +8,9 @@ export function progressLine(label: string, total: number): { tick(n?: number): 
     const width = 30;
     const filled = total ? Math.round((count / total) * width) : width;
     const rate = count / Math.max(0.001, (Date.now() - started) / 1000);
-    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${count}/${total} ${rate.toFixed(1)}/s`);
+    process.stderr.write(
+      `\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${count}/${total} ${rate.toFixed(1)}/s`,
+    );
   };
   return {
     tick(n = 1) {

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description('Generate one embedding in this process and write the result file (the old worker; exit 0 ok, 1 handled error)')
+    .description(
+      'Generate one embedding in this process and write the result file (the old worker; exit 0 ok, 1 handled error)',
+    )
     .argument('<image>', 'image file')
     .argument('<model>', "model name or alias ('facenet', 'arcface', …)")
     .argument('<result>', 'result JSON file to write')

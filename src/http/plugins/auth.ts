@@ -39,6 +39,9 @@ export function installAuth(app: FastifyInstance, apiKeys: readonly string[]): v
     const token = bearerToken(request.headers.authorization);
     if (token !== undefined && accepted(token)) return;
     reply.header('WWW-Authenticate', 'Bearer realm="faceembed"');
-    throw new RequestError(401, token === undefined ? 'Authentication required: send "Authorization: Bearer <API key>"' : 'Invalid API key');
+    throw new RequestError(
+      401,
+      token === undefined ? 'Authentication required: send "Authorization: Bearer <API key>"' : 'Invalid API key',
+    );
   });
 }

@@ -4,12 +4,21 @@
 // Fastify's status; internal messages never reach the body of a 500.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  FaceembedError, ImageTooLargeError, InternalError, NotFoundError, ValidationError, type ErrorDetails,
+  FaceembedError,
+  ImageTooLargeError,
+  InternalError,
+  NotFoundError,
+  ValidationError,
+  type ErrorDetails,
 } from '../../errors.js';
 
 /** A ValidationError answered with another 4xx status (401, 413, 415). */
 export class RequestError extends ValidationError {
-  constructor(private readonly status: number, message: string, details?: ErrorDetails) {
+  constructor(
+    private readonly status: number,
+    message: string,
+    details?: ErrorDetails,
+  ) {
     super(message, details);
   }
 
@@ -47,7 +56,10 @@ export function toPublicError(err: unknown): FaceembedError {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new RequestError(413, 'Request body is larger than the limit');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new RequestError(415, 'Unsupported Content-Type: send application/json (multipart/form-data to upload a face crop)');
+      return new RequestError(
+        415,
+        'Unsupported Content-Type: send application/json (multipart/form-data to upload a face crop)',
+      );
   }
   if (e.code && MULTIPART_LIMITS[e.code]) return new RequestError(413, MULTIPART_LIMITS[e.code]!);
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
@@ -82,5 +94,6 @@ function send(err: unknown, request: FastifyRequest, reply: FastifyReply, opts: 
 export function installErrorHandler(app: FastifyInstance, opts: ErrorHandlerOptions): void {
   app.setErrorHandler((err, request, reply) => send(err, request, reply, opts));
   app.setNotFoundHandler((request, reply) =>
-    send(new NotFoundError(`Route ${request.method} ${request.url.split('?', 1)[0]} not found`), request, reply, opts));
+    send(new NotFoundError(`Route ${request.method} ${request.url.split('?', 1)[0]} not found`), request, reply, opts),
+  );
 }

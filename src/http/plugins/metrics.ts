@@ -17,17 +17,23 @@ export function installMetrics(app: FastifyInstance, embedder: EmbeddingPort): M
   collectDefaultMetrics({ register: registry, prefix: 'faceembed_' });
 
   const requests = new Counter({
-    name: 'faceembed_http_requests_total', help: 'HTTP requests by method, route and status',
-    labelNames: ['method', 'route', 'status_code'] as const, registers,
+    name: 'faceembed_http_requests_total',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    registers,
   });
   const latency = new Histogram({
-    name: 'faceembed_http_request_duration_seconds', help: 'HTTP request latency',
-    labelNames: ['method', 'route'] as const, registers,
+    name: 'faceembed_http_request_duration_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'route'] as const,
+    registers,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   });
   const embeddings = new Counter({
-    name: 'faceembed_embeddings_total', help: 'Embeddings asked for, by model and outcome (generated, existing, failed)',
-    labelNames: ['model', 'outcome', 'error_type'] as const, registers,
+    name: 'faceembed_embeddings_total',
+    help: 'Embeddings asked for, by model and outcome (generated, existing, failed)',
+    labelNames: ['model', 'outcome', 'error_type'] as const,
+    registers,
   });
 
   // Pool figures are read when scraped; a closed or failing embedder reports nothing.
@@ -40,7 +46,9 @@ export function installMetrics(app: FastifyInstance, embedder: EmbeddingPort): M
   };
   const poolGauge = (name: string, help: string, pick: (s: PoolStats) => number) =>
     new Gauge({
-      name, help, registers,
+      name,
+      help,
+      registers,
       collect() {
         const s = stats();
         if (s) this.set(pick(s));
@@ -50,8 +58,10 @@ export function installMetrics(app: FastifyInstance, embedder: EmbeddingPort): M
   poolGauge('faceembed_pool_busy_workers', 'Workers running a job', (s) => s.busy);
   poolGauge('faceembed_pool_queue_depth', 'Jobs waiting for a worker', (s) => s.queued);
   new Counter({
-    name: 'faceembed_worker_restarts_total', help: 'Worker replacements by cause (crash, timeout, recycle, …)',
-    labelNames: ['cause'] as const, registers,
+    name: 'faceembed_worker_restarts_total',
+    help: 'Worker replacements by cause (crash, timeout, recycle, …)',
+    labelNames: ['cause'] as const,
+    registers,
     collect() {
       const s = stats();
       if (!s) return;
@@ -73,6 +83,7 @@ export function installMetrics(app: FastifyInstance, embedder: EmbeddingPort): M
 
   return {
     registry,
-    observeEmbedding: ({ model, outcome, errorType }) => embeddings.inc({ model, outcome, error_type: errorType ?? '' }),
+    observeEmbedding: ({ model, outcome, errorType }) =>
+      embeddings.inc({ model, outcome, error_type: errorType ?? '' }),
   };
 }

@@ -8,15 +8,23 @@ export interface WorkerIdentity {
   pid: number | undefined;
 }
 
-export const describeExit = (info: WorkerExit) => (info.signal ? `signal ${info.signal}` : `exit code ${info.exitCode}`);
+export const describeExit = (info: WorkerExit) =>
+  info.signal ? `signal ${info.signal}` : `exit code ${info.exitCode}`;
 
-export const exitDetails = (who: WorkerIdentity, info: WorkerExit) => ({ ...who, exitCode: info.exitCode, signal: info.signal });
+export const exitDetails = (who: WorkerIdentity, info: WorkerExit) => ({
+  ...who,
+  exitCode: info.exitCode,
+  signal: info.signal,
+});
 
 export const poolClosedError = (details: Record<string, unknown> = {}) =>
-  new InternalError(details.pid === undefined ? 'Worker pool is closed' : 'Worker pool closed before the job finished', {
-    reason: 'pool-closed',
-    ...details,
-  });
+  new InternalError(
+    details.pid === undefined ? 'Worker pool is closed' : 'Worker pool closed before the job finished',
+    {
+      reason: 'pool-closed',
+      ...details,
+    },
+  );
 
 /** A fresh instance per rejected job, so no two callers share (and mutate) one error. */
 export const copyError = (err: FaceembedError) => new FaceembedError(err.type, err.message, err.details);
@@ -24,7 +32,8 @@ export const copyError = (err: FaceembedError) => new FaceembedError(err.type, e
 /** An abort reason that already is a FaceembedError is kept; AbortSignal.timeout() maps to TimeoutError. */
 export function abortError(reason: unknown): FaceembedError {
   if (reason instanceof FaceembedError) return reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') return new TimeoutError('Job deadline passed', { reason: 'aborted' });
+  if (reason instanceof Error && reason.name === 'TimeoutError')
+    return new TimeoutError('Job deadline passed', { reason: 'aborted' });
   return new InternalError('Job was aborted', { reason: 'aborted' });
 }
 
@@ -32,7 +41,10 @@ export const jobTimeoutError = (who: WorkerIdentity, timeoutMs: number) =>
   new TimeoutError(`Job took longer than ${timeoutMs} ms; its worker was killed`, { timeoutMs, ...who });
 
 export const jobCrashError = (who: WorkerIdentity, info: WorkerExit, attempts: number) =>
-  new WorkerCrashedError(`Worker process died (${describeExit(info)}) while running the job`, { ...exitDetails(who, info), attempts });
+  new WorkerCrashedError(`Worker process died (${describeExit(info)}) while running the job`, {
+    ...exitDetails(who, info),
+    attempts,
+  });
 
 export interface BootFailure {
   info: WorkerExit;
@@ -50,9 +62,11 @@ function telling(lines: string[]): string | undefined {
 export function bootError(who: WorkerIdentity, { info, initError, bootTimeoutMs }: BootFailure): WorkerCrashedError {
   const lastLine = telling(info.stderrTail);
   const reason =
-    bootTimeoutMs !== undefined ? `no ready message within ${bootTimeoutMs} ms`
-    : initError ? `init failed: ${initError.type}: ${initError.message}`
-    : `${describeExit(info)}${lastLine ? `: ${lastLine}` : ''}`;
+    bootTimeoutMs !== undefined
+      ? `no ready message within ${bootTimeoutMs} ms`
+      : initError
+        ? `init failed: ${initError.type}: ${initError.message}`
+        : `${describeExit(info)}${lastLine ? `: ${lastLine}` : ''}`;
   return new WorkerCrashedError(`Worker process failed to start (${reason})`, {
     phase: 'boot',
     ...exitDetails(who, info),

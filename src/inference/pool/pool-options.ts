@@ -12,7 +12,14 @@ export interface PoolLogger {
 
 /** Why a worker left service and a replacement started. */
 export type RestartCause = 'crash' | 'boot-crash' | 'timeout' | 'abort' | 'recycle-jobs' | 'recycle-rss';
-export const RESTART_CAUSES: readonly RestartCause[] = ['crash', 'boot-crash', 'timeout', 'abort', 'recycle-jobs', 'recycle-rss'];
+export const RESTART_CAUSES: readonly RestartCause[] = [
+  'crash',
+  'boot-crash',
+  'timeout',
+  'abort',
+  'recycle-jobs',
+  'recycle-rss',
+];
 
 /** For metrics. Emitted synchronously; a throwing listener is logged and ignored. */
 export type PoolEvent =
@@ -61,10 +68,20 @@ export interface PoolStats {
   pids: number[];
 }
 
-const DEFAULTS = { args: [], execArgv: [], bootTimeoutMs: 60_000, shutdownGraceMs: 5_000, backoffInitialMs: 100, backoffMaxMs: 10_000 };
+const DEFAULTS = {
+  args: [],
+  execArgv: [],
+  bootTimeoutMs: 60_000,
+  shutdownGraceMs: 5_000,
+  backoffInitialMs: 100,
+  backoffMaxMs: 10_000,
+};
 
 type Check = (v: unknown) => boolean;
-const int = (min: number): Check => (v) => Number.isInteger(v) && (v as number) >= min;
+const int =
+  (min: number): Check =>
+  (v) =>
+    Number.isInteger(v) && (v as number) >= min;
 const positive: Check = (v) => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const strings: Check = (v) => Array.isArray(v) && v.every((s) => typeof s === 'string');
 const fn: Check = (v) => typeof v === 'function';
@@ -80,7 +97,10 @@ const CHECKS: Record<keyof WorkerPoolOptions, { check: Check; required: boolean;
   maxJobsPerWorker: { check: int(1), required: true, expect: 'an integer >= 1' },
   maxRssMb: { check: positive, required: true, expect: 'a positive number' },
   logger: {
-    check: (v) => typeof v === 'object' && v !== null && ['debug', 'info', 'warn', 'error'].every((k) => fn((v as Record<string, unknown>)[k])),
+    check: (v) =>
+      typeof v === 'object' &&
+      v !== null &&
+      ['debug', 'info', 'warn', 'error'].every((k) => fn((v as Record<string, unknown>)[k])),
     required: true,
     expect: 'an object with debug/info/warn/error methods',
   },
@@ -107,7 +127,9 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
     }
   }
   if (problems.length > 0) throw new ValueError(`Invalid worker pool options: ${problems.join('; ')}`, { problems });
-  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<WorkerPoolOptions>;
+  const defined = Object.fromEntries(
+    Object.entries(given).filter(([, v]) => v !== undefined),
+  ) as Partial<WorkerPoolOptions>;
   return { ...DEFAULTS, ...defined } as ResolvedPoolOptions;
 }
 

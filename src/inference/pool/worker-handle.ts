@@ -136,7 +136,11 @@ export class WorkerHandle<J> {
     this.finished = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    const info: WorkerExit = { exitCode: status?.exitCode ?? null, signal: status?.signal ?? null, stderrTail: [...this.stderrTail] };
+    const info: WorkerExit = {
+      exitCode: status?.exitCode ?? null,
+      signal: status?.signal ?? null,
+      stderrTail: [...this.stderrTail],
+    };
     this.events.exit(this, info);
     this.resolveExited(info);
   }

@@ -2,11 +2,33 @@
 // `pgrep -P`). Child processes, not worker_threads: onnxruntime-node aborted the whole process
 // with several threads (onnxruntime#24486). Workers are recycled after N jobs or past an RSS
 // limit because releasing sessions leaks (onnxruntime#25325, #26831). Payloads are opaque here.
-import { InternalError, OverloadedError, deserializeError, type FaceembedError, type WorkerCrashedError } from '../../errors.js';
+import {
+  InternalError,
+  OverloadedError,
+  deserializeError,
+  type FaceembedError,
+  type WorkerCrashedError,
+} from '../../errors.js';
 import type { FromWorker, TaskOutput, TaskRequest } from '../protocol.js';
 import { RESTART_CAUSES, resolvePoolOptions, restartDelay } from './pool-options.js';
-import type { PoolEvent, PoolLogger, PoolStats, ResolvedPoolOptions, RestartCause, WorkerPoolOptions } from './pool-options.js';
-import { abortError, bootError, copyError, describeExit, exitDetails, jobCrashError, jobTimeoutError, poolClosedError } from './pool-errors.js';
+import type {
+  PoolEvent,
+  PoolLogger,
+  PoolStats,
+  ResolvedPoolOptions,
+  RestartCause,
+  WorkerPoolOptions,
+} from './pool-options.js';
+import {
+  abortError,
+  bootError,
+  copyError,
+  describeExit,
+  exitDetails,
+  jobCrashError,
+  jobTimeoutError,
+  poolClosedError,
+} from './pool-errors.js';
 import { PoolJob, deferred, type JobOutcome } from './pool-job.js';
 import { logMessage, logOutput } from './worker-logs.js';
 import { FifoQueue, type TaskQueue } from './task-queue.js';
@@ -43,7 +65,12 @@ export class WorkerPool {
   constructor(options: WorkerPoolOptions) {
     this.opts = resolvePoolOptions(options);
     this.log = this.opts.logger;
-    this.spec = { modulePath: this.opts.modulePath, args: this.opts.args, env: this.opts.env, execArgv: this.opts.execArgv };
+    this.spec = {
+      modulePath: this.opts.modulePath,
+      args: this.opts.args,
+      env: this.opts.env,
+      execArgv: this.opts.execArgv,
+    };
     this.readyGate.promise.catch(() => {}); // a caller that never awaits ready() must not crash the process
     for (let i = 0; i < this.opts.workers; i++) this.spawn();
   }
@@ -72,7 +99,15 @@ export class WorkerPool {
   }
 
   stats(): PoolStats {
-    const s: PoolStats = { workers: 0, booting: 0, busy: 0, idle: 0, queued: this.queue.size, restarts: { ...this.restarts }, pids: [] };
+    const s: PoolStats = {
+      workers: 0,
+      booting: 0,
+      busy: 0,
+      idle: 0,
+      queued: this.queue.size,
+      restarts: { ...this.restarts },
+      pids: [],
+    };
     for (const h of this.handles) {
       if (h.state !== 'booting' && h.state !== 'idle' && h.state !== 'busy') continue;
       s.workers++;
@@ -173,7 +208,10 @@ export class WorkerPool {
 
   private onTimeout(h: Handle, job: PoolJob): void {
     if (h.job !== job) return;
-    this.log.warn({ ...job.fields, ...who(h), jobId: job.id, timeoutMs: this.opts.timeoutMs }, 'Job timed out; killing its worker');
+    this.log.warn(
+      { ...job.fields, ...who(h), jobId: job.id, timeoutMs: this.opts.timeoutMs },
+      'Job timed out; killing its worker',
+    );
     job.reject(jobTimeoutError(who(h), this.opts.timeoutMs));
     this.evict(h, 'timeout');
   }
@@ -223,7 +261,10 @@ export class WorkerPool {
         h.initError = msg.error;
         return;
       default:
-        this.log.warn({ workerId: h.id, pid: h.pid, messageType: (msg as { type?: unknown })?.type }, 'Unknown message from worker');
+        this.log.warn(
+          { workerId: h.id, pid: h.pid, messageType: (msg as { type?: unknown })?.type },
+          'Unknown message from worker',
+        );
     }
   }
 
@@ -242,19 +283,24 @@ export class WorkerPool {
   private onReply(h: Handle, msg: Extract<FromWorker, { type: 'result' | 'error' }>): void {
     const job = h.job;
     if (!job || job.id !== msg.jobId) {
-      this.log.warn({ workerId: h.id, pid: h.pid, jobId: msg.jobId }, 'Reply for a job this worker is not running; ignored');
+      this.log.warn(
+        { workerId: h.id, pid: h.pid, jobId: msg.jobId },
+        'Reply for a job this worker is not running; ignored',
+      );
       return;
     }
     h.job = undefined;
     h.jobsDone++;
     this.crashStreak = 0;
     if (msg.type === 'error') job.reject(deserializeError(msg.error));
-    else if (msg.output?.kind !== job.task.kind) job.reject(new InternalError(`Worker answered a ${job.task.kind} task with ${String(msg.output?.kind)}`));
+    else if (msg.output?.kind !== job.task.kind)
+      job.reject(new InternalError(`Worker answered a ${job.task.kind} task with ${String(msg.output?.kind)}`));
     else job.resolve(msg.output);
     if (h.state !== 'busy') return; // closing: the worker exits next
     const rssMb = Math.round(msg.rssBytes / MiB);
     if (h.jobsDone >= this.opts.maxJobsPerWorker) this.retire(h, 'recycle-jobs', { rssMb });
-    else if (msg.rssBytes > this.opts.maxRssMb * MiB) this.retire(h, 'recycle-rss', { rssMb, maxRssMb: this.opts.maxRssMb });
+    else if (msg.rssBytes > this.opts.maxRssMb * MiB)
+      this.retire(h, 'recycle-rss', { rssMb, maxRssMb: this.opts.maxRssMb });
     else h.state = 'idle';
     this.dispatch();
   }
@@ -277,7 +323,10 @@ export class WorkerPool {
       this.replace(h, 'boot-crash');
       return;
     }
-    this.log.error({ ...job?.fields, ...details, jobId: job?.id, stderr: info.stderrTail }, `Worker died (${describeExit(info)})`);
+    this.log.error(
+      { ...job?.fields, ...details, jobId: job?.id, stderr: info.stderrTail },
+      `Worker died (${describeExit(info)})`,
+    );
     if (job && job.attempts < 2) {
       job.stopTimer();
       this.emit({ type: 'retry', jobId: job.id, workerId: h.id, pid: h.pid });
@@ -291,7 +340,11 @@ export class WorkerPool {
 
   private onBootFailure(h: Handle, info: WorkerExit): void {
     const timedOut = h.leaveReason === 'boot-timeout';
-    const err = bootError(who(h), { info, initError: h.initError, bootTimeoutMs: timedOut ? this.opts.bootTimeoutMs : undefined });
+    const err = bootError(who(h), {
+      info,
+      initError: h.initError,
+      bootTimeoutMs: timedOut ? this.opts.bootTimeoutMs : undefined,
+    });
     this.log.error({ ...err.details, stderr: info.stderrTail }, err.message);
     this.readyGate.reject(err);
     if (this.hasReadyWorker()) return;

@@ -5,8 +5,24 @@ import type { DetectedFace, Point } from '../../domain/face.js';
 import { InternalError, ValueError } from '../../errors.js';
 import { boxWarp, landmarkBox, templateWarp } from '../../detect/alignment.js';
 import { resizeAreaInto, warpInto, warpRgb } from '../../detect/resample.js';
-import { BLAZEFACE_SIZE, decodeBlazeface, generateAnchors, letterbox, nonMaxSuppression, type FaceRegion } from '../../detect/blazeface-decode.js';
-import { MESH_POINTS, MESH_SIZE, fivePoints, mapMesh, meshBox, meshCropSampling, meshCropTransform, regionFromMesh } from '../../detect/facemesh-decode.js';
+import {
+  BLAZEFACE_SIZE,
+  decodeBlazeface,
+  generateAnchors,
+  letterbox,
+  nonMaxSuppression,
+  type FaceRegion,
+} from '../../detect/blazeface-decode.js';
+import {
+  MESH_POINTS,
+  MESH_SIZE,
+  fivePoints,
+  mapMesh,
+  meshBox,
+  meshCropSampling,
+  meshCropTransform,
+  regionFromMesh,
+} from '../../detect/facemesh-decode.js';
 import type { RgbImage } from '../../image/decode.js';
 import { prepareSource } from '../../models/prepare.js';
 import type { Alignment } from '../../models/registry.js';
@@ -51,7 +67,11 @@ export class FaceDetector {
   ) {}
 
   /** Prepares (first use only) and loads both networks; the inputs are checked now, not on the first photo. */
-  static async load(modelsDir: string, threads: number, options: Partial<FaceDetectorOptions> = {}): Promise<FaceDetector> {
+  static async load(
+    modelsDir: string,
+    threads: number,
+    options: Partial<FaceDetectorOptions> = {},
+  ): Promise<FaceDetector> {
     const detector = await prepareSource('blazeface', modelsDir);
     const mesh = await prepareSource('facemesh', modelsDir);
     // The two sessions run back to back: with onnxruntime's default spin the idle threads of one
@@ -64,10 +84,17 @@ export class FaceDetector {
     const expected = [BLAZEFACE_SIZE, MESH_SIZE];
     shapes.forEach((dims, i) => {
       if (dims && (dims[1] !== expected[i] || dims[2] !== expected[i] || dims[3] !== 3)) {
-        throw new InternalError(`Detector network ${i ? 'facemesh' : 'blazeface'} takes [${dims.join(',')}], expected NHWC ${expected[i]}x${expected[i]}x3`);
+        throw new InternalError(
+          `Detector network ${i ? 'facemesh' : 'blazeface'} takes [${dims.join(',')}], expected NHWC ${expected[i]}x${expected[i]}x3`,
+        );
       }
     });
-    return new FaceDetector(blazeface, facemesh, { blazeface: detector.version, facemesh: mesh.version }, { ...DEFAULT_DETECTOR_OPTIONS, ...options });
+    return new FaceDetector(
+      blazeface,
+      facemesh,
+      { blazeface: detector.version, facemesh: mesh.version },
+      { ...DEFAULT_DETECTOR_OPTIONS, ...options },
+    );
   }
 
   /** Faces in `image`, most confident first; coordinates in the image's pixels (pixel centres at integers). */
@@ -77,16 +104,30 @@ export class FaceDetector {
     let meshes = await this.runMesh(image, regions);
     if (this.options.refine) {
       const kept = meshes.filter((m) => m.score >= this.options.minMeshScore);
-      meshes = kept.length ? await this.runMesh(image, kept.map((m) => regionFromMesh(m.points, m.region))) : [];
+      meshes = kept.length
+        ? await this.runMesh(
+            image,
+            kept.map((m) => regionFromMesh(m.points, m.region)),
+          )
+        : [];
     }
     const faces = meshes
       .filter((m) => m.score >= this.options.minMeshScore)
       .map((m) => {
         const box = meshBox(m.points, image.width, image.height);
-        return { box, score: m.region.score, landmarks: fivePoints(m.points), rect: [box[0], box[1], box[0] + box[2], box[1] + box[3]] };
+        return {
+          box,
+          score: m.region.score,
+          landmarks: fivePoints(m.points),
+          rect: [box[0], box[1], box[0] + box[2], box[1] + box[3]],
+        };
       });
     // Two detector regions on one face give two meshes on it: keep the more confident.
-    return nonMaxSuppression(faces, 0.5, this.options.maxFaces).map(({ box, score, landmarks }) => ({ box, score, landmarks }));
+    return nonMaxSuppression(faces, 0.5, this.options.maxFaces).map(({ box, score, landmarks }) => ({
+      box,
+      score,
+      landmarks,
+    }));
   }
 
   private async findRegions(image: RgbImage): Promise<FaceRegion[]> {
@@ -103,7 +144,10 @@ export class FaceDetector {
   }
 
   /** One batched FaceMesh run over every region: 468 image points and a face-presence score each. */
-  private async runMesh(image: RgbImage, regions: FaceRegion[]): Promise<{ region: FaceRegion; points: Point[]; score: number }[]> {
+  private async runMesh(
+    image: RgbImage,
+    regions: FaceRegion[],
+  ): Promise<{ region: FaceRegion; points: Point[]; score: number }[]> {
     const px = MESH_SIZE * MESH_SIZE * 3;
     const input = new Float32Array(px * regions.length);
     const crops = regions.map((region, i) => {
@@ -113,15 +157,23 @@ export class FaceDetector {
       const shrink = region.side / MESH_SIZE;
       const taps = shrink >= 3 ? Math.min(3, Math.floor(shrink)) : 1;
       // Human feeds the mesh model pixel / 255.
-      warpInto(image, meshCropSampling(toImage), MESH_SIZE, MESH_SIZE, input.subarray(i * px, (i + 1) * px), { taps, scale: 1 / 255 });
+      warpInto(image, meshCropSampling(toImage), MESH_SIZE, MESH_SIZE, input.subarray(i * px, (i + 1) * px), {
+        taps,
+        scale: 1 / 255,
+      });
       return toImage;
     });
     const outputs = Object.values(await this.facemesh.runAll(input, [regions.length, MESH_SIZE, MESH_SIZE, 3]));
     const meshOut = outputs.find((o) => o.dims[o.dims.length - 1] === MESH_POINTS * 3);
     const flagOut = outputs.find((o) => o.dims[o.dims.length - 1] === 1);
-    if (!meshOut || !flagOut) throw new InternalError(`Unexpected FaceMesh outputs: ${outputs.map((o) => `[${o.dims.join(',')}]`).join(' ')}`);
+    if (!meshOut || !flagOut)
+      throw new InternalError(`Unexpected FaceMesh outputs: ${outputs.map((o) => `[${o.dims.join(',')}]`).join(' ')}`);
     const n = MESH_POINTS * 3;
-    return regions.map((region, i) => ({ region, points: mapMesh(meshOut.data.subarray(i * n, (i + 1) * n), crops[i]!), score: flagOut.data[i]! }));
+    return regions.map((region, i) => ({
+      region,
+      points: mapMesh(meshOut.data.subarray(i * n, (i + 1) * n), crops[i]!),
+      score: flagOut.data[i]!,
+    }));
   }
 
   async release(): Promise<void> {
@@ -137,8 +189,7 @@ export class FaceDetector {
 export function alignFace(image: RgbImage, face: DetectedFace, alignment: Alignment, size: number): Uint8Array {
   const points: Point[] = face.landmarks;
   if (points.length !== 5) throw new ValueError(`Alignment needs the 5 detector landmarks, got ${points.length}`);
-  const toSource = alignment.kind === 'template'
-    ? templateWarp(points, alignment.templateScale)
-    : boxWarp(landmarkBox(points), size);
+  const toSource =
+    alignment.kind === 'template' ? templateWarp(points, alignment.templateScale) : boxWarp(landmarkBox(points), size);
   return warpRgb(image, toSource, size);
 }

@@ -54,7 +54,11 @@ export class WorkerRuntime {
         // starved the detector's on the next image. With 2 threads per worker (benchmark, crops,
         // 'facenet'): 1x2 28 -> 43 faces/s and p50 36 -> 22 ms; 2x2 32 -> 53 faces/s, p50 ~30 -> 18 ms.
         // No effect with 1 thread (no thread pool).
-        const session = await OnnxSession.load(file.path, { threads: this.settings.threads, spinMicros: 300 }, spec.output ? { output: spec.output } : {});
+        const session = await OnnxSession.load(
+          file.path,
+          { threads: this.settings.threads, spinMicros: 300 },
+          spec.output ? { output: spec.output } : {},
+        );
         log(`Model ${spec.name} loaded in ${round(performance.now() - started)} ms`, { version: file.version });
         return { spec, version: file.version, session };
       })();
@@ -69,7 +73,9 @@ export class WorkerRuntime {
     if (!this.detector) {
       log('Loading face detector...');
       this.detector = FaceDetector.load(this.settings.modelsDir, this.settings.threads);
-      this.detector.catch(() => { this.detector = undefined; });
+      this.detector.catch(() => {
+        this.detector = undefined;
+      });
     }
     return this.detector;
   }
@@ -85,7 +91,13 @@ export class WorkerRuntime {
     const { image, info } = await decodeImage(task.imagePath, this.settings.limits, WORKING_MAX_SIDE);
     const faces = rescaleFaces(await detector.detect(image), image, info);
     log(`Found ${faces.length} face(s)`);
-    return { kind: 'detect', faces, width: info.width, height: info.height, durationMs: round(performance.now() - started) };
+    return {
+      kind: 'detect',
+      faces,
+      width: info.width,
+      height: info.height,
+      durationMs: round(performance.now() - started),
+    };
   }
 
   async embed(task: Extract<TaskRequest, { kind: 'embed' }>, log: Log): Promise<EmbedOutput> {
@@ -102,7 +114,9 @@ export class WorkerRuntime {
     const out = await model.session.run(input.data, input.dims);
     timings.infer = round(performance.now() - t0);
     if (out.data.length !== spec.dimensions) {
-      throw new ValueError(`Model ${spec.name} returned ${out.data.length} values; the registry says ${spec.dimensions}`);
+      throw new ValueError(
+        `Model ${spec.name} returned ${out.data.length} values; the registry says ${spec.dimensions}`,
+      );
     }
     const embedding = l2Normalize(out.data);
     log(`Embedding generated successfully: ${embedding.length} dimensions`);
@@ -122,9 +136,19 @@ export class WorkerRuntime {
    * The model's input chip. 'auto': the largest detected face, aligned; with no face the image is
    * taken as an already tight crop. 'enforce': no face is NoFaceDetectedError. 'skip': no detection.
    */
-  private async faceChip(imagePath: string, spec: ModelSpec, mode: DetectMode, timings: Record<string, number>, log: Log): Promise<{ pixels: Uint8Array; face: FaceInfo }> {
+  private async faceChip(
+    imagePath: string,
+    spec: ModelSpec,
+    mode: DetectMode,
+    timings: Record<string, number>,
+    log: Log,
+  ): Promise<{ pixels: Uint8Array; face: FaceInfo }> {
     let t = performance.now();
-    const lap = (stage: string) => { const now = performance.now(); timings[stage] = round(now - t); t = now; };
+    const lap = (stage: string) => {
+      const now = performance.now();
+      timings[stage] = round(now - t);
+      t = now;
+    };
     if (mode === 'skip') {
       const { image } = await decodeSquare(imagePath, spec.input.size, this.settings.limits);
       lap('decode');
@@ -136,7 +160,10 @@ export class WorkerRuntime {
     lap('decode');
     const faces = await detector.detect(image);
     lap('detect');
-    const face = faces.reduce<DetectedFace | undefined>((best, f) => (!best || area(f) > area(best) ? f : best), undefined);
+    const face = faces.reduce<DetectedFace | undefined>(
+      (best, f) => (!best || area(f) > area(best) ? f : best),
+      undefined,
+    );
     if (!face) {
       if (mode === 'enforce') throw new NoFaceDetectedError(`No face detected in ${imagePath}`);
       log('No face detected: using the whole image as a tight crop');

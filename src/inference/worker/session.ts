@@ -28,9 +28,18 @@ export class OnnxSession {
       graphOptimizationLevel: 'all',
       // Warnings about unused initialisers etc. are noise in worker logs.
       logSeverityLevel: 3,
-      ...(opts.spinMicros === undefined ? {} : { extra: { session: { intra_op: opts.spinMicros > 0
-        ? { allow_spinning: '1', spin_duration_us: String(Math.round(opts.spinMicros)) }
-        : { allow_spinning: '0' } } } }),
+      ...(opts.spinMicros === undefined
+        ? {}
+        : {
+            extra: {
+              session: {
+                intra_op:
+                  opts.spinMicros > 0
+                    ? { allow_spinning: '1', spin_duration_us: String(Math.round(opts.spinMicros)) }
+                    : { allow_spinning: '0' },
+              },
+            },
+          }),
     });
     const inputName = session.inputNames[0];
     const outputName = expect.output ?? session.outputNames[0];
@@ -53,9 +62,14 @@ export class OnnxSession {
   }
 
   /** Every output, for models (detectors) whose outputs are all used. */
-  async runAll(data: Float32Array, dims: readonly number[]): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {
+  async runAll(
+    data: Float32Array,
+    dims: readonly number[],
+  ): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {
     const result = await this.session.run({ [this.inputName]: new ort.Tensor('float32', data, dims) });
-    return Object.fromEntries(Object.entries(result).map(([k, t]) => [k, { data: t.data as Float32Array, dims: t.dims }]));
+    return Object.fromEntries(
+      Object.entries(result).map(([k, t]) => [k, { data: t.data as Float32Array, dims: t.dims }]),
+    );
   }
 
   /** The input's declared dims (symbolic dims as strings), or undefined when the file declares none. */

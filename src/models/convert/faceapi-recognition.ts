@@ -35,7 +35,11 @@ const STAGES: readonly { name: string; down: boolean }[] = [
 ];
 
 /** A tensor flowing through the graph, with its static NCHW channel count and square side. */
-interface Flow { name: string; channels: number; side: number }
+interface Flow {
+  name: string;
+  channels: number;
+  side: number;
+}
 
 /** Reads face_recognition_model manifest + shards from `modelDir` and returns the ONNX model bytes. */
 export async function buildFaceapiRecognitionOnnx(modelDir: string): Promise<Uint8Array> {
@@ -86,13 +90,19 @@ class RecognitionGraph {
     let shortcut = this.pool(x, 'AveragePool', 2);
     if (shortcut.side !== b.side) {
       const grow = shortcut.side - b.side;
-      if (grow !== 1) throw new Error(`${prefix}: face-api pads by one row/column only, got ${b.side} vs ${shortcut.side}`);
+      if (grow !== 1)
+        throw new Error(`${prefix}: face-api pads by one row/column only, got ${b.side} vs ${shortcut.side}`);
       b = { ...b, name: this.zeroPad(b.name, [0, 0, 0, 0, 0, 0, 1, 1]), side: shortcut.side };
     }
     if (shortcut.channels !== b.channels) {
       // face-api concatenates zeros shaped like the pooled shortcut: channels double
-      if (b.channels !== 2 * shortcut.channels) throw new Error(`${prefix}: cannot widen ${shortcut.channels} to ${b.channels} channels`);
-      shortcut = { ...shortcut, name: this.zeroPad(shortcut.name, [0, 0, 0, 0, 0, shortcut.channels, 0, 0]), channels: b.channels };
+      if (b.channels !== 2 * shortcut.channels)
+        throw new Error(`${prefix}: cannot widen ${shortcut.channels} to ${b.channels} channels`);
+      shortcut = {
+        ...shortcut,
+        name: this.zeroPad(shortcut.name, [0, 0, 0, 0, 0, shortcut.channels, 0, 0]),
+        channels: b.channels,
+      };
     }
     return { ...b, name: this.g.op('Relu', [this.g.op('Add', [shortcut.name, b.name])]) };
   }
@@ -108,7 +118,8 @@ class RecognitionGraph {
     const scaleW = toFloat32(this.tensor(`${prefix}/scale/weights`));
     const scaleB = toFloat32(this.tensor(`${prefix}/scale/biases`));
     const [kh, kw, cin, cout] = filters.shape as [number, number, number, number];
-    if (kh !== kw || cin !== x.channels) throw new Error(`${prefix}: filters ${filters.shape.join('x')} do not fit ${x.channels} channels`);
+    if (kh !== kw || cin !== x.channels)
+      throw new Error(`${prefix}: filters ${filters.shape.join('x')} do not fit ${x.channels} channels`);
 
     const hwio = toFloat32(filters);
     const oihw = new Float32Array(hwio.length);
@@ -126,11 +137,16 @@ class RecognitionGraph {
     const same = opts.stride === 1;
     const pad = same ? (kh - 1) / 2 : 0;
     if (!Number.isInteger(pad)) throw new Error(`${prefix}: even kernel with "same" padding is not supported`);
-    const conv = this.g.op('Conv', [
-      x.name,
-      this.g.constant(`${prefix}/W`, oihw, [cout, cin, kh, kw]),
-      this.g.constant(`${prefix}/B`, foldedBias, [cout]),
-    ], { kernel_shape: [kh, kw], strides: [opts.stride, opts.stride], pads: [pad, pad, pad, pad] }, prefix);
+    const conv = this.g.op(
+      'Conv',
+      [
+        x.name,
+        this.g.constant(`${prefix}/W`, oihw, [cout, cin, kh, kw]),
+        this.g.constant(`${prefix}/B`, foldedBias, [cout]),
+      ],
+      { kernel_shape: [kh, kw], strides: [opts.stride, opts.stride], pads: [pad, pad, pad, pad] },
+      prefix,
+    );
     const side = same ? x.side : Math.floor((x.side - kh) / opts.stride) + 1;
     return { name: opts.relu ? this.g.op('Relu', [conv]) : conv, channels: cout, side };
   }

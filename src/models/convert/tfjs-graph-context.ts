@@ -13,7 +13,10 @@ export interface TfjsNode {
   attr?: Record<string, TfAttr>;
 }
 
-export interface TfShape { dim?: { size?: string | number }[]; unknownRank?: boolean }
+export interface TfShape {
+  dim?: { size?: string | number }[];
+  unknownRank?: boolean;
+}
 
 /** TF AttrValue as TFJS stores it in JSON (strings base64, int64 as strings). */
 export interface TfAttr {
@@ -56,7 +59,11 @@ export function shapeSize(shape: readonly number[]): number {
 }
 
 /** Reorders an N-d row-major array: output axis i is input axis perm[i]. */
-export function permute<T extends Float32Array | Int32Array>(data: T, shape: readonly number[], perm: readonly number[]): T {
+export function permute<T extends Float32Array | Int32Array>(
+  data: T,
+  shape: readonly number[],
+  perm: readonly number[],
+): T {
   const rank = shape.length;
   const inStrides = new Array<number>(rank).fill(1);
   for (let i = rank - 2; i >= 0; i--) inStrides[i] = inStrides[i + 1]! * shape[i + 1]!;
@@ -128,7 +135,8 @@ export class Attrs {
   }
 
   private required<T>(key: string, fallback: T | undefined): T {
-    if (fallback === undefined) throw new Error(`TFJS node '${this.node.name}' (${this.node.op}) lacks attribute '${key}'`);
+    if (fallback === undefined)
+      throw new Error(`TFJS node '${this.node.name}' (${this.node.op}) lacks attribute '${key}'`);
     return fallback;
   }
 }
@@ -156,7 +164,12 @@ export class ConversionContext {
     const key = `${v.name}|${nchw ? 'nchw' : 'nhwc'}`;
     let name = this.transposed.get(key);
     if (!name) {
-      name = this.b.op('Transpose', [v.name], { perm: [...(nchw ? TO_NCHW : TO_NHWC)] }, `${v.name}/${nchw ? 'to_nchw' : 'to_nhwc'}`);
+      name = this.b.op(
+        'Transpose',
+        [v.name],
+        { perm: [...(nchw ? TO_NCHW : TO_NHWC)] },
+        `${v.name}/${nchw ? 'to_nchw' : 'to_nhwc'}`,
+      );
       this.transposed.set(key, name);
     }
     return { name, shape: v.shape, nchw };
@@ -171,7 +184,12 @@ export class ConversionContext {
     if (!v.data) return this.inLayout(v, nchw).name;
     if (!nchw || rank !== 4 || v.shape.length === 0) return this.store(v, 'as-is', v.shape, v.data);
     const shape4 = [...new Array<number>(4 - v.shape.length).fill(1), ...v.shape];
-    return this.store(v, 'nchw', TO_NCHW.map((a) => shape4[a]!), permute(v.data, shape4, TO_NCHW));
+    return this.store(
+      v,
+      'nchw',
+      TO_NCHW.map((a) => shape4[a]!),
+      permute(v.data, shape4, TO_NCHW),
+    );
   }
 
   /** ONNX name of `v` in TF's own (NHWC) layout. */
@@ -198,7 +216,8 @@ export class ConversionContext {
     if (!byVariant) this.stored.set(v, (byVariant = new Map()));
     let name = byVariant.get(variant);
     if (!name) {
-      if (!(data instanceof Float32Array)) throw new Error(`int32 tensor '${v.name}' used as a runtime operand is not supported`);
+      if (!(data instanceof Float32Array))
+        throw new Error(`int32 tensor '${v.name}' used as a runtime operand is not supported`);
       name = this.b.constant(v.name, data, dims);
       byVariant.set(variant, name);
     }

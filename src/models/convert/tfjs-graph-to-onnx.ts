@@ -5,7 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GraphBuilder } from '../onnx/graph-builder.js';
-import { ConversionContext, tfShapeDims, type OpConverter, type TfShape, type TfjsNode, type Value } from './tfjs-graph-context.js';
+import {
+  ConversionContext,
+  tfShapeDims,
+  type OpConverter,
+  type TfShape,
+  type TfjsNode,
+  type Value,
+} from './tfjs-graph-context.js';
 import { MATH_OPS } from './tfjs-ops-math.js';
 import { NN_OPS } from './tfjs-ops-nn.js';
 import { SHAPE_OPS } from './tfjs-ops-shape.js';
@@ -13,8 +20,15 @@ import { decodeWeights, readShards, type DecodedTensor, type WeightsManifestGrou
 
 export type { TfjsNode } from './tfjs-graph-context.js';
 
-export interface TfjsSignatureEntry { name: string; dtype?: string; tensorShape?: TfShape }
-export interface TfjsSignature { inputs?: Record<string, TfjsSignatureEntry>; outputs?: Record<string, TfjsSignatureEntry> }
+export interface TfjsSignatureEntry {
+  name: string;
+  dtype?: string;
+  tensorShape?: TfShape;
+}
+export interface TfjsSignature {
+  inputs?: Record<string, TfjsSignatureEntry>;
+  outputs?: Record<string, TfjsSignatureEntry>;
+}
 
 export interface TfjsGraphModel {
   nodes: TfjsNode[];
@@ -65,7 +79,8 @@ export function convertTfjsGraph(model: TfjsGraphModel, opts: { outputs?: string
 /** `node:0` -> `node`; other output indices mean multi-output ops, which are not supported. */
 function nodeName(ref: string): string {
   const m = /^\^?(.*?)(?::(\d+))?$/.exec(ref);
-  if (!m || (m[2] !== undefined && m[2] !== '0')) throw new Error(`Unsupported reference to output ${m?.[2]} of TFJS node '${m?.[1] ?? ref}'`);
+  if (!m || (m[2] !== undefined && m[2] !== '0'))
+    throw new Error(`Unsupported reference to output ${m?.[2]} of TFJS node '${m?.[1] ?? ref}'`);
   return m[1]!;
 }
 
@@ -101,7 +116,9 @@ class GraphConversion {
 
   private inputNodes(): TfjsNode[] {
     const fromSignature = Object.values(this.model.signature?.inputs ?? {}).map((e) => nodeName(e.name));
-    const names = fromSignature.length ? [...new Set(fromSignature)] : this.model.nodes.filter((n) => n.op.startsWith('Placeholder')).map((n) => n.name);
+    const names = fromSignature.length
+      ? [...new Set(fromSignature)]
+      : this.model.nodes.filter((n) => n.op.startsWith('Placeholder')).map((n) => n.name);
     return names.map((name) => {
       const node = this.byName.get(name);
       if (!node) throw new Error(`TFJS signature input '${name}' is not a node of the graph`);
@@ -111,7 +128,8 @@ class GraphConversion {
 
   private declareInput(node: TfjsNode): { name: string; shape: number[] } {
     const dtype = node.attr?.['dtype']?.type;
-    if (dtype !== undefined && dtype !== 'DT_FLOAT') throw new Error(`Unsupported input dtype ${dtype} of '${node.name}'`);
+    if (dtype !== undefined && dtype !== 'DT_FLOAT')
+      throw new Error(`Unsupported input dtype ${dtype} of '${node.name}'`);
     const entry = Object.values(this.model.signature?.inputs ?? {}).find((e) => nodeName(e.name) === node.name);
     const shape = tfShapeDims(node.attr?.['shape']?.shape) ?? tfShapeDims(entry?.tensorShape);
     if (!shape) throw new Error(`TFJS input '${node.name}' has no known rank`);
@@ -130,8 +148,12 @@ class GraphConversion {
   private defaultOutputs(): string[] {
     const fromSignature = Object.values(this.model.signature?.outputs ?? {}).map((e) => nodeName(e.name));
     if (fromSignature.length) return [...new Set(fromSignature)].filter((n) => this.byName.has(n));
-    const consumed = new Set(this.model.nodes.flatMap((n) => (n.input ?? []).map((i) => nodeName(i.replace(/:\d+$/, '')))));
-    return this.model.nodes.filter((n) => !consumed.has(n.name) && n.op !== 'Const' && n.op !== 'NoOp').map((n) => n.name);
+    const consumed = new Set(
+      this.model.nodes.flatMap((n) => (n.input ?? []).map((i) => nodeName(i.replace(/:\d+$/, '')))),
+    );
+    return this.model.nodes
+      .filter((n) => !consumed.has(n.name) && n.op !== 'Const' && n.op !== 'NoOp')
+      .map((n) => n.name);
   }
 
   /** Converts the node `ref` names (after its inputs), once. */
@@ -149,7 +171,8 @@ class GraphConversion {
       value = { name, shape: w.shape, nchw: false, data: w.data };
     } else {
       const op = OPS[node.op];
-      if (!op || node.op.startsWith('Placeholder')) throw new Error(`Unsupported TFJS op '${node.op}' at node '${name}'`);
+      if (!op || node.op.startsWith('Placeholder'))
+        throw new Error(`Unsupported TFJS op '${node.op}' at node '${name}'`);
       this.visiting.add(name);
       const inputs = (node.input ?? []).filter((i) => !i.startsWith('^')).map((i) => this.convert(i));
       this.visiting.delete(name);

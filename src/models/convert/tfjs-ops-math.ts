@@ -2,7 +2,14 @@
 // their runtime inputs already have, so a chain of Conv -> Add -> Relu -> Conv needs no transposes.
 import type { AttributeValue } from '../onnx/graph-builder.js';
 import {
-  Attrs, TO_NCHW, broadcastShapes, dropKeepsOrder, type ConversionContext, type OpConverter, type TfjsNode, type Value,
+  Attrs,
+  TO_NCHW,
+  broadcastShapes,
+  dropKeepsOrder,
+  type ConversionContext,
+  type OpConverter,
+  type TfjsNode,
+  type Value,
 } from './tfjs-graph-context.js';
 
 /**
@@ -53,7 +60,11 @@ const prelu: OpConverter = (ctx, node, [x, alpha]) => {
   if (!x || !alpha) throw new Error(`TFJS node '${node.name}' (${node.op}) needs an input and an alpha`);
   const shape = broadcastShapes(x.shape, alpha.shape);
   const nchw = shape.length === 4 && x.nchw && !x.data;
-  return { name: preluExpr(ctx, node, ctx.operand(x, nchw, shape.length), ctx.operand(alpha, nchw, shape.length)), shape, nchw };
+  return {
+    name: preluExpr(ctx, node, ctx.operand(x, nchw, shape.length), ctx.operand(alpha, nchw, shape.length)),
+    shape,
+    nchw,
+  };
 };
 
 const square: OpConverter = (ctx, node, [x]) => {
@@ -95,16 +106,20 @@ function reduction(onnxOp: string): OpConverter {
     const nchw = x.nchw && !x.data && (keep || dropKeepsOrder(axes));
     const onnxAxes = axes.map((a) => (nchw ? TO_NCHW.indexOf(a as 0 | 1 | 2 | 3) : a));
     const input = ctx.operand(x, nchw);
-    const name = onnxOp === 'ReduceSum'
-      ? ctx.op(onnxOp, [input, ctx.int64(`${node.name}/axes`, onnxAxes)], node, { keepdims: keep ? 1 : 0 })
-      : ctx.op(onnxOp, [input], node, { axes: onnxAxes, keepdims: keep ? 1 : 0 });
-    const shape = keep ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+    const name =
+      onnxOp === 'ReduceSum'
+        ? ctx.op(onnxOp, [input, ctx.int64(`${node.name}/axes`, onnxAxes)], node, { keepdims: keep ? 1 : 0 })
+        : ctx.op(onnxOp, [input], node, { axes: onnxAxes, keepdims: keep ? 1 : 0 });
+    const shape = keep
+      ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+      : x.shape.filter((_, i) => !axes.includes(i));
     return { name, shape, nchw: nchw && keep };
   };
 }
 
 const biasAdd: OpConverter = (ctx, node, inputs) => {
-  if (new Attrs(node).str('data_format', 'NHWC') !== 'NHWC') throw new Error(`Unsupported data_format in TFJS node '${node.name}' (BiasAdd)`);
+  if (new Attrs(node).str('data_format', 'NHWC') !== 'NHWC')
+    throw new Error(`Unsupported data_format in TFJS node '${node.name}' (BiasAdd)`);
   return broadcasting(ctx, node, 'Add', inputs);
 };
 

@@ -3,11 +3,23 @@
 // the output stays NCHW, marked so, until an op needs NHWC again.
 import type { AttributeValue } from '../onnx/graph-builder.js';
 import { preluExpr } from './tfjs-ops-math.js';
-import { Attrs, permute, type ConversionContext, type OpConverter, type TfjsNode, type Value } from './tfjs-graph-context.js';
+import {
+  Attrs,
+  permute,
+  type ConversionContext,
+  type OpConverter,
+  type TfjsNode,
+  type Value,
+} from './tfjs-graph-context.js';
 
 const ACTIVATIONS = new Set(['relu', 'relu6', 'elu', 'selu', 'sigmoid', 'tanh', 'leakyrelu', 'prelu', 'linear']);
 
-interface Fused { bias?: Value; activation?: string; alpha?: Value; leakyAlpha: number }
+interface Fused {
+  bias?: Value;
+  activation?: string;
+  alpha?: Value;
+  leakyAlpha: number;
+}
 
 /** Reads `fused_ops` (e.g. ['BiasAdd', 'Prelu']) and their extra arguments, as TFJS executes them. */
 function fusedOps(node: TfjsNode, args: Value[]): Fused {
@@ -32,16 +44,31 @@ function fusedOps(node: TfjsNode, args: Value[]): Fused {
 /** Applies a TFJS fused activation to ONNX tensor `x` held in layout `nchw`. */
 function activate(ctx: ConversionContext, node: TfjsNode, x: string, f: Fused, nchw: boolean, rank: number): string {
   switch (f.activation) {
-    case undefined: case 'linear': return x;
-    case 'relu': return ctx.op('Relu', [x], node);
-    case 'relu6': return ctx.op('Clip', [x, ctx.floatConst('zero', Float32Array.of(0), []), ctx.floatConst('six', Float32Array.of(6), [])], node);
-    case 'elu': return ctx.op('Elu', [x], node, { alpha: { float: 1 } });
-    case 'selu': return ctx.op('Selu', [x], node);
-    case 'sigmoid': return ctx.op('Sigmoid', [x], node);
-    case 'tanh': return ctx.op('Tanh', [x], node);
-    case 'leakyrelu': return ctx.op('LeakyRelu', [x], node, { alpha: { float: f.leakyAlpha } });
-    case 'prelu': return preluExpr(ctx, node, x, ctx.operand(f.alpha!, nchw, rank));
-    default: throw new Error(`Unsupported activation '${f.activation}' in TFJS node '${node.name}'`);
+    case undefined:
+    case 'linear':
+      return x;
+    case 'relu':
+      return ctx.op('Relu', [x], node);
+    case 'relu6':
+      return ctx.op(
+        'Clip',
+        [x, ctx.floatConst('zero', Float32Array.of(0), []), ctx.floatConst('six', Float32Array.of(6), [])],
+        node,
+      );
+    case 'elu':
+      return ctx.op('Elu', [x], node, { alpha: { float: 1 } });
+    case 'selu':
+      return ctx.op('Selu', [x], node);
+    case 'sigmoid':
+      return ctx.op('Sigmoid', [x], node);
+    case 'tanh':
+      return ctx.op('Tanh', [x], node);
+    case 'leakyrelu':
+      return ctx.op('LeakyRelu', [x], node, { alpha: { float: f.leakyAlpha } });
+    case 'prelu':
+      return preluExpr(ctx, node, x, ctx.operand(f.alpha!, nchw, rank));
+    default:
+      throw new Error(`Unsupported activation '${f.activation}' in TFJS node '${node.name}'`);
   }
 }
 
@@ -57,7 +84,14 @@ function spatial(a: Attrs, key: string, channelsLast: boolean): [number, number]
  * asymmetrically (the extra row/column goes after), so explicit pads are computed from the static
  * input size; only an unknown size falls back to auto_pad SAME_UPPER, which means the same thing.
  */
-function windowPadding(node: TfjsNode, inHW: number[], kernel: number[], strides: number[], dilations: number[], channelsLast: boolean) {
+function windowPadding(
+  node: TfjsNode,
+  inHW: number[],
+  kernel: number[],
+  strides: number[],
+  dilations: number[],
+  channelsLast: boolean,
+) {
   const a = new Attrs(node);
   const mode = a.str('padding');
   const pads = [0, 0, 0, 0];
@@ -87,7 +121,8 @@ function windowPadding(node: TfjsNode, inHW: number[], kernel: number[], strides
 
 function dataFormat(node: TfjsNode): boolean {
   const format = new Attrs(node).str('data_format', 'NHWC');
-  if (format !== 'NHWC' && format !== 'NCHW') throw new Error(`Unsupported data_format '${format}' in TFJS node '${node.name}'`);
+  if (format !== 'NHWC' && format !== 'NCHW')
+    throw new Error(`Unsupported data_format '${format}' in TFJS node '${node.name}'`);
   return format === 'NHWC';
 }
 
@@ -97,7 +132,8 @@ function convolution(depthwise: boolean, fused: boolean): OpConverter {
     const a = new Attrs(node);
     const channelsLast = dataFormat(node);
     const w = ctx.constData(filter, node, 'filter');
-    if (!(w instanceof Float32Array) || filter.shape.length !== 4) throw new Error(`TFJS node '${node.name}': filter must be a 4-D float constant`);
+    if (!(w instanceof Float32Array) || filter.shape.length !== 4)
+      throw new Error(`TFJS node '${node.name}': filter must be a 4-D float constant`);
     const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
     const strides = spatial(a, 'strides', channelsLast);
     const dilations = spatial(a, 'dilations', channelsLast);
@@ -110,7 +146,10 @@ function convolution(depthwise: boolean, fused: boolean): OpConverter {
     const group = depthwise ? ci : inC > ci ? inC / ci : 1;
     const f = fused ? fusedOps(node, args) : { leakyAlpha: 0.2 };
     // ONNX wants channels-first data: a channels-last TF tensor is fed as NCHW.
-    const inputs = [ctx.operand(x, channelsLast), ctx.floatConst(`${node.name}/weight`, weight, [outC, depthwise ? 1 : ci, kh, kw])];
+    const inputs = [
+      ctx.operand(x, channelsLast),
+      ctx.floatConst(`${node.name}/weight`, weight, [outC, depthwise ? 1 : ci, kh, kw]),
+    ];
     if (f.bias) inputs.push(ctx.plain(f.bias));
     const y = ctx.op('Conv', inputs, node, { kernel_shape: [kh, kw], strides, dilations, group, ...pad.attrs });
     const [oh, ow] = pad.out as [number, number];
@@ -173,18 +212,30 @@ function resize(mode: 'linear' | 'nearest'): OpConverter {
     const [h, w] = Array.from(ctx.constData(size, node, 'size')) as [number, number];
     const align = a.bool('align_corners', false);
     const half = a.bool('half_pixel_centers', false);
-    const transform = align ? 'align_corners' : !half ? 'asymmetric' : mode === 'nearest' ? 'tf_half_pixel_for_nn' : 'half_pixel';
+    const transform = align
+      ? 'align_corners'
+      : !half
+        ? 'asymmetric'
+        : mode === 'nearest'
+          ? 'tf_half_pixel_for_nn'
+          : 'half_pixel';
     const attrs: Record<string, AttributeValue> = { mode, coordinate_transformation_mode: transform };
     if (mode === 'nearest') attrs['nearest_mode'] = align ? 'round_prefer_ceil' : 'floor';
     const [n, , , c] = x.shape as [number, number, number, number];
     const input = ctx.operand(x, true);
     // Target sizes rather than scales: a float scale can round the output size down.
-    const sizes = n >= 0 && c >= 0
-      ? ctx.int64(`${node.name}/sizes`, [n, c, h, w])
-      : ctx.op('Concat', [
-        ctx.op('Slice', [ctx.op('Shape', [input], node), ctx.int64('zero', [0]), ctx.int64('two', [2])], node),
-        ctx.int64(`${node.name}/hw`, [h, w]),
-      ], node, { axis: 0 });
+    const sizes =
+      n >= 0 && c >= 0
+        ? ctx.int64(`${node.name}/sizes`, [n, c, h, w])
+        : ctx.op(
+            'Concat',
+            [
+              ctx.op('Slice', [ctx.op('Shape', [input], node), ctx.int64('zero', [0]), ctx.int64('two', [2])], node),
+              ctx.int64(`${node.name}/hw`, [h, w]),
+            ],
+            node,
+            { axis: 0 },
+          );
     return { name: ctx.op('Resize', [input, '', '', sizes], node, attrs), shape: [n, h, w, c], nchw: true };
   };
 }

@@ -2,7 +2,15 @@
 // (Reshape, StridedSlice, Pack, ExpandDims) take their input in TF's own NHWC order; the others map
 // their axes onto the layout the input already has.
 import {
-  Attrs, TO_NCHW, dropKeepsOrder, physicalAxis, shapeSize, type ConversionContext, type OpConverter, type TfjsNode, type Value,
+  Attrs,
+  TO_NCHW,
+  dropKeepsOrder,
+  physicalAxis,
+  shapeSize,
+  type ConversionContext,
+  type OpConverter,
+  type TfjsNode,
+  type Value,
 } from './tfjs-graph-context.js';
 import { constAxes } from './tfjs-ops-math.js';
 
@@ -23,7 +31,8 @@ const passThrough: OpConverter = (_ctx, node, [x]) => need(node, x, 'an input');
 const cast: OpConverter = (_ctx, node, [x]) => {
   for (const key of ['SrcT', 'DstT']) {
     const type = node.attr?.[key]?.type;
-    if (type !== undefined && type !== 'DT_FLOAT') throw new Error(`Unsupported Cast ${key}=${type} in TFJS node '${node.name}'`);
+    if (type !== undefined && type !== 'DT_FLOAT')
+      throw new Error(`Unsupported Cast ${key}=${type} in TFJS node '${node.name}'`);
   }
   return need(node, x, 'an input');
 };
@@ -75,7 +84,11 @@ function concat(axisFirst: boolean): OpConverter {
     const shape = [...first.shape];
     shape[axis] = parts.some((v) => v.shape[axis]! < 0) ? -1 : parts.reduce((sum, v) => sum + v.shape[axis]!, 0);
     const names = parts.map((v) => ctx.operand(v, nchw, rank));
-    return { name: ctx.op('Concat', names, node, { axis: nchw ? TO_NCHW.indexOf(axis as 0 | 1 | 2 | 3) : axis }), shape, nchw };
+    return {
+      name: ctx.op('Concat', names, node, { axis: nchw ? TO_NCHW.indexOf(axis as 0 | 1 | 2 | 3) : axis }),
+      shape,
+      nchw,
+    };
   };
 }
 
@@ -95,7 +108,11 @@ const expandDims: OpConverter = (ctx, node, [x, axisValue]) => {
   const [axis] = constAxes(ctx, node, axisValue, input.shape.length + 1) as [number];
   const shape = [...input.shape];
   shape.splice(axis, 0, 1);
-  return { name: ctx.op('Unsqueeze', [ctx.plain(input), ctx.int64(`${node.name}/axes`, [axis])], node), shape, nchw: false };
+  return {
+    name: ctx.op('Unsqueeze', [ctx.plain(input), ctx.int64(`${node.name}/axes`, [axis])], node),
+    shape,
+    nchw: false,
+  };
 };
 
 const squeeze: OpConverter = (ctx, node, [x]) => {
@@ -104,7 +121,8 @@ const squeeze: OpConverter = (ctx, node, [x]) => {
   const rank = input.shape.length;
   let axes = (a.has('squeeze_dims') ? a.ints('squeeze_dims') : a.ints('axis', [])).map((d) => (d < 0 ? d + rank : d));
   if (axes.length === 0) {
-    if (input.shape.includes(-1)) throw new Error(`TFJS node '${node.name}' (Squeeze) needs explicit squeeze_dims for an unknown shape`);
+    if (input.shape.includes(-1))
+      throw new Error(`TFJS node '${node.name}' (Squeeze) needs explicit squeeze_dims for an unknown shape`);
     axes = input.shape.flatMap((d, i) => (d === 1 ? [i] : []));
   }
   const nchw = input.nchw && !input.data && dropKeepsOrder(axes);
@@ -136,7 +154,11 @@ const stridedSlice: OpConverter = (ctx, node, [x, beginValue, endValue, stridesV
   if (a.int('ellipsis_mask', 0) || a.int('new_axis_mask', 0)) {
     throw new Error(`Unsupported StridedSlice ellipsis/new_axis mask in TFJS node '${node.name}'`);
   }
-  const [beginMask, endMask, shrinkMask] = ['begin_mask', 'end_mask', 'shrink_axis_mask'].map((k) => a.int(k, 0)) as [number, number, number];
+  const [beginMask, endMask, shrinkMask] = ['begin_mask', 'end_mask', 'shrink_axis_mask'].map((k) => a.int(k, 0)) as [
+    number,
+    number,
+    number,
+  ];
   const begin = ints(ctx, node, beginValue, 'begin');
   const end = ints(ctx, node, endValue, 'end');
   const strides = stridesValue ? ints(ctx, node, stridesValue, 'strides') : begin.map(() => 1);
@@ -163,7 +185,17 @@ const stridedSlice: OpConverter = (ctx, node, [x, beginValue, endValue, stridesV
   });
   const axes = begin.map((_, i) => i);
   const p = `${node.name}/`;
-  let name = ctx.op('Slice', [ctx.plain(input), ctx.int64(`${p}starts`, starts), ctx.int64(`${p}ends`, ends), ctx.int64(`${p}axes`, axes), ctx.int64(`${p}steps`, steps)], node);
+  let name = ctx.op(
+    'Slice',
+    [
+      ctx.plain(input),
+      ctx.int64(`${p}starts`, starts),
+      ctx.int64(`${p}ends`, ends),
+      ctx.int64(`${p}axes`, axes),
+      ctx.int64(`${p}steps`, steps),
+    ],
+    node,
+  );
   if (shrink.length) name = ctx.op('Squeeze', [name, ctx.int64(`${p}shrink`, shrink)], node);
   return { name, shape: shape.filter((_, i) => !shrink.includes(i)), nchw: false };
 };

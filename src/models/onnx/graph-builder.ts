@@ -72,10 +72,18 @@ export class GraphBuilder {
   }
 
   /** Adds one node; returns the names of its outputs (one unless `outputCount` says more). */
-  node(opType: string, inputs: readonly string[], attrs: Record<string, AttributeValue> = {}, opts: { name?: string; outputs?: readonly string[]; outputCount?: number } = {}): string[] {
+  node(
+    opType: string,
+    inputs: readonly string[],
+    attrs: Record<string, AttributeValue> = {},
+    opts: { name?: string; outputs?: readonly string[]; outputCount?: number } = {},
+  ): string[] {
     const name = this.unique(opts.name ?? opType);
     const outputs = opts.outputs
-      ? opts.outputs.map((o) => { this.names.add(o); return o; })
+      ? opts.outputs.map((o) => {
+          this.names.add(o);
+          return o;
+        })
       : Array.from({ length: opts.outputCount ?? 1 }, (_, i) => (i === 0 ? name : this.unique(`${name}:${i}`)));
     this.nodes.push({
       name,
@@ -117,7 +125,11 @@ function valueInfo(name: string, dims: readonly (number | string)[]): onnxProto.
     type: {
       tensorType: {
         elemType: ELEM_FLOAT,
-        shape: { dim: dims.map((d) => (typeof d === 'number' && d >= 0 ? { dimValue: d } : { dimParam: String(d === -1 ? 'batch' : d) })) },
+        shape: {
+          dim: dims.map((d) =>
+            typeof d === 'number' && d >= 0 ? { dimValue: d } : { dimParam: String(d === -1 ? 'batch' : d) },
+          ),
+        },
       },
     },
   };

@@ -10,7 +10,9 @@ export const initial: Migration = {
 
     await db.schema
       .createTable('face_crops')
-      .addColumn('id', 'integer', (c) => (pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement()))
+      .addColumn('id', 'integer', (c) =>
+        pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement(),
+      )
       .addColumn('image_path', 'text', (c) => c.notNull())
       .addColumn('width', 'integer', (c) => c.notNull())
       .addColumn('height', 'integer', (c) => c.notNull())
@@ -24,7 +26,9 @@ export const initial: Migration = {
 
     await db.schema
       .createTable('face_embeddings')
-      .addColumn('id', 'integer', (c) => (pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement()))
+      .addColumn('id', 'integer', (c) =>
+        pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement(),
+      )
       .addColumn('face_crop_id', 'integer', (c) => c.notNull().references('face_crops.id').onDelete('cascade'))
       .addColumn('model_name', 'text', (c) => c.notNull())
       .addColumn('model_version', 'text', (c) => c.notNull())

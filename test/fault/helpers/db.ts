@@ -16,10 +16,15 @@ export async function countRows(db: Database, table: 'face_crops' | 'face_embedd
   return Number(r.rows[0]!.n);
 }
 
-export async function checkEmbeddings(db: Database, expect: { modelName: string; modelVersion: string; dimensions: number }): Promise<Integrity> {
-  const rows = await db.selectFrom('face_embeddings')
+export async function checkEmbeddings(
+  db: Database,
+  expect: { modelName: string; modelVersion: string; dimensions: number },
+): Promise<Integrity> {
+  const rows = await db
+    .selectFrom('face_embeddings')
     .select(['face_crop_id', 'model_name', 'model_version', 'dimensions', 'embedding'])
-    .orderBy('face_crop_id').execute();
+    .orderBy('face_crop_id')
+    .execute();
   const cropIds = new Set((await db.selectFrom('face_crops').select('id').execute()).map((r) => Number(r.id)));
   const problems: string[] = [];
   const seen = new Set<string>();

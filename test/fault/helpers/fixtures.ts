@@ -19,8 +19,10 @@ export function smallFace(n: number, width = 320): Promise<Buffer> {
  * embedding keeps a worker busy for about half a second — long enough to hit it with a signal.
  */
 export function slowPng(): Promise<Buffer> {
-  return sharp(sample(1)).resize(6000, 6000, { kernel: 'nearest', fit: 'fill' })
-    .png({ progressive: true, compressionLevel: 1, adaptiveFiltering: false }).toBuffer();
+  return sharp(sample(1))
+    .resize(6000, 6000, { kernel: 'nearest', fit: 'fill' })
+    .png({ progressive: true, compressionLevel: 1, adaptiveFiltering: false })
+    .toBuffer();
 }
 
 function pngChunk(type: string, data: Buffer): Buffer {
@@ -49,16 +51,24 @@ export function pngDeclaring(width: number, height: number): Buffer {
 /** Odd but valid images and broken files, by name. */
 export async function oddImages(): Promise<Record<string, Buffer>> {
   const face = await smallFace(1);
-  const frames = await Promise.all([1, 2, 3].map((n) => smallFace(n, 160).then((b) => sharp(b).resize(160, 120, { fit: 'cover' }).toBuffer())));
+  const frames = await Promise.all(
+    [1, 2, 3].map((n) => smallFace(n, 160).then((b) => sharp(b).resize(160, 120, { fit: 'cover' }).toBuffer())),
+  );
   return {
     face,
     empty: Buffer.alloc(0),
     truncatedJpeg: face.subarray(0, Math.floor(face.length / 3)),
     hugePng: pngDeclaring(30_000, 30_000),
-    onePixel: await sharp({ create: { width: 1, height: 1, channels: 3, background: { r: 200, g: 150, b: 120 } } }).png().toBuffer(),
+    onePixel: await sharp({ create: { width: 1, height: 1, channels: 3, background: { r: 200, g: 150, b: 120 } } })
+      .png()
+      .toBuffer(),
     text: Buffer.from('this is plain text, not a JPEG\n'),
-    svg: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200"><circle cx="100" cy="100" r="80" fill="tan"/></svg>\n'),
-    animatedGif: await sharp(frames, { join: { animated: true } }).gif({ loop: 0, delay: [100, 100, 100] }).toBuffer(),
+    svg: Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200"><circle cx="100" cy="100" r="80" fill="tan"/></svg>\n',
+    ),
+    animatedGif: await sharp(frames, { join: { animated: true } })
+      .gif({ loop: 0, delay: [100, 100, 100] })
+      .toBuffer(),
     cmykJpeg: await sharp(face).toColourspace('cmyk').jpeg({ quality: 90 }).toBuffer(),
     png16: await sharp(face).toColourspace('rgb16').png().toBuffer(),
     // Pixels stored turned a quarter anticlockwise; EXIF orientation 6 says "turn clockwise to show".
@@ -89,7 +99,10 @@ export async function workspace(prefix: string): Promise<Workspace> {
   const modelsDir = path.join(dir, 'models');
   await mkdir(mediaRoot, { recursive: true });
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FACEEMBED_')));
-  execFileSync(process.execPath, [BIN, 'models', 'prepare', '--quiet'], { env: { ...env, FACEEMBED_MODELS_DIR: modelsDir }, stdio: 'ignore' });
+  execFileSync(process.execPath, [BIN, 'models', 'prepare', '--quiet'], {
+    env: { ...env, FACEEMBED_MODELS_DIR: modelsDir },
+    stdio: 'ignore',
+  });
   return { dir, mediaRoot, modelsDir, close: () => rm(dir, { recursive: true, force: true }) };
 }
 

@@ -31,7 +31,10 @@ export interface ErrorBody {
 }
 
 export class Api {
-  constructor(readonly baseUrl: string, private readonly defaults: Record<string, string> = {}) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly defaults: Record<string, string> = {},
+  ) {}
 
   async call(method: string, path: string, opts: CallOptions = {}): Promise<Reply> {
     const headers: Record<string, string> = { ...this.defaults, ...opts.headers };
@@ -46,7 +49,10 @@ export class Api {
     }
     const started = performance.now();
     const res = await fetch(`${this.baseUrl}${path}`, {
-      method, headers, body, signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000),
+      method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000),
     });
     const text = await res.text();
     let json: unknown;
@@ -83,7 +89,10 @@ export class Api {
 /** The CONTRACT error envelope, asserted: {"error": {"type", "message", "details"?}, "request_id"}. */
 export function envelope(r: Reply): ErrorBody {
   const body = r.json as { error?: ErrorBody; request_id?: unknown } | undefined;
-  assert.ok(body && typeof body === 'object' && body.error, `not an error envelope (${r.status}): ${r.text.slice(0, 300)}`);
+  assert.ok(
+    body && typeof body === 'object' && body.error,
+    `not an error envelope (${r.status}): ${r.text.slice(0, 300)}`,
+  );
   assert.equal(typeof body.error.type, 'string', r.text);
   assert.equal(typeof body.error.message, 'string', r.text);
   assert.equal(typeof body.request_id, 'string', r.text);
@@ -121,7 +130,10 @@ export function expectEmbedding(r: Reply, dimensions?: number): EmbeddingBody {
 /** "200" or "<status> <ErrorType>", after checking the body is one of the two allowed shapes. */
 export function outcome(r: Reply): string {
   if (r.status >= 200 && r.status < 300) {
-    assert.ok(r.json && typeof r.json === 'object' && !('error' in r.json), `success without a JSON body: ${r.text.slice(0, 200)}`);
+    assert.ok(
+      r.json && typeof r.json === 'object' && !('error' in r.json),
+      `success without a JSON body: ${r.text.slice(0, 200)}`,
+    );
     return String(r.status);
   }
   return `${r.status} ${envelope(r).type}`;

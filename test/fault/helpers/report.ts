@@ -35,20 +35,30 @@ export const REPORT_PATH = path.join(REPO, 'docs/reliability.md');
 function inRepository(): boolean {
   try {
     const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { name?: string };
-    return pkg.name === 'faceembed' && existsSync(path.join(REPO, 'src/main.ts')) && existsSync(path.join(REPO, 'test/fault'));
+    return (
+      pkg.name === 'faceembed' &&
+      existsSync(path.join(REPO, 'src/main.ts')) &&
+      existsSync(path.join(REPO, 'test/fault'))
+    );
   } catch {
     return false;
   }
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
-const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n').find(Boolean) ?? 'failed';
+const firstLine = (err: unknown) =>
+  (err instanceof Error ? err.message : String(err)).split('\n').find(Boolean) ?? 'failed';
 
 export class Section {
   private readonly data: Fragment;
 
   /** `id` orders sections in the document ("1-worker-faults"); `file` is the test file recording it. */
-  constructor(id: string, title: string, intro: string, private readonly file: string) {
+  constructor(
+    id: string,
+    title: string,
+    intro: string,
+    private readonly file: string,
+  ) {
     this.data = { id, title, intro, rows: [], counts: {}, measured: [] };
   }
 
@@ -82,7 +92,10 @@ export class Section {
   /** Saves this section's fragment and rewrites docs/reliability.md (only inside the repository). */
   save(): void {
     mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(path.join(RESULTS, `${this.data.id}.json`), JSON.stringify({ ...this.data, file: this.file }, null, 1));
+    writeFileSync(
+      path.join(RESULTS, `${this.data.id}.json`),
+      JSON.stringify({ ...this.data, file: this.file }, null, 1),
+    );
     if (inRepository()) writeReport();
   }
 }
@@ -96,12 +109,14 @@ function command(): string {
 
 function fragments(): Fragment[] {
   if (!existsSync(RESULTS)) return [];
-  return readdirSync(RESULTS)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(path.join(RESULTS, f), 'utf8')) as Fragment & { file: string })
-    // A fragment whose test file no longer exists is stale.
-    .filter((f) => existsSync(path.join(COMPILED_TESTS, f.file)))
-    .sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+  return (
+    readdirSync(RESULTS)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(path.join(RESULTS, f), 'utf8')) as Fragment & { file: string })
+      // A fragment whose test file no longer exists is stale.
+      .filter((f) => existsSync(path.join(COMPILED_TESTS, f.file)))
+      .sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }))
+  );
 }
 
 export function writeReport(): void {
@@ -135,7 +150,8 @@ export function writeReport(): void {
     else if (!f.rows.length) out.push('No case ran in this run: the setup failed (see the test output).', '');
     if (f.rows.length) {
       out.push('| case | expected | observed | pass |', '|---|---|---|---|');
-      for (const r of f.rows) out.push(`| ${cell(r.case)} | ${cell(r.expected)} | ${cell(r.observed)} | ${r.pass ? 'yes' : '**NO**'} |`);
+      for (const r of f.rows)
+        out.push(`| ${cell(r.case)} | ${cell(r.expected)} | ${cell(r.observed)} | ${r.pass ? 'yes' : '**NO**'} |`);
       out.push('');
     }
     if (f.measured.length) {

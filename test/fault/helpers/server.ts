@@ -46,12 +46,17 @@ export class ServerProcess {
   private waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  private constructor(private readonly child: ChildProcess, readonly baseUrl: string) {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly baseUrl: string,
+  ) {
     running.add(child);
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    }));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        running.delete(child);
+        resolve({ code, signal });
+      }),
+    );
     createInterface({ input: child.stderr! }).on('line', (line) => this.onLine(line));
     child.stdout!.resume();
   }
@@ -77,7 +82,10 @@ export class ServerProcess {
       await server.waitReady(opts.readyTimeoutMs ?? 60_000);
     } catch (err) {
       await server.kill();
-      throw new Error(`server did not become ready: ${(err as Error).message}\n${server.stderrText.slice(-20).join('\n')}`, { cause: err });
+      throw new Error(
+        `server did not become ready: ${(err as Error).message}\n${server.stderrText.slice(-20).join('\n')}`,
+        { cause: err },
+      );
     }
     return server;
   }
@@ -100,7 +108,10 @@ export class ServerProcess {
     const past = this.logs.slice(from).find(match);
     if (past) return Promise.resolve(past);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching server log line within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no matching server log line within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.waiters.push({
         match,
         resolve: (l) => {

@@ -12,81 +12,99 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'pool-crash-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function rejection(p: Promise<unknown>): Promise<FaceembedError> {
-  const err = await p.then(() => assert.fail('expected a rejection'), (e: unknown) => e);
+  const err = await p.then(
+    () => assert.fail('expected a rejection'),
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof FaceembedError, `typed error, got ${String(err)}`);
   return err;
 }
 
 for (const signal of ['SIGKILL', 'SIGABRT', 'SIGSEGV'] as const) {
-  test(`a busy worker killed with ${signal}: the job is retried on a fresh worker and succeeds`, { timeout: 20_000 }, async (t) => {
-    const { pool, log, events } = makePool('crash-on-demand');
-    t.after(() => pool.close());
-    await pool.ready();
-    const job = pool.run(embed(`block-once:${path.join(tmp, signal)}`), { fields: { requestId: signal } });
-    const blocking = await log.waitFor((e) => e.msg === 'blocking');
-    const pid = blocking.fields.pid as number;
-    assert.deepEqual(pool.stats().pids, [pid]);
-    process.kill(pid, signal);
+  test(
+    `a busy worker killed with ${signal}: the job is retried on a fresh worker and succeeds`,
+    { timeout: 20_000 },
+    async (t) => {
+      const { pool, log, events } = makePool('crash-on-demand');
+      t.after(() => pool.close());
+      await pool.ready();
+      const job = pool.run(embed(`block-once:${path.join(tmp, signal)}`), { fields: { requestId: signal } });
+      const blocking = await log.waitFor((e) => e.msg === 'blocking');
+      const pid = blocking.fields.pid as number;
+      assert.deepEqual(pool.stats().pids, [pid]);
+      process.kill(pid, signal);
 
-    const out = await job;
-    assert.ok(out.embedding instanceof Float32Array);
-    assert.notEqual(out.timings.pid, pid, 'answered by another process');
-    assert.ok(isGone(pid));
-    const died = log.filter((e) => e.msg?.startsWith('Worker died') === true);
-    assert.equal(died.length, 1);
-    assert.equal(died[0]?.fields.signal, signal, `${signal} is reported as the exit signal`);
-    assert.equal(died[0]?.fields.exitCode, null);
-    assert.equal(died[0]?.fields.requestId, signal, 'the crash log names the job');
-    assert.equal(events.filter((e) => e.type === 'retry').length, 1);
-    assert.deepEqual(events.filter((e) => e.type === 'job').map((e) => e.type === 'job' && [e.outcome, e.attempts]), [['ok', 2]]);
-    assert.equal(pool.stats().restarts.crash, 1);
-    assert.equal((await pool.run(embed('next'))).kind, 'embed');
-  });
+      const out = await job;
+      assert.ok(out.embedding instanceof Float32Array);
+      assert.notEqual(out.timings.pid, pid, 'answered by another process');
+      assert.ok(isGone(pid));
+      const died = log.filter((e) => e.msg?.startsWith('Worker died') === true);
+      assert.equal(died.length, 1);
+      assert.equal(died[0]?.fields.signal, signal, `${signal} is reported as the exit signal`);
+      assert.equal(died[0]?.fields.exitCode, null);
+      assert.equal(died[0]?.fields.requestId, signal, 'the crash log names the job');
+      assert.equal(events.filter((e) => e.type === 'retry').length, 1);
+      assert.deepEqual(
+        events.filter((e) => e.type === 'job').map((e) => e.type === 'job' && [e.outcome, e.attempts]),
+        [['ok', 2]],
+      );
+      assert.equal(pool.stats().restarts.crash, 1);
+      assert.equal((await pool.run(embed('next'))).kind, 'embed');
+    },
+  );
 }
 
-test('a job whose worker is killed on both attempts fails with WorkerCrashedError; the pool keeps serving', { timeout: 20_000 }, async (t) => {
-  const { pool, log } = makePool('hang', { workers: 2 });
-  t.after(() => pool.close());
-  await pool.ready();
-  const job = pool.run(embed('x'));
-  const first = await log.jobStarted(0);
-  process.kill(first.fields.pid as number, 'SIGKILL');
-  const second = await log.jobStarted(1);
-  assert.notEqual(second.fields.pid, first.fields.pid);
-  process.kill(second.fields.pid as number, 'SIGKILL');
-  const err = await rejection(job);
-  assert.equal(err.type, 'WorkerCrashedError');
-  assert.equal(err.statusCode, 500);
-  assert.deepEqual(
-    { ...err.details, workerId: typeof err.details?.workerId },
-    { workerId: 'number', pid: second.fields.pid, exitCode: null, signal: 'SIGKILL', attempts: 2 },
-  );
-  await pollUntil(() => pool.stats().idle === 2, 5_000);
-  assert.equal(pool.stats().restarts.crash, 2);
-  assert.equal(pool.stats().workers, 2);
-});
+test(
+  'a job whose worker is killed on both attempts fails with WorkerCrashedError; the pool keeps serving',
+  { timeout: 20_000 },
+  async (t) => {
+    const { pool, log } = makePool('hang', { workers: 2 });
+    t.after(() => pool.close());
+    await pool.ready();
+    const job = pool.run(embed('x'));
+    const first = await log.jobStarted(0);
+    process.kill(first.fields.pid as number, 'SIGKILL');
+    const second = await log.jobStarted(1);
+    assert.notEqual(second.fields.pid, first.fields.pid);
+    process.kill(second.fields.pid as number, 'SIGKILL');
+    const err = await rejection(job);
+    assert.equal(err.type, 'WorkerCrashedError');
+    assert.equal(err.statusCode, 500);
+    assert.deepEqual(
+      { ...err.details, workerId: typeof err.details?.workerId },
+      { workerId: 'number', pid: second.fields.pid, exitCode: null, signal: 'SIGKILL', attempts: 2 },
+    );
+    await pollUntil(() => pool.stats().idle === 2, 5_000);
+    assert.equal(pool.stats().restarts.crash, 2);
+    assert.equal(pool.stats().workers, 2);
+  },
+);
 
-test('a worker that crashes itself (SIGSEGV, exit code 3) fails the job typed after one retry', { timeout: 20_000 }, async (t) => {
-  const { pool, log } = makePool('crash-on-demand', { workers: 2 });
-  t.after(() => pool.close());
-  await pool.ready();
-  const segv = await rejection(pool.run(embed('crash:SIGSEGV')));
-  assert.equal(segv.type, 'WorkerCrashedError');
-  assert.equal(segv.details?.signal, 'SIGSEGV');
-  assert.equal(segv.details?.exitCode, null);
-  assert.equal(segv.details?.attempts, 2);
-  assert.match(segv.message, /signal SIGSEGV/);
-  assert.equal(log.filter((e) => e.msg === 'job started').length, 2, 'tried exactly twice');
+test(
+  'a worker that crashes itself (SIGSEGV, exit code 3) fails the job typed after one retry',
+  { timeout: 20_000 },
+  async (t) => {
+    const { pool, log } = makePool('crash-on-demand', { workers: 2 });
+    t.after(() => pool.close());
+    await pool.ready();
+    const segv = await rejection(pool.run(embed('crash:SIGSEGV')));
+    assert.equal(segv.type, 'WorkerCrashedError');
+    assert.equal(segv.details?.signal, 'SIGSEGV');
+    assert.equal(segv.details?.exitCode, null);
+    assert.equal(segv.details?.attempts, 2);
+    assert.match(segv.message, /signal SIGSEGV/);
+    assert.equal(log.filter((e) => e.msg === 'job started').length, 2, 'tried exactly twice');
 
-  const exit = await rejection(pool.run(embed('exit:3')));
-  assert.equal(exit.type, 'WorkerCrashedError');
-  assert.equal(exit.details?.exitCode, 3);
-  assert.equal(exit.details?.signal, null);
-  assert.match(exit.message, /exit code 3/);
+    const exit = await rejection(pool.run(embed('exit:3')));
+    assert.equal(exit.type, 'WorkerCrashedError');
+    assert.equal(exit.details?.exitCode, 3);
+    assert.equal(exit.details?.signal, null);
+    assert.match(exit.message, /exit code 3/);
 
-  assert.equal((await pool.run(embed('still-serving'))).kind, 'embed');
-  assert.equal(pool.stats().restarts.crash, 4);
-});
+    assert.equal((await pool.run(embed('still-serving'))).kind, 'embed');
+    assert.equal(pool.stats().restarts.crash, 4);
+  },
+);
 
 test('a handled error from the worker is not retried and the worker stays', { timeout: 20_000 }, async (t) => {
   const { pool, log, events } = makePool('crash-on-demand');

@@ -9,9 +9,15 @@ import { WorkerPool } from '../../../src/inference/pool/worker-pool.js';
 export type FixtureName = 'echo' | 'crash-on-demand' | 'hang' | 'exit-during-boot' | 'leak' | 'pool-parent';
 
 /** Compiled fixture: dist/test/fixtures/workers/<name>.js. */
-export const fixture = (name: FixtureName) => fileURLToPath(new URL(`../../fixtures/workers/${name}.js`, import.meta.url));
+export const fixture = (name: FixtureName) =>
+  fileURLToPath(new URL(`../../fixtures/workers/${name}.js`, import.meta.url));
 
-export const embed = (imagePath: string): TaskRequest & { kind: 'embed' } => ({ kind: 'embed', imagePath, model: 'echo', detect: 'skip' });
+export const embed = (imagePath: string): TaskRequest & { kind: 'embed' } => ({
+  kind: 'embed',
+  imagePath,
+  model: 'echo',
+  detect: 'skip',
+});
 
 /** A list that can be awaited for an element matching a predicate (past or future). */
 export class Recorder<T> {

@@ -11,7 +11,10 @@ test('workers exit within 2 s of their parent being SIGKILLed', { timeout: 20_00
   const exited = new Promise((resolve) => parent.once('exit', resolve));
   t.after(() => parent.kill('SIGKILL'));
   const [line] = await Promise.race([
-    createInterface({ input: parent.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value as string | undefined]),
+    createInterface({ input: parent.stdout })
+      [Symbol.asyncIterator]()
+      .next()
+      .then((r) => [r.value as string | undefined]),
     exited.then(() => [undefined]),
   ]);
   assert.ok(line, 'the parent printed its workers');

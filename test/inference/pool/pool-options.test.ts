@@ -4,7 +4,15 @@ import { FaceembedError } from '../../../src/errors.js';
 import { resolvePoolOptions, restartDelay, type PoolLogger } from '../../../src/inference/pool/pool-options.js';
 
 const logger: PoolLogger = { debug() {}, info() {}, warn() {}, error() {} };
-const base = { modulePath: '/x.js', workers: 2, queueLimit: 0, timeoutMs: 1000, maxJobsPerWorker: 1, maxRssMb: 512, logger };
+const base = {
+  modulePath: '/x.js',
+  workers: 2,
+  queueLimit: 0,
+  timeoutMs: 1000,
+  maxJobsPerWorker: 1,
+  maxRssMb: 512,
+  logger,
+};
 
 test('defaults fill the optional options; explicit undefined keeps the default', () => {
   const resolved = resolvePoolOptions({ ...base, shutdownGraceMs: undefined });
@@ -34,5 +42,8 @@ test('every problem is reported at once', () => {
 });
 
 test('restart delay: none for a first crash, then doubling up to the cap', () => {
-  assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7, 8].map((streak) => restartDelay(streak, 100, 1_000)), [0, 0, 100, 200, 400, 800, 1_000, 1_000, 1_000]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 6, 7, 8].map((streak) => restartDelay(streak, 100, 1_000)),
+    [0, 0, 100, 200, 400, 800, 1_000, 1_000, 1_000],
+  );
 });

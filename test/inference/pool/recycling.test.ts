@@ -16,7 +16,14 @@ test('after maxJobsPerWorker jobs the worker is replaced and nothing fails', { t
   assert.equal(pool.stats().restarts['recycle-jobs'], 2);
   assert.ok(await pollUntil(() => isGone(a ?? -1) && isGone(b ?? -1), 5_000), 'recycled workers exited');
   const exits = log.filter((e) => e.msg === 'Worker exited');
-  assert.deepEqual(exits.map((e) => [e.fields.exitCode, e.fields.signal, e.fields.reason]), [[0, null, 'recycle-jobs'], [0, null, 'recycle-jobs']], 'they shut down cleanly, not by SIGKILL');
+  assert.deepEqual(
+    exits.map((e) => [e.fields.exitCode, e.fields.signal, e.fields.reason]),
+    [
+      [0, null, 'recycle-jobs'],
+      [0, null, 'recycle-jobs'],
+    ],
+    'they shut down cleanly, not by SIGKILL',
+  );
   assert.equal(log.filter((e) => e.level === 'error').length, 0);
 });
 
@@ -27,10 +34,15 @@ test('concurrent jobs across recycling workers all succeed', { timeout: 30_000 }
   outs.forEach((out, i) => assert.equal(out.dimensions, `par-${i}`.length));
   const jobsByPid = new Map<number | undefined, number>();
   for (const out of outs) jobsByPid.set(out.timings.pid, (jobsByPid.get(out.timings.pid) ?? 0) + 1);
-  assert.ok([...jobsByPid.values()].every((n) => n <= 2), 'no process served more than 2 jobs');
+  assert.ok(
+    [...jobsByPid.values()].every((n) => n <= 2),
+    'no process served more than 2 jobs',
+  );
   // Which workers end with a single job depends on scheduling; every one that served 2 was recycled.
   assert.equal(pool.stats().restarts['recycle-jobs'], [...jobsByPid.values()].filter((n) => n === 2).length);
-  assert.ok(events.filter((e) => e.type === 'job').every((e) => e.type === 'job' && e.outcome === 'ok' && e.attempts === 1));
+  assert.ok(
+    events.filter((e) => e.type === 'job').every((e) => e.type === 'job' && e.outcome === 'ok' && e.attempts === 1),
+  );
   await pool.close();
   assert.deepEqual(childPids(), []);
 });
@@ -52,6 +64,9 @@ test('a worker whose RSS passes maxRssMb is recycled after its job', { timeout: 
   assert.equal(recycle.fields.pid, first.timings.pid);
   const next = await pool.run(embed('leak:0'));
   assert.notEqual(next.timings.pid, first.timings.pid, 'a new process took over');
-  assert.ok(servedBy.every((pid) => pid === first.timings.pid), 'the old worker served until it was recycled');
+  assert.ok(
+    servedBy.every((pid) => pid === first.timings.pid),
+    'the old worker served until it was recycled',
+  );
   assert.ok(await pollUntil(() => isGone(first.timings.pid ?? -1), 5_000));
 });

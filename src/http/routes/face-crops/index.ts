@@ -6,8 +6,22 @@ import { NotFoundError, ValidationError } from '../../../errors.js';
 import type { FaceCropService } from '../../../services/face-crop.service.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
 import {
-  BatchBody, BatchResponse, CreateBody, Crop, CropDetail, CropList, CropParams, DEFAULT_MODEL, EmbeddingResult,
-  GenerateBody, ListQuery, RegisterBody, toBatchResponse, toCrop, toCropDetail, toEmbeddingResult,
+  BatchBody,
+  BatchResponse,
+  CreateBody,
+  Crop,
+  CropDetail,
+  CropList,
+  CropParams,
+  DEFAULT_MODEL,
+  EmbeddingResult,
+  GenerateBody,
+  ListQuery,
+  RegisterBody,
+  toBatchResponse,
+  toCrop,
+  toCropDetail,
+  toEmbeddingResult,
 } from './schema.js';
 import { createFromMultipart } from './upload.js';
 
@@ -27,89 +41,146 @@ function pageLink(request: FastifyRequest, page: number | null): string | null {
 }
 
 export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (app, { service }) => {
-  app.post<{ Body: Static<typeof RegisterBody> | undefined }>('/', {
-    // Registered once, with the slash as in Django; ignoreTrailingSlash serves the bare form.
-    prefixTrailingSlash: 'slash',
-    config: { multipart: true },
-    schema: {
-      tags, security: apiSecurity, summary: 'Register a face crop',
-      description: 'JSON {image_path} names a file already under the media root; multipart field `image` uploads one.',
-      body: CreateBody,
-      response: { 201: Crop, ...errorResponses },
+  app.post<{ Body: Static<typeof RegisterBody> | undefined }>(
+    '/',
+    {
+      // Registered once, with the slash as in Django; ignoreTrailingSlash serves the bare form.
+      prefixTrailingSlash: 'slash',
+      config: { multipart: true },
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: 'Register a face crop',
+        description:
+          'JSON {image_path} names a file already under the media root; multipart field `image` uploads one.',
+        body: CreateBody,
+        response: { 201: Crop, ...errorResponses },
+      },
     },
-  }, async (request, reply) => {
-    let crop;
-    if (request.isMultipart()) {
-      crop = await createFromMultipart(request, service);
-    } else {
-      const body = request.body;
-      if (!body) throw new ValidationError('Send JSON {"image_path": …} or a multipart form with a file field "image"');
-      crop = await service.registerCrop(body.image_path, {
-        personId: body.person_id === undefined || body.person_id === null ? body.person_id : String(body.person_id),
-        label: body.label,
+    async (request, reply) => {
+      let crop;
+      if (request.isMultipart()) {
+        crop = await createFromMultipart(request, service);
+      } else {
+        const body = request.body;
+        if (!body)
+          throw new ValidationError('Send JSON {"image_path": …} or a multipart form with a file field "image"');
+        crop = await service.registerCrop(body.image_path, {
+          personId: body.person_id === undefined || body.person_id === null ? body.person_id : String(body.person_id),
+          label: body.label,
+        });
+      }
+      return reply.code(201).send(toCrop(crop));
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/',
+    {
+      prefixTrailingSlash: 'slash',
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: 'List face crops',
+        querystring: ListQuery,
+        response: { 200: CropList, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { page = 1, page_size: pageSize = 50, person_id: personId } = request.query;
+      const { count, crops } = await service.listCrops({ page, pageSize, personId });
+      // As in Django REST Framework, a page past the end is an error, not an empty list.
+      if (page > 1 && crops.length === 0) throw new NotFoundError('Invalid page.', { page, count });
+      return {
+        count,
+        next: pageLink(request, page * pageSize < count ? page + 1 : null),
+        previous: pageLink(request, page > 1 ? page - 1 : null),
+        results: crops.map(toCrop),
+      };
+    },
+  );
+
+  app.get<{ Params: Static<typeof CropParams> }>(
+    '/:id/',
+    {
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: 'A face crop and its embeddings',
+        params: CropParams,
+        response: { 200: CropDetail, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { crop, embeddings } = await service.getCrop(request.params.id);
+      return toCropDetail(crop, embeddings);
+    },
+  );
+
+  app.delete<{ Params: Static<typeof CropParams> }>(
+    '/:id/',
+    {
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: 'Delete a face crop and its embeddings',
+        params: CropParams,
+        response: { 204: { type: 'null' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await service.deleteCrop(request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: Static<typeof CropParams>; Body: Static<typeof GenerateBody> }>(
+    '/:id/generate-embedding/',
+    {
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: 'Generate (or return the stored) embedding of a face crop',
+        params: CropParams,
+        body: GenerateBody,
+        response: { 200: EmbeddingResult, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const result = await service.generateEmbedding(request.params.id, {
+        modelName: request.body.model_name ?? DEFAULT_MODEL,
+        force: request.body.force_regenerate ?? false,
+        logFields: logFields(request),
       });
-    }
-    return reply.code(201).send(toCrop(crop));
-  });
-
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/', {
-    prefixTrailingSlash: 'slash',
-    schema: { tags, security: apiSecurity, summary: 'List face crops', querystring: ListQuery, response: { 200: CropList, ...errorResponses } },
-  }, async (request) => {
-    const { page = 1, page_size: pageSize = 50, person_id: personId } = request.query;
-    const { count, crops } = await service.listCrops({ page, pageSize, personId });
-    // As in Django REST Framework, a page past the end is an error, not an empty list.
-    if (page > 1 && crops.length === 0) throw new NotFoundError('Invalid page.', { page, count });
-    return {
-      count,
-      next: pageLink(request, page * pageSize < count ? page + 1 : null),
-      previous: pageLink(request, page > 1 ? page - 1 : null),
-      results: crops.map(toCrop),
-    };
-  });
-
-  app.get<{ Params: Static<typeof CropParams> }>('/:id/', {
-    schema: { tags, security: apiSecurity, summary: 'A face crop and its embeddings', params: CropParams, response: { 200: CropDetail, ...errorResponses } },
-  }, async (request) => {
-    const { crop, embeddings } = await service.getCrop(request.params.id);
-    return toCropDetail(crop, embeddings);
-  });
-
-  app.delete<{ Params: Static<typeof CropParams> }>('/:id/', {
-    schema: { tags, security: apiSecurity, summary: 'Delete a face crop and its embeddings', params: CropParams, response: { 204: { type: 'null' }, ...errorResponses } },
-  }, async (request, reply) => {
-    await service.deleteCrop(request.params.id);
-    return reply.code(204).send();
-  });
-
-  app.post<{ Params: Static<typeof CropParams>; Body: Static<typeof GenerateBody> }>('/:id/generate-embedding/', {
-    schema: {
-      tags, security: apiSecurity, summary: 'Generate (or return the stored) embedding of a face crop',
-      params: CropParams, body: GenerateBody, response: { 200: EmbeddingResult, ...errorResponses },
+      return toEmbeddingResult(result);
     },
-  }, async (request) => {
-    const result = await service.generateEmbedding(request.params.id, {
-      modelName: request.body.model_name ?? DEFAULT_MODEL,
-      force: request.body.force_regenerate ?? false,
-      logFields: logFields(request),
-    });
-    return toEmbeddingResult(result);
-  });
+  );
 
-  app.post<{ Body: Static<typeof BatchBody> }>('/generate-embeddings-batch/', {
-    schema: {
-      tags, security: apiSecurity, summary: 'Generate embeddings for many face crops; one failure never fails the others',
-      body: BatchBody, response: { 200: BatchResponse, ...errorResponses },
+  app.post<{ Body: Static<typeof BatchBody> }>(
+    '/generate-embeddings-batch/',
+    {
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: 'Generate embeddings for many face crops; one failure never fails the others',
+        body: BatchBody,
+        response: { 200: BatchResponse, ...errorResponses },
+      },
     },
-  }, async (request) => {
-    const result = await service.generateBatch(request.body.face_crop_ids, {
-      modelName: request.body.model_name ?? DEFAULT_MODEL,
-      force: request.body.force_regenerate ?? false,
-      logFields: logFields(request),
-    });
-    for (const item of result.results) {
-      if (item.cause) request.log.warn({ err: item.cause, face_crop_id: item.faceCropId, error_type: item.cause.type }, 'batch item failed');
-    }
-    return toBatchResponse(result);
-  });
+    async (request) => {
+      const result = await service.generateBatch(request.body.face_crop_ids, {
+        modelName: request.body.model_name ?? DEFAULT_MODEL,
+        force: request.body.force_regenerate ?? false,
+        logFields: logFields(request),
+      });
+      for (const item of result.results) {
+        if (item.cause)
+          request.log.warn(
+            { err: item.cause, face_crop_id: item.faceCropId, error_type: item.cause.type },
+            'batch item failed',
+          );
+      }
+      return toBatchResponse(result);
+    },
+  );
 };

@@ -7,9 +7,19 @@ import type { BatchResult, GeneratedEmbedding } from '../../../services/face-cro
 import { Id } from '../../schemas.js';
 
 export const DEFAULT_MODEL = 'facenet';
-const ModelName = Type.String({ minLength: 1, maxLength: 100, default: DEFAULT_MODEL, description: 'Model name or alias' });
-const Force = Type.Boolean({ default: false, description: 'Recompute even when an embedding of the current model version exists' });
-const PersonId = Type.Union([Type.String({ maxLength: 128 }), Type.Integer(), Type.Null()], { description: 'Stored as text' });
+const ModelName = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  default: DEFAULT_MODEL,
+  description: 'Model name or alias',
+});
+const Force = Type.Boolean({
+  default: false,
+  description: 'Recompute even when an embedding of the current model version exists',
+});
+const PersonId = Type.Union([Type.String({ maxLength: 128 }), Type.Integer(), Type.Null()], {
+  description: 'Stored as text',
+});
 const Label = Type.Union([Type.String({ maxLength: 256 }), Type.Null()]);
 
 export const CropParams = Type.Object({ id: Id });
@@ -72,12 +82,14 @@ export const CropList = Type.Object({
 export const CropDetail = Type.Composite([
   Crop,
   Type.Object({
-    embeddings: Type.Array(Type.Object({
-      model_name: Type.String(),
-      model_version: Type.String(),
-      dimensions: Type.Integer(),
-      created_at: Type.String({ format: 'date-time' }),
-    })),
+    embeddings: Type.Array(
+      Type.Object({
+        model_name: Type.String(),
+        model_version: Type.String(),
+        dimensions: Type.Integer(),
+        created_at: Type.String({ format: 'date-time' }),
+      }),
+    ),
   }),
 ]);
 
@@ -93,11 +105,13 @@ export const EmbeddingResult = Type.Object({
 
 export const BatchResponse = Type.Object({
   model_name: Type.String(),
-  results: Type.Array(Type.Object({
-    face_crop_id: Type.Integer(),
-    status: Type.Union([Type.Literal('generated'), Type.Literal('existing'), Type.Literal('failed')]),
-    error: Type.Optional(Type.Object({ type: Type.String(), message: Type.String() })),
-  })),
+  results: Type.Array(
+    Type.Object({
+      face_crop_id: Type.Integer(),
+      status: Type.Union([Type.Literal('generated'), Type.Literal('existing'), Type.Literal('failed')]),
+      error: Type.Optional(Type.Object({ type: Type.String(), message: Type.String() })),
+    }),
+  ),
   summary: Type.Object({ generated: Type.Integer(), existing: Type.Integer(), failed: Type.Integer() }),
 });
 
@@ -115,7 +129,10 @@ export const toCrop = (c: FaceCrop): Static<typeof Crop> => ({
 export const toCropDetail = (c: FaceCrop, embeddings: EmbeddingSummary[]): Static<typeof CropDetail> => ({
   ...toCrop(c),
   embeddings: embeddings.map((e) => ({
-    model_name: e.modelName, model_version: e.modelVersion, dimensions: e.dimensions, created_at: e.createdAt,
+    model_name: e.modelName,
+    model_version: e.modelVersion,
+    dimensions: e.dimensions,
+    created_at: e.createdAt,
   })),
 });
 

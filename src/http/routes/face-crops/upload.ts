@@ -18,7 +18,8 @@ const TEXT_FIELDS: Readonly<Record<string, { key: keyof CropMeta; maxLength: num
  */
 function asClientError(err: unknown): unknown {
   const e = err as { statusCode?: unknown; syscall?: unknown; message?: unknown };
-  if (err instanceof FaceembedError || !(err instanceof Error) || e.statusCode !== undefined || e.syscall !== undefined) return err;
+  if (err instanceof FaceembedError || !(err instanceof Error) || e.statusCode !== undefined || e.syscall !== undefined)
+    return err;
   return new ValidationError(`Malformed multipart body: ${err.message}`);
 }
 

@@ -31,25 +31,41 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
   }
 }
 
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { db, embedder, timeoutMs = 2000 }) => {
-  app.get('/healthz', {
-    schema: { tags: ['health'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
-  }, async () => ({ status: 'ok' as const }));
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (
+  app,
+  { db, embedder, timeoutMs = 2000 },
+) => {
+  app.get(
+    '/healthz',
+    {
+      schema: { tags: ['health'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
 
-  app.get('/readyz', {
-    schema: { tags: ['health'], summary: 'Readiness', response: { 200: Readiness, 503: Readiness } },
-  }, async (request, reply) => {
-    const probe = async (name: string, fn: () => Promise<unknown>): Promise<'ok' | 'unavailable'> => {
-      try {
-        await within(fn(), timeoutMs, name);
-        return 'ok';
-      } catch (err) {
-        request.log.warn({ err, check: name }, `readiness check ${name} failed`);
-        return 'unavailable';
-      }
-    };
-    const [database, emb] = await Promise.all([probe('database', () => pingDatabase(db)), probe('embedder', () => embedder.ready())]);
-    const ready = database === 'ok' && emb === 'ok';
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: { database, embedder: emb } });
-  });
+  app.get(
+    '/readyz',
+    {
+      schema: { tags: ['health'], summary: 'Readiness', response: { 200: Readiness, 503: Readiness } },
+    },
+    async (request, reply) => {
+      const probe = async (name: string, fn: () => Promise<unknown>): Promise<'ok' | 'unavailable'> => {
+        try {
+          await within(fn(), timeoutMs, name);
+          return 'ok';
+        } catch (err) {
+          request.log.warn({ err, check: name }, `readiness check ${name} failed`);
+          return 'unavailable';
+        }
+      };
+      const [database, emb] = await Promise.all([
+        probe('database', () => pingDatabase(db)),
+        probe('embedder', () => embedder.ready()),
+      ]);
+      const ready = database === 'ok' && emb === 'ok';
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'not_ready', checks: { database, embedder: emb } });
+    },
+  );
 };

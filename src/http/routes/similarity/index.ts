@@ -10,15 +10,25 @@ export interface SimilarityRoutesOptions {
 }
 
 export const similarityRoutes: FastifyPluginAsync<SimilarityRoutesOptions> = async (app, { service }) => {
-  app.post<{ Body: Static<typeof SimilarityBody> }>('/', {
-    prefixTrailingSlash: 'slash',
-    schema: {
-      tags: ['similarity'], security: apiSecurity, summary: 'Cosine similarity of two face crops',
-      body: SimilarityBody, response: { 200: SimilarityResponse, ...errorResponses },
+  app.post<{ Body: Static<typeof SimilarityBody> }>(
+    '/',
+    {
+      prefixTrailingSlash: 'slash',
+      schema: {
+        tags: ['similarity'],
+        security: apiSecurity,
+        summary: 'Cosine similarity of two face crops',
+        body: SimilarityBody,
+        response: { 200: SimilarityResponse, ...errorResponses },
+      },
     },
-  }, async (request) => {
-    const [a, b] = request.body.face_crop_ids as [number, number];
-    const r = await service.similarity(a, b, { modelName: request.body.model_name ?? 'facenet', logFields: { reqId: request.id } });
-    return { similarity: r.similarity, threshold: r.threshold, verified: r.verified, model_name: r.modelName };
-  });
+    async (request) => {
+      const [a, b] = request.body.face_crop_ids as [number, number];
+      const r = await service.similarity(a, b, {
+        modelName: request.body.model_name ?? 'facenet',
+        logFields: { reqId: request.id },
+      });
+      return { similarity: r.similarity, threshold: r.threshold, verified: r.verified, model_name: r.modelName };
+    },
+  );
 };
