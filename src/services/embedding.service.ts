@@ -222,8 +222,8 @@ export class EmbeddingService implements EmbeddingPort {
 
   /** Per-request children get the same models directory and config as pool workers would. */
   private childEnv(): NodeJS.ProcessEnv {
-    // eslint-disable-next-line no-restricted-syntax -- the child inherits the environment, with our settings on top
     const env: NodeJS.ProcessEnv = {
+      // eslint-disable-next-line no-restricted-syntax -- the child inherits the environment, with our settings on top
       ...process.env,
       FACEEMBED_MODELS_DIR: this.settings.modelsDir,
       FACEEMBED_THREADS_PER_WORKER: String(this.settings.threads),

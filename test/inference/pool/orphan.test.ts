@@ -10,11 +10,9 @@ test('workers exit within 2 s of their parent being SIGKILLed', { timeout: 20_00
   const parent = spawn(process.execPath, [fixture('pool-parent')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((resolve) => parent.once('exit', resolve));
   t.after(() => parent.kill('SIGKILL'));
+  const lines = createInterface({ input: parent.stdout })[Symbol.asyncIterator]();
   const [line] = await Promise.race([
-    createInterface({ input: parent.stdout })
-      [Symbol.asyncIterator]()
-      .next()
-      .then((r) => [r.value as string | undefined]),
+    lines.next().then((r) => [r.value as string | undefined]),
     exited.then(() => [undefined]),
   ]);
   assert.ok(line, 'the parent printed its workers');
