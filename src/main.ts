@@ -1,7 +1,9 @@
 // Composition root: the only place that builds the pool, the database and the HTTP app together.
 import { mkdir } from 'node:fs/promises';
 import { loadConfig, type Config } from './config/config.js';
-import { buildApp } from './http/app.js';
+import { buildApp, createFaceCropService } from './http/app.js';
+import { nodeName, startJobs } from './jobs.js';
+import { ValidationError } from './errors.js';
 import { createLogger } from './logging/logger.js';
 import { openDatabase } from './repositories/database.js';
 import { migrate } from './repositories/migrate.js';
@@ -28,7 +30,9 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
   await migrate(db);
   // Both built-ins are loaded by every worker up front, so no request pays for a model load.
   const embedder = new EmbeddingService({ config, logger, preload: ['facenet', 'arcface'] });
-  const app = await buildApp({ config, db, embedder, logger });
+  const crops = createFaceCropService({ db, embedder, config });
+  const jobs = await startJobs({ config, db, embedder, crops, logger, runsJobs: config.jobs.serverRunsJobs });
+  const app = await buildApp({ config, db, embedder, logger, jobs: jobs.service });
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -36,6 +40,7 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
     closing = true;
     logger.info({ signal }, 'shutting down');
     await app.close();
+    await jobs.close();
     await embedder.close();
     await db.destroy();
     logger.flush();
@@ -45,4 +50,33 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
   // Listen at once (readiness is /readyz); the workers boot in the background.
   await app.listen({ host: config.http.host, port: config.http.port });
   embedder.ready().catch((err: unknown) => logger.error({ err }, 'embedding workers failed to start'));
+}
+
+/** `faceembed worker-node`: no HTTP; consumes queued job slices with this machine's pool. */
+export async function workerNode(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  if (!config.jobs.queueUrl) {
+    throw new ValidationError('faceembed worker-node needs FACEEMBED_QUEUE_URL=redis://HOST:PORT/DB');
+  }
+  await mkdir(config.mediaRoot, { recursive: true });
+  const db = openDatabase(config.databaseUrl);
+  await migrate(db);
+  const embedder = new EmbeddingService({ config, logger, preload: ['facenet', 'arcface'] });
+  await embedder.ready();
+  const crops = createFaceCropService({ db, embedder, config });
+  const jobs = await startJobs({ config, db, embedder, crops, logger, runsJobs: true });
+  logger.info({ node: nodeName(), workers: embedder.stats().workers }, 'worker node ready');
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'worker node shutting down');
+    await jobs.close();
+    await embedder.close();
+    await db.destroy();
+    logger.flush();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(signal));
 }

@@ -26,6 +26,8 @@ export interface Config {
   /** Checked before any full decode (ImageTooLargeError). */
   image: { maxBytes: number; maxPixels: number };
   logLevel: string;
+  /** Long work (CONTRACT "Jobs"): unset queueUrl = embedded engine in the server. */
+  jobs: { queueUrl: string | undefined; queuePrefix: string; serverRunsJobs: boolean };
 }
 
 type Env = Record<string, string | undefined>;
@@ -51,6 +53,17 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const logLevel = str('FACEEMBED_LOG_LEVEL', 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(`FACEEMBED_LOG_LEVEL must be a pino level (got "${logLevel}")`);
+  }
+
+  const queueUrl = env.FACEEMBED_QUEUE_URL;
+  if (queueUrl && !/^rediss?:\/\//.test(queueUrl)) {
+    problems.push(
+      `FACEEMBED_QUEUE_URL must be redis://HOST:PORT/DB (got "${queueUrl.replace(/\/\/[^@/]*@/, '//***@')}")`,
+    );
+  }
+  const runsJobs = env.FACEEMBED_SERVER_RUNS_JOBS;
+  if (runsJobs && runsJobs !== 'true' && runsJobs !== 'false') {
+    problems.push(`FACEEMBED_SERVER_RUNS_JOBS must be "true" or "false" (got "${runsJobs}")`);
   }
 
   const workers = int('FACEEMBED_WORKERS', os.availableParallelism(), 1);
@@ -85,6 +98,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       maxPixels: int('FACEEMBED_MAX_IMAGE_PIXELS', 40_000_000, 1),
     },
     logLevel,
+    jobs: {
+      queueUrl: env.FACEEMBED_QUEUE_URL || undefined,
+      queuePrefix: str('FACEEMBED_QUEUE_PREFIX', 'faceembed'),
+      serverRunsJobs: str('FACEEMBED_SERVER_RUNS_JOBS', 'true') !== 'false',
+    },
   };
   if (problems.length) throw new ValidationError(`Invalid configuration: ${problems.join('; ')}`, { problems });
   return deepFreeze(config);

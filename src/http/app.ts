@@ -14,6 +14,9 @@ import { FaceCropRepository } from '../repositories/face-crop.repository.js';
 import { MediaStorage } from '../repositories/media-storage.js';
 import type { EmbeddingPort } from '../services/embedding.types.js';
 import { FaceCropService, type EmbeddingObserver } from '../services/face-crop.service.js';
+import type { JobService } from '../services/job.service.js';
+import { installJobMetrics } from './plugins/job-metrics.js';
+import { jobRoutes } from './routes/jobs/index.js';
 import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
 import { installMetrics } from './plugins/metrics.js';
@@ -37,6 +40,8 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   /** Shown in the OpenAPI document. */
   version?: string;
+  /** Long work (jobs/ routes, `"async": true` batches); without it those answer 503. */
+  jobs?: JobService;
 }
 
 /** JSON request bodies (the largest is a 1000-id batch, ~12 KB). Uploads have their own cap. */
@@ -120,7 +125,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const service = createFaceCropService({ db, embedder, config, observer: metrics.observeEmbedding });
   await app.register(healthRoutes, { db, embedder });
-  await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service });
+  await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service, jobs: deps.jobs });
+  await app.register(jobRoutes, { prefix: '/api/attendance/jobs', jobs: deps.jobs });
+  if (deps.jobs) installJobMetrics(metrics.registry, deps.jobs);
   await app.register(similarityRoutes, { prefix: '/api/attendance/similarity', service });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
