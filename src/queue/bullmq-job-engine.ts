@@ -11,7 +11,9 @@ import type { JobRunner } from '../services/job-runner.js';
 
 export const QUEUE_NAME = 'faceembed-jobs';
 /** Crop ids per queue job: big enough that the per-slice cost stays small, small enough to spread. */
-export const SLICE = 32;
+export const SLICE = 16;
+/** The first slices are smaller, so the first progress shows within a second. */
+const FIRST_SLICES = [4, 8];
 /** A node silent for this long is taken for dead and its slice goes back to the queue. */
 const LOCK_MS = 10_000;
 const RETRY_AFTER_S = 5;
@@ -69,13 +71,15 @@ export class BullmqJobEngine implements JobEngine {
 
   async submit(jobId: number, ids: readonly number[]): Promise<void> {
     const slices: { name: string; data: SliceData; opts: Record<string, unknown> }[] = [];
-    for (let i = 0; i < ids.length; i += SLICE) {
+    for (let i = 0, n = 0; i < ids.length; n++) {
+      const size = FIRST_SLICES[n] ?? SLICE;
       slices.push({
         name: 'generate-embeddings',
-        data: { jobId, ids: ids.slice(i, i + SLICE) },
+        data: { jobId, ids: ids.slice(i, i + size) },
         // The same id for the same slice: a repeated submit adds nothing.
-        opts: { jobId: `${jobId}-${i / SLICE}`, attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
+        opts: { jobId: `${jobId}-${n}`, attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
       });
+      i += size;
     }
     if (slices.length === 0) slices.push({ name: 'generate-embeddings', data: { jobId, ids: [] }, opts: {} });
     try {

@@ -9,12 +9,15 @@ import type { JobRunner } from './job-runner.js';
 export interface EmbeddedEngineOptions {
   /** Slices run at once: two keep the pool busy across a slice's tail and its writes. */
   lanes?: number;
-  /** Items per slice: one cancellation check and one multi-row write per slice. */
+  /** Largest slice: one cancellation check and one multi-row write per slice. */
   slice?: number;
   log: Logger;
 }
 
 const RETRY_MS = 2000;
+const FIRST_SLICE = 4;
+/** Cancelling stops at most two slices later (one per lane). */
+const MAX_SLICE = 16;
 
 export class EmbeddedJobEngine implements JobEngine {
   readonly name = 'embedded';
@@ -76,14 +79,17 @@ export class EmbeddedJobEngine implements JobEngine {
 
   private async drain(): Promise<void> {
     const lanes = this.opts.lanes ?? 2;
-    const slice = this.opts.slice ?? 32;
+    const slice = this.opts.slice ?? MAX_SLICE;
     const tried = new Set<number>();
     while (!this.closing) {
       const job = (await this.jobs.active()).find((j) => !tried.has(j.id));
       if (!job) return;
       tried.add(job.id);
       const lane = async () => {
-        while (!this.closing && (await this.runner.run(job.id, { pendingLimit: slice })) > 0);
+        // Small slices first, so progress shows within a second; then larger ones.
+        for (let size = FIRST_SLICE; !this.closing; size = Math.min(slice, size * 2)) {
+          if ((await this.runner.run(job.id, { pendingLimit: size })) === 0) break;
+        }
       };
       await Promise.all(Array.from({ length: lanes }, lane));
       if (!this.closing) await this.runner.finalize(job.id);
