@@ -1,13 +1,40 @@
 // Composition root: the only place that builds the pool, the database and the HTTP app together.
 import { mkdir } from 'node:fs/promises';
 import { loadConfig, type Config } from './config/config.js';
-import { buildApp, createFaceCropService } from './http/app.js';
-import { nodeName, startJobs } from './jobs.js';
 import { ValidationError } from './errors.js';
+import { buildApp, type AppServices } from './http/app.js';
+import { nodeName, startJobs } from './jobs.js';
 import { createLogger } from './logging/logger.js';
-import { openDatabase } from './repositories/database.js';
+import { openDatabase, type Database } from './repositories/database.js';
+import { EmbeddingRepository } from './repositories/embedding.repository.js';
+import { FaceCropRepository } from './repositories/face-crop.repository.js';
+import { MediaStorage } from './repositories/media-storage.js';
 import { migrate } from './repositories/migrate.js';
 import { EmbeddingService } from './services/embedding.service.js';
+import type { EmbeddingPort } from './services/embedding.types.js';
+import { FaceCropService, type EmbeddingObserver } from './services/face-crop.service.js';
+
+export interface ServiceDeps {
+  db: Database;
+  embedder: EmbeddingPort;
+  config: Config;
+  /** Told about every embedding asked for (the HTTP app's metrics). */
+  observer?: EmbeddingObserver;
+}
+
+/** The services over one database and embedder: used by the HTTP app and by CLI commands alike. */
+export function createServices(deps: ServiceDeps): AppServices {
+  return {
+    faceCrops: new FaceCropService({
+      crops: new FaceCropRepository(deps.db),
+      embeddings: new EmbeddingRepository(deps.db),
+      storage: new MediaStorage(deps.config.mediaRoot),
+      embedder: deps.embedder,
+      limits: deps.config.image,
+      observer: deps.observer,
+    }),
+  };
+}
 
 export interface ServeFlags {
   host?: string;
@@ -28,11 +55,30 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
   await mkdir(config.mediaRoot, { recursive: true });
   const db = openDatabase(config.databaseUrl);
   await migrate(db);
-  // Both built-ins are loaded by every worker up front, so no request pays for a model load.
-  const embedder = new EmbeddingService({ config, logger, preload: ['facenet', 'arcface'] });
-  const crops = createFaceCropService({ db, embedder, config });
-  const jobs = await startJobs({ config, db, embedder, crops, logger, runsJobs: config.jobs.serverRunsJobs });
-  const app = await buildApp({ config, db, embedder, logger, jobs: jobs.service });
+  // Every registered model is loaded by every worker up front, so no request pays for a model load.
+  const embedder = new EmbeddingService({ config, logger, preload: 'all' });
+  // One set of services for the routes and the job runner; the app's metrics observe both.
+  let observer: EmbeddingObserver | undefined;
+  const services = createServices({ db, embedder, config, observer: (e) => observer?.(e) });
+  const jobs = await startJobs({
+    config,
+    db,
+    embedder,
+    crops: services.faceCrops,
+    logger,
+    runsJobs: config.jobs.serverRunsJobs,
+  });
+  const app = await buildApp({
+    config,
+    db,
+    embedder,
+    logger,
+    services: (o) => {
+      observer = o;
+      return services;
+    },
+    jobs: jobs.service,
+  });
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -62,9 +108,9 @@ export async function workerNode(): Promise<void> {
   await mkdir(config.mediaRoot, { recursive: true });
   const db = openDatabase(config.databaseUrl);
   await migrate(db);
-  const embedder = new EmbeddingService({ config, logger, preload: ['facenet', 'arcface'] });
+  const embedder = new EmbeddingService({ config, logger, preload: 'all' });
   await embedder.ready();
-  const crops = createFaceCropService({ db, embedder, config });
+  const crops = createServices({ db, embedder, config }).faceCrops;
   const jobs = await startJobs({ config, db, embedder, crops, logger, runsJobs: true });
   logger.info({ node: nodeName(), workers: embedder.stats().workers }, 'worker node ready');
 

@@ -5,6 +5,7 @@ import { NotFoundError, ServiceUnavailableError, type ErrorType } from '../error
 import type { Job, JobProgress, JobRepository, JobStatus } from '../repositories/job.repository.js';
 import type { BatchResult } from './face-crop.service.js';
 import type { EmbeddingPort } from './embedding.types.js';
+import { modelNames, type ModelNames } from './model-names.js';
 
 /** Who runs queued items: the server's own pool (embedded) or BullMQ nodes. */
 export interface JobEngine {
@@ -28,6 +29,8 @@ export interface NewJobRequest {
 
 export interface JobView {
   job: Job;
+  /** The naming rule: as asked, and the registry's own name. */
+  names: ModelNames;
   progress: JobProgress;
   /** Once the job has ended: the batch result shape, items in crop id order. */
   result?: BatchResult;
@@ -74,15 +77,16 @@ export class JobService {
         retryAfterSeconds: 5,
       });
     }
-    return { job, progress: { total: job.total, done: 0, failed: 0 } };
+    return { job, names: this.names(job.modelName), progress: { total: job.total, done: 0, failed: 0 } };
   }
 
   async get(id: number): Promise<JobView> {
     const job = await this.deps.jobs.get(id);
     if (!job) throw new NotFoundError(`Job ${id} not found`, { job_id: id });
     const progress = await this.deps.jobs.progress(id, job.total);
-    if (!ENDED.includes(job.status)) return { job, progress };
-    return { job, progress, result: await this.result(job) };
+    const names = this.names(job.modelName);
+    if (!ENDED.includes(job.status)) return { job, names, progress };
+    return { job, names, progress, result: await this.result(job) };
   }
 
   async list(opts: {
@@ -96,7 +100,11 @@ export class JobService {
       limit: opts.pageSize,
     });
     const views = await Promise.all(
-      jobs.map(async (job) => ({ job, progress: await this.deps.jobs.progress(job.id, job.total) })),
+      jobs.map(async (job) => ({
+        job,
+        names: this.names(job.modelName),
+        progress: await this.deps.jobs.progress(job.id, job.total),
+      })),
     );
     return { count, jobs: views };
   }
@@ -121,6 +129,15 @@ export class JobService {
     return { byStatus, openItems, queueDepth, itemsPerSecond: perNode };
   }
 
+  /** The naming rule for the name the job was asked with; a model since removed keeps that name. */
+  private names(asked: string): ModelNames {
+    try {
+      return modelNames(this.deps.embedder.resolveModel(asked), asked);
+    } catch {
+      return { modelName: asked, modelTrueName: asked };
+    }
+  }
+
   private async result(job: Job): Promise<BatchResult> {
     const items = await this.deps.jobs.items(job.id);
     const results: BatchResult['results'] = [];
@@ -136,6 +153,6 @@ export class JobService {
         }),
       });
     }
-    return { modelName: job.modelName, results, summary };
+    return { ...this.names(job.modelName), results, summary };
   }
 }

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/config.js';
-import { buildApp, createFaceCropService } from '../../src/http/app.js';
+import { buildApp } from '../../src/http/app.js';
+import { createServices } from '../../src/main.js';
 import { startJobs, type JobsWiring } from '../../src/jobs.js';
 import { DB_TARGETS, type OpenedDb } from '../repositories/db-targets.js';
 import {
@@ -44,9 +45,23 @@ for (const target of DB_TARGETS) {
       opened = await target.open();
       mediaRoot = await makeMediaRoot();
       const config = loadConfig({ FACEEMBED_MEDIA_ROOT: mediaRoot, FACEEMBED_DATABASE_URL: opened.url }, mediaRoot);
-      const crops = createFaceCropService({ db: opened.db, embedder: emb.embedder, config });
-      jobs = await startJobs({ config, db: opened.db, embedder: emb.embedder, crops, logger: silent, runsJobs: true });
-      app = await buildApp({ config, db: opened.db, embedder: emb.embedder, logger: silent, jobs: jobs.service });
+      const services = createServices({ db: opened.db, embedder: emb.embedder, config });
+      jobs = await startJobs({
+        config,
+        db: opened.db,
+        embedder: emb.embedder,
+        crops: services.faceCrops,
+        logger: silent,
+        runsJobs: true,
+      });
+      app = await buildApp({
+        config,
+        db: opened.db,
+        embedder: emb.embedder,
+        logger: silent,
+        services: () => services,
+        jobs: jobs.service,
+      });
     });
     after(async () => {
       await app?.close();

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../helpers/free-port.js';
+import { freePort } from '../../../bench/parts/free-port.js';
 
 const running = new Set<ChildProcess>();
 process.once('exit', () => {

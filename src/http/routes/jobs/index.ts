@@ -5,7 +5,7 @@ import type { Static } from '@sinclair/typebox';
 import { ServiceUnavailableError, ValidationError } from '../../../errors.js';
 import type { JobService } from '../../../services/job.service.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
-import { DEFAULT_MODEL } from '../face-crops/schema.js';
+import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import {
   CreateJobBody,
   JOB_BODY_LIMIT,
@@ -50,7 +50,7 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, { job
       const view = await requireJobs(jobs).create({
         kind: body.kind,
         faceCropIds: body.all ? 'all' : body.face_crop_ids!,
-        modelName: body.model_name ?? DEFAULT_MODEL,
+        modelName: body.model_name ?? DEFAULT_MODEL_NAME,
         force: body.force_regenerate ?? false,
       });
       return reply.code(202).header('Location', jobLocation(view.job.id)).send(toJobResponse(view));

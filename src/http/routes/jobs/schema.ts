@@ -2,7 +2,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { JobView } from '../../../services/job.service.js';
 import { Id } from '../../schemas.js';
-import { BatchResponse, DEFAULT_MODEL, toBatchResponse } from '../face-crops/schema.js';
+import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
+import { BatchResponse, toBatchResponse } from '../face-crops/schema.js';
 
 /** Ids one job may name (the synchronous batch takes at most 1000). */
 export const MAX_JOB_IDS = 100_000;
@@ -29,7 +30,7 @@ export const CreateJobBody = Type.Object({
   kind: Type.Literal('generate-embeddings'),
   face_crop_ids: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: MAX_JOB_IDS })),
   all: Type.Optional(Type.Boolean({ description: 'Every face crop stored when the job is created' })),
-  model_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, default: DEFAULT_MODEL })),
+  model_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, default: DEFAULT_MODEL_NAME })),
   force_regenerate: Type.Optional(Type.Boolean({ default: false })),
 });
 
@@ -38,6 +39,7 @@ export const JobResponse = Type.Object({
   kind: Type.String(),
   status: Status,
   model_name: Type.String(),
+  model_true_name: Type.String(),
   progress: Type.Object({ total: Type.Integer(), done: Type.Integer(), failed: Type.Integer() }),
   created_at: Type.String({ format: 'date-time' }),
   started_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -54,7 +56,8 @@ export const toJobResponse = (v: JobView): Static<typeof JobResponse> => ({
   id: v.job.id,
   kind: v.job.kind,
   status: v.job.status,
-  model_name: v.job.modelName,
+  model_name: v.names.modelName,
+  model_true_name: v.names.modelTrueName,
   progress: v.progress,
   created_at: v.job.createdAt,
   started_at: v.job.startedAt,
