@@ -1,6 +1,6 @@
-// Wiring of the job engines, used only by the composition root (main.ts) and the CLI commands
-// that start a server-like process: which engine, whether this process runs items, and the node
-// name it records on them.
+// Scale-out wiring, used only by the composition root (main.ts) and the CLI commands that start a
+// server-like process: which job engine, whether this process runs items, the node name it
+// records on them, and which change bus carries "enrolment faces changed" between servers.
 import os from 'node:os';
 import type { Worker } from 'bullmq';
 import type { Config } from './config/config.js';
@@ -13,6 +13,10 @@ import type { EmbeddingPort } from './services/embedding.types.js';
 import type { FaceCropService } from './services/face-crop.service.js';
 import { JobRunner, type JobRunnerDeps } from './services/job-runner.js';
 import { JobService } from './services/job.service.js';
+import { LocalChangeBus, type ChangeBus } from './services/change-bus.js';
+import { PgChangeBus } from './queue/pg-change-bus.js';
+import { RedisChangeBus } from './queue/redis-change-bus.js';
+import { databaseKind } from './repositories/database.js';
 
 export interface JobsWiring {
   service: JobService;
@@ -55,4 +59,15 @@ export async function startJobs(deps: {
       await engine.close();
     },
   };
+}
+
+/** Redis pub/sub when the queue URL is set; else LISTEN/NOTIFY on PostgreSQL; else this process only. */
+export async function openChangeBus(config: Config, db: Database, logger: Logger): Promise<ChangeBus> {
+  const log = logger.child({ component: 'change-bus' });
+  let bus: ChangeBus;
+  if (config.jobs.queueUrl) bus = await RedisChangeBus.open(config.jobs.queueUrl, config.jobs.queuePrefix, nodeName());
+  else if (databaseKind(db) === 'postgres') bus = await PgChangeBus.open(config.databaseUrl, nodeName(), log);
+  else bus = new LocalChangeBus(nodeName());
+  log.info({ bus: bus.name }, 'change bus open');
+  return bus;
 }

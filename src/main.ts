@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { loadConfig, type Config } from './config/config.js';
 import { ValidationError } from './errors.js';
 import { buildApp, type AppServices } from './http/app.js';
-import { nodeName, startJobs } from './jobs.js';
+import { nodeName, openChangeBus, startJobs } from './jobs.js';
 import { createLogger } from './logging/logger.js';
 import { openDatabase, type Database } from './repositories/database.js';
 import { EmbeddingRepository } from './repositories/embedding.repository.js';
@@ -68,6 +68,8 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
     logger,
     runsJobs: config.jobs.serverRunsJobs,
   });
+  // Enrolment changes from the other servers on this database (search indexes subscribe).
+  const bus = await openChangeBus(config, db, logger);
   const app = await buildApp({
     config,
     db,
@@ -87,6 +89,7 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
     logger.info({ signal }, 'shutting down');
     await app.close();
     await jobs.close();
+    await bus.close();
     await embedder.close();
     await db.destroy();
     logger.flush();
