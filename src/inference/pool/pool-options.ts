@@ -95,7 +95,8 @@ export const PoolOptionsSchema = Type.Object(
     timeoutMs: PositiveMs,
     maxJobsPerWorker: Type.Integer({ minimum: 1 }),
     maxRssMb: PositiveMs,
-    logger: Type.Object({ debug: Fn, info: Fn, warn: Fn, error: Fn }),
+    // Checked below: a pino logger's methods live on its prototype, which an object schema does not see.
+    logger: Type.Any(),
     onEvent: Type.Optional(Fn),
     bootTimeoutMs: Type.Optional(PositiveMs),
     shutdownGraceMs: Type.Optional(Ms(0)),
@@ -104,6 +105,8 @@ export const PoolOptionsSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
 
 /** Reports every problem at once; ValueError with `details.problems`. */
 export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOptions {
@@ -117,6 +120,10 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
       ),
     ),
   ];
+  const logger = defined.logger as unknown as Record<string, unknown> | undefined;
+  for (const method of LOGGER_METHODS) {
+    if (typeof logger?.[method] !== 'function') problems.push(`option "logger.${method}": Expected function`);
+  }
   if (problems.length > 0) throw new ValueError(`Invalid worker pool options: ${problems.join('; ')}`, { problems });
   return { ...DEFAULTS, ...defined } as ResolvedPoolOptions;
 }

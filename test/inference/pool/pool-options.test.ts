@@ -39,7 +39,7 @@ test('every problem is reported at once', () => {
       named('modulePath', /Expected required property/);
       named('workers', /Expected integer/);
       named('maxRssMb', /Expected number/);
-      for (const method of ['debug', 'info', 'warn', 'error']) named(`logger.${method}`, /Expected required property/);
+      for (const method of ['debug', 'info', 'warn', 'error']) named(`logger.${method}`, /Expected function/);
       return true;
     },
   );
