@@ -5,7 +5,21 @@ import type { SerializedError } from '../errors.js';
 import type { DetectedFace, DetectMode, FaceInfo } from '../domain/face.js';
 
 export type TaskRequest =
-  { kind: 'embed'; imagePath: string; model: string; detect: DetectMode } | { kind: 'detect'; imagePath: string };
+  | { kind: 'embed'; imagePath: string; model: string; detect: DetectMode }
+  | { kind: 'detect'; imagePath: string }
+  | FacesTask;
+
+/** One photo, decoded once: every face detected, and with `model` every face aligned and embedded. */
+export interface FacesTask {
+  kind: 'faces';
+  imagePath: string;
+  /** Omitted: detection only (no embeddings). */
+  model?: string;
+  /** Face width (photo pixels) the scan is sized for. */
+  minFaceSize?: number;
+  /** Keep at most this many faces, the largest. */
+  maxFaces?: number;
+}
 
 export interface EmbedOutput {
   kind: 'embed';
@@ -28,7 +42,34 @@ export interface DetectOutput {
   durationMs: number;
 }
 
-export type TaskOutput<R extends TaskRequest = TaskRequest> = R extends { kind: 'embed' } ? EmbedOutput : DetectOutput;
+export interface PhotoFaceOutput extends DetectedFace {
+  /** L2-normalised; present when the task named a model. */
+  embedding?: Float32Array;
+}
+
+export interface FacesOutput {
+  kind: 'faces';
+  /** Of the oriented photo. */
+  width: number;
+  height: number;
+  model?: string;
+  modelVersion?: string;
+  dimensions?: number;
+  /** Largest first. */
+  faces: PhotoFaceOutput[];
+  durationMs: number;
+  /** Per-stage milliseconds (decode, pyramid, detect, merge, align, embed) and the window count. */
+  timings: Record<string, number>;
+}
+
+/** Anything a worker answers a task with. */
+export type WorkerOutput = EmbedOutput | DetectOutput | FacesOutput;
+
+export type TaskOutput<R extends TaskRequest = TaskRequest> = R extends { kind: 'embed' }
+  ? EmbedOutput
+  : R extends { kind: 'faces' }
+    ? FacesOutput
+    : DetectOutput;
 
 /** Parent -> worker. */
 export type ToWorker = { type: 'run'; jobId: number; task: TaskRequest } | { type: 'shutdown' };
@@ -37,7 +78,7 @@ export type ToWorker = { type: 'run'; jobId: number; task: TaskRequest } | { typ
 export type FromWorker =
   | { type: 'ready'; pid: number; models: string[] }
   | { type: 'log'; jobId?: number; message: string; fields?: Record<string, unknown> }
-  | { type: 'result'; jobId: number; output: EmbedOutput | DetectOutput; rssBytes: number }
+  | { type: 'result'; jobId: number; output: WorkerOutput; rssBytes: number }
   | { type: 'error'; jobId: number; error: SerializedError; rssBytes: number }
   /** init() failed: sent once, just before the worker exits, so the pool can say why. */
   | { type: 'init-error'; error: SerializedError };

@@ -10,12 +10,21 @@ import { ValueError, toFaceembedError } from '../errors.js';
 import { embedInFreshProcess } from '../inference/per-request.js';
 import { WorkerPool } from '../inference/pool/worker-pool.js';
 import type { PoolEvent } from '../inference/pool/pool-options.js';
-import { IPC_FLAG, type EmbedOutput, type DetectOutput, type WorkerSettings } from '../inference/protocol.js';
+import { IPC_FLAG, type EmbedOutput, type FacesTask, type WorkerSettings } from '../inference/protocol.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { modelVersions } from '../models/prepare.js';
 import { ModelRegistry } from '../models/registry.js';
 import { eachLimited } from './each-limited.js';
-import type { EmbedOptions, EmbeddingPort, FaceEmbedding, ModelInfo, PoolStats } from './embedding.types.js';
+import type {
+  EmbedOptions,
+  EmbeddingPort,
+  FaceEmbedding,
+  FaceScanOptions,
+  ModelInfo,
+  PhotoFaceOptions,
+  PhotoFaces,
+  PoolStats,
+} from './embedding.types.js';
 
 const WORKER_MODULE = fileURLToPath(new URL('../inference/worker/worker.js', import.meta.url));
 
@@ -206,10 +215,47 @@ export class EmbeddingService implements EmbeddingPort {
     return out;
   }
 
-  async detectFaces(imagePath: string): Promise<DetectedFace[]> {
-    if (!this.pool) throw new ValueError("detectFaces needs isolation 'pool'");
-    const out = (await this.pool.run({ kind: 'detect', imagePath: path.resolve(imagePath) })) as DetectOutput;
-    return out.faces;
+  /** Every face of a photo (whole-photo detection), most confident first. */
+  async detectFaces(imagePath: string, opts: FaceScanOptions = {}): Promise<DetectedFace[]> {
+    const out = await this.runFaces({ kind: 'faces', imagePath: path.resolve(imagePath), ...scanOptions(opts) });
+    return out.faces.map(({ box, score, landmarks }) => ({ box, score, landmarks }));
+  }
+
+  /** Every face of a photo with its embedding, largest first, from one worker task (one decode). */
+  async embedFaces(imagePath: string, opts: PhotoFaceOptions = {}): Promise<PhotoFaces> {
+    const model = opts.modelName ?? this.modelName;
+    const spec = this.registry.get(model);
+    const started = performance.now();
+    const out = await this.runFaces({ kind: 'faces', imagePath: path.resolve(imagePath), model, ...scanOptions(opts) });
+    const durationMs = Math.round((performance.now() - started) * 100) / 100;
+    this.log.info(
+      { model: spec.name, faces: out.faces.length, durationMs, timings: out.timings },
+      `Embedded ${out.faces.length} face(s) of ${imagePath}`,
+    );
+    return {
+      width: out.width,
+      height: out.height,
+      modelName: model,
+      modelVersion: out.modelVersion ?? 'unknown',
+      dimensions: out.dimensions ?? spec.dimensions,
+      faces: out.faces.map(({ box, score, landmarks, embedding }) => ({
+        box,
+        score,
+        landmarks,
+        embedding: embedding ?? new Float32Array(0),
+      })),
+      durationMs,
+      timings: out.timings,
+    };
+  }
+
+  private async runFaces(task: FacesTask) {
+    if (!this.pool) throw new ValueError("Whole-photo detection needs isolation 'pool'");
+    try {
+      return await this.pool.run(task);
+    } catch (err) {
+      throw toFaceembedError(err);
+    }
   }
 
   static calculateSimilarity(a: FaceEmbedding, b: FaceEmbedding): number {
@@ -231,4 +277,14 @@ export class EmbeddingService implements EmbeddingPort {
     if (this.settings.modelsConfig) env.FACEEMBED_MODELS_CONFIG = this.settings.modelsConfig;
     return env;
   }
+}
+
+/** Checked here, before a worker is involved: ValueError for a size or count that cannot be meant. */
+function scanOptions(opts: FaceScanOptions): Pick<FacesTask, 'minFaceSize' | 'maxFaces'> {
+  const { minFaceSize, maxFaces } = opts;
+  if (minFaceSize !== undefined && !(Number.isFinite(minFaceSize) && minFaceSize >= 8))
+    throw new ValueError(`minFaceSize must be a number >= 8 (pixels), got ${String(minFaceSize)}`);
+  if (maxFaces !== undefined && !(Number.isInteger(maxFaces) && maxFaces >= 1))
+    throw new ValueError(`maxFaces must be a positive integer, got ${String(maxFaces)}`);
+  return { ...(minFaceSize !== undefined ? { minFaceSize } : {}), ...(maxFaces !== undefined ? { maxFaces } : {}) };
 }

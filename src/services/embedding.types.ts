@@ -1,6 +1,6 @@
 // What the HTTP API and the CLI need from the embedding service (the port), and the shapes it
 // returns. EmbeddingService implements it.
-import type { FaceInfo, DetectMode, DetectedFace } from '../domain/face.js';
+import type { Box, FaceInfo, DetectMode, DetectedFace, Point } from '../domain/face.js';
 
 export interface ModelInfo {
   name: string;
@@ -31,6 +31,40 @@ export interface EmbedOptions {
   logFields?: Record<string, unknown>;
 }
 
+export interface FaceScanOptions {
+  /** Face width (photo pixels) the scan is sized for (default 24); smaller faces may still be found. */
+  minFaceSize?: number;
+  /** Keep at most this many faces, the largest (default 1000). */
+  maxFaces?: number;
+}
+
+export interface PhotoFaceOptions extends FaceScanOptions {
+  /** Overrides the service's default model. */
+  modelName?: string;
+}
+
+export interface PhotoFace {
+  box: Box;
+  score: number;
+  landmarks: Point[];
+  /** L2-normalised. */
+  embedding: Float32Array;
+}
+
+export interface PhotoFaces {
+  /** Of the oriented image. */
+  width: number;
+  height: number;
+  modelName: string;
+  modelVersion: string;
+  dimensions: number;
+  /** Largest face first. */
+  faces: PhotoFace[];
+  durationMs: number;
+  /** Worker stages (decode, pyramid, detect, merge, align, embed) in ms, and the window count. */
+  timings: Record<string, number>;
+}
+
 export interface PoolStats {
   workers: number;
   busy: number;
@@ -45,7 +79,9 @@ export interface EmbeddingPort {
   close(): Promise<void>;
   /** Rejects with a FaceembedError (ValueError for an unknown model, FileNotFoundError, …). */
   generateEmbedding(imagePath: string, opts?: EmbedOptions): Promise<FaceEmbedding>;
-  detectFaces(imagePath: string): Promise<DetectedFace[]>;
+  detectFaces(imagePath: string, opts?: FaceScanOptions): Promise<DetectedFace[]>;
+  /** Every face of a photo with its embedding, from one worker task (one decode). No face: an empty list. */
+  embedFaces(imagePath: string, opts?: PhotoFaceOptions): Promise<PhotoFaces>;
   /** Throws ValueError for an unknown name or alias. */
   resolveModel(name: string): ModelInfo;
   models(): ModelInfo[];

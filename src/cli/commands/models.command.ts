@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { modelVersions, prepareAll } from '../../models/prepare.js';
 import { ModelRegistry } from '../../models/registry.js';
+import { SOURCES } from '../../models/sources.js';
 
 async function list(json: boolean): Promise<void> {
   const registry = ModelRegistry.load(loadConfig().modelsConfig);
@@ -14,6 +15,7 @@ async function list(json: boolean): Promise<void> {
     threshold: s.threshold,
     source: s.origin.kind === 'builtin' ? s.origin.sourceId : s.origin.path,
     version: versions.get(s.name) ?? 'unknown',
+    licence: s.origin.kind === 'builtin' ? (SOURCES[s.origin.sourceId]?.licence ?? 'unknown') : 'user-supplied',
   }));
   if (json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -21,8 +23,13 @@ async function list(json: boolean): Promise<void> {
   }
   for (const r of rows) {
     process.stdout.write(
-      `${r.name.padEnd(20)} aliases=${r.aliases.join(',') || '-'} ${r.dimensions}-D input=${r.input_size} threshold=${r.threshold} version=${r.version}\n`,
+      `${r.name.padEnd(20)} aliases=${r.aliases.join(',') || '-'} ${r.dimensions}-D input=${r.input_size} threshold=${r.threshold} version=${r.version} licence=${r.licence}\n`,
     );
+  }
+  // The detectors are built-in networks too; their licences matter as much.
+  const embedders = new Set(rows.map((r) => r.source));
+  for (const s of Object.values(SOURCES).filter((s) => !embedders.has(s.id))) {
+    process.stdout.write(`${s.id.padEnd(20)} detector package=${s.package} licence=${s.licence}\n`);
   }
 }
 

@@ -1,9 +1,9 @@
 // One run() call as the pool tracks it. Like piscina's TaskInfo.done(), it settles exactly once:
 // the first resolve/reject wins, and settling clears its timer and its abort listener.
 import type { ErrorType, FaceembedError } from '../../errors.js';
-import type { DetectOutput, EmbedOutput, TaskRequest } from '../protocol.js';
+import type { TaskRequest, WorkerOutput } from '../protocol.js';
 
-export type JobOutput = EmbedOutput | DetectOutput;
+export type JobOutput = WorkerOutput;
 export type JobOutcome = 'ok' | ErrorType;
 
 export interface Deferred<T> {

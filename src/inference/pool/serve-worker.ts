@@ -2,7 +2,7 @@
 // exit on 'shutdown' once the current job is answered, and exit at once when the parent goes
 // away (workerpool PR #80): the IPC channel closes even when the parent dies by SIGKILL.
 import { InternalError, serializeError } from '../../errors.js';
-import type { DetectOutput, EmbedOutput, FromWorker, TaskRequest, ToWorker } from '../protocol.js';
+import type { FromWorker, TaskRequest, ToWorker, WorkerOutput } from '../protocol.js';
 
 export interface WorkerContext {
   jobId: number;
@@ -14,7 +14,7 @@ export interface ServeWorkerOptions {
   /** Loads what the worker needs; a throw is reported as 'init-error' and the process exits 1. */
   init: () => Promise<{ models: string[] }>;
   /** A throw becomes an 'error' reply (a handled failure: the pool does not retry it). */
-  handle: (task: TaskRequest, ctx: WorkerContext) => Promise<EmbedOutput | DetectOutput>;
+  handle: (task: TaskRequest, ctx: WorkerContext) => Promise<WorkerOutput>;
 }
 
 /** Resolves once the message is handed to the IPC channel, so exiting afterwards loses nothing. */

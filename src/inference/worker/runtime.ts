@@ -10,8 +10,10 @@ import { decodeImage, decodeSquare, type RgbImage } from '../../image/decode.js'
 import { toInputTensor } from '../../models/input-tensor.js';
 import { modelFile } from '../../models/prepare.js';
 import { ModelRegistry, type ModelSpec } from '../../models/registry.js';
-import type { DetectOutput, EmbedOutput, TaskRequest, WorkerSettings } from '../protocol.js';
+import type { DetectOutput, EmbedOutput, FacesOutput, TaskRequest, WorkerOutput, WorkerSettings } from '../protocol.js';
 import { FaceDetector, alignFace } from './face-detector.js';
+import { PhotoDetector } from './photo-detector.js';
+import { photoFaces } from './photo-faces.js';
 import { OnnxSession } from './session.js';
 
 export type Log = (message: string, fields?: Record<string, unknown>) => void;
@@ -35,6 +37,7 @@ export class WorkerRuntime {
   readonly registry: ModelRegistry;
   private readonly models = new Map<string, Promise<LoadedModel>>();
   private detector: Promise<FaceDetector> | undefined;
+  private photoDetector: Promise<PhotoDetector> | undefined;
 
   constructor(private readonly settings: WorkerSettings) {
     this.registry = ModelRegistry.load(settings.modelsConfig);
@@ -80,8 +83,29 @@ export class WorkerRuntime {
     return this.detector;
   }
 
-  run(task: TaskRequest, log: Log): Promise<EmbedOutput | DetectOutput> {
+  loadPhotoDetector(log: Log): Promise<PhotoDetector> {
+    if (!this.photoDetector) {
+      log('Loading whole-photo face detector...');
+      this.photoDetector = PhotoDetector.load(this.settings.modelsDir, this.settings.threads);
+      this.photoDetector.catch(() => {
+        this.photoDetector = undefined;
+      });
+    }
+    return this.photoDetector;
+  }
+
+  run(task: TaskRequest, log: Log): Promise<WorkerOutput> {
+    if (task.kind === 'faces') return this.faces(task, log);
     return task.kind === 'embed' ? this.embed(task, log) : this.detect(task, log);
+  }
+
+  /** Every face of a photo (and, with a model, every face's embedding) from one decode. */
+  async faces(task: Extract<TaskRequest, { kind: 'faces' }>, log: Log): Promise<FacesOutput> {
+    const detector = await this.loadPhotoDetector(log);
+    const model = task.model ? { ...(await this.load(task.model, log)), name: task.model } : undefined;
+    const out = await photoFaces(task, { detector, limits: this.settings.limits, ...(model ? { model } : {}) });
+    log(`Found ${out.faces.length} face(s)`, { timings: out.timings });
+    return out;
   }
 
   /** Every face, in the original image's pixels (EXIF orientation applied). */
