@@ -94,6 +94,11 @@ export interface WorkerSettings {
   preload: string[];
   /** onnxruntime intra-op threads per session. */
   threads: number;
+  /**
+   * Intra-op threads of the whole-photo detector (default: threads). One class photo is tens of
+   * detector windows in one task: on an otherwise idle pool it may use every core.
+   */
+  photoThreads?: number;
   limits: { maxBytes: number; maxPixels: number };
 }
 

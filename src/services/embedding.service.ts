@@ -87,6 +87,7 @@ export class EmbeddingService implements EmbeddingPort {
           : config.pool.threadsPerWorker),
       limits: config.image,
     };
+    this.settings.photoThreads = Math.max(this.settings.threads, workers * this.settings.threads);
     if (this.isolation === 'pool') {
       this.pool = new WorkerPool({
         modulePath: WORKER_MODULE,

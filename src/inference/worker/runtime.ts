@@ -86,7 +86,10 @@ export class WorkerRuntime {
   loadPhotoDetector(log: Log): Promise<PhotoDetector> {
     if (!this.photoDetector) {
       log('Loading whole-photo face detector...');
-      this.photoDetector = PhotoDetector.load(this.settings.modelsDir, this.settings.threads);
+      this.photoDetector = PhotoDetector.load(
+        this.settings.modelsDir,
+        this.settings.photoThreads ?? this.settings.threads,
+      );
       this.photoDetector.catch(() => {
         this.photoDetector = undefined;
       });
