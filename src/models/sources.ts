@@ -42,8 +42,11 @@ export interface ModelSource {
   files: string[];
   /** Bumped when our conversion of this network changes, so prepared files are rebuilt. */
   revision: number;
-  /** What the package declares, plus any upstream terms on the weights that differ. */
-  licence: string;
+  /**
+   * Detectors only (embedding models carry theirs in the registry): what the package declares,
+   * plus any upstream terms on the weights that differ.
+   */
+  licence?: string;
   /** Builds the ONNX bytes from the package's files. Imported lazily: conversion code is not needed once prepared. */
   build(pkgDir: string): Promise<Uint8Array>;
 }
@@ -61,7 +64,6 @@ export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
     id: 'hse-faceres',
     revision: 1,
     package: '@vladmandic/human',
-    licence: 'MIT (package)',
     files: ['models/faceres.json', 'models/faceres.bin'],
     // Only the 1024-D descriptor: the age and gender heads are dropped from the graph.
     build: tfjsGraph('models/faceres.json', ['global_pooling/Mean']),
@@ -70,7 +72,6 @@ export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
     id: 'faceapi-resnet128',
     revision: 1,
     package: '@vladmandic/face-api',
-    licence: 'MIT (package)',
     files: ['model/face_recognition_model-weights_manifest.json', 'model/face_recognition_model.bin'],
     async build(dir) {
       const { buildFaceapiRecognitionOnnx } = await import('./convert/faceapi-recognition.js');
@@ -81,7 +82,7 @@ export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
     id: 'blazeface',
     revision: 1,
     package: '@vladmandic/human',
-    licence: 'MIT (package)',
+    licence: 'MIT (the npm package @vladmandic/human); the network is Google MediaPipe BlazeFace',
     files: ['models/blazeface.json', 'models/blazeface.bin'],
     build: tfjsGraph('models/blazeface.json'),
   },
@@ -89,7 +90,7 @@ export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
     id: 'facemesh',
     revision: 2,
     package: '@vladmandic/human',
-    licence: 'MIT (package)',
+    licence: 'MIT (the npm package @vladmandic/human); the network is Google MediaPipe FaceMesh',
     files: ['models/facemesh.json', 'models/facemesh.bin'],
     build: tfjsGraph('models/facemesh.json'),
   },
@@ -99,7 +100,8 @@ export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
     revision: 1,
     package: 'retinaface',
     licence:
-      'MIT (package); upstream insightface releases its pretrained RetinaFace models for non-commercial research only',
+      'MIT (the npm package retinaface, which ships the ONNX file); the weights are insightface RetinaFace ' +
+      'MobileNet-0.25, and insightface releases its pretrained models for non-commercial research only: check before commercial use',
     files: ['mnet.25_v2.onnx'],
     build: (dir) => readFile(path.join(dir, 'mnet.25_v2.onnx')),
   },

@@ -1,6 +1,8 @@
 // What the HTTP API and the CLI need from the embedding service (the port), and the shapes it
 // returns. EmbeddingService implements it.
 import type { Box, FaceInfo, DetectMode, DetectedFace, Point } from '../domain/face.js';
+import type { PoolStats } from '../inference/pool/pool-options.js';
+import type { FlipMode } from '../inference/protocol.js';
 
 export interface ModelInfo {
   name: string;
@@ -9,7 +11,10 @@ export interface ModelInfo {
   inputSize: number;
   /** Default cosine threshold: similarity >= threshold means "same person". */
   threshold: number;
+  /** The npm package the weights come from, or the user's ONNX file. */
   source: string;
+  /** Terms of use of the weights and where they come from. */
+  licence: string;
   /** Hash of the weights; recorded with every stored embedding. */
   version: string;
 }
@@ -27,6 +32,8 @@ export interface EmbedOptions {
   /** Overrides the service's default model. */
   modelName?: string;
   detect?: DetectMode;
+  /** Flip-averaging of the chip: 'never', 'upsampled' (faces smaller than the model input) or 'always'. */
+  flip?: FlipMode;
   /** Extra log fields (e.g. the HTTP request id) put on every log line of this embedding. */
   logFields?: Record<string, unknown>;
 }
@@ -41,6 +48,7 @@ export interface FaceScanOptions {
 export interface PhotoFaceOptions extends FaceScanOptions {
   /** Overrides the service's default model. */
   modelName?: string;
+  flip?: FlipMode;
 }
 
 export interface PhotoFace {
@@ -65,14 +73,7 @@ export interface PhotoFaces {
   timings: Record<string, number>;
 }
 
-export interface PoolStats {
-  workers: number;
-  busy: number;
-  idle: number;
-  queued: number;
-  restarts: Record<string, number>;
-  pids: number[];
-}
+export type { PoolStats } from '../inference/pool/pool-options.js';
 
 export interface EmbeddingPort {
   ready(): Promise<void>;
@@ -86,4 +87,6 @@ export interface EmbeddingPort {
   resolveModel(name: string): ModelInfo;
   models(): ModelInfo[];
   stats(): PoolStats;
+  /** Embeddings a batch should keep in flight: the embedder's own fan-out rule, for every batch. */
+  batchLanes(): number;
 }

@@ -4,14 +4,16 @@
 // (crop, model), so concurrent requests never leave two rows.
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
+import { msSince } from '../domain/time.js';
 import { cosineSimilarity } from '../domain/vector.js';
 import { FileNotFoundError, NotFoundError, toFaceembedError, type ErrorType, type FaceembedError } from '../errors.js';
-import { probeImage, type ImageLimits } from '../image/decode.js';
+import { probeImage, verifyImage, type ImageLimits } from '../image/decode.js';
 import type { EmbeddingRepository, EmbeddingSummary, NewEmbedding } from '../repositories/embedding.repository.js';
 import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
 import type { MediaStorage, StagedUpload } from '../repositories/media-storage.js';
 import type { EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
 import { eachLimited } from './each-limited.js';
+import { modelNames, type ModelNames } from './model-names.js';
 
 export type EmbeddingOutcome = 'generated' | 'existing' | 'failed';
 /** Told about every embedding asked for (metrics). */
@@ -39,9 +41,8 @@ export interface GenerateOptions {
   logFields?: Record<string, unknown>;
 }
 
-export interface GeneratedEmbedding {
+export interface GeneratedEmbedding extends ModelNames {
   faceCropId: number;
-  modelName: string;
   modelVersion: string;
   dimensions: number;
   embedding: Float32Array;
@@ -57,18 +58,19 @@ export interface BatchItem {
   cause?: FaceembedError;
 }
 
-export interface BatchResult {
-  modelName: string;
+export interface BatchResult extends ModelNames {
   results: BatchItem[];
   summary: Record<EmbeddingOutcome, number>;
 }
 
-export interface SimilarityResult {
+export interface SimilarityResult extends ModelNames {
   similarity: number;
   threshold: number;
   verified: boolean;
-  modelName: string;
 }
+
+/** A stored embedding as listed: named by the naming rule. */
+export type ListedEmbedding = Omit<EmbeddingSummary, 'modelName'> & ModelNames;
 
 /** Rows per write transaction in a batch. */
 const WRITE_CHUNK = 100;
@@ -101,12 +103,12 @@ export class FaceCropService {
     return this.deps.storage.discard(staged);
   }
 
-  /** Second half: sniff the content, keep it under a generated name, record it. */
+  /** Second half: decode the content in full (a truncated file is refused), keep it under a generated name, record it. */
   async createFromUpload(staged: StagedUpload, meta: CropMeta = {}): Promise<FaceCrop> {
     const { storage, limits, crops } = this.deps;
     let info;
     try {
-      info = await probeImage(staged.tmpPath, limits);
+      info = await verifyImage(staged.tmpPath, limits);
     } catch (err) {
       await storage.discard(staged);
       throw err;
@@ -138,9 +140,10 @@ export class FaceCropService {
     });
   }
 
-  async getCrop(id: number): Promise<{ crop: FaceCrop; embeddings: EmbeddingSummary[] }> {
+  async getCrop(id: number): Promise<{ crop: FaceCrop; embeddings: ListedEmbedding[] }> {
     const crop = await this.findCrop(id);
-    return { crop, embeddings: await this.deps.embeddings.listForCrop(id) };
+    const stored = await this.deps.embeddings.listForCrop(id);
+    return { crop, embeddings: stored.map(({ modelName, ...e }) => ({ ...e, ...this.storedNames(modelName) })) };
   }
 
   /** Deletes the crop and its embeddings; an uploaded file goes too once nothing refers to it. */
@@ -162,7 +165,12 @@ export class FaceCropService {
         const stored = await this.deps.embeddings.find(id, model.name);
         if (stored && stored.modelVersion === model.version) {
           this.observe(model, 'existing');
-          return { ...stored, modelName: opts.modelName, regenerated: false, durationMs: elapsed(started) };
+          return {
+            ...stored,
+            ...modelNames(model, opts.modelName),
+            regenerated: false,
+            durationMs: msSince(started),
+          };
         }
       }
       const e = await this.compute(crop, opts);
@@ -170,12 +178,12 @@ export class FaceCropService {
       this.observe(model, 'generated');
       return {
         faceCropId: id,
-        modelName: opts.modelName,
+        ...modelNames(model, opts.modelName),
         modelVersion: e.modelVersion,
         dimensions: e.embedding.length,
         embedding: e.embedding,
         regenerated: true,
-        durationMs: elapsed(started),
+        durationMs: msSince(started),
       };
     } catch (err) {
       this.observe(model, 'failed', toFaceembedError(err).type);
@@ -201,12 +209,9 @@ export class FaceCropService {
       else todo.push(crop);
     }
 
-    // The pool queues work itself; keeping only a few jobs per batch in flight leaves room
-    // in its bounded queue for other requests.
-    const inFlight = Math.max(1, embedder.stats().workers) * 2;
     // Rows are written a chunk at a time as they are computed: a crash loses at most one chunk of work.
     const rows: NewEmbedding[] = [];
-    await eachLimited(todo, inFlight, async (crop) => {
+    await eachLimited(todo, embedder.batchLanes(), async (crop) => {
       try {
         rows.push(this.row(crop.id, model, await this.compute(crop, opts)));
       } catch (err) {
@@ -221,7 +226,7 @@ export class FaceCropService {
     for (const r of results) if (r.status === 'existing') this.observe(model, 'existing');
     const summary = { generated: 0, existing: 0, failed: 0 };
     for (const r of results) summary[r.status]++;
-    return { modelName: opts.modelName, results, summary };
+    return { ...modelNames(model, opts.modelName), results, summary };
   }
 
   /** Cosine similarity of two crops' embeddings (computed first where missing or stale). */
@@ -235,7 +240,7 @@ export class FaceCropService {
       similarity,
       threshold: model.threshold,
       verified: similarity >= model.threshold,
-      modelName: opts.modelName,
+      ...modelNames(model, opts.modelName),
     };
   }
 
@@ -246,6 +251,15 @@ export class FaceCropService {
     this.deps.embedder.resolveModel(name); // an unknown name fails fast, before any waiting
     await this.deps.embedder.ready();
     return this.deps.embedder.resolveModel(name);
+  }
+
+  /** A model no longer registered keeps the name it was stored under. */
+  private storedNames(trueName: string): ModelNames {
+    try {
+      return modelNames(this.deps.embedder.resolveModel(trueName));
+    } catch {
+      return { modelName: trueName, modelTrueName: trueName };
+    }
   }
 
   private async findCrop(id: number): Promise<FaceCrop> {
@@ -317,5 +331,3 @@ export class FaceCropService {
     this.deps.observer?.({ model: model.name, outcome, errorType });
   }
 }
-
-const elapsed = (started: number): number => Math.round((performance.now() - started) * 10) / 10;

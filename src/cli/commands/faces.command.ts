@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { serializeError } from '../../errors.js';
 import { drawFaces } from '../../image/draw.js';
+import { DEFAULT_MODEL_NAME } from '../../models/registry.js';
 import { serviceFor } from './service-options.js';
 
 interface FacesFlags {
@@ -21,7 +22,7 @@ export function registerFaces(program: Command): void {
     .addOption(new Option('--max-faces <n>', 'keep at most this many faces, the largest').argParser(Number))
     .option('-v, --verbose', 'log every step on stderr')
     .action(async (image: string, flags: FacesFlags) => {
-      const service = serviceFor({ model: 'facenet', detect: 'auto', ...flags }, 1);
+      const service = serviceFor({ model: DEFAULT_MODEL_NAME, detect: 'auto', ...flags }, 1);
       try {
         const faces = await service.detectFaces(image, {
           ...(flags.minFaceSize !== undefined ? { minFaceSize: flags.minFaceSize } : {}),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { modelVersions, prepareAll } from '../../models/prepare.js';
-import { ModelRegistry } from '../../models/registry.js';
+import { ModelRegistry, modelSource } from '../../models/registry.js';
 import { SOURCES } from '../../models/sources.js';
 
 async function list(json: boolean): Promise<void> {
@@ -13,9 +13,9 @@ async function list(json: boolean): Promise<void> {
     dimensions: s.dimensions,
     input_size: s.input.size,
     threshold: s.threshold,
-    source: s.origin.kind === 'builtin' ? s.origin.sourceId : s.origin.path,
+    source: modelSource(s),
+    licence: s.licence,
     version: versions.get(s.name) ?? 'unknown',
-    licence: s.origin.kind === 'builtin' ? (SOURCES[s.origin.sourceId]?.licence ?? 'unknown') : 'user-supplied',
   }));
   if (json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -23,13 +23,16 @@ async function list(json: boolean): Promise<void> {
   }
   for (const r of rows) {
     process.stdout.write(
-      `${r.name.padEnd(20)} aliases=${r.aliases.join(',') || '-'} ${r.dimensions}-D input=${r.input_size} threshold=${r.threshold} version=${r.version} licence=${r.licence}\n`,
+      `${r.name.padEnd(20)} aliases=${r.aliases.join(',') || '-'} ${r.dimensions}-D input=${r.input_size} threshold=${r.threshold} version=${r.version}\n` +
+        `${''.padEnd(20)} source: ${r.source}\n${''.padEnd(20)} licence: ${r.licence}\n`,
     );
   }
   // The detectors are built-in networks too; their licences matter as much.
-  const embedders = new Set(rows.map((r) => r.source));
+  const embedders = new Set(registry.specs.map((s) => (s.origin.kind === 'builtin' ? s.origin.sourceId : '')));
   for (const s of Object.values(SOURCES).filter((s) => !embedders.has(s.id))) {
-    process.stdout.write(`${s.id.padEnd(20)} detector package=${s.package} licence=${s.licence}\n`);
+    process.stdout.write(
+      `${s.id.padEnd(20)} detector\n${''.padEnd(20)} source: ${s.package}\n${''.padEnd(20)} licence: ${s.licence ?? 'not stated'}\n`,
+    );
   }
 }
 

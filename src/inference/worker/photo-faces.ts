@@ -1,15 +1,14 @@
 // The 'faces' task: one photo decoded once, every face found on a pyramid of it, every chip
 // aligned from the decoded full-resolution pixels and embedded. No face is an empty list.
 import type { DetectedFace } from '../../domain/face.js';
-import { l2Normalize } from '../../domain/vector.js';
 import { DEFAULT_SCAN, planScan } from '../../detect/photo-scan.js';
 import { rescaleFaces } from '../../detect/rescale.js';
-import { ValueError } from '../../errors.js';
 import { decodeImage, probeImage, type ImageLimits } from '../../image/decode.js';
-import { toInputTensor } from '../../models/input-tensor.js';
 import type { ModelSpec } from '../../models/registry.js';
 import type { FacesOutput, FacesTask, PhotoFaceOutput } from '../protocol.js';
-import { alignFace } from './face-detector.js';
+import { warpRgb } from '../../detect/resample.js';
+import { embedChip, wantsFlip } from './embed-chip.js';
+import { chipWarp } from './face-detector.js';
 import type { PhotoDetector } from './photo-detector.js';
 import type { OnnxSession } from './session.js';
 
@@ -58,15 +57,10 @@ export async function photoFaces(task: FacesTask, deps: FacesDeps): Promise<Face
     let embed = 0;
     for (let i = 0; i < found.length; i++) {
       const a = performance.now();
-      const chip = alignFace(image, found[i]!, model.spec.alignment, model.spec.input.size);
-      const input = toInputTensor(chip, model.spec.input);
+      const toSource = chipWarp(found[i]!, model.spec.alignment, model.spec.input.size);
+      const chip = warpRgb(image, toSource, model.spec.input.size);
       const b = performance.now();
-      const out = await model.session.run(input.data, input.dims);
-      if (out.data.length !== model.spec.dimensions)
-        throw new ValueError(
-          `Model ${model.spec.name} returned ${out.data.length} values; expected ${model.spec.dimensions}`,
-        );
-      faces[i]!.embedding = l2Normalize(out.data);
+      faces[i]!.embedding = await embedChip(model, chip, wantsFlip(task.flip ?? 'never', toSource));
       align += b - a;
       embed += performance.now() - b;
     }

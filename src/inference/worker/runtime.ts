@@ -1,17 +1,24 @@
 // What a worker process does for one task: decode the image, find and align the face, run the
 // model, normalise. Sessions are loaded once per process and kept (the pool recycles the process).
-import type { Box, DetectedFace, DetectMode, FaceInfo } from '../../domain/face.js';
-import { l2Normalize } from '../../domain/vector.js';
-import { boxWarp } from '../../detect/alignment.js';
+import type { DetectedFace, DetectMode, FaceInfo } from '../../domain/face.js';
+import { msSince, roundMs } from '../../domain/time.js';
+import type { Affine } from '../../detect/alignment.js';
 import { rescaleFaces } from '../../detect/rescale.js';
 import { warpRgb } from '../../detect/resample.js';
-import { NoFaceDetectedError, ValueError } from '../../errors.js';
-import { decodeImage, decodeSquare, type RgbImage } from '../../image/decode.js';
-import { toInputTensor } from '../../models/input-tensor.js';
+import { NoFaceDetectedError } from '../../errors.js';
+import { decodeImage, decodeSquare } from '../../image/decode.js';
 import { modelFile } from '../../models/prepare.js';
 import { ModelRegistry, type ModelSpec } from '../../models/registry.js';
-import type { DetectOutput, EmbedOutput, FacesOutput, TaskRequest, WorkerOutput, WorkerSettings } from '../protocol.js';
-import { FaceDetector, alignFace } from './face-detector.js';
+import type {
+  AnyTaskOutput,
+  DetectOutput,
+  EmbedOutput,
+  FacesOutput,
+  TaskRequest,
+  WorkerSettings,
+} from '../protocol.js';
+import { FaceDetector, chipWarp } from './face-detector.js';
+import { embedChip, wantsFlip } from './embed-chip.js';
 import { PhotoDetector } from './photo-detector.js';
 import { photoFaces } from './photo-faces.js';
 import { OnnxSession } from './session.js';
@@ -30,7 +37,6 @@ interface LoadedModel {
  */
 const WORKING_MAX_SIDE = 1024;
 
-const round = (ms: number) => Math.round(ms * 100) / 100;
 const area = (f: DetectedFace) => f.box[2] * f.box[3];
 
 export class WorkerRuntime {
@@ -62,7 +68,7 @@ export class WorkerRuntime {
           { threads: this.settings.threads, spinMicros: 300 },
           spec.output ? { output: spec.output } : {},
         );
-        log(`Model ${spec.name} loaded in ${round(performance.now() - started)} ms`, { version: file.version });
+        log(`Model ${spec.name} loaded in ${msSince(started)} ms`, { version: file.version });
         return { spec, version: file.version, session };
       })();
       // A failed load is not cached: the next task retries it.
@@ -97,7 +103,7 @@ export class WorkerRuntime {
     return this.photoDetector;
   }
 
-  run(task: TaskRequest, log: Log): Promise<WorkerOutput> {
+  run(task: TaskRequest, log: Log): Promise<AnyTaskOutput> {
     if (task.kind === 'faces') return this.faces(task, log);
     return task.kind === 'embed' ? this.embed(task, log) : this.detect(task, log);
   }
@@ -123,7 +129,7 @@ export class WorkerRuntime {
       faces,
       width: info.width,
       height: info.height,
-      durationMs: round(performance.now() - started),
+      durationMs: msSince(started),
     };
   }
 
@@ -137,15 +143,12 @@ export class WorkerRuntime {
     const chip = await this.faceChip(task.imagePath, spec, task.detect, timings, log);
     log('Generating embedding...');
     const t0 = performance.now();
-    const input = toInputTensor(chip.pixels, spec.input);
-    const out = await model.session.run(input.data, input.dims);
-    timings.infer = round(performance.now() - t0);
-    if (out.data.length !== spec.dimensions) {
-      throw new ValueError(
-        `Model ${spec.name} returned ${out.data.length} values; the registry says ${spec.dimensions}`,
-      );
-    }
-    const embedding = l2Normalize(out.data);
+    const embedding = await embedChip(
+      model,
+      chip.pixels,
+      chip.toSource ? wantsFlip(task.flip ?? 'never', chip.toSource) : false,
+    );
+    timings.infer = msSince(t0);
     log(`Embedding generated successfully: ${embedding.length} dimensions`);
     return {
       kind: 'embed',
@@ -154,7 +157,7 @@ export class WorkerRuntime {
       modelVersion: model.version,
       dimensions: embedding.length,
       face: chip.face,
-      durationMs: round(performance.now() - started),
+      durationMs: msSince(started),
       timings,
     };
   }
@@ -169,18 +172,14 @@ export class WorkerRuntime {
     mode: DetectMode,
     timings: Record<string, number>,
     log: Log,
-  ): Promise<{ pixels: Uint8Array; face: FaceInfo }> {
+  ): Promise<{ pixels: Uint8Array; face: FaceInfo; toSource?: Affine }> {
     let t = performance.now();
     const lap = (stage: string) => {
       const now = performance.now();
-      timings[stage] = round(now - t);
+      timings[stage] = roundMs(now - t);
       t = now;
     };
-    if (mode === 'skip') {
-      const { image } = await decodeSquare(imagePath, spec.input.size, this.settings.limits);
-      lap('decode');
-      return { pixels: image.data, face: { detected: false } };
-    }
+    if (mode === 'skip') return this.wholeImage(imagePath, spec, timings);
     const detector = await this.loadDetector(log);
     t = performance.now();
     const { image, info } = await decodeImage(imagePath, this.settings.limits, WORKING_MAX_SIDE);
@@ -194,19 +193,32 @@ export class WorkerRuntime {
     if (!face) {
       if (mode === 'enforce') throw new NoFaceDetectedError(`No face detected in ${imagePath}`);
       log('No face detected: using the whole image as a tight crop');
-      return { pixels: letterbox(image, spec.input.size), face: { detected: false } };
+      return this.wholeImage(imagePath, spec, timings);
     }
-    const pixels = alignFace(image, face, spec.alignment, spec.input.size);
+    const toSource = chipWarp(face, spec.alignment, spec.input.size);
+    const pixels = warpRgb(image, toSource, spec.input.size);
     lap('align');
     const [original] = rescaleFaces([face], image, info);
     log(`Face detected (score ${face.score.toFixed(3)}, ${faces.length} in image)`);
-    return { pixels, face: { detected: true, score: face.score, box: original!.box, landmarks: original!.landmarks } };
+    return {
+      pixels,
+      toSource,
+      face: { detected: true, score: face.score, box: original!.box, landmarks: original!.landmarks },
+    };
   }
-}
 
-/** The decoded image fitted (aspect kept, black bars) into size x size, like decodeSquare. */
-function letterbox(image: RgbImage, size: number): Uint8Array {
-  const side = Math.max(image.width, image.height);
-  const box: Box = [(image.width - side) / 2, (image.height - side) / 2, side, side];
-  return warpRgb(image, boxWarp(box, size), size);
+  /**
+   * The whole image as an already tight crop: libvips fits it (aspect kept, black bars) into the
+   * model's square with an anti-aliased resize. The one path for 'skip' and for 'auto' without a face.
+   */
+  private async wholeImage(
+    imagePath: string,
+    spec: ModelSpec,
+    timings: Record<string, number>,
+  ): Promise<{ pixels: Uint8Array; face: FaceInfo }> {
+    const started = performance.now();
+    const { image } = await decodeSquare(imagePath, spec.input.size, this.settings.limits);
+    timings['decode' in timings ? 'square' : 'decode'] = msSince(started);
+    return { pixels: image.data, face: { detected: false } };
+  }
 }
