@@ -249,9 +249,7 @@ function memorySection(r: BenchResult): string {
     ...(r.memoryCapped
       ? [
           '',
-          "The parent's V8 heap *used* stays flat: the growth is heap *reserved*. V8 enlarges its young generation (up to 16 MiB per",
-          'semi-space by default) as a long-running process keeps allocating, and keeps the pages. Capping it shows how much of the growth',
-          `that is, on the same service (\`node ${r.memoryCapped.flags.join(' ')}\`, e.g. through NODE_OPTIONS):`,
+          `The same service with V8's young generation capped (\`node ${r.memoryCapped.flags.join(' ')}\`, e.g. through NODE_OPTIONS):`,
           '',
           table(
             ['parent', 'RSS warm', `RSS after ${r.memoryCapped.count} embeddings`, 'growth', 'faces/s'],
