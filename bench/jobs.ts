@@ -77,14 +77,18 @@ async function startNode(env: Record<string, string>, workDir: string): Promise<
   const child = spawn(process.execPath, [BIN, 'worker-node'], {
     cwd: workDir,
     stdio: ['ignore', fd, fd],
-    env: { ...inherited, ...env },
+    // Its "worker node ready" line is logged at info.
+    env: { ...inherited, ...env, FACEEMBED_LOG_LEVEL: 'info' },
   });
   closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 120_000;
   while (!readFileSync(logFile, 'utf8').includes('"worker node ready"')) {
     if (child.exitCode !== null) throw new Error(`worker-node exited; see ${logFile}`);
-    if (Date.now() > deadline) throw new Error(`worker-node not ready in 120 s; see ${logFile}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`worker-node not ready in 120 s; see ${logFile}`);
+    }
     await sleep(100);
   }
   return async () => {
