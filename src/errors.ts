@@ -3,6 +3,7 @@
 
 export type ErrorType =
   | 'ValidationError'
+  | 'ConflictError'
   | 'ValueError'
   | 'NotFoundError'
   | 'FileNotFoundError'
@@ -16,6 +17,7 @@ export type ErrorType =
 
 export const STATUS_BY_TYPE: Readonly<Record<ErrorType, number>> = Object.freeze({
   ValidationError: 400,
+  ConflictError: 409,
   ValueError: 400,
   NotFoundError: 404,
   FileNotFoundError: 422,
@@ -62,6 +64,7 @@ const define = (type: ErrorType) =>
   };
 
 export class ValidationError extends define('ValidationError') {}
+export class ConflictError extends define('ConflictError') {}
 export class ValueError extends define('ValueError') {}
 export class NotFoundError extends define('NotFoundError') {}
 export class FileNotFoundError extends define('FileNotFoundError') {}
@@ -96,6 +99,7 @@ export function serializeError(err: unknown): SerializedError {
 
 const CLASSES: Readonly<Record<ErrorType, new (message: string, details?: ErrorDetails) => FaceembedError>> = {
   ValidationError,
+  ConflictError,
   ValueError,
   NotFoundError,
   FileNotFoundError,

@@ -12,6 +12,7 @@ import type { Database } from '../repositories/database.js';
 import { EmbeddingRepository } from '../repositories/embedding.repository.js';
 import { FaceCropRepository } from '../repositories/face-crop.repository.js';
 import { MediaStorage } from '../repositories/media-storage.js';
+import { PersonRepository } from '../repositories/person.repository.js';
 import type { EmbeddingPort } from '../services/embedding.types.js';
 import { FaceCropService, type EmbeddingObserver } from '../services/face-crop.service.js';
 import { installAuth } from './plugins/auth.js';
@@ -57,6 +58,7 @@ export function createFaceCropService(deps: {
   return new FaceCropService({
     crops: new FaceCropRepository(deps.db),
     embeddings: new EmbeddingRepository(deps.db),
+    persons: new PersonRepository(deps.db),
     storage: new MediaStorage(deps.config.mediaRoot),
     embedder: deps.embedder,
     limits: deps.config.image,

@@ -3,9 +3,11 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { InternalError } from '../errors.js';
 import { initial } from './migrations/0001-initial.js';
+import { persons } from './migrations/0002-persons.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-persons': persons,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -5,11 +5,19 @@
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { cosineSimilarity } from '../domain/vector.js';
-import { FileNotFoundError, NotFoundError, toFaceembedError, type ErrorType, type FaceembedError } from '../errors.js';
+import {
+  FileNotFoundError,
+  NotFoundError,
+  ValidationError,
+  toFaceembedError,
+  type ErrorType,
+  type FaceembedError,
+} from '../errors.js';
 import { probeImage, type ImageLimits } from '../image/decode.js';
 import type { EmbeddingRepository, EmbeddingSummary, NewEmbedding } from '../repositories/embedding.repository.js';
 import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
 import type { MediaStorage, StagedUpload } from '../repositories/media-storage.js';
+import type { PersonRepository } from '../repositories/person.repository.js';
 import type { EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
 import { eachLimited } from './each-limited.js';
 
@@ -20,6 +28,7 @@ export type EmbeddingObserver = (event: { model: string; outcome: EmbeddingOutco
 export interface FaceCropServiceDeps {
   crops: FaceCropRepository;
   embeddings: EmbeddingRepository;
+  persons: PersonRepository;
   storage: MediaStorage;
   embedder: EmbeddingPort;
   limits: ImageLimits;
@@ -27,7 +36,11 @@ export interface FaceCropServiceDeps {
 }
 
 export interface CropMeta {
-  personId?: string | null;
+  /**
+   * A person id (number), or text: an external_id, the person found or created by it (what
+   * the free-text person_id of earlier versions meant; the 0002 migration did the same).
+   */
+  personId?: number | string | null;
   label?: string | null;
 }
 
@@ -89,7 +102,15 @@ export class FaceCropService {
     const file = await storage.resolve(imagePath);
     const info = await probeImage(file.absPath, limits);
     const sha256 = await storage.sha256(file.absPath);
-    return crops.create({ imagePath: file.relPath, width: info.width, height: info.height, sha256, ...meta });
+    const personId = await this.resolvePerson(meta.personId);
+    return crops.create({
+      imagePath: file.relPath,
+      width: info.width,
+      height: info.height,
+      sha256,
+      label: meta.label,
+      personId,
+    });
   }
 
   /** First half of an upload: bytes to a temporary file (capped). */
@@ -105,8 +126,10 @@ export class FaceCropService {
   async createFromUpload(staged: StagedUpload, meta: CropMeta = {}): Promise<FaceCrop> {
     const { storage, limits, crops } = this.deps;
     let info;
+    let personId;
     try {
       info = await probeImage(staged.tmpPath, limits);
+      personId = await this.resolvePerson(meta.personId);
     } catch (err) {
       await storage.discard(staged);
       throw err;
@@ -118,7 +141,8 @@ export class FaceCropService {
         width: info.width,
         height: info.height,
         sha256: staged.sha256,
-        ...meta,
+        label: meta.label,
+        personId,
       });
     } catch (err) {
       await storage.removeUpload(file.relPath);
@@ -129,7 +153,7 @@ export class FaceCropService {
   listCrops(opts: {
     page: number;
     pageSize: number;
-    personId?: string;
+    personId?: number;
   }): Promise<{ count: number; crops: FaceCrop[] }> {
     return this.deps.crops.list({
       offset: (opts.page - 1) * opts.pageSize,
@@ -240,6 +264,14 @@ export class FaceCropService {
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  private async resolvePerson(ref: number | string | null | undefined): Promise<number | null> {
+    if (ref === undefined || ref === null) return null;
+    if (typeof ref === 'string') return (await this.deps.persons.findOrCreateByExternalId(ref)).id;
+    if ((await this.deps.persons.missingIds([ref])).length > 0)
+      throw new ValidationError(`Unknown person id: ${ref}`, { person_id: ref });
+    return ref;
+  }
 
   /** The model's current version is known only once the embedder is ready. */
   private async model(name: string): Promise<ModelInfo> {

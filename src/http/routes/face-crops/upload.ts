@@ -43,7 +43,9 @@ export async function createFromMultipart(request: FastifyRequest, service: Face
       if (part.valueTruncated || value.length > field.maxLength) {
         throw new ValidationError(`Field "${part.fieldname}" is longer than ${field.maxLength} characters`);
       }
-      meta[field.key] = value === '' ? null : value;
+      if (field.key === 'personId')
+        meta.personId = value === '' ? null : /^\d{1,10}$/.test(value) ? Number(value) : value;
+      else meta[field.key] = value === '' ? null : value;
     }
   } catch (err) {
     if (staged) await service.discardUpload(staged);
