@@ -12,13 +12,22 @@ import type { Database } from '../repositories/database.js';
 import { EmbeddingRepository } from '../repositories/embedding.repository.js';
 import { FaceCropRepository } from '../repositories/face-crop.repository.js';
 import { MediaStorage } from '../repositories/media-storage.js';
+import { GroupRepository } from '../repositories/group.repository.js';
 import { PersonRepository } from '../repositories/person.repository.js';
+import { GalleryRegistry } from '../services/gallery.registry.js';
+import { GroupService } from '../services/group.service.js';
+import { IdentificationService } from '../services/identification.service.js';
+import { PersonService } from '../services/person.service.js';
 import type { EmbeddingPort } from '../services/embedding.types.js';
-import { FaceCropService, type EmbeddingObserver } from '../services/face-crop.service.js';
+import { FaceCropService, type CropChangeListener, type EmbeddingObserver } from '../services/face-crop.service.js';
 import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
 import { installMetrics } from './plugins/metrics.js';
+import { installGalleryMetrics } from './plugins/gallery-metrics.js';
 import { faceCropRoutes } from './routes/face-crops/index.js';
+import { groupRoutes } from './routes/groups/index.js';
+import { identifyRoutes } from './routes/identify/index.js';
+import { personRoutes } from './routes/persons/index.js';
 import { healthRoutes } from './routes/health/index.js';
 import { similarityRoutes } from './routes/similarity/index.js';
 import { validatorCompiler } from './validation.js';
@@ -38,6 +47,8 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   /** Shown in the OpenAPI document. */
   version?: string;
+  /** The search galleries (one per model); by default a fresh set, loaded from the database on first use. */
+  galleries?: GalleryRegistry;
 }
 
 /** JSON request bodies (the largest is a 1000-id batch, ~12 KB). Uploads have their own cap. */
@@ -54,6 +65,7 @@ export function createFaceCropService(deps: {
   embedder: EmbeddingPort;
   config: Config;
   observer?: EmbeddingObserver;
+  changes?: CropChangeListener;
 }): FaceCropService {
   return new FaceCropService({
     crops: new FaceCropRepository(deps.db),
@@ -63,7 +75,16 @@ export function createFaceCropService(deps: {
     embedder: deps.embedder,
     limits: deps.config.image,
     observer: deps.observer,
+    changes: deps.changes,
   });
+}
+
+/** The galleries follow the face crops: a linked crop's new embedding joins, a deleted crop leaves. */
+export function galleryListener(galleries: GalleryRegistry): CropChangeListener {
+  return {
+    embedded: (e) => galleries.enrolled(e.modelName, e.faceCropId, e.personId, e.embedding),
+    deleted: (id) => galleries.faceRemoved(id),
+  };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -120,10 +141,38 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
-  const service = createFaceCropService({ db, embedder, config, observer: metrics.observeEmbedding });
+  const galleries = deps.galleries ?? new GalleryRegistry({ embeddings: new EmbeddingRepository(db), embedder });
+  installGalleryMetrics(metrics.registry, galleries);
+  const service = createFaceCropService({
+    db,
+    embedder,
+    config,
+    observer: metrics.observeEmbedding,
+    changes: galleryListener(galleries),
+  });
+  const personRepo = new PersonRepository(db);
+  const persons = new PersonService({
+    persons: personRepo,
+    crops: new FaceCropRepository(db),
+    embeddings: new EmbeddingRepository(db),
+    faceCrops: service,
+    embedder,
+    galleries,
+  });
+  const groups = new GroupService({ groups: new GroupRepository(db), persons: personRepo });
+  const identification = new IdentificationService({
+    embedder,
+    faceCrops: service,
+    galleries,
+    groups,
+    persons: personRepo,
+  });
   await app.register(healthRoutes, { db, embedder });
   await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service });
   await app.register(similarityRoutes, { prefix: '/api/attendance/similarity', service });
+  await app.register(personRoutes, { prefix: '/api/attendance/persons', persons, faceCrops: service });
+  await app.register(groupRoutes, { prefix: '/api/attendance/groups', groups });
+  await app.register(identifyRoutes, { prefix: '/api/attendance/identify', identification, faceCrops: service });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }
