@@ -1,13 +1,61 @@
 // Composition root: the only place that builds the pool, the database and the HTTP app together.
 import { mkdir } from 'node:fs/promises';
 import { loadConfig, type Config } from './config/config.js';
-import { buildApp } from './http/app.js';
+import { buildApp, type AppServices } from './http/app.js';
 import { createLogger } from './logging/logger.js';
-import { openDatabase } from './repositories/database.js';
+import { openDatabase, type Database } from './repositories/database.js';
 import { EmbeddingRepository } from './repositories/embedding.repository.js';
+import { FaceCropRepository } from './repositories/face-crop.repository.js';
+import { GroupRepository } from './repositories/group.repository.js';
+import { MediaStorage } from './repositories/media-storage.js';
+import { PersonRepository } from './repositories/person.repository.js';
 import { migrate } from './repositories/migrate.js';
-import { GalleryRegistry } from './services/gallery.registry.js';
 import { EmbeddingService } from './services/embedding.service.js';
+import type { EmbeddingPort } from './services/embedding.types.js';
+import { FaceCropService, type EmbeddingObserver } from './services/face-crop.service.js';
+import { GalleryRegistry } from './services/gallery.registry.js';
+import { GroupService } from './services/group.service.js';
+import { IdentificationService } from './services/identification.service.js';
+import { PersonService } from './services/person.service.js';
+
+export interface ServiceDeps {
+  db: Database;
+  embedder: EmbeddingPort;
+  config: Config;
+  /** Told about every embedding asked for (the HTTP app's metrics). */
+  observer?: EmbeddingObserver;
+}
+
+/** The services over one database and embedder: used by the HTTP app and by CLI commands alike. */
+export function createServices(deps: ServiceDeps): AppServices {
+  const { db, embedder } = deps;
+  const crops = new FaceCropRepository(db);
+  const embeddings = new EmbeddingRepository(db);
+  const persons = new PersonRepository(db);
+  const galleries = new GalleryRegistry({ embeddings, embedder });
+  const faceCrops = new FaceCropService({
+    crops,
+    embeddings,
+    persons,
+    storage: new MediaStorage(deps.config.mediaRoot),
+    embedder,
+    limits: deps.config.image,
+    observer: deps.observer,
+    // The galleries follow the face crops: a linked crop's new embedding joins, a deleted crop leaves.
+    changes: {
+      embedded: (e) => galleries.enrolled(e.modelName, e.faceCropId, e.personId, e.embedding),
+      deleted: (id) => galleries.faceRemoved(id),
+    },
+  });
+  const groups = new GroupService({ groups: new GroupRepository(db), persons });
+  return {
+    faceCrops,
+    persons: new PersonService({ persons, crops, embeddings, faceCrops, embedder, galleries }),
+    groups,
+    identification: new IdentificationService({ embedder, faceCrops, galleries, groups, persons }),
+    galleries,
+  };
+}
 
 export interface ServeFlags {
   host?: string;
@@ -28,10 +76,16 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
   await mkdir(config.mediaRoot, { recursive: true });
   const db = openDatabase(config.databaseUrl);
   await migrate(db);
-  // Both built-ins are loaded by every worker up front, so no request pays for a model load.
-  const embedder = new EmbeddingService({ config, logger, preload: ['facenet', 'arcface'] });
-  const galleries = new GalleryRegistry({ embeddings: new EmbeddingRepository(db), embedder });
-  const app = await buildApp({ config, db, embedder, logger, galleries });
+  // Every registered model is loaded by every worker up front, so no request pays for a model load.
+  const embedder = new EmbeddingService({ config, logger, preload: 'all' });
+  let services: AppServices | undefined;
+  const app = await buildApp({
+    config,
+    db,
+    embedder,
+    logger,
+    services: (observer) => (services = createServices({ db, embedder, config, observer })),
+  });
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -49,8 +103,8 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
   await app.listen({ host: config.http.host, port: config.http.port });
   embedder.ready().catch((err: unknown) => logger.error({ err }, 'embedding workers failed to start'));
   // The search galleries are built from the database now, not by the first identify.
-  galleries
+  services?.galleries
     .loadAll()
-    .then(() => logger.info({ galleries: galleries.stats() }, 'search galleries loaded'))
+    .then(() => logger.info({ galleries: services?.galleries.stats() }, 'search galleries loaded'))
     .catch((err: unknown) => logger.error({ err }, 'search galleries failed to load (retried on first use)'));
 }

@@ -9,21 +9,16 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from '../config/config.js';
 import type { Database } from '../repositories/database.js';
-import { EmbeddingRepository } from '../repositories/embedding.repository.js';
-import { FaceCropRepository } from '../repositories/face-crop.repository.js';
-import { MediaStorage } from '../repositories/media-storage.js';
-import { GroupRepository } from '../repositories/group.repository.js';
-import { PersonRepository } from '../repositories/person.repository.js';
-import { GalleryRegistry } from '../services/gallery.registry.js';
-import { GroupService } from '../services/group.service.js';
-import { IdentificationService } from '../services/identification.service.js';
-import { PersonService } from '../services/person.service.js';
 import type { EmbeddingPort } from '../services/embedding.types.js';
-import { FaceCropService, type CropChangeListener, type EmbeddingObserver } from '../services/face-crop.service.js';
+import type { EmbeddingObserver, FaceCropService } from '../services/face-crop.service.js';
+import type { GalleryRegistry } from '../services/gallery.registry.js';
+import type { GroupService } from '../services/group.service.js';
+import type { IdentificationService } from '../services/identification.service.js';
+import type { PersonService } from '../services/person.service.js';
 import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
-import { installMetrics } from './plugins/metrics.js';
 import { installGalleryMetrics } from './plugins/gallery-metrics.js';
+import { installMetrics } from './plugins/metrics.js';
 import { faceCropRoutes } from './routes/face-crops/index.js';
 import { groupRoutes } from './routes/groups/index.js';
 import { identifyRoutes } from './routes/identify/index.js';
@@ -39,52 +34,38 @@ declare module 'fastify' {
   }
 }
 
+/** The services the routes call; built by the composition root (main.ts createServices). */
+export interface AppServices {
+  faceCrops: FaceCropService;
+  persons: PersonService;
+  groups: GroupService;
+  identification: IdentificationService;
+  /** The search galleries (one per model), reported in /metrics. */
+  galleries: GalleryRegistry;
+}
+
 export interface AppDeps {
   config: Config;
+  /** Only for /readyz: the routes reach storage through the services. */
   db: Database;
   embedder: EmbeddingPort;
+  /** Builds the services, given the app's metrics observer. */
+  services: (observer: EmbeddingObserver) => AppServices;
   /** A pino logger; by default one at config.logLevel writing JSON to stdout. */
   logger?: FastifyBaseLogger;
   /** Shown in the OpenAPI document. */
   version?: string;
-  /** The search galleries (one per model); by default a fresh set, loaded from the database on first use. */
-  galleries?: GalleryRegistry;
 }
 
 /** JSON request bodies (the largest is a 1000-id batch, ~12 KB). Uploads have their own cap. */
 const JSON_BODY_LIMIT = 256 * 1024;
 
+const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
 /** A caller's X-Request-ID is kept when it is short and plain; otherwise a fresh UUID. */
 function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
-}
-
-export function createFaceCropService(deps: {
-  db: Database;
-  embedder: EmbeddingPort;
-  config: Config;
-  observer?: EmbeddingObserver;
-  changes?: CropChangeListener;
-}): FaceCropService {
-  return new FaceCropService({
-    crops: new FaceCropRepository(deps.db),
-    embeddings: new EmbeddingRepository(deps.db),
-    persons: new PersonRepository(deps.db),
-    storage: new MediaStorage(deps.config.mediaRoot),
-    embedder: deps.embedder,
-    limits: deps.config.image,
-    observer: deps.observer,
-    changes: deps.changes,
-  });
-}
-
-/** The galleries follow the face crops: a linked crop's new embedding joins, a deleted crop leaves. */
-export function galleryListener(galleries: GalleryRegistry): CropChangeListener {
-  return {
-    embedded: (e) => galleries.enrolled(e.modelName, e.faceCropId, e.personId, e.embedding),
-    deleted: (id) => galleries.faceRemoved(id),
-  };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -135,44 +116,37 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('X-Request-ID', request.id);
     if (closing) reply.header('Connection', 'close');
   });
+  // DELETE and GET ignore an empty body whatever its Content-Type, as Django REST Framework does:
+  // clients that always send `Content-Type: application/json` must not get "Body cannot be empty".
+  app.addHook('onRequest', async (request) => {
+    const h = request.headers;
+    const empty =
+      h['transfer-encoding'] === undefined && (h['content-length'] === undefined || h['content-length'] === '0');
+    if (empty && BODYLESS_METHODS.has(request.method)) delete h['content-type'];
+  });
   app.addHook('preValidation', async (request) => {
     if (request.isMultipart() && !request.routeOptions.config.multipart) {
       throw new RequestError(415, 'Unsupported Content-Type: this endpoint accepts application/json');
     }
   });
 
-  const galleries = deps.galleries ?? new GalleryRegistry({ embeddings: new EmbeddingRepository(db), embedder });
-  installGalleryMetrics(metrics.registry, galleries);
-  const service = createFaceCropService({
-    db,
-    embedder,
-    config,
-    observer: metrics.observeEmbedding,
-    changes: galleryListener(galleries),
-  });
-  const personRepo = new PersonRepository(db);
-  const persons = new PersonService({
-    persons: personRepo,
-    crops: new FaceCropRepository(db),
-    embeddings: new EmbeddingRepository(db),
-    faceCrops: service,
-    embedder,
-    galleries,
-  });
-  const groups = new GroupService({ groups: new GroupRepository(db), persons: personRepo });
-  const identification = new IdentificationService({
-    embedder,
-    faceCrops: service,
-    galleries,
-    groups,
-    persons: personRepo,
-  });
+  const services = deps.services(metrics.observeEmbedding);
+  const service = services.faceCrops;
+  installGalleryMetrics(metrics.registry, services.galleries);
   await app.register(healthRoutes, { db, embedder });
   await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service });
   await app.register(similarityRoutes, { prefix: '/api/attendance/similarity', service });
-  await app.register(personRoutes, { prefix: '/api/attendance/persons', persons, faceCrops: service });
-  await app.register(groupRoutes, { prefix: '/api/attendance/groups', groups });
-  await app.register(identifyRoutes, { prefix: '/api/attendance/identify', identification, faceCrops: service });
+  await app.register(personRoutes, {
+    prefix: '/api/attendance/persons',
+    persons: services.persons,
+    faceCrops: service,
+  });
+  await app.register(groupRoutes, { prefix: '/api/attendance/groups', groups: services.groups });
+  await app.register(identifyRoutes, {
+    prefix: '/api/attendance/identify',
+    identification: services.identification,
+    faceCrops: service,
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -1,6 +1,7 @@
 // What the HTTP API and the CLI need from the embedding service (the port), and the shapes it
 // returns. EmbeddingService implements it.
 import type { FaceInfo, DetectMode, DetectedFace } from '../domain/face.js';
+import type { PoolStats } from '../inference/pool/pool-options.js';
 
 export interface ModelInfo {
   name: string;
@@ -9,7 +10,10 @@ export interface ModelInfo {
   inputSize: number;
   /** Default cosine threshold: similarity >= threshold means "same person". */
   threshold: number;
+  /** The npm package the weights come from, or the user's ONNX file. */
   source: string;
+  /** Terms of use of the weights and where they come from. */
+  licence: string;
   /** Hash of the weights; recorded with every stored embedding. */
   version: string;
 }
@@ -31,14 +35,7 @@ export interface EmbedOptions {
   logFields?: Record<string, unknown>;
 }
 
-export interface PoolStats {
-  workers: number;
-  busy: number;
-  idle: number;
-  queued: number;
-  restarts: Record<string, number>;
-  pids: number[];
-}
+export type { PoolStats } from '../inference/pool/pool-options.js';
 
 export interface EmbeddingPort {
   ready(): Promise<void>;
@@ -50,4 +47,6 @@ export interface EmbeddingPort {
   resolveModel(name: string): ModelInfo;
   models(): ModelInfo[];
   stats(): PoolStats;
+  /** Embeddings a batch should keep in flight: the embedder's own fan-out rule, for every batch. */
+  batchLanes(): number;
 }

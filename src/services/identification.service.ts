@@ -39,6 +39,7 @@ export interface IdentifiedFace {
 
 export interface Identification {
   modelName: string;
+  modelTrueName: string;
   threshold: number;
   faces: IdentifiedFace[];
 }
@@ -47,6 +48,7 @@ interface Scope {
   threshold: number;
   members: number[] | undefined;
   gallery: Gallery;
+  modelTrueName: string;
 }
 
 interface QueryFace {
@@ -100,7 +102,12 @@ export class IdentificationService {
     const { embedder, groups, galleries } = this.deps;
     const model = embedder.resolveModel(opts.modelName);
     const members = opts.groupId === undefined ? undefined : await groups.memberIds(opts.groupId);
-    return { threshold: opts.threshold ?? model.threshold, members, gallery: await galleries.gallery(opts.modelName) };
+    return {
+      threshold: opts.threshold ?? model.threshold,
+      members,
+      gallery: await galleries.gallery(opts.modelName),
+      modelTrueName: model.name,
+    };
   }
 
   private async facesOf(imagePath: string, opts: IdentifyOptions): Promise<QueryFace[]> {
@@ -126,6 +133,7 @@ export class IdentificationService {
     );
     return {
       modelName: opts.modelName,
+      modelTrueName: scope.modelTrueName,
       threshold,
       faces: faces.map((f, i) => {
         // A person deleted meanwhile has no name: drop them rather than answer with a ghost.

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { buildApp } from '../../src/http/app.js';
+import { createServices } from '../../src/main.js';
 import { DB_TARGETS } from '../repositories/db-targets.js';
 import {
   appOn,
@@ -34,7 +35,7 @@ function capture(level = 'info') {
 describe('application', () => {
   let emb: TestEmbedder;
   let t: TestApp;
-  const embLog = capture();
+  const embLog = capture('debug');
   before(async () => {
     emb = await startEmbedder({ logger: embLog.logger });
     t = await buildTestApp(sqlite, emb.embedder);
@@ -105,7 +106,19 @@ describe('application', () => {
     assert.equal(res.headers['x-request-id'], 'att-42.7');
     const lines = embLog.lines.filter((l) => l.reqId === 'att-42.7');
     assert.ok(lines.length >= 2, JSON.stringify(embLog.lines.slice(-3)));
+    // One info line per embedding, with its timings; the worker's steps are debug.
+    const info = lines.filter((l) => l.level === 30);
+    assert.equal(info.length, 1, JSON.stringify(info));
+    assert.equal(typeof info[0]!.timings, 'object');
+    assert.ok(
+      lines.some((l) => l.level === 20 && l.workerId !== undefined),
+      'worker steps at debug',
+    );
     assert.ok(lines.every((l) => l.face_crop_id === id));
+    assert.ok(
+      lines.every((l) => l.actor === 'anonymous'),
+      'no keys configured: the actor is anonymous',
+    );
     const odd = await t.app.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id with spaces' } });
     assert.match(String(odd.headers['x-request-id']), /^[0-9a-f-]{36}$/);
   });
@@ -113,7 +126,13 @@ describe('application', () => {
   test('a failure inside a route: 500 hides the message; the log keeps the traceback; debug shows it', async () => {
     const appLog = capture();
     const opened = await sqlite.open();
-    const broken = await buildApp({ config: t.config, db: opened.db, embedder: emb.embedder, logger: appLog.logger });
+    const broken = await buildApp({
+      config: t.config,
+      db: opened.db,
+      embedder: emb.embedder,
+      logger: appLog.logger,
+      services: (observer) => createServices({ db: opened.db, embedder: emb.embedder, config: t.config, observer }),
+    });
     const debug = await appOn(opened, t.mediaRoot, emb.embedder, { FACEEMBED_LOG_LEVEL: 'debug' });
     await opened.close(); // the database goes away under both apps
     try {
@@ -142,27 +161,46 @@ describe('application', () => {
   });
 
   test('API keys: /api/* needs a valid bearer key, other paths stay open', async () => {
-    const authed = await appOn(t.opened, t.mediaRoot, emb.embedder, { FACEEMBED_API_KEYS: 'k-one, k-two' });
+    const authed = await appOn(t.opened, t.mediaRoot, emb.embedder, { FACEEMBED_API_KEYS: 'k-one, office:k-two' });
     try {
       const get = (url: string, authorization?: string) =>
         authed.app.inject({ url, headers: authorization ? { authorization } : {} });
       const missing = await get(CROPS);
-      assertError(missing, 401, 'ValidationError');
+      assertError(missing, 401, 'AuthenticationError');
       assert.match(String(missing.headers['www-authenticate']), /^Bearer/);
-      assertError(await get(CROPS, 'Bearer k-three'), 401, 'ValidationError');
-      assertError(await get(CROPS, 'Bearer k-one-and-more'), 401, 'ValidationError');
-      assertError(await get(CROPS, 'Basic k-one'), 401, 'ValidationError');
-      assertError(await get(`${CROPS}99999/`), 401, 'ValidationError');
+      assertError(await get(CROPS, 'Bearer k-three'), 401, 'AuthenticationError');
+      assertError(await get(CROPS, 'Bearer k-one-and-more'), 401, 'AuthenticationError');
+      assertError(await get(CROPS, 'Basic k-one'), 401, 'AuthenticationError');
+      assertError(await get(`${CROPS}99999/`), 401, 'AuthenticationError');
       for (const url of [
         '/API/attendance/face-crops/',
         '/%61pi/attendance/face-crops/',
         '//api/attendance/face-crops/',
         '/api/unknown',
       ]) {
-        assertError(await get(url), 401, 'ValidationError');
+        assertError(await get(url), 401, 'AuthenticationError');
       }
       assert.equal((await get(CROPS, 'Bearer k-one')).statusCode, 200);
       assert.equal((await get(CROPS, 'bearer k-two')).statusCode, 200);
+      assertError(await get(CROPS, 'Bearer office:k-two'), 401, 'AuthenticationError');
+      // The key's name is the caller's identity on the log lines of its work.
+      const id = (
+        await authed.app.inject({
+          method: 'POST',
+          url: CROPS,
+          headers: { authorization: 'Bearer k-two' },
+          payload: { image_path: FACES.a2 },
+        })
+      ).json().id;
+      const res = await authed.app.inject({
+        method: 'POST',
+        url: `${CROPS}${id}/generate-embedding/`,
+        headers: { authorization: 'Bearer k-two', 'x-request-id': 'actor-check' },
+        payload: {},
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const lines = embLog.lines.filter((l) => l.reqId === 'actor-check');
+      assert.ok(lines.length > 0 && lines.every((l) => l.actor === 'office'), JSON.stringify(lines.slice(0, 2)));
       for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json'])
         assert.equal((await get(url)).statusCode, 200, url);
       assert.equal((await t.app.inject({ url: CROPS })).statusCode, 200, 'no keys configured: open');

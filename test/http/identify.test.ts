@@ -56,6 +56,7 @@ for (const target of DB_TARGETS) {
       assert.equal(res.statusCode, 200, res.body);
       const body = res.json();
       assert.equal(body.model_name, 'facenet');
+      assert.equal(body.model_true_name, 'faceapi-resnet128');
       assert.equal(body.faces.length, 1);
       assert.deepEqual(
         { ...body.faces[0], box: null, score: null },
@@ -77,8 +78,8 @@ for (const target of DB_TARGETS) {
       assert.equal(crop.person_id, a.id);
       assert.deepEqual(crop.box, enrolled.box);
       assert.deepEqual(crop.embeddings.map((e: { model_name: string }) => e.model_name).sort(), [
-        'faceapi-resnet128',
-        'hse-faceres',
+        'arcface',
+        'facenet',
       ]);
 
       const registered = (await json('POST', CROPS, { image_path: FACES.a2 })).json();

@@ -32,7 +32,8 @@ export const IdentifyBody = {
 const Match = Type.Object({ person_id: Type.Integer(), name: Type.String(), similarity: Type.Number() });
 
 export const IdentifyResponse = Type.Object({
-  model_name: Type.String(),
+  model_name: Type.String({ description: 'As asked' }),
+  model_true_name: Type.String({ description: "The registry's own name" }),
   threshold: Type.Number(),
   faces: Type.Array(
     Type.Object({
@@ -47,6 +48,7 @@ export const IdentifyResponse = Type.Object({
 
 export const toIdentifyResponse = (r: Identification): Static<typeof IdentifyResponse> => ({
   model_name: r.modelName,
+  model_true_name: r.modelTrueName,
   threshold: r.threshold,
   faces: r.faces.map((f) => ({
     box: f.box,
