@@ -30,6 +30,11 @@ export class AttendanceStore {
     this.persons = new PersonRepository(db);
   }
 
+  /** Runs `fn` in a transaction: all of its writes or none. */
+  transaction<T>(fn: (store: AttendanceStore) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => fn(new AttendanceStore(trx)));
+  }
+
   /**
    * Runs `fn` in a transaction holding the session's lock; all of its writes or none. `fn` is
    * given the session as locked, or undefined when there is none.
