@@ -1,8 +1,9 @@
-// The closed set of failure types (CONTRACT "Error types"): the same names appear in worker
+// The closed set of failure types (docs/api.md "Errors"): the same names appear in worker
 // result files, logs and HTTP bodies. Decisions are made on `type`, never on message text.
 
 export type ErrorType =
   | 'ValidationError'
+  | 'AuthenticationError'
   | 'ConflictError'
   | 'ValueError'
   | 'NotFoundError'
@@ -17,6 +18,7 @@ export type ErrorType =
 
 export const STATUS_BY_TYPE: Readonly<Record<ErrorType, number>> = Object.freeze({
   ValidationError: 400,
+  AuthenticationError: 401,
   ConflictError: 409,
   ValueError: 400,
   NotFoundError: 404,
@@ -64,6 +66,7 @@ const define = (type: ErrorType) =>
   };
 
 export class ValidationError extends define('ValidationError') {}
+export class AuthenticationError extends define('AuthenticationError') {}
 export class ConflictError extends define('ConflictError') {}
 export class ValueError extends define('ValueError') {}
 export class NotFoundError extends define('NotFoundError') {}
@@ -99,6 +102,7 @@ export function serializeError(err: unknown): SerializedError {
 
 const CLASSES: Readonly<Record<ErrorType, new (message: string, details?: ErrorDetails) => FaceembedError>> = {
   ValidationError,
+  AuthenticationError,
   ConflictError,
   ValueError,
   NotFoundError,
