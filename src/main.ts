@@ -4,6 +4,7 @@ import { loadConfig, type Config } from './config/config.js';
 import { buildApp, type AppServices } from './http/app.js';
 import { createLogger } from './logging/logger.js';
 import { openDatabase, type Database } from './repositories/database.js';
+import { AttendanceStore } from './repositories/attendance-store.js';
 import { EmbeddingRepository } from './repositories/embedding.repository.js';
 import { FaceCropRepository } from './repositories/face-crop.repository.js';
 import { MediaStorage } from './repositories/media-storage.js';
@@ -12,6 +13,7 @@ import { PersonRepository } from './repositories/person.repository.js';
 import { EmbeddingService } from './services/embedding.service.js';
 import type { EmbeddingPort } from './services/embedding.types.js';
 import { FaceCropService, type EmbeddingObserver } from './services/face-crop.service.js';
+import { SessionService, type PhotoEmbedder } from './services/session.service.js';
 
 export interface ServiceDeps {
   db: Database;
@@ -23,17 +25,25 @@ export interface ServiceDeps {
 
 /** The services over one database and embedder: used by the HTTP app and by CLI commands alike. */
 export function createServices(deps: ServiceDeps): AppServices {
-  return {
-    faceCrops: new FaceCropService({
-      crops: new FaceCropRepository(deps.db),
-      embeddings: new EmbeddingRepository(deps.db),
-      persons: new PersonRepository(deps.db),
-      storage: new MediaStorage(deps.config.mediaRoot),
-      embedder: deps.embedder,
-      limits: deps.config.image,
-      observer: deps.observer,
-    }),
-  };
+  const storage = new MediaStorage(deps.config.mediaRoot);
+  const faceCrops = new FaceCropService({
+    crops: new FaceCropRepository(deps.db),
+    embeddings: new EmbeddingRepository(deps.db),
+    persons: new PersonRepository(deps.db),
+    storage,
+    embedder: deps.embedder,
+    limits: deps.config.image,
+    observer: deps.observer,
+  });
+  const sessions = new SessionService({
+    store: new AttendanceStore(deps.db),
+    storage,
+    // TEMP until embedFaces is on EmbeddingPort (branch detect).
+    embedder: deps.embedder as unknown as PhotoEmbedder,
+    faceCrops,
+    limits: deps.config.image,
+  });
+  return { faceCrops, sessions };
 }
 
 export interface ServeFlags {

@@ -11,11 +11,14 @@ import type { Config } from '../config/config.js';
 import type { Database } from '../repositories/database.js';
 import type { EmbeddingPort } from '../services/embedding.types.js';
 import type { EmbeddingObserver, FaceCropService } from '../services/face-crop.service.js';
+import type { SessionService } from '../services/session.service.js';
 import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
 import { installMetrics } from './plugins/metrics.js';
 import { faceCropRoutes } from './routes/face-crops/index.js';
+import { auditRoutes } from './routes/audit/index.js';
 import { healthRoutes } from './routes/health/index.js';
+import { sessionRoutes } from './routes/sessions/index.js';
 import { similarityRoutes } from './routes/similarity/index.js';
 import { validatorCompiler } from './validation.js';
 
@@ -29,6 +32,7 @@ declare module 'fastify' {
 /** The services the routes call; built by the composition root (main.ts createServices). */
 export interface AppServices {
   faceCrops: FaceCropService;
+  sessions: SessionService;
 }
 
 export interface AppDeps {
@@ -117,10 +121,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
-  const service = deps.services(metrics.observeEmbedding).faceCrops;
+  const services = deps.services(metrics.observeEmbedding);
+  const service = services.faceCrops;
   await app.register(healthRoutes, { db, embedder });
   await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service });
   await app.register(similarityRoutes, { prefix: '/api/attendance/similarity', service });
+  await app.register(sessionRoutes, { prefix: '/api/attendance/sessions', sessions: services.sessions });
+  await app.register(auditRoutes, { prefix: '/api/attendance/audit', sessions: services.sessions });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

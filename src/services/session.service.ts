@@ -4,6 +4,7 @@
 // one transaction) and re-solves the session there, so concurrent uploads give the result of
 // sequential ones. Slow work (detection, embedding, cutting crops) happens before the lock;
 // files written for a change that fails are removed again.
+import type { Readable } from 'node:stream';
 import type { Box } from '../domain/face.js';
 import { msSince } from '../domain/time.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
@@ -140,6 +141,15 @@ export class SessionService {
       await trx.audit.append([this.event(actor, 'session-closed', id, { after: { status: 'closed' } })]);
       return closed;
     });
+  }
+
+  /** First half of a photo upload: bytes to a temporary file (capped). */
+  stageUpload(stream: Readable): Promise<StagedUpload> {
+    return this.deps.storage.stageUpload(stream, this.deps.limits.maxBytes);
+  }
+
+  discardUpload(staged: StagedUpload): Promise<void> {
+    return this.deps.storage.discard(staged);
   }
 
   /** Refuses a missing (404) or closed (409) session before the upload is read. */
