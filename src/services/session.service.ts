@@ -19,7 +19,8 @@ import type { Point } from '../domain/face.js';
 import type { EmbeddingPort } from './embedding.types.js';
 import type { FaceCropService } from './face-crop.service.js';
 import { KeyedLock } from './keyed-lock.js';
-import { gallerySimilarity, solveSession } from './session-matching.js';
+import { gallerySimilarity } from './session-matching.js';
+import { auditEvent, resolveSession, rowEvent, syncRoster } from './session-resolve.js';
 
 // TEMP until EmbeddingService.embedFaces lands: the agreed shape (interfaces.md).
 export interface PhotoFaces {
@@ -44,8 +45,6 @@ export interface SessionServiceDeps {
   faceCrops: Pick<FaceCropService, 'generateBatch'>;
   limits: ImageLimits;
 }
-
-export const SYSTEM_ACTOR = 'system';
 
 export interface PhotoFaceResult {
   faceCropId: number;
@@ -72,13 +71,6 @@ export interface SessionView {
   summary: { present: number; absent: number; unknown: number };
 }
 
-const rowState = (r: AttendanceRow) => ({
-  status: r.status,
-  source: r.source,
-  similarity: r.similarity,
-  face_crop_id: r.faceCropId,
-});
-
 export class SessionService {
   private readonly lock = new KeyedLock<number>();
 
@@ -94,8 +86,8 @@ export class SessionService {
     if (!group) throw new ValidationError(`Group ${input.groupId} does not exist`, { group_id: input.groupId });
     return store.transaction(async (trx) => {
       const session = await trx.sessions.create({ ...input, modelName: model.name });
-      await this.syncRoster(trx, session);
-      await trx.audit.append([this.event(actor, 'session-created', session.id, { after: { group_id: group.id } })]);
+      await syncRoster(trx, session);
+      await trx.audit.append([auditEvent(actor, 'session-created', session.id, { after: { group_id: group.id } })]);
       return session;
     });
   }
@@ -138,7 +130,7 @@ export class SessionService {
   async close(id: number, actor: string): Promise<Session> {
     return this.change(id, async (trx) => {
       const closed = (await trx.sessions.close(id))!;
-      await trx.audit.append([this.event(actor, 'session-closed', id, { after: { status: 'closed' } })]);
+      await trx.audit.append([auditEvent(actor, 'session-closed', id, { after: { status: 'closed' } })]);
       return closed;
     });
   }
@@ -216,9 +208,9 @@ export class SessionService {
           crops.push(crop);
         }
         await trx.audit.append([
-          this.event(actor, 'photo-added', id, { after: { photo_id: photo.id, faces: crops.length } }),
+          auditEvent(actor, 'photo-added', id, { after: { photo_id: photo.id, faces: crops.length } }),
         ]);
-        const rows = await this.resolve(trx, locked);
+        const rows = await resolveSession(trx, locked, this.threshold(locked));
         const byFace = new Map(rows.filter((r) => r.faceCropId !== null).map((r) => [r.faceCropId!, r]));
         return {
           photoId: photo.id,
@@ -250,8 +242,8 @@ export class SessionService {
         similarity: keepFace ? row.similarity : null,
         faceCropId: keepFace ? row.faceCropId : null,
       });
-      await trx.audit.append([this.rowEvent(actor, 'manual-status', row, updated, input.note ?? null)]);
-      await this.resolve(trx, session);
+      await trx.audit.append([rowEvent(actor, 'manual-status', row, updated, input.note ?? null)]);
+      await resolveSession(trx, session, this.threshold(session));
       return (await trx.attendance.find(id, personId))!;
     });
   }
@@ -283,7 +275,7 @@ export class SessionService {
           similarity: null,
           faceCropId: null,
         });
-        events.push(this.rowEvent(actor, 'face-released', holder, released, input.note ?? null));
+        events.push(rowEvent(actor, 'face-released', holder, released, input.note ?? null));
       }
       const gallery = (await trx.attendance.galleries([input.personId], session.modelName))
         .map((g) => g.embedding)
@@ -295,13 +287,13 @@ export class SessionService {
         similarity,
         faceCropId,
       });
-      events.push(this.rowEvent(actor, 'manual-assign', row, updated, input.note ?? null));
+      events.push(rowEvent(actor, 'manual-assign', row, updated, input.note ?? null));
       if (input.enrol) {
         await trx.crops.setPerson(faceCropId, input.personId);
-        events.push({ ...this.rowEvent(actor, 'enrol', row, updated, input.note ?? null), before: null, after: null });
+        events.push({ ...rowEvent(actor, 'enrol', row, updated, input.note ?? null), before: null, after: null });
       }
       await trx.audit.append(events);
-      await this.resolve(trx, session);
+      await resolveSession(trx, session, this.threshold(session));
       return (await trx.attendance.find(id, input.personId))!;
     });
   }
@@ -354,7 +346,7 @@ export class SessionService {
   }
 
   private async rosterRow(trx: AttendanceStore, session: Session, personId: number): Promise<AttendanceRow> {
-    await this.syncRoster(trx, session);
+    await syncRoster(trx, session);
     const row = await trx.attendance.find(session.id, personId);
     if (row) return row;
     const person = await trx.persons.findById(personId);
@@ -365,10 +357,8 @@ export class SessionService {
     );
   }
 
-  /** Members that joined the group since the session began get an (absent) row. */
-  private async syncRoster(trx: AttendanceStore, session: Session): Promise<void> {
-    const { persons } = await trx.persons.list({ offset: 0, limit: 100_000, groupId: session.groupId });
-    await trx.attendance.addAbsent(persons.map((p) => ({ sessionId: session.id, personId: p.id, personName: p.name })));
+  private threshold(session: Session): number {
+    return this.deps.embedder.resolveModel(session.modelName).threshold;
   }
 
   /** Enrolled faces of the roster that have no embedding of the session's model get one. */
@@ -378,66 +368,6 @@ export class SessionService {
     const missing = gallery.filter((g) => g.embedding === null).map((g) => g.faceCropId);
     if (missing.length > 0)
       await this.deps.faceCrops.generateBatch(missing, { modelName: session.modelName, force: false });
-  }
-
-  /** Re-solves the automatic rows over all of the session's faces; each change is audited. */
-  private async resolve(trx: AttendanceStore, session: Session): Promise<AttendanceRow[]> {
-    await this.syncRoster(trx, session);
-    const rows = await trx.attendance.listForSession(session.id);
-    const faces = await trx.attendance.sessionFaces(session.id, session.modelName);
-    const memberIds = rows.map((r) => r.personId).filter((p): p is number => p !== null);
-    const galleries = new Map<number, Float32Array[]>();
-    for (const g of await trx.attendance.galleries(memberIds, session.modelName)) {
-      if (!g.embedding) continue;
-      const list = galleries.get(g.personId) ?? [];
-      list.push(g.embedding);
-      galleries.set(g.personId, list);
-    }
-    const threshold = this.deps.embedder.resolveModel(session.modelName).threshold;
-    const decisions = solveSession({ faces, galleries, rows, threshold });
-    const events: NewAuditEvent[] = [];
-    const changed = new Map<number, AttendanceRow>();
-    for (const d of decisions) {
-      const updated = await trx.attendance.update(d.row.id, d.next);
-      changed.set(updated.id, updated);
-      events.push(
-        this.rowEvent(SYSTEM_ACTOR, d.next.status === 'present' ? 'auto-present' : 'auto-absent', d.row, updated, null),
-      );
-    }
-    await trx.audit.append(events);
-    return rows.map((r) => changed.get(r.id) ?? r);
-  }
-
-  private event(actor: string, action: string, sessionId: number, extra: Partial<NewAuditEvent> = {}): NewAuditEvent {
-    return {
-      actor,
-      action,
-      sessionId,
-      personId: null,
-      personName: null,
-      faceCropId: null,
-      before: null,
-      after: null,
-      note: null,
-      ...extra,
-    };
-  }
-
-  private rowEvent(
-    actor: string,
-    action: string,
-    before: AttendanceRow,
-    after: AttendanceRow,
-    note: string | null,
-  ): NewAuditEvent {
-    return this.event(actor, action, before.sessionId, {
-      personId: before.personId,
-      personName: before.personName,
-      faceCropId: after.faceCropId ?? before.faceCropId,
-      before: rowState(before),
-      after: rowState(after),
-      note,
-    });
   }
 }
 
