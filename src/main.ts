@@ -13,7 +13,7 @@ import { PersonRepository } from './repositories/person.repository.js';
 import { EmbeddingService } from './services/embedding.service.js';
 import type { EmbeddingPort } from './services/embedding.types.js';
 import { FaceCropService, type EmbeddingObserver } from './services/face-crop.service.js';
-import { SessionService, type PhotoEmbedder } from './services/session.service.js';
+import { SessionService } from './services/session.service.js';
 
 export interface ServiceDeps {
   db: Database;
@@ -38,8 +38,7 @@ export function createServices(deps: ServiceDeps): AppServices {
   const sessions = new SessionService({
     store: new AttendanceStore(deps.db),
     storage,
-    // TEMP until embedFaces is on EmbeddingPort (branch detect).
-    embedder: deps.embedder as unknown as PhotoEmbedder,
+    embedder: deps.embedder,
     faceCrops,
     limits: deps.config.image,
   });

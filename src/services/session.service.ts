@@ -15,27 +15,13 @@ import type { AttendanceRow } from '../repositories/attendance.repository.js';
 import type { NewAuditEvent } from '../repositories/audit.repository.js';
 import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
 import type { Session, SessionPhoto } from '../repositories/session.repository.js';
-import type { Point } from '../domain/face.js';
 import type { EmbeddingPort } from './embedding.types.js';
 import type { FaceCropService } from './face-crop.service.js';
 import { KeyedLock } from './keyed-lock.js';
 import { gallerySimilarity } from './session-matching.js';
 import { auditEvent, resolveSession, rowEvent, syncRoster } from './session-resolve.js';
 
-// TEMP until EmbeddingService.embedFaces lands: the agreed shape (interfaces.md).
-export interface PhotoFaces {
-  width: number;
-  height: number;
-  modelName: string;
-  modelVersion: string;
-  dimensions: number;
-  faces: { box: Box; score: number; landmarks: Point[]; embedding: Float32Array }[];
-  durationMs: number;
-  timings: Record<string, number>;
-}
-export type PhotoEmbedder = Pick<EmbeddingPort, 'ready' | 'resolveModel'> & {
-  embedFaces(imagePath: string, opts?: { modelName?: string }): Promise<PhotoFaces>;
-};
+export type PhotoEmbedder = Pick<EmbeddingPort, 'ready' | 'resolveModel' | 'embedFaces'>;
 
 export interface SessionServiceDeps {
   store: AttendanceStore;
