@@ -71,7 +71,14 @@ export class SessionService {
     const group = await store.groups.findById(input.groupId);
     if (!group) throw new ValidationError(`Group ${input.groupId} does not exist`, { group_id: input.groupId });
     return store.transaction(async (trx) => {
-      const session = await trx.sessions.create({ ...input, modelName: model.name });
+      const startsAt = input.startsAt ? new Date(input.startsAt) : null;
+      if (startsAt && Number.isNaN(startsAt.getTime()))
+        throw new ValidationError(`starts_at "${input.startsAt}" is not a date`, { starts_at: input.startsAt });
+      const session = await trx.sessions.create({
+        ...input,
+        startsAt: startsAt?.toISOString() ?? null,
+        modelName: model.name,
+      });
       await syncRoster(trx, session);
       await trx.audit.append([auditEvent(actor, 'session-created', session.id, { after: { group_id: group.id } })]);
       return session;

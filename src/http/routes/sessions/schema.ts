@@ -22,7 +22,14 @@ export const PhotoParams = Type.Object({ id: Id, photo_id: Id });
 export const CreateBody = Type.Object({
   group_id: Id,
   name: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
-  starts_at: Type.Optional(Nullable(Type.String({ format: 'date-time', maxLength: 64 }))),
+  starts_at: Type.Optional(
+    Nullable(
+      Type.String({
+        pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})$',
+        description: 'ISO 8601 with a time zone, e.g. 2026-12-01T08:00:00Z',
+      }),
+    ),
+  ),
   model_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, default: DEFAULT_MODEL_NAME })),
 });
 
