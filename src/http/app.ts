@@ -13,6 +13,9 @@ import type { Database } from '../repositories/database.js';
 import type { EmbeddingPort } from '../services/embedding.types.js';
 import type { EmbeddingObserver, FaceCropService } from '../services/face-crop.service.js';
 import type { SessionService } from '../services/session.service.js';
+import type { JobService } from '../services/job.service.js';
+import { installJobMetrics } from './plugins/job-metrics.js';
+import { jobRoutes } from './routes/jobs/index.js';
 import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
 import { installMetrics } from './plugins/metrics.js';
@@ -47,6 +50,8 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   /** Shown in the OpenAPI document; default the package's version. */
   version?: string;
+  /** Long work (jobs/ routes, `"async": true` batches); without it those answer 503. */
+  jobs?: JobService;
 }
 
 /** JSON request bodies (the largest is a 1000-id batch, ~12 KB). Uploads have their own cap. */
@@ -125,7 +130,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const services = deps.services(metrics.observeEmbedding);
   const service = services.faceCrops;
   await app.register(healthRoutes, { db, embedder });
-  await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service });
+  await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service, jobs: deps.jobs });
+  await app.register(jobRoutes, { prefix: '/api/attendance/jobs', jobs: deps.jobs });
+  if (deps.jobs) installJobMetrics(metrics.registry, deps.jobs);
   await app.register(similarityRoutes, { prefix: '/api/attendance/similarity', service });
   await app.register(sessionRoutes, { prefix: '/api/attendance/sessions', sessions: services.sessions });
   await app.register(auditRoutes, { prefix: '/api/attendance/audit', sessions: services.sessions });
