@@ -6,6 +6,7 @@ import { buildApp, type AppServices } from './http/app.js';
 import { nodeName, openChangeBus, startJobs } from './jobs.js';
 import { createLogger } from './logging/logger.js';
 import { openDatabase, type Database } from './repositories/database.js';
+import { AttendanceStore } from './repositories/attendance-store.js';
 import { EmbeddingRepository } from './repositories/embedding.repository.js';
 import { FaceCropRepository } from './repositories/face-crop.repository.js';
 import { GroupRepository } from './repositories/group.repository.js';
@@ -19,6 +20,7 @@ import { GalleryRegistry } from './services/gallery.registry.js';
 import { GroupService } from './services/group.service.js';
 import { IdentificationService } from './services/identification.service.js';
 import { PersonService } from './services/person.service.js';
+import { SessionService } from './services/session.service.js';
 
 export interface ServiceDeps {
   db: Database;
@@ -34,12 +36,13 @@ export function createServices(deps: ServiceDeps): AppServices {
   const crops = new FaceCropRepository(db);
   const embeddings = new EmbeddingRepository(db);
   const persons = new PersonRepository(db);
+  const storage = new MediaStorage(deps.config.mediaRoot);
   const galleries = new GalleryRegistry({ embeddings, embedder });
   const faceCrops = new FaceCropService({
     crops,
     embeddings,
     persons,
-    storage: new MediaStorage(deps.config.mediaRoot),
+    storage,
     embedder,
     limits: deps.config.image,
     observer: deps.observer,
@@ -50,12 +53,20 @@ export function createServices(deps: ServiceDeps): AppServices {
     },
   });
   const groups = new GroupService({ groups: new GroupRepository(db), persons });
+  const sessions = new SessionService({
+    store: new AttendanceStore(db),
+    storage,
+    embedder,
+    faceCrops,
+    limits: deps.config.image,
+  });
   return {
     faceCrops,
     persons: new PersonService({ persons, crops, embeddings, faceCrops, embedder, galleries }),
     groups,
     identification: new IdentificationService({ embedder, faceCrops, galleries, groups, persons }),
     galleries,
+    sessions,
   };
 }
 

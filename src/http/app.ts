@@ -12,6 +12,7 @@ import { PACKAGE_VERSION } from '../config/version.js';
 import type { Database } from '../repositories/database.js';
 import type { EmbeddingPort } from '../services/embedding.types.js';
 import type { EmbeddingObserver, FaceCropService } from '../services/face-crop.service.js';
+import type { SessionService } from '../services/session.service.js';
 import type { JobService } from '../services/job.service.js';
 import { installJobMetrics } from './plugins/job-metrics.js';
 import { jobRoutes } from './routes/jobs/index.js';
@@ -27,7 +28,9 @@ import { faceCropRoutes } from './routes/face-crops/index.js';
 import { groupRoutes } from './routes/groups/index.js';
 import { identifyRoutes } from './routes/identify/index.js';
 import { personRoutes } from './routes/persons/index.js';
+import { auditRoutes } from './routes/audit/index.js';
 import { healthRoutes } from './routes/health/index.js';
+import { sessionRoutes } from './routes/sessions/index.js';
 import { similarityRoutes } from './routes/similarity/index.js';
 import { validatorCompiler } from './validation.js';
 
@@ -46,6 +49,7 @@ export interface AppServices {
   identification: IdentificationService;
   /** The search galleries (one per model), reported in /metrics. */
   galleries: GalleryRegistry;
+  sessions: SessionService;
 }
 
 export interface AppDeps {
@@ -155,6 +159,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     identification: services.identification,
     faceCrops: service,
   });
+  await app.register(sessionRoutes, { prefix: '/api/attendance/sessions', sessions: services.sessions });
+  await app.register(auditRoutes, { prefix: '/api/attendance/audit', sessions: services.sessions });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }
