@@ -8,13 +8,25 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from '../config/config.js';
+import { PACKAGE_VERSION } from '../config/version.js';
 import type { Database } from '../repositories/database.js';
 import type { EmbeddingPort } from '../services/embedding.types.js';
 import type { EmbeddingObserver, FaceCropService } from '../services/face-crop.service.js';
+import type { JobService } from '../services/job.service.js';
+import { installJobMetrics } from './plugins/job-metrics.js';
+import { jobRoutes } from './routes/jobs/index.js';
+import type { GalleryRegistry } from '../services/gallery.registry.js';
+import type { GroupService } from '../services/group.service.js';
+import type { IdentificationService } from '../services/identification.service.js';
+import type { PersonService } from '../services/person.service.js';
 import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
+import { installGalleryMetrics } from './plugins/gallery-metrics.js';
 import { installMetrics } from './plugins/metrics.js';
 import { faceCropRoutes } from './routes/face-crops/index.js';
+import { groupRoutes } from './routes/groups/index.js';
+import { identifyRoutes } from './routes/identify/index.js';
+import { personRoutes } from './routes/persons/index.js';
 import { healthRoutes } from './routes/health/index.js';
 import { similarityRoutes } from './routes/similarity/index.js';
 import { validatorCompiler } from './validation.js';
@@ -29,6 +41,11 @@ declare module 'fastify' {
 /** The services the routes call; built by the composition root (main.ts createServices). */
 export interface AppServices {
   faceCrops: FaceCropService;
+  persons: PersonService;
+  groups: GroupService;
+  identification: IdentificationService;
+  /** The search galleries (one per model), reported in /metrics. */
+  galleries: GalleryRegistry;
 }
 
 export interface AppDeps {
@@ -40,8 +57,10 @@ export interface AppDeps {
   services: (observer: EmbeddingObserver) => AppServices;
   /** A pino logger; by default one at config.logLevel writing JSON to stdout. */
   logger?: FastifyBaseLogger;
-  /** Shown in the OpenAPI document. */
+  /** Shown in the OpenAPI document; default the package's version. */
   version?: string;
+  /** Long work (jobs/ routes, `"async": true` batches); without it those answer 503. */
+  jobs?: JobService;
 }
 
 /** JSON request bodies (the largest is a 1000-id batch, ~12 KB). Uploads have their own cap. */
@@ -83,8 +102,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     openapi: {
       info: {
         title: 'faceembed',
-        description: 'Face embeddings for attendance systems',
-        version: deps.version ?? '0.0.0',
+        description: 'Face embeddings for attendance systems. Reference with examples: docs/api.md in the repository.',
+        version: deps.version ?? PACKAGE_VERSION,
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
@@ -117,10 +136,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
-  const service = deps.services(metrics.observeEmbedding).faceCrops;
+  const services = deps.services(metrics.observeEmbedding);
+  const service = services.faceCrops;
+  installGalleryMetrics(metrics.registry, services.galleries);
   await app.register(healthRoutes, { db, embedder });
-  await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service });
+  await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service, jobs: deps.jobs });
+  await app.register(jobRoutes, { prefix: '/api/attendance/jobs', jobs: deps.jobs });
+  if (deps.jobs) installJobMetrics(metrics.registry, deps.jobs);
   await app.register(similarityRoutes, { prefix: '/api/attendance/similarity', service });
+  await app.register(personRoutes, {
+    prefix: '/api/attendance/persons',
+    persons: services.persons,
+    faceCrops: service,
+  });
+  await app.register(groupRoutes, { prefix: '/api/attendance/groups', groups: services.groups });
+  await app.register(identifyRoutes, {
+    prefix: '/api/attendance/identify',
+    identification: services.identification,
+    faceCrops: service,
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -37,6 +37,13 @@ export function decodeEmbedding(bytes: Uint8Array): Float32Array {
   return out;
 }
 
+/** An enrolment face's embedding: what a search gallery is built from. */
+export interface EnrolledEmbedding {
+  faceCropId: number;
+  personId: number;
+  embedding: Float32Array;
+}
+
 export class EmbeddingRepository {
   constructor(private readonly db: Database) {}
 
@@ -88,44 +95,33 @@ export class EmbeddingRepository {
 
   /** Inserts or replaces the (crop, model) row in one statement. */
   async upsert(e: NewEmbedding): Promise<void> {
-    await this.upsertWith(this.db, e);
+    await this.upsertMany([e]);
   }
 
   /**
-   * Writes all rows in one transaction: all of them or none. Rows go in key order so that two
-   * overlapping batches lock rows in the same order and cannot deadlock (PostgreSQL).
+   * Inserts or replaces all rows in one multi-row statement: all of them or none. A key given
+   * twice keeps its last row (one statement may not update a row twice). Rows go in key order
+   * so that two overlapping batches lock rows in the same order and cannot deadlock (PostgreSQL).
    */
   async upsertMany(rows: readonly NewEmbedding[]): Promise<void> {
     if (rows.length === 0) return;
-    const ordered = [...rows].sort(
+    const byKey = new Map(rows.map((e) => [`${e.faceCropId}\u0000${e.modelName}`, e]));
+    const ordered = [...byKey.values()].sort(
       (a, b) => a.faceCropId - b.faceCropId || (a.modelName < b.modelName ? -1 : a.modelName > b.modelName ? 1 : 0),
     );
-    await this.db.transaction().execute(async (trx) => {
-      for (const e of ordered) await this.upsertWith(trx, e);
-    });
-  }
-
-  async count(faceCropId: number): Promise<number> {
-    const { n } = await this.db
-      .selectFrom('face_embeddings')
-      .where('face_crop_id', '=', faceCropId)
-      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-      .executeTakeFirstOrThrow();
-    return Number(n);
-  }
-
-  private async upsertWith(db: Database, e: NewEmbedding): Promise<void> {
     const now = new Date().toISOString();
-    await db
+    await this.db
       .insertInto('face_embeddings')
-      .values({
-        face_crop_id: e.faceCropId,
-        model_name: e.modelName,
-        model_version: e.modelVersion,
-        dimensions: e.embedding.length,
-        embedding: encodeEmbedding(e.embedding),
-        created_at: now,
-      })
+      .values(
+        ordered.map((e) => ({
+          face_crop_id: e.faceCropId,
+          model_name: e.modelName,
+          model_version: e.modelVersion,
+          dimensions: e.embedding.length,
+          embedding: encodeEmbedding(e.embedding),
+          created_at: now,
+        })),
+      )
       .onConflict((oc) =>
         oc.columns(['face_crop_id', 'model_name']).doUpdateSet((eb) => ({
           model_version: eb.ref('excluded.model_version'),
@@ -135,5 +131,43 @@ export class EmbeddingRepository {
         })),
       )
       .execute();
+  }
+
+  /**
+   * Embeddings of one model version for face crops linked to a person, a page at a time in
+   * crop id order (keyset paging: memory stays one page, whatever the gallery size).
+   */
+  async *listEnrolled(modelName: string, modelVersion: string, pageSize = 5000): AsyncGenerator<EnrolledEmbedding[]> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('face_embeddings as e')
+        .innerJoin('face_crops as c', 'c.id', 'e.face_crop_id')
+        .select(['e.face_crop_id', 'c.person_id', 'e.embedding'])
+        .where('e.model_name', '=', modelName)
+        .where('e.model_version', '=', modelVersion)
+        .where('c.person_id', 'is not', null)
+        .where('e.face_crop_id', '>', after)
+        .orderBy('e.face_crop_id')
+        .limit(pageSize)
+        .execute();
+      if (rows.length === 0) return;
+      yield rows.map((r) => ({
+        faceCropId: Number(r.face_crop_id),
+        personId: Number(r.person_id),
+        embedding: decodeEmbedding(r.embedding),
+      }));
+      after = Number(rows[rows.length - 1]!.face_crop_id);
+      if (rows.length < pageSize) return;
+    }
+  }
+
+  async count(faceCropId: number): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('face_embeddings')
+      .where('face_crop_id', '=', faceCropId)
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(n);
   }
 }
