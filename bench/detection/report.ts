@@ -125,6 +125,11 @@ export function markdown(rows: PhotoRow[], real: PhotoRow[], lib: LibraryTimes, 
     '|---|---|---|---|',
     ...targets.map(([what, wanted, got, ok]) => `| ${what} | ${wanted} | ${got} | ${verdict(ok)} |`),
     '',
+    'What bounds the times: the detect stage is the window count (table above) times one RetinaFace 640x640 run on ' +
+      'onnxruntime, and the machine these runs share has 2 cores; with the load average in the header above 2, every ' +
+      'stage is slowed by the other processes, so compare the two paths within this run (same load) rather than with the targets. ' +
+      'Fewer windows (a larger minFaceSize) trade the smallest faces for time: the finest level is sized so a minFaceSize face is about 24 px in the window.',
+    '',
   );
   return lines.join('\n');
 }
