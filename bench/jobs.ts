@@ -7,7 +7,7 @@
 // section; `--out` writes it to a file.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile, copyFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -77,14 +77,18 @@ async function startNode(env: Record<string, string>, workDir: string): Promise<
   const child = spawn(process.execPath, [BIN, 'worker-node'], {
     cwd: workDir,
     stdio: ['ignore', fd, fd],
-    env: { ...inherited, ...env },
+    // Its "worker node ready" line is logged at info.
+    env: { ...inherited, ...env, FACEEMBED_LOG_LEVEL: 'info' },
   });
   closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 120_000;
   while (!readFileSync(logFile, 'utf8').includes('"worker node ready"')) {
     if (child.exitCode !== null) throw new Error(`worker-node exited; see ${logFile}`);
-    if (Date.now() > deadline) throw new Error(`worker-node not ready in 120 s; see ${logFile}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`worker-node not ready in 120 s; see ${logFile}`);
+    }
     await sleep(100);
   }
   return async () => {
@@ -189,7 +193,30 @@ export async function runJobsBench(opts: { crops: number; out?: string }): Promi
     ),
     '',
   ];
-  const text = lines.join('\n');
-  if (opts.out) await writeFile(path.resolve(opts.out), `${text}\n`);
+  const text = `${START}\n${lines.join('\n')}\n${END}`;
+  if (opts.out) await writeFile(path.resolve(opts.out), withJobsSection(await readOr(opts.out), text));
   return text;
+}
+
+// The jobs section lives between markers in docs/benchmarks.md: this bench replaces only it, and
+// a full `npm run bench` (which rewrites the file) keeps it.
+const START = '<!-- jobs-bench:start -->';
+const END = '<!-- jobs-bench:end -->';
+
+const readOr = (file: string): Promise<string> => readFile(path.resolve(file), 'utf8').catch(() => '');
+
+/** `doc` with its jobs section replaced by (or, when it has none, followed by) `section`. */
+export function withJobsSection(doc: string, section: string): string {
+  const from = doc.indexOf(START);
+  const to = doc.indexOf(END);
+  if (from >= 0 && to > from) return `${doc.slice(0, from)}${section}${doc.slice(to + END.length)}`;
+  return `${doc.trimEnd()}${doc ? '\n\n' : ''}${section}\n`;
+}
+
+/** The jobs section of an existing document, to carry into a freshly rendered one. */
+export async function jobsSectionOf(file: string): Promise<string | undefined> {
+  const doc = await readOr(file);
+  const from = doc.indexOf(START);
+  const to = doc.indexOf(END);
+  return from >= 0 && to > from ? doc.slice(from, to + END.length) : undefined;
 }

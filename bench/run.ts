@@ -17,7 +17,7 @@ import { cutCrops, listPhotos } from './parts/dataset.js';
 import { faceapiPipelines } from './parts/faceapi.js';
 import { httpBatch, httpSingle, registerCrops, startServer, type ServerHandle } from './parts/http.js';
 import { libraryBatch, librarySingle, perRequest, splitName, type Split } from './parts/library.js';
-import { runJobsBench } from './jobs.js';
+import { jobsSectionOf, runJobsBench, withJobsSection } from './jobs.js';
 import { coldStart, memoryRun, profileRun } from './parts/process-runs.js';
 import { renderMarkdown } from './parts/report.js';
 import { evaluateTargets, type BenchResult, type Meta, type ModelResult } from './parts/results.js';
@@ -262,7 +262,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     const out = opts.out ? path.resolve(opts.out) : quick ? undefined : path.join(REPO, 'docs/benchmarks.md');
     const json = opts.json ? path.resolve(opts.json) : quick ? undefined : path.join(REPO, 'docs/benchmarks.json');
     const markdown = renderMarkdown(result);
-    if (out) await writeFile(out, markdown);
+    if (out) {
+      const jobs = await jobsSectionOf(out);
+      await writeFile(out, jobs ? withJobsSection(markdown, jobs) : markdown);
+    }
     if (json) await writeFile(json, `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(markdown);
     say(`done in ${meta.seconds} s${out ? `; wrote ${out}` : ''}${json ? ` and ${json}` : ''}`);
