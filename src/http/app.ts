@@ -17,6 +17,7 @@ import { FaceCropService, type EmbeddingObserver } from '../services/face-crop.s
 import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
 import { installMetrics } from './plugins/metrics.js';
+import { installWebApp } from './plugins/web-app.js';
 import { faceCropRoutes } from './routes/face-crops/index.js';
 import { healthRoutes } from './routes/health/index.js';
 import { similarityRoutes } from './routes/similarity/index.js';
@@ -123,5 +124,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service });
   await app.register(similarityRoutes, { prefix: '/api/attendance/similarity', service });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await installWebApp(app);
   return app;
 }

@@ -9,7 +9,7 @@ import { FileNotFoundError, NotFoundError, toFaceembedError, type ErrorType, typ
 import { probeImage, type ImageLimits } from '../image/decode.js';
 import type { EmbeddingRepository, EmbeddingSummary, NewEmbedding } from '../repositories/embedding.repository.js';
 import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
-import type { MediaStorage, StagedUpload } from '../repositories/media-storage.js';
+import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
 import type { EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
 import { eachLimited } from './each-limited.js';
 
@@ -141,6 +141,12 @@ export class FaceCropService {
   async getCrop(id: number): Promise<{ crop: FaceCrop; embeddings: EmbeddingSummary[] }> {
     const crop = await this.findCrop(id);
     return { crop, embeddings: await this.deps.embeddings.listForCrop(id) };
+  }
+
+  /** The crop's image file, checked to be inside the media root (FileNotFoundError when gone). */
+  async cropImage(id: number): Promise<MediaFile> {
+    const crop = await this.findCrop(id);
+    return this.deps.storage.resolve(crop.imagePath);
   }
 
   /** Deletes the crop and its embeddings; an uploaded file goes too once nothing refers to it. */

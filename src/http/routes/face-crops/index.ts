@@ -23,6 +23,7 @@ import {
   toCropDetail,
   toEmbeddingResult,
 } from './schema.js';
+import { faceCropImageRoute } from './image.js';
 import { createFromMultipart } from './upload.js';
 
 export interface FaceCropRoutesOptions {
@@ -41,6 +42,8 @@ function pageLink(request: FastifyRequest, page: number | null): string | null {
 }
 
 export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (app, { service }) => {
+  await app.register(faceCropImageRoute, { service });
+
   app.post<{ Body: Static<typeof RegisterBody> | undefined }>(
     '/',
     {

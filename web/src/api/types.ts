@@ -1,0 +1,101 @@
+// Response shapes of the API. Face crops are typed from the server's own TypeBox route schemas
+// (type-only imports: nothing of the server reaches the bundle, and a changed schema fails
+// `npm run build`). Shapes below marked CONTRACT follow ../shared CONTRACT.md until their routes
+// exist on this branch; each then becomes a `Static<typeof …>` of its route schema.
+import type { Static } from '@sinclair/typebox';
+import type { Crop, CropDetail } from '../../../src/http/routes/face-crops/schema.js';
+import type { ErrorEnvelope } from '../../../src/http/schemas.js';
+
+export type FaceCrop = Static<typeof Crop>;
+export type FaceCropDetail = Static<typeof CropDetail>;
+export type ErrorBody = Static<typeof ErrorEnvelope>;
+
+/** [x, y, width, height] in pixels of the oriented image. */
+export type Box = [number, number, number, number];
+
+export interface Page<T> {
+  count: number;
+  results: T[];
+}
+
+// CONTRACT "Persons, groups and identification"
+export interface Person {
+  id: number;
+  name: string;
+  external_id: string | null;
+  metadata: Record<string, unknown> | null;
+  face_count: number;
+  created_at: string;
+}
+
+export interface EnrolledFace {
+  face_crop_id: number;
+  person_id: number;
+  box: Box | null;
+}
+
+export interface Group {
+  id: number;
+  name: string;
+  external_id: string | null;
+  member_count: number;
+}
+
+// CONTRACT "Attendance sessions"
+export type FaceStatus = 'matched' | 'unknown';
+
+export interface PhotoFace {
+  face_crop_id: number;
+  box: Box;
+  score: number;
+  person_id: number | null;
+  similarity: number | null;
+  status: FaceStatus;
+}
+
+export interface SessionPhoto {
+  photo_id: number;
+  width: number;
+  height: number;
+  duration_ms?: number;
+  faces?: PhotoFace[];
+}
+
+export interface AttendanceRow {
+  person_id: number;
+  name: string;
+  status: 'present' | 'absent';
+  source: 'auto' | 'manual';
+  similarity: number | null;
+  face_crop_id: number | null;
+}
+
+export interface UnknownFace {
+  face_crop_id: number;
+  photo_id: number;
+  box: Box;
+}
+
+export interface Session {
+  id: number;
+  group_id: number;
+  name: string | null;
+  status: 'open' | 'closed';
+  starts_at?: string | null;
+  created_at?: string;
+  photos: SessionPhoto[];
+  attendance: AttendanceRow[];
+  unknown_faces: UnknownFace[];
+  summary: { present: number; absent: number; unknown: number };
+}
+
+export interface AuditEvent {
+  at: string;
+  actor: string;
+  action: string;
+  session_id: number | null;
+  person_id: number | null;
+  face_crop_id: number | null;
+  before: unknown;
+  after: unknown;
+}
