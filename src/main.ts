@@ -1,11 +1,38 @@
 // Composition root: the only place that builds the pool, the database and the HTTP app together.
 import { mkdir } from 'node:fs/promises';
 import { loadConfig, type Config } from './config/config.js';
-import { buildApp } from './http/app.js';
+import { buildApp, type AppServices } from './http/app.js';
 import { createLogger } from './logging/logger.js';
-import { openDatabase } from './repositories/database.js';
+import { openDatabase, type Database } from './repositories/database.js';
+import { EmbeddingRepository } from './repositories/embedding.repository.js';
+import { FaceCropRepository } from './repositories/face-crop.repository.js';
+import { MediaStorage } from './repositories/media-storage.js';
 import { migrate } from './repositories/migrate.js';
 import { EmbeddingService } from './services/embedding.service.js';
+import type { EmbeddingPort } from './services/embedding.types.js';
+import { FaceCropService, type EmbeddingObserver } from './services/face-crop.service.js';
+
+export interface ServiceDeps {
+  db: Database;
+  embedder: EmbeddingPort;
+  config: Config;
+  /** Told about every embedding asked for (the HTTP app's metrics). */
+  observer?: EmbeddingObserver;
+}
+
+/** The services over one database and embedder: used by the HTTP app and by CLI commands alike. */
+export function createServices(deps: ServiceDeps): AppServices {
+  return {
+    faceCrops: new FaceCropService({
+      crops: new FaceCropRepository(deps.db),
+      embeddings: new EmbeddingRepository(deps.db),
+      storage: new MediaStorage(deps.config.mediaRoot),
+      embedder: deps.embedder,
+      limits: deps.config.image,
+      observer: deps.observer,
+    }),
+  };
+}
 
 export interface ServeFlags {
   host?: string;
@@ -26,9 +53,15 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
   await mkdir(config.mediaRoot, { recursive: true });
   const db = openDatabase(config.databaseUrl);
   await migrate(db);
-  // Both built-ins are loaded by every worker up front, so no request pays for a model load.
-  const embedder = new EmbeddingService({ config, logger, preload: ['facenet', 'arcface'] });
-  const app = await buildApp({ config, db, embedder, logger });
+  // Every registered model is loaded by every worker up front, so no request pays for a model load.
+  const embedder = new EmbeddingService({ config, logger, preload: 'all' });
+  const app = await buildApp({
+    config,
+    db,
+    embedder,
+    logger,
+    services: (observer) => createServices({ db, embedder, config, observer }),
+  });
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../test/helpers/free-port.js';
+import { freePort } from './free-port.js';
 import {
   BIN,
   REPO,

@@ -70,11 +70,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     pool: {
       isolation: isolation as Isolation,
       workers,
-      threadsPerWorker: int(
-        'FACEEMBED_THREADS_PER_WORKER',
-        Math.max(1, Math.floor(os.availableParallelism() / workers)),
-        1,
-      ),
+      threadsPerWorker: int('FACEEMBED_THREADS_PER_WORKER', threadsPerWorker(os.availableParallelism(), workers), 1),
       maxJobsPerWorker: int('FACEEMBED_MAX_JOBS_PER_WORKER', 1000, 1),
       workerMaxRssMb: int('FACEEMBED_WORKER_MAX_RSS_MB', 1024, 1),
       timeoutMs: int('FACEEMBED_TIMEOUT_MS', 30000, 1),
@@ -88,6 +84,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   };
   if (problems.length) throw new ValidationError(`Invalid configuration: ${problems.join('; ')}`, { problems });
   return deepFreeze(config);
+}
+
+/**
+ * The one rule for onnxruntime threads: a budget of threads shared out among the workers, at
+ * least one each. The default budget is the cores; a service sized differently from the
+ * configuration keeps the configured budget (workers x threads per worker).
+ */
+export function threadsPerWorker(threadBudget: number, workers: number): number {
+  return Math.max(1, Math.floor(threadBudget / workers));
 }
 
 function deepFreeze<T extends object>(o: T): T {

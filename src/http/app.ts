@@ -9,11 +9,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from '../config/config.js';
 import type { Database } from '../repositories/database.js';
-import { EmbeddingRepository } from '../repositories/embedding.repository.js';
-import { FaceCropRepository } from '../repositories/face-crop.repository.js';
-import { MediaStorage } from '../repositories/media-storage.js';
 import type { EmbeddingPort } from '../services/embedding.types.js';
-import { FaceCropService, type EmbeddingObserver } from '../services/face-crop.service.js';
+import type { EmbeddingObserver, FaceCropService } from '../services/face-crop.service.js';
 import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
 import { installMetrics } from './plugins/metrics.js';
@@ -30,10 +27,18 @@ declare module 'fastify' {
   }
 }
 
+/** The services the routes call; built by the composition root (main.ts createServices). */
+export interface AppServices {
+  faceCrops: FaceCropService;
+}
+
 export interface AppDeps {
   config: Config;
+  /** Only for /readyz: the routes reach storage through the services. */
   db: Database;
   embedder: EmbeddingPort;
+  /** Builds the services, given the app's metrics observer. */
+  services: (observer: EmbeddingObserver) => AppServices;
   /** A pino logger; by default one at config.logLevel writing JSON to stdout. */
   logger?: FastifyBaseLogger;
   /** Shown in the OpenAPI document. */
@@ -47,22 +52,6 @@ const JSON_BODY_LIMIT = 256 * 1024;
 function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
-}
-
-export function createFaceCropService(deps: {
-  db: Database;
-  embedder: EmbeddingPort;
-  config: Config;
-  observer?: EmbeddingObserver;
-}): FaceCropService {
-  return new FaceCropService({
-    crops: new FaceCropRepository(deps.db),
-    embeddings: new EmbeddingRepository(deps.db),
-    storage: new MediaStorage(deps.config.mediaRoot),
-    embedder: deps.embedder,
-    limits: deps.config.image,
-    observer: deps.observer,
-  });
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -119,7 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
-  const service = createFaceCropService({ db, embedder, config, observer: metrics.observeEmbedding });
+  const service = deps.services(metrics.observeEmbedding).faceCrops;
   await app.register(healthRoutes, { db, embedder });
   await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service });
   await app.register(similarityRoutes, { prefix: '/api/attendance/similarity', service });

@@ -5,8 +5,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { TimeoutError, WorkerCrashedError, InternalError, deserializeError } from '../errors.js';
-import type { EmbedOutput, ResultFile } from './protocol.js';
+import { msSince } from '../domain/time.js';
+import { TimeoutError, WorkerCrashedError, InternalError } from '../errors.js';
+import { onLines } from './pool/lines.js';
+import type { EmbedOutput } from './protocol.js';
+import { fromResultFile, type ResultFile } from './result-file.js';
 
 export interface PerRequestOptions {
   workerModule: string;
@@ -23,23 +26,16 @@ export async function embedInFreshProcess(
   const dir = await mkdtemp(path.join(os.tmpdir(), 'faceembed-'));
   const resultPath = path.join(dir, 'result.json');
   const log = opts.logger;
-  log.info({ resultPath }, `Result file: ${resultPath}`);
+  log.debug({ resultPath }, `Result file: ${resultPath}`);
   const started = performance.now();
   try {
     const child = spawn(process.execPath, [opts.workerModule, imagePath, model, resultPath], {
       env: opts.env,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      stderr += chunk;
-      let nl;
-      while ((nl = stderr.indexOf('\n')) >= 0) {
-        const line = stderr.slice(0, nl);
-        stderr = stderr.slice(nl + 1);
-        if (line) log.info({ pid: child.pid }, line);
-      }
+    // The child's [WORKER] steps: debug, like the pool workers' step lines.
+    onLines(child.stderr, (line) => {
+      if (line) log.debug({ pid: child.pid }, line);
     });
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -50,10 +46,10 @@ export async function embedInFreshProcess(
       child.once('error', reject);
       child.once('exit', (c, s) => resolve([c, s]));
     }).finally(() => clearTimeout(timer));
-    const seconds = (performance.now() - started) / 1000;
-    log.info(
-      { code, signal, durationMs: Math.round(seconds * 1000) },
-      `Subprocess completed in ${seconds.toFixed(2)}s with code ${code ?? signal}`,
+    const durationMs = msSince(started);
+    log.debug(
+      { code, signal, durationMs },
+      `Subprocess completed in ${(durationMs / 1000).toFixed(2)}s with code ${code ?? signal}`,
     );
     if (timedOut)
       throw new TimeoutError(`Embedding took longer than ${opts.timeoutMs} ms; worker killed`, {
@@ -70,19 +66,8 @@ export async function embedInFreshProcess(
     const text = await readFile(resultPath, 'utf8').catch(() => {
       throw new InternalError(`Worker exited with code ${code} without writing ${resultPath}`);
     });
-    log.info(`Reading result file (${Buffer.byteLength(text)} bytes)`);
-    const result = JSON.parse(text) as ResultFile;
-    if (!result.success) throw deserializeError(result.error);
-    return {
-      kind: 'embed',
-      embedding: Float32Array.from(result.embedding),
-      model: result.model,
-      modelVersion: result.model_version,
-      dimensions: result.dimensions,
-      face: result.face,
-      durationMs: result.duration_ms,
-      timings: {},
-    };
+    log.debug(`Reading result file (${Buffer.byteLength(text)} bytes)`);
+    return fromResultFile(JSON.parse(text) as ResultFile);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
-// The typed message protocol between the pool (parent) and a worker process (child), imported
-// by both sides. Messages travel over the fork() IPC channel with `serialization: 'advanced'`
-// (structured clone), so Float32Array vectors cross as binary, not as JSON number arrays.
-import type { SerializedError } from '../errors.js';
+// What faceembed's workers do: the task kinds the pool carries (as opaque Req/Res, see
+// pool/messages.ts), their outputs, the check that an output answers its task, and the settings
+// a worker is started with. Imported by the worker and by the services that run tasks.
+import { InternalError } from '../errors.js';
 import type { DetectedFace, DetectMode, FaceInfo } from '../domain/face.js';
 
 export type TaskRequest =
@@ -28,19 +28,16 @@ export interface DetectOutput {
   durationMs: number;
 }
 
+export type AnyTaskOutput = EmbedOutput | DetectOutput;
 export type TaskOutput<R extends TaskRequest = TaskRequest> = R extends { kind: 'embed' } ? EmbedOutput : DetectOutput;
 
-/** Parent -> worker. */
-export type ToWorker = { type: 'run'; jobId: number; task: TaskRequest } | { type: 'shutdown' };
-
-/** Worker -> parent. `rssBytes` rides on every reply so the pool can recycle fat workers. */
-export type FromWorker =
-  | { type: 'ready'; pid: number; models: string[] }
-  | { type: 'log'; jobId?: number; message: string; fields?: Record<string, unknown> }
-  | { type: 'result'; jobId: number; output: EmbedOutput | DetectOutput; rssBytes: number }
-  | { type: 'error'; jobId: number; error: SerializedError; rssBytes: number }
-  /** init() failed: sent once, just before the worker exits, so the pool can say why. */
-  | { type: 'init-error'; error: SerializedError };
+/** The output a worker sent, as the output of `task`; InternalError when it answers another kind. */
+export function checkOutput<R extends TaskRequest>(task: R, output: AnyTaskOutput): TaskOutput<R> {
+  if (output?.kind !== task.kind) {
+    throw new InternalError(`Worker answered a ${task.kind} task with ${String(output?.kind)}`);
+  }
+  return output as TaskOutput<R>;
+}
 
 /** Argument that makes the worker module run as a long-lived IPC worker. */
 export const IPC_FLAG = '--ipc';
@@ -54,29 +51,4 @@ export interface WorkerSettings {
   /** onnxruntime intra-op threads per session. */
   threads: number;
   limits: { maxBytes: number; maxPixels: number };
-}
-
-/** The worker's result file (CONTRACT "Result file / JSON line"); also the CLI's JSON line. */
-export type ResultFile =
-  | {
-      success: true;
-      model: string;
-      model_version: string;
-      dimensions: number;
-      embedding: number[];
-      duration_ms: number;
-      face: EmbedOutput['face'];
-    }
-  | { success: false; error: SerializedError };
-
-export function toResultFile(output: EmbedOutput): ResultFile {
-  return {
-    success: true,
-    model: output.model,
-    model_version: output.modelVersion,
-    dimensions: output.dimensions,
-    embedding: Array.from(output.embedding),
-    duration_ms: output.durationMs,
-    face: output.face,
-  };
 }

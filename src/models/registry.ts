@@ -4,6 +4,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ValueError, ValidationError } from '../errors.js';
+import { FACEAPI_RECOGNITION_INPUT } from './convert/faceapi-recognition.js';
+
+/** The model used when a request, a command or a library call names none (the old service's default). */
+export const DEFAULT_MODEL_NAME = 'facenet';
 
 export type Layout = 'nhwc' | 'nchw';
 
@@ -43,9 +47,14 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     name: 'faceapi-resnet128',
     aliases: ['facenet'],
     dimensions: 128,
-    // face-api's own preprocessing (FaceRecognitionNet.forwardInput): RGB minus the dataset
-    // mean, divided by 255; the conversion test checks these numbers against FACEAPI_RECOGNITION_INPUT.
-    input: { size: 150, layout: 'nhwc', channelOrder: 'rgb', mean: [122.782, 117.001, 104.298], std: [255, 255, 255] },
+    // face-api's own preprocessing (FaceRecognitionNet.forwardInput), owned by its converter.
+    input: {
+      size: FACEAPI_RECOGNITION_INPUT.size,
+      layout: FACEAPI_RECOGNITION_INPUT.layout,
+      channelOrder: 'rgb',
+      mean: [...FACEAPI_RECOGNITION_INPUT.mean],
+      std: [...FACEAPI_RECOGNITION_INPUT.std],
+    },
     alignment: { kind: 'landmark-box' },
     // Calibrated by bench/accuracy.ts on the deepface-unit pivot pairs (docs/accuracy.md): midpoint
     // of the best-accuracy interval (0.928, 0.935]. The margin is thin: keep the pivot check.

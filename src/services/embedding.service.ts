@@ -3,19 +3,27 @@
 // onnxruntime or model weights: a native crash or leak stays in a worker, which is replaced.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type Config, type Isolation } from '../config/config.js';
+import { loadConfig, threadsPerWorker, type Config, type Isolation } from '../config/config.js';
 import type { DetectedFace, DetectMode } from '../domain/face.js';
+import { msSince } from '../domain/time.js';
 import { cosineSimilarity } from '../domain/vector.js';
 import { ValueError, toFaceembedError } from '../errors.js';
 import { embedInFreshProcess } from '../inference/per-request.js';
 import { WorkerPool } from '../inference/pool/worker-pool.js';
-import type { PoolEvent } from '../inference/pool/pool-options.js';
-import { IPC_FLAG, type EmbedOutput, type DetectOutput, type WorkerSettings } from '../inference/protocol.js';
+import { RESTART_CAUSES, type PoolEvent, type PoolStats } from '../inference/pool/pool-options.js';
+import {
+  IPC_FLAG,
+  checkOutput,
+  type AnyTaskOutput,
+  type TaskOutput,
+  type TaskRequest,
+  type WorkerSettings,
+} from '../inference/protocol.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { modelVersions } from '../models/prepare.js';
-import { ModelRegistry } from '../models/registry.js';
+import { DEFAULT_MODEL_NAME, ModelRegistry } from '../models/registry.js';
 import { eachLimited } from './each-limited.js';
-import type { EmbedOptions, EmbeddingPort, FaceEmbedding, ModelInfo, PoolStats } from './embedding.types.js';
+import type { EmbedOptions, EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
 
 const WORKER_MODULE = fileURLToPath(new URL('../inference/worker/worker.js', import.meta.url));
 
@@ -31,8 +39,8 @@ export interface EmbeddingServiceOptions {
   detect?: DetectMode;
   modelsDir?: string;
   modelsConfig?: string;
-  /** Models each worker loads before it reports ready; default: the service's model. */
-  preload?: string[];
+  /** Models each worker loads before it reports ready ('all': every registered one); default: the service's model. */
+  preload?: string[] | 'all';
   logger?: Logger;
   onEvent?: (e: PoolEvent) => void;
   /** Base configuration (defaults to the environment's). */
@@ -47,9 +55,8 @@ export class EmbeddingService implements EmbeddingPort {
   private readonly detect: DetectMode;
   private readonly timeoutMs: number;
   private readonly settings: WorkerSettings;
-  private readonly pool: WorkerPool | undefined;
-  /** Images a batch keeps in flight: one running per worker plus at most one waiting per worker. */
-  private readonly batchLanes: number;
+  private readonly pool: WorkerPool<TaskRequest, AnyTaskOutput> | undefined;
+  private readonly lanes: number;
   private versions: Map<string, string> | undefined;
   private starting: Promise<void> | undefined;
 
@@ -59,27 +66,24 @@ export class EmbeddingService implements EmbeddingPort {
     this.log = root.child({ component: 'embedding' });
     const modelsConfig = opts.modelsConfig ?? config.modelsConfig;
     this.registry = ModelRegistry.load(modelsConfig);
-    this.modelName = opts.modelName ?? 'facenet';
+    this.modelName = opts.modelName ?? DEFAULT_MODEL_NAME;
     const spec = this.registry.get(this.modelName);
     this.isolation = opts.isolation ?? config.pool.isolation;
     this.detect = opts.detect ?? 'auto';
     this.timeoutMs = opts.timeoutMs ?? config.pool.timeoutMs;
     const workers = opts.workers ?? config.pool.workers;
     const queueLimit = opts.queueLimit ?? config.pool.queueLimit;
-    this.batchLanes = workers + Math.min(workers, queueLimit);
+    this.lanes = workers + Math.min(workers, queueLimit);
+    const preload = opts.preload ?? [this.modelName];
     this.settings = {
       modelsDir: path.resolve(opts.modelsDir ?? config.modelsDir),
       ...(modelsConfig ? { modelsConfig } : {}),
-      preload: opts.preload ?? [this.modelName],
-      threads:
-        opts.threadsPerWorker ??
-        (opts.workers
-          ? Math.max(1, Math.floor((config.pool.workers * config.pool.threadsPerWorker) / workers))
-          : config.pool.threadsPerWorker),
+      preload: preload === 'all' ? this.registry.specs.map((s) => s.name) : preload,
+      threads: opts.threadsPerWorker ?? threadsPerWorker(config.pool.workers * config.pool.threadsPerWorker, workers),
       limits: config.image,
     };
     if (this.isolation === 'pool') {
-      this.pool = new WorkerPool({
+      this.pool = new WorkerPool<TaskRequest, AnyTaskOutput>({
         modulePath: WORKER_MODULE,
         args: [IPC_FLAG, JSON.stringify(this.settings)],
         workers,
@@ -133,16 +137,24 @@ export class EmbeddingService implements EmbeddingPort {
   }
 
   stats(): PoolStats {
-    if (!this.pool) return { workers: 0, busy: 0, idle: 0, queued: 0, restarts: {}, pids: [] };
-    const s = this.pool.stats();
-    return {
-      workers: s.workers,
-      busy: s.busy,
-      idle: s.idle,
-      queued: s.queued,
-      restarts: { ...s.restarts },
-      pids: s.pids,
-    };
+    if (this.pool) return this.pool.stats();
+    const restarts = Object.fromEntries(RESTART_CAUSES.map((c) => [c, 0])) as PoolStats['restarts'];
+    return { workers: 0, booting: 0, busy: 0, idle: 0, queued: 0, restarts, pids: [] };
+  }
+
+  /**
+   * How many images a batch keeps in flight (the one rule, for every batch of every service):
+   * one running per worker plus at most one waiting per worker, never more than the queue
+   * limit lets wait; in per-request isolation the same number of processes at a time.
+   */
+  batchLanes(): number {
+    return this.lanes;
+  }
+
+  /** Runs one task on the pool and checks that the answer is of the task's kind. */
+  private async runTask<R extends TaskRequest>(task: R, fields: Record<string, unknown> = {}): Promise<TaskOutput<R>> {
+    if (!this.pool) throw new ValueError(`${task.kind} tasks need isolation 'pool'`);
+    return checkOutput(task, await this.pool.run(task, { fields }));
   }
 
   async generateEmbedding(imagePath: string, opts: EmbedOptions = {}): Promise<FaceEmbedding> {
@@ -150,19 +162,20 @@ export class EmbeddingService implements EmbeddingPort {
     const spec = this.registry.get(model);
     const log = opts.logFields ? this.log.child(opts.logFields) : this.log;
     const absPath = path.resolve(imagePath);
-    log.info({ model, imagePath: absPath }, `Generating ${model} embedding for: ${absPath}`);
+    log.debug({ model, imagePath: absPath }, `Generating ${model} embedding for: ${absPath}`);
     const started = performance.now();
     const task = { kind: 'embed' as const, imagePath: absPath, model, detect: opts.detect ?? this.detect };
     try {
       const out = this.pool
-        ? ((await this.pool.run(task, { fields: opts.logFields ?? {} })) as EmbedOutput)
+        ? await this.runTask(task, opts.logFields)
         : await embedInFreshProcess(absPath, model, {
             workerModule: WORKER_MODULE,
             env: this.childEnv(),
             timeoutMs: this.timeoutMs,
             logger: log,
           });
-      const durationMs = Math.round((performance.now() - started) * 100) / 100;
+      const durationMs = msSince(started);
+      // The one info line per embedding; the steps that led to it are at debug.
       log.info(
         { model: spec.name, dimensions: out.dimensions, durationMs, workerMs: out.durationMs, timings: out.timings },
         `Successfully generated ${out.dimensions}D embedding in ${durationMs} ms`,
@@ -200,15 +213,14 @@ export class EmbeddingService implements EmbeddingPort {
   ): Promise<(FaceEmbedding | null)[]> {
     await this.ready().catch(() => undefined);
     const out = new Array<FaceEmbedding | null>(imagePaths.length).fill(null);
-    await eachLimited(imagePaths, this.batchLanes, async (imagePath, i) => {
+    await eachLimited(imagePaths, this.lanes, async (imagePath, i) => {
       out[i] = await this.generateEmbedding(imagePath, opts).catch(() => null);
     });
     return out;
   }
 
   async detectFaces(imagePath: string): Promise<DetectedFace[]> {
-    if (!this.pool) throw new ValueError("detectFaces needs isolation 'pool'");
-    const out = (await this.pool.run({ kind: 'detect', imagePath: path.resolve(imagePath) })) as DetectOutput;
+    const out = await this.runTask({ kind: 'detect', imagePath: path.resolve(imagePath) });
     return out.faces;
   }
 

@@ -1,6 +1,7 @@
 // What the HTTP API and the CLI need from the embedding service (the port), and the shapes it
 // returns. EmbeddingService implements it.
 import type { FaceInfo, DetectMode, DetectedFace } from '../domain/face.js';
+import type { PoolStats } from '../inference/pool/pool-options.js';
 
 export interface ModelInfo {
   name: string;
@@ -31,14 +32,7 @@ export interface EmbedOptions {
   logFields?: Record<string, unknown>;
 }
 
-export interface PoolStats {
-  workers: number;
-  busy: number;
-  idle: number;
-  queued: number;
-  restarts: Record<string, number>;
-  pids: number[];
-}
+export type { PoolStats } from '../inference/pool/pool-options.js';
 
 export interface EmbeddingPort {
   ready(): Promise<void>;
@@ -50,4 +44,6 @@ export interface EmbeddingPort {
   resolveModel(name: string): ModelInfo;
   models(): ModelInfo[];
   stats(): PoolStats;
+  /** Embeddings a batch should keep in flight: the embedder's own fan-out rule, for every batch. */
+  batchLanes(): number;
 }

@@ -4,6 +4,7 @@
 // (crop, model), so concurrent requests never leave two rows.
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
+import { msSince } from '../domain/time.js';
 import { cosineSimilarity } from '../domain/vector.js';
 import { FileNotFoundError, NotFoundError, toFaceembedError, type ErrorType, type FaceembedError } from '../errors.js';
 import { probeImage, type ImageLimits } from '../image/decode.js';
@@ -168,7 +169,7 @@ export class FaceCropService {
         const stored = await this.deps.embeddings.find(id, model.name);
         if (stored && stored.modelVersion === model.version) {
           this.observe(model, 'existing');
-          return { ...stored, modelName: opts.modelName, regenerated: false, durationMs: elapsed(started) };
+          return { ...stored, modelName: opts.modelName, regenerated: false, durationMs: msSince(started) };
         }
       }
       const e = await this.compute(crop, opts);
@@ -181,7 +182,7 @@ export class FaceCropService {
         dimensions: e.embedding.length,
         embedding: e.embedding,
         regenerated: true,
-        durationMs: elapsed(started),
+        durationMs: msSince(started),
       };
     } catch (err) {
       this.observe(model, 'failed', toFaceembedError(err).type);
@@ -207,12 +208,9 @@ export class FaceCropService {
       else todo.push(crop);
     }
 
-    // The pool queues work itself; keeping only a few jobs per batch in flight leaves room
-    // in its bounded queue for other requests.
-    const inFlight = Math.max(1, embedder.stats().workers) * 2;
     // Rows are written a chunk at a time as they are computed: a crash loses at most one chunk of work.
     const rows: NewEmbedding[] = [];
-    await eachLimited(todo, inFlight, async (crop) => {
+    await eachLimited(todo, embedder.batchLanes(), async (crop) => {
       try {
         rows.push(this.row(crop.id, model, await this.compute(crop, opts)));
       } catch (err) {
@@ -323,5 +321,3 @@ export class FaceCropService {
     this.deps.observer?.({ model: model.name, outcome, errorType });
   }
 }
-
-const elapsed = (started: number): number => Math.round((performance.now() - started) * 10) / 10;

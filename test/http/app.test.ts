@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { buildApp } from '../../src/http/app.js';
+import { createServices } from '../../src/main.js';
 import { DB_TARGETS } from '../repositories/db-targets.js';
 import {
   appOn,
@@ -34,7 +35,7 @@ function capture(level = 'info') {
 describe('application', () => {
   let emb: TestEmbedder;
   let t: TestApp;
-  const embLog = capture();
+  const embLog = capture('debug');
   before(async () => {
     emb = await startEmbedder({ logger: embLog.logger });
     t = await buildTestApp(sqlite, emb.embedder);
@@ -105,6 +106,14 @@ describe('application', () => {
     assert.equal(res.headers['x-request-id'], 'att-42.7');
     const lines = embLog.lines.filter((l) => l.reqId === 'att-42.7');
     assert.ok(lines.length >= 2, JSON.stringify(embLog.lines.slice(-3)));
+    // One info line per embedding, with its timings; the worker's steps are debug.
+    const info = lines.filter((l) => l.level === 30);
+    assert.equal(info.length, 1, JSON.stringify(info));
+    assert.equal(typeof info[0]!.timings, 'object');
+    assert.ok(
+      lines.some((l) => l.level === 20 && l.workerId !== undefined),
+      'worker steps at debug',
+    );
     assert.ok(lines.every((l) => l.face_crop_id === id));
     const odd = await t.app.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id with spaces' } });
     assert.match(String(odd.headers['x-request-id']), /^[0-9a-f-]{36}$/);
@@ -113,7 +122,13 @@ describe('application', () => {
   test('a failure inside a route: 500 hides the message; the log keeps the traceback; debug shows it', async () => {
     const appLog = capture();
     const opened = await sqlite.open();
-    const broken = await buildApp({ config: t.config, db: opened.db, embedder: emb.embedder, logger: appLog.logger });
+    const broken = await buildApp({
+      config: t.config,
+      db: opened.db,
+      embedder: emb.embedder,
+      logger: appLog.logger,
+      services: (observer) => createServices({ db: opened.db, embedder: emb.embedder, config: t.config, observer }),
+    });
     const debug = await appOn(opened, t.mediaRoot, emb.embedder, { FACEEMBED_LOG_LEVEL: 'debug' });
     await opened.close(); // the database goes away under both apps
     try {

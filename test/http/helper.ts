@@ -9,9 +9,11 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { buildApp } from '../../src/http/app.js';
+import { createServices } from '../../src/main.js';
 import type { Database } from '../../src/repositories/database.js';
 import { EmbeddingService, type EmbeddingServiceOptions } from '../../src/services/embedding.service.js';
 import type { EmbeddingPort } from '../../src/services/embedding.types.js';
+import type { EmbeddingObserver } from '../../src/services/face-crop.service.js';
 import { SAMPLES, sample } from '../helpers/paths.js';
 import type { DbTarget, OpenedDb } from '../repositories/db-targets.js';
 
@@ -94,7 +96,9 @@ export async function appOn(
     { FACEEMBED_MEDIA_ROOT: mediaRoot, FACEEMBED_DATABASE_URL: opened.url, FACEEMBED_LOG_LEVEL: 'silent', ...env },
     mediaRoot,
   );
-  const app = await buildApp({ config, db: opened.db, embedder, logger: silent });
+  const db = opened.db;
+  const services = (observer: EmbeddingObserver) => createServices({ db, embedder, config, observer });
+  const app = await buildApp({ config, db, embedder, logger: silent, services });
   return {
     app,
     db: opened.db,

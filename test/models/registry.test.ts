@@ -69,12 +69,3 @@ test('two models claiming one name are refused', () => {
     (e: FaceembedError) => e.type === 'ValidationError',
   );
 });
-
-test("facenet's input spec is face-api's own preprocessing, as the converter module states it", async () => {
-  const { FACEAPI_RECOGNITION_INPUT: faceapi } = await import('../../src/models/convert/faceapi-recognition.js');
-  const { input } = new ModelRegistry().get('facenet');
-  assert.deepEqual(
-    [input.size, input.layout, input.mean, input.std],
-    [faceapi.size, faceapi.layout, [...faceapi.mean], [...faceapi.std]],
-  );
-});

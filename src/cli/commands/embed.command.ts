@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { serializeError } from '../../errors.js';
-import { toResultFile } from '../../inference/protocol.js';
+import { toResultFile } from '../../inference/result-file.js';
 import { serviceFor, withServiceOptions, type ServiceFlags } from './service-options.js';
 
 export function registerEmbed(program: Command): void {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { serializeError } from '../../errors.js';
+import { DEFAULT_MODEL_NAME } from '../../models/registry.js';
 import { serviceFor } from './service-options.js';
 
 export function registerFaces(program: Command): void {
@@ -9,7 +10,7 @@ export function registerFaces(program: Command): void {
     .argument('<image>', 'image file')
     .option('-v, --verbose', 'log every step on stderr')
     .action(async (image: string, flags: { verbose?: boolean }) => {
-      const service = serviceFor({ model: 'facenet', detect: 'auto', ...flags }, 1);
+      const service = serviceFor({ model: DEFAULT_MODEL_NAME, detect: 'auto', ...flags }, 1);
       try {
         const faces = await service.detectFaces(image);
         process.stdout.write(`${JSON.stringify({ faces })}\n`);

@@ -2,11 +2,12 @@ import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
-import { createFaceCropService } from '../../http/app.js';
 import { createLogger } from '../../logging/logger.js';
 import { openDatabase } from '../../repositories/database.js';
 import { migrate } from '../../repositories/migrate.js';
+import { DEFAULT_MODEL_NAME } from '../../models/registry.js';
 import { EmbeddingService } from '../../services/embedding.service.js';
+import { createServices } from '../../main.js';
 import { progressLine } from './progress.js';
 
 const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|avif|heic)$/i;
@@ -34,13 +35,13 @@ export function registerImport(program: Command): void {
       const db = openDatabase(config.databaseUrl);
       const embedder = new EmbeddingService({
         config,
-        modelName: flags.embed ?? 'facenet',
+        modelName: flags.embed ?? DEFAULT_MODEL_NAME,
         logger: createLogger('warn'),
         preload: flags.embed ? [flags.embed] : [],
       });
       try {
         await migrate(db);
-        const service = createFaceCropService({ db, embedder, config });
+        const service = createServices({ db, embedder, config }).faceCrops;
         const ids: number[] = [];
         let failed = 0;
         const progress = progressLine('importing', files.length);

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import type { DetectMode } from '../../domain/face.js';
 import { createLogger } from '../../logging/logger.js';
+import { DEFAULT_MODEL_NAME } from '../../models/registry.js';
 import { EmbeddingService } from '../../services/embedding.service.js';
 
 export interface ServiceFlags {
@@ -13,7 +14,7 @@ export interface ServiceFlags {
 
 export function withServiceOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('-m, --model <name>', 'model name or alias').default('facenet'))
+    .addOption(new Option('-m, --model <name>', 'model name or alias').default(DEFAULT_MODEL_NAME))
     .addOption(new Option('--detect <mode>', 'face detection').choices(['auto', 'enforce', 'skip']).default('auto'))
     .option('-v, --verbose', 'log every step on stderr');
 }

@@ -1,9 +1,7 @@
 // One run() call as the pool tracks it. Like piscina's TaskInfo.done(), it settles exactly once:
 // the first resolve/reject wins, and settling clears its timer and its abort listener.
 import type { ErrorType, FaceembedError } from '../../errors.js';
-import type { DetectOutput, EmbedOutput, TaskRequest } from '../protocol.js';
 
-export type JobOutput = EmbedOutput | DetectOutput;
 export type JobOutcome = 'ok' | ErrorType;
 
 export interface Deferred<T> {
@@ -39,24 +37,24 @@ export function deferred<T>(): Deferred<T> {
   return d;
 }
 
-export class PoolJob {
+export class PoolJob<Req, Res> {
   readonly queuedAt = performance.now();
   /** When the first attempt started. */
   startedAt: number | undefined;
   /** Dispatches so far; a crash is retried only while this is 1. */
   attempts = 0;
-  private readonly outcome = deferred<JobOutput>();
+  private readonly outcome = deferred<Res>();
   private timer: NodeJS.Timeout | undefined;
   private settled = false;
   private readonly abortListener: (() => void) | undefined;
 
   constructor(
     readonly id: number,
-    readonly task: TaskRequest,
+    readonly task: Req,
     readonly fields: Record<string, unknown>,
     private readonly signal: AbortSignal | undefined,
-    onAbort: (job: PoolJob) => void,
-    private readonly onSettled: (job: PoolJob, outcome: JobOutcome) => void,
+    onAbort: (job: PoolJob<Req, Res>) => void,
+    private readonly onSettled: (job: PoolJob<Req, Res>, outcome: JobOutcome) => void,
   ) {
     if (signal) {
       this.abortListener = () => onAbort(this);
@@ -64,7 +62,7 @@ export class PoolJob {
     }
   }
 
-  get promise(): Promise<JobOutput> {
+  get promise(): Promise<Res> {
     return this.outcome.promise;
   }
 
@@ -87,7 +85,7 @@ export class PoolJob {
     this.timer = undefined;
   }
 
-  resolve(output: JobOutput): void {
+  resolve(output: Res): void {
     if (this.finish('ok')) this.outcome.resolve(output);
   }
 

@@ -2,7 +2,7 @@
 // exit on 'shutdown' once the current job is answered, and exit at once when the parent goes
 // away (workerpool PR #80): the IPC channel closes even when the parent dies by SIGKILL.
 import { InternalError, serializeError } from '../../errors.js';
-import type { DetectOutput, EmbedOutput, FromWorker, TaskRequest, ToWorker } from '../protocol.js';
+import type { FromWorker, ToWorker } from './messages.js';
 
 export interface WorkerContext {
   jobId: number;
@@ -10,15 +10,15 @@ export interface WorkerContext {
   log(message: string, fields?: Record<string, unknown>): void;
 }
 
-export interface ServeWorkerOptions {
+export interface ServeWorkerOptions<Req, Res> {
   /** Loads what the worker needs; a throw is reported as 'init-error' and the process exits 1. */
   init: () => Promise<{ models: string[] }>;
   /** A throw becomes an 'error' reply (a handled failure: the pool does not retry it). */
-  handle: (task: TaskRequest, ctx: WorkerContext) => Promise<EmbedOutput | DetectOutput>;
+  handle: (task: Req, ctx: WorkerContext) => Promise<Res>;
 }
 
 /** Resolves once the message is handed to the IPC channel, so exiting afterwards loses nothing. */
-function post(message: FromWorker): Promise<void> {
+function post(message: FromWorker<unknown>): Promise<void> {
   return new Promise((resolve, reject) => {
     if (!process.connected || !process.send) return resolve();
     try {
@@ -29,14 +29,14 @@ function post(message: FromWorker): Promise<void> {
   });
 }
 
-const errorReply = (jobId: number, err: unknown): FromWorker => ({
+const errorReply = (jobId: number, err: unknown): FromWorker<never> => ({
   type: 'error',
   jobId,
   error: serializeError(err),
   rssBytes: process.memoryUsage.rss(),
 });
 
-async function boot(opts: ServeWorkerOptions): Promise<void> {
+async function boot<Req, Res>(opts: ServeWorkerOptions<Req, Res>): Promise<void> {
   try {
     const { models } = await opts.init();
     await post({ type: 'ready', pid: process.pid, models });
@@ -46,7 +46,7 @@ async function boot(opts: ServeWorkerOptions): Promise<void> {
   }
 }
 
-async function runJob(opts: ServeWorkerOptions, jobId: number, task: TaskRequest): Promise<void> {
+async function runJob<Req, Res>(opts: ServeWorkerOptions<Req, Res>, jobId: number, task: Req): Promise<void> {
   const ctx: WorkerContext = {
     jobId,
     log: (message, fields) => {
@@ -55,7 +55,7 @@ async function runJob(opts: ServeWorkerOptions, jobId: number, task: TaskRequest
       });
     },
   };
-  let reply: FromWorker;
+  let reply: FromWorker<Res>;
   try {
     const output = await opts.handle(task, ctx);
     reply = { type: 'result', jobId, output, rssBytes: process.memoryUsage.rss() };
@@ -69,7 +69,7 @@ async function runJob(opts: ServeWorkerOptions, jobId: number, task: TaskRequest
   }
 }
 
-export function serveWorker(opts: ServeWorkerOptions): void {
+export function serveWorker<Req, Res>(opts: ServeWorkerOptions<Req, Res>): void {
   if (typeof process.send !== 'function') {
     throw new InternalError('serveWorker() needs an IPC channel: start this module with child_process.fork()');
   }
@@ -82,7 +82,7 @@ export function serveWorker(opts: ServeWorkerOptions): void {
     booted = true;
   });
   process.on('message', (raw: unknown) => {
-    const message = raw as ToWorker;
+    const message = raw as ToWorker<Req>;
     if (message?.type === 'run') chain = chain.then(() => runJob(opts, message.jobId, message.task));
     else if (message?.type === 'shutdown') {
       if (!booted) process.exit(0);

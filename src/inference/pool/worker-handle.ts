@@ -2,9 +2,9 @@
 // single notification of its death. Sends are refused once the process is gone, so nothing is
 // ever posted to a dead handle (poolifier#3211). State transitions belong to the pool.
 import { fork, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { FromWorker, ToWorker } from '../protocol.js';
+import { onLines } from './lines.js';
+import type { FromWorker, ToWorker } from './messages.js';
 import type { SerializedError } from '../../errors.js';
 
 export type WorkerState = 'booting' | 'idle' | 'busy' | 'retiring' | 'dead';
@@ -26,12 +26,12 @@ export interface WorkerSpawnSpec {
   execArgv: string[];
 }
 
-export interface WorkerHandleEvents<J> {
-  message(handle: WorkerHandle<J>, message: FromWorker): void;
-  output(handle: WorkerHandle<J>, stream: 'stdout' | 'stderr', line: string): void;
+export interface WorkerHandleEvents<J, Req, Res> {
+  message(handle: WorkerHandle<J, Req, Res>, message: FromWorker<Res>): void;
+  output(handle: WorkerHandle<J, Req, Res>, stream: 'stdout' | 'stderr', line: string): void;
   /** Called once, after 'exit' and (normally) after every message and output line was read. */
-  exit(handle: WorkerHandle<J>, info: WorkerExit): void;
-  error(handle: WorkerHandle<J>, err: Error): void;
+  exit(handle: WorkerHandle<J, Req, Res>, info: WorkerExit): void;
+  error(handle: WorkerHandle<J, Req, Res>, err: Error): void;
 }
 
 const STDERR_TAIL_LINES = 20;
@@ -39,7 +39,7 @@ const STDERR_TAIL_LINES = 20;
 // a grandchild holding stderr open must not delay the pool forever.
 const CLOSE_WAIT_MS = 500;
 
-export class WorkerHandle<J> {
+export class WorkerHandle<J, Req = unknown, Res = unknown> {
   state: WorkerState = 'booting';
   job: J | undefined;
   jobsDone = 0;
@@ -59,7 +59,7 @@ export class WorkerHandle<J> {
   constructor(
     readonly id: number,
     spec: WorkerSpawnSpec,
-    private readonly events: WorkerHandleEvents<J>,
+    private readonly events: WorkerHandleEvents<J, Req, Res>,
   ) {
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     this.child = fork(spec.modulePath, spec.args, {
@@ -69,7 +69,7 @@ export class WorkerHandle<J> {
       ...(spec.env ? { env: spec.env } : {}),
     });
     this.pid = this.child.pid;
-    this.child.on('message', (message) => this.events.message(this, message as FromWorker));
+    this.child.on('message', (message) => this.events.message(this, message as FromWorker<Res>));
     this.readLines(this.child.stdout, 'stdout');
     this.readLines(this.child.stderr, 'stderr');
     this.child.on('error', (err) => {
@@ -90,7 +90,7 @@ export class WorkerHandle<J> {
   }
 
   /** Posts a message; false (and nothing sent) when the worker is gone. */
-  send(message: ToWorker): boolean {
+  send(message: ToWorker<Req>): boolean {
     if (!this.alive) return false;
     try {
       this.child.send(message, (err) => {
@@ -122,7 +122,7 @@ export class WorkerHandle<J> {
   private readLines(stream: Readable | null, name: 'stdout' | 'stderr'): void {
     if (!stream) return;
     stream.on('error', (err) => this.events.error(this, err));
-    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+    onLines(stream, (line) => {
       if (name === 'stderr') {
         this.stderrTail.push(line);
         if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();

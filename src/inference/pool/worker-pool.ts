@@ -1,15 +1,10 @@
 // A supervised pool of forked worker processes (children of this process, visible with
 // `pgrep -P`). Child processes, not worker_threads: onnxruntime-node aborted the whole process
 // with several threads (onnxruntime#24486). Workers are recycled after N jobs or past an RSS
-// limit because releasing sessions leaks (onnxruntime#25325, #26831). Payloads are opaque here.
-import {
-  InternalError,
-  OverloadedError,
-  deserializeError,
-  type FaceembedError,
-  type WorkerCrashedError,
-} from '../../errors.js';
-import type { FromWorker, TaskOutput, TaskRequest } from '../protocol.js';
+// limit because releasing sessions leaks (onnxruntime#25325, #26831). Generic like piscina's
+// Piscina<T, R>: tasks (Req) and their outputs (Res) are opaque here; checks live above the pool.
+import { OverloadedError, deserializeError, type FaceembedError, type WorkerCrashedError } from '../../errors.js';
+import type { FromWorker } from './messages.js';
 import { RESTART_CAUSES, resolvePoolOptions, restartDelay } from './pool-options.js';
 import type {
   PoolEvent,
@@ -41,16 +36,16 @@ export interface RunOptions {
   fields?: Record<string, unknown>;
 }
 
-type Handle = WorkerHandle<PoolJob>;
+type Handle<Req, Res> = WorkerHandle<PoolJob<Req, Res>, Req, Res>;
 const MiB = 1024 * 1024;
-const who = (h: Handle) => ({ workerId: h.id, pid: h.pid });
+const who = (h: { id: number; pid: number | undefined }) => ({ workerId: h.id, pid: h.pid });
 
-export class WorkerPool {
+export class WorkerPool<Req, Res> {
   private readonly opts: ResolvedPoolOptions;
   private readonly log: PoolLogger;
   private readonly spec: WorkerSpawnSpec;
-  private readonly handles = new Set<Handle>();
-  private readonly queue: TaskQueue<PoolJob> = new FifoQueue<PoolJob>();
+  private readonly handles = new Set<Handle<Req, Res>>();
+  private readonly queue: TaskQueue<PoolJob<Req, Res>> = new FifoQueue<PoolJob<Req, Res>>();
   private readonly restarts = Object.fromEntries(RESTART_CAUSES.map((c) => [c, 0])) as Record<RestartCause, number>;
   private nextWorkerId = 1;
   private nextJobId = 1;
@@ -80,8 +75,8 @@ export class WorkerPool {
     return this.readyGate.promise;
   }
 
-  run<R extends TaskRequest>(task: R, options: RunOptions = {}): Promise<TaskOutput<R>> {
-    const job = new PoolJob(
+  run(task: Req, options: RunOptions = {}): Promise<Res> {
+    const job = new PoolJob<Req, Res>(
       this.nextJobId++,
       task,
       options.fields ?? {},
@@ -95,7 +90,7 @@ export class WorkerPool {
       this.queue.push(job);
       this.dispatch();
     }
-    return job.promise as Promise<TaskOutput<R>>;
+    return job.promise;
   }
 
   stats(): PoolStats {
@@ -147,7 +142,7 @@ export class WorkerPool {
   }
 
   private spawn(): void {
-    const h = new WorkerHandle<PoolJob>(this.nextWorkerId++, this.spec, {
+    const h = new WorkerHandle<PoolJob<Req, Res>, Req, Res>(this.nextWorkerId++, this.spec, {
       message: (handle, msg) => this.onMessage(handle, msg),
       output: (handle, stream, line) => logOutput(this.log, handle, stream, line),
       exit: (handle, info) => this.onExit(handle, info),
@@ -196,7 +191,7 @@ export class WorkerPool {
     }
   }
 
-  private start(h: Handle, job: PoolJob): void {
+  private start(h: Handle<Req, Res>, job: PoolJob<Req, Res>): void {
     h.state = 'busy';
     h.job = job;
     job.attempts++;
@@ -206,7 +201,7 @@ export class WorkerPool {
     h.send({ type: 'run', jobId: job.id, task: job.task });
   }
 
-  private onTimeout(h: Handle, job: PoolJob): void {
+  private onTimeout(h: Handle<Req, Res>, job: PoolJob<Req, Res>): void {
     if (h.job !== job) return;
     this.log.warn(
       { ...job.fields, ...who(h), jobId: job.id, timeoutMs: this.opts.timeoutMs },
@@ -216,7 +211,7 @@ export class WorkerPool {
     this.evict(h, 'timeout');
   }
 
-  private onAbort(job: PoolJob): void {
+  private onAbort(job: PoolJob<Req, Res>): void {
     if (this.queue.remove(job)) return job.reject(abortError(job.abortReason));
     const h = [...this.handles].find((w) => w.job === job);
     job.reject(abortError(job.abortReason));
@@ -224,7 +219,7 @@ export class WorkerPool {
   }
 
   /** Kills a worker now (its job is already settled) and starts a replacement. */
-  private evict(h: Handle, cause: 'timeout' | 'abort'): void {
+  private evict(h: Handle<Req, Res>, cause: 'timeout' | 'abort'): void {
     h.job = undefined;
     h.state = 'retiring';
     h.leaveReason = cause;
@@ -233,7 +228,7 @@ export class WorkerPool {
   }
 
   /** Lets a worker finish and exit on its own (SIGKILL after the grace period); a replacement starts now. */
-  private retire(h: Handle, cause: 'recycle-jobs' | 'recycle-rss', fields: Record<string, unknown>): void {
+  private retire(h: Handle<Req, Res>, cause: 'recycle-jobs' | 'recycle-rss', fields: Record<string, unknown>): void {
     h.state = 'retiring';
     h.leaveReason = cause;
     this.log.info({ workerId: h.id, pid: h.pid, jobsDone: h.jobsDone, ...fields }, `Recycling worker (${cause})`);
@@ -242,13 +237,13 @@ export class WorkerPool {
     this.replace(h, cause);
   }
 
-  private replace(h: Handle, cause: RestartCause): void {
+  private replace(h: Handle<Req, Res>, cause: RestartCause): void {
     this.restarts[cause]++;
     this.emit({ type: 'restart', cause, workerId: h.id, pid: h.pid });
     this.ensureWorkers();
   }
 
-  private onMessage(h: Handle, msg: FromWorker): void {
+  private onMessage(h: Handle<Req, Res>, msg: FromWorker<Res>): void {
     switch (msg?.type) {
       case 'ready':
         return this.onReady(h, msg.models);
@@ -268,7 +263,7 @@ export class WorkerPool {
     }
   }
 
-  private onReady(h: Handle, models: string[]): void {
+  private onReady(h: Handle<Req, Res>, models: string[]): void {
     if (h.state !== 'booting') return;
     h.state = 'idle';
     this.bootFailure = undefined;
@@ -280,7 +275,7 @@ export class WorkerPool {
     this.dispatch();
   }
 
-  private onReply(h: Handle, msg: Extract<FromWorker, { type: 'result' | 'error' }>): void {
+  private onReply(h: Handle<Req, Res>, msg: Extract<FromWorker<Res>, { type: 'result' | 'error' }>): void {
     const job = h.job;
     if (!job || job.id !== msg.jobId) {
       this.log.warn(
@@ -293,8 +288,6 @@ export class WorkerPool {
     h.jobsDone++;
     this.crashStreak = 0;
     if (msg.type === 'error') job.reject(deserializeError(msg.error));
-    else if (msg.output?.kind !== job.task.kind)
-      job.reject(new InternalError(`Worker answered a ${job.task.kind} task with ${String(msg.output?.kind)}`));
     else job.resolve(msg.output);
     if (h.state !== 'busy') return; // closing: the worker exits next
     const rssMb = Math.round(msg.rssBytes / MiB);
@@ -305,7 +298,7 @@ export class WorkerPool {
     this.dispatch();
   }
 
-  private onExit(h: Handle, info: WorkerExit): void {
+  private onExit(h: Handle<Req, Res>, info: WorkerExit): void {
     const wasState = h.state;
     h.state = 'dead';
     this.handles.delete(h);
@@ -338,7 +331,7 @@ export class WorkerPool {
     this.dispatch();
   }
 
-  private onBootFailure(h: Handle, info: WorkerExit): void {
+  private onBootFailure(h: Handle<Req, Res>, info: WorkerExit): void {
     const timedOut = h.leaveReason === 'boot-timeout';
     const err = bootError(who(h), {
       info,
@@ -353,7 +346,7 @@ export class WorkerPool {
     for (const job of this.queue.drain()) job.reject(copyError(err));
   }
 
-  private onSettled(job: PoolJob, outcome: JobOutcome): void {
+  private onSettled(job: PoolJob<Req, Res>, outcome: JobOutcome): void {
     const now = performance.now();
     this.emit({
       type: 'job',

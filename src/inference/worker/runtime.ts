@@ -1,16 +1,15 @@
 // What a worker process does for one task: decode the image, find and align the face, run the
 // model, normalise. Sessions are loaded once per process and kept (the pool recycles the process).
-import type { Box, DetectedFace, DetectMode, FaceInfo } from '../../domain/face.js';
+import type { DetectedFace, DetectMode, FaceInfo } from '../../domain/face.js';
+import { msSince, roundMs } from '../../domain/time.js';
 import { l2Normalize } from '../../domain/vector.js';
-import { boxWarp } from '../../detect/alignment.js';
 import { rescaleFaces } from '../../detect/rescale.js';
-import { warpRgb } from '../../detect/resample.js';
 import { NoFaceDetectedError, ValueError } from '../../errors.js';
-import { decodeImage, decodeSquare, type RgbImage } from '../../image/decode.js';
+import { decodeImage, decodeSquare } from '../../image/decode.js';
 import { toInputTensor } from '../../models/input-tensor.js';
 import { modelFile } from '../../models/prepare.js';
 import { ModelRegistry, type ModelSpec } from '../../models/registry.js';
-import type { DetectOutput, EmbedOutput, TaskRequest, WorkerSettings } from '../protocol.js';
+import type { AnyTaskOutput, DetectOutput, EmbedOutput, TaskRequest, WorkerSettings } from '../protocol.js';
 import { FaceDetector, alignFace } from './face-detector.js';
 import { OnnxSession } from './session.js';
 
@@ -28,7 +27,6 @@ interface LoadedModel {
  */
 const WORKING_MAX_SIDE = 1024;
 
-const round = (ms: number) => Math.round(ms * 100) / 100;
 const area = (f: DetectedFace) => f.box[2] * f.box[3];
 
 export class WorkerRuntime {
@@ -59,7 +57,7 @@ export class WorkerRuntime {
           { threads: this.settings.threads, spinMicros: 300 },
           spec.output ? { output: spec.output } : {},
         );
-        log(`Model ${spec.name} loaded in ${round(performance.now() - started)} ms`, { version: file.version });
+        log(`Model ${spec.name} loaded in ${msSince(started)} ms`, { version: file.version });
         return { spec, version: file.version, session };
       })();
       // A failed load is not cached: the next task retries it.
@@ -80,7 +78,7 @@ export class WorkerRuntime {
     return this.detector;
   }
 
-  run(task: TaskRequest, log: Log): Promise<EmbedOutput | DetectOutput> {
+  run(task: TaskRequest, log: Log): Promise<AnyTaskOutput> {
     return task.kind === 'embed' ? this.embed(task, log) : this.detect(task, log);
   }
 
@@ -96,7 +94,7 @@ export class WorkerRuntime {
       faces,
       width: info.width,
       height: info.height,
-      durationMs: round(performance.now() - started),
+      durationMs: msSince(started),
     };
   }
 
@@ -112,7 +110,7 @@ export class WorkerRuntime {
     const t0 = performance.now();
     const input = toInputTensor(chip.pixels, spec.input);
     const out = await model.session.run(input.data, input.dims);
-    timings.infer = round(performance.now() - t0);
+    timings.infer = msSince(t0);
     if (out.data.length !== spec.dimensions) {
       throw new ValueError(
         `Model ${spec.name} returned ${out.data.length} values; the registry says ${spec.dimensions}`,
@@ -127,7 +125,7 @@ export class WorkerRuntime {
       modelVersion: model.version,
       dimensions: embedding.length,
       face: chip.face,
-      durationMs: round(performance.now() - started),
+      durationMs: msSince(started),
       timings,
     };
   }
@@ -146,14 +144,10 @@ export class WorkerRuntime {
     let t = performance.now();
     const lap = (stage: string) => {
       const now = performance.now();
-      timings[stage] = round(now - t);
+      timings[stage] = roundMs(now - t);
       t = now;
     };
-    if (mode === 'skip') {
-      const { image } = await decodeSquare(imagePath, spec.input.size, this.settings.limits);
-      lap('decode');
-      return { pixels: image.data, face: { detected: false } };
-    }
+    if (mode === 'skip') return this.wholeImage(imagePath, spec, timings);
     const detector = await this.loadDetector(log);
     t = performance.now();
     const { image, info } = await decodeImage(imagePath, this.settings.limits, WORKING_MAX_SIDE);
@@ -167,7 +161,7 @@ export class WorkerRuntime {
     if (!face) {
       if (mode === 'enforce') throw new NoFaceDetectedError(`No face detected in ${imagePath}`);
       log('No face detected: using the whole image as a tight crop');
-      return { pixels: letterbox(image, spec.input.size), face: { detected: false } };
+      return this.wholeImage(imagePath, spec, timings);
     }
     const pixels = alignFace(image, face, spec.alignment, spec.input.size);
     lap('align');
@@ -175,11 +169,19 @@ export class WorkerRuntime {
     log(`Face detected (score ${face.score.toFixed(3)}, ${faces.length} in image)`);
     return { pixels, face: { detected: true, score: face.score, box: original!.box, landmarks: original!.landmarks } };
   }
-}
 
-/** The decoded image fitted (aspect kept, black bars) into size x size, like decodeSquare. */
-function letterbox(image: RgbImage, size: number): Uint8Array {
-  const side = Math.max(image.width, image.height);
-  const box: Box = [(image.width - side) / 2, (image.height - side) / 2, side, side];
-  return warpRgb(image, boxWarp(box, size), size);
+  /**
+   * The whole image as an already tight crop: libvips fits it (aspect kept, black bars) into the
+   * model's square with an anti-aliased resize. The one path for 'skip' and for 'auto' without a face.
+   */
+  private async wholeImage(
+    imagePath: string,
+    spec: ModelSpec,
+    timings: Record<string, number>,
+  ): Promise<{ pixels: Uint8Array; face: FaceInfo }> {
+    const started = performance.now();
+    const { image } = await decodeSquare(imagePath, spec.input.size, this.settings.limits);
+    timings['decode' in timings ? 'square' : 'decode'] = msSince(started);
+    return { pixels: image.data, face: { detected: false } };
+  }
 }

@@ -1,13 +1,14 @@
 // The worker process. Two ways to run the same code:
 //   node worker.js IMAGE MODEL RESULT.json   one embedding, result file, exit 0/1 (the old worker's contract;
 //                                            also what per-request isolation spawns)
-//   node worker.js --ipc '<WorkerSettings>'  long-lived pool worker speaking inference/protocol.ts over IPC
+//   node worker.js --ipc '<WorkerSettings>'  long-lived pool worker running inference/protocol.ts tasks over IPC
 import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../../config/config.js';
 import { serializeError } from '../../errors.js';
 import { serveWorker } from '../pool/serve-worker.js';
-import { IPC_FLAG, toResultFile, type ResultFile, type WorkerSettings } from '../protocol.js';
+import { IPC_FLAG, type AnyTaskOutput, type TaskRequest, type WorkerSettings } from '../protocol.js';
+import { toResultFile, type ResultFile } from '../result-file.js';
 import { WorkerRuntime } from './runtime.js';
 
 function settingsFromConfig(): WorkerSettings {
@@ -51,7 +52,7 @@ export async function runOnce(imagePath: string, model: string, resultPath: stri
 async function serveIpc(settingsJson: string): Promise<void> {
   const settings = JSON.parse(settingsJson) as WorkerSettings;
   const runtime = new WorkerRuntime(settings);
-  await serveWorker({
+  serveWorker<TaskRequest, AnyTaskOutput>({
     async init() {
       const noop = () => {};
       for (const name of settings.preload) await runtime.load(name, noop);

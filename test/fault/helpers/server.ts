@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { freePort } from '../../helpers/free-port.js';
+import { freePort } from '../../../bench/parts/free-port.js';
 import { BIN } from '../../helpers/paths.js';
 import { childPids, isAlive, waitFor } from '../../helpers/processes.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FaceembedError } from '../../../src/errors.js';
 import type { PoolEvent } from '../../../src/inference/pool/pool-options.js';
-import { Recorder, childPids, embed, makePool } from './harness.js';
+import { Recorder, childPids, task, makePool } from './harness.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'pool-boot-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -26,7 +26,7 @@ test(
       backoffMaxMs: 5_000,
       onEvent: (e) => (bootCrash(e) ? exits.push(performance.now()) : undefined),
     });
-    const waiting = pool.run(embed('queued-before-boot')).then(
+    const waiting = pool.run(task('queued-before-boot')).then(
       () => assert.fail('resolved'),
       (e: unknown) => e,
     );
@@ -37,7 +37,7 @@ test(
       return true;
     });
     assert.ok(crashedAtBoot(await waiting), 'the job waiting for a worker failed typed');
-    await assert.rejects(pool.run(embed('while-broken')), crashedAtBoot, 'no worker can boot: fail fast');
+    await assert.rejects(pool.run(task('while-broken')), crashedAtBoot, 'no worker can boot: fail fast');
     const stderr = await log.waitFor((e) => e.fields.stream === 'stderr');
     assert.equal(stderr.msg, 'fatal: cannot load models');
     assert.equal(stderr.level, 'warn');
@@ -90,8 +90,8 @@ test('the pool recovers once workers boot again', { timeout: 20_000 }, async (t)
   await events.waitFor(bootCrash, 10_000, 1);
   writeFileSync(marker, '');
   await events.waitFor((e) => e.type === 'worker-ready');
-  const out = await pool.run(embed('after-recovery'));
-  assert.equal(out.kind, 'embed');
+  const out = await pool.run(task('after-recovery'));
+  assert.equal(out.input, 'after-recovery');
   assert.equal(pool.stats().idle, 1);
 });
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FaceembedError } from '../../../src/errors.js';
-import { embed, isGone, makePool, pollUntil } from './harness.js';
+import { task, isGone, makePool, pollUntil } from './harness.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'pool-crash-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -28,15 +28,15 @@ for (const signal of ['SIGKILL', 'SIGABRT', 'SIGSEGV'] as const) {
       const { pool, log, events } = makePool('crash-on-demand');
       t.after(() => pool.close());
       await pool.ready();
-      const job = pool.run(embed(`block-once:${path.join(tmp, signal)}`), { fields: { requestId: signal } });
+      const job = pool.run(task(`block-once:${path.join(tmp, signal)}`), { fields: { requestId: signal } });
       const blocking = await log.waitFor((e) => e.msg === 'blocking');
       const pid = blocking.fields.pid as number;
       assert.deepEqual(pool.stats().pids, [pid]);
       process.kill(pid, signal);
 
       const out = await job;
-      assert.ok(out.embedding instanceof Float32Array);
-      assert.notEqual(out.timings.pid, pid, 'answered by another process');
+      assert.ok(out.vector instanceof Float32Array);
+      assert.notEqual(out.pid, pid, 'answered by another process');
       assert.ok(isGone(pid));
       const died = log.filter((e) => e.msg?.startsWith('Worker died') === true);
       assert.equal(died.length, 1);
@@ -49,7 +49,7 @@ for (const signal of ['SIGKILL', 'SIGABRT', 'SIGSEGV'] as const) {
         [['ok', 2]],
       );
       assert.equal(pool.stats().restarts.crash, 1);
-      assert.equal((await pool.run(embed('next'))).kind, 'embed');
+      assert.equal((await pool.run(task('next'))).input, 'next');
     },
   );
 }
@@ -61,7 +61,7 @@ test(
     const { pool, log } = makePool('hang', { workers: 2 });
     t.after(() => pool.close());
     await pool.ready();
-    const job = pool.run(embed('x'));
+    const job = pool.run(task('x'));
     const first = await log.jobStarted(0);
     process.kill(first.fields.pid as number, 'SIGKILL');
     const second = await log.jobStarted(1);
@@ -87,7 +87,7 @@ test(
     const { pool, log } = makePool('crash-on-demand', { workers: 2 });
     t.after(() => pool.close());
     await pool.ready();
-    const segv = await rejection(pool.run(embed('crash:SIGSEGV')));
+    const segv = await rejection(pool.run(task('crash:SIGSEGV')));
     assert.equal(segv.type, 'WorkerCrashedError');
     assert.equal(segv.details?.signal, 'SIGSEGV');
     assert.equal(segv.details?.exitCode, null);
@@ -95,13 +95,13 @@ test(
     assert.match(segv.message, /signal SIGSEGV/);
     assert.equal(log.filter((e) => e.msg === 'job started').length, 2, 'tried exactly twice');
 
-    const exit = await rejection(pool.run(embed('exit:3')));
+    const exit = await rejection(pool.run(task('exit:3')));
     assert.equal(exit.type, 'WorkerCrashedError');
     assert.equal(exit.details?.exitCode, 3);
     assert.equal(exit.details?.signal, null);
     assert.match(exit.message, /exit code 3/);
 
-    assert.equal((await pool.run(embed('still-serving'))).kind, 'embed');
+    assert.equal((await pool.run(task('still-serving'))).input, 'still-serving');
     assert.equal(pool.stats().restarts.crash, 4);
   },
 );
@@ -111,15 +111,15 @@ test('a handled error from the worker is not retried and the worker stays', { ti
   t.after(() => pool.close());
   await pool.ready();
   const [pid] = pool.stats().pids;
-  const err = await rejection(pool.run(embed('throw:FileNotFoundError')));
+  const err = await rejection(pool.run(task('throw:FileNotFoundError')));
   assert.equal(err.type, 'FileNotFoundError');
   assert.equal(err.statusCode, 422);
   assert.deepEqual(err.details, { path: 'throw:FileNotFoundError' });
   assert.match(err.stack ?? '', /crash-on-demand/, 'the worker-side traceback is kept');
   assert.equal(log.filter((e) => e.msg === 'job started').length, 1);
   assert.equal(events.filter((e) => e.type === 'retry' || e.type === 'restart').length, 0);
-  const out = await pool.run(embed('ok'));
-  assert.equal(out.timings.pid, pid, 'the same worker serves the next job');
+  const out = await pool.run(task('ok'));
+  assert.equal(out.pid, pid, 'the same worker serves the next job');
 });
 
 test('a SIGSTOPped worker: the job times out, the worker is SIGKILLed and replaced', { timeout: 20_000 }, async (t) => {
@@ -130,7 +130,7 @@ test('a SIGSTOPped worker: the job times out, the worker is SIGKILLed and replac
   assert.ok(pid !== undefined);
   process.kill(pid, 'SIGSTOP');
   const started = performance.now();
-  const err = await rejection(pool.run(embed('stopped')));
+  const err = await rejection(pool.run(task('stopped')));
   const waited = performance.now() - started;
   assert.equal(err.type, 'TimeoutError');
   assert.equal(err.statusCode, 504);
@@ -140,15 +140,15 @@ test('a SIGSTOPped worker: the job times out, the worker is SIGKILLed and replac
   assert.ok(await pollUntil(() => isGone(pid), 2_000), 'the stopped worker was killed');
   assert.equal(pool.stats().restarts.timeout, 1);
   assert.equal(events.filter((e) => e.type === 'restart' && e.cause === 'timeout' && e.pid === pid).length, 1);
-  const out = await pool.run(embed('after'));
-  assert.notEqual(out.timings.pid, pid);
+  const out = await pool.run(task('after'));
+  assert.notEqual(out.pid, pid);
 });
 
 test('a job that never answers times out and its worker is replaced', { timeout: 20_000 }, async (t) => {
   const { pool, log } = makePool('hang', { timeoutMs: 300 });
   t.after(() => pool.close());
   await pool.ready();
-  const err = await rejection(pool.run(embed('forever')));
+  const err = await rejection(pool.run(task('forever')));
   assert.equal(err.type, 'TimeoutError');
   const pid = (await log.jobStarted()).fields.pid as number;
   assert.ok(await pollUntil(() => isGone(pid), 2_000));
@@ -165,7 +165,7 @@ test('an idle worker that dies is replaced at once and nothing fails', { timeout
   process.kill(pid, 'SIGKILL');
   await events.waitFor((e) => e.type === 'restart' && e.cause === 'crash' && e.pid === pid);
   const ready = await events.waitFor((e) => e.type === 'worker-ready' && e.pid !== pid);
-  const out = await pool.run(embed('after-idle-crash'));
-  assert.equal(ready.type === 'worker-ready' && ready.pid, out.timings.pid);
+  const out = await pool.run(task('after-idle-crash'));
+  assert.equal(ready.type === 'worker-ready' && ready.pid, out.pid);
   assert.equal(events.filter((e) => e.type === 'job' && e.outcome !== 'ok').length, 0);
 });

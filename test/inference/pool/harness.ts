@@ -2,9 +2,9 @@
 // on (synchronising on messages, not sleeps), and /proc helpers to see child processes.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { TaskRequest } from '../../../src/inference/protocol.js';
 import type { PoolEvent, PoolLogger, WorkerPoolOptions } from '../../../src/inference/pool/pool-options.js';
 import { WorkerPool } from '../../../src/inference/pool/worker-pool.js';
+import type { EchoOutput, EchoTask } from '../../fixtures/workers/echo-output.js';
 
 export type FixtureName = 'echo' | 'crash-on-demand' | 'hang' | 'exit-during-boot' | 'leak' | 'pool-parent';
 
@@ -12,12 +12,8 @@ export type FixtureName = 'echo' | 'crash-on-demand' | 'hang' | 'exit-during-boo
 export const fixture = (name: FixtureName) =>
   fileURLToPath(new URL(`../../fixtures/workers/${name}.js`, import.meta.url));
 
-export const embed = (imagePath: string): TaskRequest & { kind: 'embed' } => ({
-  kind: 'embed',
-  imagePath,
-  model: 'echo',
-  detect: 'skip',
-});
+/** A fixture task (fixtures/workers/echo-output.ts): the fixtures read commands from its input. */
+export const task = (input: string): EchoTask => ({ input });
 
 /** A list that can be awaited for an element matching a predicate (past or future). */
 export class Recorder<T> {
@@ -74,7 +70,7 @@ export class RecordingLogger extends Recorder<LogEntry> implements PoolLogger {
 }
 
 export interface TestPool {
-  pool: WorkerPool;
+  pool: WorkerPool<EchoTask, EchoOutput>;
   log: RecordingLogger;
   events: Recorder<PoolEvent>;
 }
@@ -82,7 +78,7 @@ export interface TestPool {
 export function makePool(worker: FixtureName, overrides: Partial<WorkerPoolOptions> = {}): TestPool {
   const log = new RecordingLogger();
   const events = new Recorder<PoolEvent>();
-  const pool = new WorkerPool({
+  const pool = new WorkerPool<EchoTask, EchoOutput>({
     modulePath: fixture(worker),
     workers: 1,
     queueLimit: 10,

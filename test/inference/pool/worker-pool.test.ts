@@ -7,7 +7,7 @@ import pino from 'pino';
 import { FaceembedError } from '../../../src/errors.js';
 import type { PoolLogger } from '../../../src/inference/pool/pool-options.js';
 import { WorkerPool } from '../../../src/inference/pool/worker-pool.js';
-import { childPids, embed, fixture, isGone, makePool, pollUntil } from './harness.js';
+import { childPids, task, fixture, isGone, makePool, pollUntil } from './harness.js';
 
 /** The rejection reason (or a marker on success), observed at once so no rejection goes unhandled. */
 const outcome = (p: Promise<unknown>) =>
@@ -30,26 +30,24 @@ test(
     assert.equal(stats.pids.length, 2);
     assert.deepEqual(childPids().sort(), [...stats.pids].sort(), 'workers are children of this process');
 
-    const out = await pool.run(embed('face-01.jpg'), { fields: { requestId: 'req-7' } });
-    assert.ok(out.embedding instanceof Float32Array, 'still a Float32Array after the round trip');
+    const out = await pool.run(task('face-01.jpg'), { fields: { requestId: 'req-7' } });
+    assert.ok(out.vector instanceof Float32Array, 'still a Float32Array after the round trip');
     assert.deepEqual(
-      Array.from(out.embedding),
+      Array.from(out.vector),
       Array.from('face-01.jpg', (c) => Math.fround(c.charCodeAt(0) / 256)),
     );
-    assert.equal(out.dimensions, 'face-01.jpg'.length);
-    assert.ok(stats.pids.includes(out.timings.pid ?? -1));
+    assert.equal(out.input, 'face-01.jpg');
+    assert.ok(stats.pids.includes(out.pid));
 
     const line = await log.jobStarted();
-    assert.equal(line.level, 'info');
-    assert.equal(line.fields.imagePath, 'face-01.jpg');
+    assert.equal(line.level, 'debug', 'per-step worker lines are debug');
+    assert.equal(line.fields.input, 'face-01.jpg');
     assert.equal(line.fields.requestId, 'req-7');
-    assert.equal(line.fields.pid, out.timings.pid);
+    assert.equal(line.fields.pid, out.pid);
     assert.equal(typeof line.fields.workerId, 'number');
     assert.equal(typeof line.fields.jobId, 'number');
 
-    const detected = await pool.run({ kind: 'detect', imagePath: 'group.jpg' });
-    assert.equal(detected.kind, 'detect');
-    assert.deepEqual(detected.faces, []);
+    assert.equal((await pool.run(task('second'))).input, 'second');
     const outcomes = events.filter((e) => e.type === 'job').map((e) => e.type === 'job' && e.outcome);
     assert.deepEqual(outcomes, ['ok', 'ok']);
   },
@@ -91,11 +89,11 @@ test(
     const { pool, log } = makePool('crash-on-demand', { queueLimit: 2, shutdownGraceMs: 300 });
     t.after(() => pool.close());
     await pool.ready();
-    const running = outcome(pool.run(embed('block')));
+    const running = outcome(pool.run(task('block')));
     await log.waitFor((e) => e.msg === 'blocking');
-    const waiting = [outcome(pool.run(embed('a'))), outcome(pool.run(embed('b')))];
+    const waiting = [outcome(pool.run(task('a'))), outcome(pool.run(task('b')))];
     assert.equal(pool.stats().queued, 2);
-    await assert.rejects(pool.run(embed('c')), (err: unknown) => {
+    await assert.rejects(pool.run(task('c')), (err: unknown) => {
       assert.ok(isType('OverloadedError')(err));
       assert.equal((err as FaceembedError).statusCode, 429);
       return true;
@@ -118,7 +116,7 @@ test(
     assert.equal((err as FaceembedError).details?.signal, 'SIGKILL');
     assert.ok(pid !== undefined && isGone(pid));
     assert.deepEqual(childPids(), []);
-    await assert.rejects(pool.run(embed('late')), isType('InternalError'));
+    await assert.rejects(pool.run(task('late')), isType('InternalError'));
     await pool.close(); // idempotent
   },
 );
@@ -132,9 +130,9 @@ test(
     await pool.ready();
     const runningCtl = new AbortController();
     const waitingCtl = new AbortController();
-    const running = pool.run(embed('block'), { signal: runningCtl.signal });
+    const running = pool.run(task('block'), { signal: runningCtl.signal });
     const blocking = await log.waitFor((e) => e.msg === 'blocking');
-    const waiting = pool.run(embed('w'), { signal: waitingCtl.signal });
+    const waiting = pool.run(task('w'), { signal: waitingCtl.signal });
     assert.equal(pool.stats().queued, 1);
 
     waitingCtl.abort(new FaceembedError('TimeoutError', 'client deadline'));
@@ -155,16 +153,16 @@ test(
     assert.equal(pool.stats().restarts.abort, 1);
     assert.ok(events.filter((e) => e.type === 'restart' && e.cause === 'abort').length === 1);
 
-    const out = await pool.run(embed('after'));
-    assert.notEqual(out.timings.pid, pid);
-    await assert.rejects(pool.run(embed('x'), { signal: AbortSignal.abort() }), isType('InternalError'));
+    const out = await pool.run(task('after'));
+    assert.notEqual(out.pid, pid);
+    await assert.rejects(pool.run(task('x'), { signal: AbortSignal.abort() }), isType('InternalError'));
   },
 );
 
 test('close() ends every worker and leaves no child process', { timeout: 20_000 }, async () => {
   const { pool } = makePool('echo', { workers: 3 });
   await pool.ready();
-  await Promise.all(Array.from({ length: 9 }, (_, i) => pool.run(embed(`img-${i}`))));
+  await Promise.all(Array.from({ length: 9 }, (_, i) => pool.run(task(`img-${i}`))));
   const { pids } = pool.stats();
   assert.equal(pids.length, 3);
   await pool.close();
@@ -192,10 +190,10 @@ test('a pino logger receives the forwarded worker lines', { timeout: 20_000 }, a
     logger,
   });
   t.after(() => pool.close());
-  await pool.run(embed('p.jpg'), { fields: { requestId: 'r1' } });
+  await pool.run(task('p.jpg'), { fields: { requestId: 'r1' } });
   const started = lines.find((l) => l.msg === 'job started');
   assert.ok(started, 'worker log line reached pino');
   assert.equal(started.requestId, 'r1');
   assert.equal(started.pid, pool.stats().pids[0]);
-  assert.equal(started.level, 30);
+  assert.equal(started.level, 20);
 });

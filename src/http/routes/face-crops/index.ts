@@ -3,6 +3,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { NotFoundError, ValidationError } from '../../../errors.js';
+import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import type { FaceCropService } from '../../../services/face-crop.service.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
 import {
@@ -13,7 +14,6 @@ import {
   CropDetail,
   CropList,
   CropParams,
-  DEFAULT_MODEL,
   EmbeddingResult,
   GenerateBody,
   ListQuery,
@@ -151,7 +151,7 @@ export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (
     },
     async (request) => {
       const result = await service.generateEmbedding(request.params.id, {
-        modelName: request.body.model_name ?? DEFAULT_MODEL,
+        modelName: request.body.model_name ?? DEFAULT_MODEL_NAME,
         force: request.body.force_regenerate ?? false,
         logFields: logFields(request),
       });
@@ -172,7 +172,7 @@ export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (
     },
     async (request) => {
       const result = await service.generateBatch(request.body.face_crop_ids, {
-        modelName: request.body.model_name ?? DEFAULT_MODEL,
+        modelName: request.body.model_name ?? DEFAULT_MODEL_NAME,
         force: request.body.force_regenerate ?? false,
         logFields: logFields(request),
       });

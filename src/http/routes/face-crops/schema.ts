@@ -4,13 +4,13 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FaceCrop } from '../../../repositories/face-crop.repository.js';
 import type { EmbeddingSummary } from '../../../repositories/embedding.repository.js';
 import type { BatchResult, GeneratedEmbedding } from '../../../services/face-crop.service.js';
+import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import { Id } from '../../schemas.js';
 
-export const DEFAULT_MODEL = 'facenet';
 const ModelName = Type.String({
   minLength: 1,
   maxLength: 100,
-  default: DEFAULT_MODEL,
+  default: DEFAULT_MODEL_NAME,
   description: 'Model name or alias',
 });
 const Force = Type.Boolean({

@@ -1,6 +1,7 @@
 // Compares two stored face crops; missing or stale embeddings are generated (and kept) first.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@sinclair/typebox';
+import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import type { FaceCropService } from '../../../services/face-crop.service.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
 import { SimilarityBody, SimilarityResponse } from './schema.js';
@@ -25,7 +26,7 @@ export const similarityRoutes: FastifyPluginAsync<SimilarityRoutesOptions> = asy
     async (request) => {
       const [a, b] = request.body.face_crop_ids as [number, number];
       const r = await service.similarity(a, b, {
-        modelName: request.body.model_name ?? 'facenet',
+        modelName: request.body.model_name ?? DEFAULT_MODEL_NAME,
         logFields: { reqId: request.id },
       });
       return { similarity: r.similarity, threshold: r.threshold, verified: r.verified, model_name: r.modelName };

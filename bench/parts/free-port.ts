@@ -1,4 +1,4 @@
-// A port for a server a test or benchmark starts as a child process.
+// A port for a server a benchmark or a test starts as a child process (tests may use bench/ helpers; bench/ never imports test/).
 import net from 'node:net';
 
 /** A free TCP port on 127.0.0.1 (bound to 0, then released for the server to take). */
