@@ -3,7 +3,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { WEB_APP_ROOT } from '../../src/http/plugins/web-app.js';
 import { DB_TARGETS } from '../repositories/db-targets.js';
@@ -46,6 +47,13 @@ describe('web app and crop images over HTTP', { skip: BUILT }, () => {
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['cache-control']), /immutable/);
     assertError(await t.app.inject({ url: '/assets/missing-0000.js' }), 404, 'NotFoundError');
+  });
+
+  test('the whole built app stays within its budget of 300 KB gzipped', async () => {
+    const files = (await readdir(WEB_APP_ROOT, { recursive: true, withFileTypes: true })).filter((f) => f.isFile());
+    let gzipped = 0;
+    for (const f of files) gzipped += gzipSync(await readFile(path.join(f.parentPath, f.name)), { level: 9 }).length;
+    assert.ok(gzipped <= 300 * 1024, `built app is ${gzipped} bytes gzipped`);
   });
 
   test('/api, /docs and /openapi.json are not swallowed by the app', async () => {
