@@ -1,8 +1,9 @@
-// The closed set of failure types (CONTRACT "Error types"): the same names appear in worker
+// The closed set of failure types (docs/api.md "Errors"): the same names appear in worker
 // result files, logs and HTTP bodies. Decisions are made on `type`, never on message text.
 
 export type ErrorType =
   | 'ValidationError'
+  | 'AuthenticationError'
   | 'ValueError'
   | 'NotFoundError'
   | 'FileNotFoundError'
@@ -16,6 +17,7 @@ export type ErrorType =
 
 export const STATUS_BY_TYPE: Readonly<Record<ErrorType, number>> = Object.freeze({
   ValidationError: 400,
+  AuthenticationError: 401,
   ValueError: 400,
   NotFoundError: 404,
   FileNotFoundError: 422,
@@ -62,6 +64,7 @@ const define = (type: ErrorType) =>
   };
 
 export class ValidationError extends define('ValidationError') {}
+export class AuthenticationError extends define('AuthenticationError') {}
 export class ValueError extends define('ValueError') {}
 export class NotFoundError extends define('NotFoundError') {}
 export class FileNotFoundError extends define('FileNotFoundError') {}
@@ -96,6 +99,7 @@ export function serializeError(err: unknown): SerializedError {
 
 const CLASSES: Readonly<Record<ErrorType, new (message: string, details?: ErrorDetails) => FaceembedError>> = {
   ValidationError,
+  AuthenticationError,
   ValueError,
   NotFoundError,
   FileNotFoundError,

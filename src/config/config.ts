@@ -6,8 +6,15 @@ import { ValidationError } from '../errors.js';
 
 export type Isolation = 'pool' | 'per-request';
 
+/** One FACEEMBED_API_KEYS entry: `NAME:KEY`, or a bare `KEY` named after its position (`key-1`, …). */
+export interface ApiKey {
+  /** The caller's identity in logs and the audit trail. */
+  name: string;
+  key: string;
+}
+
 export interface Config {
-  http: { host: string; port: number; apiKeys: string[] };
+  http: { host: string; port: number; apiKeys: ApiKey[] };
   databaseUrl: string;
   mediaRoot: string;
   modelsDir: string;
@@ -58,10 +65,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     http: {
       host: str('FACEEMBED_HOST', '127.0.0.1'),
       port: int('FACEEMBED_PORT', 8000, 0),
-      apiKeys: (env.FACEEMBED_API_KEYS ?? '')
-        .split(',')
-        .map((k) => k.trim())
-        .filter(Boolean),
+      apiKeys: parseApiKeys(env.FACEEMBED_API_KEYS ?? '', problems),
     },
     databaseUrl: str('FACEEMBED_DATABASE_URL', 'sqlite:./data/faceembed.db'),
     mediaRoot: path.resolve(cwd, str('FACEEMBED_MEDIA_ROOT', './data/media')),
@@ -84,6 +88,24 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   };
   if (problems.length) throw new ValidationError(`Invalid configuration: ${problems.join('; ')}`, { problems });
   return deepFreeze(config);
+}
+
+function parseApiKeys(raw: string, problems: string[]): ApiKey[] {
+  const entries = raw
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  const keys = entries.map((entry, i) => {
+    const colon = entry.indexOf(':');
+    const name = colon < 0 ? `key-${i + 1}` : entry.slice(0, colon).trim();
+    const key = colon < 0 ? entry : entry.slice(colon + 1).trim();
+    if (!name || !key) problems.push(`FACEEMBED_API_KEYS entry ${i + 1} must be KEY or NAME:KEY`);
+    return { name, key };
+  });
+  const names = keys.map((k) => k.name);
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length) problems.push(`FACEEMBED_API_KEYS names must be unique (${[...new Set(twice)].join(', ')})`);
+  return keys;
 }
 
 /**

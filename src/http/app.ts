@@ -48,6 +48,8 @@ export interface AppDeps {
 /** JSON request bodies (the largest is a 1000-id batch, ~12 KB). Uploads have their own cap. */
 const JSON_BODY_LIMIT = 256 * 1024;
 
+const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
 /** A caller's X-Request-ID is kept when it is short and plain; otherwise a fresh UUID. */
 function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
@@ -101,6 +103,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-ID', request.id);
     if (closing) reply.header('Connection', 'close');
+  });
+  // DELETE and GET ignore an empty body whatever its Content-Type, as Django REST Framework does:
+  // clients that always send `Content-Type: application/json` must not get "Body cannot be empty".
+  app.addHook('onRequest', async (request) => {
+    const h = request.headers;
+    const empty =
+      h['transfer-encoding'] === undefined && (h['content-length'] === undefined || h['content-length'] === '0');
+    if (empty && BODYLESS_METHODS.has(request.method)) delete h['content-type'];
   });
   app.addHook('preValidation', async (request) => {
     if (request.isMultipart() && !request.routeOptions.config.multipart) {

@@ -104,6 +104,23 @@ async function toRgb(pipeline: Sharp, label: string): Promise<RgbImage> {
   }
 }
 
+/**
+ * The header checks of probeImage, then a full decode (shrunk on load, so cheap) that fails on
+ * truncated or corrupt data: what an upload must pass before anything is stored.
+ */
+export async function verifyImage(input: string | Buffer, limits: ImageLimits = DEFAULT_LIMITS): Promise<ImageInfo> {
+  const info = await probeImage(input, limits);
+  const pipeline = open(input, limits.maxPixels).resize(VERIFY_SIDE, VERIFY_SIDE, {
+    fit: 'inside',
+    fastShrinkOnLoad: true,
+  });
+  await toRgb(pipeline, typeof input === 'string' ? input : 'upload');
+  return info;
+}
+
+/** Side of the throw-away decode of verifyImage: JPEG shrink-on-load still reads every scan. */
+const VERIFY_SIDE = 64;
+
 /** Full decode to RGB. `maxSide` shrinks large photos on load (JPEG DCT scaling), keeping the aspect ratio. */
 export async function decodeImage(
   input: string | Buffer,

@@ -4,7 +4,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ValueError, ValidationError } from '../errors.js';
-import { FACEAPI_RECOGNITION_INPUT } from './convert/faceapi-recognition.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { FACEAPI_RECOGNITION_INPUT } from './faceapi-input.js';
+import { SOURCES } from './sources.js';
 
 /** The model used when a request, a command or a library call names none (the old service's default). */
 export const DEFAULT_MODEL_NAME = 'facenet';
@@ -40,6 +43,8 @@ export interface ModelSpec {
   /** Built-in: key of models/sources.ts. User model: absolute path of the ONNX file. */
   origin: { kind: 'builtin'; sourceId: string } | { kind: 'file'; path: string };
   description: string;
+  /** Under what terms the weights are used, and where they come from (`faceembed models`). */
+  licence: string;
 }
 
 const BUILTINS: readonly ModelSpec[] = Object.freeze([
@@ -60,6 +65,10 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     // of the best-accuracy interval (0.928, 0.935]. The margin is thin: keep the pivot check.
     threshold: 0.932,
     origin: { kind: 'builtin', sourceId: 'faceapi-resnet128' },
+    licence:
+      "MIT (the npm package @vladmandic/face-api, which ships the weights); the weights are face-api.js's port of dlib's " +
+      'dlib_face_recognition_resnet_model_v1 (github.com/davisking/dlib-models), trained on the VGG-Face and FaceScrub ' +
+      "datasets: check dlib-models' own terms and those datasets' before commercial use",
     description:
       "face-api's ResNet-34-like face recognition network (dlib recipe), 128-D; not FaceNet: no FaceNet weights ship in npm",
   },
@@ -75,23 +84,72 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     // of the best-accuracy interval (0.597, 0.616].
     threshold: 0.606,
     origin: { kind: 'builtin', sourceId: 'hse-faceres' },
+    licence:
+      'MIT (the npm package @vladmandic/human, which ships the weights); the network is HSE FaceRes ' +
+      '(github.com/HSE-asavchenko/HSE_FaceRec_tf, per human src/face/faceres.ts), whose own terms the package does ' +
+      'not restate: check them before commercial use',
     description: 'HSE FaceRes descriptor from @vladmandic/human, 1024-D; not ArcFace: no ArcFace weights ship in npm',
   },
 ] satisfies ModelSpec[]);
 
-interface UserModelEntry {
-  name?: unknown;
-  aliases?: unknown;
-  path?: unknown;
-  dimensions?: unknown;
-  input_size?: unknown;
-  layout?: unknown;
-  channel_order?: unknown;
-  mean?: unknown;
-  std?: unknown;
-  threshold?: unknown;
-  output?: unknown;
-  alignment?: unknown;
+const Triple = Type.Tuple([Type.Number(), Type.Number(), Type.Number()]);
+
+/** One entry of the FACEEMBED_MODELS_CONFIG file (README "Your own ONNX model"); unknown keys are refused. */
+export const UserModelEntry = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9._-]+$', description: 'letters, digits, . _ -' }),
+    aliases: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9._-]+$' }))),
+    path: Type.String({ minLength: 1, description: 'The ONNX file, relative to the JSON file' }),
+    dimensions: Type.Integer({ minimum: 1 }),
+    input_size: Type.Integer({ minimum: 1 }),
+    layout: Type.Optional(Type.Union([Type.Literal('nchw'), Type.Literal('nhwc')])),
+    channel_order: Type.Optional(Type.Union([Type.Literal('rgb'), Type.Literal('bgr')])),
+    mean: Type.Optional(Triple),
+    std: Type.Optional(Triple),
+    output: Type.Optional(Type.String({ minLength: 1 })),
+    alignment: Type.Optional(Type.Union([Type.Literal('template'), Type.Literal('landmark-box')])),
+    threshold: Type.Number({ exclusiveMinimum: -1, exclusiveMaximum: 1, description: 'cosine in (-1, 1)' }),
+    licence: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export const UserModelsFile = Type.Object({ models: Type.Array(UserModelEntry) }, { additionalProperties: false });
+type UserModel = Static<typeof UserModelEntry>;
+
+/** Where a model's weights come from: the npm package of a built-in, the file of a user model. */
+export function modelSource(spec: ModelSpec): string {
+  return spec.origin.kind === 'builtin'
+    ? (SOURCES[spec.origin.sourceId]?.package ?? spec.origin.sourceId)
+    : spec.origin.path;
+}
+
+/** Every schema violation of `value`, as `path: message` lines (TypeBox reports them all). */
+export function schemaProblems(schema: Parameters<typeof Value.Errors>[0], value: unknown): string[] {
+  return [...Value.Errors(schema, value)].map((e) => `${e.path || '/'}: ${e.message}`);
+}
+
+function toSpec(file: string, m: UserModel): ModelSpec {
+  return {
+    name: m.name,
+    aliases: m.aliases ?? [],
+    dimensions: m.dimensions,
+    input: {
+      size: m.input_size,
+      layout: m.layout ?? 'nchw',
+      channelOrder: m.channel_order ?? 'rgb',
+      mean: m.mean ?? [0, 0, 0],
+      std: m.std ?? [1, 1, 1],
+    },
+    ...(m.output === undefined ? {} : { output: m.output }),
+    alignment:
+      m.alignment === 'landmark-box'
+        ? { kind: 'landmark-box' }
+        : { kind: 'template', templateScale: m.input_size / 112 },
+    threshold: m.threshold,
+    origin: { kind: 'file', path: path.resolve(path.dirname(file), m.path) },
+    description: `user-supplied ONNX model ${m.path}`,
+    licence: m.licence ?? 'not stated (user-supplied model)',
+  };
 }
 
 /** Parses the user's models file; every problem is reported at once. Relative paths are relative to the file. */
@@ -102,87 +160,15 @@ export function parseUserModels(file: string, text: string): ModelSpec[] {
   } catch (err) {
     throw new ValidationError(`Models config ${file} is not valid JSON: ${(err as Error).message}`);
   }
-  const entries = (doc as { models?: unknown })?.models;
-  if (!Array.isArray(entries)) throw new ValidationError(`Models config ${file} must be {"models": [...]}`);
-  const problems: string[] = [];
-  const specs = entries.map((raw: UserModelEntry, i): ModelSpec => {
-    const where = `models[${i}]`;
-    const need = <T>(ok: boolean, value: unknown, what: string): T => {
-      if (!ok) problems.push(`${where}.${what}`);
-      return value as T;
-    };
-    const isTriple = (v: unknown) =>
-      Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-    const name = need<string>(
-      typeof raw.name === 'string' && /^[A-Za-z0-9._-]+$/.test(raw.name),
-      raw.name,
-      'name: letters, digits, . _ -',
-    );
-    const modelPath = need<string>(
-      typeof raw.path === 'string' && raw.path.length > 0,
-      raw.path,
-      'path: the ONNX file',
-    );
-    const size = need<number>(
-      Number.isInteger(raw.input_size) && (raw.input_size as number) > 0,
-      raw.input_size,
-      'input_size: positive integer',
-    );
-    const std = raw.std ?? [1, 1, 1];
-    return {
-      name,
-      aliases: need<string[]>(
-        raw.aliases === undefined || (Array.isArray(raw.aliases) && raw.aliases.every((a) => typeof a === 'string')),
-        raw.aliases ?? [],
-        'aliases: array of names',
-      ),
-      dimensions: need<number>(
-        Number.isInteger(raw.dimensions) && (raw.dimensions as number) > 0,
-        raw.dimensions,
-        'dimensions: positive integer',
-      ),
-      input: {
-        size,
-        layout: need<Layout>(
-          raw.layout === undefined || raw.layout === 'nchw' || raw.layout === 'nhwc',
-          raw.layout ?? 'nchw',
-          'layout: "nchw" or "nhwc"',
-        ),
-        channelOrder: need<'rgb' | 'bgr'>(
-          raw.channel_order === undefined || raw.channel_order === 'rgb' || raw.channel_order === 'bgr',
-          raw.channel_order ?? 'rgb',
-          'channel_order: "rgb" or "bgr"',
-        ),
-        mean: need<[number, number, number]>(
-          raw.mean === undefined || isTriple(raw.mean),
-          raw.mean ?? [0, 0, 0],
-          'mean: three numbers',
-        ),
-        std: need<[number, number, number]>(
-          isTriple(std) && (std as number[]).every((s) => s !== 0),
-          std,
-          'std: three non-zero numbers',
-        ),
-      },
-      ...(raw.output === undefined
-        ? {}
-        : { output: need<string>(typeof raw.output === 'string', raw.output, 'output: output name') }),
-      alignment:
-        raw.alignment === 'landmark-box'
-          ? { kind: 'landmark-box' }
-          : { kind: 'template', templateScale: (size || 112) / 112 },
-      threshold: need<number>(
-        typeof raw.threshold === 'number' && raw.threshold > -1 && raw.threshold < 1,
-        raw.threshold,
-        'threshold: cosine in (-1, 1)',
-      ),
-      origin: { kind: 'file', path: path.resolve(path.dirname(file), String(modelPath)) },
-      description: `user-supplied ONNX model ${String(modelPath)}`,
-    };
-  });
+  const problems = schemaProblems(UserModelsFile, doc);
+  if (problems.length === 0) {
+    (doc as Static<typeof UserModelsFile>).models.forEach((m, i) => {
+      if (m.std?.some((s) => s === 0)) problems.push(`/models/${i}/std: must be three non-zero numbers`);
+    });
+  }
   if (problems.length)
-    throw new ValidationError(`Models config ${file} has invalid entries: ${problems.join(', ')}`, { problems });
-  return specs;
+    throw new ValidationError(`Models config ${file} has invalid entries: ${problems.join('; ')}`, { problems });
+  return (doc as Static<typeof UserModelsFile>).models.map((m) => toSpec(file, m));
 }
 
 export class ModelRegistry {

@@ -21,7 +21,7 @@ import {
 } from '../inference/protocol.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { modelVersions } from '../models/prepare.js';
-import { DEFAULT_MODEL_NAME, ModelRegistry } from '../models/registry.js';
+import { DEFAULT_MODEL_NAME, ModelRegistry, modelSource } from '../models/registry.js';
 import { eachLimited } from './each-limited.js';
 import type { EmbedOptions, EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
 
@@ -124,14 +124,14 @@ export class EmbeddingService implements EmbeddingPort {
 
   private info(name: string): ModelInfo {
     const s = this.registry.get(name);
-    const source = s.origin.kind === 'builtin' ? s.origin.sourceId : s.origin.path;
     return {
       name: s.name,
       aliases: s.aliases,
       dimensions: s.dimensions,
       inputSize: s.input.size,
       threshold: s.threshold,
-      source,
+      source: modelSource(s),
+      licence: s.licence,
       version: this.versions?.get(s.name) ?? 'unknown',
     };
   }

@@ -10,7 +10,10 @@ export interface ModelInfo {
   inputSize: number;
   /** Default cosine threshold: similarity >= threshold means "same person". */
   threshold: number;
+  /** The npm package the weights come from, or the user's ONNX file. */
   source: string;
+  /** Terms of use of the weights and where they come from. */
+  licence: string;
   /** Hash of the weights; recorded with every stored embedding. */
   version: string;
 }

@@ -7,12 +7,13 @@ import type { Readable } from 'node:stream';
 import { msSince } from '../domain/time.js';
 import { cosineSimilarity } from '../domain/vector.js';
 import { FileNotFoundError, NotFoundError, toFaceembedError, type ErrorType, type FaceembedError } from '../errors.js';
-import { probeImage, type ImageLimits } from '../image/decode.js';
+import { probeImage, verifyImage, type ImageLimits } from '../image/decode.js';
 import type { EmbeddingRepository, EmbeddingSummary, NewEmbedding } from '../repositories/embedding.repository.js';
 import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
 import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
 import type { EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
 import { eachLimited } from './each-limited.js';
+import { modelNames, type ModelNames } from './model-names.js';
 
 export type EmbeddingOutcome = 'generated' | 'existing' | 'failed';
 /** Told about every embedding asked for (metrics). */
@@ -40,9 +41,8 @@ export interface GenerateOptions {
   logFields?: Record<string, unknown>;
 }
 
-export interface GeneratedEmbedding {
+export interface GeneratedEmbedding extends ModelNames {
   faceCropId: number;
-  modelName: string;
   modelVersion: string;
   dimensions: number;
   embedding: Float32Array;
@@ -58,18 +58,19 @@ export interface BatchItem {
   cause?: FaceembedError;
 }
 
-export interface BatchResult {
-  modelName: string;
+export interface BatchResult extends ModelNames {
   results: BatchItem[];
   summary: Record<EmbeddingOutcome, number>;
 }
 
-export interface SimilarityResult {
+export interface SimilarityResult extends ModelNames {
   similarity: number;
   threshold: number;
   verified: boolean;
-  modelName: string;
 }
+
+/** A stored embedding as listed: named by the naming rule. */
+export type ListedEmbedding = Omit<EmbeddingSummary, 'modelName'> & ModelNames;
 
 /** Rows per write transaction in a batch. */
 const WRITE_CHUNK = 100;
@@ -102,12 +103,12 @@ export class FaceCropService {
     return this.deps.storage.discard(staged);
   }
 
-  /** Second half: sniff the content, keep it under a generated name, record it. */
+  /** Second half: decode the content in full (a truncated file is refused), keep it under a generated name, record it. */
   async createFromUpload(staged: StagedUpload, meta: CropMeta = {}): Promise<FaceCrop> {
     const { storage, limits, crops } = this.deps;
     let info;
     try {
-      info = await probeImage(staged.tmpPath, limits);
+      info = await verifyImage(staged.tmpPath, limits);
     } catch (err) {
       await storage.discard(staged);
       throw err;
@@ -139,9 +140,10 @@ export class FaceCropService {
     });
   }
 
-  async getCrop(id: number): Promise<{ crop: FaceCrop; embeddings: EmbeddingSummary[] }> {
+  async getCrop(id: number): Promise<{ crop: FaceCrop; embeddings: ListedEmbedding[] }> {
     const crop = await this.findCrop(id);
-    return { crop, embeddings: await this.deps.embeddings.listForCrop(id) };
+    const stored = await this.deps.embeddings.listForCrop(id);
+    return { crop, embeddings: stored.map(({ modelName, ...e }) => ({ ...e, ...this.storedNames(modelName) })) };
   }
 
   /** The crop's image file, checked to be inside the media root (FileNotFoundError when gone). */
@@ -169,7 +171,12 @@ export class FaceCropService {
         const stored = await this.deps.embeddings.find(id, model.name);
         if (stored && stored.modelVersion === model.version) {
           this.observe(model, 'existing');
-          return { ...stored, modelName: opts.modelName, regenerated: false, durationMs: msSince(started) };
+          return {
+            ...stored,
+            ...modelNames(model, opts.modelName),
+            regenerated: false,
+            durationMs: msSince(started),
+          };
         }
       }
       const e = await this.compute(crop, opts);
@@ -177,7 +184,7 @@ export class FaceCropService {
       this.observe(model, 'generated');
       return {
         faceCropId: id,
-        modelName: opts.modelName,
+        ...modelNames(model, opts.modelName),
         modelVersion: e.modelVersion,
         dimensions: e.embedding.length,
         embedding: e.embedding,
@@ -225,7 +232,7 @@ export class FaceCropService {
     for (const r of results) if (r.status === 'existing') this.observe(model, 'existing');
     const summary = { generated: 0, existing: 0, failed: 0 };
     for (const r of results) summary[r.status]++;
-    return { modelName: opts.modelName, results, summary };
+    return { ...modelNames(model, opts.modelName), results, summary };
   }
 
   /** Cosine similarity of two crops' embeddings (computed first where missing or stale). */
@@ -239,7 +246,7 @@ export class FaceCropService {
       similarity,
       threshold: model.threshold,
       verified: similarity >= model.threshold,
-      modelName: opts.modelName,
+      ...modelNames(model, opts.modelName),
     };
   }
 
@@ -250,6 +257,15 @@ export class FaceCropService {
     this.deps.embedder.resolveModel(name); // an unknown name fails fast, before any waiting
     await this.deps.embedder.ready();
     return this.deps.embedder.resolveModel(name);
+  }
+
+  /** A model no longer registered keeps the name it was stored under. */
+  private storedNames(trueName: string): ModelNames {
+    try {
+      return modelNames(this.deps.embedder.resolveModel(trueName));
+    } catch {
+      return { modelName: trueName, modelTrueName: trueName };
+    }
   }
 
   private async findCrop(id: number): Promise<FaceCrop> {

@@ -17,7 +17,7 @@ async function run(args: string[], env: Record<string, string> = {}) {
   );
 }
 
-test('models --json lists the registry with the CONTRACT fields', async () => {
+test('models --json lists the registry with the documented fields, licence and source included', async () => {
   const { code, stdout } = await run(['models', '--json']);
   assert.equal(code, 0);
   const rows = JSON.parse(stdout) as {
@@ -27,12 +27,22 @@ test('models --json lists the registry with the CONTRACT fields', async () => {
     input_size: number;
     threshold: number;
     source: string;
+    licence: string;
     version: string;
   }[];
   const facenet = rows.find((r) => r.aliases.includes('facenet'))!;
   assert.deepEqual([facenet.name, facenet.dimensions, facenet.input_size], ['faceapi-resnet128', 128, 150]);
   assert.match(facenet.version, /^\d+\.\d+\.\d+-[0-9a-f]{12}$/);
   assert.equal(rows.find((r) => r.aliases.includes('arcface'))!.dimensions, 1024);
+  assert.deepEqual(
+    rows.map((r) => r.source),
+    ['@vladmandic/face-api', '@vladmandic/human'],
+  );
+  for (const r of rows) assert.match(r.licence, /^MIT .*github\.com\//);
+  const table = await run(['models']);
+  assert.equal(table.code, 0);
+  assert.match(table.stdout, /licence: MIT/);
+  assert.match(table.stdout, /source: @vladmandic\/human/);
 });
 
 test('embed prints one line per image, failures typed, exit 1 when any failed', async () => {

@@ -115,6 +115,10 @@ describe('application', () => {
       'worker steps at debug',
     );
     assert.ok(lines.every((l) => l.face_crop_id === id));
+    assert.ok(
+      lines.every((l) => l.actor === 'anonymous'),
+      'no keys configured: the actor is anonymous',
+    );
     const odd = await t.app.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id with spaces' } });
     assert.match(String(odd.headers['x-request-id']), /^[0-9a-f-]{36}$/);
   });
@@ -157,27 +161,46 @@ describe('application', () => {
   });
 
   test('API keys: /api/* needs a valid bearer key, other paths stay open', async () => {
-    const authed = await appOn(t.opened, t.mediaRoot, emb.embedder, { FACEEMBED_API_KEYS: 'k-one, k-two' });
+    const authed = await appOn(t.opened, t.mediaRoot, emb.embedder, { FACEEMBED_API_KEYS: 'k-one, office:k-two' });
     try {
       const get = (url: string, authorization?: string) =>
         authed.app.inject({ url, headers: authorization ? { authorization } : {} });
       const missing = await get(CROPS);
-      assertError(missing, 401, 'ValidationError');
+      assertError(missing, 401, 'AuthenticationError');
       assert.match(String(missing.headers['www-authenticate']), /^Bearer/);
-      assertError(await get(CROPS, 'Bearer k-three'), 401, 'ValidationError');
-      assertError(await get(CROPS, 'Bearer k-one-and-more'), 401, 'ValidationError');
-      assertError(await get(CROPS, 'Basic k-one'), 401, 'ValidationError');
-      assertError(await get(`${CROPS}99999/`), 401, 'ValidationError');
+      assertError(await get(CROPS, 'Bearer k-three'), 401, 'AuthenticationError');
+      assertError(await get(CROPS, 'Bearer k-one-and-more'), 401, 'AuthenticationError');
+      assertError(await get(CROPS, 'Basic k-one'), 401, 'AuthenticationError');
+      assertError(await get(`${CROPS}99999/`), 401, 'AuthenticationError');
       for (const url of [
         '/API/attendance/face-crops/',
         '/%61pi/attendance/face-crops/',
         '//api/attendance/face-crops/',
         '/api/unknown',
       ]) {
-        assertError(await get(url), 401, 'ValidationError');
+        assertError(await get(url), 401, 'AuthenticationError');
       }
       assert.equal((await get(CROPS, 'Bearer k-one')).statusCode, 200);
       assert.equal((await get(CROPS, 'bearer k-two')).statusCode, 200);
+      assertError(await get(CROPS, 'Bearer office:k-two'), 401, 'AuthenticationError');
+      // The key's name is the caller's identity on the log lines of its work.
+      const id = (
+        await authed.app.inject({
+          method: 'POST',
+          url: CROPS,
+          headers: { authorization: 'Bearer k-two' },
+          payload: { image_path: FACES.a2 },
+        })
+      ).json().id;
+      const res = await authed.app.inject({
+        method: 'POST',
+        url: `${CROPS}${id}/generate-embedding/`,
+        headers: { authorization: 'Bearer k-two', 'x-request-id': 'actor-check' },
+        payload: {},
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const lines = embLog.lines.filter((l) => l.reqId === 'actor-check');
+      assert.ok(lines.length > 0 && lines.every((l) => l.actor === 'office'), JSON.stringify(lines.slice(0, 2)));
       for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json'])
         assert.equal((await get(url)).statusCode, 200, url);
       assert.equal((await t.app.inject({ url: CROPS })).statusCode, 200, 'no keys configured: open');

@@ -40,7 +40,7 @@ for (const target of DB_TARGETS) {
     const batch = (payload: object) =>
       t.app.inject({ method: 'POST', url: `${CROPS}generate-embeddings-batch/`, payload });
 
-    test('generate, reuse, force: one row throughout, model_name as sent', async () => {
+    test('generate, reuse, force: one row throughout, model_name as sent, model_true_name beside it', async () => {
       const id = await register(FACES.a1);
       const model = emb.embedder.resolveModel('facenet');
 
@@ -53,12 +53,13 @@ for (const target of DB_TARGETS) {
         'embedding',
         'face_crop_id',
         'model_name',
+        'model_true_name',
         'model_version',
         'regenerated',
       ]);
       assert.deepEqual(
-        [a.face_crop_id, a.model_name, a.model_version, a.dimensions, a.regenerated],
-        [id, 'facenet', model.version, model.dimensions, true],
+        [a.face_crop_id, a.model_name, a.model_true_name, a.model_version, a.dimensions, a.regenerated],
+        [id, 'facenet', 'faceapi-resnet128', model.version, model.dimensions, true],
       );
       assert.equal(a.embedding.length, model.dimensions);
       assert.ok(a.embedding.every(Number.isFinite) && a.duration_ms >= 0);
@@ -69,21 +70,28 @@ for (const target of DB_TARGETS) {
 
       // The model's own name reaches the same stored row and is echoed back as sent.
       const byName = (await generate(id, { model_name: model.name })).json();
-      assert.deepEqual([byName.model_name, byName.regenerated], [model.name, false]);
+      assert.deepEqual(
+        [byName.model_name, byName.model_true_name, byName.regenerated],
+        [model.name, model.name, false],
+      );
 
       const forced = (await generate(id, { model_name: 'facenet', force_regenerate: true })).json();
       assert.equal(forced.regenerated, true);
       assert.equal(forced.model_version, model.version);
       assert.equal(await rowCount(t, id), 1);
 
+      // The crop's detail lists it under the name the client knows ('facenet'), true name beside it.
       const detail = (await t.app.inject({ url: `${CROPS}${id}/` })).json();
       assert.deepEqual(
-        detail.embeddings.map((e: { model_name: string; model_version: string; dimensions: number }) => [
-          e.model_name,
-          e.model_version,
-          e.dimensions,
-        ]),
-        [[model.name, model.version, model.dimensions]],
+        detail.embeddings.map(
+          (e: { model_name: string; model_true_name: string; model_version: string; dimensions: number }) => [
+            e.model_name,
+            e.model_true_name,
+            e.model_version,
+            e.dimensions,
+          ],
+        ),
+        [['facenet', model.name, model.version, model.dimensions]],
       );
     });
 
@@ -164,7 +172,7 @@ for (const target of DB_TARGETS) {
       const res = await batch({ face_crop_ids: ids, model_name: 'facenet', force_regenerate: true });
       assert.equal(res.statusCode, 200, res.body);
       const body = res.json();
-      assert.equal(body.model_name, 'facenet');
+      assert.deepEqual([body.model_name, body.model_true_name], ['facenet', 'faceapi-resnet128']);
       const summary = body.results.map((r: { face_crop_id: number; status: string; error?: { type: string } }) => [
         r.face_crop_id,
         r.status,
@@ -226,8 +234,8 @@ for (const target of DB_TARGETS) {
       assert.equal(same.statusCode, 200, same.body);
       assert.ok(same.json().similarity > 0.999, same.body);
       assert.deepEqual(
-        [same.json().threshold, same.json().verified, same.json().model_name],
-        [model.threshold, true, 'facenet'],
+        [same.json().threshold, same.json().verified, same.json().model_name, same.json().model_true_name],
+        [model.threshold, true, 'facenet', 'faceapi-resnet128'],
       );
 
       const diff = (

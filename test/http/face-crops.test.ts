@@ -163,13 +163,20 @@ for (const target of DB_TARGETS) {
       );
     });
 
-    test('upload refusals: non-image 422, no file 400, text in place of the file 400, nothing left on disk', async () => {
+    test('upload refusals: non-image or truncated 422, no file 400, text in place of the file 400, nothing left on disk', async () => {
       const uploads = () => readdir(path.join(t.mediaRoot, 'uploads')).catch(() => [] as string[]);
+      const count = async (): Promise<number> => (await t.app.inject({ url: CROPS })).json().count;
       const before = await uploads();
+      const rowsBefore = await count();
       const text = await form({
         image: { data: Buffer.from('GIF89a but not really'), filename: 'a.gif', type: 'image/gif' },
       });
       assertError(await t.app.inject({ method: 'POST', url: CROPS, ...text }), 422, 'ImageDecodeError');
+      // Only a full decode finds a JPEG cut short: its header is intact.
+      const jpeg = await readFile(path.join(t.mediaRoot, FACES.a1));
+      const cut = await form({ image: { data: jpeg.subarray(0, Math.floor(jpeg.length / 3)), filename: 'cut.jpg' } });
+      const cutErr = assertError(await t.app.inject({ method: 'POST', url: CROPS, ...cut }), 422, 'ImageDecodeError');
+      assert.match(cutErr.message, /decode/i);
       const empty = await form({ image: { data: Buffer.alloc(0), filename: 'e.jpg' } });
       assertError(await t.app.inject({ method: 'POST', url: CROPS, ...empty }), 422, 'ImageDecodeError');
       assertError(
@@ -198,6 +205,7 @@ for (const target of DB_TARGETS) {
       );
       assertError(await raw('multipart/form-data; boundary=abc', 'garbage'), 400, 'ValidationError');
       assert.deepEqual(await uploads(), before);
+      assert.equal(await count(), rowsBefore, 'no crop row');
     });
 
     test('upload caps: bytes over FACEEMBED_MAX_IMAGE_BYTES 413, pixels over the pixel cap 413', async () => {
@@ -288,6 +296,29 @@ for (const target of DB_TARGETS) {
       assert.ok(existsSync(path.join(t.mediaRoot, first.image_path)));
       assert.equal((await t.app.inject({ method: 'DELETE', url: `${CROPS}${second.id}/` })).statusCode, 204);
       assert.ok(!existsSync(path.join(t.mediaRoot, first.image_path)));
+    });
+
+    test('GET and DELETE with Content-Type: application/json and no body: 200 and 204, as in DRF', async () => {
+      const created = (await post({ image_path: FACES.a1 })).json();
+      for (const headers of [
+        { 'content-type': 'application/json' },
+        { 'content-type': 'application/json; charset=utf-8', 'content-length': '0' },
+        { 'content-type': 'text/plain' },
+      ]) {
+        const list = await t.app.inject({ url: CROPS, headers });
+        assert.equal(list.statusCode, 200, list.body);
+        const detail = await t.app.inject({ url: `${CROPS}${created.id}/`, headers });
+        assert.equal(detail.statusCode, 200, detail.body);
+      }
+      const res = await t.app.inject({
+        method: 'DELETE',
+        url: `${CROPS}${created.id}/`,
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(res.statusCode, 204, res.body);
+      // A POST still needs its body.
+      const empty = await t.app.inject({ method: 'POST', url: CROPS, headers: { 'content-type': 'application/json' } });
+      assertError(empty, 400, 'ValidationError');
     });
 
     test('unknown routes answer 404 in the envelope', async () => {

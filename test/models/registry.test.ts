@@ -56,9 +56,56 @@ test('every invalid user entry field is reported at once', () => {
       ['name', 'path', 'dimensions', 'input_size', 'layout', 'threshold'].every((f) => e.message.includes(f)),
   );
   assert.throws(
+    () =>
+      parseUserModels(
+        'm.json',
+        JSON.stringify({
+          models: [
+            { name: 'a', path: 'a.onnx', dimensions: 4, input_size: 8, threshold: 0.5, thresold: 0.5 },
+            { name: 'b', path: 'b.onnx', dimensions: 4, input_size: 8, threshold: 0.5, mean: [1, 2] },
+          ],
+        }),
+      ),
+    (e: FaceembedError) => {
+      const problems = e.details?.problems as string[];
+      assert.ok(
+        problems.some((p) => p.startsWith('/models/0') && p.includes('thresold')) ||
+          problems.some((p) => p.startsWith('/models/0')),
+        JSON.stringify(problems),
+      );
+      assert.ok(
+        problems.some((p) => p.startsWith('/models/1/mean')),
+        JSON.stringify(problems),
+      );
+      return e.type === 'ValidationError';
+    },
+    'an unknown key (a typo) and a short mean, both reported',
+  );
+  assert.throws(
+    () =>
+      parseUserModels(
+        'm.json',
+        JSON.stringify({
+          models: [{ name: 'a', path: 'a.onnx', dimensions: 4, input_size: 8, threshold: 0.5, std: [1, 0, 1] }],
+        }),
+      ),
+    (e: FaceembedError) => e.type === 'ValidationError' && e.message.includes('std'),
+  );
+  assert.throws(
     () => parseUserModels('m.json', '{'),
     (e: FaceembedError) => e.type === 'ValidationError',
   );
+});
+
+test('every model states its licence: built-ins from their packages, user models when given', () => {
+  for (const spec of new ModelRegistry().specs) assert.match(spec.licence, /^MIT \(the npm package @vladmandic\//);
+  const [user] = parseUserModels(
+    'm.json',
+    JSON.stringify({
+      models: [{ name: 'a', path: 'a.onnx', dimensions: 4, input_size: 8, threshold: 0.5, licence: 'Apache-2.0' }],
+    }),
+  );
+  assert.equal(user!.licence, 'Apache-2.0');
 });
 
 test('two models claiming one name are refused', () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { modelVersions, prepareAll } from '../../models/prepare.js';
-import { ModelRegistry } from '../../models/registry.js';
+import { ModelRegistry, modelSource } from '../../models/registry.js';
 
 async function list(json: boolean): Promise<void> {
   const registry = ModelRegistry.load(loadConfig().modelsConfig);
@@ -12,7 +12,8 @@ async function list(json: boolean): Promise<void> {
     dimensions: s.dimensions,
     input_size: s.input.size,
     threshold: s.threshold,
-    source: s.origin.kind === 'builtin' ? s.origin.sourceId : s.origin.path,
+    source: modelSource(s),
+    licence: s.licence,
     version: versions.get(s.name) ?? 'unknown',
   }));
   if (json) {
@@ -21,7 +22,8 @@ async function list(json: boolean): Promise<void> {
   }
   for (const r of rows) {
     process.stdout.write(
-      `${r.name.padEnd(20)} aliases=${r.aliases.join(',') || '-'} ${r.dimensions}-D input=${r.input_size} threshold=${r.threshold} version=${r.version}\n`,
+      `${r.name.padEnd(20)} aliases=${r.aliases.join(',') || '-'} ${r.dimensions}-D input=${r.input_size} threshold=${r.threshold} version=${r.version}\n` +
+        `${''.padEnd(20)} source: ${r.source}\n${''.padEnd(20)} licence: ${r.licence}\n`,
     );
   }
 }

@@ -3,21 +3,14 @@
 // @vladmandic/face-api src/faceRecognitionNet/{FaceRecognitionNet,residualLayer,convLayer,scaleLayer}.ts.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { FACEAPI_RECOGNITION_INPUT } from '../faceapi-input.js';
 import { GraphBuilder } from '../onnx/graph-builder.js';
 import { decodeWeights, readShards, type DecodedTensor, type WeightsManifestGroup } from './tfjs-weights.js';
 
-/**
- * What the ONNX input expects: a 150x150 RGB chip (0..255) as (pixel - mean) / std, NHWC.
- * face-api FaceRecognitionNet.forwardInput: `normalize(toBatchTensor(150, true), [122.782, 117.001, 104.298]).div(255)`
- * (src/faceRecognitionNet/FaceRecognitionNet.ts, src/ops/normalize.ts). toBatchTensor zero-pads a
- * non-square input to a centred square, then resizeBilinear(align_corners=false, half_pixel=false) to 150.
- */
-export const FACEAPI_RECOGNITION_INPUT = {
-  size: 150,
-  layout: 'nhwc',
-  mean: [122.782, 117.001, 104.298],
-  std: [255, 255, 255],
-} as const;
+// What the ONNX input expects: a 150x150 RGB chip as FACEAPI_RECOGNITION_INPUT says, NHWC.
+// toBatchTensor zero-pads a non-square input to a centred square, then
+// resizeBilinear(align_corners=false, half_pixel=false) to 150.
+export { FACEAPI_RECOGNITION_INPUT };
 
 export const FACEAPI_RECOGNITION_MODEL_NAME = 'face_recognition_model';
 export const FACEAPI_RECOGNITION_DIMENSIONS = 128;

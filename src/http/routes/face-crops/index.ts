@@ -31,7 +31,7 @@ export interface FaceCropRoutesOptions {
 }
 
 const tags = ['face-crops'];
-const logFields = (request: FastifyRequest) => ({ reqId: request.id });
+const logFields = (request: FastifyRequest) => ({ reqId: request.id, actor: request.actor });
 
 /** Django REST Framework style page links: same URL, other page. */
 function pageLink(request: FastifyRequest, page: number | null): string | null {

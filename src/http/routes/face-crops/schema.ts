@@ -2,8 +2,7 @@
 // results to them. Response schemas also drop anything undeclared.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FaceCrop } from '../../../repositories/face-crop.repository.js';
-import type { EmbeddingSummary } from '../../../repositories/embedding.repository.js';
-import type { BatchResult, GeneratedEmbedding } from '../../../services/face-crop.service.js';
+import type { BatchResult, GeneratedEmbedding, ListedEmbedding } from '../../../services/face-crop.service.js';
 import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import { Id } from '../../schemas.js';
 
@@ -12,6 +11,9 @@ const ModelName = Type.String({
   maxLength: 100,
   default: DEFAULT_MODEL_NAME,
   description: 'Model name or alias',
+});
+const TrueName = Type.String({
+  description: "The model's own name in the registry (model_name echoes the name asked for)",
 });
 const Force = Type.Boolean({
   default: false,
@@ -84,7 +86,8 @@ export const CropDetail = Type.Composite([
   Type.Object({
     embeddings: Type.Array(
       Type.Object({
-        model_name: Type.String(),
+        model_name: Type.String({ description: "The model's public name (its first alias)" }),
+        model_true_name: TrueName,
         model_version: Type.String(),
         dimensions: Type.Integer(),
         created_at: Type.String({ format: 'date-time' }),
@@ -96,6 +99,7 @@ export const CropDetail = Type.Composite([
 export const EmbeddingResult = Type.Object({
   face_crop_id: Type.Integer(),
   model_name: Type.String(),
+  model_true_name: TrueName,
   model_version: Type.String(),
   dimensions: Type.Integer(),
   embedding: Type.Array(Type.Number()),
@@ -105,6 +109,7 @@ export const EmbeddingResult = Type.Object({
 
 export const BatchResponse = Type.Object({
   model_name: Type.String(),
+  model_true_name: TrueName,
   results: Type.Array(
     Type.Object({
       face_crop_id: Type.Integer(),
@@ -126,10 +131,11 @@ export const toCrop = (c: FaceCrop): Static<typeof Crop> => ({
   created_at: c.createdAt,
 });
 
-export const toCropDetail = (c: FaceCrop, embeddings: EmbeddingSummary[]): Static<typeof CropDetail> => ({
+export const toCropDetail = (c: FaceCrop, embeddings: ListedEmbedding[]): Static<typeof CropDetail> => ({
   ...toCrop(c),
   embeddings: embeddings.map((e) => ({
     model_name: e.modelName,
+    model_true_name: e.modelTrueName,
     model_version: e.modelVersion,
     dimensions: e.dimensions,
     created_at: e.createdAt,
@@ -139,6 +145,7 @@ export const toCropDetail = (c: FaceCrop, embeddings: EmbeddingSummary[]): Stati
 export const toEmbeddingResult = (e: GeneratedEmbedding): Static<typeof EmbeddingResult> => ({
   face_crop_id: e.faceCropId,
   model_name: e.modelName,
+  model_true_name: e.modelTrueName,
   model_version: e.modelVersion,
   dimensions: e.dimensions,
   embedding: Array.from(e.embedding),
@@ -148,6 +155,7 @@ export const toEmbeddingResult = (e: GeneratedEmbedding): Static<typeof Embeddin
 
 export const toBatchResponse = (b: BatchResult): Static<typeof BatchResponse> => ({
   model_name: b.modelName,
+  model_true_name: b.modelTrueName,
   results: b.results.map((r) => ({ face_crop_id: r.faceCropId, status: r.status, ...(r.error && { error: r.error }) })),
   summary: { generated: b.summary.generated, existing: b.summary.existing, failed: b.summary.failed },
 });

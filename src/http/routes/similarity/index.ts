@@ -27,9 +27,15 @@ export const similarityRoutes: FastifyPluginAsync<SimilarityRoutesOptions> = asy
       const [a, b] = request.body.face_crop_ids as [number, number];
       const r = await service.similarity(a, b, {
         modelName: request.body.model_name ?? DEFAULT_MODEL_NAME,
-        logFields: { reqId: request.id },
+        logFields: { reqId: request.id, actor: request.actor },
       });
-      return { similarity: r.similarity, threshold: r.threshold, verified: r.verified, model_name: r.modelName };
+      return {
+        similarity: r.similarity,
+        threshold: r.threshold,
+        verified: r.verified,
+        model_name: r.modelName,
+        model_true_name: r.modelTrueName,
+      };
     },
   );
 };

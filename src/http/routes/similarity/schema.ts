@@ -12,5 +12,6 @@ export const SimilarityResponse = Type.Object({
   similarity: Type.Number({ description: 'Cosine similarity in [-1, 1]' }),
   threshold: Type.Number({ description: "The model's default threshold" }),
   verified: Type.Boolean({ description: 'similarity >= threshold' }),
-  model_name: Type.String(),
+  model_name: Type.String({ description: 'The name asked for' }),
+  model_true_name: Type.String({ description: "The model's own name in the registry" }),
 });

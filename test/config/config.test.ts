@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from '../../src/config/config.js';
+import type { FaceembedError } from '../../src/errors.js';
+
+test('FACEEMBED_API_KEYS: KEY or NAME:KEY, bare keys named by position', () => {
+  const { apiKeys } = loadConfig({ FACEEMBED_API_KEYS: ' plain , office:s3cret:with-colon ,kiosk:k2' }, '/tmp').http;
+  assert.deepEqual(apiKeys, [
+    { name: 'key-1', key: 'plain' },
+    { name: 'office', key: 's3cret:with-colon' },
+    { name: 'kiosk', key: 'k2' },
+  ]);
+  assert.deepEqual(loadConfig({}, '/tmp').http.apiKeys, []);
+});
+
+test('every invalid variable is reported at once', () => {
+  assert.throws(
+    () =>
+      loadConfig(
+        {
+          FACEEMBED_API_KEYS: 'a:1,a:2,:k',
+          FACEEMBED_WORKERS: '0',
+          FACEEMBED_ISOLATION: 'threads',
+          FACEEMBED_PORT: 'x',
+        },
+        '/tmp',
+      ),
+    (e: FaceembedError) => {
+      const problems = (e.details?.problems ?? []) as string[];
+      assert.equal(e.type, 'ValidationError');
+      for (const name of ['FACEEMBED_API_KEYS', 'FACEEMBED_WORKERS', 'FACEEMBED_ISOLATION', 'FACEEMBED_PORT'])
+        assert.ok(
+          problems.some((p) => p.includes(name)),
+          `${name} missing from ${JSON.stringify(problems)}`,
+        );
+      assert.equal(problems.filter((p) => p.includes('FACEEMBED_API_KEYS')).length, 2, JSON.stringify(problems));
+      return true;
+    },
+  );
+});
