@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { ServerProcess } from '../fault/helpers/server.js';
 import { workspace, type Workspace } from '../fault/helpers/fixtures.js';
 import { DATASET_SKIP } from '../helpers/paths.js';
-import { CHROMIUM_SKIP, ConsoleWatch, launchBrowser, type TestBrowser } from './browser.js';
+import { CHROMIUM_SKIP, ConsoleWatch, launchBrowser, type TestBrowser } from '../../bench/parts/chromium.js';
 import { classPhoto, PEOPLE } from './photos.js';
 
 const KEY = 'web-e2e-key';

@@ -1,4 +1,5 @@
-// Debian's Chromium driven by playwright-core. Flags from ../shared/NOTES.md: without the
+// Debian's Chromium driven by playwright-core, for the web app's browser test and its
+// first-paint benchmark. Flags from ../shared/NOTES.md: without the
 // networking ones Chromium floods a closed network with refused connections. Each launch gets
 // a fresh profile directory, removed on close.
 import { existsSync } from 'node:fs';
