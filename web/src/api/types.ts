@@ -28,7 +28,8 @@ export interface Person {
   created_at: string;
 }
 
-export interface EnrolledFace {
+/** The answer to an enrolment (POST persons/{id}/faces/); the gallery lists them as face crops. */
+export interface Enrolment {
   face_crop_id: number;
   person_id: number;
   box: Box | null;

@@ -2,7 +2,7 @@
 // with a remove button each.
 import { useState } from 'react';
 import { del, get, getAll, upload } from '../api/client';
-import type { EnrolledFace, Person } from '../api/types';
+import type { FaceCrop, Person } from '../api/types';
 import { AuthImage, cropImagePath } from '../components/auth-image';
 import { ErrorNotice, Link, useAction, useLoad } from '../components/common';
 import { DropZone } from '../components/drop-zone';
@@ -15,7 +15,7 @@ interface Enrolment {
 
 export function PersonPage({ id }: { id: number }) {
   const person = useLoad(() => get<Person>(`persons/${id}/`), [id]);
-  const faces = useLoad(() => getAll<EnrolledFace>(`persons/${id}/faces/`), [id]);
+  const faces = useLoad(() => getAll<FaceCrop>(`persons/${id}/faces/`), [id]);
   const [enrolments, setEnrolments] = useState<Enrolment[]>([]);
   const remove = useAction();
 
@@ -77,14 +77,14 @@ export function PersonPage({ id }: { id: number }) {
       <ErrorNotice error={faces.error ?? remove.error} />
       <ul className="face-grid" aria-label="Enrolled faces">
         {(faces.data ?? []).map((f) => (
-          <li key={f.face_crop_id} className="face-card">
-            <AuthImage path={cropImagePath(f.face_crop_id)} alt={`Enrolled face ${f.face_crop_id}`} className="thumb" />
+          <li key={f.id} className="face-card">
+            <AuthImage path={cropImagePath(f.id)} alt={`Enrolled face ${f.id}`} className="thumb" />
             <button
               type="button"
               className="danger small"
               disabled={remove.busy}
-              onClick={() => void unenrol(f.face_crop_id)}
-              aria-label={`Remove enrolled face ${f.face_crop_id}`}
+              onClick={() => void unenrol(f.id)}
+              aria-label={`Remove enrolled face ${f.id}`}
             >
               Remove
             </button>
