@@ -1,4 +1,4 @@
-// The package's library API (CONTRACT "Library").
+// The package's library API (README "Library").
 import { EmbeddingService, type EmbeddingServiceOptions } from './services/embedding.service.js';
 import type { DetectedFace } from './domain/face.js';
 import type { FaceEmbedding } from './services/embedding.types.js';

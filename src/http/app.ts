@@ -8,6 +8,7 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from '../config/config.js';
+import { PACKAGE_VERSION } from '../config/version.js';
 import type { Database } from '../repositories/database.js';
 import type { EmbeddingPort } from '../services/embedding.types.js';
 import type { EmbeddingObserver, FaceCropService } from '../services/face-crop.service.js';
@@ -41,7 +42,7 @@ export interface AppDeps {
   services: (observer: EmbeddingObserver) => AppServices;
   /** A pino logger; by default one at config.logLevel writing JSON to stdout. */
   logger?: FastifyBaseLogger;
-  /** Shown in the OpenAPI document. */
+  /** Shown in the OpenAPI document; default the package's version. */
   version?: string;
 }
 
@@ -84,8 +85,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     openapi: {
       info: {
         title: 'faceembed',
-        description: 'Face embeddings for attendance systems',
-        version: deps.version ?? '0.0.0',
+        description: 'Face embeddings for attendance systems. Reference with examples: docs/api.md in the repository.',
+        version: deps.version ?? PACKAGE_VERSION,
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },

@@ -1,4 +1,4 @@
-// One translation from anything thrown to the CONTRACT envelope
+// One translation from anything thrown to the error envelope (docs/api.md "Errors")
 // {"error": {"type", "message", "details"?}, "request_id"}. Fastify's own client errors (bad
 // JSON, wrong content type, body too large, schema violations) become ValidationError with
 // Fastify's status; internal messages never reach the body of a 500.
