@@ -159,7 +159,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     await server.stop();
     server = undefined;
 
-    say('profile: stages, networks, JS hot spots, what-if (a fresh process, 1 ORT thread)');
+    say('profile: stages and networks (a fresh process, 1 ORT thread)');
     const profile = await profileRun({
       modelsDir,
       models,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { modelVersions, prepareAll } from '../../models/prepare.js';
 import { ModelRegistry, modelSource } from '../../models/registry.js';
+import { SOURCES } from '../../models/sources.js';
 
 async function list(json: boolean): Promise<void> {
   const registry = ModelRegistry.load(loadConfig().modelsConfig);
@@ -24,6 +25,13 @@ async function list(json: boolean): Promise<void> {
     process.stdout.write(
       `${r.name.padEnd(20)} aliases=${r.aliases.join(',') || '-'} ${r.dimensions}-D input=${r.input_size} threshold=${r.threshold} version=${r.version}\n` +
         `${''.padEnd(20)} source: ${r.source}\n${''.padEnd(20)} licence: ${r.licence}\n`,
+    );
+  }
+  // The detectors are built-in networks too; their licences matter as much.
+  const embedders = new Set(registry.specs.map((s) => (s.origin.kind === 'builtin' ? s.origin.sourceId : '')));
+  for (const s of Object.values(SOURCES).filter((s) => !embedders.has(s.id))) {
+    process.stdout.write(
+      `${s.id.padEnd(20)} detector\n${''.padEnd(20)} source: ${s.package}\n${''.padEnd(20)} licence: ${s.licence ?? 'not stated'}\n`,
     );
   }
 }
