@@ -13,7 +13,7 @@ export const PEOPLE = [
   { name: 'Alan Turing', externalId: 'S-003', enrol: [26, 27].map(photo), inClassPhoto: null },
 ] as const;
 /** Nobody enrolled: must come out unknown. */
-export const STRANGER = photo(38);
+export const STRANGER = photo(39);
 
 /** The photos side by side, each scaled to `height`, on a white background (JPEG). */
 export async function stitch(files: readonly string[], height = 520): Promise<Buffer> {
