@@ -4,6 +4,7 @@
 export type ErrorType =
   | 'ValidationError'
   | 'AuthenticationError'
+  | 'ServiceUnavailableError'
   | 'ValueError'
   | 'NotFoundError'
   | 'FileNotFoundError'
@@ -18,6 +19,7 @@ export type ErrorType =
 export const STATUS_BY_TYPE: Readonly<Record<ErrorType, number>> = Object.freeze({
   ValidationError: 400,
   AuthenticationError: 401,
+  ServiceUnavailableError: 503,
   ValueError: 400,
   NotFoundError: 404,
   FileNotFoundError: 422,
@@ -65,6 +67,7 @@ const define = (type: ErrorType) =>
 
 export class ValidationError extends define('ValidationError') {}
 export class AuthenticationError extends define('AuthenticationError') {}
+export class ServiceUnavailableError extends define('ServiceUnavailableError') {}
 export class ValueError extends define('ValueError') {}
 export class NotFoundError extends define('NotFoundError') {}
 export class FileNotFoundError extends define('FileNotFoundError') {}
@@ -100,6 +103,7 @@ export function serializeError(err: unknown): SerializedError {
 const CLASSES: Readonly<Record<ErrorType, new (message: string, details?: ErrorDetails) => FaceembedError>> = {
   ValidationError,
   AuthenticationError,
+  ServiceUnavailableError,
   ValueError,
   NotFoundError,
   FileNotFoundError,

@@ -1,7 +1,9 @@
 // Composition root: the only place that builds the pool, the database and the HTTP app together.
 import { mkdir } from 'node:fs/promises';
 import { loadConfig, type Config } from './config/config.js';
+import { ValidationError } from './errors.js';
 import { buildApp, type AppServices } from './http/app.js';
+import { nodeName, openChangeBus, startJobs } from './jobs.js';
 import { createLogger } from './logging/logger.js';
 import { openDatabase, type Database } from './repositories/database.js';
 import { EmbeddingRepository } from './repositories/embedding.repository.js';
@@ -55,12 +57,29 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
   await migrate(db);
   // Every registered model is loaded by every worker up front, so no request pays for a model load.
   const embedder = new EmbeddingService({ config, logger, preload: 'all' });
+  // One set of services for the routes and the job runner; the app's metrics observe both.
+  let observer: EmbeddingObserver | undefined;
+  const services = createServices({ db, embedder, config, observer: (e) => observer?.(e) });
+  const jobs = await startJobs({
+    config,
+    db,
+    embedder,
+    crops: services.faceCrops,
+    logger,
+    runsJobs: config.jobs.serverRunsJobs,
+  });
+  // Enrolment changes from the other servers on this database (search indexes subscribe).
+  const bus = await openChangeBus(config, db, logger);
   const app = await buildApp({
     config,
     db,
     embedder,
     logger,
-    services: (observer) => createServices({ db, embedder, config, observer }),
+    services: (o) => {
+      observer = o;
+      return services;
+    },
+    jobs: jobs.service,
   });
 
   let closing = false;
@@ -69,6 +88,8 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
     closing = true;
     logger.info({ signal }, 'shutting down');
     await app.close();
+    await jobs.close();
+    await bus.close();
     await embedder.close();
     await db.destroy();
     logger.flush();
@@ -78,4 +99,33 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
   // Listen at once (readiness is /readyz); the workers boot in the background.
   await app.listen({ host: config.http.host, port: config.http.port });
   embedder.ready().catch((err: unknown) => logger.error({ err }, 'embedding workers failed to start'));
+}
+
+/** `faceembed worker-node`: no HTTP; consumes queued job slices with this machine's pool. */
+export async function workerNode(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  if (!config.jobs.queueUrl) {
+    throw new ValidationError('faceembed worker-node needs FACEEMBED_QUEUE_URL=redis://HOST:PORT/DB');
+  }
+  await mkdir(config.mediaRoot, { recursive: true });
+  const db = openDatabase(config.databaseUrl);
+  await migrate(db);
+  const embedder = new EmbeddingService({ config, logger, preload: 'all' });
+  await embedder.ready();
+  const crops = createServices({ db, embedder, config }).faceCrops;
+  const jobs = await startJobs({ config, db, embedder, crops, logger, runsJobs: true });
+  logger.info({ node: nodeName(), workers: embedder.stats().workers }, 'worker node ready');
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'worker node shutting down');
+    await jobs.close();
+    await embedder.close();
+    await db.destroy();
+    logger.flush();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(signal));
 }

@@ -5,9 +5,11 @@ import { registerCompare } from './commands/compare.command.js';
 import { registerEmbed } from './commands/embed.command.js';
 import { registerFaces } from './commands/faces.command.js';
 import { registerImport } from './commands/import.command.js';
+import { registerJobs } from './commands/jobs.command.js';
 import { registerModels } from './commands/models.command.js';
 import { registerServe } from './commands/serve.command.js';
 import { registerWorker } from './commands/worker.command.js';
+import { registerWorkerNode } from './commands/worker-node.command.js';
 
 const program = new Command('faceembed')
   .description('Face embeddings for attendance systems: ONNX models in supervised worker processes')
@@ -22,6 +24,8 @@ for (const register of [
   registerServe,
   registerImport,
   registerBench,
+  registerWorkerNode,
+  registerJobs,
 ])
   register(program);
 

@@ -35,6 +35,8 @@ export interface Config {
   /** Checked before any full decode (ImageTooLargeError). */
   image: { maxBytes: number; maxPixels: number };
   logLevel: string;
+  /** Long work (CONTRACT "Jobs"): unset queueUrl = embedded engine in the server. */
+  jobs: { queueUrl: string | undefined; queuePrefix: string; serverRunsJobs: boolean };
 }
 
 type Env = Record<string, string | undefined>;
@@ -66,6 +68,13 @@ export const EnvSchema = Type.Object({
   FACEEMBED_MAX_IMAGE_PIXELS: Int(1, 'larger images are ImageTooLargeError'),
   FACEEMBED_API_KEYS: Type.Optional(Type.String({ description: 'comma list of KEY or NAME:KEY' })),
   FACEEMBED_LOG_LEVEL: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
+  FACEEMBED_QUEUE_URL: Type.Optional(
+    Type.String({ pattern: '^rediss?://', description: 'unset: jobs run in the server; redis://HOST:PORT/DB: BullMQ' }),
+  ),
+  FACEEMBED_QUEUE_PREFIX: Str('BullMQ key prefix (installations sharing one Redis)'),
+  FACEEMBED_SERVER_RUNS_JOBS: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    description: 'false: the server only enqueues; worker nodes run the jobs',
+  }),
 });
 type EnvValues = Static<typeof EnvSchema>;
 
@@ -83,6 +92,8 @@ const DEFAULTS: Partial<Record<keyof EnvValues, string>> = {
   FACEEMBED_MAX_IMAGE_BYTES: String(20 * 1024 * 1024),
   FACEEMBED_MAX_IMAGE_PIXELS: '40000000',
   FACEEMBED_LOG_LEVEL: 'info',
+  FACEEMBED_QUEUE_PREFIX: 'faceembed',
+  FACEEMBED_SERVER_RUNS_JOBS: 'true',
 };
 
 /** The variables as the schema types them: defaults filled in, integers converted. */
@@ -130,6 +141,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     image: { maxBytes: v.FACEEMBED_MAX_IMAGE_BYTES, maxPixels: v.FACEEMBED_MAX_IMAGE_PIXELS },
     logLevel: v.FACEEMBED_LOG_LEVEL,
+    jobs: {
+      queueUrl: v.FACEEMBED_QUEUE_URL,
+      queuePrefix: v.FACEEMBED_QUEUE_PREFIX,
+      serverRunsJobs: v.FACEEMBED_SERVER_RUNS_JOBS !== 'false',
+    },
   };
   return deepFreeze(config);
 }

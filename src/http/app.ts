@@ -12,6 +12,9 @@ import { PACKAGE_VERSION } from '../config/version.js';
 import type { Database } from '../repositories/database.js';
 import type { EmbeddingPort } from '../services/embedding.types.js';
 import type { EmbeddingObserver, FaceCropService } from '../services/face-crop.service.js';
+import type { JobService } from '../services/job.service.js';
+import { installJobMetrics } from './plugins/job-metrics.js';
+import { jobRoutes } from './routes/jobs/index.js';
 import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
 import { installMetrics } from './plugins/metrics.js';
@@ -44,6 +47,8 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   /** Shown in the OpenAPI document; default the package's version. */
   version?: string;
+  /** Long work (jobs/ routes, `"async": true` batches); without it those answer 503. */
+  jobs?: JobService;
 }
 
 /** JSON request bodies (the largest is a 1000-id batch, ~12 KB). Uploads have their own cap. */
@@ -121,7 +126,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const service = deps.services(metrics.observeEmbedding).faceCrops;
   await app.register(healthRoutes, { db, embedder });
-  await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service });
+  await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service, jobs: deps.jobs });
+  await app.register(jobRoutes, { prefix: '/api/attendance/jobs', jobs: deps.jobs });
+  if (deps.jobs) installJobMetrics(metrics.registry, deps.jobs);
   await app.register(similarityRoutes, { prefix: '/api/attendance/similarity', service });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await installWebApp(app);

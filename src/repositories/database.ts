@@ -31,9 +31,39 @@ export interface FaceEmbeddingTable {
   created_at: ColumnType<Date | string, string, string>;
 }
 
+export interface JobTable {
+  id: Generated<number>;
+  kind: string;
+  /** queued | running | completed | failed | cancelled */
+  status: string;
+  model_name: string;
+  /** 0 or 1 (force_regenerate). */
+  force: number;
+  total: number;
+  error: string | null;
+  created_at: ColumnType<Date | string, string, never>;
+  started_at: ColumnType<Date | string | null, string | null, string | null>;
+  finished_at: ColumnType<Date | string | null, string | null, string | null>;
+}
+
+export interface JobItemTable {
+  job_id: number;
+  face_crop_id: number;
+  /** pending | running | generated | existing | failed */
+  status: string;
+  attempts: number;
+  error_type: string | null;
+  error_message: string | null;
+  /** The process that ran it last (host:pid). */
+  node: string | null;
+  finished_at: ColumnType<Date | string | null, string | null, string | null>;
+}
+
 export interface DB {
   face_crops: FaceCropTable;
   face_embeddings: FaceEmbeddingTable;
+  jobs: JobTable;
+  job_items: JobItemTable;
 }
 
 export type Database = Kysely<DB>;
