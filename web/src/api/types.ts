@@ -47,8 +47,8 @@ export type FaceStatus = 'matched' | 'unknown';
 
 export interface PhotoFace {
   face_crop_id: number;
-  box: Box;
-  score: number;
+  box: number[];
+  score?: number;
   person_id: number | null;
   similarity: number | null;
   status: FaceStatus;
@@ -63,7 +63,8 @@ export interface SessionPhoto {
 }
 
 export interface AttendanceRow {
-  person_id: number;
+  /** null once the person was deleted */
+  person_id: number | null;
   name: string;
   status: 'present' | 'absent';
   source: 'auto' | 'manual';
@@ -74,7 +75,7 @@ export interface AttendanceRow {
 export interface UnknownFace {
   face_crop_id: number;
   photo_id: number;
-  box: Box;
+  box: number[] | null;
 }
 
 export interface Session {

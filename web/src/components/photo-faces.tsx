@@ -1,11 +1,12 @@
 // A class photo with every face boxed: green and named when matched, amber when unknown.
 // One SVG in the photo's own pixel space, so boxes stay on their faces at any width. Each box
 // is focusable; its tooltip (and accessible name) gives the name and the similarity.
-import type { Box, FaceStatus } from '../api/types';
+import type { FaceStatus } from '../api/types';
 
 export interface ShownFace {
   faceCropId: number;
-  box: Box;
+  /** [x, y, width, height] in the photo's pixels */
+  box: number[];
   status: FaceStatus;
   name: string | null;
   similarity: number | null;
@@ -31,7 +32,7 @@ export function PhotoFaces({
       <svg viewBox={`0 0 ${width} ${height}`} role="group" aria-label={title} className="photo-svg">
         {src && <image href={src} x={0} y={0} width={width} height={height} />}
         {faces.map((f) => {
-          const [x, y, w, h] = f.box;
+          const [x = 0, y = 0, w = 0, h = 0] = f.box;
           const label = f.status === 'matched' ? (f.name ?? 'matched') : 'unknown';
           const sim = f.similarity === null ? '' : ` · similarity ${f.similarity.toFixed(3)}`;
           return (

@@ -9,6 +9,7 @@ export function RosterList({ session, onChanged }: { session: Session; onChanged
   const closed = session.status === 'closed';
   const flip = (row: AttendanceRow) =>
     toggle.run(async () => {
+      if (row.person_id === null) return;
       await put(`sessions/${session.id}/attendance/${row.person_id}/`, {
         status: row.status === 'present' ? 'absent' : 'present',
       });
@@ -22,7 +23,7 @@ export function RosterList({ session, onChanged }: { session: Session; onChanged
       <ErrorNotice error={toggle.error} onDismiss={toggle.clear} />
       <ul className="attendance" aria-label="Attendance">
         {rows.map((r) => (
-          <li key={r.person_id} className={r.status} data-person-id={r.person_id}>
+          <li key={r.person_id ?? `gone-${r.name}`} className={r.status} data-person-id={r.person_id ?? undefined}>
             {r.face_crop_id !== null ? (
               <AuthImage path={cropImagePath(r.face_crop_id)} alt={`Face of ${r.name}`} className="mini" />
             ) : (
@@ -40,7 +41,7 @@ export function RosterList({ session, onChanged }: { session: Session; onChanged
               className={`toggle ${r.status}`}
               aria-pressed={r.status === 'present'}
               aria-label={`${r.name}: ${r.status}. Mark ${r.status === 'present' ? 'absent' : 'present'}`}
-              disabled={closed || toggle.busy}
+              disabled={closed || toggle.busy || r.person_id === null}
               onClick={() => void flip(r)}
             >
               {r.status === 'present' ? 'Present' : 'Absent'}

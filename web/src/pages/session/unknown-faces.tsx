@@ -25,7 +25,7 @@ function UnknownCard({
       await post(`sessions/${session.id}/faces/${face.face_crop_id}/assign/`, { person_id: Number(personId), enrol });
       await onChanged();
     });
-  const members = [...session.attendance].sort((a, b) => a.name.localeCompare(b.name));
+  const members = session.attendance.filter((m) => m.person_id !== null).sort((a, b) => a.name.localeCompare(b.name));
   return (
     <li className="face-card" data-face-crop-id={face.face_crop_id}>
       <AuthImage path={cropImagePath(face.face_crop_id)} alt={`Unknown face ${face.face_crop_id}`} className="thumb" />
@@ -33,7 +33,7 @@ function UnknownCard({
       <select id={`${idBase}-person`} value={personId} onChange={(e) => setPersonId(e.target.value)} disabled={closed}>
         <option value="">Choose…</option>
         {members.map((m) => (
-          <option key={m.person_id} value={m.person_id}>
+          <option key={m.person_id} value={m.person_id ?? ''}>
             {m.name}
             {m.status === 'present' ? ' (present)' : ''}
           </option>
