@@ -14,8 +14,13 @@ export interface FaceCropTable {
   width: number;
   height: number;
   sha256: string;
-  person_id: string | null;
+  /** persons.id; ON DELETE SET NULL. */
+  person_id: number | null;
   label: string | null;
+  /** JSON [x, y, width, height] in the source photo, when the crop was cut from one. */
+  box: string | null;
+  /** The photo the crop was cut from (no foreign key yet). */
+  source_photo_id: number | null;
   /** ISO text in SQLite, timestamptz (read back as Date) in PostgreSQL. */
   created_at: ColumnType<Date | string, string, never>;
 }
@@ -59,11 +64,37 @@ export interface JobItemTable {
   finished_at: ColumnType<Date | string | null, string | null, string | null>;
 }
 
+export interface PersonTable {
+  id: Generated<number>;
+  name: string;
+  /** Unique when set. */
+  external_id: string | null;
+  /** A JSON object, as text. */
+  metadata: string;
+  created_at: ColumnType<Date | string, string, never>;
+}
+
+export interface GroupTable {
+  id: Generated<number>;
+  name: string;
+  /** Unique when set. */
+  external_id: string | null;
+  created_at: ColumnType<Date | string, string, never>;
+}
+
+export interface GroupMemberTable {
+  group_id: number;
+  person_id: number;
+}
+
 export interface DB {
   face_crops: FaceCropTable;
   face_embeddings: FaceEmbeddingTable;
   jobs: JobTable;
   job_items: JobItemTable;
+  persons: PersonTable;
+  groups: GroupTable;
+  group_members: GroupMemberTable;
 }
 
 export type Database = Kysely<DB>;

@@ -75,7 +75,7 @@ export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (
         if (!body)
           throw new ValidationError('Send JSON {"image_path": …} or a multipart form with a file field "image"');
         crop = await service.registerCrop(body.image_path, {
-          personId: body.person_id === undefined || body.person_id === null ? body.person_id : String(body.person_id),
+          personId: body.person_id,
           label: body.label,
         });
       }
