@@ -1,9 +1,11 @@
-// Response shapes of the API. Face crops are typed from the server's own TypeBox route schemas
-// (type-only imports: nothing of the server reaches the bundle, and a changed schema fails
-// `npm run build`). Shapes below marked CONTRACT follow ../shared CONTRACT.md until their routes
-// exist on this branch; each then becomes a `Static<typeof …>` of its route schema.
+// Response shapes of the API, typed from the server's own TypeBox route schemas (type-only
+// imports: nothing of the server reaches the bundle, and a changed schema fails `npm run build`).
+// Shapes marked CONTRACT follow ../shared CONTRACT.md until their routes exist on this branch;
+// each then becomes a `Static<typeof …>` of its route schema.
 import type { Static } from '@sinclair/typebox';
 import type { Crop, CropDetail } from '../../../src/http/routes/face-crops/schema.js';
+import type { GroupBody } from '../../../src/http/routes/groups/schema.js';
+import type { EnrolmentBody, PersonBody } from '../../../src/http/routes/persons/schema.js';
 import type { ErrorEnvelope } from '../../../src/http/schemas.js';
 
 export type FaceCrop = Static<typeof Crop>;
@@ -18,29 +20,10 @@ export interface Page<T> {
   results: T[];
 }
 
-// CONTRACT "Persons, groups and identification"
-export interface Person {
-  id: number;
-  name: string;
-  external_id: string | null;
-  metadata: Record<string, unknown> | null;
-  face_count: number;
-  created_at: string;
-}
-
+export type Person = Static<typeof PersonBody>;
 /** The answer to an enrolment (POST persons/{id}/faces/); the gallery lists them as face crops. */
-export interface Enrolment {
-  face_crop_id: number;
-  person_id: number;
-  box: Box | null;
-}
-
-export interface Group {
-  id: number;
-  name: string;
-  external_id: string | null;
-  member_count: number;
-}
+export type Enrolment = Static<typeof EnrolmentBody>;
+export type Group = Static<typeof GroupBody>;
 
 // CONTRACT "Attendance sessions"
 export type FaceStatus = 'matched' | 'unknown';
