@@ -54,9 +54,13 @@ describe('attendance web app in Chromium', { skip }, () => {
   const url = (p: string) => `${server.baseUrl}${p}`;
   // Each step builds on the previous ones: after a failure the rest only report that.
   let failedStep: string | undefined;
-  const step = (name: string, fn: () => Promise<void>) =>
+  // The attendance API (sessions, audit) lands on its own branch; until the server has it, the
+  // session steps say so instead of failing.
+  let noSessions: string | false = false;
+  const step = (name: string, fn: () => Promise<void>, needsSessions = false) =>
     test(name, async (t) => {
       if (failedStep) return t.skip(`an earlier step failed: ${failedStep}`);
+      if (needsSessions && noSessions) return t.skip(noSessions);
       try {
         await fn();
       } catch (err) {
@@ -77,6 +81,9 @@ describe('attendance web app in Chromium', { skip }, () => {
     });
     b = await launchBrowser();
     page = b.context.pages()[0] ?? (await b.context.newPage());
+    const doc = (await (await fetch(url('/openapi.json'))).json()) as { paths: Record<string, unknown> };
+    if (!Object.keys(doc.paths).some((p) => p.startsWith('/api/attendance/sessions/')))
+      noSessions = 'this server has no attendance sessions API (/api/attendance/sessions/ is not in /openapi.json)';
     page.setDefaultTimeout(30_000);
     watch = new ConsoleWatch(page);
   });
@@ -114,6 +121,9 @@ describe('attendance web app in Chromium', { skip }, () => {
       assert.equal(await page.locator('.face-grid .face-card').count(), person.enrol.length);
     }
     // Ada's last photo goes again; her gallery keeps the other two.
+    await page.getByRole('link', { name: 'Persons', exact: true }).click();
+    await page.getByRole('link', { name: ada.name }).click();
+    await page.locator('.face-grid .face-card img').nth(2).waitFor();
     await page
       .getByRole('button', { name: /^Remove enrolled face/ })
       .last()
@@ -149,92 +159,103 @@ describe('attendance web app in Chromium', { skip }, () => {
     await page.getByRole('heading', { name: 'Roster (3)' }).waitFor();
   });
 
-  step('a class photo: two named boxes and one unknown; toggle, assign, CSV, audit, close', async () => {
-    await page.getByRole('link', { name: 'Sessions', exact: true }).click();
-    await page.getByLabel('Group').selectOption({ label: 'Class 4B (3)' });
-    await page.getByLabel(/Session name/).fill('Monday first period');
-    await page.getByRole('button', { name: 'Start session' }).click();
-    await page.getByRole('heading', { name: 'Monday first period' }).waitFor();
+  step(
+    'a class photo: two named boxes and one unknown; toggle, assign, CSV, audit, close',
+    async () => {
+      await page.getByRole('link', { name: 'Sessions', exact: true }).click();
+      await page.getByLabel('Group').selectOption({ label: 'Class 4B (3)' });
+      await page.getByLabel(/Session name/).fill('Monday first period');
+      await page.getByRole('button', { name: 'Start session' }).click();
+      await page.getByRole('heading', { name: 'Monday first period' }).waitFor();
 
-    await page.getByLabel('Upload class photos').setInputFiles({
-      name: 'class.jpg',
-      mimeType: 'image/jpeg',
-      buffer: await classPhoto(),
-    });
-    await page.locator('svg .face').nth(2).waitFor({ timeout: 60_000 });
-    const faces = page.locator('svg .face');
-    assert.equal(await faces.count(), 3);
-    const matched = await page
-      .locator('svg .face.matched')
-      .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
-    assert.equal(matched.length, 2, String(matched));
-    assert.ok(
-      matched.some((l) => l?.startsWith(`${ada.name} · similarity 0.`)),
-      String(matched),
-    );
-    assert.ok(
-      matched.some((l) => l?.startsWith(`${grace.name} · similarity 0.`)),
-      String(matched),
-    );
-    assert.equal(await page.locator('svg .face.unknown').count(), 1);
-    const counts = async () =>
-      Object.fromEntries(
-        await Promise.all(
-          ['present', 'absent', 'unknown'].map(async (k) => [k, await page.getByTestId(`${k}-count`).textContent()]),
-        ),
+      await page.getByLabel('Upload class photos').setInputFiles({
+        name: 'class.jpg',
+        mimeType: 'image/jpeg',
+        buffer: await classPhoto(),
+      });
+      await page.locator('svg .face').nth(2).waitFor({ timeout: 60_000 });
+      const faces = page.locator('svg .face');
+      assert.equal(await faces.count(), 3);
+      const matched = await page
+        .locator('svg .face.matched')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+      assert.equal(matched.length, 2, String(matched));
+      assert.ok(
+        matched.some((l) => l?.startsWith(`${ada.name} · similarity 0.`)),
+        String(matched),
       );
-    assert.deepEqual(await counts(), { present: '2', absent: '1', unknown: '1' });
+      assert.ok(
+        matched.some((l) => l?.startsWith(`${grace.name} · similarity 0.`)),
+        String(matched),
+      );
+      assert.equal(await page.locator('svg .face.unknown').count(), 1);
+      const counts = async () =>
+        Object.fromEntries(
+          await Promise.all(
+            ['present', 'absent', 'unknown'].map(async (k) => [k, await page.getByTestId(`${k}-count`).textContent()]),
+          ),
+        );
+      assert.deepEqual(await counts(), { present: '2', absent: '1', unknown: '1' });
 
-    // One keystroke marks Alan present, one click takes it back.
-    const alanToggle = () => page.locator(`.attendance li`, { hasText: alan.name }).getByRole('button');
-    await alanToggle().focus();
-    await page.keyboard.press('Space');
-    await page.waitForFunction("document.querySelector('[data-testid=present-count]')?.textContent === '3'");
-    await alanToggle().click();
-    await page.waitForFunction("document.querySelector('[data-testid=present-count]')?.textContent === '2'");
+      // One keystroke marks Alan present, one click takes it back.
+      const alanToggle = () => page.locator(`.attendance li`, { hasText: alan.name }).getByRole('button');
+      await alanToggle().focus();
+      await page.keyboard.press('Space');
+      await page.waitForFunction("document.querySelector('[data-testid=present-count]')?.textContent === '3'");
+      await alanToggle().click();
+      await page.waitForFunction("document.querySelector('[data-testid=present-count]')?.textContent === '2'");
 
-    // The stranger's face, assigned to Alan and enrolled in his gallery.
-    const card = page.locator('.face-grid .face-card').first();
-    await card.getByLabel('Who is this?').selectOption({ label: alan.name });
-    await card.getByLabel(/also enrol/).check();
-    await card.getByRole('button', { name: 'Assign' }).click();
-    await page.getByText('No unknown faces.').waitFor();
-    assert.deepEqual(await counts(), { present: '3', absent: '0', unknown: '0' });
-    await page.locator('svg .face.matched', { hasText: alan.name }).waitFor();
-    if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'web-session.png'), fullPage: true });
+      // The stranger's face, assigned to Alan and enrolled in his gallery.
+      const card = page.locator('.face-grid .face-card').first();
+      await card.getByLabel('Who is this?').selectOption({ label: alan.name });
+      await card.getByLabel(/also enrol/).check();
+      await card.getByRole('button', { name: 'Assign' }).click();
+      await page.getByText('No unknown faces.').waitFor();
+      assert.deepEqual(await counts(), { present: '3', absent: '0', unknown: '0' });
+      await page.locator('svg .face.matched', { hasText: alan.name }).waitFor();
+      if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'web-session.png'), fullPage: true });
 
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.getByRole('button', { name: 'Download CSV' }).click(),
-    ]);
-    const csv = (await readFile((await download.path())!, 'utf8')).trim().split(/\r?\n/);
-    assert.equal(csv[0], 'person_id,external_id,name,status,source,similarity,face_crop_id');
-    const rows = new Map(csv.slice(1).map((line) => [line.split(',')[1], line.split(',')]));
-    assert.equal(rows.size, 3, csv.join('\n'));
-    for (const p of [ada, grace]) assert.deepEqual(rows.get(p.externalId)?.slice(2, 5), [p.name, 'present', 'auto']);
-    assert.deepEqual(rows.get(alan.externalId)?.slice(2, 5), [alan.name, 'present', 'manual']);
-    for (const row of rows.values()) assert.match(row[6] ?? '', /^\d+$/, row.join(','));
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Download CSV' }).click(),
+      ]);
+      const csv = (await readFile((await download.path())!, 'utf8')).trim().split(/\r?\n/);
+      assert.equal(csv[0], 'person_id,external_id,name,status,source,similarity,face_crop_id');
+      const rows = new Map(csv.slice(1).map((line) => [line.split(',')[1], line.split(',')]));
+      assert.equal(rows.size, 3, csv.join('\n'));
+      for (const p of [ada, grace]) assert.deepEqual(rows.get(p.externalId)?.slice(2, 5), [p.name, 'present', 'auto']);
+      assert.deepEqual(rows.get(alan.externalId)?.slice(2, 5), [alan.name, 'present', 'manual']);
+      for (const row of rows.values()) assert.match(row[6] ?? '', /^\d+$/, row.join(','));
 
-    const audit = page.locator('.audit tbody tr');
-    await page.waitForFunction("document.querySelectorAll('.audit tbody tr').length >= 5");
-    const actors = await audit.evaluateAll((trs) => trs.map((tr) => tr.children[1]?.textContent));
-    assert.ok(actors.includes('teacher'), `manual changes carry the key's name: ${actors}`);
+      const audit = page.locator('.audit tbody tr');
+      await page.waitForFunction("document.querySelectorAll('.audit tbody tr').length >= 5");
+      const actors = await audit.evaluateAll((trs) => trs.map((tr) => tr.children[1]?.textContent));
+      assert.ok(actors.includes('teacher'), `manual changes carry the key's name: ${actors}`);
 
-    await page.getByRole('button', { name: 'Close session' }).click();
-    await page.locator('.badge.closed').waitFor();
-    assert.equal(await alanToggle().isDisabled(), true);
-  });
+      await page.getByRole('button', { name: 'Close session' }).click();
+      await page.locator('.badge.closed').waitFor();
+      assert.equal(await alanToggle().isDisabled(), true);
+    },
+    true,
+  );
 
-  step('Alan now has three enrolled faces; pages fit a phone width', async () => {
-    await page.getByRole('link', { name: 'Persons', exact: true }).click();
-    await page.locator('table.list tr', { hasText: alan.name }).getByRole('cell', { name: '3', exact: true }).waitFor();
-    await page.setViewportSize({ width: 390, height: 844 });
-    await assertNoSidewaysScroll(page, 'persons page');
-    await page.goBack();
-    await page.getByRole('heading', { name: 'Monday first period' }).waitFor();
-    await assertNoSidewaysScroll(page, 'session page');
-    await page.setViewportSize({ width: 1280, height: 800 });
-  });
+  step(
+    'Alan now has three enrolled faces; pages fit a phone width',
+    async () => {
+      await page.getByRole('link', { name: 'Persons', exact: true }).click();
+      await page
+        .locator('table.list tr', { hasText: alan.name })
+        .getByRole('cell', { name: '3', exact: true })
+        .waitFor();
+      await page.setViewportSize({ width: 390, height: 844 });
+      await assertNoSidewaysScroll(page, 'persons page');
+      await page.goBack();
+      await page.getByRole('heading', { name: 'Monday first period' }).waitFor();
+      await assertNoSidewaysScroll(page, 'session page');
+      await page.setViewportSize({ width: 1280, height: 800 });
+    },
+    true,
+  );
 
   test('no console error on any page', () => {
     assert.deepEqual(watch.errors, []);
