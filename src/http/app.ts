@@ -24,6 +24,7 @@ import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
 import { installGalleryMetrics } from './plugins/gallery-metrics.js';
 import { installMetrics } from './plugins/metrics.js';
+import { installWebApp } from './plugins/web-app.js';
 import { faceCropRoutes } from './routes/face-crops/index.js';
 import { groupRoutes } from './routes/groups/index.js';
 import { identifyRoutes } from './routes/identify/index.js';
@@ -162,5 +163,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sessionRoutes, { prefix: '/api/attendance/sessions', sessions: services.sessions });
   await app.register(auditRoutes, { prefix: '/api/attendance/audit', sessions: services.sessions });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await installWebApp(app);
   return app;
 }

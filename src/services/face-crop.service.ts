@@ -18,7 +18,7 @@ import {
 import { probeImage, verifyImage, type ImageLimits } from '../image/decode.js';
 import type { EmbeddingRepository, EmbeddingSummary, NewEmbedding } from '../repositories/embedding.repository.js';
 import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
-import type { MediaStorage, StagedUpload } from '../repositories/media-storage.js';
+import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
 import type { PersonRepository } from '../repositories/person.repository.js';
 import type { EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
 import { ChunkedWriter } from './chunked-writer.js';
@@ -187,6 +187,12 @@ export class FaceCropService {
     const crop = await this.findCrop(id);
     const stored = await this.deps.embeddings.listForCrop(id);
     return { crop, embeddings: stored.map(({ modelName, ...e }) => ({ ...e, ...this.storedNames(modelName) })) };
+  }
+
+  /** The crop's image file, checked to be inside the media root (FileNotFoundError when gone). */
+  async cropImage(id: number): Promise<MediaFile> {
+    const crop = await this.findCrop(id);
+    return this.deps.storage.resolve(crop.imagePath);
   }
 
   /** Deletes the crop and its embeddings; an uploaded file goes too once nothing refers to it. */
