@@ -5,12 +5,12 @@
 // in this process with the same threads; then the library's embedFaces on a warm pool times a
 // 12-MP photo of 40 faces. Writes docs/detection.md and docs/detection.json.
 // Run: npm run bench:detection -- --data ../shared/datasets/deepface-unit [--reps 2] [--threads 2]
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
-import type { Box, DetectedFace } from '../src/domain/face.js';
+import type { DetectedFace } from '../src/domain/face.js';
 import { rescaleFaces } from '../src/detect/rescale.js';
 import { decodeImage } from '../src/image/decode.js';
 import { FaceDetector } from '../src/inference/worker/face-detector.js';
@@ -18,27 +18,11 @@ import { PhotoDetector } from '../src/inference/worker/photo-detector.js';
 import { createLogger } from '../src/logging/logger.js';
 import { EmbeddingService } from '../src/services/embedding.service.js';
 import { buildCanvas, random, type Background, type FaceSource } from './detection/canvas.js';
-import { matchFaces, recallByWidth, type BinRecall } from './detection/score.js';
+import { markdown, type LibraryTimes, type PathResult, type PhotoRow } from './detection/report.js';
 
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
 const OLD_MAX_SIDE = 1024; // the worker's working size for today's detector (runtime.ts)
-
-interface PathResult {
-  faces: Box[];
-  decodeMs: number;
-  detectMs: number;
-  windows?: number;
-}
-
-interface PhotoRow {
-  name: string;
-  size: string;
-  truth: Box[];
-  widths: number[];
-  old: PathResult;
-  new: PathResult;
-}
 
 async function sources(dataDir: string, detector: FaceDetector): Promise<FaceSource[]> {
   const files = (await readdir(dataDir)).filter((f) => /^img\d+\.jpg$/.test(f)).sort();
@@ -74,19 +58,8 @@ async function runNew(file: string, detector: PhotoDetector): Promise<PathResult
   };
 }
 
-function binTable(rows: PhotoRow[], which: 'old' | 'new'): { bins: BinRecall[]; falsePerPhoto: number } {
-  const faces: { width: number; hit: boolean }[] = [];
-  let falses = 0;
-  for (const r of rows) {
-    const s = matchFaces(r.truth, r[which].faces);
-    r.widths.forEach((width, i) => faces.push({ width, hit: s.hit[i]! }));
-    falses += s.falseDetections;
-  }
-  return { bins: recallByWidth(faces), falsePerPhoto: falses / rows.length };
-}
-
-async function libraryTimes(file: string, modelsDir: string, runs: number) {
-  const out: Record<string, unknown>[] = [];
+async function libraryTimes(file: string, modelsDir: string, runs: number): Promise<LibraryTimes> {
+  const out: LibraryTimes['rows'] = [];
   const service = new EmbeddingService({ logger: createLogger('silent'), modelsDir, preload: ['facenet', 'arcface'] });
   try {
     await service.ready();
@@ -117,69 +90,6 @@ const toCase = (r: { faces: unknown[]; timings: Record<string, number> }) => ({
   timings: r.timings,
 });
 
-function markdown(
-  rows: PhotoRow[],
-  real: PhotoRow[],
-  lib: Awaited<ReturnType<typeof libraryTimes>>,
-  meta: Record<string, unknown>,
-): string {
-  const pct = (b: BinRecall) => (b.faces ? `${round((100 * b.found) / b.faces)}% (${b.found}/${b.faces})` : '-');
-  const old = binTable(rows, 'old'),
-    neu = binTable(rows, 'new');
-  const lines = [
-    '# Whole-photo detection',
-    '',
-    `Command: \`${meta.command}\` (${meta.date}; load average ${meta.load}; ${meta.threads} onnxruntime threads in process; one run).`,
-    '',
-    `Synthetic class photos: ${rows.length} canvases (${meta.canvases}), ${rows.reduce((n, r) => n + r.truth.length, 0)} pasted faces; a face is found when a detection overlaps its pasted box with IoU >= 0.3 (one-to-one).`,
-    '',
-    '| face width (px) | today: one 256 px letterbox | new: RetinaFace window pyramid |',
-    '|---|---|---|',
-    ...neu.bins.map((b, i) => `| ${b.bin[0]}-${b.bin[1]} | ${pct(old.bins[i]!)} | ${pct(b)} |`),
-    `| false detections per photo | ${round(old.falsePerPhoto, 2)} | ${round(neu.falsePerPhoto, 2)} |`,
-    '',
-    '## Time per photo (median ms, this process)',
-    '',
-    '| photo size | photos | today: decode | today: detect + landmarks | new: decode (full) | new: detect + landmarks | new: windows |',
-    '|---|---|---|---|---|---|---|',
-  ];
-  for (const size of [...new Set(rows.map((r) => r.size))]) {
-    const g = rows.filter((r) => r.size === size);
-    const m = (f: (r: PhotoRow) => number) => round(median(g.map(f)));
-    lines.push(
-      `| ${size} | ${g.length} | ${m((r) => r.old.decodeMs)} | ${m((r) => r.old.detectMs)} | ${m((r) => r.new.decodeMs)} | ${m((r) => r.new.detectMs)} | ${m((r) => r.new.windows ?? 0)} |`,
-    );
-  }
-  lines.push(
-    '',
-    '## Real photos (faces found; no pasted truth)',
-    '',
-    '| photo | size | today | new | new ms (decode + detect) |',
-    '|---|---|---|---|---|',
-  );
-  for (const r of real)
-    lines.push(
-      `| ${r.name} | ${r.size} | ${r.old.faces.length} | ${r.new.faces.length} | ${round(r.new.decodeMs + r.new.detectMs)} |`,
-    );
-  lines.push(
-    '',
-    `## Library, warm pool (${lib.workers} workers, default threads): ${meta.libraryPhoto}`,
-    '',
-    '| call | faces | wall ms (median of 3) | worker stages ms |',
-    '|---|---|---|---|',
-    ...lib.rows.map(
-      (r) =>
-        `| ${String(r.case)} | ${String(r.faces)} | ${String(r.wallMs)} | ${Object.entries(
-          r.workerTimings as Record<string, number>,
-        )
-          .map(([k, v]) => `${k} ${round(v)}`)
-          .join(', ')} |`,
-    ),
-    '',
-  );
-  return lines.join('\n');
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -188,8 +98,20 @@ async function main(): Promise<void> {
       threads: { type: 'string', default: '2' },
       'models-dir': { type: 'string' },
       out: { type: 'string', default: 'docs/detection.md' },
+      /** Re-renders the tables of an earlier run's JSON (no measuring). */
+      'from-json': { type: 'string' },
     },
   });
+  if (values['from-json']) {
+    const run = JSON.parse(await readFile(values['from-json'], 'utf8')) as {
+      meta: Record<string, unknown>;
+      rows: PhotoRow[];
+      real: PhotoRow[];
+      library: LibraryTimes;
+    };
+    await writeFile(values.out, markdown(run.rows, run.real, run.library, run.meta));
+    return;
+  }
   if (!values.data) throw new Error('--data <the shared deepface-unit folder> is required');
   const modelsDir = path.resolve(values['models-dir'] ?? loadConfig().modelsDir);
   const threads = Number(values.threads);

@@ -4,6 +4,7 @@
 export type ErrorType =
   | 'ValidationError'
   | 'AuthenticationError'
+  | 'ConflictError'
   | 'ServiceUnavailableError'
   | 'ValueError'
   | 'NotFoundError'
@@ -19,6 +20,7 @@ export type ErrorType =
 export const STATUS_BY_TYPE: Readonly<Record<ErrorType, number>> = Object.freeze({
   ValidationError: 400,
   AuthenticationError: 401,
+  ConflictError: 409,
   ServiceUnavailableError: 503,
   ValueError: 400,
   NotFoundError: 404,
@@ -67,6 +69,7 @@ const define = (type: ErrorType) =>
 
 export class ValidationError extends define('ValidationError') {}
 export class AuthenticationError extends define('AuthenticationError') {}
+export class ConflictError extends define('ConflictError') {}
 export class ServiceUnavailableError extends define('ServiceUnavailableError') {}
 export class ValueError extends define('ValueError') {}
 export class NotFoundError extends define('NotFoundError') {}
@@ -103,6 +106,7 @@ export function serializeError(err: unknown): SerializedError {
 const CLASSES: Readonly<Record<ErrorType, new (message: string, details?: ErrorDetails) => FaceembedError>> = {
   ValidationError,
   AuthenticationError,
+  ConflictError,
   ServiceUnavailableError,
   ValueError,
   NotFoundError,

@@ -14,8 +14,13 @@ export interface FaceCropTable {
   width: number;
   height: number;
   sha256: string;
-  person_id: string | null;
+  /** persons.id; ON DELETE SET NULL. */
+  person_id: number | null;
   label: string | null;
+  /** JSON [x, y, width, height] in the source photo, when the crop was cut from one. */
+  box: string | null;
+  /** The photo the crop was cut from (no foreign key yet). */
+  source_photo_id: number | null;
   /** ISO text in SQLite, timestamptz (read back as Date) in PostgreSQL. */
   created_at: ColumnType<Date | string, string, never>;
 }
@@ -29,6 +34,84 @@ export interface FaceEmbeddingTable {
   /** Little-endian float32 values. */
   embedding: Uint8Array;
   created_at: ColumnType<Date | string, string, string>;
+}
+
+export interface PersonTable {
+  id: Generated<number>;
+  name: string;
+  /** Unique when set. */
+  external_id: string | null;
+  /** A JSON object, as text. */
+  metadata: string;
+  created_at: ColumnType<Date | string, string, never>;
+}
+
+export interface GroupTable {
+  id: Generated<number>;
+  name: string;
+  /** Unique when set. */
+  external_id: string | null;
+  created_at: ColumnType<Date | string, string, never>;
+}
+
+export interface GroupMemberTable {
+  group_id: number;
+  person_id: number;
+}
+
+export type SessionStatus = 'open' | 'closed';
+export type AttendanceStatus = 'present' | 'absent';
+export type AttendanceSource = 'auto' | 'manual';
+
+export interface SessionTable {
+  id: Generated<number>;
+  group_id: number;
+  name: string | null;
+  starts_at: ColumnType<Date | string | null, string | null, string | null>;
+  status: SessionStatus;
+  /** The model the session's faces are embedded and matched with. */
+  model_name: string;
+  created_at: ColumnType<Date | string, string, never>;
+  closed_at: ColumnType<Date | string | null, string | null, string | null>;
+}
+
+export interface SessionPhotoTable {
+  id: Generated<number>;
+  session_id: number;
+  /** Relative to the media root. */
+  image_path: string;
+  width: number;
+  height: number;
+  created_at: ColumnType<Date | string, string, never>;
+}
+
+export interface AttendanceTable {
+  id: Generated<number>;
+  session_id: number;
+  /** persons.id; ON DELETE SET NULL (the row and person_name stay). */
+  person_id: number | null;
+  person_name: string;
+  status: AttendanceStatus;
+  source: AttendanceSource;
+  similarity: number | null;
+  face_crop_id: number | null;
+  updated_at: string | Date;
+}
+
+export interface AuditEventTable {
+  id: Generated<number>;
+  at: ColumnType<Date | string, string, never>;
+  actor: string;
+  action: string;
+  /** No foreign keys: the trail outlives what it names. */
+  session_id: number | null;
+  person_id: number | null;
+  person_name: string | null;
+  face_crop_id: number | null;
+  /** JSON text. */
+  before: string | null;
+  after: string | null;
+  note: string | null;
 }
 
 export interface JobTable {
@@ -62,6 +145,13 @@ export interface JobItemTable {
 export interface DB {
   face_crops: FaceCropTable;
   face_embeddings: FaceEmbeddingTable;
+  persons: PersonTable;
+  groups: GroupTable;
+  group_members: GroupMemberTable;
+  sessions: SessionTable;
+  session_photos: SessionPhotoTable;
+  attendance: AttendanceTable;
+  audit_events: AuditEventTable;
   jobs: JobTable;
   job_items: JobItemTable;
 }

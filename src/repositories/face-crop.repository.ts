@@ -1,5 +1,6 @@
 // Face crop rows. Narrow camelCase shapes leave this file; snake_case stays in the database.
 import type { Selectable } from 'kysely';
+import type { Box } from '../domain/face.js';
 import type { Database, FaceCropTable } from './database.js';
 
 export interface FaceCrop {
@@ -8,8 +9,12 @@ export interface FaceCrop {
   width: number;
   height: number;
   sha256: string;
-  personId: string | null;
+  /** The person the crop shows (an enrolment face), if any. */
+  personId: number | null;
   label: string | null;
+  /** Where the face sits in the photo it was cut from. */
+  box: Box | null;
+  sourcePhotoId: number | null;
   /** ISO 8601, UTC. */
   createdAt: string;
 }
@@ -19,14 +24,16 @@ export interface NewFaceCrop {
   width: number;
   height: number;
   sha256: string;
-  personId?: string | null;
+  personId?: number | null;
   label?: string | null;
+  box?: Box | null;
+  sourcePhotoId?: number | null;
 }
 
 export interface ListCropsOptions {
   offset: number;
   limit: number;
-  personId?: string;
+  personId?: number;
 }
 
 export const toIso = (value: Date | string): string => new Date(value).toISOString();
@@ -37,8 +44,10 @@ const toFaceCrop = (row: Selectable<FaceCropTable>): FaceCrop => ({
   width: row.width,
   height: row.height,
   sha256: row.sha256,
-  personId: row.person_id,
+  personId: row.person_id === null ? null : Number(row.person_id),
   label: row.label,
+  box: row.box === null ? null : (JSON.parse(row.box) as Box),
+  sourcePhotoId: row.source_photo_id === null ? null : Number(row.source_photo_id),
   createdAt: toIso(row.created_at),
 });
 
@@ -55,6 +64,8 @@ export class FaceCropRepository {
         sha256: crop.sha256,
         person_id: crop.personId ?? null,
         label: crop.label ?? null,
+        box: crop.box ? JSON.stringify(crop.box) : null,
+        source_photo_id: crop.sourcePhotoId ?? null,
         created_at: new Date().toISOString(),
       })
       .returningAll()
@@ -94,6 +105,17 @@ export class FaceCropRepository {
   /** Deletes the crop (its embeddings go with it) and returns what was deleted. */
   async delete(id: number): Promise<FaceCrop | undefined> {
     const row = await this.db.deleteFrom('face_crops').where('id', '=', id).returningAll().executeTakeFirst();
+    return row && toFaceCrop(row);
+  }
+
+  /** Links the crop to a person (enrols it) or unlinks it; the row after the change. */
+  async setPerson(id: number, personId: number | null): Promise<FaceCrop | undefined> {
+    const row = await this.db
+      .updateTable('face_crops')
+      .set({ person_id: personId })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
     return row && toFaceCrop(row);
   }
 

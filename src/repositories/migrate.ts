@@ -4,10 +4,14 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { InternalError } from '../errors.js';
 import { initial } from './migrations/0001-initial.js';
+import { persons } from './migrations/0002-persons.js';
+import { attendance } from './migrations/0003-attendance.js';
 import { jobs } from './migrations/0004-jobs.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-persons': persons,
+  '0003-attendance': attendance,
   '0004-jobs': jobs,
 };
 

@@ -25,6 +25,7 @@ import { createLogger, type Logger } from '../logging/logger.js';
 import { modelVersions } from '../models/prepare.js';
 import { DEFAULT_MODEL_NAME, ModelRegistry, modelSource } from '../models/registry.js';
 import { eachLimited } from './each-limited.js';
+import { scanOptions } from './scan-options.js';
 import type {
   EmbedOptions,
   EmbeddingPort,
@@ -310,14 +311,4 @@ export class EmbeddingService implements EmbeddingPort {
     if (this.settings.modelsConfig) env.FACEEMBED_MODELS_CONFIG = this.settings.modelsConfig;
     return env;
   }
-}
-
-/** Checked here, before a worker is involved: ValueError for a size or count that cannot be meant. */
-function scanOptions(opts: FaceScanOptions): Pick<FacesTask, 'minFaceSize' | 'maxFaces'> {
-  const { minFaceSize, maxFaces } = opts;
-  if (minFaceSize !== undefined && !(Number.isFinite(minFaceSize) && minFaceSize >= 8))
-    throw new ValueError(`minFaceSize must be a number >= 8 (pixels), got ${String(minFaceSize)}`);
-  if (maxFaces !== undefined && !(Number.isInteger(maxFaces) && maxFaces >= 1))
-    throw new ValueError(`maxFaces must be a positive integer, got ${String(maxFaces)}`);
-  return { ...(minFaceSize !== undefined ? { minFaceSize } : {}), ...(maxFaces !== undefined ? { maxFaces } : {}) };
 }

@@ -4,13 +4,22 @@
 // (crop, model), so concurrent requests never leave two rows.
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
+import type { Box } from '../domain/face.js';
 import { msSince } from '../domain/time.js';
 import { cosineSimilarity } from '../domain/vector.js';
-import { FileNotFoundError, NotFoundError, toFaceembedError, type ErrorType, type FaceembedError } from '../errors.js';
+import {
+  FileNotFoundError,
+  NotFoundError,
+  ValidationError,
+  toFaceembedError,
+  type ErrorType,
+  type FaceembedError,
+} from '../errors.js';
 import { probeImage, verifyImage, type ImageLimits } from '../image/decode.js';
 import type { EmbeddingRepository, EmbeddingSummary, NewEmbedding } from '../repositories/embedding.repository.js';
 import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
-import type { MediaStorage, StagedUpload } from '../repositories/media-storage.js';
+import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
+import type { PersonRepository } from '../repositories/person.repository.js';
 import type { EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
 import { ChunkedWriter } from './chunked-writer.js';
 import { eachLimited } from './each-limited.js';
@@ -20,18 +29,33 @@ export type EmbeddingOutcome = 'generated' | 'existing' | 'failed';
 /** Told about every embedding asked for (metrics). */
 export type EmbeddingObserver = (event: { model: string; outcome: EmbeddingOutcome; errorType?: ErrorType }) => void;
 
+/** Told when a face crop's searchable state changes (the search galleries listen). */
+export interface CropChangeListener {
+  /** A crop linked to a person got an embedding. */
+  embedded(event: { faceCropId: number; personId: number; modelName: string; embedding: Float32Array }): void;
+  deleted(faceCropId: number): void;
+}
+
 export interface FaceCropServiceDeps {
   crops: FaceCropRepository;
   embeddings: EmbeddingRepository;
+  persons: PersonRepository;
   storage: MediaStorage;
   embedder: EmbeddingPort;
   limits: ImageLimits;
   observer?: EmbeddingObserver;
+  changes?: CropChangeListener;
 }
 
 export interface CropMeta {
-  personId?: string | null;
+  /**
+   * A person id (number), or text: an external_id, the person found or created by it (what
+   * the free-text person_id of earlier versions meant; the 0002 migration did the same).
+   */
+  personId?: number | string | null;
   label?: string | null;
+  /** Where the face is in the image (enrolment from a photo). */
+  box?: Box | null;
 }
 
 export interface GenerateOptions {
@@ -93,12 +117,25 @@ export class FaceCropService {
     const file = await storage.resolve(imagePath);
     const info = await probeImage(file.absPath, limits);
     const sha256 = await storage.sha256(file.absPath);
-    return crops.create({ imagePath: file.relPath, width: info.width, height: info.height, sha256, ...meta });
+    const personId = await this.resolvePerson(meta.personId);
+    return crops.create({
+      imagePath: file.relPath,
+      width: info.width,
+      height: info.height,
+      sha256,
+      label: meta.label,
+      personId,
+    });
   }
 
   /** First half of an upload: bytes to a temporary file (capped). */
   stageUpload(stream: Readable): Promise<StagedUpload> {
     return this.deps.storage.stageUpload(stream, this.deps.limits.maxBytes);
+  }
+
+  /** Checks that a staged upload is an image within the limits (ImageDecodeError, ImageTooLargeError). */
+  async probeUpload(staged: StagedUpload): Promise<void> {
+    await verifyImage(staged.tmpPath, this.deps.limits);
   }
 
   discardUpload(staged: StagedUpload): Promise<void> {
@@ -109,8 +146,10 @@ export class FaceCropService {
   async createFromUpload(staged: StagedUpload, meta: CropMeta = {}): Promise<FaceCrop> {
     const { storage, limits, crops } = this.deps;
     let info;
+    let personId;
     try {
       info = await verifyImage(staged.tmpPath, limits);
+      personId = await this.resolvePerson(meta.personId);
     } catch (err) {
       await storage.discard(staged);
       throw err;
@@ -122,7 +161,9 @@ export class FaceCropService {
         width: info.width,
         height: info.height,
         sha256: staged.sha256,
-        ...meta,
+        label: meta.label,
+        box: meta.box,
+        personId,
       });
     } catch (err) {
       await storage.removeUpload(file.relPath);
@@ -133,7 +174,7 @@ export class FaceCropService {
   listCrops(opts: {
     page: number;
     pageSize: number;
-    personId?: string;
+    personId?: number;
   }): Promise<{ count: number; crops: FaceCrop[] }> {
     return this.deps.crops.list({
       offset: (opts.page - 1) * opts.pageSize,
@@ -148,10 +189,17 @@ export class FaceCropService {
     return { crop, embeddings: stored.map(({ modelName, ...e }) => ({ ...e, ...this.storedNames(modelName) })) };
   }
 
+  /** The crop's image file, checked to be inside the media root (FileNotFoundError when gone). */
+  async cropImage(id: number): Promise<MediaFile> {
+    const crop = await this.findCrop(id);
+    return this.deps.storage.resolve(crop.imagePath);
+  }
+
   /** Deletes the crop and its embeddings; an uploaded file goes too once nothing refers to it. */
   async deleteCrop(id: number): Promise<void> {
     const crop = await this.deps.crops.delete(id);
     if (!crop) throw new NotFoundError(`Face crop ${id} not found`, { face_crop_id: id });
+    this.deps.changes?.deleted(id);
     if ((await this.deps.crops.countByImagePath(crop.imagePath)) === 0)
       await this.deps.storage.removeUpload(crop.imagePath);
   }
@@ -178,6 +226,13 @@ export class FaceCropService {
       const e = await this.compute(crop, opts);
       await this.write(this.row(crop.id, model, e));
       this.observe(model, 'generated');
+      if (crop.personId !== null)
+        this.deps.changes?.embedded({
+          faceCropId: id,
+          personId: crop.personId,
+          modelName: model.name,
+          embedding: e.embedding,
+        });
       return {
         faceCropId: id,
         ...modelNames(model, opts.modelName),
@@ -212,7 +267,7 @@ export class FaceCropService {
     }
 
     // Rows are written as they are computed, a chunk at a time: a crash loses at most ~FLUSH_MS of work.
-    const writer = new ChunkedWriter<NewEmbedding>((rows) => this.writeBatch(model, rows, items), {
+    const writer = new ChunkedWriter<NewEmbedding>((rows) => this.writeBatch(model, rows, items, found), {
       maxRows: WRITE_CHUNK,
       maxDelayMs: FLUSH_MS,
     });
@@ -251,6 +306,14 @@ export class FaceCropService {
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  private async resolvePerson(ref: number | string | null | undefined): Promise<number | null> {
+    if (ref === undefined || ref === null) return null;
+    if (typeof ref === 'string') return (await this.deps.persons.findOrCreateByExternalId(ref)).id;
+    if ((await this.deps.persons.missingIds([ref])).length > 0)
+      throw new ValidationError(`Unknown person id: ${ref}`, { person_id: ref });
+    return ref;
+  }
 
   /** The model's current version is known only once the embedder is ready. */
   private async model(name: string): Promise<ModelInfo> {
@@ -304,10 +367,23 @@ export class FaceCropService {
   }
 
   /** One multi-row upsert; a chunk that fails is retried row by row so one bad row fails alone. */
-  private async writeBatch(model: ModelInfo, chunk: NewEmbedding[], items: Map<number, BatchItem>): Promise<void> {
+  private async writeBatch(
+    model: ModelInfo,
+    chunk: NewEmbedding[],
+    items: Map<number, BatchItem>,
+    crops: ReadonlyMap<number, FaceCrop>,
+  ): Promise<void> {
     const done = (row: NewEmbedding) => {
       items.set(row.faceCropId, { faceCropId: row.faceCropId, status: 'generated' });
       this.observe(model, 'generated');
+      const personId = crops.get(row.faceCropId)?.personId;
+      if (personId !== undefined && personId !== null)
+        this.deps.changes?.embedded({
+          faceCropId: row.faceCropId,
+          personId,
+          modelName: model.name,
+          embedding: row.embedding,
+        });
     };
     try {
       await this.deps.embeddings.upsertMany(chunk);

@@ -51,19 +51,28 @@ for (const target of DB_TARGETS) {
           width: info.width,
           height: info.height,
           sha256: sha256(await readFile(abs)),
-          person_id: 'emp-7',
+          person_id: body.person_id,
           label: 'front door',
+          box: null,
+          source_photo_id: null,
           created_at: '',
         },
       );
+      assert.ok(Number.isInteger(body.person_id), 'an external_id names (and creates) a person');
       assert.ok(!Number.isNaN(Date.parse(body.created_at)));
+      const again = await post({ image_path: FACES.a1, person_id: 'emp-7' });
+      assert.equal(again.json().person_id, body.person_id, 'the same external_id, the same person');
     });
 
-    test('path without trailing slash works; an integer person_id is kept as text', async () => {
-      const res = await post({ image_path: `./${FACES.a2}`, person_id: 42 }, CROPS.slice(0, -1));
+    test('path without trailing slash works; an integer person_id must name a person', async () => {
+      const person = (await post({ image_path: FACES.a2, person_id: `int-${target.name}` })).json().person_id;
+      const res = await post({ image_path: `./${FACES.a2}`, person_id: person }, CROPS.slice(0, -1));
       assert.equal(res.statusCode, 201, res.body);
-      assert.equal(res.json().person_id, '42');
+      assert.equal(res.json().person_id, person);
       assert.equal(res.json().image_path, FACES.a2, 'normalised');
+      const unknown = await post({ image_path: FACES.a2, person_id: 999_999 });
+      assertError(unknown, 400, 'ValidationError');
+      assert.match(unknown.json().error.message, /999999/);
     });
 
     test('paths that leave the media root are ValidationError 400', async () => {
@@ -159,7 +168,17 @@ for (const target of DB_TARGETS) {
       const info = await probeImage(stored);
       assert.deepEqual(
         [body.width, body.height, body.sha256, body.person_id, body.label],
-        [info.width, info.height, sha256(png), 'emp-9', 'after the file'],
+        [info.width, info.height, sha256(png), body.person_id, 'after the file'],
+      );
+      assert.ok(Number.isInteger(body.person_id));
+      const byId = await form({
+        person_id: String(body.person_id),
+        image: { data: png, filename: 'again.png', type: 'image/png' },
+      });
+      assert.equal(
+        (await t.app.inject({ method: 'POST', url: CROPS, ...byId })).json().person_id,
+        body.person_id,
+        'digits in a form field are a person id',
       );
     });
 
@@ -230,9 +249,12 @@ for (const target of DB_TARGETS) {
     });
 
     test('list: pages in id order with count, next and previous; filters by person_id', async () => {
-      const person = `list-${target.name}`;
       const ids: number[] = [];
-      for (let i = 0; i < 3; i++) ids.push((await post({ image_path: FACES.a3, person_id: person })).json().id);
+      const crops = [];
+      for (let i = 0; i < 3; i++)
+        crops.push((await post({ image_path: FACES.a3, person_id: `list-${target.name}` })).json());
+      for (const c of crops) ids.push(c.id);
+      const person = String(crops[0].person_id);
       const p1 = await t.app.inject({ url: `${CROPS}?page=1&page_size=2&person_id=${person}` });
       assert.equal(p1.statusCode, 200, p1.body);
       assert.equal(p1.json().count, 3);

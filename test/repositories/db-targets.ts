@@ -16,19 +16,23 @@ export interface OpenedDb {
   close(): Promise<void>;
 }
 
+export interface OpenOptions {
+  migrate?: boolean;
+}
+
 export interface DbTarget {
   name: 'sqlite' | 'postgres';
   /** A reason to skip, or false. */
   skip: string | false;
-  /** A fresh, migrated, empty database. */
-  open(): Promise<OpenedDb>;
+  /** A fresh, empty database, migrated to the latest version unless `migrate: false`. */
+  open(opts?: OpenOptions): Promise<OpenedDb>;
 }
 
-async function openSqlite(): Promise<OpenedDb> {
+async function openSqlite(opts: OpenOptions = {}): Promise<OpenedDb> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'faceembed-db-'));
   const url = `sqlite:${path.join(dir, 'sub', 'test.db')}`;
   const db = openDatabase(url);
-  await migrate(db);
+  if (opts.migrate !== false) await migrate(db);
   return {
     url,
     db,
@@ -40,7 +44,7 @@ async function openSqlite(): Promise<OpenedDb> {
 }
 
 /** A private schema selected through the connection's search_path. */
-async function openPostgres(base: string): Promise<OpenedDb> {
+async function openPostgres(base: string, opts: OpenOptions = {}): Promise<OpenedDb> {
   const schema = `fe_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
@@ -49,7 +53,7 @@ async function openPostgres(base: string): Promise<OpenedDb> {
   const url = new URL(base);
   url.searchParams.set('options', `-c search_path=${schema}`);
   const db = openDatabase(url.toString());
-  await migrate(db);
+  if (opts.migrate !== false) await migrate(db);
   return {
     url: url.toString(),
     db,
@@ -70,6 +74,6 @@ export const DB_TARGETS: readonly DbTarget[] = [
     skip: PG_URL
       ? false
       : 'FACEEMBED_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/faceembed_test): PostgreSQL run skipped',
-    open: () => openPostgres(PG_URL!),
+    open: (opts) => openPostgres(PG_URL!, opts),
   },
 ];

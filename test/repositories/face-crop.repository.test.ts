@@ -2,9 +2,10 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FaceCropRepository } from '../../src/repositories/face-crop.repository.js';
 import { EmbeddingRepository } from '../../src/repositories/embedding.repository.js';
+import { PersonRepository } from '../../src/repositories/person.repository.js';
 import { DB_TARGETS, type OpenedDb } from './db-targets.js';
 
-const crop = (n: number, personId: string | null = null) => ({
+const crop = (n: number, personId: number | null = null) => ({
   imagePath: `faces/${n}.jpg`,
   width: 100 + n,
   height: 200 + n,
@@ -17,15 +18,18 @@ for (const target of DB_TARGETS) {
   describe(`FaceCropRepository (${target.name})`, { skip: target.skip }, () => {
     let opened: OpenedDb;
     let repo: FaceCropRepository;
+    let persons: PersonRepository;
     before(async () => {
       opened = await target.open();
       repo = new FaceCropRepository(opened.db);
+      persons = new PersonRepository(opened.db);
     });
     after(() => opened?.close());
 
     test('create returns the stored row with an id and an ISO timestamp', async () => {
       const before = Date.now();
-      const c = await repo.create(crop(1, 'p-1'));
+      const p1 = await persons.create({ name: 'P 1', externalId: 'p-1' });
+      const c = await repo.create({ ...crop(1, p1.id), box: [1, 2, 30, 40], sourcePhotoId: 7 });
       assert.ok(Number.isInteger(c.id) && c.id > 0);
       assert.deepEqual(
         { ...c, id: 0, createdAt: '' },
@@ -35,8 +39,10 @@ for (const target of DB_TARGETS) {
           width: 101,
           height: 201,
           sha256: crop(1).sha256,
-          personId: 'p-1',
+          personId: p1.id,
           label: 'label 1',
+          box: [1, 2, 30, 40],
+          sourcePhotoId: 7,
           createdAt: '',
         },
       );
@@ -58,7 +64,7 @@ for (const target of DB_TARGETS) {
     });
 
     test('list pages in id order with the filtered total', async () => {
-      const person = `list-${target.name}`;
+      const person = (await persons.create({ name: `list-${target.name}` })).id;
       const ids: number[] = [];
       for (let i = 0; i < 5; i++) ids.push((await repo.create(crop(10 + i, person))).id);
       const page1 = await repo.list({ offset: 0, limit: 2, personId: person });
@@ -91,6 +97,19 @@ for (const target of DB_TARGETS) {
       assert.equal(await repo.findById(c.id), undefined);
       assert.equal(await embeddings.count(c.id), 0);
       assert.equal(await repo.delete(c.id), undefined);
+    });
+
+    test('setPerson links and unlinks; deleting the person unlinks its crops (ON DELETE SET NULL)', async () => {
+      const p = await persons.create({ name: 'linked' });
+      const c = await repo.create(crop(40));
+      assert.equal((await repo.setPerson(c.id, p.id))?.personId, p.id);
+      assert.equal((await persons.findById(p.id))?.faceCount, 1);
+      assert.equal((await repo.setPerson(c.id, null))?.personId, null);
+      await repo.setPerson(c.id, p.id);
+      await persons.delete(p.id);
+      assert.equal((await repo.findById(c.id))?.personId, null);
+      await assert.rejects(repo.setPerson(c.id, 999_999));
+      assert.equal(await repo.setPerson(999_999, null), undefined);
     });
 
     test('countByImagePath counts every crop naming a file', async () => {

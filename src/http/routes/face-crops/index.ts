@@ -24,6 +24,7 @@ import {
   toCropDetail,
   toEmbeddingResult,
 } from './schema.js';
+import { faceCropImageRoute } from './image.js';
 import { createFromMultipart } from './upload.js';
 import type { JobService } from '../../../services/job.service.js';
 import { requireJobs } from '../jobs/index.js';
@@ -47,6 +48,8 @@ function pageLink(request: FastifyRequest, page: number | null): string | null {
 }
 
 export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (app, { service, jobs }) => {
+  await app.register(faceCropImageRoute, { service });
+
   app.post<{ Body: Static<typeof RegisterBody> | undefined }>(
     '/',
     {
@@ -72,7 +75,7 @@ export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (
         if (!body)
           throw new ValidationError('Send JSON {"image_path": …} or a multipart form with a file field "image"');
         crop = await service.registerCrop(body.image_path, {
-          personId: body.person_id === undefined || body.person_id === null ? body.person_id : String(body.person_id),
+          personId: body.person_id,
           label: body.label,
         });
       }

@@ -19,8 +19,8 @@ const Force = Type.Boolean({
   default: false,
   description: 'Recompute even when an embedding of the current model version exists',
 });
-const PersonId = Type.Union([Type.String({ maxLength: 128 }), Type.Integer(), Type.Null()], {
-  description: 'Stored as text',
+const PersonId = Type.Union([Id, Type.String({ minLength: 1, maxLength: 128 }), Type.Null()], {
+  description: 'A person id, or an external_id (the person is created when none has it)',
 });
 const Label = Type.Union([Type.String({ maxLength: 256 }), Type.Null()]);
 
@@ -29,7 +29,7 @@ export const CropParams = Type.Object({ id: Id });
 export const ListQuery = Type.Object({
   page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
-  person_id: Type.Optional(Type.String({ maxLength: 128 })),
+  person_id: Type.Optional(Id),
 });
 
 export const RegisterBody = Type.Object({
@@ -41,7 +41,9 @@ export const RegisterBody = Type.Object({
 /** Documentation of the multipart form; the handler reads and checks the parts itself. */
 export const UploadForm = Type.Object({
   image: Type.String({ format: 'binary', description: 'The image; its format is read from its content' }),
-  person_id: Type.Optional(Type.String({ maxLength: 128 })),
+  person_id: Type.Optional(
+    Type.String({ maxLength: 128, description: 'Digits: a person id; other text: an external_id (created if new)' }),
+  ),
   label: Type.Optional(Type.String({ maxLength: 256 })),
 });
 
@@ -76,8 +78,10 @@ export const Crop = Type.Object({
   width: Type.Integer(),
   height: Type.Integer(),
   sha256: Type.String(),
-  person_id: Type.Union([Type.String(), Type.Null()]),
+  person_id: Type.Union([Type.Integer(), Type.Null()]),
   label: Type.Union([Type.String(), Type.Null()]),
+  box: Type.Union([Type.Array(Type.Number(), { minItems: 4, maxItems: 4 }), Type.Null()]),
+  source_photo_id: Type.Union([Type.Integer(), Type.Null()]),
   created_at: Type.String({ format: 'date-time' }),
 });
 
@@ -135,6 +139,8 @@ export const toCrop = (c: FaceCrop): Static<typeof Crop> => ({
   sha256: c.sha256,
   person_id: c.personId,
   label: c.label,
+  box: c.box,
+  source_photo_id: c.sourcePhotoId,
   created_at: c.createdAt,
 });
 

@@ -7,7 +7,7 @@ import type { StagedUpload } from '../../../repositories/media-storage.js';
 import type { CropMeta, FaceCropService } from '../../../services/face-crop.service.js';
 import type { FaceCrop } from '../../../repositories/face-crop.repository.js';
 
-const TEXT_FIELDS: Readonly<Record<string, { key: keyof CropMeta; maxLength: number }>> = Object.freeze({
+const TEXT_FIELDS: Readonly<Record<string, { key: 'personId' | 'label'; maxLength: number }>> = Object.freeze({
   person_id: { key: 'personId', maxLength: 128 },
   label: { key: 'label', maxLength: 256 },
 });
@@ -43,7 +43,9 @@ export async function createFromMultipart(request: FastifyRequest, service: Face
       if (part.valueTruncated || value.length > field.maxLength) {
         throw new ValidationError(`Field "${part.fieldname}" is longer than ${field.maxLength} characters`);
       }
-      meta[field.key] = value === '' ? null : value;
+      if (field.key === 'personId')
+        meta.personId = value === '' ? null : /^\d{1,10}$/.test(value) ? Number(value) : value;
+      else meta[field.key] = value === '' ? null : value;
     }
   } catch (err) {
     if (staged) await service.discardUpload(staged);
