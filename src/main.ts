@@ -9,13 +9,18 @@ import { openDatabase, type Database } from './repositories/database.js';
 import { AttendanceStore } from './repositories/attendance-store.js';
 import { EmbeddingRepository } from './repositories/embedding.repository.js';
 import { FaceCropRepository } from './repositories/face-crop.repository.js';
+import { GroupRepository } from './repositories/group.repository.js';
 import { MediaStorage } from './repositories/media-storage.js';
-import { migrate } from './repositories/migrate.js';
 import { PersonRepository } from './repositories/person.repository.js';
+import { migrate } from './repositories/migrate.js';
 import { EmbeddingService } from './services/embedding.service.js';
 import type { EmbeddingPort } from './services/embedding.types.js';
 import { FaceCropService, type EmbeddingObserver } from './services/face-crop.service.js';
 import { SessionService } from './services/session.service.js';
+import { GalleryRegistry } from './services/gallery.registry.js';
+import { GroupService } from './services/group.service.js';
+import { IdentificationService } from './services/identification.service.js';
+import { PersonService } from './services/person.service.js';
 
 export interface ServiceDeps {
   db: Database;
@@ -27,24 +32,42 @@ export interface ServiceDeps {
 
 /** The services over one database and embedder: used by the HTTP app and by CLI commands alike. */
 export function createServices(deps: ServiceDeps): AppServices {
+  const { db, embedder } = deps;
+  const crops = new FaceCropRepository(db);
+  const embeddings = new EmbeddingRepository(db);
+  const persons = new PersonRepository(db);
+  const galleries = new GalleryRegistry({ embeddings, embedder });
   const storage = new MediaStorage(deps.config.mediaRoot);
   const faceCrops = new FaceCropService({
-    crops: new FaceCropRepository(deps.db),
-    embeddings: new EmbeddingRepository(deps.db),
-    persons: new PersonRepository(deps.db),
+    crops,
+    embeddings,
+    persons,
     storage,
-    embedder: deps.embedder,
+    embedder,
     limits: deps.config.image,
     observer: deps.observer,
+    // The galleries follow the face crops: a linked crop's new embedding joins, a deleted crop leaves.
+    changes: {
+      embedded: (e) => galleries.enrolled(e.modelName, e.faceCropId, e.personId, e.embedding),
+      deleted: (id) => galleries.faceRemoved(id),
+    },
   });
+  const groups = new GroupService({ groups: new GroupRepository(db), persons });
   const sessions = new SessionService({
-    store: new AttendanceStore(deps.db),
+    store: new AttendanceStore(db),
     storage,
-    embedder: deps.embedder,
+    embedder,
     faceCrops,
     limits: deps.config.image,
   });
-  return { faceCrops, sessions };
+  return {
+    faceCrops,
+    sessions,
+    persons: new PersonService({ persons, crops, embeddings, faceCrops, embedder, galleries }),
+    groups,
+    identification: new IdentificationService({ embedder, faceCrops, galleries, groups, persons }),
+    galleries,
+  };
 }
 
 export interface ServeFlags {
@@ -110,6 +133,11 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
   // Listen at once (readiness is /readyz); the workers boot in the background.
   await app.listen({ host: config.http.host, port: config.http.port });
   embedder.ready().catch((err: unknown) => logger.error({ err }, 'embedding workers failed to start'));
+  // The search galleries are built from the database now, not by the first identify.
+  services.galleries
+    .loadAll()
+    .then(() => logger.info({ galleries: services.galleries.stats() }, 'search galleries loaded'))
+    .catch((err: unknown) => logger.error({ err }, 'search galleries failed to load (retried on first use)'));
 }
 
 /** `faceembed worker-node`: no HTTP; consumes queued job slices with this machine's pool. */

@@ -16,11 +16,19 @@ import type { SessionService } from '../services/session.service.js';
 import type { JobService } from '../services/job.service.js';
 import { installJobMetrics } from './plugins/job-metrics.js';
 import { jobRoutes } from './routes/jobs/index.js';
+import type { GalleryRegistry } from '../services/gallery.registry.js';
+import type { GroupService } from '../services/group.service.js';
+import type { IdentificationService } from '../services/identification.service.js';
+import type { PersonService } from '../services/person.service.js';
 import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
+import { installGalleryMetrics } from './plugins/gallery-metrics.js';
 import { installMetrics } from './plugins/metrics.js';
 import { faceCropRoutes } from './routes/face-crops/index.js';
 import { auditRoutes } from './routes/audit/index.js';
+import { groupRoutes } from './routes/groups/index.js';
+import { identifyRoutes } from './routes/identify/index.js';
+import { personRoutes } from './routes/persons/index.js';
 import { healthRoutes } from './routes/health/index.js';
 import { sessionRoutes } from './routes/sessions/index.js';
 import { similarityRoutes } from './routes/similarity/index.js';
@@ -37,6 +45,11 @@ declare module 'fastify' {
 export interface AppServices {
   faceCrops: FaceCropService;
   sessions: SessionService;
+  persons: PersonService;
+  groups: GroupService;
+  identification: IdentificationService;
+  /** The search galleries (one per model), reported in /metrics. */
+  galleries: GalleryRegistry;
 }
 
 export interface AppDeps {
@@ -129,6 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const services = deps.services(metrics.observeEmbedding);
   const service = services.faceCrops;
+  installGalleryMetrics(metrics.registry, services.galleries);
   await app.register(healthRoutes, { db, embedder });
   await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service, jobs: deps.jobs });
   await app.register(jobRoutes, { prefix: '/api/attendance/jobs', jobs: deps.jobs });
@@ -136,6 +150,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(similarityRoutes, { prefix: '/api/attendance/similarity', service });
   await app.register(sessionRoutes, { prefix: '/api/attendance/sessions', sessions: services.sessions });
   await app.register(auditRoutes, { prefix: '/api/attendance/audit', sessions: services.sessions });
+  await app.register(personRoutes, {
+    prefix: '/api/attendance/persons',
+    persons: services.persons,
+    faceCrops: service,
+  });
+  await app.register(groupRoutes, { prefix: '/api/attendance/groups', groups: services.groups });
+  await app.register(identifyRoutes, {
+    prefix: '/api/attendance/identify',
+    identification: services.identification,
+    faceCrops: service,
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

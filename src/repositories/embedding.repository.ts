@@ -37,6 +37,13 @@ export function decodeEmbedding(bytes: Uint8Array): Float32Array {
   return out;
 }
 
+/** An enrolment face's embedding: what a search gallery is built from. */
+export interface EnrolledEmbedding {
+  faceCropId: number;
+  personId: number;
+  embedding: Float32Array;
+}
+
 export class EmbeddingRepository {
   constructor(private readonly db: Database) {}
 
@@ -124,6 +131,35 @@ export class EmbeddingRepository {
         })),
       )
       .execute();
+  }
+
+  /**
+   * Embeddings of one model version for face crops linked to a person, a page at a time in
+   * crop id order (keyset paging: memory stays one page, whatever the gallery size).
+   */
+  async *listEnrolled(modelName: string, modelVersion: string, pageSize = 5000): AsyncGenerator<EnrolledEmbedding[]> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('face_embeddings as e')
+        .innerJoin('face_crops as c', 'c.id', 'e.face_crop_id')
+        .select(['e.face_crop_id', 'c.person_id', 'e.embedding'])
+        .where('e.model_name', '=', modelName)
+        .where('e.model_version', '=', modelVersion)
+        .where('c.person_id', 'is not', null)
+        .where('e.face_crop_id', '>', after)
+        .orderBy('e.face_crop_id')
+        .limit(pageSize)
+        .execute();
+      if (rows.length === 0) return;
+      yield rows.map((r) => ({
+        faceCropId: Number(r.face_crop_id),
+        personId: Number(r.person_id),
+        embedding: decodeEmbedding(r.embedding),
+      }));
+      after = Number(rows[rows.length - 1]!.face_crop_id);
+      if (rows.length < pageSize) return;
+    }
   }
 
   async count(faceCropId: number): Promise<number> {

@@ -98,6 +98,15 @@ export class PersonRepository {
     return row && toPerson(row);
   }
 
+  /** Rows for the ids that exist, in no particular order. */
+  async findByIds(ids: readonly number[]): Promise<Person[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.select()
+      .where('p.id', 'in', [...new Set(ids)])
+      .execute();
+    return rows.map(toPerson);
+  }
+
   /** The ids among `ids` that name no person. */
   async missingIds(ids: readonly number[]): Promise<number[]> {
     if (ids.length === 0) return [];

@@ -4,6 +4,7 @@
 // (crop, model), so concurrent requests never leave two rows.
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
+import type { Box } from '../domain/face.js';
 import { msSince } from '../domain/time.js';
 import { cosineSimilarity } from '../domain/vector.js';
 import {
@@ -28,6 +29,13 @@ export type EmbeddingOutcome = 'generated' | 'existing' | 'failed';
 /** Told about every embedding asked for (metrics). */
 export type EmbeddingObserver = (event: { model: string; outcome: EmbeddingOutcome; errorType?: ErrorType }) => void;
 
+/** Told when a face crop's searchable state changes (the search galleries listen). */
+export interface CropChangeListener {
+  /** A crop linked to a person got an embedding. */
+  embedded(event: { faceCropId: number; personId: number; modelName: string; embedding: Float32Array }): void;
+  deleted(faceCropId: number): void;
+}
+
 export interface FaceCropServiceDeps {
   crops: FaceCropRepository;
   embeddings: EmbeddingRepository;
@@ -36,6 +44,7 @@ export interface FaceCropServiceDeps {
   embedder: EmbeddingPort;
   limits: ImageLimits;
   observer?: EmbeddingObserver;
+  changes?: CropChangeListener;
 }
 
 export interface CropMeta {
@@ -45,6 +54,8 @@ export interface CropMeta {
    */
   personId?: number | string | null;
   label?: string | null;
+  /** Where the face is in the image (enrolment from a photo). */
+  box?: Box | null;
 }
 
 export interface GenerateOptions {
@@ -122,6 +133,11 @@ export class FaceCropService {
     return this.deps.storage.stageUpload(stream, this.deps.limits.maxBytes);
   }
 
+  /** Checks that a staged upload is an image within the limits (ImageDecodeError, ImageTooLargeError). */
+  async probeUpload(staged: StagedUpload): Promise<void> {
+    await verifyImage(staged.tmpPath, this.deps.limits);
+  }
+
   discardUpload(staged: StagedUpload): Promise<void> {
     return this.deps.storage.discard(staged);
   }
@@ -146,6 +162,7 @@ export class FaceCropService {
         height: info.height,
         sha256: staged.sha256,
         label: meta.label,
+        box: meta.box,
         personId,
       });
     } catch (err) {
@@ -176,6 +193,7 @@ export class FaceCropService {
   async deleteCrop(id: number): Promise<void> {
     const crop = await this.deps.crops.delete(id);
     if (!crop) throw new NotFoundError(`Face crop ${id} not found`, { face_crop_id: id });
+    this.deps.changes?.deleted(id);
     if ((await this.deps.crops.countByImagePath(crop.imagePath)) === 0)
       await this.deps.storage.removeUpload(crop.imagePath);
   }
@@ -202,6 +220,13 @@ export class FaceCropService {
       const e = await this.compute(crop, opts);
       await this.write(this.row(crop.id, model, e));
       this.observe(model, 'generated');
+      if (crop.personId !== null)
+        this.deps.changes?.embedded({
+          faceCropId: id,
+          personId: crop.personId,
+          modelName: model.name,
+          embedding: e.embedding,
+        });
       return {
         faceCropId: id,
         ...modelNames(model, opts.modelName),
@@ -236,7 +261,7 @@ export class FaceCropService {
     }
 
     // Rows are written as they are computed, a chunk at a time: a crash loses at most ~FLUSH_MS of work.
-    const writer = new ChunkedWriter<NewEmbedding>((rows) => this.writeBatch(model, rows, items), {
+    const writer = new ChunkedWriter<NewEmbedding>((rows) => this.writeBatch(model, rows, items, found), {
       maxRows: WRITE_CHUNK,
       maxDelayMs: FLUSH_MS,
     });
@@ -336,10 +361,23 @@ export class FaceCropService {
   }
 
   /** One multi-row upsert; a chunk that fails is retried row by row so one bad row fails alone. */
-  private async writeBatch(model: ModelInfo, chunk: NewEmbedding[], items: Map<number, BatchItem>): Promise<void> {
+  private async writeBatch(
+    model: ModelInfo,
+    chunk: NewEmbedding[],
+    items: Map<number, BatchItem>,
+    crops: ReadonlyMap<number, FaceCrop>,
+  ): Promise<void> {
     const done = (row: NewEmbedding) => {
       items.set(row.faceCropId, { faceCropId: row.faceCropId, status: 'generated' });
       this.observe(model, 'generated');
+      const personId = crops.get(row.faceCropId)?.personId;
+      if (personId !== undefined && personId !== null)
+        this.deps.changes?.embedded({
+          faceCropId: row.faceCropId,
+          personId,
+          modelName: model.name,
+          embedding: row.embedding,
+        });
     };
     try {
       await this.deps.embeddings.upsertMany(chunk);

@@ -7,7 +7,7 @@ import type { StagedUpload } from '../../../repositories/media-storage.js';
 import type { CropMeta, FaceCropService } from '../../../services/face-crop.service.js';
 import type { FaceCrop } from '../../../repositories/face-crop.repository.js';
 
-const TEXT_FIELDS: Readonly<Record<string, { key: keyof CropMeta; maxLength: number }>> = Object.freeze({
+const TEXT_FIELDS: Readonly<Record<string, { key: 'personId' | 'label'; maxLength: number }>> = Object.freeze({
   person_id: { key: 'personId', maxLength: 128 },
   label: { key: 'label', maxLength: 256 },
 });

@@ -1,0 +1,76 @@
+// POST /api/attendance/identify/: every face of an uploaded image, or one stored crop, against
+// everyone enrolled or one group.
+import type { FastifyPluginAsync } from 'fastify';
+import type { Static } from '@sinclair/typebox';
+import { ValidationError } from '../../../errors.js';
+import { MAX_ID } from '../../schemas.js';
+import type { FaceCropService } from '../../../services/face-crop.service.js';
+import type { IdentificationService, IdentifyOptions } from '../../../services/identification.service.js';
+import { numberField, readImageForm } from '../../multipart-form.js';
+import { apiSecurity, errorResponses } from '../../schemas.js';
+import {
+  DEFAULT_MODEL,
+  IdentifyBody,
+  IdentifyJson,
+  IdentifyResponse,
+  MAX_TOP_K,
+  toIdentifyResponse,
+} from './schema.js';
+
+export interface IdentifyRoutesOptions {
+  identification: IdentificationService;
+  faceCrops: FaceCropService;
+}
+
+const FORM_FIELDS = ['model_name', 'group_id', 'top_k', 'threshold'] as const;
+
+export const identifyRoutes: FastifyPluginAsync<IdentifyRoutesOptions> = async (app, { identification, faceCrops }) => {
+  app.post<{ Body: Static<typeof IdentifyJson> | undefined }>(
+    '/',
+    {
+      prefixTrailingSlash: 'slash',
+      config: { multipart: true },
+      schema: {
+        tags: ['identify'],
+        security: apiSecurity,
+        summary: 'Who is this? Top-k persons for every face',
+        description:
+          'Multipart field `image` (every face in it; other fields as form fields, numbers as decimal text) ' +
+          'or JSON {face_crop_id}. `person_id` is the best match at or above the threshold, else null.',
+        body: IdentifyBody,
+        response: { 200: IdentifyResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const logFields = { reqId: request.id };
+      if (request.isMultipart()) {
+        const { staged, fields } = await readImageForm(request, faceCrops, FORM_FIELDS);
+        let opts: IdentifyOptions;
+        try {
+          opts = {
+            modelName: fields.model_name || DEFAULT_MODEL,
+            groupId: numberField(fields, 'group_id', { integer: true, min: 1, max: MAX_ID }),
+            topK: numberField(fields, 'top_k', { integer: true, min: 1, max: MAX_TOP_K }),
+            threshold: numberField(fields, 'threshold', { min: -1, max: 1 }),
+            logFields,
+          };
+        } catch (err) {
+          await faceCrops.discardUpload(staged);
+          throw err;
+        }
+        return toIdentifyResponse(await identification.identifyUpload(staged, opts));
+      }
+      const body = request.body;
+      if (!body?.face_crop_id)
+        throw new ValidationError('Send JSON {"face_crop_id": …} or a multipart form with a file field "image"');
+      const result = await identification.identifyCrop(body.face_crop_id, {
+        modelName: body.model_name ?? DEFAULT_MODEL,
+        groupId: body.group_id,
+        topK: body.top_k,
+        threshold: body.threshold,
+        logFields,
+      });
+      return toIdentifyResponse(result);
+    },
+  );
+};

@@ -1,0 +1,60 @@
+// Request and response shapes of POST /api/attendance/identify/.
+import { Type, type Static } from '@sinclair/typebox';
+import type { Identification } from '../../../services/identification.service.js';
+import { Id } from '../../schemas.js';
+
+export const DEFAULT_MODEL = 'facenet';
+export const MAX_TOP_K = 100;
+
+export const IdentifyJson = Type.Object({
+  face_crop_id: Id,
+  model_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, default: DEFAULT_MODEL })),
+  group_id: Type.Optional(Id),
+  top_k: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TOP_K, default: 3 })),
+  threshold: Type.Optional(Type.Number({ minimum: -1, maximum: 1, description: "Default: the model's" })),
+});
+
+export const IdentifyForm = Type.Object({
+  image: Type.String({ format: 'binary', description: 'Every face in it is identified' }),
+  model_name: Type.Optional(Type.String()),
+  group_id: Type.Optional(Type.String({ description: 'Decimal' })),
+  top_k: Type.Optional(Type.String({ description: 'Decimal' })),
+  threshold: Type.Optional(Type.String({ description: 'Decimal' })),
+});
+
+export const IdentifyBody = {
+  content: {
+    'application/json': { schema: IdentifyJson },
+    'multipart/form-data': { schema: IdentifyForm },
+  },
+};
+
+const Match = Type.Object({ person_id: Type.Integer(), name: Type.String(), similarity: Type.Number() });
+
+export const IdentifyResponse = Type.Object({
+  model_name: Type.String({ description: 'As asked' }),
+  model_true_name: Type.String({ description: "The registry's own name" }),
+  threshold: Type.Number(),
+  faces: Type.Array(
+    Type.Object({
+      box: Type.Union([Type.Array(Type.Number(), { minItems: 4, maxItems: 4 }), Type.Null()]),
+      score: Type.Union([Type.Number(), Type.Null()], { description: 'Detector confidence' }),
+      person_id: Type.Union([Type.Integer(), Type.Null()], { description: 'null: unknown (best below threshold)' }),
+      similarity: Type.Union([Type.Number(), Type.Null()], { description: 'Of the best match' }),
+      matches: Type.Array(Match),
+    }),
+  ),
+});
+
+export const toIdentifyResponse = (r: Identification): Static<typeof IdentifyResponse> => ({
+  model_name: r.modelName,
+  model_true_name: r.modelTrueName,
+  threshold: r.threshold,
+  faces: r.faces.map((f) => ({
+    box: f.box,
+    score: f.score,
+    person_id: f.personId,
+    similarity: f.similarity,
+    matches: f.matches.map((m) => ({ person_id: m.personId, name: m.name, similarity: m.similarity })),
+  })),
+});

@@ -1,0 +1,137 @@
+// One model's gallery: every enrolment face (face crop id -> person id) with its embedding,
+// searchable by person. The float32 store answers exactly; past `hnswMinFaces` faces an HNSW
+// graph proposes candidates, which the store rescores exactly. A group-filtered search scans
+// only that group's faces. Persons are scored by their best face (docs/identification.md
+// gives the measurements that chose this rule).
+import { ExactIndex } from './exact-index.js';
+import { HnswIndex, type HnswOptions } from './hnsw-index.js';
+import type { SearchHit } from './vector-index.js';
+
+export interface GalleryOptions {
+  /** Faces from which on the HNSW graph is used for unfiltered searches. */
+  hnswMinFaces?: number;
+  hnsw?: HnswOptions;
+}
+
+export interface PersonMatch {
+  personId: number;
+  similarity: number;
+  /** The enrolment face that gave the similarity. */
+  faceCropId: number;
+}
+
+export interface GallerySearchOptions {
+  topK: number;
+  /** Only these persons (a group's members). */
+  personIds?: Iterable<number>;
+}
+
+/** Measured crossover (docs/identification.md "Search at scale"). */
+export const DEFAULT_HNSW_MIN_FACES = 200_000;
+/** Faces fetched per wanted person, so that persons with several faces still fill top k. */
+const FACES_PER_PERSON = 4;
+/** Candidates fetched from the graph per face wanted, rescored exactly. */
+const HNSW_OVERFETCH = 4;
+
+export class Gallery {
+  readonly store: ExactIndex;
+  private graph: HnswIndex | undefined;
+  private readonly personOf = new Map<number, number>();
+  private readonly facesOf = new Map<number, Set<number>>();
+  private readonly hnswMinFaces: number;
+
+  constructor(
+    readonly dimensions: number,
+    private readonly opts: GalleryOptions = {},
+  ) {
+    this.store = new ExactIndex(dimensions);
+    this.hnswMinFaces = opts.hnswMinFaces ?? DEFAULT_HNSW_MIN_FACES;
+  }
+
+  /** Adds or replaces one enrolment face. */
+  add(faceCropId: number, personId: number, embedding: Float32Array): void {
+    this.removeFace(faceCropId);
+    this.store.add(faceCropId, embedding);
+    this.personOf.set(faceCropId, personId);
+    let faces = this.facesOf.get(personId);
+    if (!faces) this.facesOf.set(personId, (faces = new Set()));
+    faces.add(faceCropId);
+    if (this.graph) this.graph.add(faceCropId, embedding);
+    else if (this.store.size() >= this.hnswMinFaces) this.buildGraph();
+  }
+
+  removeFace(faceCropId: number): boolean {
+    const personId = this.personOf.get(faceCropId);
+    if (personId === undefined) return false;
+    this.store.remove(faceCropId);
+    this.graph?.remove(faceCropId);
+    this.personOf.delete(faceCropId);
+    const faces = this.facesOf.get(personId);
+    faces?.delete(faceCropId);
+    if (faces?.size === 0) this.facesOf.delete(personId);
+    return true;
+  }
+
+  /** Removes every face of the person; how many there were. */
+  removePerson(personId: number): number {
+    const faces = [...(this.facesOf.get(personId) ?? [])];
+    for (const f of faces) this.removeFace(f);
+    return faces.length;
+  }
+
+  search(query: Float32Array, opts: GallerySearchOptions): PersonMatch[] {
+    const wantFaces = Math.max(1, opts.topK) * FACES_PER_PERSON;
+    let hits: SearchHit[];
+    if (opts.personIds !== undefined) {
+      hits = this.store.searchAmong(query, wantFaces, this.facesAmong(opts.personIds));
+    } else if (this.graph) {
+      const candidates = this.graph.search(query, wantFaces * HNSW_OVERFETCH).map((h) => h.key);
+      hits = this.store.rescore(query, candidates).slice(0, wantFaces);
+    } else {
+      hits = this.store.search(query, wantFaces);
+    }
+    return this.bestPerPerson(hits, opts.topK);
+  }
+
+  faceCount(): number {
+    return this.store.size();
+  }
+
+  personCount(): number {
+    return this.facesOf.size;
+  }
+
+  usesGraph(): boolean {
+    return this.graph !== undefined;
+  }
+
+  memoryBytes(): number {
+    // Maps: about 80 bytes per face for the two of them.
+    return this.store.memoryBytes() + (this.graph?.memoryBytes() ?? 0) + this.personOf.size * 80;
+  }
+
+  private *facesAmong(personIds: Iterable<number>): Iterable<number> {
+    for (const p of personIds) yield* this.facesOf.get(p) ?? [];
+  }
+
+  private bestPerPerson(hits: SearchHit[], topK: number): PersonMatch[] {
+    const best = new Map<number, PersonMatch>();
+    for (const h of hits) {
+      const personId = this.personOf.get(h.key);
+      if (personId === undefined) continue;
+      const seen = best.get(personId);
+      if (!seen || h.similarity > seen.similarity)
+        best.set(personId, { personId, similarity: h.similarity, faceCropId: h.key });
+    }
+    return [...best.values()].sort((a, b) => b.similarity - a.similarity).slice(0, topK);
+  }
+
+  private buildGraph(): void {
+    const graph = new HnswIndex(this.dimensions, this.opts.hnsw);
+    const keys = [...this.personOf.keys()];
+    const matrix = new Float32Array(keys.length * this.dimensions);
+    keys.forEach((k, i) => matrix.set(this.store.vector(k)!, i * this.dimensions));
+    graph.addMany(keys, matrix);
+    this.graph = graph;
+  }
+}

@@ -1,0 +1,153 @@
+// Persons and their enrolment faces. Enrolling a photo embeds its largest face with every
+// model before anything is stored (no face: NoFaceDetectedError, nothing written); enrolling
+// an existing crop links it once its embeddings exist. Every change reaches the galleries.
+import { ConflictError, NotFoundError, toFaceembedError } from '../errors.js';
+import type { Box } from '../domain/face.js';
+import type { EmbeddingRepository } from '../repositories/embedding.repository.js';
+import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
+import type { StagedUpload } from '../repositories/media-storage.js';
+import type { NewPerson, Person, PersonPatch, PersonRepository } from '../repositories/person.repository.js';
+import type { EmbeddingPort } from './embedding.types.js';
+import type { FaceCropService } from './face-crop.service.js';
+import type { GalleryRegistry } from './gallery.registry.js';
+
+export interface PersonServiceDeps {
+  persons: PersonRepository;
+  crops: FaceCropRepository;
+  embeddings: EmbeddingRepository;
+  faceCrops: FaceCropService;
+  embedder: EmbeddingPort;
+  galleries: GalleryRegistry;
+}
+
+export interface Enrolment {
+  faceCropId: number;
+  personId: number;
+  box: Box | null;
+  /** Faces seen in an uploaded image (the largest was enrolled); absent for an existing crop. */
+  facesDetected?: number;
+}
+
+export interface Page {
+  page: number;
+  pageSize: number;
+}
+
+export class PersonService {
+  constructor(private readonly deps: PersonServiceDeps) {}
+
+  create(person: NewPerson): Promise<Person> {
+    return this.deps.persons.create(person);
+  }
+
+  async get(id: number): Promise<Person> {
+    const person = await this.deps.persons.findById(id);
+    if (!person) throw new NotFoundError(`Person ${id} not found`, { person_id: id });
+    return person;
+  }
+
+  list(opts: Page & { groupId?: number; externalId?: string }): Promise<{ count: number; persons: Person[] }> {
+    return this.deps.persons.list({
+      offset: (opts.page - 1) * opts.pageSize,
+      limit: opts.pageSize,
+      groupId: opts.groupId,
+      externalId: opts.externalId,
+    });
+  }
+
+  async update(id: number, patch: PersonPatch): Promise<Person> {
+    const person = await this.deps.persons.update(id, patch);
+    if (!person) throw new NotFoundError(`Person ${id} not found`, { person_id: id });
+    return person;
+  }
+
+  /** The person goes; their face crops stay, unlinked, and leave every gallery at once. */
+  async delete(id: number): Promise<void> {
+    const person = await this.deps.persons.delete(id);
+    if (!person) throw new NotFoundError(`Person ${id} not found`, { person_id: id });
+    this.deps.galleries.personRemoved(id);
+  }
+
+  async listFaces(personId: number, page: Page): Promise<{ count: number; crops: FaceCrop[] }> {
+    await this.get(personId);
+    return this.deps.crops.list({ offset: (page.page - 1) * page.pageSize, limit: page.pageSize, personId });
+  }
+
+  /** An existing face crop becomes one of the person's enrolment faces. */
+  async enrolCrop(personId: number, faceCropId: number): Promise<Enrolment> {
+    await this.get(personId);
+    const crop = await this.deps.crops.findById(faceCropId);
+    if (!crop) throw new NotFoundError(`Face crop ${faceCropId} not found`, { face_crop_id: faceCropId });
+    if (crop.personId !== null && crop.personId !== personId)
+      throw new ConflictError(`Face crop ${faceCropId} is enrolled for person ${crop.personId}`, {
+        face_crop_id: faceCropId,
+        person_id: crop.personId,
+      });
+    const vectors = new Map<string, Float32Array>();
+    for (const model of await this.models()) {
+      const e = await this.deps.faceCrops.generateEmbedding(faceCropId, { modelName: model, force: false });
+      vectors.set(model, e.embedding);
+    }
+    const linked = await this.deps.crops.setPerson(faceCropId, personId);
+    if (!linked) throw new NotFoundError(`Face crop ${faceCropId} was deleted`, { face_crop_id: faceCropId });
+    for (const [model, embedding] of vectors) this.deps.galleries.enrolled(model, faceCropId, personId, embedding);
+    return { faceCropId, personId, box: crop.box };
+  }
+
+  /** An uploaded photo or crop: its largest face is embedded by every model, then stored. */
+  async enrolUpload(personId: number, staged: StagedUpload): Promise<Enrolment> {
+    const { embedder, faceCrops, embeddings, galleries } = this.deps;
+    let vectors: { model: string; version: string; embedding: Float32Array }[];
+    let box: Box | null = null;
+    let facesDetected: number;
+    try {
+      await this.get(personId);
+      await faceCrops.probeUpload(staged);
+      facesDetected = (await embedder.detectFaces(staged.tmpPath)).length;
+      vectors = [];
+      for (const model of await this.models()) {
+        const e = await embedder.generateEmbedding(staged.tmpPath, { modelName: model, detect: 'enforce' });
+        vectors.push({ model, version: e.modelVersion, embedding: e.embedding });
+        box ??= e.face.box ?? null;
+      }
+    } catch (err) {
+      await faceCrops.discardUpload(staged);
+      throw err;
+    }
+    const crop = await faceCrops.createFromUpload(staged, { personId, box });
+    try {
+      await embeddings.upsertMany(
+        vectors.map((v) => ({
+          faceCropId: crop.id,
+          modelName: v.model,
+          modelVersion: v.version,
+          embedding: v.embedding,
+        })),
+      );
+    } catch (err) {
+      await faceCrops.deleteCrop(crop.id).catch(() => undefined);
+      throw toFaceembedError(err);
+    }
+    for (const v of vectors) galleries.enrolled(v.model, crop.id, personId, v.embedding);
+    return { faceCropId: crop.id, personId, box, facesDetected: Math.max(facesDetected, 1) };
+  }
+
+  /** Un-enrols: the crop stays, unlinked, and leaves the galleries. */
+  async unenrol(personId: number, faceCropId: number): Promise<void> {
+    await this.get(personId);
+    const crop = await this.deps.crops.findById(faceCropId);
+    if (!crop || crop.personId !== personId)
+      throw new NotFoundError(`Face crop ${faceCropId} is not enrolled for person ${personId}`, {
+        face_crop_id: faceCropId,
+        person_id: personId,
+      });
+    await this.deps.crops.setPerson(faceCropId, null);
+    this.deps.galleries.faceRemoved(faceCropId);
+  }
+
+  /** Enrolment faces are embedded by every registered model, so any model can identify. */
+  private async models(): Promise<string[]> {
+    await this.deps.embedder.ready();
+    return this.deps.embedder.models().map((m) => m.name);
+  }
+}

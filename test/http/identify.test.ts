@@ -1,0 +1,195 @@
+// Enrolment and identification over HTTP with the real embedder, on both databases: enrol an
+// uploaded photo and an existing crop, identify an upload and a stored crop, group filter,
+// unknown faces, and every bad input (typed error, nothing written).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { DB_TARGETS } from '../repositories/db-targets.js';
+import { encodePng } from '../helpers/images.js';
+import {
+  assertError,
+  buildTestApp,
+  CROPS,
+  FACES,
+  form,
+  startEmbedder,
+  type TestApp,
+  type TestEmbedder,
+} from './helper.js';
+
+const PERSONS = '/api/attendance/persons/';
+const GROUPS = '/api/attendance/groups/';
+const IDENTIFY = '/api/attendance/identify/';
+
+let emb: TestEmbedder;
+before(async () => {
+  emb = await startEmbedder({ preload: ['facenet', 'arcface'] });
+});
+after(() => emb?.close());
+
+const count = async (t: TestApp, table: 'face_crops' | 'face_embeddings'): Promise<number> => {
+  const r = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)}`.execute(t.db);
+  return Number(r.rows[0]!.n);
+};
+
+for (const target of DB_TARGETS) {
+  describe(`enrolment and identification over HTTP (${target.name})`, { skip: target.skip }, () => {
+    let t: TestApp;
+    const photo = (name: string) => readFile(path.join(t.mediaRoot, name));
+    const upload = async (url: string, file: string, fields: Record<string, string> = {}) =>
+      t.app.inject({
+        method: 'POST',
+        url,
+        ...(await form({ ...fields, image: { data: await photo(file), filename: path.basename(file) } })),
+      });
+    const json = (method: 'POST' | 'GET' | 'DELETE' | 'PUT', url: string, payload?: object) =>
+      t.app.inject({ method, url, ...(payload && { payload }) });
+    before(async () => {
+      t = await buildTestApp(target, emb.embedder);
+    });
+    after(() => t?.close());
+
+    test('identify with an empty gallery: 200, every face unknown', async () => {
+      const res = await upload(IDENTIFY, FACES.a1);
+      assert.equal(res.statusCode, 200, res.body);
+      const body = res.json();
+      assert.equal(body.model_name, 'facenet');
+      assert.equal(body.model_true_name, 'faceapi-resnet128');
+      assert.equal(body.faces.length, 1);
+      assert.deepEqual(
+        { ...body.faces[0], box: null, score: null },
+        { box: null, score: null, person_id: null, similarity: null, matches: [] },
+      );
+      assert.equal(body.faces[0].box.length, 4);
+    });
+
+    test('enrol a photo (largest face, faces counted) and an existing crop; identify finds them', async () => {
+      const a = (await json('POST', PERSONS, { name: 'A' })).json();
+      const b = (await json('POST', PERSONS, { name: 'B' })).json();
+      const res = await upload(`${PERSONS}${a.id}/faces/`, FACES.a1);
+      assert.equal(res.statusCode, 201, res.body);
+      const enrolled = res.json();
+      assert.equal(enrolled.person_id, a.id);
+      assert.ok(enrolled.faces_detected >= 1);
+      assert.equal(enrolled.box.length, 4);
+      const crop = (await json('GET', `${CROPS}${enrolled.face_crop_id}/`)).json();
+      assert.equal(crop.person_id, a.id);
+      assert.deepEqual(crop.box, enrolled.box);
+      assert.deepEqual(crop.embeddings.map((e: { model_name: string }) => e.model_name).sort(), [
+        'arcface',
+        'facenet',
+      ]);
+
+      const registered = (await json('POST', CROPS, { image_path: FACES.a2 })).json();
+      const viaCrop = await json('POST', `${PERSONS}${b.id}/faces/`, { face_crop_id: registered.id });
+      assert.equal(viaCrop.statusCode, 201, viaCrop.body);
+      assert.deepEqual(viaCrop.json(), { face_crop_id: registered.id, person_id: b.id, box: null });
+      assert.equal((await json('GET', `${PERSONS}${b.id}/`)).json().face_count, 1);
+      const faces = (await json('GET', `${PERSONS}${b.id}/faces/`)).json();
+      assert.deepEqual(
+        faces.results.map((c: { id: number }) => c.id),
+        [registered.id],
+      );
+
+      for (const model of ['facenet', 'arcface']) {
+        const found = (await upload(IDENTIFY, FACES.a1, { model_name: model, top_k: '5' })).json();
+        assert.equal(found.faces[0].person_id, a.id, JSON.stringify(found));
+        assert.ok(found.faces[0].similarity > 0.99);
+        assert.deepEqual(
+          found.faces[0].matches.map((m: { person_id: number }) => m.person_id).sort(),
+          [a.id, b.id].sort(),
+        );
+        assert.equal(found.faces[0].matches[0].name, 'A');
+      }
+      const byCrop = (await json('POST', IDENTIFY, { face_crop_id: registered.id, top_k: 1 })).json();
+      assert.equal(byCrop.faces[0].person_id, b.id);
+      assert.equal(byCrop.faces[0].matches.length, 1);
+      // Group filter: only members are candidates.
+      const g = (await json('POST', GROUPS, { name: 'only B' })).json();
+      await json('PUT', `${GROUPS}${g.id}/members/`, { person_ids: [b.id] });
+      const inGroup = (await upload(IDENTIFY, FACES.a1, { group_id: String(g.id) })).json();
+      assert.deepEqual(
+        inGroup.faces[0].matches.map((m: { person_id: number }) => m.person_id),
+        [b.id],
+      );
+      assert.notEqual(inGroup.faces[0].person_id, a.id);
+      // The threshold decides: at -1 anyone is accepted, above the best similarity no one is.
+      const lax = (await upload(IDENTIFY, FACES.a1, { group_id: String(g.id), threshold: '-1' })).json();
+      assert.equal(lax.faces[0].person_id, b.id);
+      assert.equal(lax.threshold, -1);
+      const best = lax.faces[0].similarity;
+      const strict = (
+        await upload(IDENTIFY, FACES.a1, { group_id: String(g.id), threshold: String(best + 0.001) })
+      ).json();
+      assert.equal(strict.faces[0].person_id, null);
+      assert.equal(strict.faces[0].matches[0].person_id, b.id);
+
+      // Un-enrol B's face, delete A: the next identify cannot return either.
+      assert.equal((await json('DELETE', `${PERSONS}${b.id}/faces/${registered.id}/`)).statusCode, 204);
+      assertError(await json('DELETE', `${PERSONS}${b.id}/faces/${registered.id}/`), 404, 'NotFoundError');
+      assert.equal((await json('DELETE', `${PERSONS}${a.id}/`)).statusCode, 204);
+      const after = (await upload(IDENTIFY, FACES.a1)).json();
+      assert.deepEqual(after.faces[0].matches, []);
+      assert.equal(after.faces[0].person_id, null);
+    });
+
+    test('a crop linked at registration and embedded later joins the gallery', async () => {
+      const created = (await json('POST', CROPS, { image_path: FACES.a3, person_id: `late-${target.name}` })).json();
+      await json('POST', `${CROPS}${created.id}/generate-embedding/`, { model_name: 'facenet' });
+      const found = (await json('POST', IDENTIFY, { face_crop_id: created.id })).json();
+      assert.equal(found.faces[0].person_id, created.person_id);
+      assert.equal((await json('DELETE', `${CROPS}${created.id}/`)).statusCode, 204);
+      const other = (await json('POST', CROPS, { image_path: FACES.a3 })).json();
+      const gone = (await json('POST', IDENTIFY, { face_crop_id: other.id })).json();
+      assert.ok(!gone.faces[0].matches.some((m: { person_id: number }) => m.person_id === created.person_id));
+    });
+
+    test('bad input: each a typed error, nothing written', async () => {
+      const p = (await json('POST', PERSONS, { name: 'bad input' })).json();
+      const crops = await count(t, 'face_crops');
+      const embeddings = await count(t, 'face_embeddings');
+      const uploads = () => readdir(path.join(t.mediaRoot, 'uploads')).catch(() => [] as string[]);
+      const files = (await uploads()).length;
+      const blank = await encodePng(320, 240, [128, 128, 128]);
+      const noFace = await t.app.inject({
+        method: 'POST',
+        url: `${PERSONS}${p.id}/faces/`,
+        ...(await form({ image: { data: blank, filename: 'wall.png' } })),
+      });
+      assertError(noFace, 422, 'NoFaceDetectedError');
+      assertError(await upload(`${PERSONS}${p.id}/faces/`, FACES.notImage), 422, 'ImageDecodeError');
+      assertError(await upload(`${PERSONS}999999/faces/`, FACES.a1), 404, 'NotFoundError');
+      assertError(await json('POST', `${PERSONS}${p.id}/faces/`, { face_crop_id: 999_999 }), 404, 'NotFoundError');
+      assertError(await json('POST', `${PERSONS}${p.id}/faces/`, {}), 400, 'ValidationError');
+      assertError(await upload(IDENTIFY, FACES.notImage), 422, 'ImageDecodeError');
+      assertError(await upload(IDENTIFY, FACES.a1, { group_id: '999999' }), 404, 'NotFoundError');
+      assertError(await upload(IDENTIFY, FACES.a1, { top_k: 'many' }), 400, 'ValidationError');
+      assertError(await upload(IDENTIFY, FACES.a1, { model_name: 'nope' }), 400, 'ValueError');
+      assertError(await json('POST', IDENTIFY, { face_crop_id: 999_999 }), 404, 'NotFoundError');
+      assertError(await json('POST', IDENTIFY, { face_crop_id: 1, top_k: 0 }), 400, 'ValidationError');
+      assertError(await json('POST', IDENTIFY, {}), 400, 'ValidationError');
+      assert.equal(await count(t, 'face_crops'), crops);
+      assert.equal(await count(t, 'face_embeddings'), embeddings);
+      assert.equal((await uploads()).length, files);
+      assert.equal((await json('GET', `${PERSONS}${p.id}/`)).json().face_count, 0);
+
+      // A crop already enrolled for someone else is a conflict.
+      const q = (await json('POST', PERSONS, { name: 'owner' })).json();
+      const c = (await json('POST', CROPS, { image_path: FACES.a2 })).json();
+      assert.equal((await json('POST', `${PERSONS}${q.id}/faces/`, { face_crop_id: c.id })).statusCode, 201);
+      assertError(await json('POST', `${PERSONS}${p.id}/faces/`, { face_crop_id: c.id }), 409, 'ConflictError');
+    });
+
+    test('gallery figures appear in /metrics', async () => {
+      const text = (await t.app.inject({ url: '/metrics' })).body;
+      assert.match(text, /faceembed_gallery_faces\{model="faceapi-resnet128"\} \d+/);
+      assert.match(text, /faceembed_gallery_memory_bytes\{model="faceapi-resnet128"\} [1-9]\d*/);
+      const doc = (await t.app.inject({ url: '/openapi.json' })).json();
+      for (const p of ['/api/attendance/persons/', '/api/attendance/persons/{id}/faces/', '/api/attendance/identify/'])
+        assert.ok(doc.paths[p], `${p} in OpenAPI`);
+      assert.ok(doc.paths['/api/attendance/groups/{id}/members/'].put);
+    });
+  });
+}

@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cosineSimilarity } from '../../src/domain/vector.js';
+import { ExactIndex } from '../../src/search/exact-index.js';
+import { HnswIndex } from '../../src/search/hnsw-index.js';
+
+/** Deterministic pseudo-random vectors (mulberry32), so a failure reproduces. */
+export function randomVectors(n: number, d: number, seed = 1): Float32Array[] {
+  let s = seed >>> 0;
+  const rnd = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+  };
+  return Array.from({ length: n }, () => Float32Array.from({ length: d }, rnd));
+}
+
+function bruteForce(vectors: Map<number, Float32Array>, q: Float32Array, k: number) {
+  return [...vectors]
+    .map(([key, v]) => ({ key, similarity: cosineSimilarity(v, q) }))
+    .sort((a, b) => b.similarity - a.similarity)
+    .slice(0, k);
+}
+
+test('exact search equals brute force, through adds, replacements and removals', () => {
+  const d = 16;
+  const vs = randomVectors(3000, d, 7);
+  const replacements = randomVectors(3000, d, 8);
+  const index = new ExactIndex(d);
+  const truth = new Map<number, Float32Array>();
+  vs.forEach((v, i) => {
+    index.add(i * 3 + 1, v);
+    truth.set(i * 3 + 1, v);
+  });
+  // Replace some, remove others (including the last row and the first).
+  for (let i = 0; i < 3000; i += 7) {
+    index.add(i * 3 + 1, replacements[i]!);
+    truth.set(i * 3 + 1, replacements[i]!);
+  }
+  for (const key of [1, 2999 * 3 + 1, ...Array.from({ length: 200 }, (_, i) => (i * 11 + 5) * 3 + 1)]) {
+    assert.equal(index.remove(key), truth.delete(key));
+  }
+  assert.equal(index.remove(999_999), false);
+  assert.equal(index.size(), truth.size);
+  for (const q of randomVectors(20, d, 99)) {
+    const got = index.search(q, 5);
+    const want = bruteForce(truth, q, 5);
+    assert.deepEqual(
+      got.map((h) => h.key),
+      want.map((h) => h.key),
+    );
+    got.forEach((h, i) => assert.ok(Math.abs(h.similarity - want[i]!.similarity) < 1e-5));
+    const among = [...truth.keys()].filter((k) => k % 2 === 0);
+    const sub = new Map(among.map((k) => [k, truth.get(k)!]));
+    assert.deepEqual(
+      index.searchAmong(q, 3, [...among, 123_456_789]).map((h) => h.key),
+      bruteForce(sub, q, 3).map((h) => h.key),
+    );
+  }
+  assert.deepEqual(new ExactIndex(d).search(vs[0]!, 3), []);
+  assert.throws(() => index.add(5, new Float32Array(3)), RangeError);
+});
+
+test('HNSW finds the exact nearest neighbour for almost every query and forgets removed keys', () => {
+  const d = 32;
+  const vs = randomVectors(2000, d, 3);
+  const exact = new ExactIndex(d);
+  const hnsw = new HnswIndex(d, { quantization: 'f32' });
+  vs.forEach((v, i) => {
+    exact.add(i + 1, v);
+    hnsw.add(i + 1, v);
+  });
+  let agree = 0;
+  const queries = randomVectors(100, d, 5);
+  for (const q of queries) if (hnsw.search(q, 1)[0]?.key === exact.search(q, 1)[0]?.key) agree++;
+  assert.ok(agree >= 95, `recall@1 ${agree}/100`);
+  const top = exact.search(queries[0]!, 1)[0]!;
+  assert.equal(hnsw.remove(top.key), true);
+  assert.ok(!hnsw.search(queries[0]!, 10).some((h) => h.key === top.key));
+  assert.equal(hnsw.size(), 1999);
+  assert.ok(hnsw.memoryBytes() > 1999 * d);
+});

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Gallery } from '../../src/search/gallery.js';
+import { randomVectors } from './exact-index.test.js';
+
+test('persons are scored by their best face; group filter; removals take effect at once', () => {
+  const d = 8;
+  const [a1, , b1, c1, q] = randomVectors(5, d, 11) as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
+  const g = new Gallery(d);
+  g.add(101, 1, a1);
+  g.add(102, 1, q); // person 1 has the query itself as a face
+  g.add(201, 2, b1);
+  g.add(301, 3, c1);
+  const all = g.search(q, { topK: 3 });
+  assert.equal(all.length, 3);
+  assert.deepEqual(all[0], { personId: 1, similarity: all[0]!.similarity, faceCropId: 102 });
+  assert.ok(Math.abs(all[0]!.similarity - 1) < 1e-6);
+  assert.deepEqual(new Set(all.map((m) => m.personId)), new Set([1, 2, 3]));
+  assert.deepEqual(
+    g
+      .search(q, { topK: 5, personIds: [2, 3, 99] })
+      .map((m) => m.personId)
+      .sort(),
+    [2, 3],
+  );
+  assert.deepEqual(g.search(q, { topK: 5, personIds: [] }), []);
+  assert.equal(g.removeFace(102), true);
+  assert.equal(g.search(q, { topK: 3 }).find((m) => m.personId === 1)?.faceCropId, 101);
+  assert.equal(g.removePerson(1), 1);
+  assert.ok(!g.search(q, { topK: 3 }).some((m) => m.personId === 1));
+  assert.equal(g.personCount(), 2);
+  // A face moved to another person is found under the new person only.
+  g.add(201, 3, b1);
+  assert.deepEqual(
+    g.search(b1, { topK: 3 }).map((m) => m.personId),
+    [3],
+  );
+});
+
+test('past hnswMinFaces the graph answers, and its answers match exact search on clustered data', () => {
+  const d = 16;
+  const centres = randomVectors(50, d, 21);
+  const noise = randomVectors(50 * 6, d, 22);
+  const exact = new Gallery(d, { hnswMinFaces: Number.MAX_SAFE_INTEGER });
+  const graph = new Gallery(d, { hnswMinFaces: 100 });
+  let key = 1;
+  centres.forEach((c, p) => {
+    for (let j = 0; j < 6; j++) {
+      const v = c.map((x, i) => x + 0.15 * noise[p * 6 + j]![i]!);
+      exact.add(key, p + 1, v);
+      graph.add(key, p + 1, v);
+      key++;
+    }
+  });
+  assert.equal(graph.usesGraph(), true);
+  assert.equal(exact.usesGraph(), false);
+  for (const c of centres) {
+    const want = exact.search(c, { topK: 3 });
+    const got = graph.search(c, { topK: 3 });
+    assert.equal(got[0]!.personId, want[0]!.personId);
+    assert.ok(Math.abs(got[0]!.similarity - want[0]!.similarity) < 1e-6, 'scores are exact (rescored)');
+  }
+  assert.ok(graph.memoryBytes() > exact.memoryBytes());
+});
