@@ -5,7 +5,6 @@
 // sequential ones. Slow work (detection, embedding, cutting crops) happens before the lock;
 // files written for a change that fails are removed again.
 import type { Readable } from 'node:stream';
-import type { Box } from '../domain/face.js';
 import { msSince } from '../domain/time.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { cutFaces } from '../image/crop.js';
@@ -14,10 +13,11 @@ import type { AttendanceStore } from '../repositories/attendance-store.js';
 import type { AttendanceRow } from '../repositories/attendance.repository.js';
 import type { NewAuditEvent } from '../repositories/audit.repository.js';
 import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
-import type { Session, SessionPhoto } from '../repositories/session.repository.js';
+import type { Session } from '../repositories/session.repository.js';
 import type { EmbeddingPort } from './embedding.types.js';
 import type { FaceCropService } from './face-crop.service.js';
 import { KeyedLock } from './keyed-lock.js';
+import { faceResult, sessionView, type PhotoResult, type SessionView } from './session-view.js';
 import { gallerySimilarity } from './session-matching.js';
 import { auditEvent, resolveSession, rowEvent, syncRoster } from './session-resolve.js';
 
@@ -30,31 +30,6 @@ export interface SessionServiceDeps {
   /** Computes enrolled faces' embeddings that are missing. */
   faceCrops: Pick<FaceCropService, 'generateBatch'>;
   limits: ImageLimits;
-}
-
-export interface PhotoFaceResult {
-  faceCropId: number;
-  box: Box;
-  score: number | null;
-  personId: number | null;
-  similarity: number | null;
-  status: 'matched' | 'unknown';
-}
-
-export interface PhotoResult {
-  photoId: number;
-  width: number;
-  height: number;
-  durationMs: number;
-  faces: PhotoFaceResult[];
-}
-
-export interface SessionView {
-  session: Session;
-  photos: (SessionPhoto & { faces: PhotoFaceResult[] })[];
-  attendance: AttendanceRow[];
-  unknownFaces: { faceCropId: number; photoId: number; box: Box | null }[];
-  summary: { present: number; absent: number; unknown: number };
 }
 
 export class SessionService {
@@ -94,30 +69,7 @@ export class SessionService {
   }
 
   async get(id: number): Promise<SessionView> {
-    const { store } = this.deps;
-    const session = await this.find(id);
-    const [photos, rows, faces] = await Promise.all([
-      store.sessions.listPhotos(id),
-      store.attendance.listForSession(id),
-      store.attendance.sessionFaces(id, session.modelName),
-    ]);
-    const byFace = new Map(rows.filter((r) => r.faceCropId !== null).map((r) => [r.faceCropId!, r]));
-    const unknownFaces = faces
-      .filter((f) => !byFace.has(f.faceCropId))
-      .map((f) => ({ faceCropId: f.faceCropId, photoId: f.photoId, box: f.box }));
-    const present = rows.filter((r) => r.status === 'present').length;
-    return {
-      session,
-      photos: photos.map((p) => ({
-        ...p,
-        faces: faces
-          .filter((f) => f.photoId === p.id)
-          .map((f) => faceResult(f.faceCropId, f.box ?? [0, 0, 0, 0], null, byFace.get(f.faceCropId))),
-      })),
-      attendance: rows,
-      unknownFaces,
-      summary: { present, absent: rows.length - present, unknown: unknownFaces.length },
-    };
+    return sessionView(this.deps.store, await this.find(id));
   }
 
   async close(id: number, actor: string): Promise<Session> {
@@ -366,19 +318,3 @@ export class SessionService {
 
 const closedError = (id: number) =>
   new ConflictError(`Session ${id} is closed: it accepts no more changes`, { session_id: id });
-
-function faceResult(
-  faceCropId: number,
-  box: Box,
-  score: number | null,
-  row: AttendanceRow | undefined,
-): PhotoFaceResult {
-  return {
-    faceCropId,
-    box,
-    score,
-    personId: row?.personId ?? null,
-    similarity: row?.similarity ?? null,
-    status: row ? 'matched' : 'unknown',
-  };
-}

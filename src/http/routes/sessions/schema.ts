@@ -4,7 +4,7 @@ import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import type { AttendanceRow } from '../../../repositories/attendance.repository.js';
 import type { AuditEvent } from '../../../repositories/audit.repository.js';
 import type { Session } from '../../../repositories/session.repository.js';
-import type { PhotoFaceResult, PhotoResult, SessionView } from '../../../services/session.service.js';
+import type { PhotoFaceResult, PhotoResult, SessionView } from '../../../services/session-view.js';
 import { Id } from '../../schemas.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
