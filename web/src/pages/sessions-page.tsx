@@ -1,13 +1,13 @@
 // Attendance sessions: start one for a group, or open an earlier one.
 import { useState, type FormEvent } from 'react';
 import { getAll, post } from '../api/client';
-import type { Group, Session } from '../api/types';
+import type { Group, SessionSummary } from '../api/types';
 import { ErrorNotice, Link, useAction, useLoad } from '../components/common';
 import { navigate } from '../router';
 
 export function SessionsPage() {
   const groups = useLoad(() => getAll<Group>('groups/'), []);
-  const sessions = useLoad(() => getAll<Session>('sessions/'), []);
+  const sessions = useLoad(() => getAll<SessionSummary>('sessions/'), []);
   const [groupId, setGroupId] = useState('');
   const [name, setName] = useState('');
   const create = useAction();
@@ -15,9 +15,9 @@ export function SessionsPage() {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    let created: Session | undefined;
+    let created: SessionSummary | undefined;
     const ok = await create.run(async () => {
-      created = await post<Session>('sessions/', {
+      created = await post<SessionSummary>('sessions/', {
         group_id: Number(groupId),
         ...(name.trim() && { name: name.trim() }),
       });

@@ -2,7 +2,7 @@
 // photo with its faces boxed and named.
 import { useEffect, useState } from 'react';
 import { getBlob, upload } from '../../api/client';
-import type { PhotoFace, Session, SessionPhoto } from '../../api/types';
+import type { PhotoFace, PhotoResult, Session } from '../../api/types';
 import { ErrorNotice } from '../../components/common';
 import { DropZone } from '../../components/drop-zone';
 import { PhotoFaces, type ShownFace } from '../../components/photo-faces';
@@ -15,12 +15,8 @@ interface PhotoUpload {
   error?: unknown;
 }
 
-interface PhotoResponse {
-  photo_id: number;
-  width: number;
-  height: number;
-  faces: PhotoFace[];
-}
+/** A photo to draw: as the session lists it, or as an upload in this tab answered. */
+type ShownPhoto = Pick<PhotoResult, 'photo_id' | 'width' | 'height' | 'faces'>;
 
 /** What a face is now: the attendance rows and unknown list are the truth after manual fixes. */
 function shown(session: Session, faces: PhotoFace[]): ShownFace[] {
@@ -69,9 +65,9 @@ function useStoredPhoto(sessionId: number, photoId: number, skip: boolean): stri
   return url;
 }
 
-function StoredPhoto({ session, photo, local }: { session: Session; photo: SessionPhoto; local?: UploadedPhoto }) {
+function StoredPhoto({ session, photo, local }: { session: Session; photo: ShownPhoto; local?: UploadedPhoto }) {
   const stored = useStoredPhoto(session.id, photo.photo_id, Boolean(local));
-  const faces = local?.faces ?? photo.faces ?? [];
+  const faces = local?.faces ?? photo.faces;
   return (
     <PhotoFaces
       src={local?.previewUrl ?? stored}
@@ -102,7 +98,7 @@ export function SessionPhotos({
       setUploads((list) => list.map((u, j) => (j === start + i ? { ...u, ...change } : u)));
     for (const [i, file] of files.entries()) {
       try {
-        const res = await upload<PhotoResponse>(`sessions/${session.id}/photos/`, { image: file }, (progress) =>
+        const res = await upload<PhotoResult>(`sessions/${session.id}/photos/`, { image: file }, (progress) =>
           patchAt(i, { progress }),
         );
         onUploaded({
@@ -121,7 +117,7 @@ export function SessionPhotos({
 
   // Photos the server lists, plus any uploaded here that the listing does not have yet.
   const listed = new Set(session.photos.map((p) => p.photo_id));
-  const photos: SessionPhoto[] = [
+  const photos: ShownPhoto[] = [
     ...session.photos,
     ...uploaded
       .filter((u) => !listed.has(u.photoId))
