@@ -62,7 +62,6 @@ export function createServices(deps: ServiceDeps): AppServices {
   });
   return {
     faceCrops,
-    sessions,
     persons: new PersonService({ persons, crops, embeddings, faceCrops, embedder, galleries }),
     groups,
     identification: new IdentificationService({ embedder, faceCrops, galleries, groups, persons }),
