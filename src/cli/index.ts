@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { registerBench } from './commands/bench.command.js';
 import { registerCompare } from './commands/compare.command.js';
 import { registerEmbed } from './commands/embed.command.js';
+import { registerEnrol } from './commands/enrol.command.js';
+import { registerIdentify } from './commands/identify.command.js';
 import { registerFaces } from './commands/faces.command.js';
 import { registerImport } from './commands/import.command.js';
 import { registerModels } from './commands/models.command.js';
@@ -21,6 +23,8 @@ for (const register of [
   registerModels,
   registerServe,
   registerImport,
+  registerEnrol,
+  registerIdentify,
   registerBench,
 ])
   register(program);
