@@ -95,4 +95,23 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The web app may see the server's route schemas as types only: nothing of the server
+    // (node:*, sharp, kysely) can end up in the browser bundle.
+    files: ['web/src/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/src/**', 'node:*'],
+              allowTypeImports: true,
+              message: 'The web app imports server code as types only (import type …).',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -4,14 +4,16 @@
 // prints the table and a JSON summary.
 // Run: npm run bench:accuracy -- --data ../shared/datasets/deepface-unit [--out docs/accuracy.md]
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import sharp from 'sharp';
 import type { DetectMode } from '../src/domain/face.js';
+import type { FlipMode } from '../src/inference/protocol.js';
 import { createLogger } from '../src/logging/logger.js';
-import { EmbeddingService } from '../src/services/embedding.service.js';
+import { DEFAULT_FLIP, EmbeddingService } from '../src/services/embedding.service.js';
 import type { FaceEmbedding } from '../src/services/embedding.types.js';
 import {
   bestThreshold,
@@ -24,10 +26,16 @@ import {
 } from './accuracy-metrics.js';
 
 const MODELS = ['facenet', 'arcface'] as const;
-const MODES: readonly { mode: DetectMode; label: string }[] = [
+/** 'aligned' is the shipped default; the flip rows measure flip-averaging of upsampled chips (issue 12). */
+const MODES: readonly { mode: DetectMode; label: string; flip?: FlipMode; lowRes?: boolean }[] = [
   { mode: 'auto', label: 'aligned' },
+  { mode: 'auto', label: 'aligned, flip-averaged when upsampled', flip: 'upsampled' },
   { mode: 'skip', label: 'whole image' },
+  { mode: 'auto', label: 'low-res (160 px wide, JPEG q70)', lowRes: true },
+  { mode: 'auto', label: 'low-res, flip-averaged when upsampled', lowRes: true, flip: 'upsampled' },
 ];
+/** The low-resolution condition: class-photo faces are this small. */
+const LOW_RES = { width: 160, quality: 70 };
 const PIVOT = 'face-recognition-pivot.csv';
 const MASTER = 'master.csv';
 /** DeepFace's default cosine-distance threshold for Facenet: a pair is the same person when distance <= 0.40. */
@@ -134,9 +142,21 @@ function scoreSet(pairs: readonly Pair[], embeddings: Map<string, FaceEmbedding 
   return { atDefault: confusionAt(scored, threshold), best: bestThreshold(scored), auc: rocAuc(scored), failing };
 }
 
+/** The photos shrunk to LOW_RES (never enlarged), same names, in `outDir`. */
+async function lowResCopies(dataDir: string, images: string[], outDir: string): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  for (const f of images)
+    await sharp(path.join(dataDir, f))
+      .rotate()
+      .resize({ width: LOW_RES.width, withoutEnlargement: true })
+      .jpeg({ quality: LOW_RES.quality })
+      .toFile(path.join(outDir, f));
+}
+
 async function evaluateModel(
   alias: string,
   dataDir: string,
+  lowResDir: string,
   images: string[],
   master: Pair[],
   pivot: Pair[],
@@ -147,11 +167,11 @@ async function evaluateModel(
     await service.ready();
     const info = service.resolveModel(alias);
     const out: Evaluation[] = [];
-    for (const { mode, label } of MODES) {
+    for (const { mode, label, flip, lowRes } of MODES) {
       const t0 = performance.now();
       const results = await service.generateEmbeddingsBatch(
-        images.map((f) => path.join(dataDir, f)),
-        { detect: mode },
+        images.map((f) => path.join(lowRes ? lowResDir : dataDir, f)),
+        { detect: mode, flip: flip ?? DEFAULT_FLIP },
       );
       const embeddings = new Map(images.map((f, i) => [f, results[i] ?? null]));
       const pivotResult = scoreSet(pivot, embeddings, info.threshold);
@@ -299,10 +319,16 @@ async function main(): Promise<void> {
   const images = [...new Set([...master, ...pivot].flatMap((p) => [p.x, p.y]))].sort((a, b) =>
     a.localeCompare(b, 'en', { numeric: true }),
   );
+  const lowResDir = await mkdtemp(path.join(os.tmpdir(), 'faceembed-lowres-'));
+  await lowResCopies(dataDir, images, lowResDir);
   const started = performance.now();
   const evals: Evaluation[] = [];
-  for (const alias of MODELS)
-    evals.push(...(await evaluateModel(alias, dataDir, images, master, pivot, Number(values.workers))));
+  try {
+    for (const alias of MODELS)
+      evals.push(...(await evaluateModel(alias, dataDir, lowResDir, images, master, pivot, Number(values.workers))));
+  } finally {
+    await rm(lowResDir, { recursive: true, force: true });
+  }
   const seconds = (performance.now() - started) / 1000;
   const ref = deepfaceReference(pivot);
   const aligned = evals.filter((e) => e.mode === 'aligned');
@@ -332,6 +358,8 @@ async function main(): Promise<void> {
     '- *FA / FR*: false accepts (different people taken as one) / false rejects (one person taken as two) at that threshold.',
     '- *best (thr)*: the best accuracy any threshold reaches on that file alone, and that threshold: an upper bound, tuned on the answers.',
     "- *aligned*: detect 'auto', the largest face aligned to the model's template; *whole image*: detect 'skip', the photo letterboxed to the input.",
+    `- *low-res*: every photo first shrunk to ${LOW_RES.width} px wide and saved as JPEG q${LOW_RES.quality} (faces of class-photo size), then aligned as above; ` +
+      "*flip-averaged when upsampled*: a chip cut from a face smaller than the model's input is embedded with its mirror image and the two vectors averaged.",
     '- *no face*: photos where detection found no face (embedded whole instead).',
     `- Always answering "different" scores ${pct({ accuracy: master.filter((p) => !p.same).length / master.length })} on ${MASTER}: read the AUC and both error kinds, not accuracy alone.`,
     `- DeepFace Facenet: the ${DEEPFACE_FACENET.column} distances stored in ${PIVOT}, at DeepFace's default (distance <= ${DEEPFACE_FACENET.threshold}).`,

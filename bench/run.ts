@@ -17,6 +17,7 @@ import { cutCrops, listPhotos } from './parts/dataset.js';
 import { faceapiPipelines } from './parts/faceapi.js';
 import { httpBatch, httpSingle, registerCrops, startServer, type ServerHandle } from './parts/http.js';
 import { libraryBatch, librarySingle, perRequest, splitName, type Split } from './parts/library.js';
+import { jobsSectionOf, runJobsBench, withJobsSection } from './jobs.js';
 import { coldStart, memoryRun, profileRun } from './parts/process-runs.js';
 import { renderMarkdown } from './parts/report.js';
 import { evaluateTargets, type BenchResult, type Meta, type ModelResult } from './parts/results.js';
@@ -33,6 +34,8 @@ export interface BenchOptions {
   fromJson?: string;
   /** Longest wait (ms) before each measurement for other processes to quieten; default 8000 (0 with --quick). */
   settleMs?: number;
+  /** Only the jobs section (bench/jobs.ts): crops per job. */
+  jobs?: { crops: number };
 }
 
 /** Counts of a full run and of a --quick smoke run. */
@@ -159,7 +162,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     await server.stop();
     server = undefined;
 
-    say('profile: stages, networks, JS hot spots, what-if (a fresh process, 1 ORT thread)');
+    say('profile: stages and networks (a fresh process, 1 ORT thread)');
     const profile = await profileRun({
       modelsDir,
       models,
@@ -259,7 +262,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     const out = opts.out ? path.resolve(opts.out) : quick ? undefined : path.join(REPO, 'docs/benchmarks.md');
     const json = opts.json ? path.resolve(opts.json) : quick ? undefined : path.join(REPO, 'docs/benchmarks.json');
     const markdown = renderMarkdown(result);
-    if (out) await writeFile(out, markdown);
+    if (out) {
+      const jobs = await jobsSectionOf(out);
+      await writeFile(out, jobs ? withJobsSection(markdown, jobs) : markdown);
+    }
     if (json) await writeFile(json, `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(markdown);
     say(`done in ${meta.seconds} s${out ? `; wrote ${out}` : ''}${json ? ` and ${json}` : ''}`);
@@ -296,9 +302,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       json: { type: 'string' },
       models: { type: 'string' },
       'from-json': { type: 'string' },
+      jobs: { type: 'boolean', default: false },
+      'jobs-crops': { type: 'string' },
     },
   });
   return {
+    ...(values.jobs ? { jobs: { crops: Number(values['jobs-crops'] ?? 5000) } } : {}),
     quick: values.quick,
     ...(values.data ? { data: values.data } : {}),
     ...(values.out ? { out: values.out } : {}),
@@ -317,8 +326,17 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const opts = parseBenchArgs(process.argv.slice(2));
-  (opts.fromJson ? renderFromJson(opts.fromJson, opts.out, opts.json) : runBench(opts)).catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
+  if (opts.jobs) {
+    runJobsBench({ ...opts.jobs, out: opts.out }).then(
+      (text) => process.stdout.write(`${text}\n`),
+      (err: unknown) => {
+        console.error(err);
+        process.exitCode = 1;
+      },
+    );
+  } else
+    (opts.fromJson ? renderFromJson(opts.fromJson, opts.out, opts.json) : runBench(opts)).catch((err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    });
 }

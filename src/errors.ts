@@ -5,6 +5,7 @@ export type ErrorType =
   | 'ValidationError'
   | 'AuthenticationError'
   | 'ConflictError'
+  | 'ServiceUnavailableError'
   | 'ValueError'
   | 'NotFoundError'
   | 'FileNotFoundError'
@@ -20,6 +21,7 @@ export const STATUS_BY_TYPE: Readonly<Record<ErrorType, number>> = Object.freeze
   ValidationError: 400,
   AuthenticationError: 401,
   ConflictError: 409,
+  ServiceUnavailableError: 503,
   ValueError: 400,
   NotFoundError: 404,
   FileNotFoundError: 422,
@@ -68,6 +70,7 @@ const define = (type: ErrorType) =>
 export class ValidationError extends define('ValidationError') {}
 export class AuthenticationError extends define('AuthenticationError') {}
 export class ConflictError extends define('ConflictError') {}
+export class ServiceUnavailableError extends define('ServiceUnavailableError') {}
 export class ValueError extends define('ValueError') {}
 export class NotFoundError extends define('NotFoundError') {}
 export class FileNotFoundError extends define('FileNotFoundError') {}
@@ -104,6 +107,7 @@ const CLASSES: Readonly<Record<ErrorType, new (message: string, details?: ErrorD
   ValidationError,
   AuthenticationError,
   ConflictError,
+  ServiceUnavailableError,
   ValueError,
   NotFoundError,
   FileNotFoundError,

@@ -1,10 +1,18 @@
-// The package's library API (CONTRACT "Library").
+// The package's library API (README "Library").
 import { EmbeddingService, type EmbeddingServiceOptions } from './services/embedding.service.js';
 import type { DetectedFace } from './domain/face.js';
-import type { FaceEmbedding } from './services/embedding.types.js';
+import type { FaceEmbedding, FaceScanOptions } from './services/embedding.types.js';
 
 export { EmbeddingService, type EmbeddingServiceOptions } from './services/embedding.service.js';
-export type { FaceEmbedding, ModelInfo, EmbedOptions } from './services/embedding.types.js';
+export type {
+  FaceEmbedding,
+  ModelInfo,
+  EmbedOptions,
+  FaceScanOptions,
+  PhotoFace,
+  PhotoFaceOptions,
+  PhotoFaces,
+} from './services/embedding.types.js';
 export type { Box, Point, DetectedFace, FaceInfo, DetectMode } from './domain/face.js';
 export { FaceembedError, type ErrorType } from './errors.js';
 
@@ -34,6 +42,16 @@ export function calculateSimilarity(pathA: string, pathB: string, opts: Embeddin
   });
 }
 
-export function detectFaces(imagePath: string, opts: EmbeddingServiceOptions = {}): Promise<DetectedFace[]> {
-  return withService(opts, 1, (s) => s.detectFaces(imagePath));
+/** Every face of a photo: [{ box, score, landmarks }], most confident first. */
+export function detectFaces(
+  imagePath: string,
+  opts: EmbeddingServiceOptions & FaceScanOptions = {},
+): Promise<DetectedFace[]> {
+  const { minFaceSize, maxFaces, ...service } = opts;
+  return withService(service, 1, (s) =>
+    s.detectFaces(imagePath, {
+      ...(minFaceSize !== undefined ? { minFaceSize } : {}),
+      ...(maxFaces !== undefined ? { maxFaces } : {}),
+    }),
+  );
 }

@@ -114,23 +114,7 @@ export async function waitQuiet(limitMs: number, maxOtherCores = 0.5): Promise<n
   return Math.round(performance.now() - t0);
 }
 
-/** Runs fn over items with at most `limit` in flight; results in input order. */
-export async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
-  return out;
-}
+export { mapLimited } from '../../src/services/each-limited.js';
 
 /** `items` repeated until it has `count` entries. */
 export function cycle<T>(items: readonly T[], count: number): T[] {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { EmbeddingService } from '../../src/services/embedding.service.js';
 import { createLogger } from '../../src/logging/logger.js';
-import { mapLimited } from './common.js';
+import { mapLimited, median } from './common.js';
 
 export interface Dataset {
   photos: string[];
@@ -58,6 +58,5 @@ export async function cutCrops(photos: readonly string[], outDir: string, models
   } finally {
     await service.close();
   }
-  sides.sort((a, b) => a - b);
-  return { photos: [...photos], crops, cropSide: sides[Math.floor(sides.length / 2)] ?? 0, photosWithoutFace: without };
+  return { photos: [...photos], crops, cropSide: sides.length ? median(sides) : 0, photosWithoutFace: without };
 }

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
-import { load1, round } from './common.js';
+import { load1, quantile, round } from './common.js';
 
 const require = createRequire(import.meta.url);
 
@@ -76,7 +76,6 @@ export async function faceapiPipelines(
       ms.push(performance.now() - t);
     }
     const seconds = (performance.now() - t0) / 1000;
-    ms.sort((a, b) => a - b);
     rows.push({
       detector,
       photos: photos.length,
@@ -84,8 +83,8 @@ export async function faceapiPipelines(
       seconds: round(seconds, 3),
       facesPerSecond: round(photos.length / seconds, 2),
       msPerPhoto: {
-        p50: round(ms[Math.floor((ms.length - 1) / 2)]!),
-        p95: round(ms[Math.ceil(0.95 * ms.length) - 1]!),
+        p50: round(quantile(ms, 0.5)),
+        p95: round(quantile(ms, 0.95)),
       },
       load: load1(),
     });

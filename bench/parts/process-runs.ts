@@ -24,7 +24,7 @@ export function memoryRun(args: MemoryChildArgs, nodeFlags: string[] = []): Prom
   return runChild('./memory-child.js', args, ['--expose-gc', ...nodeFlags]);
 }
 
-/** Worker stage times, networks, JS hot spots and the mesh-first what-if (profile-child.ts). */
+/** Worker stage times and networks (profile-child.ts). */
 export function profileRun(args: ProfileArgs): Promise<ProfileResult> {
   return runChild('./profile-child.js', args);
 }

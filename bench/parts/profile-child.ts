@@ -1,14 +1,7 @@
 // Run in a fresh process by the suite (`node profile-child.js '<json>'`), so the profile sees
 // what a pool worker sees: a small heap, nothing else loaded. Prints one JSON object on stdout.
-import {
-  hotFunctions,
-  networkProfile,
-  stageProfile,
-  type HotFunction,
-  type NetworkProfile,
-  type StageProfile,
-} from './profile.js';
-import { meshFirst, type MeshFirstResult } from './what-if.js';
+// For JS hot spots run a worker under `node --cpu-prof` instead (README "Benchmarks").
+import { networkProfile, stageProfile, type NetworkProfile, type StageProfile } from './profile.js';
 
 export interface ProfileArgs {
   modelsDir: string;
@@ -23,9 +16,6 @@ export interface ProfileArgs {
 export interface ProfileResult {
   stages: StageProfile[];
   networks: NetworkProfile[];
-  hot: HotFunction[];
-  hotModel: string;
-  meshFirst: MeshFirstResult[];
 }
 
 async function main(a: ProfileArgs): Promise<ProfileResult> {
@@ -38,11 +28,7 @@ async function main(a: ProfileArgs): Promise<ProfileResult> {
     ...(await networkProfile(a.modelsDir, 1, a.networkRuns)),
     ...(a.twoThreads ? await networkProfile(a.modelsDir, 2, a.networkRuns) : []),
   ];
-  const hotModel = a.models[0] ?? 'facenet';
-  const hot = await hotFunctions(a.modelsDir, hotModel, a.crops, a.count);
-  const mesh: MeshFirstResult[] = [];
-  for (const model of a.models) mesh.push(await meshFirst(a.modelsDir, model, a.crops.slice(0, a.count)));
-  return { stages, networks, hot, hotModel, meshFirst: mesh };
+  return { stages, networks };
 }
 
 process.stdout.write(`${JSON.stringify(await main(JSON.parse(process.argv[2] ?? '{}') as ProfileArgs))}\n`);

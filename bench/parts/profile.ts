@@ -1,9 +1,6 @@
 // Where a worker's time goes, measured inside this process with the worker's own code
 // (WorkerRuntime, one ORT thread, as each pool worker runs it by default): per-stage times and
-// CPU per image, each network alone on onnxruntime, and the JS functions with the most self
-// time (V8's sampling profiler through node:inspector, as `node --cpu-prof` records it).
-import { Session } from 'node:inspector/promises';
-import path from 'node:path';
+// CPU per image, and each network alone on onnxruntime. JS hot spots: `node --cpu-prof` (README).
 import { loadConfig } from '../../src/config/config.js';
 import { WorkerRuntime } from '../../src/inference/worker/runtime.js';
 import { OnnxSession } from '../../src/inference/worker/session.js';
@@ -29,12 +26,6 @@ export interface NetworkProfile {
   threads: number;
   cpuMs: number;
   wallMs: number;
-}
-
-export interface HotFunction {
-  fn: string;
-  msPerImage: number;
-  share: number;
 }
 
 const noop = () => {};
@@ -121,72 +112,4 @@ export async function networkProfile(modelsDir: string, threads: number, runs: n
     await session.release();
   }
   return out;
-}
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-
-const VM_ENTRIES = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
-
-/**
- * V8 CPU profile of the worker's embed task over `images`: the functions with the most self
- * time. Native code (onnxruntime's run, sharp's calls) has no script of its own: its time is
- * named after the nearest JS caller, marked "native in …".
- */
-export async function hotFunctions(
-  modelsDir: string,
-  model: string,
-  images: readonly string[],
-  count: number,
-  top = 12,
-): Promise<HotFunction[]> {
-  const rt = runtime(modelsDir, 1);
-  for (const image of images.slice(0, 5))
-    await rt.embed({ kind: 'embed', imagePath: image, model, detect: 'auto' }, noop);
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
-  const todo = cycle(images, count);
-  for (const image of todo) await rt.embed({ kind: 'embed', imagePath: image, model, detect: 'auto' }, noop);
-  const { profile } = await session.post('Profiler.stop');
-  session.disconnect();
-  const nodes = profile.nodes as ProfileNode[];
-  const byId = new Map(nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const label = (n: ProfileNode): string => {
-    const cf = n.callFrame;
-    if (VM_ENTRIES.has(cf.functionName)) return cf.functionName;
-    if (cf.url)
-      return `${cf.functionName || '(anonymous)'} ${path.basename(path.dirname(cf.url))}/${path.basename(cf.url)}:${cf.lineNumber + 1}`;
-    for (let p = parent.get(n.id); p !== undefined; p = parent.get(p)) {
-      const up = byId.get(p);
-      if (up?.callFrame.url) return `native in ${label(up)}`;
-    }
-    return `${cf.functionName || '(anonymous)'} (native)`;
-  };
-  const self = new Map<string, number>();
-  const deltas = profile.timeDeltas ?? [];
-  let total = 0;
-  (profile.samples ?? []).forEach((id, i) => {
-    const node = byId.get(id);
-    const dt = deltas[i] ?? 0;
-    total += dt;
-    if (!node) return;
-    const key = label(node);
-    self.set(key, (self.get(key) ?? 0) + dt);
-  });
-  return [...self]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(([fn, us]) => ({
-      fn,
-      msPerImage: round(us / 1000 / todo.length, 3),
-      share: round(us / total, 3),
-    }));
 }

@@ -1,5 +1,4 @@
 // docs/benchmarks.md from one run's results: every number below comes from that run.
-import { boundsSection } from './bounds.js';
 import type { Throughput } from './common.js';
 import type { BenchResult, ModelResult } from './results.js';
 
@@ -250,9 +249,7 @@ function memorySection(r: BenchResult): string {
     ...(r.memoryCapped
       ? [
           '',
-          "The parent's V8 heap *used* stays flat: the growth is heap *reserved*. V8 enlarges its young generation (up to 16 MiB per",
-          'semi-space by default) as a long-running process keeps allocating, and keeps the pages. Capping it shows how much of the growth',
-          `that is, on the same service (\`node ${r.memoryCapped.flags.join(' ')}\`, e.g. through NODE_OPTIONS):`,
+          `The same service with V8's young generation capped (\`node ${r.memoryCapped.flags.join(' ')}\`, e.g. through NODE_OPTIONS):`,
           '',
           table(
             ['parent', 'RSS warm', `RSS after ${r.memoryCapped.count} embeddings`, 'growth', 'faces/s'],
@@ -311,31 +308,6 @@ function profileSection(r: BenchResult): string {
     f(s.cpuMs, 2),
   ]);
   const nets = r.profile.networks.map((n) => [n.network, n.input, n.threads, f(n.cpuMs, 2), f(n.wallMs, 2)]);
-  const hot = r.profile.hot.map((h) => [`\`${h.fn}\``, f(h.msPerImage, 3), `${f(100 * h.share)}%`]);
-  const budget = r.models
-    .map((m) => {
-      const s = r.profile.stages.find((x) => x.model === m.model && x.images === 'crops');
-      if (!s) return '';
-      const ceiling = (r.meta.cores * 1000) / s.cpuMs;
-      return (
-        `- \`${m.model}\`: ${f(s.cpuMs, 1)} ms of CPU per crop in one worker, so ${r.meta.cores} cores cannot exceed ~${f(ceiling, 0)} faces/s` +
-        ` even with no IPC, no idle gaps and no other load; the pool reached ${f(defaultCrops(r, m).facesPerSecond)} (${f((100 * defaultCrops(r, m).facesPerSecond) / ceiling, 0)}% of that).`
-      );
-    })
-    .filter(Boolean);
-  const meshRows = r.profile.meshFirst.map((w) => {
-    const s = r.profile.stages.find((x) => x.model === w.model && x.images === 'crops');
-    const projected = s ? s.cpuMs - (w.detectCpuMs - w.meshOnlyCpuMs) : NaN;
-    return [
-      `\`${w.model}\``,
-      w.crops,
-      w.accepted,
-      f(w.detectCpuMs, 2),
-      f(w.meshOnlyCpuMs, 2),
-      `${f(w.cosine.p50, 4)} / ${f(w.cosine.p10, 4)} / ${f(w.cosine.min, 4)}`,
-      s ? `${f(projected, 1)} ms, ~${f((r.meta.cores * 1000) / projected, 0)} faces/s` : '',
-    ];
-  });
   return [
     '## Profile: where a worker spends its time',
     '',
@@ -348,34 +320,6 @@ function profileSection(r: BenchResult): string {
     'Each network alone on onnxruntime-node (ms per run):',
     '',
     table(['network', 'input', 'threads', 'CPU ms', 'wall ms'], nets),
-    '',
-    `JS self time (V8 sampling profiler, \`${r.profile.hotModel}\` on the crops; onnxruntime runs inside the \`run\` call of its binding, and sharp's`,
-    'decoding runs on libuv threads, which the JS thread sees as idle):',
-    '',
-    table(['function', 'ms per image', 'share'], hot),
-    '',
-    'What bounds throughput:',
-    '',
-    ...budget,
-    '',
-    '### What if: FaceMesh first on tight crops',
-    '',
-    'A proposed change to the detector, measured here on the same crops: run FaceMesh on the whole crop first and skip BlazeFace',
-    '(and its 256 px input) when the mesh reports a face. CPU ms per crop (mean); cosine between the embeddings from the two alignments',
-    'of the same crop (p50 / p10 / min); the CPU per crop and the 2-core ceiling it would give.',
-    '',
-    table(
-      [
-        'model',
-        'crops',
-        'mesh found a face',
-        'detector CPU ms',
-        'mesh-only CPU ms',
-        'cosine p50 / p10 / min',
-        'projected CPU per crop, ceiling',
-      ],
-      meshRows,
-    ),
   ].join('\n');
 }
 
@@ -383,7 +327,6 @@ export function renderMarkdown(r: BenchResult): string {
   return `${[
     header(r),
     targets(r),
-    boundsSection(r),
     throughputSection(r),
     splitsSection(r),
     latencySection(r),

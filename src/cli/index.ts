@@ -7,9 +7,11 @@ import { registerEnrol } from './commands/enrol.command.js';
 import { registerIdentify } from './commands/identify.command.js';
 import { registerFaces } from './commands/faces.command.js';
 import { registerImport } from './commands/import.command.js';
+import { registerJobs } from './commands/jobs.command.js';
 import { registerModels } from './commands/models.command.js';
 import { registerServe } from './commands/serve.command.js';
 import { registerWorker } from './commands/worker.command.js';
+import { registerWorkerNode } from './commands/worker-node.command.js';
 
 const program = new Command('faceembed')
   .description('Face embeddings for attendance systems: ONNX models in supervised worker processes')
@@ -26,6 +28,8 @@ for (const register of [
   registerEnrol,
   registerIdentify,
   registerBench,
+  registerWorkerNode,
+  registerJobs,
 ])
   register(program);
 

@@ -1,7 +1,9 @@
-// The one place that reads the environment (CONTRACT "Configuration"). Every variable is parsed
-// once, all invalid ones are reported together, and the result is frozen.
+// The one place that reads the environment (README "Configuration"). Every variable is checked
+// against one TypeBox schema, all invalid ones are reported together, and the result is frozen.
 import os from 'node:os';
 import path from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { ValidationError } from '../errors.js';
 
 export type Isolation = 'pool' | 'per-request';
@@ -33,60 +35,118 @@ export interface Config {
   /** Checked before any full decode (ImageTooLargeError). */
   image: { maxBytes: number; maxPixels: number };
   logLevel: string;
+  /** Long work (CONTRACT "Jobs"): unset queueUrl = embedded engine in the server. */
+  jobs: { queueUrl: string | undefined; queuePrefix: string; serverRunsJobs: boolean };
 }
 
 type Env = Record<string, string | undefined>;
 
+const Int = (minimum: number, description: string, extra: { maximum?: number } = {}) =>
+  Type.Integer({ minimum, ...extra, description });
+const Str = (description: string) => Type.String({ minLength: 1, description });
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * The variables read, each with its schema (README "Configuration"). Unset or empty means the
+ * default; numbers arrive as strings and are converted before the check.
+ */
+export const EnvSchema = Type.Object({
+  FACEEMBED_HOST: Str('HTTP bind address'),
+  FACEEMBED_PORT: Int(0, 'HTTP port', { maximum: 65535 }),
+  FACEEMBED_DATABASE_URL: Str('sqlite:PATH or postgres://…'),
+  FACEEMBED_MEDIA_ROOT: Str('image paths are relative to it'),
+  FACEEMBED_MODELS_DIR: Str('prepared ONNX files'),
+  FACEEMBED_MODELS_CONFIG: Type.Optional(Str('JSON file of user-supplied ONNX models')),
+  FACEEMBED_WORKERS: Type.Optional(Int(1, 'worker processes (default: the cores)')),
+  FACEEMBED_THREADS_PER_WORKER: Type.Optional(Int(1, 'onnxruntime threads per worker (default: cores / workers)')),
+  FACEEMBED_ISOLATION: Type.Union([Type.Literal('pool'), Type.Literal('per-request')]),
+  FACEEMBED_MAX_JOBS_PER_WORKER: Int(1, 'recycle a worker after this many jobs'),
+  FACEEMBED_WORKER_MAX_RSS_MB: Int(1, 'recycle a worker whose RSS passes this'),
+  FACEEMBED_TIMEOUT_MS: Int(1, 'per-embedding timeout'),
+  FACEEMBED_QUEUE_LIMIT: Int(0, 'waiting jobs before 429'),
+  FACEEMBED_MAX_IMAGE_BYTES: Int(1, 'larger files are ImageTooLargeError'),
+  FACEEMBED_MAX_IMAGE_PIXELS: Int(1, 'larger images are ImageTooLargeError'),
+  FACEEMBED_API_KEYS: Type.Optional(Type.String({ description: 'comma list of KEY or NAME:KEY' })),
+  FACEEMBED_LOG_LEVEL: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
+  FACEEMBED_QUEUE_URL: Type.Optional(
+    Type.String({ pattern: '^rediss?://', description: 'unset: jobs run in the server; redis://HOST:PORT/DB: BullMQ' }),
+  ),
+  FACEEMBED_QUEUE_PREFIX: Str('BullMQ key prefix (installations sharing one Redis)'),
+  FACEEMBED_SERVER_RUNS_JOBS: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    description: 'false: the server only enqueues; worker nodes run the jobs',
+  }),
+});
+type EnvValues = Static<typeof EnvSchema>;
+
+const DEFAULTS: Partial<Record<keyof EnvValues, string>> = {
+  FACEEMBED_HOST: '127.0.0.1',
+  FACEEMBED_PORT: '8000',
+  FACEEMBED_DATABASE_URL: 'sqlite:./data/faceembed.db',
+  FACEEMBED_MEDIA_ROOT: './data/media',
+  FACEEMBED_MODELS_DIR: './data/models',
+  FACEEMBED_ISOLATION: 'pool',
+  FACEEMBED_MAX_JOBS_PER_WORKER: '1000',
+  FACEEMBED_WORKER_MAX_RSS_MB: '1024',
+  FACEEMBED_TIMEOUT_MS: '30000',
+  FACEEMBED_QUEUE_LIMIT: '1000',
+  FACEEMBED_MAX_IMAGE_BYTES: String(20 * 1024 * 1024),
+  FACEEMBED_MAX_IMAGE_PIXELS: '40000000',
+  FACEEMBED_LOG_LEVEL: 'info',
+  FACEEMBED_QUEUE_PREFIX: 'faceembed',
+  FACEEMBED_SERVER_RUNS_JOBS: 'true',
+};
+
+/** The variables as the schema types them: defaults filled in, integers converted. */
+function readEnv(env: Env): { values: Record<string, unknown>; raw: Record<string, string> } {
+  const values: Record<string, unknown> = {};
+  const raw: Record<string, string> = {};
+  for (const [name, schema] of Object.entries(EnvSchema.properties)) {
+    const given = env[name];
+    const text = given === undefined || given === '' ? DEFAULTS[name as keyof EnvValues] : given;
+    if (text === undefined) continue;
+    raw[name] = text;
+    const integer = (schema as { type?: string }).type === 'integer';
+    values[name] = integer && /^-?\d+$/.test(text.trim()) ? Number(text) : text;
+  }
+  return { values, raw };
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
-  const problems: string[] = [];
-  const int = (name: string, fallback: number, min: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min) {
-      problems.push(`${name} must be an integer >= ${min} (got "${raw}")`);
-      return fallback;
-    }
-    return value;
-  };
-  const str = (name: string, fallback: string): string => env[name] || fallback;
-
-  const isolation = str('FACEEMBED_ISOLATION', 'pool');
-  if (isolation !== 'pool' && isolation !== 'per-request') {
-    problems.push(`FACEEMBED_ISOLATION must be "pool" or "per-request" (got "${isolation}")`);
-  }
-  const logLevel = str('FACEEMBED_LOG_LEVEL', 'info');
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    problems.push(`FACEEMBED_LOG_LEVEL must be a pino level (got "${logLevel}")`);
-  }
-
-  const workers = int('FACEEMBED_WORKERS', os.availableParallelism(), 1);
-  const config: Config = {
-    http: {
-      host: str('FACEEMBED_HOST', '127.0.0.1'),
-      port: int('FACEEMBED_PORT', 8000, 0),
-      apiKeys: parseApiKeys(env.FACEEMBED_API_KEYS ?? '', problems),
-    },
-    databaseUrl: str('FACEEMBED_DATABASE_URL', 'sqlite:./data/faceembed.db'),
-    mediaRoot: path.resolve(cwd, str('FACEEMBED_MEDIA_ROOT', './data/media')),
-    modelsDir: path.resolve(cwd, str('FACEEMBED_MODELS_DIR', './data/models')),
-    modelsConfig: env.FACEEMBED_MODELS_CONFIG ? path.resolve(cwd, env.FACEEMBED_MODELS_CONFIG) : undefined,
-    pool: {
-      isolation: isolation as Isolation,
-      workers,
-      threadsPerWorker: int('FACEEMBED_THREADS_PER_WORKER', threadsPerWorker(os.availableParallelism(), workers), 1),
-      maxJobsPerWorker: int('FACEEMBED_MAX_JOBS_PER_WORKER', 1000, 1),
-      workerMaxRssMb: int('FACEEMBED_WORKER_MAX_RSS_MB', 1024, 1),
-      timeoutMs: int('FACEEMBED_TIMEOUT_MS', 30000, 1),
-      queueLimit: int('FACEEMBED_QUEUE_LIMIT', 1000, 0),
-    },
-    image: {
-      maxBytes: int('FACEEMBED_MAX_IMAGE_BYTES', 20 * 1024 * 1024, 1),
-      maxPixels: int('FACEEMBED_MAX_IMAGE_PIXELS', 40_000_000, 1),
-    },
-    logLevel,
-  };
+  const { values, raw } = readEnv(env);
+  const problems = [...Value.Errors(EnvSchema, values)].map((e) => {
+    const name = e.path.slice(1);
+    return `${name}: ${e.message} (got "${raw[name] ?? ''}")`;
+  });
+  const apiKeys = parseApiKeys(
+    typeof values.FACEEMBED_API_KEYS === 'string' ? values.FACEEMBED_API_KEYS : '',
+    problems,
+  );
   if (problems.length) throw new ValidationError(`Invalid configuration: ${problems.join('; ')}`, { problems });
+  const v = values as EnvValues;
+  const workers = v.FACEEMBED_WORKERS ?? os.availableParallelism();
+  const config: Config = {
+    http: { host: v.FACEEMBED_HOST, port: v.FACEEMBED_PORT, apiKeys },
+    databaseUrl: v.FACEEMBED_DATABASE_URL,
+    mediaRoot: path.resolve(cwd, v.FACEEMBED_MEDIA_ROOT),
+    modelsDir: path.resolve(cwd, v.FACEEMBED_MODELS_DIR),
+    modelsConfig: v.FACEEMBED_MODELS_CONFIG ? path.resolve(cwd, v.FACEEMBED_MODELS_CONFIG) : undefined,
+    pool: {
+      isolation: v.FACEEMBED_ISOLATION,
+      workers,
+      threadsPerWorker: v.FACEEMBED_THREADS_PER_WORKER ?? threadsPerWorker(os.availableParallelism(), workers),
+      maxJobsPerWorker: v.FACEEMBED_MAX_JOBS_PER_WORKER,
+      workerMaxRssMb: v.FACEEMBED_WORKER_MAX_RSS_MB,
+      timeoutMs: v.FACEEMBED_TIMEOUT_MS,
+      queueLimit: v.FACEEMBED_QUEUE_LIMIT,
+    },
+    image: { maxBytes: v.FACEEMBED_MAX_IMAGE_BYTES, maxPixels: v.FACEEMBED_MAX_IMAGE_PIXELS },
+    logLevel: v.FACEEMBED_LOG_LEVEL,
+    jobs: {
+      queueUrl: v.FACEEMBED_QUEUE_URL,
+      queuePrefix: v.FACEEMBED_QUEUE_PREFIX,
+      serverRunsJobs: v.FACEEMBED_SERVER_RUNS_JOBS !== 'false',
+    },
+  };
   return deepFreeze(config);
 }
 

@@ -280,3 +280,20 @@ export function resizeAreaInto(
   }
   return out;
 }
+
+/** A size x size interleaved RGB chip mirrored left to right (for flip-averaged embeddings). */
+export function mirrorRgb(chip: Uint8Array, size: number): Uint8Array {
+  if (chip.length !== size * size * 3) throw new Error(`Expected a ${size}x${size} RGB chip, got ${chip.length} bytes`);
+  const out = new Uint8Array(chip.length);
+  for (let y = 0; y < size; y++) {
+    const row = y * size * 3;
+    for (let x = 0; x < size; x++) {
+      const s = row + x * 3,
+        d = row + (size - 1 - x) * 3;
+      out[d] = chip[s]!;
+      out[d + 1] = chip[s + 1]!;
+      out[d + 2] = chip[s + 2]!;
+    }
+  }
+  return out;
+}

@@ -8,9 +8,14 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from '../config/config.js';
+import { PACKAGE_VERSION } from '../config/version.js';
 import type { Database } from '../repositories/database.js';
 import type { EmbeddingPort } from '../services/embedding.types.js';
 import type { EmbeddingObserver, FaceCropService } from '../services/face-crop.service.js';
+import type { SessionService } from '../services/session.service.js';
+import type { JobService } from '../services/job.service.js';
+import { installJobMetrics } from './plugins/job-metrics.js';
+import { jobRoutes } from './routes/jobs/index.js';
 import type { GalleryRegistry } from '../services/gallery.registry.js';
 import type { GroupService } from '../services/group.service.js';
 import type { IdentificationService } from '../services/identification.service.js';
@@ -19,11 +24,14 @@ import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
 import { installGalleryMetrics } from './plugins/gallery-metrics.js';
 import { installMetrics } from './plugins/metrics.js';
+import { installWebApp } from './plugins/web-app.js';
 import { faceCropRoutes } from './routes/face-crops/index.js';
 import { groupRoutes } from './routes/groups/index.js';
 import { identifyRoutes } from './routes/identify/index.js';
 import { personRoutes } from './routes/persons/index.js';
+import { auditRoutes } from './routes/audit/index.js';
 import { healthRoutes } from './routes/health/index.js';
+import { sessionRoutes } from './routes/sessions/index.js';
 import { similarityRoutes } from './routes/similarity/index.js';
 import { validatorCompiler } from './validation.js';
 
@@ -42,6 +50,7 @@ export interface AppServices {
   identification: IdentificationService;
   /** The search galleries (one per model), reported in /metrics. */
   galleries: GalleryRegistry;
+  sessions: SessionService;
 }
 
 export interface AppDeps {
@@ -53,8 +62,10 @@ export interface AppDeps {
   services: (observer: EmbeddingObserver) => AppServices;
   /** A pino logger; by default one at config.logLevel writing JSON to stdout. */
   logger?: FastifyBaseLogger;
-  /** Shown in the OpenAPI document. */
+  /** Shown in the OpenAPI document; default the package's version. */
   version?: string;
+  /** Long work (jobs/ routes, `"async": true` batches); without it those answer 503. */
+  jobs?: JobService;
 }
 
 /** JSON request bodies (the largest is a 1000-id batch, ~12 KB). Uploads have their own cap. */
@@ -96,8 +107,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     openapi: {
       info: {
         title: 'faceembed',
-        description: 'Face embeddings for attendance systems',
-        version: deps.version ?? '0.0.0',
+        description: 'Face embeddings for attendance systems. Reference with examples: docs/api.md in the repository.',
+        version: deps.version ?? PACKAGE_VERSION,
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
@@ -134,7 +145,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const service = services.faceCrops;
   installGalleryMetrics(metrics.registry, services.galleries);
   await app.register(healthRoutes, { db, embedder });
-  await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service });
+  await app.register(faceCropRoutes, { prefix: '/api/attendance/face-crops', service, jobs: deps.jobs });
+  await app.register(jobRoutes, { prefix: '/api/attendance/jobs', jobs: deps.jobs });
+  if (deps.jobs) installJobMetrics(metrics.registry, deps.jobs);
   await app.register(similarityRoutes, { prefix: '/api/attendance/similarity', service });
   await app.register(personRoutes, {
     prefix: '/api/attendance/persons',
@@ -147,6 +160,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     identification: services.identification,
     faceCrops: service,
   });
+  await app.register(sessionRoutes, { prefix: '/api/attendance/sessions', sessions: services.sessions });
+  await app.register(auditRoutes, { prefix: '/api/attendance/audit', sessions: services.sessions });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await installWebApp(app);
   return app;
 }

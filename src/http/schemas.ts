@@ -1,4 +1,4 @@
-// Schemas shared by every route: the error envelope (CONTRACT "Error types").
+// Schemas shared by every route: the error envelope (docs/api.md "Errors").
 import { Type } from '@sinclair/typebox';
 
 export const ErrorEnvelope = Type.Object(

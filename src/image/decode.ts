@@ -149,3 +149,13 @@ export async function decodeSquare(
   const image = await toRgb(pipeline, typeof input === 'string' ? input : 'upload');
   return { image, info };
 }
+
+/** Already decoded RGB pixels resized by libvips (area-averaging when shrinking): pyramid levels of a photo. */
+export async function resizeRgb(image: RgbImage, width: number, height: number): Promise<RgbImage> {
+  if (width === image.width && height === image.height) return image;
+  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}

@@ -5,7 +5,28 @@ import { InternalError } from '../errors.js';
 import type { DetectedFace, DetectMode, FaceInfo } from '../domain/face.js';
 
 export type TaskRequest =
-  { kind: 'embed'; imagePath: string; model: string; detect: DetectMode } | { kind: 'detect'; imagePath: string };
+  | { kind: 'embed'; imagePath: string; model: string; detect: DetectMode; flip?: FlipMode }
+  | { kind: 'detect'; imagePath: string }
+  | FacesTask;
+
+/**
+ * Flip-averaging (embed the chip and its mirror, average): 'upsampled' only for chips cut from
+ * faces smaller than the model's input, where it steadies the vector; default 'never'.
+ */
+export type FlipMode = 'never' | 'upsampled' | 'always';
+
+/** One photo, decoded once: every face detected, and with `model` every face aligned and embedded. */
+export interface FacesTask {
+  kind: 'faces';
+  imagePath: string;
+  /** Omitted: detection only (no embeddings). */
+  model?: string;
+  /** Face width (photo pixels) the scan is sized for. */
+  minFaceSize?: number;
+  /** Keep at most this many faces, the largest. */
+  maxFaces?: number;
+  flip?: FlipMode;
+}
 
 export interface EmbedOutput {
   kind: 'embed';
@@ -28,8 +49,32 @@ export interface DetectOutput {
   durationMs: number;
 }
 
-export type AnyTaskOutput = EmbedOutput | DetectOutput;
-export type TaskOutput<R extends TaskRequest = TaskRequest> = R extends { kind: 'embed' } ? EmbedOutput : DetectOutput;
+export interface PhotoFaceOutput extends DetectedFace {
+  /** L2-normalised; present when the task named a model. */
+  embedding?: Float32Array;
+}
+
+export interface FacesOutput {
+  kind: 'faces';
+  /** Of the oriented photo. */
+  width: number;
+  height: number;
+  model?: string;
+  modelVersion?: string;
+  dimensions?: number;
+  /** Largest first. */
+  faces: PhotoFaceOutput[];
+  durationMs: number;
+  /** Per-stage milliseconds (decode, pyramid, detect, merge, align, embed) and the window count. */
+  timings: Record<string, number>;
+}
+
+export type AnyTaskOutput = EmbedOutput | DetectOutput | FacesOutput;
+export type TaskOutput<R extends TaskRequest = TaskRequest> = R extends { kind: 'embed' }
+  ? EmbedOutput
+  : R extends { kind: 'faces' }
+    ? FacesOutput
+    : DetectOutput;
 
 /** The output a worker sent, as the output of `task`; InternalError when it answers another kind. */
 export function checkOutput<R extends TaskRequest>(task: R, output: AnyTaskOutput): TaskOutput<R> {
@@ -50,5 +95,10 @@ export interface WorkerSettings {
   preload: string[];
   /** onnxruntime intra-op threads per session. */
   threads: number;
+  /**
+   * Intra-op threads of the whole-photo detector (default: threads). One class photo is tens of
+   * detector windows in one task: on an otherwise idle pool it may use every core.
+   */
+  photoThreads?: number;
   limits: { maxBytes: number; maxPixels: number };
 }

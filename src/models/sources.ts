@@ -42,6 +42,11 @@ export interface ModelSource {
   files: string[];
   /** Bumped when our conversion of this network changes, so prepared files are rebuilt. */
   revision: number;
+  /**
+   * Detectors only (embedding models carry theirs in the registry): what the package declares,
+   * plus any upstream terms on the weights that differ.
+   */
+  licence?: string;
   /** Builds the ONNX bytes from the package's files. Imported lazily: conversion code is not needed once prepared. */
   build(pkgDir: string): Promise<Uint8Array>;
 }
@@ -77,6 +82,7 @@ export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
     id: 'blazeface',
     revision: 1,
     package: '@vladmandic/human',
+    licence: 'MIT (the npm package @vladmandic/human); the network is Google MediaPipe BlazeFace',
     files: ['models/blazeface.json', 'models/blazeface.bin'],
     build: tfjsGraph('models/blazeface.json'),
   },
@@ -84,8 +90,20 @@ export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
     id: 'facemesh',
     revision: 2,
     package: '@vladmandic/human',
+    licence: 'MIT (the npm package @vladmandic/human); the network is Google MediaPipe FaceMesh',
     files: ['models/facemesh.json', 'models/facemesh.bin'],
     build: tfjsGraph('models/facemesh.json'),
+  },
+  // Whole-photo detector: already ONNX, copied as shipped.
+  'retinaface-mnet025': {
+    id: 'retinaface-mnet025',
+    revision: 1,
+    package: 'retinaface',
+    licence:
+      'MIT (the npm package retinaface, which ships the ONNX file); the weights are insightface RetinaFace ' +
+      'MobileNet-0.25, and insightface releases its pretrained models for non-commercial research only: check before commercial use',
+    files: ['mnet.25_v2.onnx'],
+    build: (dir) => readFile(path.join(dir, 'mnet.25_v2.onnx')),
   },
 });
 

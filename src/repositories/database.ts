@@ -59,12 +59,101 @@ export interface GroupMemberTable {
   person_id: number;
 }
 
+export type SessionStatus = 'open' | 'closed';
+export type AttendanceStatus = 'present' | 'absent';
+export type AttendanceSource = 'auto' | 'manual';
+
+export interface SessionTable {
+  id: Generated<number>;
+  group_id: number;
+  name: string | null;
+  starts_at: ColumnType<Date | string | null, string | null, string | null>;
+  status: SessionStatus;
+  /** The model the session's faces are embedded and matched with. */
+  model_name: string;
+  created_at: ColumnType<Date | string, string, never>;
+  closed_at: ColumnType<Date | string | null, string | null, string | null>;
+}
+
+export interface SessionPhotoTable {
+  id: Generated<number>;
+  session_id: number;
+  /** Relative to the media root. */
+  image_path: string;
+  width: number;
+  height: number;
+  created_at: ColumnType<Date | string, string, never>;
+}
+
+export interface AttendanceTable {
+  id: Generated<number>;
+  session_id: number;
+  /** persons.id; ON DELETE SET NULL (the row and person_name stay). */
+  person_id: number | null;
+  person_name: string;
+  status: AttendanceStatus;
+  source: AttendanceSource;
+  similarity: number | null;
+  face_crop_id: number | null;
+  updated_at: string | Date;
+}
+
+export interface AuditEventTable {
+  id: Generated<number>;
+  at: ColumnType<Date | string, string, never>;
+  actor: string;
+  action: string;
+  /** No foreign keys: the trail outlives what it names. */
+  session_id: number | null;
+  person_id: number | null;
+  person_name: string | null;
+  face_crop_id: number | null;
+  /** JSON text. */
+  before: string | null;
+  after: string | null;
+  note: string | null;
+}
+
+export interface JobTable {
+  id: Generated<number>;
+  kind: string;
+  /** queued | running | completed | failed | cancelled */
+  status: string;
+  model_name: string;
+  /** 0 or 1 (force_regenerate). */
+  force: number;
+  total: number;
+  error: string | null;
+  created_at: ColumnType<Date | string, string, never>;
+  started_at: ColumnType<Date | string | null, string | null, string | null>;
+  finished_at: ColumnType<Date | string | null, string | null, string | null>;
+}
+
+export interface JobItemTable {
+  job_id: number;
+  face_crop_id: number;
+  /** pending | running | generated | existing | failed */
+  status: string;
+  attempts: number;
+  error_type: string | null;
+  error_message: string | null;
+  /** The process that ran it last (host:pid). */
+  node: string | null;
+  finished_at: ColumnType<Date | string | null, string | null, string | null>;
+}
+
 export interface DB {
   face_crops: FaceCropTable;
   face_embeddings: FaceEmbeddingTable;
   persons: PersonTable;
   groups: GroupTable;
   group_members: GroupMemberTable;
+  sessions: SessionTable;
+  session_photos: SessionPhotoTable;
+  attendance: AttendanceTable;
+  audit_events: AuditEventTable;
+  jobs: JobTable;
+  job_items: JobItemTable;
 }
 
 export type Database = Kysely<DB>;

@@ -95,21 +95,42 @@ export class EmbeddingRepository {
 
   /** Inserts or replaces the (crop, model) row in one statement. */
   async upsert(e: NewEmbedding): Promise<void> {
-    await this.upsertWith(this.db, e);
+    await this.upsertMany([e]);
   }
 
   /**
-   * Writes all rows in one transaction: all of them or none. Rows go in key order so that two
-   * overlapping batches lock rows in the same order and cannot deadlock (PostgreSQL).
+   * Inserts or replaces all rows in one multi-row statement: all of them or none. A key given
+   * twice keeps its last row (one statement may not update a row twice). Rows go in key order
+   * so that two overlapping batches lock rows in the same order and cannot deadlock (PostgreSQL).
    */
   async upsertMany(rows: readonly NewEmbedding[]): Promise<void> {
     if (rows.length === 0) return;
-    const ordered = [...rows].sort(
+    const byKey = new Map(rows.map((e) => [`${e.faceCropId}\u0000${e.modelName}`, e]));
+    const ordered = [...byKey.values()].sort(
       (a, b) => a.faceCropId - b.faceCropId || (a.modelName < b.modelName ? -1 : a.modelName > b.modelName ? 1 : 0),
     );
-    await this.db.transaction().execute(async (trx) => {
-      for (const e of ordered) await this.upsertWith(trx, e);
-    });
+    const now = new Date().toISOString();
+    await this.db
+      .insertInto('face_embeddings')
+      .values(
+        ordered.map((e) => ({
+          face_crop_id: e.faceCropId,
+          model_name: e.modelName,
+          model_version: e.modelVersion,
+          dimensions: e.embedding.length,
+          embedding: encodeEmbedding(e.embedding),
+          created_at: now,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['face_crop_id', 'model_name']).doUpdateSet((eb) => ({
+          model_version: eb.ref('excluded.model_version'),
+          dimensions: eb.ref('excluded.dimensions'),
+          embedding: eb.ref('excluded.embedding'),
+          created_at: eb.ref('excluded.created_at'),
+        })),
+      )
+      .execute();
   }
 
   /**
@@ -148,28 +169,5 @@ export class EmbeddingRepository {
       .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
       .executeTakeFirstOrThrow();
     return Number(n);
-  }
-
-  private async upsertWith(db: Database, e: NewEmbedding): Promise<void> {
-    const now = new Date().toISOString();
-    await db
-      .insertInto('face_embeddings')
-      .values({
-        face_crop_id: e.faceCropId,
-        model_name: e.modelName,
-        model_version: e.modelVersion,
-        dimensions: e.embedding.length,
-        embedding: encodeEmbedding(e.embedding),
-        created_at: now,
-      })
-      .onConflict((oc) =>
-        oc.columns(['face_crop_id', 'model_name']).doUpdateSet((eb) => ({
-          model_version: eb.ref('excluded.model_version'),
-          dimensions: eb.ref('excluded.dimensions'),
-          embedding: eb.ref('excluded.embedding'),
-          created_at: eb.ref('excluded.created_at'),
-        })),
-      )
-      .execute();
   }
 }

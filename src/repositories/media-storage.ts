@@ -3,7 +3,7 @@
 // after symlinks are resolved (realpath must stay inside the root).
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -131,6 +131,16 @@ export class MediaStorage {
     const absPath = path.join(this.root, relPath);
     await rename(staged.tmpPath, absPath);
     return { relPath, absPath };
+  }
+
+  /** Writes bytes the service made (a face crop) to uploads/<uuid>.<ext>. */
+  async writeUpload(data: Buffer, format: string): Promise<MediaFile & { sha256: string }> {
+    const ext = EXTENSIONS[format] ?? 'img';
+    const relPath = `${UPLOADS_DIR}/${randomUUID()}.${ext}`;
+    const absPath = path.join(this.root, relPath);
+    await mkdir(path.dirname(absPath), { recursive: true });
+    await writeFile(absPath, data, { flag: 'wx' });
+    return { relPath, absPath, sha256: createHash('sha256').update(data).digest('hex') };
   }
 
   async discard(staged: StagedUpload): Promise<void> {

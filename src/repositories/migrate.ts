@@ -1,20 +1,29 @@
 // Schema migrations live in code (no files to ship or find at run time). Kysely's Migrator
-// takes a lock, so several processes starting together migrate once.
+// takes a lock, so several processes starting together migrate once. Branches add numbered
+// migrations in parallel (0002, 0003, 0004): one applied out of order is allowed.
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { InternalError } from '../errors.js';
 import { initial } from './migrations/0001-initial.js';
 import { persons } from './migrations/0002-persons.js';
+import { attendance } from './migrations/0003-attendance.js';
+import { jobs } from './migrations/0004-jobs.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-persons': persons,
+  '0003-attendance': attendance,
+  '0004-jobs': jobs,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
 /** Brings the schema to the latest version; returns the names of the migrations it applied. */
 export async function migrate<T>(db: Kysely<T>): Promise<string[]> {
-  const { error, results = [] } = await new Migrator({ db, provider }).migrateToLatest();
+  const { error, results = [] } = await new Migrator({
+    db,
+    provider,
+    allowUnorderedMigrations: true,
+  }).migrateToLatest();
   if (error) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     const wrapped = new InternalError(

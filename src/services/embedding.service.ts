@@ -15,6 +15,8 @@ import {
   IPC_FLAG,
   checkOutput,
   type AnyTaskOutput,
+  type FacesTask,
+  type FlipMode,
   type TaskOutput,
   type TaskRequest,
   type WorkerSettings,
@@ -23,7 +25,19 @@ import { createLogger, type Logger } from '../logging/logger.js';
 import { modelVersions } from '../models/prepare.js';
 import { DEFAULT_MODEL_NAME, ModelRegistry, modelSource } from '../models/registry.js';
 import { eachLimited } from './each-limited.js';
-import type { EmbedOptions, EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
+import { scanOptions } from './scan-options.js';
+import type {
+  EmbedOptions,
+  EmbeddingPort,
+  FaceEmbedding,
+  FaceScanOptions,
+  ModelInfo,
+  PhotoFaceOptions,
+  PhotoFaces,
+} from './embedding.types.js';
+
+/** Flip-averaging policy unless a caller asks otherwise (docs/accuracy.md measures the choices). */
+export const DEFAULT_FLIP: FlipMode = 'never';
 
 const WORKER_MODULE = fileURLToPath(new URL('../inference/worker/worker.js', import.meta.url));
 
@@ -37,6 +51,8 @@ export interface EmbeddingServiceOptions {
   maxJobsPerWorker?: number;
   workerMaxRssMb?: number;
   detect?: DetectMode;
+  /** Flip-averaging of chips (see FlipMode); default DEFAULT_FLIP. */
+  flip?: FlipMode;
   modelsDir?: string;
   modelsConfig?: string;
   /** Models each worker loads before it reports ready ('all': every registered one); default: the service's model. */
@@ -53,6 +69,7 @@ export class EmbeddingService implements EmbeddingPort {
   private readonly registry: ModelRegistry;
   private readonly isolation: Isolation;
   private readonly detect: DetectMode;
+  private readonly flip: FlipMode;
   private readonly timeoutMs: number;
   private readonly settings: WorkerSettings;
   private readonly pool: WorkerPool<TaskRequest, AnyTaskOutput> | undefined;
@@ -70,6 +87,7 @@ export class EmbeddingService implements EmbeddingPort {
     const spec = this.registry.get(this.modelName);
     this.isolation = opts.isolation ?? config.pool.isolation;
     this.detect = opts.detect ?? 'auto';
+    this.flip = opts.flip ?? DEFAULT_FLIP;
     this.timeoutMs = opts.timeoutMs ?? config.pool.timeoutMs;
     const workers = opts.workers ?? config.pool.workers;
     const queueLimit = opts.queueLimit ?? config.pool.queueLimit;
@@ -82,6 +100,7 @@ export class EmbeddingService implements EmbeddingPort {
       threads: opts.threadsPerWorker ?? threadsPerWorker(config.pool.workers * config.pool.threadsPerWorker, workers),
       limits: config.image,
     };
+    this.settings.photoThreads = Math.max(this.settings.threads, workers * this.settings.threads);
     if (this.isolation === 'pool') {
       this.pool = new WorkerPool<TaskRequest, AnyTaskOutput>({
         modulePath: WORKER_MODULE,
@@ -164,7 +183,13 @@ export class EmbeddingService implements EmbeddingPort {
     const absPath = path.resolve(imagePath);
     log.debug({ model, imagePath: absPath }, `Generating ${model} embedding for: ${absPath}`);
     const started = performance.now();
-    const task = { kind: 'embed' as const, imagePath: absPath, model, detect: opts.detect ?? this.detect };
+    const task = {
+      kind: 'embed' as const,
+      imagePath: absPath,
+      model,
+      detect: opts.detect ?? this.detect,
+      flip: opts.flip ?? this.flip,
+    };
     try {
       const out = this.pool
         ? await this.runTask(task, opts.logFields)
@@ -219,9 +244,52 @@ export class EmbeddingService implements EmbeddingPort {
     return out;
   }
 
-  async detectFaces(imagePath: string): Promise<DetectedFace[]> {
-    const out = await this.runTask({ kind: 'detect', imagePath: path.resolve(imagePath) });
-    return out.faces;
+  /** Every face of a photo (whole-photo detection), most confident first. */
+  async detectFaces(imagePath: string, opts: FaceScanOptions = {}): Promise<DetectedFace[]> {
+    const out = await this.runFaces({ kind: 'faces', imagePath: path.resolve(imagePath), ...scanOptions(opts) });
+    return out.faces.map(({ box, score, landmarks }) => ({ box, score, landmarks }));
+  }
+
+  /** Every face of a photo with its embedding, largest first, from one worker task (one decode). */
+  async embedFaces(imagePath: string, opts: PhotoFaceOptions = {}): Promise<PhotoFaces> {
+    const model = opts.modelName ?? this.modelName;
+    const spec = this.registry.get(model);
+    const started = performance.now();
+    const out = await this.runFaces({
+      kind: 'faces',
+      imagePath: path.resolve(imagePath),
+      model,
+      flip: opts.flip ?? this.flip,
+      ...scanOptions(opts),
+    });
+    const durationMs = Math.round((performance.now() - started) * 100) / 100;
+    this.log.info(
+      { model: spec.name, faces: out.faces.length, durationMs, timings: out.timings },
+      `Embedded ${out.faces.length} face(s) of ${imagePath}`,
+    );
+    return {
+      width: out.width,
+      height: out.height,
+      modelName: model,
+      modelVersion: out.modelVersion ?? 'unknown',
+      dimensions: out.dimensions ?? spec.dimensions,
+      faces: out.faces.map(({ box, score, landmarks, embedding }) => ({
+        box,
+        score,
+        landmarks,
+        embedding: embedding ?? new Float32Array(0),
+      })),
+      durationMs,
+      timings: out.timings,
+    };
+  }
+
+  private async runFaces(task: FacesTask) {
+    try {
+      return await this.runTask(task);
+    } catch (err) {
+      throw toFaceembedError(err);
+    }
   }
 
   static calculateSimilarity(a: FaceEmbedding, b: FaceEmbedding): number {

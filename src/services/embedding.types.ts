@@ -1,7 +1,8 @@
 // What the HTTP API and the CLI need from the embedding service (the port), and the shapes it
 // returns. EmbeddingService implements it.
-import type { FaceInfo, DetectMode, DetectedFace } from '../domain/face.js';
+import type { Box, FaceInfo, DetectMode, DetectedFace, Point } from '../domain/face.js';
 import type { PoolStats } from '../inference/pool/pool-options.js';
+import type { FlipMode } from '../inference/protocol.js';
 
 export interface ModelInfo {
   name: string;
@@ -31,8 +32,45 @@ export interface EmbedOptions {
   /** Overrides the service's default model. */
   modelName?: string;
   detect?: DetectMode;
+  /** Flip-averaging of the chip: 'never', 'upsampled' (faces smaller than the model input) or 'always'. */
+  flip?: FlipMode;
   /** Extra log fields (e.g. the HTTP request id) put on every log line of this embedding. */
   logFields?: Record<string, unknown>;
+}
+
+export interface FaceScanOptions {
+  /** Face width (photo pixels) the scan is sized for (default 24); smaller faces may still be found. */
+  minFaceSize?: number;
+  /** Keep at most this many faces, the largest (default 1000). */
+  maxFaces?: number;
+}
+
+export interface PhotoFaceOptions extends FaceScanOptions {
+  /** Overrides the service's default model. */
+  modelName?: string;
+  flip?: FlipMode;
+}
+
+export interface PhotoFace {
+  box: Box;
+  score: number;
+  landmarks: Point[];
+  /** L2-normalised. */
+  embedding: Float32Array;
+}
+
+export interface PhotoFaces {
+  /** Of the oriented image. */
+  width: number;
+  height: number;
+  modelName: string;
+  modelVersion: string;
+  dimensions: number;
+  /** Largest face first. */
+  faces: PhotoFace[];
+  durationMs: number;
+  /** Worker stages (decode, pyramid, detect, merge, align, embed) in ms, and the window count. */
+  timings: Record<string, number>;
 }
 
 export type { PoolStats } from '../inference/pool/pool-options.js';
@@ -42,7 +80,9 @@ export interface EmbeddingPort {
   close(): Promise<void>;
   /** Rejects with a FaceembedError (ValueError for an unknown model, FileNotFoundError, …). */
   generateEmbedding(imagePath: string, opts?: EmbedOptions): Promise<FaceEmbedding>;
-  detectFaces(imagePath: string): Promise<DetectedFace[]>;
+  detectFaces(imagePath: string, opts?: FaceScanOptions): Promise<DetectedFace[]>;
+  /** Every face of a photo with its embedding, from one worker task (one decode). No face: an empty list. */
+  embedFaces(imagePath: string, opts?: PhotoFaceOptions): Promise<PhotoFaces>;
   /** Throws ValueError for an unknown name or alias. */
   resolveModel(name: string): ModelInfo;
   models(): ModelInfo[];

@@ -18,9 +18,10 @@ import {
 import { probeImage, verifyImage, type ImageLimits } from '../image/decode.js';
 import type { EmbeddingRepository, EmbeddingSummary, NewEmbedding } from '../repositories/embedding.repository.js';
 import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
-import type { MediaStorage, StagedUpload } from '../repositories/media-storage.js';
+import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
 import type { PersonRepository } from '../repositories/person.repository.js';
 import type { EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
+import { ChunkedWriter } from './chunked-writer.js';
 import { eachLimited } from './each-limited.js';
 import { modelNames, type ModelNames } from './model-names.js';
 
@@ -96,8 +97,9 @@ export interface SimilarityResult extends ModelNames {
 /** A stored embedding as listed: named by the naming rule. */
 export type ListedEmbedding = Omit<EmbeddingSummary, 'modelName'> & ModelNames;
 
-/** Rows per write transaction in a batch. */
+/** A batch writes its rows in one statement per WRITE_CHUNK rows, or per FLUSH_MS of computed work. */
 const WRITE_CHUNK = 100;
+const FLUSH_MS = 1000;
 
 /** What a client may see of a failure: internal messages stay in the log. */
 function publicError(e: FaceembedError): { type: ErrorType; message: string } {
@@ -187,6 +189,12 @@ export class FaceCropService {
     return { crop, embeddings: stored.map(({ modelName, ...e }) => ({ ...e, ...this.storedNames(modelName) })) };
   }
 
+  /** The crop's image file, checked to be inside the media root (FileNotFoundError when gone). */
+  async cropImage(id: number): Promise<MediaFile> {
+    const crop = await this.findCrop(id);
+    return this.deps.storage.resolve(crop.imagePath);
+  }
+
   /** Deletes the crop and its embeddings; an uploaded file goes too once nothing refers to it. */
   async deleteCrop(id: number): Promise<void> {
     const crop = await this.deps.crops.delete(id);
@@ -258,18 +266,22 @@ export class FaceCropService {
       else todo.push(crop);
     }
 
-    // Rows are written a chunk at a time as they are computed: a crash loses at most one chunk of work.
-    const rows: NewEmbedding[] = [];
+    // Rows are written as they are computed, a chunk at a time: a crash loses at most ~FLUSH_MS of work.
+    const writer = new ChunkedWriter<NewEmbedding>((rows) => this.writeBatch(model, rows, items, found), {
+      maxRows: WRITE_CHUNK,
+      maxDelayMs: FLUSH_MS,
+    });
     await eachLimited(todo, embedder.batchLanes(), async (crop) => {
+      let row: NewEmbedding;
       try {
-        rows.push(this.row(crop.id, model, await this.compute(crop, opts)));
+        row = this.row(crop.id, model, await this.compute(crop, opts));
       } catch (err) {
         items.set(crop.id, this.failed(model, crop.id, err));
         return;
       }
-      if (rows.length >= WRITE_CHUNK) await this.writeBatch(model, rows.splice(0, WRITE_CHUNK), items, found);
+      await writer.add(row);
     });
-    await this.writeBatch(model, rows, items, found);
+    await writer.close();
 
     const results = unique.map((id) => items.get(id)!);
     for (const r of results) if (r.status === 'existing') this.observe(model, 'existing');
@@ -354,10 +366,10 @@ export class FaceCropService {
     }
   }
 
-  /** Chunks in one transaction each; a chunk that fails is retried row by row so one bad row fails alone. */
+  /** One multi-row upsert; a chunk that fails is retried row by row so one bad row fails alone. */
   private async writeBatch(
     model: ModelInfo,
-    rows: NewEmbedding[],
+    chunk: NewEmbedding[],
     items: Map<number, BatchItem>,
     crops: ReadonlyMap<number, FaceCrop>,
   ): Promise<void> {
@@ -373,19 +385,16 @@ export class FaceCropService {
           embedding: row.embedding,
         });
     };
-    for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
-      const chunk = rows.slice(i, i + WRITE_CHUNK);
-      try {
-        await this.deps.embeddings.upsertMany(chunk);
-        chunk.forEach(done);
-      } catch {
-        for (const row of chunk) {
-          try {
-            await this.write(row);
-            done(row);
-          } catch (err) {
-            items.set(row.faceCropId, this.failed(model, row.faceCropId, err));
-          }
+    try {
+      await this.deps.embeddings.upsertMany(chunk);
+      chunk.forEach(done);
+    } catch {
+      for (const row of chunk) {
+        try {
+          await this.write(row);
+          done(row);
+        } catch (err) {
+          items.set(row.faceCropId, this.failed(model, row.faceCropId, err));
         }
       }
     }

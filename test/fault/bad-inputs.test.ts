@@ -378,22 +378,22 @@ describe('bad inputs over HTTP', () => {
     await bad(
       'no Authorization header (keys configured)',
       401,
-      'ValidationError',
+      'AuthenticationError',
       () => anon.post(CROPS, { image_path: 'faces/face.jpg' }),
       'WWW-Authenticate: Bearer',
       (r) => assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer/),
     );
-    await bad('wrong API key', 401, 'ValidationError', () =>
+    await bad('wrong API key', 401, 'AuthenticationError', () =>
       anon.post(CROPS, { image_path: 'faces/face.jpg' }, { headers: { authorization: 'Bearer k-alpha-0123456788' } }),
     );
-    await bad('API key sent as Basic credentials', 401, 'ValidationError', () =>
+    await bad('API key sent as Basic credentials', 401, 'AuthenticationError', () =>
       anon.post(
         CROPS,
         { image_path: 'faces/face.jpg' },
         { headers: { authorization: `Basic ${Buffer.from(`x:${KEYS[0]}`).toString('base64')}` } },
       ),
     );
-    await bad('no key, generate via a different spelling of /api (//API/…)', 401, 'ValidationError', () =>
+    await bad('no key, generate via a different spelling of /api (//API/…)', 401, 'AuthenticationError', () =>
       anon.post(`//API${generatePath(faceId).slice(4)}`, { force_regenerate: true }),
     );
     await good(

@@ -115,10 +115,10 @@ function runOn(target: DbTarget, index: number): void {
         assert.equal(r.status, 200, r.text);
         assert.deepEqual((r.json as BatchBody).summary, { generated: PRESTORED, existing: 0, failed: 0 });
         const detail = (await api.get(`${CROPS}${ids[0]}/`)).json as {
-          embeddings: { model_name: string; model_version: string; dimensions: number }[];
+          embeddings: { model_true_name: string; model_version: string; dimensions: number }[];
         };
         const e = detail.embeddings[0]!;
-        model = { modelName: e.model_name, modelVersion: e.model_version, dimensions: DIMS };
+        model = { modelName: e.model_true_name, modelVersion: e.model_version, dimensions: DIMS };
         assert.equal(e.dimensions, DIMS);
         const check = await integrity();
         assert.equal(check.rows, PRESTORED);

@@ -59,6 +59,8 @@ describe('worker faults over HTTP', () => {
       modelsDir: ws.modelsDir,
       cwd: ws.dir,
       env: {
+        // The worker's per-step lines (which this suite waits on) are debug lines.
+        FACEEMBED_LOG_LEVEL: 'debug',
         FACEEMBED_WORKERS: '2',
         FACEEMBED_TIMEOUT_MS: String(TIMEOUT_MS),
         FACEEMBED_MAX_IMAGE_BYTES: String(64 * 1024 * 1024),
@@ -236,7 +238,7 @@ describe('memory recycling over HTTP', () => {
       mediaRoot: ws.mediaRoot,
       modelsDir: ws.modelsDir,
       cwd: ws.dir,
-      env: { FACEEMBED_WORKERS: '2', FACEEMBED_WORKER_MAX_RSS_MB: '64' },
+      env: { FACEEMBED_LOG_LEVEL: 'debug', FACEEMBED_WORKERS: '2', FACEEMBED_WORKER_MAX_RSS_MB: '64' },
     });
     api = new Api(server.baseUrl);
     for (const n of [1, 2, 3, 4, 5, 6]) ids.push(await api.register(`faces/${n}.jpg`));

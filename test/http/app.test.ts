@@ -2,10 +2,13 @@
 // API keys, tracebacks, hidden 500s, and the pool's 429 and 504 reaching HTTP clients.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { buildApp } from '../../src/http/app.js';
 import { createServices } from '../../src/main.js';
+import { REPO } from '../helpers/paths.js';
 import { DB_TARGETS } from '../repositories/db-targets.js';
 import {
   appOn,
@@ -71,6 +74,8 @@ describe('application', () => {
   test('OpenAPI document lists every route; /docs serves the UI', async () => {
     const doc = (await t.app.inject({ url: '/openapi.json' })).json();
     assert.match(doc.openapi, /^3\./);
+    const pkg = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(doc.info.version, pkg.version, "OpenAPI info.version is the package's version");
     for (const p of [
       '/api/attendance/face-crops/',
       '/api/attendance/face-crops/{id}/',

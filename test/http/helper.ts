@@ -126,7 +126,7 @@ export async function form(parts: Record<string, string | { data: Buffer; filena
   };
 }
 
-/** Asserts the CONTRACT error envelope and returns its error object. */
+/** Asserts the error envelope (docs/api.md "Errors") and returns its error object. */
 export function assertError(
   res: LightMyRequestResponse,
   status: number,

@@ -77,10 +77,7 @@ for (const target of DB_TARGETS) {
       const crop = (await json('GET', `${CROPS}${enrolled.face_crop_id}/`)).json();
       assert.equal(crop.person_id, a.id);
       assert.deepEqual(crop.box, enrolled.box);
-      assert.deepEqual(crop.embeddings.map((e: { model_name: string }) => e.model_name).sort(), [
-        'arcface',
-        'facenet',
-      ]);
+      assert.deepEqual(crop.embeddings.map((e: { model_name: string }) => e.model_name).sort(), ['arcface', 'facenet']);
 
       const registered = (await json('POST', CROPS, { image_path: FACES.a2 })).json();
       const viaCrop = await json('POST', `${PERSONS}${b.id}/faces/`, { face_crop_id: registered.id });

@@ -108,5 +108,18 @@ for (const target of DB_TARGETS) {
       await repo.upsertMany([{ faceCropId: id, modelName: 'facenet', modelVersion: 'v', embedding: vector(6) }]);
       assert.equal(await repo.count(id), 1);
     });
+
+    test('upsertMany: one statement for the chunk; a key given twice keeps its last row', async () => {
+      const id = await newCrop();
+      await repo.upsertMany([
+        { faceCropId: id, modelName: 'facenet', modelVersion: 'first', embedding: vector(1) },
+        { faceCropId: id, modelName: 'arcface', modelVersion: 'a', embedding: vector(2) },
+        { faceCropId: id, modelName: 'facenet', modelVersion: 'last', embedding: vector(3) },
+      ]);
+      assert.equal(await repo.count(id), 2);
+      const stored = await repo.find(id, 'facenet');
+      assert.equal(stored?.modelVersion, 'last');
+      assert.deepEqual(Array.from(stored!.embedding), Array.from(vector(3)));
+    });
   });
 }

@@ -66,7 +66,7 @@ test('a batch larger than the queue limit waits its turn instead of overflowing'
   }
 });
 
-test('rejections carry the CONTRACT type; unknown models are ValueError', async () => {
+test('rejections carry a documented error type; unknown models are ValueError', async () => {
   await assert.rejects(
     service.generateEmbedding(path.join(tmp, 'missing.jpg')),
     (e: FaceembedError) => e.type === 'FileNotFoundError',

@@ -9,6 +9,9 @@ import { DEFAULT_MODEL_NAME } from '../../models/registry.js';
 import { EmbeddingService } from '../../services/embedding.service.js';
 import { createServices } from '../../main.js';
 import { progressLine } from './progress.js';
+import { startJobs } from '../../jobs.js';
+import { JobRepository } from '../../repositories/job.repository.js';
+import { watchJob } from './jobs.command.js';
 
 const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|avif|heic)$/i;
 
@@ -27,7 +30,11 @@ export function registerImport(program: Command): void {
     .argument('<dir>', 'folder of face crops')
     .option('--embed <model>', 'also generate embeddings with this model')
     .option('--person-from-folder', "use each file's parent folder name as person_id")
-    .action(async (dir: string, flags: { embed?: string; personFromFolder?: boolean }) => {
+    .option(
+      '--job',
+      'embed as a job (resumable; with FACEEMBED_QUEUE_URL the worker nodes run it): prints its id, watches it',
+    )
+    .action(async (dir: string, flags: { embed?: string; personFromFolder?: boolean; job?: boolean }) => {
       const config = loadConfig();
       const root = path.resolve(dir);
       const files = await listImages(root);
@@ -69,6 +76,35 @@ export function registerImport(program: Command): void {
         }
         progress.done();
         const summary: Record<string, number> = {};
+        if (flags.embed && ids.length && flags.job) {
+          const logger = createLogger('warn');
+          // Embedded: this process runs the job (a later run or a server start resumes it);
+          // BullMQ: the nodes run it and this process only watches.
+          const jobs = await startJobs({
+            config,
+            db,
+            embedder,
+            crops: service,
+            logger,
+            runsJobs: !config.jobs.queueUrl,
+          });
+          try {
+            const view = await jobs.service.create({
+              kind: 'generate-embeddings',
+              faceCropIds: ids,
+              modelName: flags.embed,
+              force: false,
+            });
+            process.stdout.write(
+              `${JSON.stringify({ imported: ids.length, failed, job: view.job.id, engine: jobs.service.engine.name })}\n`,
+            );
+            if (failed) process.exitCode = 1;
+            await watchJob(new JobRepository(db), view.job.id);
+          } finally {
+            await jobs.close();
+          }
+          return;
+        }
         if (flags.embed && ids.length) {
           await embedder.ready();
           const embedProgress = progressLine(`embedding (${flags.embed})`, ids.length);

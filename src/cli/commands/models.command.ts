@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { modelVersions, prepareAll } from '../../models/prepare.js';
 import { ModelRegistry, modelSource } from '../../models/registry.js';
+import { SOURCES } from '../../models/sources.js';
 
 async function list(json: boolean): Promise<void> {
   const registry = ModelRegistry.load(loadConfig().modelsConfig);
@@ -26,6 +27,13 @@ async function list(json: boolean): Promise<void> {
         `${''.padEnd(20)} source: ${r.source}\n${''.padEnd(20)} licence: ${r.licence}\n`,
     );
   }
+  // The detectors are built-in networks too; their licences matter as much.
+  const embedders = new Set(registry.specs.map((s) => (s.origin.kind === 'builtin' ? s.origin.sourceId : '')));
+  for (const s of Object.values(SOURCES).filter((s) => !embedders.has(s.id))) {
+    process.stdout.write(
+      `${s.id.padEnd(20)} detector\n${''.padEnd(20)} source: ${s.package}\n${''.padEnd(20)} licence: ${s.licence ?? 'not stated'}\n`,
+    );
+  }
 }
 
 export function registerModels(program: Command): void {
@@ -35,7 +43,7 @@ export function registerModels(program: Command): void {
     .description('List the registered models')
     .option('--json', 'JSON array')
     .action((flags: { json?: boolean }) => list(Boolean(flags.json ?? models.opts<{ json?: boolean }>().json)));
-  // `faceembed models --json` (CONTRACT) reaches the default subcommand with the flag.
+  // `faceembed models --json` (README "Command line") reaches the default subcommand with the flag.
   models.option('--json', 'JSON array');
   models
     .command('prepare')

@@ -1,4 +1,4 @@
-// One translation from anything thrown to the CONTRACT envelope
+// One translation from anything thrown to the error envelope (docs/api.md "Errors")
 // {"error": {"type", "message", "details"?}, "request_id"}. Fastify's own client errors (bad
 // JSON, wrong content type, body too large, schema violations) become ValidationError with
 // Fastify's status; internal messages never reach the body of a 500.
@@ -84,7 +84,7 @@ function send(err: unknown, request: FastifyRequest, reply: FastifyReply, opts: 
   const body: Record<string, unknown> = { type: pub.type, message };
   if (pub.details && pub.type !== 'InternalError') body.details = pub.details;
   if (opts.exposeTraceback) body.traceback = (err as Error)?.stack ?? String(err);
-  if (pub.type === 'OverloadedError') {
+  if (pub.type === 'OverloadedError' || pub.type === 'ServiceUnavailableError') {
     const after = Number(pub.details?.retryAfterSeconds ?? pub.details?.retry_after ?? 1);
     reply.header('Retry-After', String(Math.max(1, Math.ceil(after))));
   }

@@ -1,5 +1,7 @@
-// Options, events and stats of the worker pool, and the validation that rejects unknown or
-// malformed options up front (workerpool validateOptions.js) instead of misbehaving later.
+// Options, events and stats of the worker pool, and the validation (one TypeBox schema) that
+// rejects unknown or malformed options up front (workerpool validateOptions.js), all at once.
+import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { ValueError, type ErrorType } from '../../errors.js';
 
 /** Minimal structured logger; a pino.Logger satisfies it. */
@@ -77,59 +79,52 @@ const DEFAULTS = {
   backoffMaxMs: 10_000,
 };
 
-type Check = (v: unknown) => boolean;
-const int =
-  (min: number): Check =>
-  (v) =>
-    Number.isInteger(v) && (v as number) >= min;
-const positive: Check = (v) => typeof v === 'number' && Number.isFinite(v) && v > 0;
-const strings: Check = (v) => Array.isArray(v) && v.every((s) => typeof s === 'string');
-const fn: Check = (v) => typeof v === 'function';
+const Fn = Type.Function([Type.Any()], Type.Any());
+const Ms = (minimum: number) => Type.Number({ minimum });
+const PositiveMs = Type.Number({ exclusiveMinimum: 0 });
 
-const CHECKS: Record<keyof WorkerPoolOptions, { check: Check; required: boolean; expect: string }> = {
-  modulePath: { check: (v) => typeof v === 'string' && v.length > 0, required: true, expect: 'a non-empty string' },
-  args: { check: strings, required: false, expect: 'an array of strings' },
-  env: { check: (v) => typeof v === 'object' && v !== null, required: false, expect: 'an object' },
-  execArgv: { check: strings, required: false, expect: 'an array of strings' },
-  workers: { check: int(1), required: true, expect: 'an integer >= 1' },
-  queueLimit: { check: int(0), required: true, expect: 'an integer >= 0' },
-  timeoutMs: { check: positive, required: true, expect: 'a positive number' },
-  maxJobsPerWorker: { check: int(1), required: true, expect: 'an integer >= 1' },
-  maxRssMb: { check: positive, required: true, expect: 'a positive number' },
-  logger: {
-    check: (v) =>
-      typeof v === 'object' &&
-      v !== null &&
-      ['debug', 'info', 'warn', 'error'].every((k) => fn((v as Record<string, unknown>)[k])),
-    required: true,
-    expect: 'an object with debug/info/warn/error methods',
+/** The options as a schema: unknown keys are refused (workerpool validateOptions.js). */
+export const PoolOptionsSchema = Type.Object(
+  {
+    modulePath: Type.String({ minLength: 1 }),
+    args: Type.Optional(Type.Array(Type.String())),
+    env: Type.Optional(Type.Record(Type.String(), Type.Any())),
+    execArgv: Type.Optional(Type.Array(Type.String())),
+    workers: Type.Integer({ minimum: 1 }),
+    queueLimit: Type.Integer({ minimum: 0 }),
+    timeoutMs: PositiveMs,
+    maxJobsPerWorker: Type.Integer({ minimum: 1 }),
+    maxRssMb: PositiveMs,
+    // Checked below: a pino logger's methods live on its prototype, which an object schema does not see.
+    logger: Type.Any(),
+    onEvent: Type.Optional(Fn),
+    bootTimeoutMs: Type.Optional(PositiveMs),
+    shutdownGraceMs: Type.Optional(Ms(0)),
+    backoffInitialMs: Type.Optional(Ms(0)),
+    backoffMaxMs: Type.Optional(Ms(0)),
   },
-  onEvent: { check: fn, required: false, expect: 'a function' },
-  bootTimeoutMs: { check: positive, required: false, expect: 'a positive number' },
-  shutdownGraceMs: { check: (v) => typeof v === 'number' && v >= 0, required: false, expect: 'a number >= 0' },
-  backoffInitialMs: { check: (v) => typeof v === 'number' && v >= 0, required: false, expect: 'a number >= 0' },
-  backoffMaxMs: { check: (v) => typeof v === 'number' && v >= 0, required: false, expect: 'a number >= 0' },
-};
+  { additionalProperties: false },
+);
+
+const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
 
 /** Reports every problem at once; ValueError with `details.problems`. */
 export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOptions {
-  const given = options as unknown as Record<string, unknown>;
-  const problems: string[] = [];
-  for (const key of Object.keys(given)) {
-    if (!Object.hasOwn(CHECKS, key)) problems.push(`unknown option "${key}"`);
-  }
-  for (const [key, { check, required, expect }] of Object.entries(CHECKS)) {
-    const value = given[key];
-    if (value === undefined) {
-      if (required) problems.push(`option "${key}" is required (${expect})`);
-    } else if (!check(value)) {
-      problems.push(`option "${key}" must be ${expect}`);
-    }
+  const defined = Object.fromEntries(
+    Object.entries(options as unknown as Record<string, unknown>).filter(([, v]) => v !== undefined),
+  ) as Partial<WorkerPoolOptions>;
+  const problems = [
+    ...new Set(
+      [...Value.Errors(PoolOptionsSchema, defined)].map(
+        (e) => `option "${e.path.slice(1).replaceAll('/', '.')}": ${e.message}`,
+      ),
+    ),
+  ];
+  const logger = defined.logger as unknown as Record<string, unknown> | undefined;
+  for (const method of LOGGER_METHODS) {
+    if (typeof logger?.[method] !== 'function') problems.push(`option "logger.${method}": Expected function`);
   }
   if (problems.length > 0) throw new ValueError(`Invalid worker pool options: ${problems.join('; ')}`, { problems });
-  const defined = Object.fromEntries(
-    Object.entries(given).filter(([, v]) => v !== undefined),
-  ) as Partial<WorkerPoolOptions>;
   return { ...DEFAULTS, ...defined } as ResolvedPoolOptions;
 }
 

@@ -3,7 +3,7 @@
 // Both networks are Human's TFJS graphs converted to ONNX (NHWC in, TFJS output names).
 import type { DetectedFace, Point } from '../../domain/face.js';
 import { InternalError, ValueError } from '../../errors.js';
-import { boxWarp, landmarkBox, templateWarp } from '../../detect/alignment.js';
+import { boxWarp, landmarkBox, templateWarp, type Affine } from '../../detect/alignment.js';
 import { resizeAreaInto, warpInto, warpRgb } from '../../detect/resample.js';
 import {
   BLAZEFACE_SIZE,
@@ -182,14 +182,18 @@ export class FaceDetector {
 }
 
 /**
- * Cuts the face out for an embedding model: `template` warps the five points onto the ArcFace
- * template (x templateScale), `landmark-box` resizes face-api's square landmark box. Returns a
- * size x size interleaved RGB chip.
+ * Where a model's chip samples the image: `template` warps the five points onto the ArcFace
+ * template (x templateScale), `landmark-box` resizes face-api's square landmark box.
  */
-export function alignFace(image: RgbImage, face: DetectedFace, alignment: Alignment, size: number): Uint8Array {
+export function chipWarp(face: DetectedFace, alignment: Alignment, size: number): Affine {
   const points: Point[] = face.landmarks;
   if (points.length !== 5) throw new ValueError(`Alignment needs the 5 detector landmarks, got ${points.length}`);
-  const toSource =
-    alignment.kind === 'template' ? templateWarp(points, alignment.templateScale) : boxWarp(landmarkBox(points), size);
-  return warpRgb(image, toSource, size);
+  return alignment.kind === 'template'
+    ? templateWarp(points, alignment.templateScale)
+    : boxWarp(landmarkBox(points), size);
+}
+
+/** Cuts the face out for an embedding model: a size x size interleaved RGB chip. */
+export function alignFace(image: RgbImage, face: DetectedFace, alignment: Alignment, size: number): Uint8Array {
+  return warpRgb(image, chipWarp(face, alignment, size), size);
 }

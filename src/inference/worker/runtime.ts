@@ -2,15 +2,25 @@
 // model, normalise. Sessions are loaded once per process and kept (the pool recycles the process).
 import type { DetectedFace, DetectMode, FaceInfo } from '../../domain/face.js';
 import { msSince, roundMs } from '../../domain/time.js';
-import { l2Normalize } from '../../domain/vector.js';
+import type { Affine } from '../../detect/alignment.js';
 import { rescaleFaces } from '../../detect/rescale.js';
-import { NoFaceDetectedError, ValueError } from '../../errors.js';
+import { warpRgb } from '../../detect/resample.js';
+import { NoFaceDetectedError } from '../../errors.js';
 import { decodeImage, decodeSquare } from '../../image/decode.js';
-import { toInputTensor } from '../../models/input-tensor.js';
 import { modelFile } from '../../models/prepare.js';
 import { ModelRegistry, type ModelSpec } from '../../models/registry.js';
-import type { AnyTaskOutput, DetectOutput, EmbedOutput, TaskRequest, WorkerSettings } from '../protocol.js';
-import { FaceDetector, alignFace } from './face-detector.js';
+import type {
+  AnyTaskOutput,
+  DetectOutput,
+  EmbedOutput,
+  FacesOutput,
+  TaskRequest,
+  WorkerSettings,
+} from '../protocol.js';
+import { FaceDetector, chipWarp } from './face-detector.js';
+import { embedChip, wantsFlip } from './embed-chip.js';
+import { PhotoDetector } from './photo-detector.js';
+import { photoFaces } from './photo-faces.js';
 import { OnnxSession } from './session.js';
 
 export type Log = (message: string, fields?: Record<string, unknown>) => void;
@@ -33,6 +43,7 @@ export class WorkerRuntime {
   readonly registry: ModelRegistry;
   private readonly models = new Map<string, Promise<LoadedModel>>();
   private detector: Promise<FaceDetector> | undefined;
+  private photoDetector: Promise<PhotoDetector> | undefined;
 
   constructor(private readonly settings: WorkerSettings) {
     this.registry = ModelRegistry.load(settings.modelsConfig);
@@ -78,8 +89,32 @@ export class WorkerRuntime {
     return this.detector;
   }
 
+  loadPhotoDetector(log: Log): Promise<PhotoDetector> {
+    if (!this.photoDetector) {
+      log('Loading whole-photo face detector...');
+      this.photoDetector = PhotoDetector.load(
+        this.settings.modelsDir,
+        this.settings.photoThreads ?? this.settings.threads,
+      );
+      this.photoDetector.catch(() => {
+        this.photoDetector = undefined;
+      });
+    }
+    return this.photoDetector;
+  }
+
   run(task: TaskRequest, log: Log): Promise<AnyTaskOutput> {
+    if (task.kind === 'faces') return this.faces(task, log);
     return task.kind === 'embed' ? this.embed(task, log) : this.detect(task, log);
+  }
+
+  /** Every face of a photo (and, with a model, every face's embedding) from one decode. */
+  async faces(task: Extract<TaskRequest, { kind: 'faces' }>, log: Log): Promise<FacesOutput> {
+    const detector = await this.loadPhotoDetector(log);
+    const model = task.model ? { ...(await this.load(task.model, log)), name: task.model } : undefined;
+    const out = await photoFaces(task, { detector, limits: this.settings.limits, ...(model ? { model } : {}) });
+    log(`Found ${out.faces.length} face(s)`, { timings: out.timings });
+    return out;
   }
 
   /** Every face, in the original image's pixels (EXIF orientation applied). */
@@ -108,15 +143,12 @@ export class WorkerRuntime {
     const chip = await this.faceChip(task.imagePath, spec, task.detect, timings, log);
     log('Generating embedding...');
     const t0 = performance.now();
-    const input = toInputTensor(chip.pixels, spec.input);
-    const out = await model.session.run(input.data, input.dims);
+    const embedding = await embedChip(
+      model,
+      chip.pixels,
+      chip.toSource ? wantsFlip(task.flip ?? 'never', chip.toSource) : false,
+    );
     timings.infer = msSince(t0);
-    if (out.data.length !== spec.dimensions) {
-      throw new ValueError(
-        `Model ${spec.name} returned ${out.data.length} values; the registry says ${spec.dimensions}`,
-      );
-    }
-    const embedding = l2Normalize(out.data);
     log(`Embedding generated successfully: ${embedding.length} dimensions`);
     return {
       kind: 'embed',
@@ -140,7 +172,7 @@ export class WorkerRuntime {
     mode: DetectMode,
     timings: Record<string, number>,
     log: Log,
-  ): Promise<{ pixels: Uint8Array; face: FaceInfo }> {
+  ): Promise<{ pixels: Uint8Array; face: FaceInfo; toSource?: Affine }> {
     let t = performance.now();
     const lap = (stage: string) => {
       const now = performance.now();
@@ -163,11 +195,16 @@ export class WorkerRuntime {
       log('No face detected: using the whole image as a tight crop');
       return this.wholeImage(imagePath, spec, timings);
     }
-    const pixels = alignFace(image, face, spec.alignment, spec.input.size);
+    const toSource = chipWarp(face, spec.alignment, spec.input.size);
+    const pixels = warpRgb(image, toSource, spec.input.size);
     lap('align');
     const [original] = rescaleFaces([face], image, info);
     log(`Face detected (score ${face.score.toFixed(3)}, ${faces.length} in image)`);
-    return { pixels, face: { detected: true, score: face.score, box: original!.box, landmarks: original!.landmarks } };
+    return {
+      pixels,
+      toSource,
+      face: { detected: true, score: face.score, box: original!.box, landmarks: original!.landmarks },
+    };
   }
 
   /**

@@ -1,5 +1,5 @@
 // A small HTTP client for fault tests: every call has a deadline (a hang is a failure, not a
-// stuck suite), and every answer is checked to be either a success body or the CONTRACT envelope.
+// stuck suite), and every answer is checked to be either a success body or the error envelope (docs/api.md).
 import assert from 'node:assert/strict';
 
 export const CROPS = '/api/attendance/face-crops/';
@@ -86,7 +86,7 @@ export class Api {
   }
 }
 
-/** The CONTRACT error envelope, asserted: {"error": {"type", "message", "details"?}, "request_id"}. */
+/** The error envelope (docs/api.md "Errors"), asserted: {"error": {"type", "message", "details"?}, "request_id"}. */
 export function envelope(r: Reply): ErrorBody {
   const body = r.json as { error?: ErrorBody; request_id?: unknown } | undefined;
   assert.ok(

@@ -63,6 +63,15 @@ export class ServerProcess {
 
   /** Spawns `node bin/faceembed serve` and waits until /readyz answers 200. */
   static async start(opts: ServerOptions): Promise<ServerProcess> {
+    return ServerProcess.spawn('serve', opts);
+  }
+
+  /** Spawns `node bin/faceembed worker-node` (no HTTP) and waits for its "worker node ready" line. */
+  static async startNode(opts: ServerOptions): Promise<ServerProcess> {
+    return ServerProcess.spawn('worker-node', opts);
+  }
+
+  private static async spawn(command: 'serve' | 'worker-node', opts: ServerOptions): Promise<ServerProcess> {
     const port = await freePort();
     // The caller's own FACEEMBED_* settings must not leak into the server under test.
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FACEEMBED_')));
@@ -76,10 +85,11 @@ export class ServerProcess {
       FACEEMBED_LOG_LEVEL: 'info',
       ...opts.env,
     };
-    const child = spawn(process.execPath, [BIN, 'serve'], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, command], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const server = new ServerProcess(child, `http://127.0.0.1:${port}`);
     try {
-      await server.waitReady(opts.readyTimeoutMs ?? 60_000);
+      if (command === 'serve') await server.waitReady(opts.readyTimeoutMs ?? 60_000);
+      else await server.waitForLog((l) => l.msg === 'worker node ready', opts.readyTimeoutMs ?? 60_000);
     } catch (err) {
       await server.kill();
       throw new Error(

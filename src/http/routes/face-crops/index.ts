@@ -17,16 +17,23 @@ import {
   EmbeddingResult,
   GenerateBody,
   ListQuery,
+  MAX_SYNC_BATCH,
   RegisterBody,
   toBatchResponse,
   toCrop,
   toCropDetail,
   toEmbeddingResult,
 } from './schema.js';
+import { faceCropImageRoute } from './image.js';
 import { createFromMultipart } from './upload.js';
+import type { JobService } from '../../../services/job.service.js';
+import { requireJobs } from '../jobs/index.js';
+import { JOB_BODY_LIMIT, JobResponse, jobLocation, toJobResponse } from '../jobs/schema.js';
 
 export interface FaceCropRoutesOptions {
   service: FaceCropService;
+  /** For `"async": true` batches. */
+  jobs?: JobService;
 }
 
 const tags = ['face-crops'];
@@ -40,7 +47,9 @@ function pageLink(request: FastifyRequest, page: number | null): string | null {
   return url.toString();
 }
 
-export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (app, { service }) => {
+export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (app, { service, jobs }) => {
+  await app.register(faceCropImageRoute, { service });
+
   app.post<{ Body: Static<typeof RegisterBody> | undefined }>(
     '/',
     {
@@ -159,15 +168,32 @@ export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (
   app.post<{ Body: Static<typeof BatchBody> }>(
     '/generate-embeddings-batch/',
     {
+      bodyLimit: JOB_BODY_LIMIT,
       schema: {
         tags,
         security: apiSecurity,
         summary: 'Generate embeddings for many face crops; one failure never fails the others',
         body: BatchBody,
-        response: { 200: BatchResponse, ...errorResponses },
+        response: { 200: BatchResponse, 202: JobResponse, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      const body = request.body;
+      if (body.async) {
+        const view = await requireJobs(jobs).create({
+          kind: 'generate-embeddings',
+          faceCropIds: body.face_crop_ids,
+          modelName: body.model_name ?? DEFAULT_MODEL_NAME,
+          force: body.force_regenerate ?? false,
+        });
+        return reply.code(202).header('Location', jobLocation(view.job.id)).send(toJobResponse(view));
+      }
+      if (body.face_crop_ids.length > MAX_SYNC_BATCH) {
+        throw new ValidationError(
+          `face_crop_ids: at most ${MAX_SYNC_BATCH} ids in a synchronous batch (send "async": true for more)`,
+          { errors: [{ field: 'face_crop_ids', message: `must NOT have more than ${MAX_SYNC_BATCH} items` }] },
+        );
+      }
       const result = await service.generateBatch(request.body.face_crop_ids, {
         modelName: request.body.model_name ?? DEFAULT_MODEL_NAME,
         force: request.body.force_regenerate ?? false,

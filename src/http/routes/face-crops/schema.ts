@@ -59,10 +59,17 @@ export const GenerateBody = Type.Object({
   force_regenerate: Type.Optional(Force),
 });
 
+/** Ids in one synchronous batch; `"async": true` takes up to MAX_JOB_IDS as a job. */
+export const MAX_SYNC_BATCH = 1000;
 export const BatchBody = Type.Object({
-  face_crop_ids: Type.Array(Id, { minItems: 1, maxItems: 1000, description: 'Answered once each, in this order' }),
+  face_crop_ids: Type.Array(Id, {
+    minItems: 1,
+    maxItems: 100_000,
+    description: `Answered once each, in this order; at most ${MAX_SYNC_BATCH} unless async`,
+  }),
   model_name: Type.Optional(ModelName),
   force_regenerate: Type.Optional(Force),
+  async: Type.Optional(Type.Boolean({ default: false, description: 'Run as a job: 202 with Location' })),
 });
 
 export const Crop = Type.Object({

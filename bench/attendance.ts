@@ -1,0 +1,299 @@
+// Attendance benchmark: the shared dataset's people, one photo each enrolled as a roster;
+// synthetic class photos (4000x3000) holding other photos of some members and of people not
+// on the roster, at two face sizes; each photo uploaded to its own session over the real HTTP
+// app (in-process, SQLite, the full worker pool). Reports per condition: present recall,
+// members falsely present, faces given to the wrong member, strangers left unknown, upload to
+// answer; and whether greedy assignment would have equalled the optimum. Writes docs/attendance.md.
+// Run: npm run bench:attendance -- --data ../shared/datasets/deepface-unit [--photos 6]
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { loadConfig } from '../src/config/config.js';
+import { assignmentWeight, greedyAssignment, maxWeightAssignment } from '../src/domain/assignment.js';
+import { buildApp } from '../src/http/app.js';
+import { createLogger } from '../src/logging/logger.js';
+import { createServices } from '../src/main.js';
+import { AttendanceStore } from '../src/repositories/attendance-store.js';
+import { openDatabase } from '../src/repositories/database.js';
+import { MediaStorage } from '../src/repositories/media-storage.js';
+import { migrate } from '../src/repositories/migrate.js';
+import { EmbeddingService } from '../src/services/embedding.service.js';
+import { gallerySimilarity } from '../src/services/session-matching.js';
+import { composeScene, iou, rng, shuffle, type SourceFace } from './parts/class-scene.js';
+import { load1, median, REPO, round } from './parts/common.js';
+
+// Same-person groups of the shared dataset (its README). The first nine are the roster, the
+// last four the strangers; the first photo of a member is enrolled, the others appear in class.
+const GROUPS = [
+  [1, 2, 4, 5, 6, 7, 10, 11],
+  [3, 12, 53, 54, 55, 56],
+  [8, 9, 47, 48, 49, 50, 51],
+  [26, 27, 28, 42, 43, 44, 45, 46],
+  [13, 14, 15, 57, 58],
+  [16, 17, 59, 61, 62],
+  [29, 30, 31, 32, 33],
+  [34, 35, 36, 37],
+  [38, 39, 40, 41],
+  [18, 19, 67],
+  [20, 21],
+  [22, 23],
+  [24, 25],
+];
+const ROSTER = 9;
+
+const CONDITIONS = [
+  { name: 'faces 60-150 px, JPEG q90', widths: { min: 60, max: 150 }, quality: 90 },
+  { name: 'faces 30-50 px, JPEG q70', widths: { min: 30, max: 50 }, quality: 70 },
+];
+
+interface Tally {
+  present: number;
+  found: number;
+  falsePresent: number;
+  wrongFace: number;
+  strangers: number;
+  strangersUnknown: number;
+  placed: number;
+  detected: number;
+  greedyOptimal: number;
+  sessions: number;
+  seconds: number[];
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      data: { type: 'string' },
+      photos: { type: 'string', default: '6' },
+      seed: { type: 'string', default: '1' },
+    },
+  });
+  if (!values.data) throw new Error('--data ../shared/datasets/deepface-unit is required');
+  const data = values.data;
+  const photos = Math.max(1, Number(values.photos));
+  const work = await mkdtemp(path.join(tmpdir(), 'faceembed-attendance-'));
+  const config = loadConfig({
+    FACEEMBED_MEDIA_ROOT: path.join(work, 'media'),
+    FACEEMBED_DATABASE_URL: `sqlite:${path.join(work, 'bench.db')}`,
+    FACEEMBED_LOG_LEVEL: 'silent',
+  });
+  const logger = createLogger('silent');
+  const db = openDatabase(config.databaseUrl);
+  await migrate(db);
+  const embedder = new EmbeddingService({ config, logger });
+  const app = await buildApp({
+    config,
+    db,
+    embedder,
+    logger,
+    services: (observer) => createServices({ db, embedder, config, observer }),
+  });
+  const store = new AttendanceStore(db);
+  try {
+    await embedder.ready();
+    // The source face of every photo (the largest), for scaling and ground truth.
+    const sources = new Map<number, SourceFace>();
+    for (const [g, members] of GROUPS.entries()) {
+      for (const n of members) {
+        const file = path.join(data, `img${n}.jpg`);
+        const faces = await embedder.detectFaces(file);
+        const best = [...faces].sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])[0];
+        if (best) sources.set(n, { file, identity: `g${g}`, box: best.box });
+      }
+    }
+    // Roster: persons, one enrolment photo each, one group.
+    const personOf = new Map<string, number>();
+    const identityOf = new Map<number, string>();
+    for (let g = 0; g < ROSTER; g++) {
+      const person = await store.persons.create({ name: `member ${g}`, externalId: `g${g}` });
+      personOf.set(`g${g}`, person.id);
+      identityOf.set(person.id, `g${g}`);
+      await store.crops.create({
+        ...(await registerFile(config.mediaRoot, sources.get(GROUPS[g]![0]!)!.file)),
+        personId: person.id,
+      });
+    }
+    const group = await store.groups.create({ name: 'class' });
+    await store.groups.addMembers(group.id, [...personOf.values()]);
+    const rand = rng(Number(values.seed));
+    const results = [];
+    for (const condition of CONDITIONS) {
+      const t: Tally = {
+        present: 0,
+        found: 0,
+        falsePresent: 0,
+        wrongFace: 0,
+        strangers: 0,
+        strangersUnknown: 0,
+        placed: 0,
+        detected: 0,
+        greedyOptimal: 0,
+        sessions: 0,
+        seconds: [],
+      };
+      for (let p = -1; p < photos; p++) {
+        const members = shuffle([...Array(ROSTER).keys()], rand).slice(0, 4 + Math.floor(rand() * 4));
+        const strangers = shuffle(
+          [...Array(GROUPS.length - ROSTER).keys()].map((i) => i + ROSTER),
+          rand,
+        ).slice(0, 3);
+        const faces = [...members, ...strangers].map((g) => {
+          const pool = GROUPS[g]!.slice(g < ROSTER ? 1 : 0).filter((n) => sources.has(n));
+          return sources.get(pool[Math.floor(rand() * pool.length)]!)!;
+        });
+        const scene = await composeScene(faces, condition.widths, condition.quality, rand);
+        const session = await json(app, 'POST', '/api/attendance/sessions/', { group_id: group.id });
+        const started = performance.now();
+        const res = await uploadPhoto(app, session.id as number, scene.jpeg);
+        const seconds = (performance.now() - started) / 1000;
+        if (res.statusCode !== 201) throw new Error(`upload failed: ${res.body}`);
+        if (p < 0) continue; // warm-up
+        t.seconds.push(seconds);
+        t.sessions++;
+        const view = await json(app, 'GET', `/api/attendance/sessions/${session.id}/`);
+        const detected = (res.json() as { faces: { face_crop_id: number; box: number[] }[] }).faces;
+        // Ground truth of each detected face: the placed face it overlaps most.
+        const truth = new Map<number, string>();
+        for (const f of detected) {
+          const best = scene.faces.map((pf) => ({ pf, o: iou(pf.box, f.box) })).sort((a, b) => b.o - a.o)[0];
+          if (best && best.o > 0.3) truth.set(f.face_crop_id, best.pf.identity);
+        }
+        t.placed += scene.faces.length;
+        t.detected += truth.size;
+        const placedIds = new Set(members.map((g) => `g${g}`));
+        const rows = view.attendance as { person_id: number; status: string; face_crop_id: number | null }[];
+        for (const row of rows) {
+          const who = identityOf.get(row.person_id)!;
+          const isThere = placedIds.has(who);
+          if (isThere) t.present++;
+          if (row.status !== 'present') continue;
+          if (!isThere) t.falsePresent++;
+          const faceIs = row.face_crop_id === null ? undefined : truth.get(row.face_crop_id);
+          if (faceIs === who) t.found++;
+          else t.wrongFace++;
+        }
+        const held = new Set(rows.map((r) => r.face_crop_id).filter((id) => id !== null));
+        for (const pf of scene.faces.filter((f) => !placedIds.has(f.identity))) {
+          t.strangers++;
+          const face = detected.find((f) => truth.get(f.face_crop_id) === pf.identity);
+          if (!face || !held.has(face.face_crop_id)) t.strangersUnknown++;
+        }
+        if (await greedyEqualsOptimum(store, session.id as number, embedder.resolveModel('facenet').threshold))
+          t.greedyOptimal++;
+      }
+      results.push({ condition, t });
+    }
+    const crowd = await crowdTiming(app, group.id, [...sources.values()], rand);
+    const markdown = render(results, crowd, photos);
+    await writeFile(path.join(REPO, 'docs/attendance.md'), markdown);
+    process.stdout.write(markdown);
+  } finally {
+    await app.close();
+    await embedder.close();
+    await db.destroy();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+type App = Awaited<ReturnType<typeof buildApp>>;
+
+async function json(app: App, method: 'GET' | 'POST', url: string, payload?: object) {
+  const res = await app.inject({ method, url, ...(payload ? { payload } : {}) });
+  if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
+  return res.json() as Record<string, unknown> & { id: number; attendance: unknown[] };
+}
+
+async function uploadPhoto(app: App, sessionId: number, jpeg: Buffer) {
+  const fd = new FormData();
+  fd.append('image', new Blob([jpeg], { type: 'image/jpeg' }), 'class.jpg');
+  const req = new Request('http://localhost/', { method: 'POST', body: fd });
+  return app.inject({
+    method: 'POST',
+    url: `/api/attendance/sessions/${sessionId}/photos/`,
+    payload: Buffer.from(await req.arrayBuffer()),
+    headers: { 'content-type': req.headers.get('content-type')! },
+  });
+}
+
+/** An enrolment photo copied under the media root, as a face crop row would name it. */
+async function registerFile(mediaRoot: string, file: string) {
+  const data = await readFile(file);
+  const m = await sharp(data).rotate().metadata();
+  const saved = await new MediaStorage(mediaRoot).writeUpload(data, 'jpeg');
+  return { imagePath: saved.relPath, width: m.autoOrient.width, height: m.autoOrient.height, sha256: saved.sha256 };
+}
+
+/** Would greedy-by-similarity have reached the same total as the Hungarian optimum? */
+async function greedyEqualsOptimum(store: AttendanceStore, sessionId: number, threshold: number): Promise<boolean> {
+  const session = (await store.sessions.findById(sessionId))!;
+  const faces = await store.attendance.sessionFaces(sessionId, session.modelName);
+  const memberIds = await store.groups.memberIds(session.groupId);
+  const gallery = await store.attendance.galleries(memberIds, session.modelName);
+  const weights = faces.map((f) =>
+    memberIds.map((id) => {
+      const s = gallerySimilarity(
+        f.embedding!,
+        gallery.filter((g) => g.personId === id && g.embedding).map((g) => g.embedding!),
+      );
+      return s !== null && s >= threshold ? 1 + s : 0;
+    }),
+  );
+  const best = assignmentWeight(weights, maxWeightAssignment(weights));
+  return Math.abs(assignmentWeight(weights, greedyAssignment(weights)) - best) < 1e-9;
+}
+
+/** A 12-MP photo with 30 faces of 60-150 px: upload to answer, three runs. */
+async function crowdTiming(app: App, groupId: number, sources: SourceFace[], rand: () => number): Promise<number[]> {
+  const out = [];
+  for (let i = 0; i < 3; i++) {
+    const faces = Array.from({ length: 30 }, () => sources[Math.floor(rand() * sources.length)]!);
+    const scene = await composeScene(faces, { min: 60, max: 150 }, 90, rand);
+    const session = await json(app, 'POST', '/api/attendance/sessions/', { group_id: groupId });
+    const started = performance.now();
+    const res = await uploadPhoto(app, session.id, scene.jpeg);
+    if (res.statusCode !== 201) throw new Error(res.body);
+    out.push((performance.now() - started) / 1000);
+  }
+  return out;
+}
+
+const pct = (a: number, b: number) => (b === 0 ? '-' : `${a}/${b} (${round((100 * a) / b, 1)}%)`);
+
+function render(
+  results: { condition: (typeof CONDITIONS)[number]; t: Tally }[],
+  crowd: number[],
+  photos: number,
+): string {
+  const lines = [
+    '# Attendance benchmark',
+    '',
+    `Command: \`npm run bench:attendance -- --data ../shared/datasets/deepface-unit --photos ${photos}\``,
+    `(${new Date().toISOString().slice(0, 10)}, 2 cores, load ${load1()}, model facenet at its threshold).`,
+    '',
+    `Roster: ${ROSTER} people of the shared dataset, one enrolment photo each; ${GROUPS.length - ROSTER} more people`,
+    'are strangers. Each class photo (4000x3000) holds 4-7 members (other photos of them) and 3 strangers,',
+    `faces scaled to the width shown; each photo is its own session; ${photos} photos per condition after one`,
+    'warm-up. Upload to answer: the POST of the photo over the in-process HTTP app, to its 201 answer.',
+    '',
+    '| condition | faces detected | present recall | members falsely present | faces given to the wrong member | strangers left unknown | greedy = optimum | upload to answer, median / max s |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const { condition, t } of results) {
+    lines.push(
+      `| ${condition.name} | ${pct(t.detected, t.placed)} | ${pct(t.found, t.present)} | ${t.falsePresent} | ${t.wrongFace} | ${pct(t.strangersUnknown, t.strangers)} | ${t.greedyOptimal}/${t.sessions} sessions | ${round(median(t.seconds))} / ${round(Math.max(...t.seconds))} |`,
+    );
+  }
+  lines.push(
+    '',
+    `A 12-MP photo with 30 faces of 60-150 px, upload to answer: ${crowd.map((s) => round(s)).join(', ')} s (median ${round(median(crowd))} s).`,
+    '',
+  );
+  return lines.join('\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

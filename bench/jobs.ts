@@ -1,0 +1,222 @@
+// Jobs against the synchronous batch, on the same crops in one run (issue 15):
+//   npm run bench -- --jobs [--jobs-crops 5000] [--out docs/benchmarks-jobs.md]
+// One SQLite database and media root; N small face photos (160 px, six face-api samples under
+// many names) registered once. Then, each with force_regenerate: the synchronous batch (1000 ids
+// a request), an embedded job, and BullMQ jobs with 1 and 2 `faceembed worker-node` processes
+// (the cores split between the nodes, so every variant has the same CPUs). Prints a Markdown
+// section; `--out` writes it to a file.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { BIN, REPO, load1, round, say, sleep } from './parts/common.js';
+import { registerCrops, startServer, type ServerHandle } from './parts/http.js';
+
+const QUEUE = process.env.FACEEMBED_BENCH_QUEUE_URL ?? 'redis://127.0.0.1:6379/5';
+const SAMPLES = path.join(REPO, 'node_modules/@vladmandic/face-api/demo');
+
+interface Row {
+  variant: string;
+  seconds: number;
+  perSecond: number;
+  firstProgressMs: number | null;
+  overheadMsPerItem: number | null;
+}
+
+async function post(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+async function syncBatch(server: ServerHandle, ids: readonly number[]): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const r = await post(`${server.baseUrl}/api/attendance/face-crops/generate-embeddings-batch/`, {
+      face_crop_ids: ids.slice(i, i + 1000),
+      force_regenerate: true,
+    });
+    if (r.status !== 200) throw new Error(`batch answered ${r.status}`);
+  }
+  return performance.now() - started;
+}
+
+/** Starts an async job and polls it every 20 ms: total and first-progress times (ms). */
+async function job(server: ServerHandle, ids: readonly number[]): Promise<{ ms: number; firstMs: number }> {
+  const started = performance.now();
+  const r = await post(`${server.baseUrl}/api/attendance/face-crops/generate-embeddings-batch/`, {
+    face_crop_ids: ids,
+    force_regenerate: true,
+    async: true,
+  });
+  if (r.status !== 202) throw new Error(`async batch answered ${r.status}: ${JSON.stringify(r.json)}`);
+  let firstMs = NaN;
+  for (;;) {
+    const res = await fetch(`${server.baseUrl}/api/attendance/jobs/${String(r.json.id)}/`);
+    const body = (await res.json()) as { status: string; progress: { done: number; failed: number } };
+    if (Number.isNaN(firstMs) && body.progress.done + body.progress.failed > 0) firstMs = performance.now() - started;
+    if (body.status === 'completed') {
+      if (body.progress.failed) throw new Error(`${body.progress.failed} items failed`);
+      return { ms: performance.now() - started, firstMs };
+    }
+    if (body.status !== 'queued' && body.status !== 'running') throw new Error(`job ended ${body.status}`);
+    await sleep(20);
+  }
+}
+
+/** `faceembed worker-node` with its log in a file; resolves once it says it is ready. */
+async function startNode(env: Record<string, string>, workDir: string): Promise<() => Promise<void>> {
+  const logFile = path.join(workDir, `node-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
+  const fd = openSync(logFile, 'a');
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FACEEMBED_')));
+  const child = spawn(process.execPath, [BIN, 'worker-node'], {
+    cwd: workDir,
+    stdio: ['ignore', fd, fd],
+    // Its "worker node ready" line is logged at info.
+    env: { ...inherited, ...env, FACEEMBED_LOG_LEVEL: 'info' },
+  });
+  closeSync(fd);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 120_000;
+  while (!readFileSync(logFile, 'utf8').includes('"worker node ready"')) {
+    if (child.exitCode !== null) throw new Error(`worker-node exited; see ${logFile}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`worker-node not ready in 120 s; see ${logFile}`);
+    }
+    await sleep(100);
+  }
+  return async () => {
+    child.kill('SIGTERM');
+    await exited;
+  };
+}
+
+export async function runJobsBench(opts: { crops: number; out?: string }): Promise<string> {
+  const cores = os.availableParallelism();
+  const work = await mkdtemp(path.join(os.tmpdir(), 'faceembed-bench-jobs-'));
+  const media = path.join(work, 'media');
+  await mkdir(path.join(media, 'crops'), { recursive: true });
+  for (const n of [1, 2, 3, 4, 5, 6]) {
+    await sharp(path.join(SAMPLES, `sample${n}.jpg`))
+      .resize(160)
+      .jpeg({ quality: 90 })
+      .toFile(path.join(media, `s${n}.jpg`));
+  }
+  const names = Array.from({ length: opts.crops }, (_, i) => `crops/${i}.jpg`);
+  for (const [i, name] of names.entries())
+    await copyFile(path.join(media, `s${(i % 6) + 1}.jpg`), path.join(media, name));
+  const base = {
+    FACEEMBED_DATABASE_URL: `sqlite:${path.join(work, 'jobs.db')}`,
+    FACEEMBED_MEDIA_ROOT: media,
+    FACEEMBED_MODELS_DIR: path.join(REPO, 'data/models'),
+    FACEEMBED_LOG_LEVEL: 'warn',
+  };
+  const rows: Row[] = [];
+  /** Everything started, stopped in the end whatever happens. */
+  const running = new Set<() => Promise<void>>();
+  const track = <T extends { stop(): Promise<void> }>(p: T): T => {
+    running.add(() => p.stop());
+    return p;
+  };
+  try {
+    say(`jobs bench: ${opts.crops} crops, ${cores} cores, load ${load1()}`);
+    let server = await startServer({
+      mediaRoot: media,
+      workDir: work,
+      env: { ...base, FACEEMBED_WORKERS: String(cores) },
+    });
+    const ids = await registerCrops(server, names);
+    await syncBatch(server, ids.slice(0, Math.min(200, ids.length))); // warm-up
+    const syncMs = await syncBatch(server, ids);
+    say(`sync batch: ${round(syncMs / 1000)} s`);
+    const add = (variant: string, ms: number, firstMs: number | null) =>
+      rows.push({
+        variant,
+        seconds: round(ms / 1000),
+        perSecond: round(opts.crops / (ms / 1000), 1),
+        firstProgressMs: firstMs === null ? null : Math.round(firstMs),
+        overheadMsPerItem: firstMs === null ? null : round((ms - syncMs) / opts.crops, 3),
+      });
+    add(`synchronous batch (1000 ids a request), server with ${cores} workers`, syncMs, null);
+    const embedded = await job(server, ids);
+    add(`embedded job, server with ${cores} workers`, embedded.ms, embedded.firstMs);
+    say(`embedded job: ${round(embedded.ms / 1000)} s`);
+    await server.stop();
+
+    for (const nodes of [1, 2]) {
+      const prefix = `bench-jobs-${process.pid}-${nodes}`;
+      const queue = { FACEEMBED_QUEUE_URL: QUEUE, FACEEMBED_QUEUE_PREFIX: prefix };
+      server = track(
+        await startServer({
+          mediaRoot: media,
+          workDir: work,
+          env: { ...base, ...queue, FACEEMBED_WORKERS: '1', FACEEMBED_SERVER_RUNS_JOBS: 'false' },
+        }),
+      );
+      const workers = String(Math.max(1, Math.floor(cores / nodes)));
+      const stops = await Promise.all(
+        Array.from({ length: nodes }, async () => {
+          const stop = await startNode({ ...base, ...queue, FACEEMBED_WORKERS: workers }, work);
+          running.add(stop);
+          return stop;
+        }),
+      );
+      const r = await job(server, ids);
+      add(`BullMQ job, ${nodes} worker-node${nodes > 1 ? 's' : ''} x ${workers} workers`, r.ms, r.firstMs);
+      say(`BullMQ ${nodes} nodes: ${round(r.ms / 1000)} s`);
+      for (const stop of stops) await stop();
+      await server.stop();
+    }
+  } finally {
+    for (const stop of running) await stop().catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+  }
+  const lines = [
+    '## Jobs against the synchronous batch',
+    '',
+    `Made by \`npm run bench -- --jobs --jobs-crops ${opts.crops}\` on ${new Date().toISOString().slice(0, 10)}: ` +
+      `${opts.crops} crops (160 px face photos), facenet, force_regenerate, one SQLite database, ${cores} cores; ` +
+      'BullMQ on the local Redis. Overhead per item = (job time - synchronous time) / crops; first progress = ' +
+      'time from the 202 to the first finished item visible in `GET jobs/{id}/` (polled every 20 ms).',
+    '',
+    '| variant | seconds | crops/s | first progress (ms) | overhead per item (ms) |',
+    '|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.variant} | ${r.seconds} | ${r.perSecond} | ${r.firstProgressMs ?? '-'} | ${r.overheadMsPerItem ?? '-'} |`,
+    ),
+    '',
+  ];
+  const text = `${START}\n${lines.join('\n')}\n${END}`;
+  if (opts.out) await writeFile(path.resolve(opts.out), withJobsSection(await readOr(opts.out), text));
+  return text;
+}
+
+// The jobs section lives between markers in docs/benchmarks.md: this bench replaces only it, and
+// a full `npm run bench` (which rewrites the file) keeps it.
+const START = '<!-- jobs-bench:start -->';
+const END = '<!-- jobs-bench:end -->';
+
+const readOr = (file: string): Promise<string> => readFile(path.resolve(file), 'utf8').catch(() => '');
+
+/** `doc` with its jobs section replaced by (or, when it has none, followed by) `section`. */
+export function withJobsSection(doc: string, section: string): string {
+  const from = doc.indexOf(START);
+  const to = doc.indexOf(END);
+  if (from >= 0 && to > from) return `${doc.slice(0, from)}${section}${doc.slice(to + END.length)}`;
+  return `${doc.trimEnd()}${doc ? '\n\n' : ''}${section}\n`;
+}
+
+/** The jobs section of an existing document, to carry into a freshly rendered one. */
+export async function jobsSectionOf(file: string): Promise<string | undefined> {
+  const doc = await readOr(file);
+  const from = doc.indexOf(START);
+  const to = doc.indexOf(END);
+  return from >= 0 && to > from ? doc.slice(from, to + END.length) : undefined;
+}

@@ -1,0 +1,26 @@
+// /api/attendance/audit/: every automatic decision and every manual change, oldest first.
+import type { FastifyPluginAsync } from 'fastify';
+import type { Static } from '@sinclair/typebox';
+import type { SessionService } from '../../../services/session.service.js';
+import { apiSecurity, errorResponses } from '../../schemas.js';
+import { AuditList, AuditQuery, toAuditList } from '../sessions/schema.js';
+
+export const auditRoutes: FastifyPluginAsync<{ sessions: SessionService }> = async (app, { sessions }) => {
+  app.get<{ Querystring: Static<typeof AuditQuery> }>(
+    '/',
+    {
+      prefixTrailingSlash: 'slash',
+      schema: {
+        tags: ['sessions'],
+        security: apiSecurity,
+        summary: 'The audit trail, by session and/or person',
+        querystring: AuditQuery,
+        response: { 200: AuditList, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { page = 1, page_size: pageSize = 100, session_id: sessionId, person_id: personId } = request.query;
+      return toAuditList(await sessions.audit({ page, pageSize, sessionId, personId }));
+    },
+  );
+};

@@ -1,0 +1,49 @@
+// GET /api/attendance/face-crops/{id}/image: the crop's image bytes, for thumbnails in the web
+// app. The type comes from the stored extension (uploads are named after their sniffed format).
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Static } from '@sinclair/typebox';
+import type { FaceCropService } from '../../../services/face-crop.service.js';
+import { apiSecurity, errorResponses } from '../../schemas.js';
+import { CropParams } from './schema.js';
+
+const MEDIA_TYPES: Readonly<Record<string, string>> = Object.freeze({
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.tif': 'image/tiff',
+  '.tiff': 'image/tiff',
+  '.avif': 'image/avif',
+  '.heic': 'image/heic',
+});
+
+export const faceCropImageRoute: FastifyPluginAsync<{ service: FaceCropService }> = async (app, { service }) => {
+  app.get<{ Params: Static<typeof CropParams> }>(
+    '/:id/image',
+    {
+      schema: {
+        tags: ['face-crops'],
+        security: apiSecurity,
+        summary: "The face crop's image file",
+        params: CropParams,
+        response: {
+          200: {
+            description: 'The image bytes',
+            content: { 'image/*': { schema: { type: 'string', format: 'binary' } } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const file = await service.cropImage(request.params.id);
+      const type = MEDIA_TYPES[path.extname(file.absPath).toLowerCase()] ?? 'application/octet-stream';
+      // Crops are immutable once stored; a deleted id is never reused for another image.
+      reply.header('Cache-Control', 'private, max-age=3600');
+      return reply.type(type).send(createReadStream(file.absPath));
+    },
+  );
+};

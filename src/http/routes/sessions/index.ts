@@ -1,0 +1,231 @@
+// /api/attendance/sessions/: attendance sessions of a group, their class photos, manual review
+// and the CSV export. Handlers translate; the session service decides.
+import type { FastifyPluginAsync } from 'fastify';
+import type { Static } from '@sinclair/typebox';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { NotFoundError } from '../../../errors.js';
+import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
+import type { SessionService } from '../../../services/session.service.js';
+import { apiSecurity, errorResponses } from '../../schemas.js';
+import { attendanceCsv } from './csv.js';
+import {
+  AssignBody,
+  CreateBody,
+  FaceParams,
+  ListQuery,
+  OverrideBody,
+  PersonParams,
+  PhotoParams,
+  PhotoResponse,
+  Row,
+  SessionDetail,
+  SessionList,
+  SessionParams,
+  SessionSchema,
+  UploadBody,
+  toPhoto,
+  toRow,
+  toSession,
+  toSessionDetail,
+} from './schema.js';
+import { stagePhoto } from './upload.js';
+
+export interface SessionRoutesOptions {
+  sessions: SessionService;
+}
+
+const tags = ['sessions'];
+const IMAGE_TYPES: Readonly<Record<string, string>> = Object.freeze({
+  '.jpg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.tif': 'image/tiff',
+  '.avif': 'image/avif',
+  '.heic': 'image/heic',
+});
+
+export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, { sessions }) => {
+  app.post<{ Body: Static<typeof CreateBody> }>(
+    '/',
+    {
+      prefixTrailingSlash: 'slash',
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: 'Open an attendance session for a group',
+        body: CreateBody,
+        response: { 201: SessionSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const session = await sessions.create(
+        { groupId: b.group_id, name: b.name, startsAt: b.starts_at, modelName: b.model_name ?? DEFAULT_MODEL_NAME },
+        request.actor,
+      );
+      return reply.code(201).send(toSession(session));
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/',
+    {
+      prefixTrailingSlash: 'slash',
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: 'Sessions, newest first',
+        querystring: ListQuery,
+        response: { 200: SessionList, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { page = 1, page_size: pageSize = 50, group_id: groupId } = request.query;
+      const { count, sessions: list } = await sessions.list({ page, pageSize, groupId });
+      if (page > 1 && list.length === 0) throw new NotFoundError('Invalid page.', { page, count });
+      return { count, results: list.map(toSession) };
+    },
+  );
+
+  app.get<{ Params: Static<typeof SessionParams> }>(
+    '/:id/',
+    {
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: 'A session: one attendance row per roster member, its photos and unknown faces',
+        params: SessionParams,
+        response: { 200: SessionDetail, ...errorResponses },
+      },
+    },
+    async (request) => toSessionDetail(await sessions.get(request.params.id)),
+  );
+
+  app.post<{ Params: Static<typeof SessionParams> }>(
+    '/:id/photos/',
+    {
+      config: { multipart: true },
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: 'Upload a class photo: every face stored, matched over the whole session',
+        params: SessionParams,
+        body: UploadBody,
+        response: { 201: PhotoResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      // A missing or closed session is refused before the photo is read.
+      await sessions.assertOpen(request.params.id);
+      const staged = await stagePhoto(request, sessions);
+      const result = await sessions.addPhoto(request.params.id, staged, request.actor);
+      return reply.code(201).send(toPhoto(result));
+    },
+  );
+
+  app.get<{ Params: Static<typeof PhotoParams> }>(
+    '/:id/photos/:photo_id/image',
+    {
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: "A session photo's image file",
+        params: PhotoParams,
+        response: {
+          200: {
+            description: 'The image bytes',
+            content: { 'image/*': { schema: { type: 'string', format: 'binary' } } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const file = await sessions.photoFile(request.params.id, request.params.photo_id);
+      const type = IMAGE_TYPES[path.extname(file.absPath).toLowerCase()] ?? 'application/octet-stream';
+      reply.header('Cache-Control', 'private, max-age=3600');
+      return reply.type(type).send(createReadStream(file.absPath));
+    },
+  );
+
+  app.post<{ Params: Static<typeof SessionParams> }>(
+    '/:id/close/',
+    {
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: 'Close the session: later changes are refused (409)',
+        params: SessionParams,
+        response: { 200: SessionSchema, ...errorResponses },
+      },
+    },
+    async (request) => toSession(await sessions.close(request.params.id, request.actor)),
+  );
+
+  app.put<{ Params: Static<typeof PersonParams>; Body: Static<typeof OverrideBody> }>(
+    '/:id/attendance/:person_id/',
+    {
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: "Set a roster member's status by hand (never overwritten by a later automatic pass)",
+        params: PersonParams,
+        body: OverrideBody,
+        response: { 200: Row, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id, person_id: personId } = request.params;
+      return toRow(await sessions.override(id, personId, request.body, request.actor));
+    },
+  );
+
+  app.post<{ Params: Static<typeof FaceParams>; Body: Static<typeof AssignBody> }>(
+    '/:id/faces/:face_crop_id/assign/',
+    {
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: "Give a face of this session to a roster member (enrol: true adds it to the person's faces)",
+        params: FaceParams,
+        body: AssignBody,
+        response: { 200: Row, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id, face_crop_id: faceCropId } = request.params;
+      const b = request.body;
+      return toRow(
+        await sessions.assignFace(
+          id,
+          faceCropId,
+          { personId: b.person_id, enrol: b.enrol, note: b.note },
+          request.actor,
+        ),
+      );
+    },
+  );
+
+  app.get<{ Params: Static<typeof SessionParams> }>(
+    '/:id/attendance.csv',
+    {
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: 'The attendance as CSV, one row per roster member',
+        params: SessionParams,
+        response: {
+          200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const rows = await sessions.exportRows(request.params.id);
+      reply.header('Content-Disposition', `attachment; filename="session-${request.params.id}.csv"`);
+      return reply.type('text/csv; charset=utf-8').send(attendanceCsv(rows));
+    },
+  );
+};

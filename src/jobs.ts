@@ -1,0 +1,73 @@
+// Scale-out wiring, used only by the composition root (main.ts) and the CLI commands that start a
+// server-like process: which job engine, whether this process runs items, the node name it
+// records on them, and which change bus carries "enrolment faces changed" between servers.
+import os from 'node:os';
+import type { Worker } from 'bullmq';
+import type { Config } from './config/config.js';
+import type { Logger } from './logging/logger.js';
+import { BullmqJobEngine, startNode } from './queue/bullmq-job-engine.js';
+import type { Database } from './repositories/database.js';
+import { JobRepository } from './repositories/job.repository.js';
+import { EmbeddedJobEngine } from './services/embedded-job-engine.js';
+import type { EmbeddingPort } from './services/embedding.types.js';
+import type { FaceCropService } from './services/face-crop.service.js';
+import { JobRunner, type JobRunnerDeps } from './services/job-runner.js';
+import { JobService } from './services/job.service.js';
+import { LocalChangeBus, type ChangeBus } from './services/change-bus.js';
+import { PgChangeBus } from './queue/pg-change-bus.js';
+import { RedisChangeBus } from './queue/redis-change-bus.js';
+import { databaseKind } from './repositories/database.js';
+
+export interface JobsWiring {
+  service: JobService;
+  close(): Promise<void>;
+}
+
+export const nodeName = (): string => `${os.hostname()}:${process.pid}`;
+
+export async function startJobs(deps: {
+  config: Config;
+  db: Database;
+  embedder: EmbeddingPort;
+  crops: FaceCropService;
+  logger: Logger;
+  /** Run items in this process (a server with FACEEMBED_SERVER_RUNS_JOBS, or a worker node). */
+  runsJobs: boolean;
+  onItems?: JobRunnerDeps['onItems'];
+}): Promise<JobsWiring> {
+  const { config, db, embedder, crops, logger } = deps;
+  const log = logger.child({ component: 'jobs' });
+  const jobs = new JobRepository(db);
+  const runner = new JobRunner({ jobs, crops, node: nodeName(), onItems: deps.onItems });
+  const url = config.jobs.queueUrl;
+
+  if (!url) {
+    const engine = new EmbeddedJobEngine(jobs, runner, { log });
+    if (!deps.runsJobs) log.warn('FACEEMBED_SERVER_RUNS_JOBS=false has no effect without FACEEMBED_QUEUE_URL');
+    await engine.start();
+    return { service: new JobService({ jobs, engine, embedder }), close: () => engine.close() };
+  }
+
+  const opts = { url, prefix: config.jobs.queuePrefix, log };
+  const engine = new BullmqJobEngine(opts);
+  let node: Worker | undefined;
+  if (deps.runsJobs) node = startNode({ ...opts, runner, concurrency: 2 });
+  return {
+    service: new JobService({ jobs, engine, embedder }),
+    async close() {
+      await node?.close();
+      await engine.close();
+    },
+  };
+}
+
+/** Redis pub/sub when the queue URL is set; else LISTEN/NOTIFY on PostgreSQL; else this process only. */
+export async function openChangeBus(config: Config, db: Database, logger: Logger): Promise<ChangeBus> {
+  const log = logger.child({ component: 'change-bus' });
+  let bus: ChangeBus;
+  if (config.jobs.queueUrl) bus = await RedisChangeBus.open(config.jobs.queueUrl, config.jobs.queuePrefix, nodeName());
+  else if (databaseKind(db) === 'postgres') bus = await PgChangeBus.open(config.databaseUrl, nodeName(), log);
+  else bus = new LocalChangeBus(nodeName());
+  log.info({ bus: bus.name }, 'change bus open');
+  return bus;
+}

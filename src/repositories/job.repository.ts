@@ -1,0 +1,367 @@
+// Jobs and their items. Every state change is one conditional statement (status guards in the
+// WHERE clause), so several processes working on one job (BullMQ nodes, a restarted server)
+// never move a job or an item backwards.
+import { sql, type Selectable } from 'kysely';
+import type { Database, JobTable } from './database.js';
+import { toIso } from './face-crop.repository.js';
+
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type ItemStatus = 'pending' | 'running' | 'generated' | 'existing' | 'failed';
+export const ACTIVE_JOB: readonly JobStatus[] = ['queued', 'running'];
+const OPEN_ITEM: readonly ItemStatus[] = ['pending', 'running'];
+
+export interface Job {
+  id: number;
+  kind: string;
+  status: JobStatus;
+  modelName: string;
+  force: boolean;
+  total: number;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface JobProgress {
+  total: number;
+  /** Items finished without error (generated or existing). */
+  done: number;
+  failed: number;
+}
+
+export interface JobItem {
+  faceCropId: number;
+  status: ItemStatus;
+  attempts: number;
+  errorType: string | null;
+  errorMessage: string | null;
+}
+
+export interface ItemOutcome {
+  faceCropId: number;
+  status: 'generated' | 'existing' | 'failed';
+  errorType?: string;
+  errorMessage?: string;
+}
+
+export interface NewJob {
+  kind: string;
+  modelName: string;
+  force: boolean;
+  /** The crops to work on, or every crop stored when the job is created. */
+  faceCropIds: readonly number[] | 'all';
+}
+
+/** Rows per multi-row insert (SQLite allows 32766 bound parameters). */
+const INSERT_CHUNK = 1000;
+/** Ids per IN (...) list. */
+const IN_CHUNK = 500;
+
+const toJob = (r: Selectable<JobTable>): Job => ({
+  id: Number(r.id),
+  kind: r.kind,
+  status: r.status as JobStatus,
+  modelName: r.model_name,
+  force: Number(r.force) === 1,
+  total: Number(r.total),
+  error: r.error,
+  createdAt: toIso(r.created_at),
+  startedAt: r.started_at === null ? null : toIso(r.started_at),
+  finishedAt: r.finished_at === null ? null : toIso(r.finished_at),
+});
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export class JobRepository {
+  constructor(private readonly db: Database) {}
+
+  /** The job and all its items, in one transaction: a job is never visible half-created. */
+  async create(job: NewJob): Promise<Job> {
+    const now = new Date().toISOString();
+    const id = await this.db.transaction().execute(async (trx) => {
+      const { id } = await trx
+        .insertInto('jobs')
+        .values({
+          kind: job.kind,
+          status: 'queued',
+          model_name: job.modelName,
+          force: job.force ? 1 : 0,
+          total: 0,
+          error: null,
+          created_at: now,
+          started_at: null,
+          finished_at: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const jobId = Number(id);
+      let total: number;
+      if (job.faceCropIds === 'all') {
+        await sql`insert into job_items (job_id, face_crop_id, status, attempts)
+                  select ${jobId}, id, 'pending', 0 from face_crops`.execute(trx);
+        const { n } = await trx
+          .selectFrom('job_items')
+          .where('job_id', '=', jobId)
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .executeTakeFirstOrThrow();
+        total = Number(n);
+      } else {
+        const unique = [...new Set(job.faceCropIds)];
+        for (const part of chunks(unique, INSERT_CHUNK)) {
+          await trx
+            .insertInto('job_items')
+            .values(
+              part.map((faceCropId) => ({ job_id: jobId, face_crop_id: faceCropId, status: 'pending', attempts: 0 })),
+            )
+            .execute();
+        }
+        total = unique.length;
+      }
+      await trx.updateTable('jobs').set({ total }).where('id', '=', jobId).execute();
+      return jobId;
+    });
+    return (await this.get(id))!;
+  }
+
+  async get(id: number): Promise<Job | undefined> {
+    const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toJob(row);
+  }
+
+  async list(opts: { status?: JobStatus; offset: number; limit: number }): Promise<{ count: number; jobs: Job[] }> {
+    let q = this.db.selectFrom('jobs');
+    if (opts.status) q = q.where('status', '=', opts.status);
+    const { n } = await q.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+    const rows = await q.selectAll().orderBy('id', 'desc').offset(opts.offset).limit(opts.limit).execute();
+    return { count: Number(n), jobs: rows.map(toJob) };
+  }
+
+  /** Deletes a job and its items (a job whose enqueueing failed). */
+  async delete(id: number): Promise<void> {
+    await this.db.deleteFrom('jobs').where('id', '=', id).execute();
+  }
+
+  async progress(jobId: number, total: number): Promise<JobProgress> {
+    const rows = await this.db
+      .selectFrom('job_items')
+      .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('job_id', '=', jobId)
+      .where('status', 'in', ['generated', 'existing', 'failed'])
+      .groupBy('status')
+      .execute();
+    const by = new Map(rows.map((r) => [r.status, Number(r.n)]));
+    return { total, done: (by.get('generated') ?? 0) + (by.get('existing') ?? 0), failed: by.get('failed') ?? 0 };
+  }
+
+  async items(jobId: number): Promise<JobItem[]> {
+    const rows = await this.db
+      .selectFrom('job_items')
+      .select(['face_crop_id', 'status', 'attempts', 'error_type', 'error_message'])
+      .where('job_id', '=', jobId)
+      .orderBy('face_crop_id')
+      .execute();
+    return rows.map((r) => ({
+      faceCropId: Number(r.face_crop_id),
+      status: r.status as ItemStatus,
+      attempts: Number(r.attempts),
+      errorType: r.error_type,
+      errorMessage: r.error_message,
+    }));
+  }
+
+  /** Ids of the job's items that are not finished, in id order (`limit` of them, or those among `ids`). */
+  async openItems(
+    jobId: number,
+    scope: { ids?: readonly number[]; limit?: number; pendingOnly?: boolean },
+  ): Promise<JobItem[]> {
+    const run = async (ids?: readonly number[]) => {
+      let q = this.db
+        .selectFrom('job_items')
+        .select(['face_crop_id', 'status', 'attempts', 'error_type', 'error_message'])
+        .where('job_id', '=', jobId)
+        .where('status', 'in', scope.pendingOnly ? ['pending'] : [...OPEN_ITEM]);
+      if (ids) q = q.where('face_crop_id', 'in', [...ids]);
+      if (scope.limit !== undefined) q = q.limit(scope.limit);
+      return q.orderBy('face_crop_id').execute();
+    };
+    const rows = scope.ids ? (await Promise.all(chunks(scope.ids, IN_CHUNK).map(run))).flat() : await run();
+    return rows.map((r) => ({
+      faceCropId: Number(r.face_crop_id),
+      status: r.status as ItemStatus,
+      attempts: Number(r.attempts),
+      errorType: r.error_type,
+      errorMessage: r.error_message,
+    }));
+  }
+
+  /** queued -> running; false when the job is no longer active (cancelled meanwhile). */
+  async start(jobId: number): Promise<boolean> {
+    await this.db
+      .updateTable('jobs')
+      .set({ status: 'running', started_at: new Date().toISOString() })
+      .where('id', '=', jobId)
+      .where('status', '=', 'queued')
+      .execute();
+    return (await this.get(jobId))?.status === 'running';
+  }
+
+  /** Items taken by `node` (reserved, or started: a start counts as an attempt). */
+  async markRunning(jobId: number, ids: readonly number[], node: string, countAttempt: boolean): Promise<void> {
+    for (const part of chunks(ids, IN_CHUNK)) {
+      await this.db
+        .updateTable('job_items')
+        .set((eb) => ({ status: 'running', node, attempts: eb('attempts', '+', countAttempt ? 1 : 0) }))
+        .where('job_id', '=', jobId)
+        .where('face_crop_id', 'in', part)
+        .where('status', 'in', [...OPEN_ITEM])
+        .execute();
+    }
+  }
+
+  /** Back to pending (a transient failure with attempts left). */
+  async release(jobId: number, ids: readonly number[]): Promise<void> {
+    for (const part of chunks(ids, IN_CHUNK)) {
+      await this.db
+        .updateTable('job_items')
+        .set({ status: 'pending' })
+        .where('job_id', '=', jobId)
+        .where('face_crop_id', 'in', part)
+        .where('status', '=', 'running')
+        .execute();
+    }
+  }
+
+  /** Final outcomes, one statement per status (failures one by one: each has its own message). */
+  async finish(jobId: number, outcomes: readonly ItemOutcome[]): Promise<void> {
+    const now = new Date().toISOString();
+    await this.db.transaction().execute(async (trx) => {
+      for (const status of ['generated', 'existing'] as const) {
+        const ids = outcomes.filter((o) => o.status === status).map((o) => o.faceCropId);
+        for (const part of chunks(ids, IN_CHUNK)) {
+          await trx
+            .updateTable('job_items')
+            .set({ status, finished_at: now, error_type: null, error_message: null })
+            .where('job_id', '=', jobId)
+            .where('face_crop_id', 'in', part)
+            .where('status', 'in', [...OPEN_ITEM])
+            .execute();
+        }
+      }
+      for (const o of outcomes.filter((x) => x.status === 'failed')) {
+        await trx
+          .updateTable('job_items')
+          .set({
+            status: 'failed',
+            finished_at: now,
+            error_type: o.errorType ?? 'InternalError',
+            error_message: o.errorMessage ?? null,
+          })
+          .where('job_id', '=', jobId)
+          .where('face_crop_id', '=', o.faceCropId)
+          .where('status', 'in', [...OPEN_ITEM])
+          .execute();
+      }
+    });
+  }
+
+  /** running -> completed once no item is open; true when this call completed it. */
+  async completeIfDone(jobId: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('jobs')
+      .set({ status: 'completed', finished_at: new Date().toISOString() })
+      .where('id', '=', jobId)
+      .where('status', '=', 'running')
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('job_items')
+              .select('face_crop_id')
+              .where('job_id', '=', jobId)
+              .where('status', 'in', [...OPEN_ITEM]),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async fail(jobId: number, error: string): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ status: 'failed', error, finished_at: new Date().toISOString() })
+      .where('id', '=', jobId)
+      .where('status', 'in', [...ACTIVE_JOB])
+      .execute();
+  }
+
+  /** queued/running -> cancelled; the job as it is afterwards (undefined when there is none). */
+  async cancel(jobId: number): Promise<Job | undefined> {
+    await this.db
+      .updateTable('jobs')
+      .set({ status: 'cancelled', finished_at: new Date().toISOString() })
+      .where('id', '=', jobId)
+      .where('status', 'in', [...ACTIVE_JOB])
+      .execute();
+    return this.get(jobId);
+  }
+
+  /** Active jobs, oldest first. */
+  async active(): Promise<Job[]> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('status', 'in', [...ACTIVE_JOB])
+      .orderBy('id')
+      .execute();
+    return rows.map(toJob);
+  }
+
+  /** Items left running by a process that died: pending again (embedded engine, at start). */
+  async releaseOrphans(): Promise<number> {
+    const r = await this.db
+      .updateTable('job_items')
+      .set({ status: 'pending' })
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  // ---- figures for /metrics ----------------------------------------------------------------
+
+  async countByStatus(): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .groupBy('status')
+      .execute();
+    return new Map(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  /** Items of active jobs not finished yet. */
+  async openItemCount(): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('job_items')
+      .innerJoin('jobs', 'jobs.id', 'job_items.job_id')
+      .where('jobs.status', 'in', [...ACTIVE_JOB])
+      .where('job_items.status', 'in', [...OPEN_ITEM])
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  /** Items finished since `since`, by the node that ran them. */
+  async finishedByNode(since: Date): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('job_items')
+      .select(['node', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('finished_at', '>=', since.toISOString())
+      .groupBy('node')
+      .execute();
+    return new Map(rows.map((r) => [r.node ?? 'unknown', Number(r.n)]));
+  }
+}

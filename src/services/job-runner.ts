@@ -1,0 +1,137 @@
+// Runs a slice of a job's items through the one batch path (FaceCropService.generateBatch) and
+// records each item's outcome in the database. Both engines call this: the embedded engine with
+// "the next N pending items", a BullMQ node with the ids of the queue job it holds. Idempotent:
+// finished items are skipped, embeddings are upserts per (crop, model), so a slice run twice
+// (a node died, the server restarted) neither duplicates nor tears a row.
+import type { ErrorType } from '../errors.js';
+import { ACTIVE_JOB, type ItemOutcome, type JobItem, type JobRepository } from '../repositories/job.repository.js';
+import type { FaceCropService } from './face-crop.service.js';
+
+/** Failures that say nothing about the image itself: the item is tried again. */
+const TRANSIENT: ReadonlySet<ErrorType> = new Set(['WorkerCrashedError', 'TimeoutError', 'OverloadedError']);
+
+export interface JobRunnerDeps {
+  jobs: JobRepository;
+  crops: FaceCropService;
+  /** Recorded on every item it runs (host:pid). */
+  node: string;
+  /** Starts per item before it fails for good (a worker crash, or a node dying on it). */
+  maxAttempts?: number;
+  /** Told about every finished item (metrics). */
+  onItems?: (node: string, outcomes: readonly ItemOutcome[]) => void;
+}
+
+export type RunScope = { ids: readonly number[] } | { pendingLimit: number };
+
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
+export class JobRunner {
+  private readonly maxAttempts: number;
+  /** Claims of "the next pending items" are serialised, so two lanes never take the same item. */
+  private claims: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: JobRunnerDeps) {
+    this.maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  }
+
+  get node(): string {
+    return this.deps.node;
+  }
+
+  /** Runs the scope's open items; returns how many it started (0: nothing to do or job inactive). */
+  async run(jobId: number, scope: RunScope): Promise<number> {
+    const { jobs } = this.deps;
+    const job = await jobs.get(jobId);
+    if (!job || !ACTIVE_JOB.includes(job.status) || !(await jobs.start(jobId))) return 0;
+
+    let items = await this.claim(jobId, scope);
+    let started = 0;
+    // A node that died on an item every time it started it: no further start.
+    const spent = items.filter((i) => i.attempts >= this.maxAttempts);
+    if (spent.length)
+      await this.record(
+        jobId,
+        spent.map((i) => this.gaveUp(i)),
+      );
+    items = items.filter((i) => i.attempts < this.maxAttempts);
+
+    while (items.length) {
+      if ((await jobs.get(jobId))?.status !== 'running') {
+        // Cancelled meanwhile: what was claimed goes back unstarted.
+        await jobs.release(
+          jobId,
+          items.map((i) => i.faceCropId),
+        );
+        return started;
+      }
+      const ids = items.map((i) => i.faceCropId);
+      await jobs.markRunning(jobId, ids, this.deps.node, true);
+      started += ids.length;
+      let result;
+      try {
+        result = await this.deps.crops.generateBatch(ids, {
+          modelName: job.modelName,
+          force: job.force,
+          logFields: { job_id: jobId },
+        });
+      } catch (err) {
+        await jobs.release(jobId, ids);
+        throw err;
+      }
+      const attempts = new Map(items.map((i) => [i.faceCropId, i.attempts + 1]));
+      const outcomes: ItemOutcome[] = [];
+      const again: JobItem[] = [];
+      for (const r of result.results) {
+        const tries = attempts.get(r.faceCropId)!;
+        if (r.status === 'failed' && r.error && TRANSIENT.has(r.error.type) && tries < this.maxAttempts) {
+          again.push({ ...items.find((i) => i.faceCropId === r.faceCropId)!, attempts: tries });
+        } else {
+          outcomes.push({
+            faceCropId: r.faceCropId,
+            status: r.status,
+            ...(r.error && { errorType: r.error.type, errorMessage: r.error.message }),
+          });
+        }
+      }
+      await this.record(jobId, outcomes);
+      items = again;
+    }
+    await jobs.completeIfDone(jobId);
+    return started;
+  }
+
+  /** Completes a job with no open items left (an empty job, or the last slice ran elsewhere). */
+  async finalize(jobId: number): Promise<void> {
+    if (await this.deps.jobs.start(jobId)) await this.deps.jobs.completeIfDone(jobId);
+  }
+
+  private claim(jobId: number, scope: RunScope): Promise<JobItem[]> {
+    if ('ids' in scope) return this.deps.jobs.openItems(jobId, { ids: scope.ids });
+    const claimed = this.claims.then(async () => {
+      const items = await this.deps.jobs.openItems(jobId, { limit: scope.pendingLimit, pendingOnly: true });
+      await this.deps.jobs.markRunning(
+        jobId,
+        items.map((i) => i.faceCropId),
+        this.deps.node,
+        false,
+      );
+      return items.map((i) => ({ ...i, status: 'running' as const }));
+    });
+    this.claims = claimed.catch(() => undefined);
+    return claimed;
+  }
+
+  private async record(jobId: number, outcomes: readonly ItemOutcome[]): Promise<void> {
+    await this.deps.jobs.finish(jobId, outcomes);
+    this.deps.onItems?.(this.deps.node, outcomes);
+  }
+
+  private gaveUp(item: JobItem): ItemOutcome {
+    return {
+      faceCropId: item.faceCropId,
+      status: 'failed',
+      errorType: item.errorType ?? 'WorkerCrashedError',
+      errorMessage: `Gave up after ${item.attempts} attempts: the process running it died each time`,
+    };
+  }
+}

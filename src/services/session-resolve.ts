@@ -1,0 +1,90 @@
+// Writes shared by every session change, inside its locked transaction: the roster rows, the
+// automatic re-solve over all of the session's faces, and the audit events that record them.
+import type { AttendanceStore } from '../repositories/attendance-store.js';
+import type { AttendanceRow } from '../repositories/attendance.repository.js';
+import type { NewAuditEvent } from '../repositories/audit.repository.js';
+import type { Session } from '../repositories/session.repository.js';
+import { solveSession } from './session-matching.js';
+
+/** The actor of automatic decisions. */
+export const SYSTEM_ACTOR = 'system';
+
+const rowState = (r: AttendanceRow) => ({
+  status: r.status,
+  source: r.source,
+  similarity: r.similarity,
+  face_crop_id: r.faceCropId,
+});
+
+export function auditEvent(
+  actor: string,
+  action: string,
+  sessionId: number,
+  extra: Partial<NewAuditEvent> = {},
+): NewAuditEvent {
+  return {
+    actor,
+    action,
+    sessionId,
+    personId: null,
+    personName: null,
+    faceCropId: null,
+    before: null,
+    after: null,
+    note: null,
+    ...extra,
+  };
+}
+
+/** A row's change: before and after, the face it concerns, the note. */
+export function rowEvent(
+  actor: string,
+  action: string,
+  before: AttendanceRow,
+  after: AttendanceRow,
+  note: string | null,
+): NewAuditEvent {
+  return auditEvent(actor, action, before.sessionId, {
+    personId: before.personId,
+    personName: before.personName,
+    faceCropId: after.faceCropId ?? before.faceCropId,
+    before: rowState(before),
+    after: rowState(after),
+    note,
+  });
+}
+
+/** Members that joined the group since the session began get an (absent) row. */
+export async function syncRoster(trx: AttendanceStore, session: Session): Promise<void> {
+  const { persons } = await trx.persons.list({ offset: 0, limit: 100_000, groupId: session.groupId });
+  await trx.attendance.addAbsent(persons.map((p) => ({ sessionId: session.id, personId: p.id, personName: p.name })));
+}
+
+/** Re-solves the automatic rows over all of the session's faces; each change is audited. */
+export async function resolveSession(
+  trx: AttendanceStore,
+  session: Session,
+  threshold: number,
+): Promise<AttendanceRow[]> {
+  await syncRoster(trx, session);
+  const rows = await trx.attendance.listForSession(session.id);
+  const faces = await trx.attendance.sessionFaces(session.id, session.modelName);
+  const memberIds = rows.map((r) => r.personId).filter((p): p is number => p !== null);
+  const galleries = new Map<number, Float32Array[]>();
+  for (const g of await trx.attendance.galleries(memberIds, session.modelName)) {
+    if (!g.embedding) continue;
+    const list = galleries.get(g.personId) ?? [];
+    list.push(g.embedding);
+    galleries.set(g.personId, list);
+  }
+  const events: NewAuditEvent[] = [];
+  const changed = new Map<number, AttendanceRow>();
+  for (const d of solveSession({ faces, galleries, rows, threshold })) {
+    const updated = await trx.attendance.update(d.row.id, d.next);
+    changed.set(updated.id, updated);
+    const action = d.next.status === 'present' ? 'auto-present' : 'auto-absent';
+    events.push(rowEvent(SYSTEM_ACTOR, action, d.row, updated, null));
+  }
+  await trx.audit.append(events);
+  return rows.map((r) => changed.get(r.id) ?? r);
+}

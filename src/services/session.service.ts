@@ -1,0 +1,384 @@
+// Attendance sessions: create and close, class photos in (every face stored as a face crop and
+// matched over the whole session), manual review (override, assign), CSV and the audit trail.
+// Every change to a session runs under its lock (in-process queue + the database row lock in
+// one transaction) and re-solves the session there, so concurrent uploads give the result of
+// sequential ones. Slow work (detection, embedding, cutting crops) happens before the lock;
+// files written for a change that fails are removed again.
+import type { Readable } from 'node:stream';
+import type { Box } from '../domain/face.js';
+import { msSince } from '../domain/time.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { cutFaces } from '../image/crop.js';
+import { probeImage, type ImageLimits } from '../image/decode.js';
+import type { AttendanceStore } from '../repositories/attendance-store.js';
+import type { AttendanceRow } from '../repositories/attendance.repository.js';
+import type { NewAuditEvent } from '../repositories/audit.repository.js';
+import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
+import type { Session, SessionPhoto } from '../repositories/session.repository.js';
+import type { EmbeddingPort } from './embedding.types.js';
+import type { FaceCropService } from './face-crop.service.js';
+import { KeyedLock } from './keyed-lock.js';
+import { gallerySimilarity } from './session-matching.js';
+import { auditEvent, resolveSession, rowEvent, syncRoster } from './session-resolve.js';
+
+export type PhotoEmbedder = Pick<EmbeddingPort, 'ready' | 'resolveModel' | 'embedFaces'>;
+
+export interface SessionServiceDeps {
+  store: AttendanceStore;
+  storage: MediaStorage;
+  embedder: PhotoEmbedder;
+  /** Computes enrolled faces' embeddings that are missing. */
+  faceCrops: Pick<FaceCropService, 'generateBatch'>;
+  limits: ImageLimits;
+}
+
+export interface PhotoFaceResult {
+  faceCropId: number;
+  box: Box;
+  score: number | null;
+  personId: number | null;
+  similarity: number | null;
+  status: 'matched' | 'unknown';
+}
+
+export interface PhotoResult {
+  photoId: number;
+  width: number;
+  height: number;
+  durationMs: number;
+  faces: PhotoFaceResult[];
+}
+
+export interface SessionView {
+  session: Session;
+  photos: (SessionPhoto & { faces: PhotoFaceResult[] })[];
+  attendance: AttendanceRow[];
+  unknownFaces: { faceCropId: number; photoId: number; box: Box | null }[];
+  summary: { present: number; absent: number; unknown: number };
+}
+
+export class SessionService {
+  private readonly lock = new KeyedLock<number>();
+
+  constructor(private readonly deps: SessionServiceDeps) {}
+
+  async create(
+    input: { groupId: number; name?: string | null; startsAt?: string | null; modelName: string },
+    actor: string,
+  ): Promise<Session> {
+    const { store, embedder } = this.deps;
+    const model = embedder.resolveModel(input.modelName);
+    const group = await store.groups.findById(input.groupId);
+    if (!group) throw new ValidationError(`Group ${input.groupId} does not exist`, { group_id: input.groupId });
+    return store.transaction(async (trx) => {
+      const startsAt = input.startsAt ? new Date(input.startsAt) : null;
+      if (startsAt && Number.isNaN(startsAt.getTime()))
+        throw new ValidationError(`starts_at "${input.startsAt}" is not a date`, { starts_at: input.startsAt });
+      const session = await trx.sessions.create({
+        ...input,
+        startsAt: startsAt?.toISOString() ?? null,
+        modelName: model.name,
+      });
+      await syncRoster(trx, session);
+      await trx.audit.append([auditEvent(actor, 'session-created', session.id, { after: { group_id: group.id } })]);
+      return session;
+    });
+  }
+
+  async list(opts: { page: number; pageSize: number; groupId?: number }) {
+    return this.deps.store.sessions.list({
+      offset: (opts.page - 1) * opts.pageSize,
+      limit: opts.pageSize,
+      groupId: opts.groupId,
+    });
+  }
+
+  async get(id: number): Promise<SessionView> {
+    const { store } = this.deps;
+    const session = await this.find(id);
+    const [photos, rows, faces] = await Promise.all([
+      store.sessions.listPhotos(id),
+      store.attendance.listForSession(id),
+      store.attendance.sessionFaces(id, session.modelName),
+    ]);
+    const byFace = new Map(rows.filter((r) => r.faceCropId !== null).map((r) => [r.faceCropId!, r]));
+    const unknownFaces = faces
+      .filter((f) => !byFace.has(f.faceCropId))
+      .map((f) => ({ faceCropId: f.faceCropId, photoId: f.photoId, box: f.box }));
+    const present = rows.filter((r) => r.status === 'present').length;
+    return {
+      session,
+      photos: photos.map((p) => ({
+        ...p,
+        faces: faces
+          .filter((f) => f.photoId === p.id)
+          .map((f) => faceResult(f.faceCropId, f.box ?? [0, 0, 0, 0], null, byFace.get(f.faceCropId))),
+      })),
+      attendance: rows,
+      unknownFaces,
+      summary: { present, absent: rows.length - present, unknown: unknownFaces.length },
+    };
+  }
+
+  async close(id: number, actor: string): Promise<Session> {
+    return this.change(id, async (trx) => {
+      const closed = (await trx.sessions.close(id))!;
+      await trx.audit.append([auditEvent(actor, 'session-closed', id, { after: { status: 'closed' } })]);
+      return closed;
+    });
+  }
+
+  /** First half of a photo upload: bytes to a temporary file (capped). */
+  stageUpload(stream: Readable): Promise<StagedUpload> {
+    return this.deps.storage.stageUpload(stream, this.deps.limits.maxBytes);
+  }
+
+  discardUpload(staged: StagedUpload): Promise<void> {
+    return this.deps.storage.discard(staged);
+  }
+
+  /** Refuses a missing (404) or closed (409) session before the upload is read. */
+  async assertOpen(id: number): Promise<Session> {
+    const session = await this.find(id);
+    if (session.status !== 'open') throw closedError(id);
+    return session;
+  }
+
+  /** A class photo: every face stored as a face crop, embedded, and the session re-solved. */
+  async addPhoto(id: number, staged: StagedUpload, actor: string): Promise<PhotoResult> {
+    const started = performance.now();
+    const { storage, limits, embedder } = this.deps;
+    let photoFile: MediaFile;
+    let session: Session;
+    try {
+      session = await this.assertOpen(id);
+      const info = await probeImage(staged.tmpPath, limits);
+      photoFile = await storage.commitUpload(staged, info.format);
+    } catch (err) {
+      await storage.discard(staged);
+      throw err;
+    }
+    const written = [photoFile.relPath];
+    try {
+      await embedder.ready();
+      const scan = await embedder.embedFaces(photoFile.absPath, { modelName: session.modelName });
+      const cut = await cutFaces(
+        photoFile.absPath,
+        scan.faces.map((f) => f.box),
+        limits,
+      );
+      const files: (MediaFile & { sha256: string; width: number; height: number })[] = [];
+      for (const c of cut) {
+        const file = await storage.writeUpload(c.data, 'jpeg');
+        written.push(file.relPath);
+        files.push({ ...file, width: c.width, height: c.height });
+      }
+      await this.ensureGalleries(session);
+      return await this.change(id, async (trx, locked) => {
+        const photo = await trx.sessions.addPhoto({
+          sessionId: id,
+          imagePath: photoFile.relPath,
+          width: scan.width,
+          height: scan.height,
+        });
+        const crops = [];
+        for (const [i, face] of scan.faces.entries()) {
+          const file = files[i]!;
+          const crop = await trx.crops.create({
+            imagePath: file.relPath,
+            width: file.width,
+            height: file.height,
+            sha256: file.sha256,
+            box: face.box,
+            sourcePhotoId: photo.id,
+          });
+          await trx.embeddings.upsert({
+            faceCropId: crop.id,
+            modelName: locked.modelName,
+            modelVersion: scan.modelVersion,
+            embedding: face.embedding,
+          });
+          crops.push(crop);
+        }
+        await trx.audit.append([
+          auditEvent(actor, 'photo-added', id, { after: { photo_id: photo.id, faces: crops.length } }),
+        ]);
+        const rows = await resolveSession(trx, locked, this.threshold(locked));
+        const byFace = new Map(rows.filter((r) => r.faceCropId !== null).map((r) => [r.faceCropId!, r]));
+        return {
+          photoId: photo.id,
+          width: photo.width,
+          height: photo.height,
+          durationMs: msSince(started),
+          faces: crops.map((c, i) => faceResult(c.id, c.box!, scan.faces[i]!.score, byFace.get(c.id))),
+        };
+      });
+    } catch (err) {
+      for (const relPath of written) await storage.removeUpload(relPath);
+      throw err;
+    }
+  }
+
+  /** A member's status set by hand: fixed from now on. */
+  async override(
+    id: number,
+    personId: number,
+    input: { status: 'present' | 'absent'; note?: string | null },
+    actor: string,
+  ): Promise<AttendanceRow> {
+    return this.change(id, async (trx, session) => {
+      const row = await this.rosterRow(trx, session, personId);
+      const keepFace = input.status === 'present';
+      const updated = await trx.attendance.update(row.id, {
+        status: input.status,
+        source: 'manual',
+        similarity: keepFace ? row.similarity : null,
+        faceCropId: keepFace ? row.faceCropId : null,
+      });
+      await trx.audit.append([rowEvent(actor, 'manual-status', row, updated, input.note ?? null)]);
+      await resolveSession(trx, session, this.threshold(session));
+      return (await trx.attendance.find(id, personId))!;
+    });
+  }
+
+  /** A face of this session given to a roster member by hand (optionally enrolled as theirs). */
+  async assignFace(
+    id: number,
+    faceCropId: number,
+    input: { personId: number; enrol?: boolean; note?: string | null },
+    actor: string,
+  ): Promise<AttendanceRow> {
+    return this.change(id, async (trx, session) => {
+      const faces = await trx.attendance.sessionFaces(id, session.modelName);
+      const face = faces.find((f) => f.faceCropId === faceCropId);
+      if (!face)
+        throw new ValidationError(`Face crop ${faceCropId} is not a face of session ${id}`, {
+          face_crop_id: faceCropId,
+          session_id: id,
+        });
+      const row = await this.rosterRow(trx, session, input.personId);
+      const rows = await trx.attendance.listForSession(id);
+      const events: NewAuditEvent[] = [];
+      for (const holder of rows) {
+        if (holder.faceCropId !== faceCropId || holder.id === row.id) continue;
+        // The face's previous holder loses it and goes back to the automatic solve.
+        const released = await trx.attendance.update(holder.id, {
+          status: 'absent',
+          source: 'auto',
+          similarity: null,
+          faceCropId: null,
+        });
+        events.push(rowEvent(actor, 'face-released', holder, released, input.note ?? null));
+      }
+      const gallery = (await trx.attendance.galleries([input.personId], session.modelName))
+        .map((g) => g.embedding)
+        .filter((e): e is Float32Array => e !== null);
+      const similarity = face.embedding ? gallerySimilarity(face.embedding, gallery) : null;
+      const updated = await trx.attendance.update(row.id, {
+        status: 'present',
+        source: 'manual',
+        similarity,
+        faceCropId,
+      });
+      events.push(rowEvent(actor, 'manual-assign', row, updated, input.note ?? null));
+      if (input.enrol) {
+        await trx.crops.setPerson(faceCropId, input.personId);
+        events.push({ ...rowEvent(actor, 'enrol', row, updated, input.note ?? null), before: null, after: null });
+      }
+      await trx.audit.append(events);
+      await resolveSession(trx, session, this.threshold(session));
+      return (await trx.attendance.find(id, input.personId))!;
+    });
+  }
+
+  /** The photo's stored file (for the web app). */
+  async photoFile(id: number, photoId: number): Promise<MediaFile> {
+    const photo = await this.deps.store.sessions.findPhoto(id, photoId);
+    if (!photo) throw new NotFoundError(`Photo ${photoId} of session ${id} not found`, { photo_id: photoId });
+    return this.deps.storage.resolve(photo.imagePath);
+  }
+
+  /** Rows with each person's external_id, for the CSV. */
+  async exportRows(id: number): Promise<(AttendanceRow & { externalId: string | null })[]> {
+    await this.find(id);
+    const rows = await this.deps.store.attendance.listForSession(id);
+    const out = [];
+    for (const r of rows) {
+      const person = r.personId === null ? undefined : await this.deps.store.persons.findById(r.personId);
+      out.push({ ...r, externalId: person?.externalId ?? null });
+    }
+    return out;
+  }
+
+  audit(opts: { page: number; pageSize: number; sessionId?: number; personId?: number }) {
+    return this.deps.store.audit.list({
+      offset: (opts.page - 1) * opts.pageSize,
+      limit: opts.pageSize,
+      sessionId: opts.sessionId,
+      personId: opts.personId,
+    });
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private async find(id: number): Promise<Session> {
+    const session = await this.deps.store.sessions.findById(id);
+    if (!session) throw new NotFoundError(`Session ${id} not found`, { session_id: id });
+    return session;
+  }
+
+  /** The change under the session's lock, in one transaction; a missing or closed session refuses it. */
+  private change<T>(id: number, fn: (trx: AttendanceStore, session: Session) => Promise<T>): Promise<T> {
+    return this.lock.run(id, () =>
+      this.deps.store.withSession(id, async (trx, session) => {
+        if (!session) throw new NotFoundError(`Session ${id} not found`, { session_id: id });
+        if (session.status !== 'open') throw closedError(id);
+        return fn(trx, session);
+      }),
+    );
+  }
+
+  private async rosterRow(trx: AttendanceStore, session: Session, personId: number): Promise<AttendanceRow> {
+    await syncRoster(trx, session);
+    const row = await trx.attendance.find(session.id, personId);
+    if (row) return row;
+    const person = await trx.persons.findById(personId);
+    const who = person ? `Person ${personId} (${person.name})` : `Person ${personId}`;
+    throw new ValidationError(
+      `${who} is not on the roster of session ${session.id} (group ${session.groupId})${person ? '' : ': no such person'}`,
+      { person_id: personId, session_id: session.id },
+    );
+  }
+
+  private threshold(session: Session): number {
+    return this.deps.embedder.resolveModel(session.modelName).threshold;
+  }
+
+  /** Enrolled faces of the roster that have no embedding of the session's model get one. */
+  private async ensureGalleries(session: Session): Promise<void> {
+    const ids = await this.deps.store.groups.memberIds(session.groupId);
+    const gallery = await this.deps.store.attendance.galleries(ids, session.modelName);
+    const missing = gallery.filter((g) => g.embedding === null).map((g) => g.faceCropId);
+    if (missing.length > 0)
+      await this.deps.faceCrops.generateBatch(missing, { modelName: session.modelName, force: false });
+  }
+}
+
+const closedError = (id: number) =>
+  new ConflictError(`Session ${id} is closed: it accepts no more changes`, { session_id: id });
+
+function faceResult(
+  faceCropId: number,
+  box: Box,
+  score: number | null,
+  row: AttendanceRow | undefined,
+): PhotoFaceResult {
+  return {
+    faceCropId,
+    box,
+    score,
+    personId: row?.personId ?? null,
+    similarity: row?.similarity ?? null,
+    status: row ? 'matched' : 'unknown',
+  };
+}

@@ -1,0 +1,179 @@
+// Jobs over HTTP with the embedded engine and the real pool (one worker): create, follow to the
+// end, result in the batch shape, idempotent re-run, list, cancel, validation, and 503 when the
+// process has no job engine.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../../src/config/config.js';
+import { buildApp } from '../../src/http/app.js';
+import { createServices } from '../../src/main.js';
+import { startJobs, type JobsWiring } from '../../src/jobs.js';
+import { DB_TARGETS, type OpenedDb } from '../repositories/db-targets.js';
+import {
+  assertError,
+  buildTestApp,
+  CROPS,
+  FACES,
+  makeMediaRoot,
+  silent,
+  startEmbedder,
+  type TestEmbedder,
+} from './helper.js';
+
+const JOBS = '/api/attendance/jobs/';
+let emb: TestEmbedder;
+before(async () => {
+  emb = await startEmbedder();
+});
+after(() => emb?.close());
+
+interface JobBody {
+  id: number;
+  status: string;
+  progress: { total: number; done: number; failed: number };
+  result?: { results: { face_crop_id: number; status: string; error?: { type: string } }[]; summary: object };
+}
+
+for (const target of DB_TARGETS) {
+  describe(`jobs over HTTP (${target.name})`, { skip: target.skip }, () => {
+    let app: FastifyInstance;
+    let opened: OpenedDb;
+    let mediaRoot: string;
+    let jobs: JobsWiring;
+    before(async () => {
+      opened = await target.open();
+      mediaRoot = await makeMediaRoot();
+      const config = loadConfig({ FACEEMBED_MEDIA_ROOT: mediaRoot, FACEEMBED_DATABASE_URL: opened.url }, mediaRoot);
+      const services = createServices({ db: opened.db, embedder: emb.embedder, config });
+      jobs = await startJobs({
+        config,
+        db: opened.db,
+        embedder: emb.embedder,
+        crops: services.faceCrops,
+        logger: silent,
+        runsJobs: true,
+      });
+      app = await buildApp({
+        config,
+        db: opened.db,
+        embedder: emb.embedder,
+        logger: silent,
+        services: () => services,
+        jobs: jobs.service,
+      });
+    });
+    after(async () => {
+      await app?.close();
+      await jobs?.close();
+      await opened?.close();
+      await rm(mediaRoot, { recursive: true, force: true });
+    });
+
+    const register = async (imagePath: string): Promise<number> => {
+      const res = await app.inject({ method: 'POST', url: CROPS, payload: { image_path: imagePath } });
+      assert.equal(res.statusCode, 201, res.body);
+      return res.json().id;
+    };
+    const until = async (id: number, ended = true): Promise<JobBody> => {
+      for (;;) {
+        const res = await app.inject({ method: 'GET', url: `${JOBS}${id}/` });
+        assert.equal(res.statusCode, 200, res.body);
+        const body = res.json() as JobBody;
+        if (!ended || !['queued', 'running'].includes(body.status)) return body;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+
+    test('a job runs to the end; its result has the batch shape; a re-run finds everything existing', async () => {
+      const a = await register(FACES.a1);
+      const b = await register(FACES.a2);
+      const broken = await register(FACES.png);
+      const created = await app.inject({
+        method: 'POST',
+        url: JOBS,
+        payload: { kind: 'generate-embeddings', face_crop_ids: [b, a, 999_999, a], model_name: 'facenet' },
+      });
+      assert.equal(created.statusCode, 202, created.body);
+      const body = created.json() as JobBody & { kind: string; created_at: string };
+      assert.equal(created.headers.location, `${JOBS}${body.id}/`);
+      assert.equal(body.kind, 'generate-embeddings');
+      assert.equal(body.status, 'queued');
+      assert.deepEqual(body.progress, { total: 3, done: 0, failed: 0 });
+      const done = await until(body.id);
+      assert.equal(done.status, 'completed');
+      assert.deepEqual(done.progress, { total: 3, done: 2, failed: 1 });
+      assert.deepEqual(done.result!.summary, { generated: 2, existing: 0, failed: 1 });
+      const missing = done.result!.results.find((r) => r.face_crop_id === 999_999)!;
+      assert.equal(missing.error?.type, 'NotFoundError');
+
+      const again = await app.inject({
+        method: 'POST',
+        url: `${CROPS}generate-embeddings-batch/`,
+        payload: { face_crop_ids: [a, b, broken], async: true },
+      });
+      assert.equal(again.statusCode, 202, again.body);
+      const second = await until(again.json().id);
+      const statuses = Object.fromEntries(second.result!.results.map((r) => [r.face_crop_id, r.status]));
+      assert.equal(statuses[a], 'existing');
+      assert.equal(statuses[b], 'existing');
+      assert.ok(['generated', 'failed'].includes(statuses[broken]!));
+
+      const all = await app.inject({ method: 'POST', url: JOBS, payload: { kind: 'generate-embeddings', all: true } });
+      assert.equal(all.statusCode, 202, all.body);
+      assert.equal((all.json() as JobBody).progress.total, 3, 'every stored crop');
+      await until(all.json().id);
+
+      const listed = await app.inject({ method: 'GET', url: `${JOBS}?status=completed` });
+      assert.equal(listed.statusCode, 200);
+      assert.equal(listed.json().count, 3);
+      assert.ok(listed.json().results.every((j: JobBody) => j.status === 'completed' && !j.result));
+      const cancelEnded = await app.inject({ method: 'DELETE', url: `${JOBS}${body.id}/` });
+      assert.equal(cancelEnded.statusCode, 200);
+      assert.equal(cancelEnded.json().status, 'completed', 'an ended job stays as it ended');
+    });
+
+    test('validation, unknown model, unknown job', async () => {
+      const post = (payload: object) => app.inject({ method: 'POST', url: JOBS, payload });
+      for (const bad of [
+        { kind: 'generate-embeddings' },
+        { kind: 'generate-embeddings', all: true, face_crop_ids: [1] },
+        { kind: 'nope', face_crop_ids: [1] },
+        { kind: 'generate-embeddings', face_crop_ids: [] },
+        { kind: 'generate-embeddings', face_crop_ids: [1], force_regenerate: 'yes' },
+      ])
+        assertError(await post(bad), 400, 'ValidationError');
+      assertError(await post({ kind: 'generate-embeddings', all: true, model_name: 'nope' }), 400, 'ValueError');
+      assertError(await app.inject({ method: 'GET', url: `${JOBS}424242/` }), 404, 'NotFoundError');
+      assertError(await app.inject({ method: 'DELETE', url: `${JOBS}424242/` }), 404, 'NotFoundError');
+      assertError(await app.inject({ method: 'GET', url: `${JOBS}?status=bogus` }), 400, 'ValidationError');
+      assertError(
+        await app.inject({
+          method: 'POST',
+          url: `${CROPS}generate-embeddings-batch/`,
+          payload: { face_crop_ids: Array.from({ length: 1001 }, (_, i) => i + 1) },
+        }),
+        400,
+        'ValidationError',
+      );
+    });
+  });
+}
+
+describe('no job engine in the process', () => {
+  test('async batches and jobs/ answer 503 ServiceUnavailableError with Retry-After', async () => {
+    const t = await buildTestApp(DB_TARGETS[0]!, emb.embedder);
+    try {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `${CROPS}generate-embeddings-batch/`,
+        payload: { face_crop_ids: [1], async: true },
+      });
+      assertError(res, 503, 'ServiceUnavailableError');
+      assert.ok(Number(res.headers['retry-after']) >= 1);
+      assertError(await t.app.inject({ method: 'GET', url: JOBS }), 503, 'ServiceUnavailableError');
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AttendanceRow } from '../../src/repositories/attendance.repository.js';
+import { solveSession } from '../../src/services/session-matching.js';
+
+const unit = (...v: number[]) => {
+  const n = Math.hypot(...v);
+  return new Float32Array(v.map((x) => x / n));
+};
+const row = (id: number, personId: number, extra: Partial<AttendanceRow> = {}): AttendanceRow => ({
+  id,
+  sessionId: 1,
+  personId,
+  personName: `p${personId}`,
+  status: 'absent',
+  source: 'auto',
+  similarity: null,
+  faceCropId: null,
+  updatedAt: '',
+  ...extra,
+});
+
+// Two members: 10 looks most like face 100 and enough like 101; 20 only like 100 (greedy would
+// give 100 to 10 and leave 20 out).
+const galleries = new Map([
+  [10, [unit(1, 0.1, 0)]],
+  [20, [unit(1, -0.3, 0)]],
+]);
+const faces = [
+  { faceCropId: 100, embedding: unit(1, 0, 0) },
+  { faceCropId: 101, embedding: unit(1, 0.6, 0) },
+];
+
+test('one to one over the session: the member who can only match face 100 gets it', () => {
+  const decisions = solveSession({ faces, galleries, rows: [row(1, 10), row(2, 20)], threshold: 0.9 });
+  const got = Object.fromEntries(decisions.map((d) => [d.row.personId, d.next.faceCropId]));
+  assert.deepEqual(got, { 10: 101, 20: 100 });
+  assert.ok(decisions.every((d) => d.next.status === 'present' && d.next.similarity! >= 0.9));
+});
+
+test('below the threshold nobody is matched; unchanged rows give no decision', () => {
+  assert.deepEqual(solveSession({ faces, galleries, rows: [row(1, 10), row(2, 20)], threshold: 0.9999 }), []);
+});
+
+test('manual rows are fixed: their person and their face stay out of the solve', () => {
+  const manual = row(2, 20, { status: 'present', source: 'manual', faceCropId: 101 });
+  const decisions = solveSession({ faces, galleries, rows: [row(1, 10), manual], threshold: 0.9 });
+  assert.deepEqual(
+    decisions.map((d) => [d.row.personId, d.next.faceCropId]),
+    [[10, 100]],
+  );
+  const absentByHand = row(1, 10, { source: 'manual' });
+  const only = solveSession({ faces, galleries, rows: [absentByHand, row(2, 20)], threshold: 0.9 });
+  assert.deepEqual(
+    only.map((d) => [d.row.personId, d.next.faceCropId]),
+    [[20, 100]],
+  );
+});
+
+test('a face already held is released when the solve moves it', () => {
+  const held = row(1, 10, { status: 'present', faceCropId: 100, similarity: 0.99 });
+  const decisions = solveSession({ faces, galleries, rows: [held, row(2, 20)], threshold: 0.9 });
+  assert.deepEqual(decisions.map((d) => [d.row.personId, d.next.faceCropId]).sort(), [
+    [10, 101],
+    [20, 100],
+  ]);
+});
