@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { registerBench } from './commands/bench.command.js';
 import { registerCompare } from './commands/compare.command.js';
 import { registerEmbed } from './commands/embed.command.js';
+import { registerEnrol } from './commands/enrol.command.js';
+import { registerIdentify } from './commands/identify.command.js';
 import { registerFaces } from './commands/faces.command.js';
 import { registerImport } from './commands/import.command.js';
 import { registerJobs } from './commands/jobs.command.js';
@@ -23,6 +25,8 @@ for (const register of [
   registerModels,
   registerServe,
   registerImport,
+  registerEnrol,
+  registerIdentify,
   registerBench,
   registerWorkerNode,
   registerJobs,

@@ -3,6 +3,7 @@
 // graph proposes candidates, which the store rescores exactly. A group-filtered search scans
 // only that group's faces. Persons are scored by their best face (docs/identification.md
 // gives the measurements that chose this rule).
+import os from 'node:os';
 import { ExactIndex } from './exact-index.js';
 import { HnswIndex, type HnswOptions } from './hnsw-index.js';
 import type { SearchHit } from './vector-index.js';
@@ -39,6 +40,8 @@ export class Gallery {
   private readonly personOf = new Map<number, number>();
   private readonly facesOf = new Map<number, Set<number>>();
   private readonly hnswMinFaces: number;
+  /** Inside bulk(): the graph is built once at the end, with every thread, not node by node. */
+  private deferGraph = false;
 
   constructor(
     readonly dimensions: number,
@@ -56,8 +59,28 @@ export class Gallery {
     let faces = this.facesOf.get(personId);
     if (!faces) this.facesOf.set(personId, (faces = new Set()));
     faces.add(faceCropId);
+    if (this.deferGraph) return;
     if (this.graph) this.graph.add(faceCropId, embedding);
     else if (this.store.size() >= this.hnswMinFaces) this.buildGraph();
+  }
+
+  /** Many changes at once (loading from the database): the graph is (re)built once afterwards. */
+  bulk(fill: () => void): void {
+    this.beginBulk();
+    try {
+      fill();
+    } finally {
+      this.endBulk();
+    }
+  }
+
+  beginBulk(): void {
+    this.deferGraph = true;
+  }
+
+  endBulk(): void {
+    this.deferGraph = false;
+    if (this.store.size() >= this.hnswMinFaces || this.graph) this.buildGraph();
   }
 
   removeFace(faceCropId: number): boolean {
@@ -127,7 +150,7 @@ export class Gallery {
   }
 
   private buildGraph(): void {
-    const graph = new HnswIndex(this.dimensions, this.opts.hnsw);
+    const graph = new HnswIndex(this.dimensions, { threads: os.availableParallelism(), ...this.opts.hnsw });
     const keys = [...this.personOf.keys()];
     const matrix = new Float32Array(keys.length * this.dimensions);
     keys.forEach((k, i) => matrix.set(this.store.vector(k)!, i * this.dimensions));

@@ -90,10 +90,12 @@ export class GalleryRegistry {
   private async load(modelName: string, version: string, dimensions: number, slot: Slot): Promise<Gallery> {
     try {
       const gallery = new Gallery(dimensions, this.deps.options);
+      gallery.beginBulk();
       for await (const page of this.deps.embeddings.listEnrolled(modelName, version)) {
         for (const row of page) gallery.add(row.faceCropId, row.personId, row.embedding);
       }
       for (const change of slot.pending.splice(0)) applyTo(gallery, change);
+      gallery.endBulk();
       slot.gallery = gallery;
       return gallery;
     } catch (err) {

@@ -40,6 +40,11 @@ export class PersonService {
     return this.deps.persons.create(person);
   }
 
+  /** The person with this external_id, created (with this name) when there is none. */
+  ensure(externalId: string, name = externalId): Promise<Person> {
+    return this.deps.persons.findOrCreateByExternalId(externalId, name);
+  }
+
   async get(id: number): Promise<Person> {
     const person = await this.deps.persons.findById(id);
     if (!person) throw new NotFoundError(`Person ${id} not found`, { person_id: id });
