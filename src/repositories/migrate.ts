@@ -1,6 +1,5 @@
 // Schema migrations live in code (no files to ship or find at run time). Kysely's Migrator
-// takes a lock, so several processes starting together migrate once. Branches add numbered
-// migrations in parallel (0002, 0003, 0004): one applied out of order is allowed.
+// takes a lock, so several processes starting together migrate once.
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { InternalError } from '../errors.js';
 import { initial } from './migrations/0001-initial.js';
@@ -19,11 +18,7 @@ const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
 /** Brings the schema to the latest version; returns the names of the migrations it applied. */
 export async function migrate<T>(db: Kysely<T>): Promise<string[]> {
-  const { error, results = [] } = await new Migrator({
-    db,
-    provider,
-    allowUnorderedMigrations: true,
-  }).migrateToLatest();
+  const { error, results = [] } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     const wrapped = new InternalError(

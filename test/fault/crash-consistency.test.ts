@@ -71,7 +71,8 @@ function runOn(target: DbTarget, index: number): void {
         mediaRoot: ws.mediaRoot,
         modelsDir: ws.modelsDir,
         cwd: ws.dir,
-        env: { FACEEMBED_WORKERS: '2' },
+        // Counted from the per-embedding worker step line, logged at debug.
+        env: { FACEEMBED_WORKERS: '2', FACEEMBED_LOG_LEVEL: 'debug' },
       });
       return { server, api: new Api(server.baseUrl) };
     };
