@@ -47,7 +47,8 @@ describe('jobs, embedded engine', () => {
       mediaRoot: ws.mediaRoot,
       modelsDir: ws.modelsDir,
       cwd: ws.dir,
-      env: { FACEEMBED_WORKERS: '2' },
+      // The poisoned-item case watches the worker's per-step 'Image: …' line, logged at debug.
+      env: { FACEEMBED_WORKERS: '2', FACEEMBED_LOG_LEVEL: 'debug' },
     });
     api = new Api(server.baseUrl);
   };

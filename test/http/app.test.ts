@@ -156,9 +156,9 @@ describe('application', () => {
       const dbg = assertError(await debug.app.inject({ url: `${CROPS}1/` }), 500, 'InternalError');
       assert.equal(dbg.message, 'Internal Server Error');
       assert.match(dbg.traceback ?? '', /\n\s+at /);
-      const dbg404 = assertError(await debug.app.inject({ url: '/nothing' }), 404, 'NotFoundError');
+      const dbg404 = assertError(await debug.app.inject({ url: '/api/nothing' }), 404, 'NotFoundError');
       assert.match(dbg404.traceback ?? '', /NotFoundError/);
-      assert.equal(assertError(await t.app.inject({ url: '/nothing' }), 404, 'NotFoundError').traceback, undefined);
+      assert.equal(assertError(await t.app.inject({ url: '/api/nothing' }), 404, 'NotFoundError').traceback, undefined);
     } finally {
       await broken.close();
       await debug.app.close();
