@@ -23,24 +23,10 @@ import { EmbeddingService } from '../src/services/embedding.service.js';
 import { gallerySimilarity } from '../src/services/session-matching.js';
 import { composeScene, iou, rng, shuffle, type SourceFace } from './parts/class-scene.js';
 import { load1, median, REPO, round } from './parts/common.js';
+import { IDENTITIES as GROUPS } from './parts/dataset.js';
 
-// Same-person groups of the shared dataset (its README). The first nine are the roster, the
-// last four the strangers; the first photo of a member is enrolled, the others appear in class.
-const GROUPS = [
-  [1, 2, 4, 5, 6, 7, 10, 11],
-  [3, 12, 53, 54, 55, 56],
-  [8, 9, 47, 48, 49, 50, 51],
-  [26, 27, 28, 42, 43, 44, 45, 46],
-  [13, 14, 15, 57, 58],
-  [16, 17, 59, 61, 62],
-  [29, 30, 31, 32, 33],
-  [34, 35, 36, 37],
-  [38, 39, 40, 41],
-  [18, 19, 67],
-  [20, 21],
-  [22, 23],
-  [24, 25],
-];
+// The first nine identities are the roster, the last four the strangers; the first photo of a
+// member is enrolled, the others appear in class.
 const ROSTER = 9;
 
 const CONDITIONS = [

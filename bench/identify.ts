@@ -10,23 +10,8 @@ import { cosineSimilarity, l2Normalize } from '../src/domain/vector.js';
 import { createLogger } from '../src/logging/logger.js';
 import { benchSearch, type SearchBenchResult } from '../src/search/search-bench.js';
 import { EmbeddingService } from '../src/services/embedding.service.js';
+import { IDENTITIES as GROUPS } from './parts/dataset.js';
 
-/** Same-person groups as listed in the dataset's README (img11_reflection, a mirrored copy, left out). */
-const GROUPS = [
-  [1, 2, 4, 5, 6, 7, 10, 11],
-  [3, 12, 53, 54, 55, 56],
-  [8, 9, 47, 48, 49, 50, 51],
-  [26, 27, 28, 42, 43, 44, 45, 46],
-  [13, 14, 15, 57, 58],
-  [16, 17, 59, 61, 62],
-  [29, 30, 31, 32, 33],
-  [34, 35, 36, 37],
-  [38, 39, 40, 41],
-  [18, 19, 67],
-  [20, 21],
-  [22, 23],
-  [24, 25],
-];
 const ENROLLED = GROUPS.slice(0, 9);
 const STRANGERS = GROUPS.slice(9);
 const RULES = ['best face', 'mean of top two', 'mean embedding'] as const;

@@ -12,23 +12,7 @@ import sharp from 'sharp';
 import { CHROMIUM_SKIP, launchBrowser } from './parts/chromium.js';
 import { median, round } from './parts/common.js';
 import { startServer, type ServerHandle } from './parts/http.js';
-
-/** Same-person groups of deepface-unit (its README). The first photo of each is enrolled. */
-const IDENTITIES = [
-  [1, 2, 4, 5, 6, 7, 10, 11],
-  [3, 12, 53, 54, 55, 56],
-  [8, 9, 47, 48, 49, 50, 51],
-  [26, 27, 28, 42, 43, 44, 45, 46],
-  [13, 14, 15, 57, 58],
-  [16, 17, 59, 61, 62],
-  [29, 30, 31, 32, 33],
-  [34, 35, 36, 37],
-  [38, 39, 40, 41],
-  [18, 19, 67],
-  [20, 21],
-  [22, 23],
-  [24, 25],
-];
+import { IDENTITIES } from './parts/dataset.js';
 
 async function api<T>(server: ServerHandle, method: string, p: string, body?: unknown): Promise<T> {
   const isForm = body instanceof FormData;

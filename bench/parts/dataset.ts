@@ -8,6 +8,26 @@ import { EmbeddingService } from '../../src/services/embedding.service.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { mapLimited, median } from './common.js';
 
+/**
+ * Same-person groups of deepface-unit, as its README lists them (img11_reflection, a mirrored
+ * copy, left out): image numbers, imgN.jpg.
+ */
+export const IDENTITIES: readonly (readonly number[])[] = [
+  [1, 2, 4, 5, 6, 7, 10, 11],
+  [3, 12, 53, 54, 55, 56],
+  [8, 9, 47, 48, 49, 50, 51],
+  [26, 27, 28, 42, 43, 44, 45, 46],
+  [13, 14, 15, 57, 58],
+  [16, 17, 59, 61, 62],
+  [29, 30, 31, 32, 33],
+  [34, 35, 36, 37],
+  [38, 39, 40, 41],
+  [18, 19, 67],
+  [20, 21],
+  [22, 23],
+  [24, 25],
+];
+
 export interface Dataset {
   photos: string[];
   crops: string[];
