@@ -17,11 +17,14 @@ export interface ScanOptions {
   levelRatio: number;
 }
 
+// The finest level is sized for 30 px faces, the smallest a class photo's faces are expected to be.
+// A level answers for faces of minFaceInWindow up to levelRatio times that (72 px); bigger ones
+// are seen whole one level up, so a 96 px overlap (stride 544) holds every face a level answers for.
 export const DEFAULT_SCAN: Readonly<ScanOptions> = Object.freeze({
-  minFaceSize: 24,
+  minFaceSize: 30,
   minFaceInWindow: 24,
   window: 640,
-  stride: 480,
+  stride: 544,
   levelRatio: 3,
 });
 
@@ -46,12 +49,13 @@ export function windowStarts(length: number, window: number, stride: number): nu
 
 /**
  * The pyramid for a width x height photo: the finest level makes a minFaceSize face
- * minFaceInWindow wide (never upscaling), each next level levelRatio times smaller, down to the
+ * minFaceInWindow wide (never upscaling, never below one window), each next level levelRatio times smaller, down to the
  * first level that fits in one window.
  */
 export function planScan(width: number, height: number, opts: ScanOptions = DEFAULT_SCAN): ScanLevel[] {
   if (!(opts.minFaceSize > 0)) throw new RangeError(`minFaceSize must be positive, got ${opts.minFaceSize}`);
-  let scale = Math.min(1, opts.minFaceInWindow / opts.minFaceSize);
+  // A photo that fits one window at full size is scanned at full size: the same cost, finer faces.
+  let scale = Math.min(1, Math.max(opts.minFaceInWindow / opts.minFaceSize, opts.window / Math.max(width, height)));
   const levels: ScanLevel[] = [];
   for (;;) {
     const w = Math.max(1, Math.round(width * scale)),

@@ -30,8 +30,13 @@ test('the pyramid starts where a minFaceSize face is minFaceInWindow wide and en
   for (let i = 1; i < levels.length; i++) assert.ok(Math.abs(levels[i - 1]!.width / levels[i]!.width - 3) < 0.01);
   // Windows tile every level: 4 x 3 windows over 2000 x 1500.
   assert.equal(levels[0]!.windows.length, 12);
-  // Small faces never upscale the photo.
+  // Small faces never upscale the photo; a photo that fits one window is never shrunk.
   assert.equal(planScan(800, 600, { ...DEFAULT_SCAN, minFaceSize: 10 })[0]!.width, 800);
+  assert.deepEqual(
+    planScan(600, 400, { ...DEFAULT_SCAN, minFaceSize: 48 }).map((l) => l.width),
+    [600],
+  );
+  assert.equal(planScan(1000, 750, { ...DEFAULT_SCAN, minFaceSize: 48 })[0]!.width, 640);
   assert.throws(() => planScan(800, 600, { ...DEFAULT_SCAN, minFaceSize: 0 }), RangeError);
 });
 
