@@ -4,6 +4,7 @@
 // Manual rows are fixed: their person and their face are out of the solve, so nothing
 // automatic ever overwrites them.
 import { maxWeightAssignment } from '../domain/assignment.js';
+import { personScore } from '../domain/person-score.js';
 import { cosineSimilarity } from '../domain/vector.js';
 import type { AttendanceChange, AttendanceRow } from '../repositories/attendance.repository.js';
 
@@ -25,15 +26,9 @@ export interface AutoDecision {
   next: AttendanceChange;
 }
 
-/** Best cosine similarity of a face to any of a person's enrolled faces; null without any. */
+/** A person's score against a face (personScore over their enrolled faces); null without any. */
 export function gallerySimilarity(face: Float32Array, gallery: readonly Float32Array[] | undefined): number | null {
-  let best: number | null = null;
-  for (const g of gallery ?? []) {
-    if (g.length !== face.length) continue;
-    const s = cosineSimilarity(face, g);
-    if (best === null || s > best) best = s;
-  }
-  return best;
+  return personScore((gallery ?? []).filter((g) => g.length === face.length).map((g) => cosineSimilarity(face, g)));
 }
 
 const same = (row: AttendanceRow, next: AttendanceChange): boolean =>

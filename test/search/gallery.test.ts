@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cosineSimilarity } from '../../src/domain/vector.js';
 import { Gallery } from '../../src/search/gallery.js';
 import { randomVectors } from './exact-index.test.js';
 
-test('persons are scored by their best face; group filter; removals take effect at once', () => {
+test('persons are scored over their faces; group filter; removals take effect at once', () => {
   const d = 8;
   const [a1, , b1, c1, q] = randomVectors(5, d, 11) as [
     Float32Array,
@@ -20,7 +21,8 @@ test('persons are scored by their best face; group filter; removals take effect 
   const all = g.search(q, { topK: 3 });
   assert.equal(all.length, 3);
   assert.deepEqual(all[0], { personId: 1, similarity: all[0]!.similarity, faceCropId: 102 });
-  assert.ok(Math.abs(all[0]!.similarity - 1) < 1e-6);
+  // Mean of the person's two best faces: the query itself (1) and a1.
+  assert.ok(Math.abs(all[0]!.similarity - (1 + cosineSimilarity(a1, q)) / 2) < 1e-6);
   assert.deepEqual(new Set(all.map((m) => m.personId)), new Set([1, 2, 3]));
   assert.deepEqual(
     g
@@ -41,6 +43,27 @@ test('persons are scored by their best face; group filter; removals take effect 
     g.search(b1, { topK: 3 }).map((m) => m.personId),
     [3],
   );
+});
+
+/** A unit vector at `cos` to the first axis, in the plane of the first two. */
+const at = (cos: number, d = 4): Float32Array => {
+  const v = new Float32Array(d);
+  v[0] = cos;
+  v[1] = Math.sqrt(1 - cos * cos);
+  return v;
+};
+
+test('one lucky face does not outrank a person matched by two: mean of the two best faces', () => {
+  const g = new Gallery(4);
+  g.add(1, 1, at(0.9));
+  g.add(2, 1, at(0.5));
+  g.add(3, 2, at(0.8));
+  g.add(4, 2, at(0.79));
+  const [first, second] = g.search(at(1), { topK: 2 });
+  assert.equal(first!.personId, 2);
+  assert.ok(Math.abs(first!.similarity - 0.795) < 1e-5);
+  assert.deepEqual([second!.personId, second!.faceCropId], [1, 1]);
+  assert.ok(Math.abs(second!.similarity - 0.7) < 1e-5);
 });
 
 test('past hnswMinFaces the graph answers, and its answers match exact search on clustered data', () => {
