@@ -202,7 +202,7 @@ export async function runJobsBench(opts: { crops: number; out?: string }): Promi
       const r = await job(server, ids);
       const shared = nodes > 1 ? `, sharing the ${cores} cores` : '';
       add(`BullMQ job, ${nodes} worker-node${nodes > 1 ? 's' : ''} of ${poolText}${shared}`, r.ms, r.firstMs);
-      say(`BullMQ ${nodes} nodes: ${round(r.ms / 1000)} s`);
+      say(`BullMQ, ${nodes} node${nodes > 1 ? 's' : ''}: ${round(r.ms / 1000)} s`);
       for (const stop of stops) await stop();
       await server.stop();
     }
