@@ -3,14 +3,20 @@
 // One SQLite database and media root; N small face photos (160 px, six face-api samples under
 // many names) registered once. Then, each with force_regenerate: the synchronous batch (1000 ids
 // a request), an embedded job, and BullMQ jobs with 1 and 2 `faceembed worker-node` processes
-// (the cores split between the nodes, so every variant has the same CPUs). Prints a Markdown
-// section; `--out` writes it to a file.
+// and a server that runs none itself (FACEEMBED_SERVER_RUNS_JOBS=false). Every node has the
+// same pool as the server of the first two variants (workers and threads per worker), so a node
+// does what that server does; two nodes on one machine share its cores. The BullMQ keys (under
+// a prefix of this run) and every process started are removed at the end, whatever happens.
+// Prints a Markdown section; `--out` writes it to a file.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import sharp from 'sharp';
+import { threadsPerWorker } from '../src/config/config.js';
+import { redisOptions } from '../src/queue/bullmq-job-engine.js';
 import { BIN, REPO, load1, round, say, sleep } from './parts/common.js';
 import { registerCrops, startServer, type ServerHandle } from './parts/http.js';
 
@@ -92,13 +98,41 @@ async function startNode(env: Record<string, string>, workDir: string): Promise<
     await sleep(100);
   }
   return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
+    clearTimeout(timer);
   };
 }
 
+/** Deletes every Redis key under `prefix` (the queue's and anything else of this run); returns how many. */
+async function dropKeys(url: string, prefix: string): Promise<number> {
+  const redis = new Redis({ ...redisOptions(url), lazyConnect: true, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    let removed = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) removed += await redis.del(...keys);
+    } while (cursor !== '0');
+    return removed;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 export async function runJobsBench(opts: { crops: number; out?: string }): Promise<string> {
+  if (!Number.isInteger(opts.crops) || opts.crops < 1) throw new Error(`--jobs-crops must be a positive integer`);
   const cores = os.availableParallelism();
+  // The one pool every variant runs on: the server's in the first two, each node's in BullMQ.
+  const pool = {
+    FACEEMBED_WORKERS: String(cores),
+    FACEEMBED_THREADS_PER_WORKER: String(threadsPerWorker(cores, cores)),
+  };
+  const poolText = `${cores} workers x ${pool.FACEEMBED_THREADS_PER_WORKER} thread${pool.FACEEMBED_THREADS_PER_WORKER === '1' ? '' : 's'}`;
   const work = await mkdtemp(path.join(os.tmpdir(), 'faceembed-bench-jobs-'));
   const media = path.join(work, 'media');
   await mkdir(path.join(media, 'crops'), { recursive: true });
@@ -124,13 +158,10 @@ export async function runJobsBench(opts: { crops: number; out?: string }): Promi
     running.add(() => p.stop());
     return p;
   };
+  const prefixes: string[] = [];
   try {
-    say(`jobs bench: ${opts.crops} crops, ${cores} cores, load ${load1()}`);
-    let server = await startServer({
-      mediaRoot: media,
-      workDir: work,
-      env: { ...base, FACEEMBED_WORKERS: String(cores) },
-    });
+    say(`jobs bench: ${opts.crops} crops, ${cores} cores, pool ${poolText}, load ${load1()}`);
+    let server = track(await startServer({ mediaRoot: media, workDir: work, env: { ...base, ...pool } }));
     const ids = await registerCrops(server, names);
     await syncBatch(server, ids.slice(0, Math.min(200, ids.length))); // warm-up
     const syncMs = await syncBatch(server, ids);
@@ -143,15 +174,17 @@ export async function runJobsBench(opts: { crops: number; out?: string }): Promi
         firstProgressMs: firstMs === null ? null : Math.round(firstMs),
         overheadMsPerItem: firstMs === null ? null : round((ms - syncMs) / opts.crops, 3),
       });
-    add(`synchronous batch (1000 ids a request), server with ${cores} workers`, syncMs, null);
+    add(`synchronous batch (1000 ids a request), server with ${poolText}`, syncMs, null);
     const embedded = await job(server, ids);
-    add(`embedded job, server with ${cores} workers`, embedded.ms, embedded.firstMs);
+    add(`embedded job, server with ${poolText}`, embedded.ms, embedded.firstMs);
     say(`embedded job: ${round(embedded.ms / 1000)} s`);
     await server.stop();
 
     for (const nodes of [1, 2]) {
       const prefix = `bench-jobs-${process.pid}-${nodes}`;
+      prefixes.push(prefix);
       const queue = { FACEEMBED_QUEUE_URL: QUEUE, FACEEMBED_QUEUE_PREFIX: prefix };
+      // The server only enqueues; its own (idle) pool is one worker.
       server = track(
         await startServer({
           mediaRoot: media,
@@ -159,30 +192,38 @@ export async function runJobsBench(opts: { crops: number; out?: string }): Promi
           env: { ...base, ...queue, FACEEMBED_WORKERS: '1', FACEEMBED_SERVER_RUNS_JOBS: 'false' },
         }),
       );
-      const workers = String(Math.max(1, Math.floor(cores / nodes)));
       const stops = await Promise.all(
         Array.from({ length: nodes }, async () => {
-          const stop = await startNode({ ...base, ...queue, FACEEMBED_WORKERS: workers }, work);
+          const stop = await startNode({ ...base, ...queue, ...pool }, work);
           running.add(stop);
           return stop;
         }),
       );
       const r = await job(server, ids);
-      add(`BullMQ job, ${nodes} worker-node${nodes > 1 ? 's' : ''} x ${workers} workers`, r.ms, r.firstMs);
-      say(`BullMQ ${nodes} nodes: ${round(r.ms / 1000)} s`);
+      const shared = nodes > 1 ? `, sharing the ${cores} cores` : '';
+      add(`BullMQ job, ${nodes} worker-node${nodes > 1 ? 's' : ''} of ${poolText}${shared}`, r.ms, r.firstMs);
+      say(`BullMQ, ${nodes} node${nodes > 1 ? 's' : ''}: ${round(r.ms / 1000)} s`);
       for (const stop of stops) await stop();
       await server.stop();
     }
   } finally {
     for (const stop of running) await stop().catch(() => undefined);
     await rm(work, { recursive: true, force: true });
+    for (const prefix of prefixes) {
+      const removed = await dropKeys(QUEUE, prefix).catch((err: unknown) => {
+        say(`could not remove the Redis keys under ${prefix}: ${(err as Error).message}`);
+        return 0;
+      });
+      say(`Redis keys under ${prefix} removed: ${removed}`);
+    }
   }
   const lines = [
     '## Jobs against the synchronous batch',
     '',
     `Made by \`npm run bench -- --jobs --jobs-crops ${opts.crops}\` on ${new Date().toISOString().slice(0, 10)}: ` +
       `${opts.crops} crops (160 px face photos), facenet, force_regenerate, one SQLite database, ${cores} cores; ` +
-      'BullMQ on the local Redis. Overhead per item = (job time - synchronous time) / crops; first progress = ' +
+      `every variant on the same pool, ${poolText} (in the server, or in each worker node: the BullMQ server, ` +
+      'FACEEMBED_SERVER_RUNS_JOBS=false, runs none itself); BullMQ on the local Redis. Overhead per item = (job time - synchronous time) / crops; first progress = ' +
       'time from the 202 to the first finished item visible in `GET jobs/{id}/` (polled every 20 ms).',
     '',
     '| variant | seconds | crops/s | first progress (ms) | overhead per item (ms) |',

@@ -2,10 +2,9 @@
 // server-like process: which job engine, whether this process runs items, the node name it
 // records on them, and which change bus carries "enrolment faces changed" between servers.
 import os from 'node:os';
-import type { Worker } from 'bullmq';
 import type { Config } from './config/config.js';
 import type { Logger } from './logging/logger.js';
-import { BullmqJobEngine, startNode } from './queue/bullmq-job-engine.js';
+import { BullmqJobEngine, startNode, type QueueNode } from './queue/bullmq-job-engine.js';
 import type { Database } from './repositories/database.js';
 import { JobRepository } from './repositories/job.repository.js';
 import { EmbeddedJobEngine } from './services/embedded-job-engine.js';
@@ -13,6 +12,7 @@ import type { EmbeddingPort } from './services/embedding.types.js';
 import type { FaceCropService } from './services/face-crop.service.js';
 import { JobRunner, type JobRunnerDeps } from './services/job-runner.js';
 import { JobService } from './services/job.service.js';
+import type { PersonService } from './services/person.service.js';
 import { LocalChangeBus, type ChangeBus } from './services/change-bus.js';
 import { PgChangeBus } from './queue/pg-change-bus.js';
 import { RedisChangeBus } from './queue/redis-change-bus.js';
@@ -30,15 +30,17 @@ export async function startJobs(deps: {
   db: Database;
   embedder: EmbeddingPort;
   crops: FaceCropService;
+  /** Enrol jobs enrol through it. */
+  persons: PersonService;
   logger: Logger;
   /** Run items in this process (a server with FACEEMBED_SERVER_RUNS_JOBS, or a worker node). */
   runsJobs: boolean;
   onItems?: JobRunnerDeps['onItems'];
 }): Promise<JobsWiring> {
-  const { config, db, embedder, crops, logger } = deps;
+  const { config, db, embedder, crops, persons, logger } = deps;
   const log = logger.child({ component: 'jobs' });
   const jobs = new JobRepository(db);
-  const runner = new JobRunner({ jobs, crops, node: nodeName(), onItems: deps.onItems });
+  const runner = new JobRunner({ jobs, crops, persons, node: nodeName(), log, onItems: deps.onItems });
   const url = config.jobs.queueUrl;
 
   if (!url) {
@@ -49,11 +51,21 @@ export async function startJobs(deps: {
   }
 
   const opts = { url, prefix: config.jobs.queuePrefix, log };
-  const engine = new BullmqJobEngine(opts);
-  let node: Worker | undefined;
+  // A job saved whose enqueue was lost (a crash in between, a Redis that lost its data) is
+  // submitted again whenever the queue connects; slices BullMQ still holds are not added twice.
+  // (The hook runs once connected, never during this constructor: `service` exists by then.)
+  const engine = new BullmqJobEngine({
+    ...opts,
+    onConnect: async () => {
+      const ids = await service.resubmitActive();
+      if (ids.length) log.info({ jobs: ids }, 'active jobs submitted to the queue again');
+    },
+  });
+  const service = new JobService({ jobs, engine, embedder });
+  let node: QueueNode | undefined;
   if (deps.runsJobs) node = startNode({ ...opts, runner, concurrency: 2 });
   return {
-    service: new JobService({ jobs, engine, embedder }),
+    service,
     async close() {
       await node?.close();
       await engine.close();

@@ -99,6 +99,7 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
     db,
     embedder,
     crops: services.faceCrops,
+    persons: services.persons,
     logger,
     runsJobs: config.jobs.serverRunsJobs,
   });
@@ -152,8 +153,8 @@ export async function workerNode(): Promise<void> {
   await migrate(db);
   const embedder = new EmbeddingService({ config, logger, preload: 'all' });
   await embedder.ready();
-  const crops = createServices({ db, embedder, config }).faceCrops;
-  const jobs = await startJobs({ config, db, embedder, crops, logger, runsJobs: true });
+  const { faceCrops: crops, persons } = createServices({ db, embedder, config });
+  const jobs = await startJobs({ config, db, embedder, crops, persons, logger, runsJobs: true });
   logger.info({ node: nodeName(), workers: embedder.stats().workers }, 'worker node ready');
 
   let closing = false;

@@ -1,8 +1,11 @@
 // The BullMQ engine (FACEEMBED_QUEUE_URL=redis://…): a job becomes queue jobs of up to SLICE
-// crop ids each; any process holding a JobRunner (`faceembed worker-node`, or the server unless
+// item keys each; any process holding a JobRunner (`faceembed worker-node`, or the server unless
 // FACEEMBED_SERVER_RUNS_JOBS=false) consumes them. A node that dies mid-slice stops renewing its
 // lock and BullMQ hands the slice to another node; the runner skips what was already finished.
-// Progress is written to the database by the runner, never kept only in Redis.
+// Progress is written to the database by the runner, never kept only in Redis. Each slice has a
+// fixed BullMQ job id (job id and slice number over the keys in order), so submitting a job
+// again — at every (re)connection, for jobs whose enqueue was lost — adds only slices BullMQ no
+// longer holds; those ran already (their items are finished and skipped) or were lost.
 import { Queue, Worker, type RedisOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import { ServiceUnavailableError } from '../errors.js';
@@ -22,6 +25,8 @@ interface SliceData {
   jobId: number;
   ids: number[];
 }
+
+export type QueueNode = Worker<SliceData>;
 
 /** redis://[user:pass@]host:port/db -> ioredis options; every connection reconnects by itself. */
 export function redisOptions(url: string): RedisOptions {
@@ -43,12 +48,23 @@ export interface BullmqEngineOptions {
   log: Logger;
 }
 
+export interface BullmqProducerOptions extends BullmqEngineOptions {
+  /**
+   * Run each time the producer connection becomes ready (the first time and after every loss):
+   * the place to submit the active jobs again. A failure is logged and tried again later.
+   */
+  onConnect?: () => Promise<void>;
+}
+
 export class BullmqJobEngine implements JobEngine {
   readonly name = 'bullmq';
   private readonly queue: Queue<SliceData>;
   private ready = false;
+  private closed = false;
+  private connectRun: Promise<void> | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly opts: BullmqEngineOptions) {
+  constructor(private readonly opts: BullmqProducerOptions) {
     // A producer fails at once while Redis is down (503), instead of queueing commands in memory.
     this.queue = new Queue<SliceData>(QUEUE_NAME, {
       connection: { ...redisOptions(opts.url), enableOfflineQueue: false },
@@ -69,19 +85,25 @@ export class BullmqJobEngine implements JobEngine {
     }
   }
 
+  async whenAvailable(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.ready && !this.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  }
+
   async submit(jobId: number, ids: readonly number[]): Promise<void> {
     const slices: { name: string; data: SliceData; opts: Record<string, unknown> }[] = [];
+    // The same id for the same slice: a repeated submit adds nothing BullMQ still holds.
+    const sliceOpts = (n: number) => ({
+      jobId: `${jobId}-${n}`,
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+    });
     for (let i = 0, n = 0; i < ids.length; n++) {
       const size = FIRST_SLICES[n] ?? SLICE;
-      slices.push({
-        name: 'generate-embeddings',
-        data: { jobId, ids: ids.slice(i, i + size) },
-        // The same id for the same slice: a repeated submit adds nothing.
-        opts: { jobId: `${jobId}-${n}`, attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
-      });
+      slices.push({ name: 'job-slice', data: { jobId, ids: ids.slice(i, i + size) }, opts: sliceOpts(n) });
       i += size;
     }
-    if (slices.length === 0) slices.push({ name: 'generate-embeddings', data: { jobId, ids: [] }, opts: {} });
+    if (slices.length === 0) slices.push({ name: 'job-slice', data: { jobId, ids: [] }, opts: sliceOpts(0) });
     try {
       for (let i = 0; i < slices.length; i += 500) {
         await this.queue.addBulk(
@@ -109,7 +131,27 @@ export class BullmqJobEngine implements JobEngine {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.connectTimer);
+    await this.connectRun;
     await this.queue.close();
+  }
+
+  /** Runs onConnect once at a time; a failure is tried again in RETRY_AFTER_S. */
+  private connected(): void {
+    const hook = this.opts.onConnect;
+    if (!hook || this.closed || this.connectRun) return;
+    clearTimeout(this.connectTimer);
+    this.connectRun = hook()
+      .catch((err: unknown) => {
+        this.opts.log.warn({ err: (err as Error).message }, 'submitting active jobs again failed; retrying');
+        if (this.closed) return;
+        this.connectTimer = setTimeout(() => this.connected(), RETRY_AFTER_S * 1000);
+        this.connectTimer.unref();
+      })
+      .finally(() => {
+        this.connectRun = undefined;
+      });
   }
 
   /** Tracks the producer connection's state (ioredis reconnects by itself). */
@@ -117,9 +159,11 @@ export class BullmqJobEngine implements JobEngine {
     try {
       const client = await this.queue.client;
       this.ready = client.status === 'ready';
+      if (this.ready) this.connected();
       client.on('ready', () => {
         if (!this.ready) this.opts.log.info('job queue connected');
         this.ready = true;
+        this.connected();
       });
       client.on('close', () => {
         this.ready = false;
@@ -132,7 +176,7 @@ export class BullmqJobEngine implements JobEngine {
 }
 
 /** Consumes slices on this process's pool until closed. */
-export function startNode(opts: BullmqEngineOptions & { runner: JobRunner; concurrency?: number }): Worker<SliceData> {
+export function startNode(opts: BullmqEngineOptions & { runner: JobRunner; concurrency?: number }): QueueNode {
   const worker = new Worker<SliceData>(
     QUEUE_NAME,
     async (slice) => {

@@ -119,6 +119,7 @@ export interface JobTable {
   kind: string;
   /** queued | running | completed | failed | cancelled */
   status: string;
+  /** '' for an enrol job: enrolment embeds with every registered model. */
   model_name: string;
   /** 0 or 1 (force_regenerate). */
   force: number;
@@ -131,8 +132,9 @@ export interface JobTable {
 
 export interface JobItemTable {
   job_id: number;
-  face_crop_id: number;
-  /** pending | running | generated | existing | failed */
+  /** The face crop (generate-embeddings) or the photo's number in its job, 1..n (enrol). */
+  item_id: number;
+  /** pending | running | generated | existing | enrolled | failed */
   status: string;
   attempts: number;
   error_type: string | null;
@@ -140,6 +142,12 @@ export interface JobItemTable {
   /** The process that ran it last (host:pid). */
   node: string | null;
   finished_at: ColumnType<Date | string | null, string | null, string | null>;
+  /** Enrol items: the photo, relative to the media root. */
+  image_path: string | null;
+  /** Enrol items: the person the photo goes to. */
+  person_id: number | null;
+  /** Enrol items: the face crop enrolled (or found already enrolled). */
+  enrolled_face_crop_id: number | null;
 }
 
 export interface DB {

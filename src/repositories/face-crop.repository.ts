@@ -119,6 +119,18 @@ export class FaceCropRepository {
     return row && toFaceCrop(row);
   }
 
+  /** The person's oldest face crop with these bytes (a photo enrolled before). */
+  async findByPersonAndSha256(personId: number, sha256: string): Promise<FaceCrop | undefined> {
+    const row = await this.db
+      .selectFrom('face_crops')
+      .selectAll()
+      .where('person_id', '=', personId)
+      .where('sha256', '=', sha256)
+      .orderBy('id')
+      .executeTakeFirst();
+    return row && toFaceCrop(row);
+  }
+
   async countByImagePath(imagePath: string): Promise<number> {
     const { n } = await this.db
       .selectFrom('face_crops')

@@ -1,18 +1,23 @@
 // Jobs and their items. Every state change is one conditional statement (status guards in the
 // WHERE clause), so several processes working on one job (BullMQ nodes, a restarted server)
-// never move a job or an item backwards.
+// never move a job or an item backwards. An item is keyed by `itemId`: the face crop of a
+// generate-embeddings job, the photo's number (1..n) in an enrol job.
 import { sql, type Selectable } from 'kysely';
-import type { Database, JobTable } from './database.js';
+import type { Database, JobItemTable, JobTable } from './database.js';
 import { toIso } from './face-crop.repository.js';
 
+export type JobKind = 'generate-embeddings' | 'enrol';
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-export type ItemStatus = 'pending' | 'running' | 'generated' | 'existing' | 'failed';
+export type ItemStatus = 'pending' | 'running' | FinishedItemStatus;
+export type FinishedItemStatus = 'generated' | 'existing' | 'enrolled' | 'failed';
 export const ACTIVE_JOB: readonly JobStatus[] = ['queued', 'running'];
 const OPEN_ITEM: readonly ItemStatus[] = ['pending', 'running'];
+/** Finished without error. */
+const DONE_ITEM: readonly ItemStatus[] = ['generated', 'existing', 'enrolled'];
 
 export interface Job {
   id: number;
-  kind: string;
+  kind: JobKind;
   status: JobStatus;
   modelName: string;
   force: boolean;
@@ -25,42 +30,68 @@ export interface Job {
 
 export interface JobProgress {
   total: number;
-  /** Items finished without error (generated or existing). */
+  /** Items finished without error (generated, existing or enrolled). */
   done: number;
   failed: number;
 }
 
 export interface JobItem {
-  faceCropId: number;
+  itemId: number;
   status: ItemStatus;
   attempts: number;
   errorType: string | null;
   errorMessage: string | null;
+  /** Enrol items: the photo (relative to the media root) and its person. */
+  imagePath: string | null;
+  personId: number | null;
+  /** Enrol items, once done: the face crop enrolled. */
+  enrolledFaceCropId: number | null;
 }
 
 export interface ItemOutcome {
-  faceCropId: number;
-  status: 'generated' | 'existing' | 'failed';
+  itemId: number;
+  status: FinishedItemStatus;
   errorType?: string;
   errorMessage?: string;
+  /** Enrol items: the face crop enrolled (or found already enrolled). */
+  enrolledFaceCropId?: number;
 }
 
-export interface NewJob {
-  kind: string;
-  modelName: string;
-  force: boolean;
-  /** The crops to work on, or every crop stored when the job is created. */
-  faceCropIds: readonly number[] | 'all';
+export interface EnrolPhoto {
+  /** Relative to the media root. */
+  imagePath: string;
+  personId: number;
 }
+
+export type NewJob =
+  | {
+      kind: 'generate-embeddings';
+      modelName: string;
+      force: boolean;
+      /** The crops to work on, or every crop stored when the job is created. */
+      faceCropIds: readonly number[] | 'all';
+    }
+  | { kind: 'enrol'; photos: readonly EnrolPhoto[] };
 
 /** Rows per multi-row insert (SQLite allows 32766 bound parameters). */
 const INSERT_CHUNK = 1000;
 /** Ids per IN (...) list. */
 const IN_CHUNK = 500;
 
+const ITEM_COLUMNS = [
+  'item_id',
+  'status',
+  'attempts',
+  'error_type',
+  'error_message',
+  'image_path',
+  'person_id',
+  'enrolled_face_crop_id',
+] as const;
+
 const toJob = (r: Selectable<JobTable>): Job => ({
   id: Number(r.id),
-  kind: r.kind,
+  kind: r.kind as JobKind,
   status: r.status as JobStatus,
   modelName: r.model_name,
   force: Number(r.force) === 1,
@@ -69,6 +100,17 @@ const toJob = (r: Selectable<JobTable>): Job => ({
   createdAt: toIso(r.created_at),
   startedAt: r.started_at === null ? null : toIso(r.started_at),
   finishedAt: r.finished_at === null ? null : toIso(r.finished_at),
+});
+
+const toItem = (r: Pick<Selectable<JobItemTable>, (typeof ITEM_COLUMNS)[number]>): JobItem => ({
+  itemId: Number(r.item_id),
+  status: r.status as ItemStatus,
+  attempts: Number(r.attempts),
+  errorType: r.error_type,
+  errorMessage: r.error_message,
+  imagePath: r.image_path,
+  personId: r.person_id === null ? null : Number(r.person_id),
+  enrolledFaceCropId: r.enrolled_face_crop_id === null ? null : Number(r.enrolled_face_crop_id),
 });
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -89,8 +131,8 @@ export class JobRepository {
         .values({
           kind: job.kind,
           status: 'queued',
-          model_name: job.modelName,
-          force: job.force ? 1 : 0,
+          model_name: job.kind === 'enrol' ? '' : job.modelName,
+          force: job.kind === 'enrol' || !job.force ? 0 : 1,
           total: 0,
           error: null,
           created_at: now,
@@ -101,8 +143,19 @@ export class JobRepository {
         .executeTakeFirstOrThrow();
       const jobId = Number(id);
       let total: number;
-      if (job.faceCropIds === 'all') {
-        await sql`insert into job_items (job_id, face_crop_id, status, attempts)
+      if (job.kind === 'enrol') {
+        const rows = job.photos.map((p, i) => ({
+          job_id: jobId,
+          item_id: i + 1,
+          status: 'pending',
+          attempts: 0,
+          image_path: p.imagePath,
+          person_id: p.personId,
+        }));
+        for (const part of chunks(rows, INSERT_CHUNK)) await trx.insertInto('job_items').values(part).execute();
+        total = rows.length;
+      } else if (job.faceCropIds === 'all') {
+        await sql`insert into job_items (job_id, item_id, status, attempts)
                   select ${jobId}, id, 'pending', 0 from face_crops`.execute(trx);
         const { n } = await trx
           .selectFrom('job_items')
@@ -115,9 +168,7 @@ export class JobRepository {
         for (const part of chunks(unique, INSERT_CHUNK)) {
           await trx
             .insertInto('job_items')
-            .values(
-              part.map((faceCropId) => ({ job_id: jobId, face_crop_id: faceCropId, status: 'pending', attempts: 0 })),
-            )
+            .values(part.map((faceCropId) => ({ job_id: jobId, item_id: faceCropId, status: 'pending', attempts: 0 })))
             .execute();
         }
         total = unique.length;
@@ -151,30 +202,36 @@ export class JobRepository {
       .selectFrom('job_items')
       .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
       .where('job_id', '=', jobId)
-      .where('status', 'in', ['generated', 'existing', 'failed'])
+      .where('status', 'in', [...DONE_ITEM, 'failed'])
       .groupBy('status')
       .execute();
     const by = new Map(rows.map((r) => [r.status, Number(r.n)]));
-    return { total, done: (by.get('generated') ?? 0) + (by.get('existing') ?? 0), failed: by.get('failed') ?? 0 };
+    const done = DONE_ITEM.reduce((n, status) => n + (by.get(status) ?? 0), 0);
+    return { total, done, failed: by.get('failed') ?? 0 };
   }
 
   async items(jobId: number): Promise<JobItem[]> {
     const rows = await this.db
       .selectFrom('job_items')
-      .select(['face_crop_id', 'status', 'attempts', 'error_type', 'error_message'])
+      .select(ITEM_COLUMNS)
       .where('job_id', '=', jobId)
-      .orderBy('face_crop_id')
+      .orderBy('item_id')
       .execute();
-    return rows.map((r) => ({
-      faceCropId: Number(r.face_crop_id),
-      status: r.status as ItemStatus,
-      attempts: Number(r.attempts),
-      errorType: r.error_type,
-      errorMessage: r.error_message,
-    }));
+    return rows.map(toItem);
   }
 
-  /** Ids of the job's items that are not finished, in id order (`limit` of them, or those among `ids`). */
+  /** Every item key of the job, in order (an engine re-deriving the job's slices). */
+  async itemIds(jobId: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('job_items')
+      .select('item_id')
+      .where('job_id', '=', jobId)
+      .orderBy('item_id')
+      .execute();
+    return rows.map((r) => Number(r.item_id));
+  }
+
+  /** The job's items that are not finished, in key order (`limit` of them, or those among `ids`). */
   async openItems(
     jobId: number,
     scope: { ids?: readonly number[]; limit?: number; pendingOnly?: boolean },
@@ -182,21 +239,15 @@ export class JobRepository {
     const run = async (ids?: readonly number[]) => {
       let q = this.db
         .selectFrom('job_items')
-        .select(['face_crop_id', 'status', 'attempts', 'error_type', 'error_message'])
+        .select(ITEM_COLUMNS)
         .where('job_id', '=', jobId)
         .where('status', 'in', scope.pendingOnly ? ['pending'] : [...OPEN_ITEM]);
-      if (ids) q = q.where('face_crop_id', 'in', [...ids]);
+      if (ids) q = q.where('item_id', 'in', [...ids]);
       if (scope.limit !== undefined) q = q.limit(scope.limit);
-      return q.orderBy('face_crop_id').execute();
+      return q.orderBy('item_id').execute();
     };
     const rows = scope.ids ? (await Promise.all(chunks(scope.ids, IN_CHUNK).map(run))).flat() : await run();
-    return rows.map((r) => ({
-      faceCropId: Number(r.face_crop_id),
-      status: r.status as ItemStatus,
-      attempts: Number(r.attempts),
-      errorType: r.error_type,
-      errorMessage: r.error_message,
-    }));
+    return rows.map(toItem);
   }
 
   /** queued -> running; false when the job is no longer active (cancelled meanwhile). */
@@ -217,7 +268,7 @@ export class JobRepository {
         .updateTable('job_items')
         .set((eb) => ({ status: 'running', node, attempts: eb('attempts', '+', countAttempt ? 1 : 0) }))
         .where('job_id', '=', jobId)
-        .where('face_crop_id', 'in', part)
+        .where('item_id', 'in', part)
         .where('status', 'in', [...OPEN_ITEM])
         .execute();
     }
@@ -230,27 +281,46 @@ export class JobRepository {
         .updateTable('job_items')
         .set({ status: 'pending' })
         .where('job_id', '=', jobId)
-        .where('face_crop_id', 'in', part)
+        .where('item_id', 'in', part)
         .where('status', '=', 'running')
         .execute();
     }
   }
 
-  /** Final outcomes, one statement per status (failures one by one: each has its own message). */
+  /**
+   * Final outcomes, one statement per status; one by one those that carry their own values (a
+   * failure's message, an enrolment's face crop).
+   */
   async finish(jobId: number, outcomes: readonly ItemOutcome[]): Promise<void> {
     const now = new Date().toISOString();
+    const plain = (o: ItemOutcome) => o.status !== 'failed' && o.enrolledFaceCropId === undefined;
     await this.db.transaction().execute(async (trx) => {
-      for (const status of ['generated', 'existing'] as const) {
-        const ids = outcomes.filter((o) => o.status === status).map((o) => o.faceCropId);
+      for (const status of DONE_ITEM) {
+        const ids = outcomes.filter((o) => plain(o) && o.status === status).map((o) => o.itemId);
         for (const part of chunks(ids, IN_CHUNK)) {
           await trx
             .updateTable('job_items')
             .set({ status, finished_at: now, error_type: null, error_message: null })
             .where('job_id', '=', jobId)
-            .where('face_crop_id', 'in', part)
+            .where('item_id', 'in', part)
             .where('status', 'in', [...OPEN_ITEM])
             .execute();
         }
+      }
+      for (const o of outcomes.filter((x) => x.status !== 'failed' && !plain(x))) {
+        await trx
+          .updateTable('job_items')
+          .set({
+            status: o.status,
+            finished_at: now,
+            error_type: null,
+            error_message: null,
+            enrolled_face_crop_id: o.enrolledFaceCropId,
+          })
+          .where('job_id', '=', jobId)
+          .where('item_id', '=', o.itemId)
+          .where('status', 'in', [...OPEN_ITEM])
+          .execute();
       }
       for (const o of outcomes.filter((x) => x.status === 'failed')) {
         await trx
@@ -262,7 +332,7 @@ export class JobRepository {
             error_message: o.errorMessage ?? null,
           })
           .where('job_id', '=', jobId)
-          .where('face_crop_id', '=', o.faceCropId)
+          .where('item_id', '=', o.itemId)
           .where('status', 'in', [...OPEN_ITEM])
           .execute();
       }
@@ -280,7 +350,7 @@ export class JobRepository {
         not(
           exists(
             selectFrom('job_items')
-              .select('face_crop_id')
+              .select('item_id')
               .where('job_id', '=', jobId)
               .where('status', 'in', [...OPEN_ITEM]),
           ),

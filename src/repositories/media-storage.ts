@@ -124,6 +124,12 @@ export class MediaStorage {
     return { tmpPath, sha256: hash.digest('hex'), bytes };
   }
 
+  /** A file under the root, staged as if it had been uploaded (the original stays where it is). */
+  async stageFile(input: string, maxBytes: number): Promise<StagedUpload> {
+    const file = await this.resolve(input);
+    return this.stageUpload(createReadStream(file.absPath), maxBytes);
+  }
+
   /** Moves a staged upload to uploads/<uuid>.<ext>; the extension follows the sniffed format. */
   async commitUpload(staged: StagedUpload, format: string): Promise<MediaFile> {
     const ext = EXTENSIONS[format] ?? 'img';

@@ -6,12 +6,14 @@ import { initial } from './migrations/0001-initial.js';
 import { persons } from './migrations/0002-persons.js';
 import { attendance } from './migrations/0003-attendance.js';
 import { jobs } from './migrations/0004-jobs.js';
+import { enrolJobs } from './migrations/0005-enrol-jobs.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-persons': persons,
   '0003-attendance': attendance,
   '0004-jobs': jobs,
+  '0005-enrol-jobs': enrolJobs,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

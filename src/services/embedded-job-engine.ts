@@ -42,6 +42,8 @@ export class EmbeddedJobEngine implements JobEngine {
 
   assertAvailable(): void {}
 
+  async whenAvailable(): Promise<void> {}
+
   async submit(): Promise<void> {
     this.kick();
   }

@@ -133,6 +133,11 @@ export class FaceCropService {
     return this.deps.storage.stageUpload(stream, this.deps.limits.maxBytes);
   }
 
+  /** A file under the media root, staged like an upload (FileNotFoundError, ValidationError, ImageTooLargeError). */
+  stageStoredFile(imagePath: string): Promise<StagedUpload> {
+    return this.deps.storage.stageFile(imagePath, this.deps.limits.maxBytes);
+  }
+
   /** Checks that a staged upload is an image within the limits (ImageDecodeError, ImageTooLargeError). */
   async probeUpload(staged: StagedUpload): Promise<void> {
     await verifyImage(staged.tmpPath, this.deps.limits);

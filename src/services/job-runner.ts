@@ -1,27 +1,49 @@
-// Runs a slice of a job's items through the one batch path (FaceCropService.generateBatch) and
-// records each item's outcome in the database. Both engines call this: the embedded engine with
-// "the next N pending items", a BullMQ node with the ids of the queue job it holds. Idempotent:
-// finished items are skipped, embeddings are upserts per (crop, model), so a slice run twice
-// (a node died, the server restarted) neither duplicates nor tears a row.
-import type { ErrorType } from '../errors.js';
-import { ACTIVE_JOB, type ItemOutcome, type JobItem, type JobRepository } from '../repositories/job.repository.js';
+// Runs a slice of a job's items and records each item's outcome in the database. Both engines
+// call this: the embedded engine with "the next N pending items", a BullMQ node with the item
+// keys of the queue job it holds. The work itself goes through the services' own paths: a
+// generate-embeddings slice is one FaceCropService.generateBatch, an enrol slice enrols photo by
+// photo through PersonService. Idempotent: finished items are skipped, embeddings are upserts per
+// (crop, model), and a photo is enrolled once per person (same bytes: "existing"), so a slice run
+// twice (a node died, the server restarted) neither duplicates nor tears a row.
+import type { Logger } from 'pino';
+import { InternalError, toFaceembedError, type ErrorType } from '../errors.js';
+import {
+  ACTIVE_JOB,
+  type FinishedItemStatus,
+  type ItemOutcome,
+  type Job,
+  type JobItem,
+  type JobRepository,
+} from '../repositories/job.repository.js';
 import type { FaceCropService } from './face-crop.service.js';
+import type { PersonService } from './person.service.js';
 
 /** Failures that say nothing about the image itself: the item is tried again. */
 const TRANSIENT: ReadonlySet<ErrorType> = new Set(['WorkerCrashedError', 'TimeoutError', 'OverloadedError']);
 
 export interface JobRunnerDeps {
   jobs: JobRepository;
-  crops: FaceCropService;
+  crops: Pick<FaceCropService, 'generateBatch'>;
+  persons: Pick<PersonService, 'enrolStoredPhotoOnce'>;
   /** Recorded on every item it runs (host:pid). */
   node: string;
   /** Starts per item before it fails for good (a worker crash, or a node dying on it). */
   maxAttempts?: number;
+  /** Where an item's internal error is logged (its message is not shown to clients). */
+  log?: Logger;
   /** Told about every finished item (metrics). */
   onItems?: (node: string, outcomes: readonly ItemOutcome[]) => void;
 }
 
 export type RunScope = { ids: readonly number[] } | { pendingLimit: number };
+
+/** One item's result from a slice's work, before the retry decision. */
+interface SliceResult {
+  itemId: number;
+  status: FinishedItemStatus;
+  error?: { type: ErrorType; message: string };
+  enrolledFaceCropId?: number;
+}
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
@@ -60,36 +82,33 @@ export class JobRunner {
         // Cancelled meanwhile: what was claimed goes back unstarted.
         await jobs.release(
           jobId,
-          items.map((i) => i.faceCropId),
+          items.map((i) => i.itemId),
         );
         return started;
       }
-      const ids = items.map((i) => i.faceCropId);
+      const ids = items.map((i) => i.itemId);
       await jobs.markRunning(jobId, ids, this.deps.node, true);
       started += ids.length;
-      let result;
+      let results: SliceResult[];
       try {
-        result = await this.deps.crops.generateBatch(ids, {
-          modelName: job.modelName,
-          force: job.force,
-          logFields: { job_id: jobId },
-        });
+        results = await this.work(job, items);
       } catch (err) {
         await jobs.release(jobId, ids);
         throw err;
       }
-      const attempts = new Map(items.map((i) => [i.faceCropId, i.attempts + 1]));
+      const attempts = new Map(items.map((i) => [i.itemId, i.attempts + 1]));
       const outcomes: ItemOutcome[] = [];
       const again: JobItem[] = [];
-      for (const r of result.results) {
-        const tries = attempts.get(r.faceCropId)!;
+      for (const r of results) {
+        const tries = attempts.get(r.itemId)!;
         if (r.status === 'failed' && r.error && TRANSIENT.has(r.error.type) && tries < this.maxAttempts) {
-          again.push({ ...items.find((i) => i.faceCropId === r.faceCropId)!, attempts: tries });
+          again.push({ ...items.find((i) => i.itemId === r.itemId)!, attempts: tries });
         } else {
           outcomes.push({
-            faceCropId: r.faceCropId,
+            itemId: r.itemId,
             status: r.status,
             ...(r.error && { errorType: r.error.type, errorMessage: r.error.message }),
+            ...(r.enrolledFaceCropId !== undefined && { enrolledFaceCropId: r.enrolledFaceCropId }),
           });
         }
       }
@@ -105,13 +124,45 @@ export class JobRunner {
     if (await this.deps.jobs.start(jobId)) await this.deps.jobs.completeIfDone(jobId);
   }
 
+  /** The slice's work, by the job's kind; an item's failure is its result, never the slice's. */
+  private async work(job: Job, items: readonly JobItem[]): Promise<SliceResult[]> {
+    if (job.kind === 'generate-embeddings') {
+      const batch = await this.deps.crops.generateBatch(
+        items.map((i) => i.itemId),
+        { modelName: job.modelName, force: job.force, logFields: { job_id: job.id } },
+      );
+      return batch.results.map((r) => ({ itemId: r.faceCropId, status: r.status, error: r.error }));
+    }
+    const results: SliceResult[] = [];
+    for (const item of items) {
+      try {
+        if (item.imagePath === null || item.personId === null)
+          throw new InternalError(`Enrol item ${item.itemId} of job ${job.id} names no photo or person`);
+        const e = await this.deps.persons.enrolStoredPhotoOnce(item.personId, item.imagePath);
+        results.push({
+          itemId: item.itemId,
+          status: e.existing ? 'existing' : 'enrolled',
+          enrolledFaceCropId: e.faceCropId,
+        });
+      } catch (err) {
+        const e = toFaceembedError(err);
+        // What a client may see: internal messages stay in the log, as in the batch results.
+        if (e.type === 'InternalError')
+          this.deps.log?.error({ err: e, job_id: job.id, item: item.itemId }, 'enrol item failed');
+        const message = e.type === 'InternalError' ? 'Internal error' : e.message;
+        results.push({ itemId: item.itemId, status: 'failed', error: { type: e.type, message } });
+      }
+    }
+    return results;
+  }
+
   private claim(jobId: number, scope: RunScope): Promise<JobItem[]> {
     if ('ids' in scope) return this.deps.jobs.openItems(jobId, { ids: scope.ids });
     const claimed = this.claims.then(async () => {
       const items = await this.deps.jobs.openItems(jobId, { limit: scope.pendingLimit, pendingOnly: true });
       await this.deps.jobs.markRunning(
         jobId,
-        items.map((i) => i.faceCropId),
+        items.map((i) => i.itemId),
         this.deps.node,
         false,
       );
@@ -128,7 +179,7 @@ export class JobRunner {
 
   private gaveUp(item: JobItem): ItemOutcome {
     return {
-      faceCropId: item.faceCropId,
+      itemId: item.itemId,
       status: 'failed',
       errorType: item.errorType ?? 'WorkerCrashedError',
       errorMessage: `Gave up after ${item.attempts} attempts: the process running it died each time`,

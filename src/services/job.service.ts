@@ -1,8 +1,10 @@
 // Jobs as clients see them: create (rows first, then the engine is told), read with progress
-// and (once finished) the batch result, list, cancel. The database is the source of truth under
-// both engines; the engine only decides who runs the items and when.
+// and (once finished) the result, list, cancel. The database is the source of truth under both
+// engines; the engine only decides who runs the items and when. Kinds: generate-embeddings (its
+// result is the batch result shape) and enrol (bulk enrolment: photos under the media root,
+// each to its person).
 import { NotFoundError, ServiceUnavailableError, type ErrorType } from '../errors.js';
-import type { Job, JobProgress, JobRepository, JobStatus } from '../repositories/job.repository.js';
+import type { EnrolPhoto, Job, JobProgress, JobRepository, JobStatus } from '../repositories/job.repository.js';
 import type { BatchResult } from './face-crop.service.js';
 import type { EmbeddingPort } from './embedding.types.js';
 import { modelNames, type ModelNames } from './model-names.js';
@@ -12,7 +14,13 @@ export interface JobEngine {
   readonly name: 'embedded' | 'bullmq';
   /** Throws ServiceUnavailableError when new work cannot be queued now (checked before any write). */
   assertAvailable(): void;
-  /** The job's rows are committed; `ids` are its items. Throws ServiceUnavailableError. */
+  /** Resolves once new work can be queued, or after `timeoutMs` (a command that has just started). */
+  whenAvailable(timeoutMs: number): Promise<void>;
+  /**
+   * The job's rows are committed; `ids` are its item keys, ascending. Submitting a job again
+   * (at start, after a lost enqueue) must add no second copy of work still queued or running.
+   * Throws ServiceUnavailableError.
+   */
   submit(jobId: number, ids: readonly number[]): Promise<void>;
   /** Units of work waiting in the engine (BullMQ jobs waiting or active), when it can tell. */
   queueDepth(): Promise<number | undefined>;
@@ -27,13 +35,29 @@ export interface NewJobRequest {
   force: boolean;
 }
 
+export interface EnrolmentItem {
+  itemId: number;
+  /** Relative to the media root. */
+  imagePath: string;
+  personId: number;
+  status: 'enrolled' | 'existing' | 'failed';
+  /** The face crop enrolled, or the one that already held these bytes. */
+  faceCropId?: number;
+  error?: { type: ErrorType; message: string };
+}
+
+export interface EnrolmentResult {
+  results: EnrolmentItem[];
+  summary: Record<EnrolmentItem['status'], number>;
+}
+
 export interface JobView {
   job: Job;
-  /** The naming rule: as asked, and the registry's own name. */
-  names: ModelNames;
+  /** The naming rule: as asked, and the registry's own name (absent for enrol: every model). */
+  names?: ModelNames;
   progress: JobProgress;
-  /** Once the job has ended: the batch result shape, items in crop id order. */
-  result?: BatchResult;
+  /** Once the job has ended: generate-embeddings, the batch result shape (crop id order); enrol, photo order. */
+  result?: BatchResult | EnrolmentResult;
 }
 
 export interface JobFigures {
@@ -43,8 +67,13 @@ export interface JobFigures {
   itemsPerSecond: Map<string, number>;
 }
 
-export const JOB_KINDS = ['generate-embeddings'] as const;
+export const JOB_KINDS = ['generate-embeddings', 'enrol'] as const;
 const ENDED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+
+const itemError = (i: { errorType: string | null; errorMessage: string | null }) => ({
+  type: (i.errorType ?? 'InternalError') as ErrorType,
+  message: i.errorMessage ?? '',
+});
 
 export class JobService {
   constructor(
@@ -53,6 +82,21 @@ export class JobService {
 
   get engine(): JobEngine {
     return this.deps.engine;
+  }
+
+  /** The items go to the engine in key order, as resubmitActive sends them: the same slices each time. */
+  private async submitNew(job: Job): Promise<void> {
+    const { jobs, engine } = this.deps;
+    try {
+      await engine.submit(job.id, await jobs.itemIds(job.id));
+    } catch (err) {
+      // Nothing half-written: a job no engine will run is not left behind.
+      await jobs.delete(job.id);
+      if (err instanceof ServiceUnavailableError) throw err;
+      throw new ServiceUnavailableError(`The job queue is unavailable: ${(err as Error).message}`, {
+        retryAfterSeconds: 5,
+      });
+    }
   }
 
   async create(req: NewJobRequest): Promise<JobView> {
@@ -65,28 +109,38 @@ export class JobService {
       force: req.force,
       faceCropIds: req.faceCropIds,
     });
-    try {
-      const ids =
-        req.faceCropIds === 'all' ? (await jobs.openItems(job.id, {})).map((i) => i.faceCropId) : req.faceCropIds;
-      await engine.submit(job.id, [...new Set(ids)]);
-    } catch (err) {
-      // Nothing half-written: a job no engine will run is not left behind.
-      await jobs.delete(job.id);
-      if (err instanceof ServiceUnavailableError) throw err;
-      throw new ServiceUnavailableError(`The job queue is unavailable: ${(err as Error).message}`, {
-        retryAfterSeconds: 5,
-      });
-    }
-    return { job, names: this.names(job.modelName), progress: { total: job.total, done: 0, failed: 0 } };
+    await this.submitNew(job);
+    return { job, names: this.names(job), progress: { total: job.total, done: 0, failed: 0 } };
+  }
+
+  /** Bulk enrolment: each photo (under the media root) to its person, embedded by every model. */
+  async createEnrolment(photos: readonly EnrolPhoto[]): Promise<JobView> {
+    this.deps.engine.assertAvailable();
+    const job = await this.deps.jobs.create({ kind: 'enrol', photos });
+    await this.submitNew(job);
+    return { job, progress: { total: job.total, done: 0, failed: 0 } };
+  }
+
+  /**
+   * Hands every active job to the engine again: a job whose rows were saved but whose enqueue
+   * was lost (the process died in between, or Redis lost its data) runs after all. The engine
+   * adds nothing for work it already holds. Returns the jobs submitted.
+   */
+  async resubmitActive(): Promise<number[]> {
+    const { jobs, engine } = this.deps;
+    const active = await jobs.active();
+    for (const job of active) await engine.submit(job.id, await jobs.itemIds(job.id));
+    return active.map((j) => j.id);
   }
 
   async get(id: number): Promise<JobView> {
     const job = await this.deps.jobs.get(id);
     if (!job) throw new NotFoundError(`Job ${id} not found`, { job_id: id });
     const progress = await this.deps.jobs.progress(id, job.total);
-    const names = this.names(job.modelName);
+    const names = this.names(job);
     if (!ENDED.includes(job.status)) return { job, names, progress };
-    return { job, names, progress, result: await this.result(job) };
+    const result = job.kind === 'enrol' ? await this.enrolmentResult(job) : await this.result(job);
+    return { job, names, progress, result };
   }
 
   async list(opts: {
@@ -102,7 +156,7 @@ export class JobService {
     const views = await Promise.all(
       jobs.map(async (job) => ({
         job,
-        names: this.names(job.modelName),
+        names: this.names(job),
         progress: await this.deps.jobs.progress(job.id, job.total),
       })),
     );
@@ -130,7 +184,9 @@ export class JobService {
   }
 
   /** The naming rule for the name the job was asked with; a model since removed keeps that name. */
-  private names(asked: string): ModelNames {
+  private names(job: Job): ModelNames | undefined {
+    if (job.kind === 'enrol') return undefined;
+    const asked = job.modelName;
     try {
       return modelNames(this.deps.embedder.resolveModel(asked), asked);
     } catch {
@@ -146,13 +202,30 @@ export class JobService {
       if (i.status !== 'generated' && i.status !== 'existing' && i.status !== 'failed') continue; // never started
       summary[i.status]++;
       results.push({
-        faceCropId: i.faceCropId,
+        faceCropId: i.itemId,
         status: i.status,
-        ...(i.status === 'failed' && {
-          error: { type: (i.errorType ?? 'InternalError') as ErrorType, message: i.errorMessage ?? '' },
-        }),
+        ...(i.status === 'failed' && { error: itemError(i) }),
       });
     }
-    return { ...this.names(job.modelName), results, summary };
+    return { ...this.names(job)!, results, summary };
+  }
+
+  private async enrolmentResult(job: Job): Promise<EnrolmentResult> {
+    const items = await this.deps.jobs.items(job.id);
+    const results: EnrolmentItem[] = [];
+    const summary = { enrolled: 0, existing: 0, failed: 0 };
+    for (const i of items) {
+      if (i.status !== 'enrolled' && i.status !== 'existing' && i.status !== 'failed') continue; // never started
+      summary[i.status]++;
+      results.push({
+        itemId: i.itemId,
+        imagePath: i.imagePath ?? '',
+        personId: i.personId ?? 0,
+        status: i.status,
+        ...(i.enrolledFaceCropId !== null && { faceCropId: i.enrolledFaceCropId }),
+        ...(i.status === 'failed' && { error: itemError(i) }),
+      });
+    }
+    return { results, summary };
   }
 }

@@ -10,6 +10,7 @@ import type { NewPerson, Person, PersonPatch, PersonRepository } from '../reposi
 import type { EmbeddingPort } from './embedding.types.js';
 import type { FaceCropService } from './face-crop.service.js';
 import type { GalleryRegistry } from './gallery.registry.js';
+import { KeyedLock } from './keyed-lock.js';
 
 export interface PersonServiceDeps {
   persons: PersonRepository;
@@ -28,12 +29,20 @@ export interface Enrolment {
   facesDetected?: number;
 }
 
+/** An enrolment that may have found the photo already enrolled (a re-run, a resumed job). */
+export interface PhotoEnrolment extends Enrolment {
+  existing: boolean;
+}
+
 export interface Page {
   page: number;
   pageSize: number;
 }
 
 export class PersonService {
+  /** One photo at a time per person in this process: two copies of one photo enrol once. */
+  private readonly enrolling = new KeyedLock<number>();
+
   constructor(private readonly deps: PersonServiceDeps) {}
 
   create(person: NewPerson): Promise<Person> {
@@ -135,6 +144,34 @@ export class PersonService {
     }
     for (const v of vectors) galleries.enrolled(v.model, crop.id, personId, v.embedding);
     return { faceCropId: crop.id, personId, box, facesDetected: Math.max(facesDetected, 1) };
+  }
+
+  /**
+   * An uploaded photo, unless the person already has a face crop with the same bytes: bulk
+   * enrolment run again, or a job item run again after its process died, adds only what is new.
+   * A crop found short of some model's embedding (the process died between the two writes) is
+   * completed through enrolCrop, not enrolled a second time.
+   */
+  async enrolUploadOnce(personId: number, staged: StagedUpload): Promise<PhotoEnrolment> {
+    return this.enrolling.run(personId, async () => {
+      let same: FaceCrop | undefined;
+      try {
+        same = await this.deps.crops.findByPersonAndSha256(personId, staged.sha256);
+        if (same) await this.deps.faceCrops.discardUpload(staged);
+      } catch (err) {
+        await this.deps.faceCrops.discardUpload(staged);
+        throw err;
+      }
+      if (!same) return { ...(await this.enrolUpload(personId, staged)), existing: false };
+      const stored = new Set((await this.deps.embeddings.listForCrop(same.id)).map((e) => e.modelName));
+      if ((await this.models()).some((m) => !stored.has(m))) await this.enrolCrop(personId, same.id);
+      return { faceCropId: same.id, personId, box: same.box, existing: true };
+    });
+  }
+
+  /** A photo already under the media root (an enrol job's item), enrolled once. */
+  async enrolStoredPhotoOnce(personId: number, imagePath: string): Promise<PhotoEnrolment> {
+    return this.enrolUploadOnce(personId, await this.deps.faceCrops.stageStoredFile(imagePath));
   }
 
   /** Un-enrols: the crop stays, unlinked, and leaves the galleries. */

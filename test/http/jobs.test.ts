@@ -51,6 +51,7 @@ for (const target of DB_TARGETS) {
         db: opened.db,
         embedder: emb.embedder,
         crops: services.faceCrops,
+        persons: services.persons,
         logger: silent,
         runsJobs: true,
       });

@@ -42,6 +42,22 @@ const cases: { file: string; code: string; breaks: boolean }[] = [
   { file: 'src/http/x.ts', code: "import { Kysely } from 'kysely';", breaks: true },
   { file: 'src/inference/x.ts', code: "import * as ort from 'onnxruntime-node';", breaks: true },
   { file: 'src/inference/worker/x.ts', code: "import * as ort from 'onnxruntime-node';", breaks: false },
+  // queue/: adapters behind the services' ports (BullMQ engine, change buses).
+  { file: 'src/queue/x.ts', code: "import type { JobEngine } from '../services/job.service.js';", breaks: false },
+  { file: 'src/queue/x.ts', code: "import { JobRepository } from '../repositories/job.repository.js';", breaks: false },
+  { file: 'src/queue/x.ts', code: "import { Queue } from 'bullmq';", breaks: false },
+  { file: 'src/queue/x.ts', code: "import pg from 'pg';", breaks: false },
+  { file: 'src/queue/x.ts', code: "import { buildApp } from '../http/app.js';", breaks: true },
+  { file: 'src/queue/x.ts', code: "import { registerJobs } from '../cli/commands/jobs.command.js';", breaks: true },
+  { file: 'src/queue/x.ts', code: "import { startJobs } from '../jobs.js';", breaks: true },
+  { file: 'src/queue/x.ts', code: "import type { TaskRequest } from '../inference/protocol.js';", breaks: true },
+  { file: 'src/queue/x.ts', code: "import { Kysely } from 'kysely';", breaks: true },
+  { file: 'src/services/x.ts', code: "import { BullmqJobEngine } from '../queue/bullmq-job-engine.js';", breaks: true },
+  { file: 'src/http/x.ts', code: "import { BullmqJobEngine } from '../queue/bullmq-job-engine.js';", breaks: true },
+  { file: 'src/services/x.ts', code: "import { Queue } from 'bullmq';", breaks: true },
+  { file: 'src/repositories/x.ts', code: "import { Redis } from 'ioredis';", breaks: true },
+  { file: 'src/jobs.ts', code: "import { BullmqJobEngine } from './queue/bullmq-job-engine.js';", breaks: false },
+  { file: 'src/jobs.ts', code: "import { registerJobs } from './cli/commands/jobs.command.js';", breaks: true },
 ];
 
 for (const c of cases) {

@@ -29,30 +29,30 @@ for (const target of DB_TARGETS) {
       assert.equal(await jobs.start(job.id), true);
       const first = await jobs.openItems(job.id, { limit: 2, pendingOnly: true });
       assert.deepEqual(
-        first.map((i) => i.faceCropId),
+        first.map((i) => i.itemId),
         [3, 5],
       );
       await jobs.markRunning(job.id, [3, 5], 'node-a', true);
       assert.deepEqual(
-        (await jobs.openItems(job.id, { pendingOnly: true })).map((i) => i.faceCropId),
+        (await jobs.openItems(job.id, { pendingOnly: true })).map((i) => i.itemId),
         [9],
       );
       assert.equal((await jobs.openItems(job.id, { ids: [3] }))[0]!.attempts, 1);
       await jobs.finish(job.id, [
-        { faceCropId: 3, status: 'generated' },
-        { faceCropId: 5, status: 'failed', errorType: 'ImageDecodeError', errorMessage: 'bad' },
+        { itemId: 3, status: 'generated' },
+        { itemId: 5, status: 'failed', errorType: 'ImageDecodeError', errorMessage: 'bad' },
       ]);
       // A second report for a finished item (a slice run twice) changes nothing.
-      await jobs.finish(job.id, [{ faceCropId: 5, status: 'generated' }]);
+      await jobs.finish(job.id, [{ itemId: 5, status: 'generated' }]);
       assert.equal(await jobs.completeIfDone(job.id), false, 'item 9 is still open');
       await jobs.markRunning(job.id, [9], 'node-b', true);
-      await jobs.finish(job.id, [{ faceCropId: 9, status: 'existing' }]);
+      await jobs.finish(job.id, [{ itemId: 9, status: 'existing' }]);
       assert.deepEqual(await jobs.progress(job.id, 3), { total: 3, done: 2, failed: 1 });
       assert.equal(await jobs.completeIfDone(job.id), true);
       assert.equal(await jobs.completeIfDone(job.id), false, 'completed once');
       const items = await jobs.items(job.id);
       assert.deepEqual(
-        items.map((i) => [i.faceCropId, i.status, i.errorType]),
+        items.map((i) => [i.itemId, i.status, i.errorType]),
         [
           [3, 'generated', null],
           [5, 'failed', 'ImageDecodeError'],
@@ -77,7 +77,7 @@ for (const target of DB_TARGETS) {
       assert.equal(job.force, true);
       await jobs.start(job.id);
       const [item] = await jobs.openItems(job.id, { limit: 1 });
-      await jobs.markRunning(job.id, [item!.faceCropId], 'dead-node', true);
+      await jobs.markRunning(job.id, [item!.itemId], 'dead-node', true);
       assert.ok((await jobs.releaseOrphans()) >= 1);
       assert.equal((await jobs.openItems(job.id, { pendingOnly: true })).length, 3);
       assert.equal((await jobs.cancel(job.id))!.status, 'cancelled');

@@ -48,7 +48,7 @@ export function registerImport(program: Command): void {
       });
       try {
         await migrate(db);
-        const service = createServices({ db, embedder, config }).faceCrops;
+        const { faceCrops: service, persons } = createServices({ db, embedder, config });
         const ids: number[] = [];
         let failed = 0;
         const progress = progressLine('importing', files.length);
@@ -85,10 +85,12 @@ export function registerImport(program: Command): void {
             db,
             embedder,
             crops: service,
+            persons,
             logger,
             runsJobs: !config.jobs.queueUrl,
           });
           try {
+            await jobs.service.engine.whenAvailable(10_000); // the queue connects as the command starts
             const view = await jobs.service.create({
               kind: 'generate-embeddings',
               faceCropIds: ids,

@@ -4,18 +4,26 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { NotFoundError } from '../../errors.js';
 import { openDatabase } from '../../repositories/database.js';
-import { JobRepository } from '../../repositories/job.repository.js';
+import { JobRepository, type JobProgress, type JobStatus } from '../../repositories/job.repository.js';
 import { migrate } from '../../repositories/migrate.js';
 import { progressLine } from './progress.js';
 
 const POLL_MS = 250;
 const ENDED = new Set(['completed', 'failed', 'cancelled']);
 
-/** Polls the job's rows; prints the final job as one JSON line; exit 1 unless it completed. */
-export async function watchJob(repo: JobRepository, id: number): Promise<void> {
+/**
+ * Polls the job's rows until it ends; prints the final job as one JSON line (unless the caller
+ * prints its own summary); exit 1 unless it completed without a failed item.
+ */
+export async function watchJob(
+  repo: JobRepository,
+  id: number,
+  opts: { print?: boolean } = {},
+): Promise<{ status: JobStatus; progress: JobProgress }> {
   const first = await repo.get(id);
   if (!first) throw new NotFoundError(`Job ${id} not found`, { job_id: id });
-  const bar = progressLine(`job ${id} (${first.kind}, ${first.modelName})`, first.total);
+  const label = first.kind === 'enrol' ? first.kind : `${first.kind}, ${first.modelName}`;
+  const bar = progressLine(`job ${id} (${label})`, first.total);
   let shown = 0;
   for (;;) {
     const job = (await repo.get(id))!;
@@ -24,9 +32,9 @@ export async function watchJob(repo: JobRepository, id: number): Promise<void> {
     shown = p.done + p.failed;
     if (ENDED.has(job.status)) {
       bar.done();
-      process.stdout.write(`${JSON.stringify({ id, status: job.status, progress: p })}\n`);
+      if (opts.print !== false) process.stdout.write(`${JSON.stringify({ id, status: job.status, progress: p })}\n`);
       if (job.status !== 'completed' || p.failed) process.exitCode = 1;
-      return;
+      return { status: job.status, progress: p };
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }

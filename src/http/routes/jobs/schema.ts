@@ -1,6 +1,7 @@
 // Request and response shapes of /api/attendance/jobs/ (CONTRACT "Jobs (long work)").
 import { Type, type Static } from '@sinclair/typebox';
-import type { JobView } from '../../../services/job.service.js';
+import type { BatchResult } from '../../../services/face-crop.service.js';
+import type { EnrolmentResult, JobView } from '../../../services/job.service.js';
 import { Id } from '../../schemas.js';
 import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import { BatchResponse, toBatchResponse } from '../face-crops/schema.js';
@@ -34,34 +35,65 @@ export const CreateJobBody = Type.Object({
   force_regenerate: Type.Optional(Type.Boolean({ default: false })),
 });
 
+/** The result of an enrol job (made by `faceembed enrol DIR --job`): one entry per photo, in order. */
+export const EnrolmentResponse = Type.Object({
+  results: Type.Array(
+    Type.Object({
+      item: Type.Integer({ description: "The photo's number in the job, 1..total" }),
+      image_path: Type.String({ description: 'Relative to the media root' }),
+      person_id: Type.Integer(),
+      status: Type.Union([Type.Literal('enrolled'), Type.Literal('existing'), Type.Literal('failed')]),
+      face_crop_id: Type.Optional(
+        Type.Integer({ description: 'The face crop enrolled, or the one that already held these bytes' }),
+      ),
+      error: Type.Optional(Type.Object({ type: Type.String(), message: Type.String() })),
+    }),
+  ),
+  summary: Type.Object({ enrolled: Type.Integer(), existing: Type.Integer(), failed: Type.Integer() }),
+});
+
 export const JobResponse = Type.Object({
   id: Type.Integer(),
-  kind: Type.String(),
+  kind: Type.String({ description: 'generate-embeddings, or enrol (bulk enrolment from the command line)' }),
   status: Status,
-  model_name: Type.String(),
-  model_true_name: Type.String(),
+  // Absent for enrol jobs: enrolment embeds with every registered model.
+  model_name: Type.Optional(Type.String()),
+  model_true_name: Type.Optional(Type.String()),
   progress: Type.Object({ total: Type.Integer(), done: Type.Integer(), failed: Type.Integer() }),
   created_at: Type.String({ format: 'date-time' }),
   started_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   error: Type.Optional(Type.String()),
-  result: Type.Optional(BatchResponse),
+  result: Type.Optional(Type.Union([BatchResponse, EnrolmentResponse])),
 });
 
 export const JobList = Type.Object({ count: Type.Integer(), results: Type.Array(JobResponse) });
 
 export const jobLocation = (id: number) => `/api/attendance/jobs/${id}/`;
 
+const toEnrolmentResponse = (r: EnrolmentResult): Static<typeof EnrolmentResponse> => ({
+  results: r.results.map((i) => ({
+    item: i.itemId,
+    image_path: i.imagePath,
+    person_id: i.personId,
+    status: i.status,
+    ...(i.faceCropId !== undefined && { face_crop_id: i.faceCropId }),
+    ...(i.error && { error: i.error }),
+  })),
+  summary: { enrolled: r.summary.enrolled, existing: r.summary.existing, failed: r.summary.failed },
+});
+
+const toResult = (r: BatchResult | EnrolmentResult) => ('modelName' in r ? toBatchResponse(r) : toEnrolmentResponse(r));
+
 export const toJobResponse = (v: JobView): Static<typeof JobResponse> => ({
   id: v.job.id,
   kind: v.job.kind,
   status: v.job.status,
-  model_name: v.names.modelName,
-  model_true_name: v.names.modelTrueName,
+  ...(v.names && { model_name: v.names.modelName, model_true_name: v.names.modelTrueName }),
   progress: v.progress,
   created_at: v.job.createdAt,
   started_at: v.job.startedAt,
   finished_at: v.job.finishedAt,
   ...(v.job.error && { error: v.job.error }),
-  ...(v.result && { result: toBatchResponse(v.result) }),
+  ...(v.result && { result: toResult(v.result) }),
 });
