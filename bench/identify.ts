@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     },
   });
   const lines: string[] = ['# Identification: scoring rule and search at scale', ''];
-  lines.push(`Made by \`npm run bench:identify -- --scale ${values.scale}\` (2 cores shared with other work).`, '');
+  lines.push(`Made by \`npm run bench:identify -- --scale ${values.scale}\` (2 cores).`, '');
 
   const rows = await identification(path.resolve(values.data));
   lines.push('## Open-set identification (deepface-unit)', '');
