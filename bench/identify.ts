@@ -129,6 +129,11 @@ async function main(): Promise<void> {
         `${pct(r.strangersAccepted, r.strangers)} | ${pct(r.rank1, r.probes)} |`,
     );
   }
+  lines.push(
+    '',
+    'The service scores a person by the mean of their two best faces, with no margin: src/domain/person-score.ts ' +
+      'gives the rows of this table that chose it.',
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 
   lines.push('', '## Search at scale (synthetic unit vectors)', '');
