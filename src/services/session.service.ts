@@ -16,6 +16,7 @@ import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/medi
 import type { Session } from '../repositories/session.repository.js';
 import type { EmbeddingPort } from './embedding.types.js';
 import type { FaceCropService } from './face-crop.service.js';
+import { modelNames, type ModelNames } from './model-names.js';
 import { KeyedLock } from './keyed-lock.js';
 import { faceResult, sessionView, type PhotoResult, type SessionView } from './session-view.js';
 import { gallerySimilarity } from './session-matching.js';
@@ -36,6 +37,15 @@ export class SessionService {
   private readonly lock = new KeyedLock<number>();
 
   constructor(private readonly deps: SessionServiceDeps) {}
+
+  /** A session's model under the naming rule of every answer; a model since removed keeps its stored name. */
+  modelNames(session: Pick<Session, 'modelName'>, asked?: string): ModelNames {
+    try {
+      return modelNames(this.deps.embedder.resolveModel(session.modelName), asked);
+    } catch {
+      return { modelName: session.modelName, modelTrueName: session.modelName };
+    }
+  }
 
   async create(
     input: { groupId: number; name?: string | null; startsAt?: string | null; modelName: string },

@@ -84,6 +84,8 @@ for (const target of DB_TARGETS) {
       });
       assert.equal(created.statusCode, 201, created.body);
       assert.equal(created.json().status, 'open');
+      // The naming rule of every answer: the name the client used (here the default), and the registry's.
+      assert.deepEqual([created.json().model_name, created.json().model_true_name], ['facenet', 'faceapi-resnet128']);
       const id = created.json().id as number;
       const res = await upload(id, photoA);
       assert.equal(res.statusCode, 201, res.body);
@@ -97,6 +99,7 @@ for (const target of DB_TARGETS) {
       assert.equal(unknown[0].person_id, null);
 
       const got = (await json('GET', `${SESSIONS}${id}/`)).json();
+      assert.equal(got.model_true_name, 'faceapi-resnet128');
       assert.deepEqual(
         got.attendance.map((r: { person_id: number; status: string; source: string }) => [
           r.person_id,

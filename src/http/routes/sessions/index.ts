@@ -65,7 +65,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
         { groupId: b.group_id, name: b.name, startsAt: b.starts_at, modelName: b.model_name ?? DEFAULT_MODEL_NAME },
         request.actor,
       );
-      return reply.code(201).send(toSession(session));
+      return reply.code(201).send(toSession(session, sessions.modelNames(session, b.model_name)));
     },
   );
 
@@ -85,7 +85,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
       const { page = 1, page_size: pageSize = 50, group_id: groupId } = request.query;
       const { count, sessions: list } = await sessions.list({ page, pageSize, groupId });
       if (page > 1 && list.length === 0) throw new NotFoundError('Invalid page.', { page, count });
-      return { count, results: list.map(toSession) };
+      return { count, results: list.map((s) => toSession(s, sessions.modelNames(s))) };
     },
   );
 
@@ -100,7 +100,10 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
         response: { 200: SessionDetail, ...errorResponses },
       },
     },
-    async (request) => toSessionDetail(await sessions.get(request.params.id)),
+    async (request) => {
+      const view = await sessions.get(request.params.id);
+      return toSessionDetail(view, sessions.modelNames(view.session));
+    },
   );
 
   app.post<{ Params: Static<typeof SessionParams> }>(
@@ -161,7 +164,10 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
         response: { 200: SessionSchema, ...errorResponses },
       },
     },
-    async (request) => toSession(await sessions.close(request.params.id, request.actor)),
+    async (request) => {
+      const session = await sessions.close(request.params.id, request.actor);
+      return toSession(session, sessions.modelNames(session));
+    },
   );
 
   app.put<{ Params: Static<typeof PersonParams>; Body: Static<typeof OverrideBody> }>(

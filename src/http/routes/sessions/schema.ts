@@ -4,6 +4,7 @@ import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import type { AttendanceRow } from '../../../repositories/attendance.repository.js';
 import type { AuditEvent } from '../../../repositories/audit.repository.js';
 import type { Session } from '../../../repositories/session.repository.js';
+import type { ModelNames } from '../../../services/model-names.js';
 import type { PhotoFaceResult, PhotoResult, SessionView } from '../../../services/session-view.js';
 import { Id } from '../../schemas.js';
 
@@ -67,7 +68,8 @@ export const SessionSchema = Type.Object({
   name: Nullable(Type.String()),
   starts_at: Nullable(Type.String({ format: 'date-time' })),
   status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
-  model_name: Type.String(),
+  model_name: Type.String({ description: "The model's public name" }),
+  model_true_name: Type.String({ description: "The registry's own name" }),
   created_at: Type.String({ format: 'date-time' }),
   closed_at: Nullable(Type.String({ format: 'date-time' })),
 });
@@ -142,13 +144,14 @@ export const AuditList = Type.Object({
   ),
 });
 
-export const toSession = (s: Session): Static<typeof SessionSchema> => ({
+export const toSession = (s: Session, names: ModelNames): Static<typeof SessionSchema> => ({
   id: s.id,
   group_id: s.groupId,
   name: s.name,
   starts_at: s.startsAt,
   status: s.status,
-  model_name: s.modelName,
+  model_name: names.modelName,
+  model_true_name: names.modelTrueName,
   created_at: s.createdAt,
   closed_at: s.closedAt,
 });
@@ -179,8 +182,8 @@ export const toRow = (r: AttendanceRow): Static<typeof Row> => ({
   face_crop_id: r.faceCropId,
 });
 
-export const toSessionDetail = (v: SessionView): Static<typeof SessionDetail> => ({
-  ...toSession(v.session),
+export const toSessionDetail = (v: SessionView, names: ModelNames): Static<typeof SessionDetail> => ({
+  ...toSession(v.session, names),
   photos: v.photos.map((p) => ({
     photo_id: p.id,
     width: p.width,
