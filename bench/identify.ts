@@ -10,6 +10,7 @@ import { cosineSimilarity, l2Normalize } from '../src/domain/vector.js';
 import { createLogger } from '../src/logging/logger.js';
 import { benchSearch, type SearchBenchResult } from '../src/search/search-bench.js';
 import { EmbeddingService } from '../src/services/embedding.service.js';
+import { benchHttpIdentify } from './identify-http.js';
 import { IDENTITIES as GROUPS } from './parts/dataset.js';
 
 const ENROLLED = GROUPS.slice(0, 9);
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
       scale: { type: 'string', default: '10000x128,100000x128,1000000x128,100000x1024' },
       out: { type: 'string', default: 'docs/identification.md' },
       queries: { type: 'string', default: '200' },
+      'http-enrolled': { type: 'string', default: '10000' },
     },
   });
   const lines: string[] = ['# Identification: scoring rule and search at scale', ''];
@@ -136,6 +138,24 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`${lines.join('\n')}\n`);
 
+  const [enrolN, probeN] = ENROLLED[0]!;
+  const http = await benchHttpIdentify({
+    enrolPhoto: path.resolve(values.data, `img${enrolN}.jpg`),
+    probePhoto: path.resolve(values.data, `img${probeN}.jpg`),
+    enrolled: Number(values['http-enrolled']),
+  });
+  lines.push('', '## Identify one face over HTTP', '');
+  lines.push(
+    `\`faceembed serve\` (SQLite, default pool) with ${http.enrolled} enrolled persons of one face each (img${enrolN} ` +
+      "for the probe's person, synthetic vectors for the others); multipart identify of img" +
+      `${probeN} cut to 160 px wide, one request at a time after 10 warm-ups, facenet.`,
+    '',
+    '| enrolled | requests | p50 ms | p99 ms | right person |',
+    '|---|---|---|---|---|',
+    `| ${http.enrolled} | ${http.requests} | ${http.p50_ms} | ${http.p99_ms} | ${http.right_person}/${http.requests} |`,
+  );
+  process.stdout.write(`${lines.slice(-1)[0]}\n`);
+
   lines.push('', '## Search at scale (synthetic unit vectors)', '');
   lines.push(
     'Gaussian random directions; queries are stored vectors plus noise (cosine ~0.9 to their source), 5 faces per ' +
@@ -158,7 +178,7 @@ async function main(): Promise<void> {
     }
   }
   await writeFile(values.out, `${lines.join('\n')}\n`);
-  process.stdout.write(`${JSON.stringify({ identification: rows, search: results })}\n`);
+  process.stdout.write(`${JSON.stringify({ identification: rows, http, search: results })}\n`);
 }
 
 await main();
