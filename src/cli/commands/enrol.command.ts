@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { toFaceembedError } from '../../errors.js';
 import { createLogger } from '../../logging/logger.js';
-import { createServices } from '../../main.js';
+import { openServices } from '../../main.js';
 import { openDatabase } from '../../repositories/database.js';
 import { migrate } from '../../repositories/migrate.js';
 import { EmbeddingService } from '../../services/embedding.service.js';
@@ -43,9 +43,11 @@ export function registerEnrol(program: Command): void {
       }
       const db = openDatabase(config.databaseUrl);
       const embedder = new EmbeddingService({ config, logger: createLogger('warn'), preload: 'all' });
+      let opened: Awaited<ReturnType<typeof openServices>> | undefined;
       try {
         await migrate(db);
-        const { persons, faceCrops, groups } = createServices({ db, embedder, config });
+        opened = await openServices({ db, embedder, config, logger: createLogger('warn') });
+        const { persons, faceCrops, groups } = opened.services;
         const group = flags.group
           ? ((await groups.findByKey(flags.group)) ?? (await groups.create({ name: flags.group })))
           : undefined;
@@ -84,6 +86,7 @@ export function registerEnrol(program: Command): void {
         );
         if (summary.failed > 0) process.exitCode = 1;
       } finally {
+        await opened?.close();
         await embedder.close();
         await db.destroy();
       }
