@@ -4,7 +4,7 @@ import { loadConfig, type Config } from './config/config.js';
 import { ValidationError } from './errors.js';
 import { buildApp, type AppServices } from './http/app.js';
 import { nodeName, openChangeBus, startJobs } from './jobs.js';
-import { createLogger } from './logging/logger.js';
+import { createLogger, type Logger } from './logging/logger.js';
 import { openDatabase, type Database } from './repositories/database.js';
 import { AttendanceStore } from './repositories/attendance-store.js';
 import { EmbeddingRepository } from './repositories/embedding.repository.js';
@@ -13,6 +13,7 @@ import { GroupRepository } from './repositories/group.repository.js';
 import { MediaStorage } from './repositories/media-storage.js';
 import { PersonRepository } from './repositories/person.repository.js';
 import { migrate } from './repositories/migrate.js';
+import type { ChangeBus } from './services/change-bus.js';
 import { EmbeddingService } from './services/embedding.service.js';
 import type { EmbeddingPort } from './services/embedding.types.js';
 import { FaceCropService, type EmbeddingObserver } from './services/face-crop.service.js';
@@ -28,6 +29,9 @@ export interface ServiceDeps {
   config: Config;
   /** Told about every embedding asked for (the HTTP app's metrics). */
   observer?: EmbeddingObserver;
+  /** Carries enrolment changes to and from the other processes on the database; absent: this process only. */
+  bus?: ChangeBus;
+  logger?: Logger;
 }
 
 /** The services over one database and embedder: used by the HTTP app and by CLI commands alike. */
@@ -37,7 +41,12 @@ export function createServices(deps: ServiceDeps): AppServices {
   const embeddings = new EmbeddingRepository(db);
   const persons = new PersonRepository(db);
   const storage = new MediaStorage(deps.config.mediaRoot);
-  const galleries = new GalleryRegistry({ embeddings, embedder });
+  const galleries = new GalleryRegistry({
+    embeddings,
+    embedder,
+    bus: deps.bus,
+    log: deps.logger?.child({ component: 'galleries' }),
+  });
   const faceCrops = new FaceCropService({
     crops,
     embeddings,
@@ -47,10 +56,7 @@ export function createServices(deps: ServiceDeps): AppServices {
     limits: deps.config.image,
     observer: deps.observer,
     // The galleries follow the face crops: a linked crop's new embedding joins, a deleted crop leaves.
-    changes: {
-      embedded: (e) => galleries.enrolled(e.modelName, e.faceCropId, e.personId, e.embedding),
-      deleted: (id) => galleries.faceRemoved(id),
-    },
+    changes: (faceCropIds) => galleries.changed({ faceCropIds }),
   });
   const groups = new GroupService({ groups: new GroupRepository(db), persons });
   const sessions = new SessionService({
@@ -58,6 +64,7 @@ export function createServices(deps: ServiceDeps): AppServices {
     storage,
     embedder,
     faceCrops,
+    galleries,
     limits: deps.config.image,
   });
   return {
@@ -67,6 +74,25 @@ export function createServices(deps: ServiceDeps): AppServices {
     identification: new IdentificationService({ embedder, faceCrops, galleries, groups, persons }),
     galleries,
     sessions,
+  };
+}
+
+/**
+ * The services with this configuration's change bus (jobs.ts openChangeBus): the galleries of
+ * every server, worker node and CLI command on one database hear of each other's enrolment
+ * changes. close() before the database closes.
+ */
+export async function openServices(
+  deps: Omit<ServiceDeps, 'bus' | 'logger'> & { logger: Logger },
+): Promise<{ services: AppServices; close(): Promise<void> }> {
+  const bus = await openChangeBus(deps.config, deps.db, deps.logger);
+  const services = createServices({ ...deps, bus });
+  return {
+    services,
+    async close() {
+      await services.galleries.close();
+      await bus.close();
+    },
   };
 }
 
@@ -91,9 +117,16 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
   await migrate(db);
   // Every registered model is loaded by every worker up front, so no request pays for a model load.
   const embedder = new EmbeddingService({ config, logger, preload: 'all' });
-  // One set of services for the routes and the job runner; the app's metrics observe both.
+  // One set of services for the routes and the job runner; the app's metrics observe both. Their
+  // galleries hear of the other servers' enrolment changes on the change bus.
   let observer: EmbeddingObserver | undefined;
-  const services = createServices({ db, embedder, config, observer: (e) => observer?.(e) });
+  const { services, close: closeServices } = await openServices({
+    db,
+    embedder,
+    config,
+    logger,
+    observer: (e) => observer?.(e),
+  });
   const jobs = await startJobs({
     config,
     db,
@@ -103,8 +136,6 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
     logger,
     runsJobs: config.jobs.serverRunsJobs,
   });
-  // Enrolment changes from the other servers on this database (search indexes subscribe).
-  const bus = await openChangeBus(config, db, logger);
   const app = await buildApp({
     config,
     db,
@@ -124,7 +155,7 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
     logger.info({ signal }, 'shutting down');
     await app.close();
     await jobs.close();
-    await bus.close();
+    await closeServices();
     await embedder.close();
     await db.destroy();
     logger.flush();
@@ -153,7 +184,9 @@ export async function workerNode(): Promise<void> {
   await migrate(db);
   const embedder = new EmbeddingService({ config, logger, preload: 'all' });
   await embedder.ready();
-  const { faceCrops: crops, persons } = createServices({ db, embedder, config });
+  // Items that embed enrolled faces tell the servers' galleries, as the servers' own paths do.
+  const { services, close: closeServices } = await openServices({ db, embedder, config, logger });
+  const { faceCrops: crops, persons } = services;
   const jobs = await startJobs({ config, db, embedder, crops, persons, logger, runsJobs: true });
   logger.info({ node: nodeName(), workers: embedder.stats().workers }, 'worker node ready');
 
@@ -163,6 +196,7 @@ export async function workerNode(): Promise<void> {
     closing = true;
     logger.info({ signal }, 'worker node shutting down');
     await jobs.close();
+    await closeServices();
     await embedder.close();
     await db.destroy();
     logger.flush();

@@ -162,6 +162,33 @@ export class EmbeddingRepository {
     }
   }
 
+  /**
+   * The enrolment faces, as they are now, among some face crops or of one person: what a
+   * gallery re-reads when told that they changed (a crop absent from the answer is not enrolled).
+   */
+  async findEnrolled(
+    modelName: string,
+    modelVersion: string,
+    among: { faceCropIds: readonly number[] } | { personId: number },
+  ): Promise<EnrolledEmbedding[]> {
+    let query = this.db
+      .selectFrom('face_embeddings as e')
+      .innerJoin('face_crops as c', 'c.id', 'e.face_crop_id')
+      .select(['e.face_crop_id', 'c.person_id', 'e.embedding'])
+      .where('e.model_name', '=', modelName)
+      .where('e.model_version', '=', modelVersion)
+      .where('c.person_id', 'is not', null);
+    if ('personId' in among) query = query.where('c.person_id', '=', among.personId);
+    else if (among.faceCropIds.length === 0) return [];
+    else query = query.where('e.face_crop_id', 'in', [...among.faceCropIds]);
+    const rows = await query.orderBy('e.face_crop_id').execute();
+    return rows.map((r) => ({
+      faceCropId: Number(r.face_crop_id),
+      personId: Number(r.person_id),
+      embedding: decodeEmbedding(r.embedding),
+    }));
+  }
+
   async count(faceCropId: number): Promise<number> {
     const { n } = await this.db
       .selectFrom('face_embeddings')

@@ -103,9 +103,14 @@ export class Gallery {
 
   /** Removes every face of the person; how many there were. */
   removePerson(personId: number): number {
-    const faces = [...(this.facesOf.get(personId) ?? [])];
+    const faces = this.personFaces(personId);
     for (const f of faces) this.removeFace(f);
     return faces.length;
+  }
+
+  /** The person's enrolment faces (face crop ids). */
+  personFaces(personId: number): number[] {
+    return [...(this.facesOf.get(personId) ?? [])];
   }
 
   search(query: Float32Array, opts: GallerySearchOptions): PersonMatch[] {

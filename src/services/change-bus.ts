@@ -15,8 +15,13 @@ export interface FacesChanged {
 export type ChangeEvent = FacesChanged;
 export type ChangeListener = (event: ChangeEvent) => void;
 
+/** Face crop ids per event: keeps a payload well under PostgreSQL's 8000-byte NOTIFY limit. */
+export const MAX_IDS_PER_EVENT = 500;
+
 export interface ChangeBus {
   readonly name: 'local' | 'postgres' | 'redis';
+  /** This process (host:pid), as its events carry it. */
+  readonly origin: string;
   /** Delivered to this process's listeners at once, and to every other process's. */
   publish(event: Omit<ChangeEvent, 'origin'>): Promise<void>;
   /** Returns the unsubscribe function. */
@@ -29,7 +34,7 @@ export abstract class BaseChangeBus implements ChangeBus {
   abstract readonly name: ChangeBus['name'];
   private readonly listeners = new Set<ChangeListener>();
 
-  constructor(protected readonly origin: string) {}
+  constructor(readonly origin: string) {}
 
   async publish(event: Omit<ChangeEvent, 'origin'>): Promise<void> {
     const full = { ...event, origin: this.origin } as ChangeEvent;

@@ -29,12 +29,11 @@ export type EmbeddingOutcome = 'generated' | 'existing' | 'failed';
 /** Told about every embedding asked for (metrics). */
 export type EmbeddingObserver = (event: { model: string; outcome: EmbeddingOutcome; errorType?: ErrorType }) => void;
 
-/** Told when a face crop's searchable state changes (the search galleries listen). */
-export interface CropChangeListener {
-  /** A crop linked to a person got an embedding. */
-  embedded(event: { faceCropId: number; personId: number; modelName: string; embedding: Float32Array }): void;
-  deleted(faceCropId: number): void;
-}
+/**
+ * Told when face crops linked to a person got a new embedding or were deleted (the search
+ * galleries listen); awaited, so that the answer to the change comes after the galleries took it.
+ */
+export type CropChangeListener = (faceCropIds: readonly number[]) => Promise<void>;
 
 export interface FaceCropServiceDeps {
   crops: FaceCropRepository;
@@ -204,7 +203,7 @@ export class FaceCropService {
   async deleteCrop(id: number): Promise<void> {
     const crop = await this.deps.crops.delete(id);
     if (!crop) throw new NotFoundError(`Face crop ${id} not found`, { face_crop_id: id });
-    this.deps.changes?.deleted(id);
+    if (crop.personId !== null) await this.deps.changes?.([id]);
     if ((await this.deps.crops.countByImagePath(crop.imagePath)) === 0)
       await this.deps.storage.removeUpload(crop.imagePath);
   }
@@ -231,13 +230,7 @@ export class FaceCropService {
       const e = await this.compute(crop, opts);
       await this.write(this.row(crop.id, model, e));
       this.observe(model, 'generated');
-      if (crop.personId !== null)
-        this.deps.changes?.embedded({
-          faceCropId: id,
-          personId: crop.personId,
-          modelName: model.name,
-          embedding: e.embedding,
-        });
+      if (crop.personId !== null) await this.deps.changes?.([id]);
       return {
         faceCropId: id,
         ...modelNames(model, opts.modelName),
@@ -378,17 +371,12 @@ export class FaceCropService {
     items: Map<number, BatchItem>,
     crops: ReadonlyMap<number, FaceCrop>,
   ): Promise<void> {
+    const linked: number[] = [];
     const done = (row: NewEmbedding) => {
       items.set(row.faceCropId, { faceCropId: row.faceCropId, status: 'generated' });
       this.observe(model, 'generated');
       const personId = crops.get(row.faceCropId)?.personId;
-      if (personId !== undefined && personId !== null)
-        this.deps.changes?.embedded({
-          faceCropId: row.faceCropId,
-          personId,
-          modelName: model.name,
-          embedding: row.embedding,
-        });
+      if (personId !== undefined && personId !== null) linked.push(row.faceCropId);
     };
     try {
       await this.deps.embeddings.upsertMany(chunk);
@@ -403,6 +391,7 @@ export class FaceCropService {
         }
       }
     }
+    if (linked.length > 0) await this.deps.changes?.(linked);
   }
 
   private failed(model: ModelInfo, faceCropId: number, err: unknown): BatchItem {

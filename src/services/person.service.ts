@@ -1,6 +1,7 @@
 // Persons and their enrolment faces. Enrolling a photo embeds its largest face with every
 // model before anything is stored (no face: NoFaceDetectedError, nothing written); enrolling
-// an existing crop links it once its embeddings exist. Every change reaches the galleries.
+// an existing crop links it once its embeddings exist. Every change reaches the galleries, this
+// process's at once and the other servers' through the change bus (GalleryRegistry.changed).
 import { ConflictError, NotFoundError, toFaceembedError } from '../errors.js';
 import type { Box } from '../domain/face.js';
 import type { EmbeddingRepository } from '../repositories/embedding.repository.js';
@@ -18,7 +19,7 @@ export interface PersonServiceDeps {
   embeddings: EmbeddingRepository;
   faceCrops: FaceCropService;
   embedder: EmbeddingPort;
-  galleries: GalleryRegistry;
+  galleries: Pick<GalleryRegistry, 'changed'>;
 }
 
 export interface Enrolment {
@@ -79,7 +80,7 @@ export class PersonService {
   async delete(id: number): Promise<void> {
     const person = await this.deps.persons.delete(id);
     if (!person) throw new NotFoundError(`Person ${id} not found`, { person_id: id });
-    this.deps.galleries.personRemoved(id);
+    await this.deps.galleries.changed({ personId: id });
   }
 
   async listFaces(personId: number, page: Page): Promise<{ count: number; crops: FaceCrop[] }> {
@@ -97,14 +98,11 @@ export class PersonService {
         face_crop_id: faceCropId,
         person_id: crop.personId,
       });
-    const vectors = new Map<string, Float32Array>();
-    for (const model of await this.models()) {
-      const e = await this.deps.faceCrops.generateEmbedding(faceCropId, { modelName: model, force: false });
-      vectors.set(model, e.embedding);
-    }
+    for (const model of await this.models())
+      await this.deps.faceCrops.generateEmbedding(faceCropId, { modelName: model, force: false });
     const linked = await this.deps.crops.setPerson(faceCropId, personId);
     if (!linked) throw new NotFoundError(`Face crop ${faceCropId} was deleted`, { face_crop_id: faceCropId });
-    for (const [model, embedding] of vectors) this.deps.galleries.enrolled(model, faceCropId, personId, embedding);
+    await this.deps.galleries.changed({ faceCropIds: [faceCropId] });
     return { faceCropId, personId, box: crop.box };
   }
 
@@ -142,7 +140,7 @@ export class PersonService {
       await faceCrops.deleteCrop(crop.id).catch(() => undefined);
       throw toFaceembedError(err);
     }
-    for (const v of vectors) galleries.enrolled(v.model, crop.id, personId, v.embedding);
+    await galleries.changed({ faceCropIds: [crop.id] });
     return { faceCropId: crop.id, personId, box, facesDetected: Math.max(facesDetected, 1) };
   }
 
@@ -184,7 +182,7 @@ export class PersonService {
         person_id: personId,
       });
     await this.deps.crops.setPerson(faceCropId, null);
-    this.deps.galleries.faceRemoved(faceCropId);
+    await this.deps.galleries.changed({ faceCropIds: [faceCropId] });
   }
 
   /** Enrolment faces are embedded by every registered model, so any model can identify. */

@@ -16,6 +16,7 @@ import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/medi
 import type { Session } from '../repositories/session.repository.js';
 import type { EmbeddingPort } from './embedding.types.js';
 import type { FaceCropService } from './face-crop.service.js';
+import type { GalleryRegistry } from './gallery.registry.js';
 import { modelNames, type ModelNames } from './model-names.js';
 import { KeyedLock } from './keyed-lock.js';
 import { faceResult, sessionView, type PhotoResult, type SessionView } from './session-view.js';
@@ -30,6 +31,8 @@ export interface SessionServiceDeps {
   embedder: PhotoEmbedder;
   /** Computes enrolled faces' embeddings that are missing. */
   faceCrops: Pick<FaceCropService, 'generateBatch'>;
+  /** Told when a face is enrolled by an assignment. */
+  galleries: Pick<GalleryRegistry, 'changed'>;
   limits: ImageLimits;
 }
 
@@ -210,7 +213,7 @@ export class SessionService {
     input: { personId: number; enrol?: boolean; note?: string | null },
     actor: string,
   ): Promise<AttendanceRow> {
-    return this.change(id, async (trx, session) => {
+    const assigned = await this.change(id, async (trx, session) => {
       const faces = await trx.attendance.sessionFaces(id, session.modelName);
       const face = faces.find((f) => f.faceCropId === faceCropId);
       if (!face)
@@ -251,6 +254,9 @@ export class SessionService {
       await resolveSession(trx, session, this.threshold(session));
       return (await trx.attendance.find(id, input.personId))!;
     });
+    // Committed: the face joins the search galleries like any other enrolment.
+    if (input.enrol) await this.deps.galleries.changed({ faceCropIds: [faceCropId] });
+    return assigned;
   }
 
   /** The photo's stored file (for the web app). */

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { decodeEmbedding, encodeEmbedding, EmbeddingRepository } from '../../src/repositories/embedding.repository.js';
 import { FaceCropRepository } from '../../src/repositories/face-crop.repository.js';
+import { PersonRepository } from '../../src/repositories/person.repository.js';
 import { DB_TARGETS, type OpenedDb } from './db-targets.js';
 
 test('embeddings are little-endian float32 bytes', () => {
@@ -120,6 +121,36 @@ for (const target of DB_TARGETS) {
       const stored = await repo.find(id, 'facenet');
       assert.equal(stored?.modelVersion, 'last');
       assert.deepEqual(Array.from(stored!.embedding), Array.from(vector(3)));
+    });
+
+    test('findEnrolled: the linked crops with an embedding of the model version, among ids or of a person', async () => {
+      const persons = new PersonRepository(opened.db);
+      const p = (await persons.create({ name: 'enrolled' })).id;
+      const q = (await persons.create({ name: 'other' })).id;
+      const [mine, stale, unlinked, theirs] = [await newCrop(), await newCrop(), await newCrop(), await newCrop()];
+      for (const id of [mine, stale, unlinked, theirs])
+        await repo.upsert({
+          faceCropId: id,
+          modelName: 'facenet',
+          modelVersion: id === stale ? 'old' : 'v1',
+          embedding: vector(id),
+        });
+      await crops.setPerson(mine, p);
+      await crops.setPerson(stale, p);
+      await crops.setPerson(theirs, q);
+      const ids = (rows: { faceCropId: number; personId: number }[]) => rows.map((r) => [r.faceCropId, r.personId]);
+      assert.deepEqual(ids(await repo.findEnrolled('facenet', 'v1', { personId: p })), [[mine, p]]);
+      assert.deepEqual(
+        ids(await repo.findEnrolled('facenet', 'v1', { faceCropIds: [mine, stale, unlinked, theirs, 999_999] })),
+        [
+          [mine, p],
+          [theirs, q],
+        ],
+      );
+      assert.deepEqual(await repo.findEnrolled('facenet', 'v1', { faceCropIds: [] }), []);
+      assert.deepEqual(await repo.findEnrolled('arcface', 'v1', { personId: p }), []);
+      const [row] = await repo.findEnrolled('facenet', 'v1', { faceCropIds: [mine] });
+      assert.deepEqual(Array.from(row!.embedding), Array.from(vector(mine)));
     });
   });
 }

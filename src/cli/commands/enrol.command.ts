@@ -12,7 +12,7 @@ import { toFaceembedError } from '../../errors.js';
 import type { AppServices } from '../../http/app.js';
 import { startJobs } from '../../jobs.js';
 import { createLogger } from '../../logging/logger.js';
-import { createServices } from '../../main.js';
+import { openServices } from '../../main.js';
 import { openDatabase, type Database } from '../../repositories/database.js';
 import type { Group } from '../../repositories/group.repository.js';
 import { JobRepository, type EnrolPhoto } from '../../repositories/job.repository.js';
@@ -198,9 +198,11 @@ export function registerEnrol(program: Command): void {
         logger: createLogger('warn'),
         ...(remote ? { workers: 1, preload: [] } : { preload: 'all' }),
       });
+      let opened: Awaited<ReturnType<typeof openServices>> | undefined;
       try {
         await migrate(db);
-        const services = createServices({ db, embedder, config });
+        opened = await openServices({ db, embedder, config, logger: createLogger('warn') });
+        const { services } = opened;
         const { groups } = services;
         const group = flags.group
           ? ((await groups.findByKey(flags.group)) ?? (await groups.create({ name: flags.group })))
@@ -208,6 +210,7 @@ export function registerEnrol(program: Command): void {
         const run: Run = { config, db, embedder, services, root, work, group };
         await (flags.job ? enrolAsJob(run) : enrolNow(run));
       } finally {
+        await opened?.close();
         await embedder.close();
         await db.destroy();
       }

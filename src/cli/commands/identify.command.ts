@@ -9,6 +9,7 @@ import { DEFAULT_MODEL_NAME } from '../../models/registry.js';
 import { openDatabase } from '../../repositories/database.js';
 import { migrate } from '../../repositories/migrate.js';
 import { EmbeddingService } from '../../services/embedding.service.js';
+import { identificationJson } from '../../services/identification-json.js';
 
 export function registerIdentify(program: Command): void {
   program
@@ -41,19 +42,7 @@ export function registerIdentify(program: Command): void {
           groupId,
           topK: Number(flags.topK),
         });
-        const out = {
-          image,
-          model_name: r.modelName,
-          model_true_name: r.modelTrueName,
-          threshold: r.threshold,
-          faces: r.faces.map((f) => ({
-            box: f.box,
-            score: f.score,
-            person_id: f.personId,
-            similarity: f.similarity,
-            matches: f.matches.map((m) => ({ person_id: m.personId, name: m.name, similarity: m.similarity })),
-          })),
-        };
+        const out = { image, ...identificationJson(r) };
         process.stdout.write(`${JSON.stringify(out)}\n`);
       } finally {
         await embedder.close();

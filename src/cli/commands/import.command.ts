@@ -7,7 +7,7 @@ import { openDatabase } from '../../repositories/database.js';
 import { migrate } from '../../repositories/migrate.js';
 import { DEFAULT_MODEL_NAME } from '../../models/registry.js';
 import { EmbeddingService } from '../../services/embedding.service.js';
-import { createServices } from '../../main.js';
+import { openServices } from '../../main.js';
 import { progressLine } from './progress.js';
 import { startJobs } from '../../jobs.js';
 import { JobRepository } from '../../repositories/job.repository.js';
@@ -46,9 +46,11 @@ export function registerImport(program: Command): void {
         logger: createLogger('warn'),
         preload: flags.embed ? [flags.embed] : [],
       });
+      let opened: Awaited<ReturnType<typeof openServices>> | undefined;
       try {
         await migrate(db);
-        const { faceCrops: service, persons } = createServices({ db, embedder, config });
+        opened = await openServices({ db, embedder, config, logger: createLogger('warn') });
+        const { faceCrops: service, persons } = opened.services;
         const ids: number[] = [];
         let failed = 0;
         const progress = progressLine('importing', files.length);
@@ -121,6 +123,7 @@ export function registerImport(program: Command): void {
         process.stdout.write(`${JSON.stringify({ imported: ids.length, failed, embeddings: summary })}\n`);
         if (failed) process.exitCode = 1;
       } finally {
+        await opened?.close();
         await embedder.close();
         await db.destroy();
       }

@@ -5,17 +5,15 @@ import type { Static } from '@sinclair/typebox';
 import { ValidationError } from '../../../errors.js';
 import { MAX_ID } from '../../schemas.js';
 import type { FaceCropService } from '../../../services/face-crop.service.js';
-import type { IdentificationService, IdentifyOptions } from '../../../services/identification.service.js';
+import type {
+  Identification,
+  IdentificationService,
+  IdentifyOptions,
+} from '../../../services/identification.service.js';
 import { numberField, readImageForm } from '../../multipart-form.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
-import {
-  DEFAULT_MODEL,
-  IdentifyBody,
-  IdentifyJson,
-  IdentifyResponse,
-  MAX_TOP_K,
-  toIdentifyResponse,
-} from './schema.js';
+import { identificationJson } from '../../../services/identification-json.js';
+import { DEFAULT_MODEL, IdentifyBody, IdentifyJson, IdentifyResponse, MAX_TOP_K } from './schema.js';
 
 export interface IdentifyRoutesOptions {
   identification: IdentificationService;
@@ -23,6 +21,9 @@ export interface IdentifyRoutesOptions {
 }
 
 const FORM_FIELDS = ['model_name', 'group_id', 'top_k', 'threshold'] as const;
+
+/** The services' identify JSON (shared with the CLI), checked against the response schema when compiling. */
+const respond = (r: Identification): Static<typeof IdentifyResponse> => identificationJson(r);
 
 export const identifyRoutes: FastifyPluginAsync<IdentifyRoutesOptions> = async (app, { identification, faceCrops }) => {
   app.post<{ Body: Static<typeof IdentifyJson> | undefined }>(
@@ -58,7 +59,7 @@ export const identifyRoutes: FastifyPluginAsync<IdentifyRoutesOptions> = async (
           await faceCrops.discardUpload(staged);
           throw err;
         }
-        return toIdentifyResponse(await identification.identifyUpload(staged, opts));
+        return respond(await identification.identifyUpload(staged, opts));
       }
       const body = request.body;
       if (!body?.face_crop_id)
@@ -70,7 +71,7 @@ export const identifyRoutes: FastifyPluginAsync<IdentifyRoutesOptions> = async (
         threshold: body.threshold,
         logFields,
       });
-      return toIdentifyResponse(result);
+      return respond(result);
     },
   );
 };

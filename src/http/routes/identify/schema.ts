@@ -1,6 +1,5 @@
 // Request and response shapes of POST /api/attendance/identify/.
-import { Type, type Static } from '@sinclair/typebox';
-import type { Identification } from '../../../services/identification.service.js';
+import { Type } from '@sinclair/typebox';
 import { Id } from '../../schemas.js';
 
 export const DEFAULT_MODEL = 'facenet';
@@ -44,17 +43,4 @@ export const IdentifyResponse = Type.Object({
       matches: Type.Array(Match),
     }),
   ),
-});
-
-export const toIdentifyResponse = (r: Identification): Static<typeof IdentifyResponse> => ({
-  model_name: r.modelName,
-  model_true_name: r.modelTrueName,
-  threshold: r.threshold,
-  faces: r.faces.map((f) => ({
-    box: f.box,
-    score: f.score,
-    person_id: f.personId,
-    similarity: f.similarity,
-    matches: f.matches.map((m) => ({ person_id: m.personId, name: m.name, similarity: m.similarity })),
-  })),
 });
