@@ -1,6 +1,7 @@
 // docs/benchmarks.md from one run's results: every number below comes from that run.
 import type { Throughput } from './common.js';
 import type { BenchResult, ModelResult } from './results.js';
+import { tightCropsSection } from './tight-crops.js';
 
 const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
 const table = (head: string[], rows: (string | number)[][]) =>
@@ -330,6 +331,7 @@ export function renderMarkdown(r: BenchResult): string {
     throughputSection(r),
     splitsSection(r),
     latencySection(r),
+    r.tightCrops ? tightCropsSection(r.tightCrops, false) : '',
     perRequestSection(r),
     faceapiSection(r),
     memorySection(r),
