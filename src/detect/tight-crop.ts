@@ -11,19 +11,22 @@ import { MESH_SIZE, fivePoints, meshExtent } from './facemesh-decode.js';
 
 /**
  * Measured with FaceMesh on the whole image, on the 64 deepface-unit photos, their 160 px low-res
- * copies, and face crops cut from them with 10-25% margins (160 px and native size):
- * - every crop BlazeFace finds a face in scored 1.0 (float32 saturated); of the full portraits
- *   five did, three of them close-ups whose whole-image mesh was as good as BlazeFace's. The
- *   highest unsaturated portrait: 1 - 1.2e-7, two float32 steps below 1.
+ * copies, face crops cut from them with 10-25% margins (160 px and native size), and crops of the
+ * tilted, posed heads in face-api's demo photos:
+ * - every deepface-unit crop BlazeFace finds a face in scored 1.0 (float32 saturated); of the
+ *   full portraits five did, three of them close-ups whose whole-image mesh was as good as
+ *   BlazeFace's. The highest unsaturated portrait: 1 - 1.2e-7, two float32 steps below 1. Half
+ *   the demo photos' turned or tilted heads did not saturate (they go to BlazeFace).
  * - mesh width >= 0.471 and height >= 0.594 of the image's longest side on every 25%-margin crop;
  *   the saturated portraits whose mesh was off (0.08-0.12 eye distances from BlazeFace's) were at
  *   most 0.443 wide.
- * - between `minWidth` and `sureWidth` a second pass, framed on the first mesh and levelled by
- *   its eyes, must land within `maxDrift`: crops drifted <= 0.051 eye distances, meshes that were
- *   off >= 0.085. A crop of a face pasted into a 2-7x larger image never saturated the score.
+ * - the whole-image pass is not levelled and reads a rolled face as less rolled than it is (a
+ *   head turned 34 degrees read 15); past a true ~20 degrees its points were off by 0.08-0.24 eye
+ *   distances, and such heads read >= 13 degrees.
+ * - so below `sureWidth` or past `sureRoll` a second pass, framed on the first mesh and levelled
+ *   by its eyes, must land within `maxDrift`: upright crops drifted <= 0.051 eye distances,
+ *   meshes that were off >= 0.064. A crop pasted into a 2-7x larger image never saturated the score.
  * Eye distance over image size overlapped (0.17-0.22 on portraits, 0.20-0.27 on crops): not used.
- * Roll: the whole-image pass is not levelled, so a face turned past `maxRoll` goes to BlazeFace
- * (crops measured within 14 degrees).
  */
 export const TIGHT_CROP = Object.freeze({
   /** Saturated: 1.0 or the float32 step below it. */
@@ -31,6 +34,8 @@ export const TIGHT_CROP = Object.freeze({
   minWidth: 0.455,
   minHeight: 0.58,
   sureWidth: 0.5,
+  /** Degrees of roll, as the whole-image pass reads it. */
+  sureRoll: 8,
   maxRoll: 20,
   maxDrift: 0.06,
   /** Side of the second pass's square over the first mesh's larger extent (BlazeFace's regions: 1.23-1.45, median 1.32). */
@@ -102,8 +107,10 @@ export function judgeTightCrop(mesh: readonly Point[], score: number, width: num
   if (!m.eyesInside) return { kind: 'not', reason: 'eyes outside the image' };
   if (Math.abs(m.roll) > TIGHT_CROP.maxRoll) return { kind: 'not', reason: `roll ${m.roll.toFixed(0)} degrees` };
   if (m.width < TIGHT_CROP.minWidth || m.height < TIGHT_CROP.minHeight) return { kind: 'not', reason: size };
-  if (m.width >= TIGHT_CROP.sureWidth) return { kind: 'tight', reason: size };
-  return { kind: 'confirm', reason: size, region: confirmRegion(mesh) };
+  if (m.width >= TIGHT_CROP.sureWidth && Math.abs(m.roll) <= TIGHT_CROP.sureRoll)
+    return { kind: 'tight', reason: size };
+  const why = Math.abs(m.roll) > TIGHT_CROP.sureRoll ? `${size}, roll ${m.roll.toFixed(0)} degrees` : size;
+  return { kind: 'confirm', reason: why, region: confirmRegion(mesh) };
 }
 
 /** The second pass's square: centred on the first mesh, the side BlazeFace's region would have, levelled by the eyes. */
