@@ -212,6 +212,7 @@ async function evaluateModel(
     for (const { mode, label, flip, source, tightCrops } of MODES) {
       const t0 = performance.now();
       const files = images.map((f) => path.join(dirs[source ?? 'photos'], f));
+      track.clear();
       if (tightCrops === false)
         blazeOnly ??= new EmbeddingService({ modelName: alias, workers, tightCrops, logger: createLogger('silent') });
       const results = await (tightCrops === false ? blazeOnly! : service).generateEmbeddingsBatch(files, {
@@ -301,7 +302,7 @@ function fastPathNote(evals: Evaluation[]): string {
   const rows = evals.filter((e) => e.alias === evals[0]?.alias && e.fastPath.length > 0 && e.fastPath.length < 10);
   const byList = new Map<string, string[]>();
   for (const e of rows) byList.set(e.fastPath.join(', '), [...(byList.get(e.fastPath.join(', ')) ?? []), e.mode]);
-  return [...byList].map(([names, modes]) => `; ${modes.join(', ')}: ${names}`).join('');
+  return [...byList].map(([names, modes]) => `; ${names} in ${modes.map((m) => `"${m}"`).join(', ')}`).join('');
 }
 
 function targets(aligned: Evaluation[]): { lines: string[]; met: boolean } {

@@ -14,8 +14,9 @@ export interface FastPathVerdict {
 
 export interface FastPathLog {
   logger: Logger;
-  /** Verdicts by image path (the last one when an image was embedded more than once). */
+  /** Verdicts by image path since the last clear() (the last one when an image was embedded more than once). */
   verdicts(): Map<string, FastPathVerdict>;
+  clear(): void;
 }
 
 export function fastPathLog(): FastPathLog {
@@ -40,6 +41,10 @@ export function fastPathLog(): FastPathLog {
   return {
     // The sink parses each line as it is written (done() at once), before the embedding settles.
     logger: pino({ level: 'debug' }, sink),
+    clear() {
+      imageOf.clear();
+      verdictOf.clear();
+    },
     verdicts() {
       const out = new Map<string, FastPathVerdict>();
       for (const [job, verdict] of verdictOf) {
