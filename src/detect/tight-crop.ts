@@ -1,9 +1,9 @@
 // Is an image a tight crop, one face filling it? Then the worker skips BlazeFace: FaceMesh runs on
-// the whole image (letterboxed into its input by libvips) and its points align the face. FaceMesh
-// fits a face to whatever frame it is given, so a high score and wide-spread points are needed but
-// not enough: on a head-and-shoulders portrait it still spreads a confident mesh over the frame,
-// a little too big and off by 10-20% of the eye distance. This module owns the decision; the
-// thresholds come from the shared deepface-unit photos (TIGHT_CROP).
+// the whole image (letterboxed into its input; libvips shrinks a large one) and its points align
+// the face. FaceMesh fits a face to whatever frame it is given, so a high score and wide-spread
+// points are needed but not enough: on a head-and-shoulders portrait it still spreads a confident
+// mesh over the frame, a little too big and off by 10-20% of the eye distance. This module owns
+// the decision; the thresholds come from the shared deepface-unit photos (TIGHT_CROP).
 import type { FivePoints, Point } from '../domain/face.js';
 import type { Affine } from './alignment.js';
 import type { FaceRegion } from './blazeface-decode.js';
