@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import type { DetectMode } from '../src/domain/face.js';
 import type { FlipMode } from '../src/inference/protocol.js';
+import { CROP_MARGIN, marginRegion } from '../src/image/crop.js';
 import { createLogger } from '../src/logging/logger.js';
 import { DEFAULT_FLIP, EmbeddingService } from '../src/services/embedding.service.js';
 import type { FaceEmbedding } from '../src/services/embedding.types.js';
@@ -24,18 +25,28 @@ import {
   type Confusion,
   type ScoredPair,
 } from './accuracy-metrics.js';
+import { fastPathLog } from './parts/fast-path-log.js';
 
 const MODELS = ['facenet', 'arcface'] as const;
-/** 'aligned' is the shipped default; the flip rows measure flip-averaging of upsampled chips (issue 12). */
-const MODES: readonly { mode: DetectMode; label: string; flip?: FlipMode; lowRes?: boolean }[] = [
+/** Which copy of the photos a row embeds: as given, shrunk (LOW_RES), or each one's largest face cut out (CROP). */
+type Source = 'photos' | 'lowRes' | 'crops';
+/**
+ * 'aligned' is the shipped default; the flip rows measure flip-averaging of upsampled chips, the
+ * crop rows the tight-crop fast path against BlazeFace on the same crops (issue 12).
+ */
+const MODES: readonly { mode: DetectMode; label: string; flip?: FlipMode; source?: Source; tightCrops?: false }[] = [
   { mode: 'auto', label: 'aligned' },
   { mode: 'auto', label: 'aligned, flip-averaged when upsampled', flip: 'upsampled' },
   { mode: 'skip', label: 'whole image' },
-  { mode: 'auto', label: 'low-res (160 px wide, JPEG q70)', lowRes: true },
-  { mode: 'auto', label: 'low-res, flip-averaged when upsampled', lowRes: true, flip: 'upsampled' },
+  { mode: 'auto', label: 'low-res (160 px wide, JPEG q70)', source: 'lowRes' },
+  { mode: 'auto', label: 'low-res, flip-averaged when upsampled', source: 'lowRes', flip: 'upsampled' },
+  { mode: 'auto', label: 'tight crops (25% margin, 160 px)', source: 'crops' },
+  { mode: 'auto', label: 'tight crops, BlazeFace path', source: 'crops', tightCrops: false },
 ];
 /** The low-resolution condition: class-photo faces are this small. */
 const LOW_RES = { width: 160, quality: 70 };
+/** The tight-crop condition: the largest face cut with a session's margin (src/image/crop.ts), at most this side. */
+const CROP = { side: 160, quality: 90 };
 const PIVOT = 'face-recognition-pivot.csv';
 const MASTER = 'master.csv';
 /** DeepFace's default cosine-distance threshold for Facenet: a pair is the same person when distance <= 0.40. */
@@ -110,6 +121,8 @@ interface Evaluation {
   master: SetResult;
   pivot: SetResult;
   noFace: string[];
+  /** Photos that took the tight-crop fast path (BlazeFace skipped), from the worker's debug step lines. */
+  fastPath: string[];
   failedImages: string[];
   seconds: number;
 }
@@ -153,26 +166,60 @@ async function lowResCopies(dataDir: string, images: string[], outDir: string): 
       .toFile(path.join(outDir, f));
 }
 
+/**
+ * Each photo's largest face (the whole-photo detector) cut with CROP_MARGIN on every side and
+ * shrunk to CROP.side, same names, in `outDir`; a photo without a face is shrunk whole.
+ */
+async function cropCopies(dataDir: string, images: string[], outDir: string, workers: number): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  const service = new EmbeddingService({ workers, logger: createLogger('silent') });
+  try {
+    for (const f of images) {
+      const file = path.join(dataDir, f);
+      const faces = await service.detectFaces(file);
+      const face = faces.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])[0];
+      const { data, info } = await sharp(file).rotate().toBuffer({ resolveWithObject: true });
+      const [left, top, width, height] = face
+        ? marginRegion(face.box, info.width, info.height, CROP_MARGIN)
+        : [0, 0, info.width, info.height];
+      await sharp(data)
+        .extract({ left, top, width, height })
+        .resize(CROP.side, CROP.side, { fit: 'inside', withoutEnlargement: true })
+        .jpeg({ quality: CROP.quality })
+        .toFile(path.join(outDir, f));
+    }
+  } finally {
+    await service.close();
+  }
+}
+
 async function evaluateModel(
   alias: string,
-  dataDir: string,
-  lowResDir: string,
+  dirs: Record<Source, string>,
   images: string[],
   master: Pair[],
   pivot: Pair[],
   workers: number,
 ): Promise<Evaluation[]> {
-  const service = new EmbeddingService({ modelName: alias, workers, logger: createLogger('silent') });
+  const track = fastPathLog();
+  const service = new EmbeddingService({ modelName: alias, workers, logger: track.logger });
+  // Rows with the fast path off need a pool of their own (the switch is the service's).
+  let blazeOnly: EmbeddingService | undefined;
   try {
     await service.ready();
     const info = service.resolveModel(alias);
     const out: Evaluation[] = [];
-    for (const { mode, label, flip, lowRes } of MODES) {
+    for (const { mode, label, flip, source, tightCrops } of MODES) {
       const t0 = performance.now();
-      const results = await service.generateEmbeddingsBatch(
-        images.map((f) => path.join(lowRes ? lowResDir : dataDir, f)),
-        { detect: mode, flip: flip ?? DEFAULT_FLIP },
-      );
+      const files = images.map((f) => path.join(dirs[source ?? 'photos'], f));
+      track.clear();
+      if (tightCrops === false)
+        blazeOnly ??= new EmbeddingService({ modelName: alias, workers, tightCrops, logger: createLogger('silent') });
+      const results = await (tightCrops === false ? blazeOnly! : service).generateEmbeddingsBatch(files, {
+        detect: mode,
+        flip: flip ?? DEFAULT_FLIP,
+      });
+      const verdicts = track.verdicts();
       const embeddings = new Map(images.map((f, i) => [f, results[i] ?? null]));
       const pivotResult = scoreSet(pivot, embeddings, info.threshold);
       const calibrated = roundedInside(pivotResult.best);
@@ -192,13 +239,14 @@ async function evaluateModel(
         master: scoreSet(master, embeddings, info.threshold),
         pivot: pivotResult,
         noFace: mode === 'skip' ? [] : images.filter((f) => embeddings.get(f)?.face.detected === false),
+        fastPath: tightCrops === false ? [] : images.filter((f, i) => verdicts.get(files[i]!)?.tight),
         failedImages: images.filter((f) => !embeddings.get(f)),
         seconds: (performance.now() - t0) / 1000,
       });
     }
     return out;
   } finally {
-    await service.close();
+    await Promise.all([service.close(), blazeOnly?.close()]);
   }
 }
 
@@ -234,18 +282,27 @@ const f4 = (v: number) => v.toFixed(4);
 
 function table(evals: Evaluation[], ref: ReturnType<typeof deepfaceReference>): string {
   const rows = [
-    '| model | mode | threshold | master acc | master FA / FR | pivot acc | pivot FA / FR | master best (thr) | pivot best (thr) | master AUC | pivot AUC | no face |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| model | mode | threshold | master acc | master FA / FR | pivot acc | pivot FA / FR | master best (thr) | pivot best (thr) | master AUC | pivot AUC | no face | fast path |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...evals.map(
       (e) =>
         `| ${e.alias} (${e.model}) | ${e.mode} | ${f3(e.threshold)} | ${pct(e.master.atDefault)} | ${errs(e.master.atDefault)} | ${pct(e.pivot.atDefault)} | ${errs(e.pivot.atDefault)} | ` +
         `${pct(e.master.best)} (${f3(e.master.best.threshold)}) | ${pct(e.pivot.best)} (${f3(e.pivot.best.threshold)}) | ${f4(e.master.auc)} | ${f4(e.pivot.auc)} | ` +
-        `${e.mode === 'whole image' ? 'n/a' : e.noFace.length}${e.failedImages.length ? `, ${e.failedImages.length} failed` : ''} |`,
+        `${e.mode === 'whole image' ? 'n/a' : e.noFace.length}${e.failedImages.length ? `, ${e.failedImages.length} failed` : ''} | ` +
+        `${e.mode === 'whole image' ? 'n/a' : e.fastPath.length} |`,
     ),
     `| DeepFace Facenet (reference, CSV distances) | DeepFace pipeline | distance ${DEEPFACE_FACENET.threshold.toFixed(2)} | n/a | n/a | ${pct(ref.atDefault)} | ${errs(ref.atDefault)} | n/a | ` +
-      `${pct(ref.best)} (distance ${f3(ref.best.threshold)}) | n/a | ${f4(ref.auc)} | n/a |`,
+      `${pct(ref.best)} (distance ${f3(ref.best.threshold)}) | n/a | ${f4(ref.auc)} | n/a | n/a |`,
   ];
   return rows.join('\n');
+}
+
+/** Which photos took the fast path in the first model's rows where only a few did (full-size and low-res photos). */
+function fastPathNote(evals: Evaluation[]): string {
+  const rows = evals.filter((e) => e.alias === evals[0]?.alias && e.fastPath.length > 0 && e.fastPath.length < 10);
+  const byList = new Map<string, string[]>();
+  for (const e of rows) byList.set(e.fastPath.join(', '), [...(byList.get(e.fastPath.join(', ')) ?? []), e.mode]);
+  return [...byList].map(([names, modes]) => `; ${names} in ${modes.map((m) => `"${m}"`).join(', ')}`).join('');
 }
 
 function targets(aligned: Evaluation[]): { lines: string[]; met: boolean } {
@@ -319,15 +376,21 @@ async function main(): Promise<void> {
   const images = [...new Set([...master, ...pivot].flatMap((p) => [p.x, p.y]))].sort((a, b) =>
     a.localeCompare(b, 'en', { numeric: true }),
   );
-  const lowResDir = await mkdtemp(path.join(os.tmpdir(), 'faceembed-lowres-'));
-  await lowResCopies(dataDir, images, lowResDir);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'faceembed-accuracy-'));
+  const dirs: Record<Source, string> = {
+    photos: dataDir,
+    lowRes: path.join(work, 'low-res'),
+    crops: path.join(work, 'crops'),
+  };
   const started = performance.now();
   const evals: Evaluation[] = [];
   try {
+    await lowResCopies(dataDir, images, dirs.lowRes);
+    await cropCopies(dataDir, images, dirs.crops, Number(values.workers));
     for (const alias of MODELS)
-      evals.push(...(await evaluateModel(alias, dataDir, lowResDir, images, master, pivot, Number(values.workers))));
+      evals.push(...(await evaluateModel(alias, dirs, images, master, pivot, Number(values.workers))));
   } finally {
-    await rm(lowResDir, { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true });
   }
   const seconds = (performance.now() - started) / 1000;
   const ref = deepfaceReference(pivot);
@@ -360,7 +423,10 @@ async function main(): Promise<void> {
     "- *aligned*: detect 'auto', the largest face aligned to the model's template; *whole image*: detect 'skip', the photo letterboxed to the input.",
     `- *low-res*: every photo first shrunk to ${LOW_RES.width} px wide and saved as JPEG q${LOW_RES.quality} (faces of class-photo size), then aligned as above; ` +
       "*flip-averaged when upsampled*: a chip cut from a face smaller than the model's input is embedded with its mirror image and the two vectors averaged.",
+    `- *tight crops*: each photo's largest face (the whole-photo detector) cut with a session's ${CROP_MARGIN * 100}% margin and shrunk to ${CROP.side} px (JPEG q${CROP.quality}); ` +
+      '*BlazeFace path*: the same crops with the tight-crop fast path off (FACEEMBED_TIGHT_CROPS=false).',
     '- *no face*: photos where detection found no face (embedded whole instead).',
+    `- *fast path*: images taken for tight crops, aligned from FaceMesh alone with BlazeFace skipped (src/detect/tight-crop.ts)${fastPathNote(evals)}.`,
     `- Always answering "different" scores ${pct({ accuracy: master.filter((p) => !p.same).length / master.length })} on ${MASTER}: read the AUC and both error kinds, not accuracy alone.`,
     `- DeepFace Facenet: the ${DEEPFACE_FACENET.column} distances stored in ${PIVOT}, at DeepFace's default (distance <= ${DEEPFACE_FACENET.threshold}).`,
     '',
@@ -418,6 +484,7 @@ async function main(): Promise<void> {
             auc: e.pivot.auc,
           },
           noFace: e.noFace,
+          fastPath: e.fastPath,
           failedImages: e.failedImages,
           seconds: Math.round(e.seconds),
         })),

@@ -3,6 +3,7 @@
 //   node dist/bench/run.js --quick --data DIR                          (smoke run, ~1 min)
 //   faceembed bench [--quick] [--out FILE] [--json FILE] [--data DIR]
 //   node dist/bench/run.js --from-json docs/benchmarks.json --out docs/benchmarks.md   (re-render only)
+//   npm run bench -- --tight-crops --data DIR   (only the tight-crop section: fast path on and off, ~3 min)
 // A full run writes docs/benchmarks.md and docs/benchmarks.json unless --out / --json say
 // otherwise; a quick run writes only what --out / --json name. Progress goes to stderr.
 import { existsSync } from 'node:fs';
@@ -13,13 +14,14 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
 import { REPO, cycle, load1, round, say, settle } from './parts/common.js';
-import { cutCrops, listPhotos } from './parts/dataset.js';
+import { cutCrops, listPhotos, SMALL_CROP_SIDE } from './parts/dataset.js';
 import { faceapiPipelines } from './parts/faceapi.js';
 import { httpBatch, httpSingle, registerCrops, startServer, type ServerHandle } from './parts/http.js';
 import { libraryBatch, librarySingle, perRequest, splitName, type Split } from './parts/library.js';
 import { jobsSectionOf, runJobsBench, withJobsSection } from './jobs.js';
 import { coldStart, memoryRun, profileRun } from './parts/process-runs.js';
 import { renderMarkdown } from './parts/report.js';
+import { LARGE_SET, SMALL_SET, runTightCrops, tightCropsSection, type CropSet } from './parts/tight-crops.js';
 import { evaluateTargets, type BenchResult, type Meta, type ModelResult } from './parts/results.js';
 
 export interface BenchOptions {
@@ -36,6 +38,8 @@ export interface BenchOptions {
   settleMs?: number;
   /** Only the jobs section (bench/jobs.ts): crops per job. */
   jobs?: { crops: number };
+  /** Only the tight-crop section (parts/tight-crops.ts): printed, and written to --out when given. */
+  tightCropsOnly?: boolean;
 }
 
 /** Counts of a full run and of a --quick smoke run. */
@@ -107,7 +111,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     if (allPhotos.length === 0) throw new Error(`No photos in ${data} (pass --data DIR)`);
     const photos = quick ? allPhotos.slice(0, p.photos) : allPhotos;
     say(`cutting tight crops from ${photos.length} photos`);
-    const dataset = await cutCrops(photos, path.join(media, 'crops'), modelsDir);
+    const dataset = await cutCrops(photos, path.join(media, 'crops'), modelsDir, path.join(media, 'crops-small'));
     await mkdir(path.join(media, 'photos'), { recursive: true });
     for (const photo of photos) await copyFile(photo, path.join(media, 'photos', path.basename(photo)));
     const crops = dataset.crops;
@@ -161,6 +165,18 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     }
     await server.stop();
     server = undefined;
+
+    say('tight crops: the fast path on and off');
+    const tightCrops = await runTightCrops({
+      models,
+      modelsDir,
+      split: defaultSplit,
+      sets: cropSets(dataset),
+      count: p.crops,
+      repeats: p.repeats,
+      single: p.single,
+      say,
+    });
 
     say('profile: stages and networks (a fresh process, 1 ORT thread)');
     const profile = await profileRun({
@@ -256,6 +272,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       recycling,
       coldStart: cold,
       profile,
+      tightCrops,
     };
     const result: BenchResult = { ...partial, targets: evaluateTargets(partial) };
 
@@ -272,6 +289,50 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     return result;
   } finally {
     await server?.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The two crop sets of the tight-crop section. */
+function cropSets(dataset: { crops: string[]; cropSide: number; smallCrops: string[] }): CropSet[] {
+  return [
+    { label: SMALL_SET, files: dataset.smallCrops, side: SMALL_CROP_SIDE },
+    { label: LARGE_SET, files: dataset.crops, side: dataset.cropSide },
+  ];
+}
+
+/** Only the tight-crop section, on crops cut from the photos of `data`: no server, no other part. */
+export async function runTightCropsOnly(opts: BenchOptions): Promise<string> {
+  const p = plan(opts.quick ?? false);
+  settle.limitMs = opts.settleMs ?? p.settleMs;
+  const data = path.resolve(opts.data ?? DEFAULT_DATA);
+  const config = loadConfig();
+  const work = await mkdtemp(path.join(os.tmpdir(), 'faceembed-bench-tight-'));
+  try {
+    const photos = await listPhotos(data);
+    if (photos.length === 0) throw new Error(`No photos in ${data} (pass --data DIR)`);
+    say(`cutting tight crops from ${photos.length} photos`);
+    const dataset = await cutCrops(photos, path.join(work, 'crops'), config.modelsDir, path.join(work, 'crops-small'));
+    const result = await runTightCrops({
+      models: opts.models ?? ['facenet', 'arcface'],
+      modelsDir: config.modelsDir,
+      split: { workers: config.pool.workers, threads: config.pool.threadsPerWorker },
+      sets: cropSets(dataset),
+      count: p.crops,
+      repeats: p.repeats,
+      single: p.single,
+      say,
+    });
+    const text = [
+      `Made by \`${opts.command ?? commandLine()}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ` +
+        `${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown'}), load ${load1()}.`,
+      '',
+      tightCropsSection(result),
+    ].join('\n');
+    if (opts.out) await writeFile(path.resolve(opts.out), `${text}\n`);
+    if (opts.json) await writeFile(path.resolve(opts.json), `${JSON.stringify(result, null, 2)}\n`);
+    return text;
+  } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
@@ -303,11 +364,13 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       models: { type: 'string' },
       'from-json': { type: 'string' },
       jobs: { type: 'boolean', default: false },
+      'tight-crops': { type: 'boolean', default: false },
       'jobs-crops': { type: 'string' },
     },
   });
   return {
     ...(values.jobs ? { jobs: { crops: Number(values['jobs-crops'] ?? 5000) } } : {}),
+    ...(values['tight-crops'] ? { tightCropsOnly: true } : {}),
     quick: values.quick,
     ...(values.data ? { data: values.data } : {}),
     ...(values.out ? { out: values.out } : {}),
@@ -326,7 +389,15 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const opts = parseBenchArgs(process.argv.slice(2));
-  if (opts.jobs) {
+  if (opts.tightCropsOnly) {
+    runTightCropsOnly(opts).then(
+      (text) => process.stdout.write(`${text}\n`),
+      (err: unknown) => {
+        console.error(err);
+        process.exitCode = 1;
+      },
+    );
+  } else if (opts.jobs) {
     runJobsBench({ ...opts.jobs, out: opts.out }).then(
       (text) => process.stdout.write(`${text}\n`),
       (err: unknown) => {

@@ -1,9 +1,11 @@
 // The images every part measures: the shared full photos, and tight face crops cut from them
 // once (each face found, its box enlarged 1.3x, as a kiosk or a class-photo splitter would
-// save it) into a temporary folder as JPEG.
+// save it) into a temporary folder as JPEG; optionally also the small crops an attendance
+// session stores (the box grown by its 25% margin, src/image/crop.ts), shrunk to 160 px.
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
+import { CROP_MARGIN, marginRegion } from '../../src/image/crop.js';
 import { EmbeddingService } from '../../src/services/embedding.service.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { mapLimited, median } from './common.js';
@@ -33,21 +35,35 @@ export interface Dataset {
   crops: string[];
   /** Median longest side of the crops, in pixels. */
   cropSide: number;
+  /** 25%-margin crops at SMALL_CROP_SIDE px (empty unless asked for). */
+  smallCrops: string[];
   photosWithoutFace: string[];
 }
 
 const IMAGE = /\.(jpe?g|png|webp)$/i;
 /** How much the detector's box is enlarged to make a tight crop. */
 export const CROP_SCALE = 1.3;
+/** Longest side of the small crops (a session's stored faces are about this size). */
+export const SMALL_CROP_SIDE = 160;
 
 export async function listPhotos(dir: string): Promise<string[]> {
   const names = (await readdir(dir)).filter((f) => IMAGE.test(f));
   return names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).map((f) => path.join(dir, f));
 }
 
-/** Detects every face of every photo (through the library) and writes one JPEG per face into `outDir`. */
-export async function cutCrops(photos: readonly string[], outDir: string, modelsDir?: string): Promise<Dataset> {
+/**
+ * Detects every face of every photo (through the library) and writes one JPEG per face into
+ * `outDir` (and, with `smallDir`, one small 25%-margin crop per face there).
+ */
+export async function cutCrops(
+  photos: readonly string[],
+  outDir: string,
+  modelsDir?: string,
+  smallDir?: string,
+): Promise<Dataset> {
   await mkdir(outDir, { recursive: true });
+  if (smallDir) await mkdir(smallDir, { recursive: true });
+  const smallCrops: string[] = [];
   const service = new EmbeddingService({ logger: createLogger('silent'), ...(modelsDir ? { modelsDir } : {}) });
   const crops: string[] = [];
   const sides: number[] = [];
@@ -73,10 +89,26 @@ export async function cutCrops(photos: readonly string[], outDir: string, models
         await sharp(photo).rotate().extract({ left, top, width, height }).jpeg({ quality: 90 }).toFile(file);
         crops.push(file);
         sides.push(Math.max(width, height));
+        if (!smallDir) continue;
+        const [sl, st, sw, sh] = marginRegion(face.box, meta.width!, meta.height!, CROP_MARGIN);
+        const small = path.join(smallDir, path.basename(file));
+        await sharp(photo)
+          .rotate()
+          .extract({ left: sl, top: st, width: sw, height: sh })
+          .resize(SMALL_CROP_SIDE, SMALL_CROP_SIDE, { fit: 'inside', withoutEnlargement: true })
+          .jpeg({ quality: 90 })
+          .toFile(small);
+        smallCrops.push(small);
       }
     }
   } finally {
     await service.close();
   }
-  return { photos: [...photos], crops, cropSide: sides.length ? median(sides) : 0, photosWithoutFace: without };
+  return {
+    photos: [...photos],
+    crops,
+    cropSide: sides.length ? median(sides) : 0,
+    smallCrops,
+    photosWithoutFace: without,
+  };
 }

@@ -27,6 +27,8 @@ export const splitName = (s: Split) => `${s.workers}x${s.threads}`;
 export interface LibraryOptions {
   model: string;
   modelsDir?: string;
+  /** The tight-crop fast path (EmbeddingServiceOptions.tightCrops); default: the service's default. */
+  tightCrops?: boolean;
 }
 
 function service(opts: LibraryOptions, extra: Partial<EmbeddingServiceOptions>): EmbeddingService {
@@ -34,6 +36,7 @@ function service(opts: LibraryOptions, extra: Partial<EmbeddingServiceOptions>):
     modelName: opts.model,
     logger: createLogger('silent'),
     ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}),
+    ...(opts.tightCrops === undefined ? {} : { tightCrops: opts.tightCrops }),
     ...extra,
   });
 }

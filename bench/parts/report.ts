@@ -1,6 +1,7 @@
 // docs/benchmarks.md from one run's results: every number below comes from that run.
 import type { Throughput } from './common.js';
 import type { BenchResult, ModelResult } from './results.js';
+import { tightCropsSection } from './tight-crops.js';
 
 const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
 const table = (head: string[], rows: (string | number)[][]) =>
@@ -28,7 +29,8 @@ function header(r: BenchResult): string {
     '',
     `Images: ${m.photos} full photos from \`${m.data}\` (${m.photosWithoutFace} without a detected face) and ${m.crops} tight crops cut from them by the suite`,
     `(every detected face, its box enlarged 1.3x, JPEG q90; median longest side ${m.cropSide} px). "faces/s" counts embeddings returned,`,
-    'end to end: decode, detection (BlazeFace + FaceMesh), 5-point alignment, the embedding network, L2 normalisation.',
+    'end to end: decode, detection (FaceMesh alone on a tight crop, else BlazeFace + FaceMesh), 5-point alignment, the embedding',
+    'network, L2 normalisation.',
     `The pool runs the default split for ${m.cores} cores, ${m.defaultSplit} (workers x onnxruntime threads per worker), unless a table says otherwise.`,
   ].join('\n');
 }
@@ -312,7 +314,8 @@ function profileSection(r: BenchResult): string {
     '## Profile: where a worker spends its time',
     '',
     "The worker's own code (WorkerRuntime) in a fresh process, one onnxruntime thread, as each pool worker runs by default.",
-    'Stage times (ms, median and (mean)) come from the worker\'s `timings`; "detect" is BlazeFace + FaceMesh and the JS around them;',
+    'Stage times (ms, median and (mean)) come from the worker\'s `timings`; "tightCrop" is FaceMesh on the whole image (the',
+    'tight-crop check, and the landmarks when it is one); "detect" is BlazeFace + FaceMesh and the JS around them (images that are not);',
     "CPU counts every thread of the process (sharp's decode threads and onnxruntime's included).",
     '',
     table(['model', 'images', 'n', ...stageNames, 'wall ms / image', 'CPU ms / image'], stageRows),
@@ -330,6 +333,7 @@ export function renderMarkdown(r: BenchResult): string {
     throughputSection(r),
     splitsSection(r),
     latencySection(r),
+    r.tightCrops ? tightCropsSection(r.tightCrops, false) : '',
     perRequestSection(r),
     faceapiSection(r),
     memorySection(r),

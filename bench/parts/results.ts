@@ -5,6 +5,7 @@ import type { FaceapiResult } from './faceapi.js';
 import type { Latency, Throughput } from './common.js';
 import type { MemoryChildResult } from './memory-child.js';
 import type { ProfileResult } from './profile-child.js';
+import { tightCropTargets, type TightCropsResult } from './tight-crops.js';
 
 export interface Meta {
   date: string;
@@ -55,6 +56,8 @@ export interface BenchResult {
   recycling?: MemoryChildResult & { model: string; maxJobsPerWorker: number };
   coldStart?: ColdStart;
   profile: ProfileResult;
+  /** The tight-crop fast path on and off (absent from runs made before it). */
+  tightCrops?: TightCropsResult;
   targets: Target[];
 }
 
@@ -150,6 +153,7 @@ export function evaluateTargets(r: Omit<BenchResult, 'targets'>): Target[] {
       met: growth <= 20,
     });
   }
+  if (r.tightCrops) out.push(...tightCropTargets(r.tightCrops));
   if (r.coldStart) {
     const ms = r.coldStart.firstEmbeddingMs.p50;
     out.push({

@@ -34,6 +34,8 @@ export interface Config {
   };
   /** Checked before any full decode (ImageTooLargeError). */
   image: { maxBytes: number; maxPixels: number };
+  /** Tight crops (one face filling the image) aligned from FaceMesh alone, BlazeFace skipped (FACEEMBED_TIGHT_CROPS). */
+  tightCrops: boolean;
   logLevel: string;
   /** Long work (CONTRACT "Jobs"): unset queueUrl = embedded engine in the server. */
   jobs: { queueUrl: string | undefined; queuePrefix: string; serverRunsJobs: boolean };
@@ -66,6 +68,9 @@ export const EnvSchema = Type.Object({
   FACEEMBED_QUEUE_LIMIT: Int(0, 'waiting jobs before 429'),
   FACEEMBED_MAX_IMAGE_BYTES: Int(1, 'larger files are ImageTooLargeError'),
   FACEEMBED_MAX_IMAGE_PIXELS: Int(1, 'larger images are ImageTooLargeError'),
+  FACEEMBED_TIGHT_CROPS: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    description: 'false: every image goes through BlazeFace, tight crops too',
+  }),
   FACEEMBED_API_KEYS: Type.Optional(Type.String({ description: 'comma list of KEY or NAME:KEY' })),
   FACEEMBED_LOG_LEVEL: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
   FACEEMBED_QUEUE_URL: Type.Optional(
@@ -91,6 +96,7 @@ const DEFAULTS: Partial<Record<keyof EnvValues, string>> = {
   FACEEMBED_QUEUE_LIMIT: '1000',
   FACEEMBED_MAX_IMAGE_BYTES: String(20 * 1024 * 1024),
   FACEEMBED_MAX_IMAGE_PIXELS: '40000000',
+  FACEEMBED_TIGHT_CROPS: 'true',
   FACEEMBED_LOG_LEVEL: 'info',
   FACEEMBED_QUEUE_PREFIX: 'faceembed',
   FACEEMBED_SERVER_RUNS_JOBS: 'true',
@@ -140,6 +146,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       queueLimit: v.FACEEMBED_QUEUE_LIMIT,
     },
     image: { maxBytes: v.FACEEMBED_MAX_IMAGE_BYTES, maxPixels: v.FACEEMBED_MAX_IMAGE_PIXELS },
+    tightCrops: v.FACEEMBED_TIGHT_CROPS !== 'false',
     logLevel: v.FACEEMBED_LOG_LEVEL,
     jobs: {
       queueUrl: v.FACEEMBED_QUEUE_URL,

@@ -72,8 +72,8 @@ export function fivePoints(mesh: readonly Point[]): FivePoints {
   return [mean(mesh, RIGHT_EYE), mean(mesh, LEFT_EYE), mean(mesh, NOSE_TIP), mesh[MOUTH_RIGHT]!, mesh[MOUTH_LEFT]!];
 }
 
-/** [x1, y1, x2, y2] around the mesh. */
-function extent(mesh: readonly Point[]): [number, number, number, number] {
+/** [x1, y1, x2, y2] around the mesh (not clipped to the image). */
+export function meshExtent(mesh: readonly Point[]): [number, number, number, number] {
   let x1 = Infinity,
     y1 = Infinity,
     x2 = -Infinity,
@@ -89,7 +89,7 @@ function extent(mesh: readonly Point[]): [number, number, number, number] {
 
 /** Tight box [x, y, w, h] around the mesh, clipped to the image. */
 export function meshBox(mesh: readonly Point[], width: number, height: number): Box {
-  const [ex1, ey1, ex2, ey2] = extent(mesh);
+  const [ex1, ey1, ex2, ey2] = meshExtent(mesh);
   const x1 = Math.max(0, ex1),
     y1 = Math.max(0, ey1);
   const x2 = Math.min(width, ex2),
@@ -102,7 +102,7 @@ export function meshBox(mesh: readonly Point[], width: number, height: number): 
  * calculateFaceBox) with the same side, turned by the mesh's own eye line.
  */
 export function regionFromMesh(mesh: readonly Point[], previous: FaceRegion): FaceRegion {
-  const [x1, y1, x2, y2] = extent(mesh);
+  const [x1, y1, x2, y2] = meshExtent(mesh);
   const [eyeR, eyeL] = fivePoints(mesh);
   return {
     center: [(x1 + x2) / 2, (y1 + y2) / 2],

@@ -297,3 +297,31 @@ export function mirrorRgb(chip: Uint8Array, size: number): Uint8Array {
   }
   return out;
 }
+
+/**
+ * `image` copied into a black `size` x `size` network input at (left, top), each value
+ * `pixel * scale + offset` (the letterbox libvips has already resized).
+ */
+export function placeInto(
+  image: RgbPixels,
+  left: number,
+  top: number,
+  size: number,
+  out: Float32Array,
+  opts: Omit<WarpOptions, 'taps'> = {},
+): Float32Array {
+  checkSizes(image, out, size, size);
+  const { data, width, height } = image;
+  if (left < 0 || top < 0 || left + width > size || top + height > size)
+    throw new Error(`A ${width}x${height} image does not fit a ${size} square at ${left},${top}`);
+  const scale = opts.scale ?? 1,
+    offset = opts.offset ?? 0;
+  out.fill(offset, 0, size * size * 3);
+  const line = width * 3;
+  for (let y = 0; y < height; y++) {
+    const src = y * line;
+    const dst = ((top + y) * size + left) * 3;
+    for (let i = 0; i < line; i++) out[dst + i] = data[src + i]! * scale + offset;
+  }
+  return out;
+}

@@ -101,4 +101,6 @@ export interface WorkerSettings {
    */
   photoThreads?: number;
   limits: { maxBytes: number; maxPixels: number };
+  /** Align tight crops from FaceMesh alone, BlazeFace skipped (FACEEMBED_TIGHT_CROPS); default true. */
+  tightCrops?: boolean;
 }

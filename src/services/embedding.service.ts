@@ -53,6 +53,8 @@ export interface EmbeddingServiceOptions {
   detect?: DetectMode;
   /** Flip-averaging of chips (see FlipMode); default DEFAULT_FLIP. */
   flip?: FlipMode;
+  /** Tight crops aligned from FaceMesh alone, BlazeFace skipped; default FACEEMBED_TIGHT_CROPS (true). */
+  tightCrops?: boolean;
   modelsDir?: string;
   modelsConfig?: string;
   /** Models each worker loads before it reports ready ('all': every registered one); default: the service's model. */
@@ -99,6 +101,7 @@ export class EmbeddingService implements EmbeddingPort {
       preload: preload === 'all' ? this.registry.specs.map((s) => s.name) : preload,
       threads: opts.threadsPerWorker ?? threadsPerWorker(config.pool.workers * config.pool.threadsPerWorker, workers),
       limits: config.image,
+      tightCrops: opts.tightCrops ?? config.tightCrops,
     };
     this.settings.photoThreads = Math.max(this.settings.threads, workers * this.settings.threads);
     if (this.isolation === 'pool') {
@@ -307,6 +310,7 @@ export class EmbeddingService implements EmbeddingPort {
       ...process.env,
       FACEEMBED_MODELS_DIR: this.settings.modelsDir,
       FACEEMBED_THREADS_PER_WORKER: String(this.settings.threads),
+      FACEEMBED_TIGHT_CROPS: String(this.settings.tightCrops !== false),
     };
     if (this.settings.modelsConfig) env.FACEEMBED_MODELS_CONFIG = this.settings.modelsConfig;
     return env;

@@ -9,6 +9,8 @@ export const BIN = path.join(REPO, 'bin/faceembed');
 export const SAMPLES = path.join(REPO, 'node_modules/@vladmandic/face-api/demo');
 export const sample = (n: number) => path.join(SAMPLES, `sample${n}.jpg`);
 
-/** ../shared/datasets/deepface-unit next to the repository, when present. */
-export const DATASET = path.resolve(REPO, '../shared/datasets/deepface-unit');
+/** ../shared/datasets/deepface-unit next to the repository (or FACEEMBED_TEST_DATASET), when present. */
+export const DATASET = path.resolve(
+  process.env.FACEEMBED_TEST_DATASET ?? path.join(REPO, '../shared/datasets/deepface-unit'),
+);
 export const DATASET_SKIP = existsSync(DATASET) ? false : `shared dataset not found at ${DATASET}`;

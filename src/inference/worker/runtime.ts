@@ -6,7 +6,7 @@ import type { Affine } from '../../detect/alignment.js';
 import { rescaleFaces } from '../../detect/rescale.js';
 import { warpRgb } from '../../detect/resample.js';
 import { NoFaceDetectedError } from '../../errors.js';
-import { decodeImage, decodeSquare } from '../../image/decode.js';
+import { decodeImage, decodeSquare, type ImageInfo, type RgbImage } from '../../image/decode.js';
 import { modelFile } from '../../models/prepare.js';
 import { ModelRegistry, type ModelSpec } from '../../models/registry.js';
 import type {
@@ -165,6 +165,8 @@ export class WorkerRuntime {
   /**
    * The model's input chip. 'auto': the largest detected face, aligned; with no face the image is
    * taken as an already tight crop. 'enforce': no face is NoFaceDetectedError. 'skip': no detection.
+   * A tight crop (one face filling the image) is aligned from FaceMesh alone, BlazeFace skipped
+   * (FaceDetector.tightCrop); timings then hold `tightCrop` and no `detect`.
    */
   private async faceChip(
     imagePath: string,
@@ -184,6 +186,18 @@ export class WorkerRuntime {
     t = performance.now();
     const { image, info } = await decodeImage(imagePath, this.settings.limits, WORKING_MAX_SIDE);
     lap('decode');
+    if (this.settings.tightCrops !== false) {
+      const crop = await detector.tightCrop(image);
+      lap('tightCrop');
+      if (crop.face) {
+        log(`Tight crop (${crop.reason}): FaceMesh on the whole image, BlazeFace skipped`, {
+          tightCrop: true,
+          meshPasses: crop.passes,
+        });
+        return this.alignChip(image, info, crop.face, spec, lap);
+      }
+      log(`Not a tight crop (${crop.reason}): BlazeFace + FaceMesh`, { tightCrop: false, meshPasses: crop.passes });
+    }
     const faces = await detector.detect(image);
     lap('detect');
     const face = faces.reduce<DetectedFace | undefined>(
@@ -195,11 +209,22 @@ export class WorkerRuntime {
       log('No face detected: using the whole image as a tight crop');
       return this.wholeImage(imagePath, spec, timings);
     }
+    log(`Face detected (score ${face.score.toFixed(3)}, ${faces.length} in image)`);
+    return this.alignChip(image, info, face, spec, lap);
+  }
+
+  /** The chip aligned on `face` (found in the decoded `image`); the face reported in the original's pixels. */
+  private alignChip(
+    image: RgbImage,
+    info: ImageInfo,
+    face: DetectedFace,
+    spec: ModelSpec,
+    lap: (stage: string) => void,
+  ): { pixels: Uint8Array; face: FaceInfo; toSource: Affine } {
     const toSource = chipWarp(face, spec.alignment, spec.input.size);
     const pixels = warpRgb(image, toSource, spec.input.size);
     lap('align');
     const [original] = rescaleFaces([face], image, info);
-    log(`Face detected (score ${face.score.toFixed(3)}, ${faces.length} in image)`);
     return {
       pixels,
       toSource,

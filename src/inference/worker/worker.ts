@@ -19,6 +19,7 @@ function settingsFromConfig(): WorkerSettings {
     preload: [],
     threads: config.pool.threadsPerWorker,
     limits: config.image,
+    tightCrops: config.tightCrops,
   };
 }
 

@@ -1,0 +1,188 @@
+// The tight-crop fast path (FaceMesh alone) against the BlazeFace path, in one run: batch faces/s
+// and warm single-image latency through the library, on the suite's 1.3x crops and on the 160 px
+// crops a session stores (25% margin), each with `tightCrops` on and off (FACEEMBED_TIGHT_CROPS).
+import { EmbeddingService } from '../../src/services/embedding.service.js';
+import type { Latency } from './common.js';
+import { fastPathLog } from './fast-path-log.js';
+import { libraryBatch, librarySingle, splitName, type BatchResult, type Split } from './library.js';
+import type { Target } from './results.js';
+
+export interface CropSet {
+  label: string;
+  files: string[];
+  /** Median longest side, px. */
+  side: number;
+}
+
+export interface TightCropRow {
+  model: string;
+  set: string;
+  fastPath: boolean;
+  batch: BatchResult;
+  single: Latency & { split: string };
+}
+
+export interface FastPathShare {
+  set: string;
+  /** Median longest side, px. */
+  side: number;
+  crops: number;
+  /** Took the fast path; of them, confirmed by a second FaceMesh pass. */
+  fast: number;
+  twoPasses: number;
+  /** Embedded whole: no face on either path. */
+  noFace: number;
+}
+
+export interface TightCropsResult {
+  split: string;
+  share: FastPathShare[];
+  rows: TightCropRow[];
+}
+
+export interface TightCropsOptions {
+  models: string[];
+  modelsDir: string;
+  split: Split;
+  sets: CropSet[];
+  /** Embeddings per batch run, runs, single-image requests. */
+  count: number;
+  repeats: number;
+  single: number;
+  say: (message: string) => void;
+}
+
+/** Which crops of each set take the fast path: one untimed pass, read from the worker's debug step lines. */
+async function shares(opts: TightCropsOptions): Promise<FastPathShare[]> {
+  const out: FastPathShare[] = [];
+  for (const set of opts.sets) {
+    const track = fastPathLog();
+    const s = new EmbeddingService({ modelName: opts.models[0], logger: track.logger, modelsDir: opts.modelsDir });
+    try {
+      const results = await s.generateEmbeddingsBatch(set.files);
+      const verdicts = track.verdicts();
+      const fast = set.files.filter((f) => verdicts.get(f)?.tight);
+      out.push({
+        set: set.label,
+        side: set.side,
+        crops: set.files.length,
+        fast: fast.length,
+        twoPasses: fast.filter((f) => verdicts.get(f)!.meshPasses > 1).length,
+        noFace: results.filter((r) => r && !r.face.detected).length,
+      });
+    } finally {
+      await s.close();
+    }
+  }
+  return out;
+}
+
+export async function runTightCrops(opts: TightCropsOptions): Promise<TightCropsResult> {
+  const share = await shares(opts);
+  const rows: TightCropRow[] = [];
+  for (const model of opts.models) {
+    for (const set of opts.sets) {
+      for (const fastPath of [false, true]) {
+        const lib = { model, modelsDir: opts.modelsDir, tightCrops: fastPath };
+        opts.say(`${model}: ${set.label} crops, ${fastPath ? 'fast path' : 'BlazeFace path'}`);
+        const batch = await libraryBatch(lib, opts.split, set.files, opts.count, opts.repeats);
+        const single = await librarySingle(lib, opts.split, set.files, opts.single);
+        rows.push({ model, set: set.label, fastPath, batch, single });
+      }
+    }
+  }
+  return { split: splitName(opts.split), share, rows };
+}
+
+const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
+
+/** Issue 12's tight-crop targets (2 cores), on the fast path. */
+export function tightCropTargets(r: TightCropsResult): Target[] {
+  const row = (model: string, set: string) => r.rows.find((x) => x.model === model && x.set === set && x.fastPath);
+  const out: Target[] = [];
+  const small = row('facenet', SMALL_SET);
+  if (small) {
+    out.push({
+      id: 'tight-facenet-160',
+      what: `'facenet' ${SMALL_SET} crops through the library`,
+      target: '>= 180 faces/s',
+      measured: `${f1(small.batch.facesPerSecond)} faces/s`,
+      met: small.batch.facesPerSecond >= 180,
+    });
+    out.push({
+      id: 'tight-latency-160',
+      what: `'facenet' ${SMALL_SET} crops, warm single image p50`,
+      target: '<= 10 ms',
+      measured: `${f1(small.single.p50)} ms`,
+      met: small.single.p50 <= 10,
+    });
+  }
+  const arc = row('arcface', SMALL_SET);
+  if (arc)
+    out.push({
+      id: 'tight-arcface-160',
+      what: `'arcface' ${SMALL_SET} crops through the library`,
+      target: '>= 110 faces/s',
+      measured: `${f1(arc.batch.facesPerSecond)} faces/s`,
+      met: arc.batch.facesPerSecond >= 110,
+    });
+  const big = row('facenet', LARGE_SET);
+  if (big)
+    out.push({
+      id: 'tight-facenet-large',
+      what: `'facenet' ${LARGE_SET} crops through the library`,
+      target: '>= 100 faces/s',
+      measured: `${f1(big.batch.facesPerSecond)} faces/s`,
+      met: big.batch.facesPerSecond >= 100,
+    });
+  return out;
+}
+
+/** Labels of the two crop sets (the targets name them). */
+export const SMALL_SET = '160 px, 25% margin';
+export const LARGE_SET = '1.3x box';
+
+/** The section; `withTargets` false when the report's own targets table lists them. */
+export function tightCropsSection(r: TightCropsResult, withTargets = true): string {
+  const table = (head: string[], rows: (string | number)[][]) =>
+    [
+      `| ${head.join(' | ')} |`,
+      `|${head.map(() => '---').join('|')}|`,
+      ...rows.map((x) => `| ${x.join(' | ')} |`),
+    ].join('\n');
+  const rows = r.rows.map((x) => [
+    `\`${x.model}\``,
+    x.set,
+    x.fastPath ? 'FaceMesh alone (fast path)' : 'BlazeFace + FaceMesh',
+    f1(x.batch.facesPerSecond),
+    x.batch.runs.join(', '),
+    `${f1(x.single.p50)} / ${f1(x.single.p95)}`,
+    `${x.batch.otherCores.toFixed(2)} / ${(x.single.otherCores ?? NaN).toFixed(2)}`,
+  ]);
+  const shares = r.share.map(
+    (s) =>
+      `- ${s.set} (median ${s.side} px): ${s.fast} of ${s.crops} crops took the fast path (${s.twoPasses} of them confirmed by a second FaceMesh pass); ` +
+      `${s.noFace} had no face on either path and were embedded whole.`,
+  );
+  const targets = withTargets ? tightCropTargets(r) : [];
+  return [
+    '## Tight crops: FaceMesh alone against BlazeFace + FaceMesh',
+    '',
+    `Library, warm pool of the ${r.split} split, the same crops both ways: \`tightCrops: false\` (FACEEMBED_TIGHT_CROPS=false) sends every`,
+    'image through BlazeFace; the fast path runs FaceMesh on the whole image and skips BlazeFace when it is a tight crop',
+    "(src/detect/tight-crop.ts). Crops: the suite's 1.3x boxes, and the 160 px ones a session stores (the box grown 25% on every side).",
+    '',
+    table(['model', 'crops', 'path', 'batch faces/s', 'runs', 'single p50 / p95 ms', 'other (batch / single)'], rows),
+    '',
+    ...shares,
+    ...(targets.length
+      ? [
+          '',
+          table(
+            ['target', 'wanted', 'measured', 'met'],
+            targets.map((t) => [t.what, t.target, t.measured, t.met ? 'yes' : '**no**']),
+          ),
+        ]
+      : []),
+  ].join('\n');
+}
