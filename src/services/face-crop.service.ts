@@ -23,7 +23,7 @@ import type { PersonRepository } from '../repositories/person.repository.js';
 import type { EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
 import { ChunkedWriter } from './chunked-writer.js';
 import { eachLimited } from './each-limited.js';
-import { modelNames, type ModelNames } from './model-names.js';
+import { modelNames, storedModelNames, type ModelNames } from './model-names.js';
 
 export type EmbeddingOutcome = 'generated' | 'existing' | 'failed';
 /** Told about every embedding asked for (metrics). */
@@ -190,7 +190,10 @@ export class FaceCropService {
   async getCrop(id: number): Promise<{ crop: FaceCrop; embeddings: ListedEmbedding[] }> {
     const crop = await this.findCrop(id);
     const stored = await this.deps.embeddings.listForCrop(id);
-    return { crop, embeddings: stored.map(({ modelName, ...e }) => ({ ...e, ...this.storedNames(modelName) })) };
+    return {
+      crop,
+      embeddings: stored.map(({ modelName, ...e }) => ({ ...e, ...storedModelNames(this.deps.embedder, modelName) })),
+    };
   }
 
   /** The crop's image file, checked to be inside the media root (FileNotFoundError when gone). */
@@ -318,15 +321,6 @@ export class FaceCropService {
     this.deps.embedder.resolveModel(name); // an unknown name fails fast, before any waiting
     await this.deps.embedder.ready();
     return this.deps.embedder.resolveModel(name);
-  }
-
-  /** A model no longer registered keeps the name it was stored under. */
-  private storedNames(trueName: string): ModelNames {
-    try {
-      return modelNames(this.deps.embedder.resolveModel(trueName));
-    } catch {
-      return { modelName: trueName, modelTrueName: trueName };
-    }
   }
 
   private async findCrop(id: number): Promise<FaceCrop> {

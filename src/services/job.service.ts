@@ -7,7 +7,7 @@ import { NotFoundError, ServiceUnavailableError, type ErrorType } from '../error
 import type { EnrolPhoto, Job, JobProgress, JobRepository, JobStatus } from '../repositories/job.repository.js';
 import type { BatchResult } from './face-crop.service.js';
 import type { EmbeddingPort } from './embedding.types.js';
-import { modelNames, type ModelNames } from './model-names.js';
+import { storedModelNames, type ModelNames } from './model-names.js';
 
 /** Who runs queued items: the server's own pool (embedded) or BullMQ nodes. */
 export interface JobEngine {
@@ -186,12 +186,7 @@ export class JobService {
   /** The naming rule for the name the job was asked with; a model since removed keeps that name. */
   private names(job: Job): ModelNames | undefined {
     if (job.kind === 'enrol') return undefined;
-    const asked = job.modelName;
-    try {
-      return modelNames(this.deps.embedder.resolveModel(asked), asked);
-    } catch {
-      return { modelName: asked, modelTrueName: asked };
-    }
+    return storedModelNames(this.deps.embedder, job.modelName, job.modelName);
   }
 
   private async result(job: Job): Promise<BatchResult> {

@@ -3,7 +3,7 @@
 // in a crop's list of embeddings, it is the model's public name, its first alias (the old
 // service's name). `model_true_name` is always the registry's own name, under which embeddings
 // are stored. A client that asked for 'arcface' finds its embedding under 'arcface'.
-import type { ModelInfo } from './embedding.types.js';
+import type { EmbeddingPort, ModelInfo } from './embedding.types.js';
 
 export interface ModelNames {
   /** As the client sent it, or the model's public name. */
@@ -16,4 +16,17 @@ export const publicName = (model: Pick<ModelInfo, 'name' | 'aliases'>): string =
 
 export function modelNames(model: Pick<ModelInfo, 'name' | 'aliases'>, asked?: string): ModelNames {
   return { modelName: asked ?? publicName(model), modelTrueName: model.name };
+}
+
+/** The names of a model stored by name (a job, a session, an embedding row); one no longer registered keeps that name. */
+export function storedModelNames(
+  embedder: Pick<EmbeddingPort, 'resolveModel'>,
+  stored: string,
+  asked?: string,
+): ModelNames {
+  try {
+    return modelNames(embedder.resolveModel(stored), asked);
+  } catch {
+    return { modelName: asked ?? stored, modelTrueName: stored };
+  }
 }

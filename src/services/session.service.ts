@@ -17,7 +17,7 @@ import type { Session } from '../repositories/session.repository.js';
 import type { EmbeddingPort } from './embedding.types.js';
 import type { FaceCropService } from './face-crop.service.js';
 import type { GalleryRegistry } from './gallery.registry.js';
-import { modelNames, type ModelNames } from './model-names.js';
+import { storedModelNames, type ModelNames } from './model-names.js';
 import { KeyedLock } from './keyed-lock.js';
 import { faceResult, sessionView, type PhotoResult, type SessionView } from './session-view.js';
 import { gallerySimilarity } from './session-matching.js';
@@ -43,11 +43,7 @@ export class SessionService {
 
   /** A session's model under the naming rule of every answer; a model since removed keeps its stored name. */
   modelNames(session: Pick<Session, 'modelName'>, asked?: string): ModelNames {
-    try {
-      return modelNames(this.deps.embedder.resolveModel(session.modelName), asked);
-    } catch {
-      return { modelName: session.modelName, modelTrueName: session.modelName };
-    }
+    return storedModelNames(this.deps.embedder, session.modelName, asked);
   }
 
   async create(
