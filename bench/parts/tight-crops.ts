@@ -99,43 +99,30 @@ const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
 /** Issue 12's tight-crop targets (2 cores), on the fast path. */
 export function tightCropTargets(r: TightCropsResult): Target[] {
   const row = (model: string, set: string) => r.rows.find((x) => x.model === model && x.set === set && x.fastPath);
-  const out: Target[] = [];
+  const throughput = (id: string, model: string, set: string, min: number): Target[] => {
+    const x = row(model, set);
+    if (!x) return [];
+    const fps = x.batch.facesPerSecond;
+    const what = `'${model}' ${set} crops through the library`;
+    return [{ id, what, target: `>= ${min} faces/s`, measured: `${f1(fps)} faces/s`, met: fps >= min }];
+  };
   const small = row('facenet', SMALL_SET);
-  if (small) {
-    out.push({
-      id: 'tight-facenet-160',
-      what: `'facenet' ${SMALL_SET} crops through the library`,
-      target: '>= 180 faces/s',
-      measured: `${f1(small.batch.facesPerSecond)} faces/s`,
-      met: small.batch.facesPerSecond >= 180,
-    });
-    out.push({
-      id: 'tight-latency-160',
-      what: `'facenet' ${SMALL_SET} crops, warm single image p50`,
-      target: '<= 10 ms',
-      measured: `${f1(small.single.p50)} ms`,
-      met: small.single.p50 <= 10,
-    });
-  }
-  const arc = row('arcface', SMALL_SET);
-  if (arc)
-    out.push({
-      id: 'tight-arcface-160',
-      what: `'arcface' ${SMALL_SET} crops through the library`,
-      target: '>= 110 faces/s',
-      measured: `${f1(arc.batch.facesPerSecond)} faces/s`,
-      met: arc.batch.facesPerSecond >= 110,
-    });
-  const big = row('facenet', LARGE_SET);
-  if (big)
-    out.push({
-      id: 'tight-facenet-large',
-      what: `'facenet' ${LARGE_SET} crops through the library`,
-      target: '>= 100 faces/s',
-      measured: `${f1(big.batch.facesPerSecond)} faces/s`,
-      met: big.batch.facesPerSecond >= 100,
-    });
-  return out;
+  return [
+    ...throughput('tight-facenet-160', 'facenet', SMALL_SET, 180),
+    ...(small
+      ? [
+          {
+            id: 'tight-latency-160',
+            what: `'facenet' ${SMALL_SET} crops, warm single image p50`,
+            target: '<= 10 ms',
+            measured: `${f1(small.single.p50)} ms`,
+            met: small.single.p50 <= 10,
+          },
+        ]
+      : []),
+    ...throughput('tight-arcface-160', 'arcface', SMALL_SET, 110),
+    ...throughput('tight-facenet-large', 'facenet', LARGE_SET, 100),
+  ];
 }
 
 /** Labels of the two crop sets (the targets name them). */

@@ -50,8 +50,8 @@ export function windowStarts(length: number, window: number, stride: number): nu
 
 /**
  * The pyramid for a width x height photo: the finest level makes a minFaceSize face
- * minFaceInWindow wide (never upscaling, never below one window), each next level levelRatio times smaller, down to the
- * first level that fits in one window.
+ * minFaceInWindow wide (never upscaling, never below one window), each next level levelRatio
+ * times smaller, down to the first level that fits in one window.
  */
 export function planScan(width: number, height: number, opts: ScanOptions = DEFAULT_SCAN): ScanLevel[] {
   if (!(opts.minFaceSize > 0)) throw new RangeError(`minFaceSize must be positive, got ${opts.minFaceSize}`);

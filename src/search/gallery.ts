@@ -124,7 +124,7 @@ export class Gallery {
     } else {
       hits = this.store.search(query, wantFaces);
     }
-    return this.bestPerPerson(query, hits, opts.topK);
+    return this.scorePersons(query, hits, opts.topK);
   }
 
   faceCount(): number {
@@ -149,7 +149,7 @@ export class Gallery {
   }
 
   /** The persons behind the hits, each scored over all of their faces, best first. */
-  private bestPerPerson(query: Float32Array, hits: SearchHit[], topK: number): PersonMatch[] {
+  private scorePersons(query: Float32Array, hits: SearchHit[], topK: number): PersonMatch[] {
     const persons = new Set<number>();
     for (const h of hits) {
       const personId = this.personOf.get(h.key);
@@ -157,7 +157,7 @@ export class Gallery {
     }
     const matches: PersonMatch[] = [];
     for (const personId of persons) {
-      const faces = this.store.rescore(query, [...this.facesOf.get(personId)!]);
+      const faces = this.store.rescore(query, this.personFaces(personId));
       matches.push({ personId, similarity: personScore(faces.map((f) => f.similarity))!, faceCropId: faces[0]!.key });
     }
     return matches.sort((a, b) => b.similarity - a.similarity).slice(0, topK);
