@@ -4,7 +4,7 @@
 // enrolUploadOnce), so a re-run adds only what is new. With --job the photos are enrolled by a
 // job (kind "enrol"): resumable, and run by the worker nodes when FACEEMBED_QUEUE_URL is set.
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../config/config.js';
@@ -20,11 +20,8 @@ import { migrate } from '../../repositories/migrate.js';
 import { EmbeddingService } from '../../services/embedding.service.js';
 import type { EnrolmentResult } from '../../services/job.service.js';
 import { watchJob } from './jobs.command.js';
+import { IMAGE_EXT, QUEUE_CONNECT_MS, intoMediaRoot } from './media-files.js';
 import { progressLine } from './progress.js';
-
-const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|avif|heic)$/i;
-/** How long a just-started command waits for the job queue to connect. */
-const CONNECT_MS = 10_000;
 
 interface Photo {
   /** The person folder's name. */
@@ -107,7 +104,6 @@ async function enrolNow({ services, root, work, group }: Run): Promise<void> {
  */
 async function enrolAsJob({ config, db, embedder, services, root, work, group }: Run): Promise<void> {
   const { persons, faceCrops, groups } = services;
-  const inside = !path.relative(config.mediaRoot, root).startsWith('..');
   const photos: EnrolPhoto[] = [];
   const sources = new Map<string, string>();
   const copied: string[] = [];
@@ -121,14 +117,8 @@ async function enrolAsJob({ config, db, embedder, services, root, work, group }:
         ids.set(person, personId);
         if (group) await groups.addMembers(group.id, [personId]);
       }
-      let rel = path.relative(config.mediaRoot, file);
-      if (!inside) {
-        rel = path.join('imports', path.basename(root), person, path.basename(file));
-        const target = path.join(config.mediaRoot, rel);
-        await mkdir(path.dirname(target), { recursive: true });
-        await copyFile(file, target);
-        copied.push(target);
-      }
+      const { rel, copied: copy } = await intoMediaRoot(config.mediaRoot, root, file);
+      if (copy) copied.push(copy);
       const imagePath = rel.split(path.sep).join('/');
       photos.push({ imagePath, personId });
       sources.set(imagePath, file);
@@ -150,7 +140,7 @@ async function enrolAsJob({ config, db, embedder, services, root, work, group }:
   try {
     let id: number;
     try {
-      await jobs.service.engine.whenAvailable(CONNECT_MS);
+      await jobs.service.engine.whenAvailable(QUEUE_CONNECT_MS);
       id = (await jobs.service.createEnrolment(photos)).job.id;
     } catch (err) {
       // No job: the copies made for it go again.

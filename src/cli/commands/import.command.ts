@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
@@ -12,8 +12,7 @@ import { progressLine } from './progress.js';
 import { startJobs } from '../../jobs.js';
 import { JobRepository } from '../../repositories/job.repository.js';
 import { watchJob } from './jobs.command.js';
-
-const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|avif|heic)$/i;
+import { IMAGE_EXT, QUEUE_CONNECT_MS, intoMediaRoot } from './media-files.js';
 
 async function listImages(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -38,7 +37,6 @@ export function registerImport(program: Command): void {
       const config = loadConfig();
       const root = path.resolve(dir);
       const files = await listImages(root);
-      const inside = !path.relative(config.mediaRoot, root).startsWith('..');
       const db = openDatabase(config.databaseUrl);
       const embedder = new EmbeddingService({
         config,
@@ -57,13 +55,9 @@ export function registerImport(program: Command): void {
         for (const file of files) {
           let copied: string | undefined;
           try {
-            let rel = path.relative(config.mediaRoot, file);
-            if (!inside) {
-              rel = path.join('imports', path.basename(root), path.relative(root, file));
-              await mkdir(path.dirname(path.join(config.mediaRoot, rel)), { recursive: true });
-              copied = path.join(config.mediaRoot, rel);
-              await copyFile(file, copied);
-            }
+            const placed = await intoMediaRoot(config.mediaRoot, root, file);
+            copied = placed.copied;
+            const rel = placed.rel;
             const person = flags.personFromFolder ? path.basename(path.dirname(file)) : undefined;
             ids.push((await service.registerCrop(rel, person ? { personId: person } : {})).id);
           } catch (err) {
@@ -92,7 +86,7 @@ export function registerImport(program: Command): void {
             runsJobs: !config.jobs.queueUrl,
           });
           try {
-            await jobs.service.engine.whenAvailable(10_000); // the queue connects as the command starts
+            await jobs.service.engine.whenAvailable(QUEUE_CONNECT_MS);
             const view = await jobs.service.create({
               kind: 'generate-embeddings',
               faceCropIds: ids,
