@@ -1,7 +1,7 @@
 // Jobs on BullMQ with real Redis and real processes: a server that only enqueues
 // (FACEEMBED_SERVER_RUNS_JOBS=false) and `faceembed worker-node` processes. Three nodes, one
 // killed mid-job, then all, then one started later; and Redis itself killed mid-job (a private
-// redis-server, never the shared one). PostgreSQL when configured, else SQLite.
+// redis-server, never the shared one); a job cancelled after one of its nodes died mid-slice. PostgreSQL when configured, else SQLite.
 import { execFileSync } from 'node:child_process';
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,8 @@ import { checkEmbeddings } from './helpers/db.js';
 import { workspace, type Workspace } from './helpers/fixtures.js';
 import { Api, BATCH, expectError } from './helpers/http.js';
 import {
+  cancelJob,
+  frozenAfterCancel,
   getJob,
   itemStatuses,
   itemsByNode,
@@ -30,6 +32,7 @@ const FILE = 'jobs-bullmq.test.js';
 const SHARED_REDIS = process.env.FACEEMBED_TEST_QUEUE_URL ?? 'redis://127.0.0.1:6379/5';
 const PREFIX = `fe-test-${process.pid}`;
 const CROPS_PER_JOB = 160;
+const CANCEL_CROPS = 240;
 /** Both tests need redis-server installed and the shared Redis answering. */
 function redisSkip(): string | false {
   try {
@@ -186,6 +189,39 @@ describe(`jobs, BullMQ engine (${target.name})`, { skip: REDIS_SKIP }, () => {
         } finally {
           await redis.close();
         }
+      },
+    );
+  });
+  // Arcface rows: after the cases that check facenet rows with whole().
+  test('cancel with a node killed mid-slice is final', async () => {
+    await section.check(
+      `a ${CANCEL_CROPS}-crop arcface job on two nodes: SIGKILL to a node holding running items at 20 done, then ` +
+        'DELETE jobs/{id}/',
+      "`cancelling` (the dead node's items are in flight) until the live node drained its slices and took over the " +
+        "dead one's; then `cancelled`, and its progress, items and rows never change again",
+      async () => {
+        const server = await spawn('server', SHARED_REDIS);
+        const api = new Api(server.baseUrl);
+        const nodes = await Promise.all([1, 2].map(() => spawn('node', SHARED_REDIS)));
+        const ids = await registerAll(api, await writeCrops(ws, CANCEL_CROPS, 'z'));
+        const jobId = await startJob(api, ids, false, 'arcface');
+        await waitJob(api, jobId, (j) => j.progress.done >= 20, 60_000);
+        const busy = await runningNodes(opened.db, jobId);
+        const victim = nodes.find((n) => [...busy].some((b) => b.endsWith(nodeName(n)))) ?? nodes[0]!;
+        await victim.kill();
+        const started = performance.now();
+        const answered = await cancelJob(api, jobId);
+        const { job, items } = await frozenAfterCancel(api, opened.db, jobId, ids);
+        assert.equal(answered, 'cancelling', "the dead node's items were running");
+        assert.ok(job.progress.done < CANCEL_CROPS, `stopped early (${job.progress.done} done)`);
+        section.count('faultsSurvived');
+        section.measure(
+          `BullMQ cancel with a dead node: cancelled ${Math.round(performance.now() - started)} ms after the DELETE ` +
+            `at ${job.progress.done} of ${CANCEL_CROPS}; items ${JSON.stringify(items)}`,
+        );
+        for (const n of nodes.filter((x) => x !== victim)) await n.stop();
+        await server.stop();
+        return "cancelling, then cancelled once the dead node's slice was taken over; unchanged 3 s later; nothing left running";
       },
     );
   });

@@ -1,5 +1,6 @@
 // Jobs on the embedded engine (no Redis): the server runs them in its own pool. `kill -9` of the
-// server mid-job and a restart on the same database; cancel mid-job; a poisoned item whose image
+// server mid-job and a restart on the same database; cancel mid-job (final: nothing moves once it
+// reads cancelled), and the server killed while cancelling; a poisoned item whose image
 // kills the worker every time it is started.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,20 +9,22 @@ import { checkEmbeddings, countRows } from './helpers/db.js';
 import { workspace, type Workspace } from './helpers/fixtures.js';
 import { Api } from './helpers/http.js';
 import {
-  getJob,
+  cancelJob,
+  frozenAfterCancel,
   itemStatuses,
   referenceModel,
   registerAll,
   startJob,
   waitJob,
   writeCrops,
-  JOBS,
 } from './helpers/jobs.js';
 import { Section } from './helpers/report.js';
 import { ServerProcess, type LogLine } from './helpers/server.js';
 
 const FILE = 'jobs-embedded.test.js';
 const CROPS_PER_JOB = 150;
+/** Arcface crops of the cancel cases: a slice in flight takes a few hundred ms. */
+const CANCEL_CROPS = 240;
 const DIMS = 128;
 
 const section = new Section(
@@ -105,42 +108,6 @@ describe('jobs, embedded engine', () => {
     );
   });
 
-  test('cancel mid-job', async () => {
-    await section.check(
-      `DELETE jobs/{id}/ once a ${CROPS_PER_JOB}-crop job has 20 items done`,
-      'status cancelled; no new item starts (progress stops within a slice); finished items keep their rows',
-      async () => {
-        const ids = await registerAll(api, await writeCrops(ws, CROPS_PER_JOB, 'x'));
-        const jobId = await startJob(api, ids);
-        await waitJob(api, jobId, (j) => j.progress.done >= 20, 60_000);
-        const r = await api.call('DELETE', `${JOBS}${jobId}/`);
-        assert.equal(r.status, 200, r.text);
-        assert.equal((r.json as { status: string }).status, 'cancelled');
-        // Slices already running finish; then nothing moves.
-        let last = -1;
-        let now = (await getJob(api, jobId)).progress.done;
-        while (now !== last) {
-          await new Promise((res) => setTimeout(res, 1500));
-          last = now;
-          now = (await getJob(api, jobId)).progress.done;
-        }
-        const job = await getJob(api, jobId);
-        assert.equal(job.status, 'cancelled');
-        assert.ok(job.progress.done < CROPS_PER_JOB, `stopped early (${job.progress.done} done)`);
-        const items = await itemStatuses(opened.db, jobId);
-        assert.equal(items.running ?? 0, 0, 'no item left running');
-        const check = await whole();
-        const stored = ids.filter((id) => check.crops.has(id)).length;
-        assert.equal(stored, job.progress.done, 'a row for every finished item and none for the others');
-        assert.equal(job.result!.summary.generated, job.progress.done);
-        section.measure(
-          `cancel at 20 done: stopped at ${job.progress.done} of ${CROPS_PER_JOB}; items ${JSON.stringify(items)}`,
-        );
-        return `cancelled; stopped at ${job.progress.done < 100 ? 'under 100' : job.progress.done} of ${CROPS_PER_JOB}; a whole row for each finished item, none for the rest; nothing left running`;
-      },
-    );
-  });
-
   test('a poisoned item fails alone after its retries', async () => {
     await section.check(
       'a 25-crop job where one image kills the worker each time it starts (SIGKILL to the worker whose log names it)',
@@ -181,8 +148,58 @@ describe('jobs, embedded engine', () => {
         await whole();
         section.measure(`poisoned item: ${kills} worker kills before it failed for good`);
         section.count('faultsSurvived', kills);
-        assert.equal(await countRows(opened.db, 'face_crops'), 2 * CROPS_PER_JOB + 25 + 1);
+        assert.equal(await countRows(opened.db, 'face_crops'), CROPS_PER_JOB + 25 + 1);
         return 'completed: 24 done, 1 failed (WorkerCrashedError) after its retries; the server kept serving';
+      },
+    );
+  });
+
+  // The cancel cases store arcface rows, so they come last (whole() checks facenet rows only).
+  test('cancel mid-job is final', async () => {
+    await section.check(
+      `DELETE jobs/{id}/ once a ${CANCEL_CROPS}-crop arcface job has 20 items done`,
+      '`cancelling` while the slices in flight drain, then `cancelled`; from then on its progress, items and rows ' +
+        'never change; a whole row for each finished item, none for the others',
+      async () => {
+        const ids = await registerAll(api, await writeCrops(ws, CANCEL_CROPS, 'x'));
+        const jobId = await startJob(api, ids, false, 'arcface');
+        await waitJob(api, jobId, (j) => j.progress.done >= 20, 60_000);
+        const answered = await cancelJob(api, jobId);
+        const { job, items } = await frozenAfterCancel(api, opened.db, jobId, ids);
+        assert.ok(job.progress.done < CANCEL_CROPS, `stopped early (${job.progress.done} done)`);
+        assert.equal(job.result!.summary.generated, job.progress.done);
+        section.measure(
+          `cancel at 20 done: DELETE answered ${answered}; stopped at ${job.progress.done} of ${CANCEL_CROPS}; items ${JSON.stringify(items)}`,
+        );
+        return `${answered}, then cancelled; stopped under ${CANCEL_CROPS}; progress, items and rows unchanged 3 s later; nothing left running`;
+      },
+    );
+  });
+
+  test('kill -9 of the server while cancelling', async () => {
+    await section.check(
+      `DELETE on a ${CANCEL_CROPS}-crop arcface job with a slice in flight, SIGKILL to the server at once, restart`,
+      'the job reads `cancelling` in the database after the kill and `cancelled` (frozen) after the restart',
+      async () => {
+        const ids = await registerAll(api, await writeCrops(ws, CANCEL_CROPS, 'y'));
+        const jobId = await startJob(api, ids, true, 'arcface');
+        await waitJob(api, jobId, (j) => j.progress.done >= 20, 60_000);
+        const answered = await cancelJob(api, jobId);
+        await server!.kill();
+        const row = await opened.db
+          .selectFrom('jobs')
+          .select('status')
+          .where('id', '=', jobId)
+          .executeTakeFirstOrThrow();
+        assert.equal(answered, 'cancelling', 'a slice was in flight when DELETE answered');
+        assert.equal(row.status, 'cancelling', 'the kill came before the slice drained');
+        await start();
+        const { job } = await frozenAfterCancel(api, opened.db, jobId, ids);
+        section.count('faultsSurvived');
+        section.measure(
+          `kill while cancelling: cancelled after the restart at ${job.progress.done} of ${CANCEL_CROPS}`,
+        );
+        return 'cancelling at the kill; cancelled after the restart; unchanged 3 s later; nothing left running';
       },
     );
   });

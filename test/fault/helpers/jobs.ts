@@ -45,8 +45,13 @@ export async function registerAll(api: Api, names: readonly string[]): Promise<n
 }
 
 /** `"async": true` batch: asserts 202 + Location, returns the job id. */
-export async function startJob(api: Api, ids: readonly number[], force = false): Promise<number> {
-  const r = await api.post(BATCH, { face_crop_ids: ids, async: true, force_regenerate: force });
+export async function startJob(api: Api, ids: readonly number[], force = false, modelName?: string): Promise<number> {
+  const r = await api.post(BATCH, {
+    face_crop_ids: ids,
+    async: true,
+    force_regenerate: force,
+    ...(modelName && { model_name: modelName }),
+  });
   assert.equal(r.status, 202, r.text.slice(0, 300));
   const body = r.json as JobBody;
   assert.equal(r.headers.get('location'), `${JOBS}${body.id}/`);
@@ -120,4 +125,59 @@ export async function referenceModel(
   assert.equal(r.status, 200, r.text.slice(0, 300));
   const body = r.json as { model_version: string; dimensions: number };
   return { modelName: 'faceapi-resnet128', modelVersion: body.model_version, dimensions: body.dimensions };
+}
+
+/** Stored embedding rows (any model) of the given crops. */
+export async function storedRows(db: Database, cropIds: readonly number[]): Promise<number> {
+  const { n } = await db
+    .selectFrom('face_embeddings')
+    .where('face_crop_id', 'in', [...cropIds])
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}
+
+export interface CancelledState {
+  job: JobBody;
+  items: Record<string, number>;
+  rows: number;
+}
+
+/**
+ * DELETE on a running job: it answers `cancelling` (items in flight) or `cancelled`; the job
+ * then reads `cancelled` within `timeoutMs`.
+ */
+export async function cancelJob(api: Api, jobId: number): Promise<string> {
+  const r = await api.call('DELETE', `${JOBS}${jobId}/`);
+  assert.equal(r.status, 200, r.text);
+  const status = (r.json as { status: string }).status;
+  assert.ok(status === 'cancelling' || status === 'cancelled', `DELETE answered ${status}`);
+  return status;
+}
+
+/**
+ * Once the job reads `cancelled`: its progress, its items and the crops' stored rows, read at
+ * once and again after `settleMs` (longer than any slice in flight takes); the two must match.
+ */
+export async function frozenAfterCancel(
+  api: Api,
+  db: Database,
+  jobId: number,
+  cropIds: readonly number[],
+  settleMs = 3000,
+): Promise<CancelledState> {
+  const job = await waitJob(api, jobId, (j) => j.status === 'cancelled', 60_000);
+  const read = async () => ({ items: await itemStatuses(db, jobId), rows: await storedRows(db, cropIds) });
+  const first = { job, ...(await read()) };
+  await new Promise((r) => setTimeout(r, settleMs));
+  const later = await getJob(api, jobId);
+  const again = await read();
+  assert.deepEqual(
+    { status: later.status, progress: later.progress, ...again },
+    { status: 'cancelled', progress: first.job.progress, items: first.items, rows: first.rows },
+    `a cancelled job changed ${settleMs} ms later`,
+  );
+  assert.equal(first.items.running ?? 0, 0, 'no item left running');
+  assert.equal(first.rows, job.progress.done, 'a row for every finished item and none for the others');
+  return first;
 }
