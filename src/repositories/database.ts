@@ -117,7 +117,7 @@ export interface AuditEventTable {
 export interface JobTable {
   id: Generated<number>;
   kind: string;
-  /** queued | running | completed | failed | cancelled */
+  /** queued | running | cancelling | completed | failed | cancelled */
   status: string;
   /** '' for an enrol job: enrolment embeds with every registered model. */
   model_name: string;

@@ -2,15 +2,26 @@
 // WHERE clause), so several processes working on one job (BullMQ nodes, a restarted server)
 // never move a job or an item backwards. An item is keyed by `itemId`: the face crop of a
 // generate-embeddings job, the photo's number (1..n) in an enrol job.
-import { sql, type Selectable } from 'kysely';
-import type { Database, JobItemTable, JobTable } from './database.js';
+//
+// A final cancel, with the database as the arbiter: an item starts only while its job is
+// `running`, an outcome lands only while it is `running` or `cancelling`, and a `cancelling`
+// job becomes `cancelled` only once none of its items is running. Each item statement checks
+// the job's row in the same statement (locked FOR SHARE on PostgreSQL, so the status update
+// waits for it; SQLite runs one writer at a time), so no process can start or finish an item
+// of a job that another process has just moved on.
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
+import { databaseKind, type Database, type DB, type JobItemTable, type JobTable } from './database.js';
 import { toIso } from './face-crop.repository.js';
 
 export type JobKind = 'generate-embeddings' | 'enrol';
-export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export const JOB_STATUSES = ['queued', 'running', 'cancelling', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
 export type ItemStatus = 'pending' | 'running' | FinishedItemStatus;
 export type FinishedItemStatus = 'generated' | 'existing' | 'enrolled' | 'failed';
-export const ACTIVE_JOB: readonly JobStatus[] = ['queued', 'running'];
+/** Not ended yet: a cancelling job still has items in flight. */
+export const ACTIVE_JOB: readonly JobStatus[] = ['queued', 'running', 'cancelling'];
+/** Item outcomes (and releases) land only while the job is in one of these. */
+const WORKING_JOB: readonly JobStatus[] = ['running', 'cancelling'];
 const OPEN_ITEM: readonly ItemStatus[] = ['pending', 'running'];
 /** Finished without error. */
 const DONE_ITEM: readonly ItemStatus[] = ['generated', 'existing', 'enrolled'];
@@ -120,7 +131,24 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 export class JobRepository {
-  constructor(private readonly db: Database) {}
+  private readonly lockJobRow: boolean;
+
+  constructor(private readonly db: Database) {
+    this.lockJobRow = databaseKind(db) === 'postgres';
+  }
+
+  /** "The job is in one of `statuses`", for an item statement's WHERE (see the header). */
+  private jobIn(jobId: number, statuses: readonly JobStatus[]) {
+    return (eb: ExpressionBuilder<DB, 'job_items'>) =>
+      eb.exists(
+        eb
+          .selectFrom('jobs')
+          .select('jobs.id')
+          .where('jobs.id', '=', jobId)
+          .where('jobs.status', 'in', [...statuses])
+          .$if(this.lockJobRow, (q) => q.forShare()),
+      );
+  }
 
   /** The job and all its items, in one transaction: a job is never visible half-created. */
   async create(job: NewJob): Promise<Job> {
@@ -261,20 +289,28 @@ export class JobRepository {
     return (await this.get(jobId))?.status === 'running';
   }
 
-  /** Items taken by `node` (reserved, or started: a start counts as an attempt). */
-  async markRunning(jobId: number, ids: readonly number[], node: string, countAttempt: boolean): Promise<void> {
+  /**
+   * Items taken by `node` (reserved, or started: a start counts as an attempt), only while the
+   * job is running; returns the ids taken (none once a cancel has begun).
+   */
+  async markRunning(jobId: number, ids: readonly number[], node: string, countAttempt: boolean): Promise<number[]> {
+    const taken: number[] = [];
     for (const part of chunks(ids, IN_CHUNK)) {
-      await this.db
+      const rows = await this.db
         .updateTable('job_items')
         .set((eb) => ({ status: 'running', node, attempts: eb('attempts', '+', countAttempt ? 1 : 0) }))
         .where('job_id', '=', jobId)
         .where('item_id', 'in', part)
         .where('status', 'in', [...OPEN_ITEM])
+        .where(this.jobIn(jobId, ['running']))
+        .returning('item_id')
         .execute();
+      taken.push(...rows.map((r) => Number(r.item_id)));
     }
+    return taken;
   }
 
-  /** Back to pending (a transient failure with attempts left). */
+  /** Back to pending (unstarted, a transient failure with attempts left, or a dead node's). */
   async release(jobId: number, ids: readonly number[]): Promise<void> {
     for (const part of chunks(ids, IN_CHUNK)) {
       await this.db
@@ -283,13 +319,14 @@ export class JobRepository {
         .where('job_id', '=', jobId)
         .where('item_id', 'in', part)
         .where('status', '=', 'running')
+        .where(this.jobIn(jobId, WORKING_JOB))
         .execute();
     }
   }
 
   /**
    * Final outcomes, one statement per status; one by one those that carry their own values (a
-   * failure's message, an enrolment's face crop).
+   * failure's message, an enrolment's face crop). Dropped once the job is cancelled.
    */
   async finish(jobId: number, outcomes: readonly ItemOutcome[]): Promise<void> {
     const now = new Date().toISOString();
@@ -304,6 +341,7 @@ export class JobRepository {
             .where('job_id', '=', jobId)
             .where('item_id', 'in', part)
             .where('status', 'in', [...OPEN_ITEM])
+            .where(this.jobIn(jobId, WORKING_JOB))
             .execute();
         }
       }
@@ -320,6 +358,7 @@ export class JobRepository {
           .where('job_id', '=', jobId)
           .where('item_id', '=', o.itemId)
           .where('status', 'in', [...OPEN_ITEM])
+          .where(this.jobIn(jobId, WORKING_JOB))
           .execute();
       }
       for (const o of outcomes.filter((x) => x.status === 'failed')) {
@@ -334,6 +373,7 @@ export class JobRepository {
           .where('job_id', '=', jobId)
           .where('item_id', '=', o.itemId)
           .where('status', 'in', [...OPEN_ITEM])
+          .where(this.jobIn(jobId, WORKING_JOB))
           .execute();
       }
     });
@@ -369,15 +409,43 @@ export class JobRepository {
       .execute();
   }
 
-  /** queued/running -> cancelled; the job as it is afterwards (undefined when there is none). */
+  /**
+   * queued/running -> cancelling, and at once cancelled when no item is running; the job as it
+   * is afterwards (undefined when there is none).
+   */
   async cancel(jobId: number): Promise<Job | undefined> {
     await this.db
       .updateTable('jobs')
-      .set({ status: 'cancelled', finished_at: new Date().toISOString() })
+      .set({ status: 'cancelling' })
       .where('id', '=', jobId)
-      .where('status', 'in', [...ACTIVE_JOB])
+      .where('status', 'in', ['queued', 'running'])
       .execute();
+    await this.settleCancel(jobId);
     return this.get(jobId);
+  }
+
+  /**
+   * cancelling -> cancelled once none of its items is running (one job, or every one); from
+   * then on no item statement touches the job. Returns how many jobs it cancelled.
+   */
+  async settleCancel(jobId?: number): Promise<number> {
+    const r = await this.db
+      .updateTable('jobs')
+      .set({ status: 'cancelled', finished_at: new Date().toISOString() })
+      .where('status', '=', 'cancelling')
+      .$if(jobId !== undefined, (q) => q.where('id', '=', jobId!))
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('job_items')
+              .select('item_id')
+              .whereRef('job_items.job_id', '=', 'jobs.id')
+              .where('job_items.status', '=', 'running'),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
   }
 
   /** Active jobs, oldest first. */
@@ -391,13 +459,25 @@ export class JobRepository {
     return rows.map(toJob);
   }
 
-  /** Items left running by a process that died: pending again (embedded engine, at start). */
+  /**
+   * Items left running by a process that died: pending again, and a job that was cancelling
+   * is cancelled (embedded engine, at start).
+   */
   async releaseOrphans(): Promise<number> {
     const r = await this.db
       .updateTable('job_items')
       .set({ status: 'pending' })
       .where('status', '=', 'running')
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('jobs')
+            .select('jobs.id')
+            .whereRef('jobs.id', '=', 'job_items.job_id')
+            .where('jobs.status', 'in', [...WORKING_JOB]),
+        ),
+      )
       .executeTakeFirst();
+    await this.settleCancel();
     return Number(r.numUpdatedRows);
   }
 

@@ -1,6 +1,6 @@
 // The embedded engine (no Redis): jobs wait in the database and the server's own pool runs
 // them, oldest first, a few slices at a time. At start, items a killed server left running go
-// back to pending and every unfinished job resumes.
+// back to pending, a job it left cancelling is cancelled, and every unfinished job resumes.
 import type { Logger } from 'pino';
 import type { JobRepository } from '../repositories/job.repository.js';
 import type { JobEngine } from './job.service.js';
@@ -16,7 +16,7 @@ export interface EmbeddedEngineOptions {
 
 const RETRY_MS = 2000;
 const FIRST_SLICE = 4;
-/** Cancelling stops at most two slices later (one per lane). */
+/** A cancel waits for at most the slice in flight on each lane. */
 const MAX_SLICE = 16;
 
 export class EmbeddedJobEngine implements JobEngine {

@@ -5,10 +5,15 @@
 // photo through PersonService. Idempotent: finished items are skipped, embeddings are upserts per
 // (crop, model), and a photo is enrolled once per person (same bytes: "existing"), so a slice run
 // twice (a node died, the server restarted) neither duplicates nor tears a row.
+//
+// Cancel, for every kind: `run` is the only way work reaches an item. An item's work starts only
+// if the database lets it start (the job still running), its outcome lands only if the job is
+// not cancelled yet, and every run ends by asking the database to settle a cancel once nothing
+// of the job is running (JobRepository: markRunning, finish, settleCancel). A new kind only adds
+// its branch to `work`.
 import type { Logger } from 'pino';
 import { InternalError, toFaceembedError, type ErrorType } from '../errors.js';
 import {
-  ACTIVE_JOB,
   type FinishedItemStatus,
   type ItemOutcome,
   type Job,
@@ -60,11 +65,30 @@ export class JobRunner {
     return this.deps.node;
   }
 
-  /** Runs the scope's open items; returns how many it started (0: nothing to do or job inactive). */
+  /** Runs the scope's open items; returns how many it started (0: nothing to do or job not running). */
   async run(jobId: number, scope: RunScope): Promise<number> {
+    try {
+      return await this.runItems(jobId, scope);
+    } finally {
+      await this.deps.jobs.settleCancel(jobId);
+    }
+  }
+
+  /** Completes a job with no open items left (an empty job, or the last slice ran elsewhere). */
+  async finalize(jobId: number): Promise<void> {
+    if (await this.deps.jobs.start(jobId)) await this.deps.jobs.completeIfDone(jobId);
+    await this.deps.jobs.settleCancel(jobId);
+  }
+
+  private async runItems(jobId: number, scope: RunScope): Promise<number> {
     const { jobs } = this.deps;
     const job = await jobs.get(jobId);
-    if (!job || !ACTIVE_JOB.includes(job.status) || !(await jobs.start(jobId))) return 0;
+    if (!job) return 0;
+    if (!(await jobs.start(jobId))) {
+      // A slice of a cancelling job handed over from a dead node (BullMQ): its items go back.
+      if ('ids' in scope) await jobs.release(jobId, scope.ids);
+      return 0;
+    }
 
     let items = await this.claim(jobId, scope);
     let started = 0;
@@ -78,16 +102,18 @@ export class JobRunner {
     items = items.filter((i) => i.attempts < this.maxAttempts);
 
     while (items.length) {
-      if ((await jobs.get(jobId))?.status !== 'running') {
-        // Cancelled meanwhile: what was claimed goes back unstarted.
+      const claimed = items.map((i) => i.itemId);
+      const ids = await jobs.markRunning(jobId, claimed, this.deps.node, true);
+      if (ids.length < claimed.length) {
+        // Cancelled meanwhile: what was claimed and not started goes back.
+        const taken = new Set(ids);
         await jobs.release(
           jobId,
-          items.map((i) => i.itemId),
+          claimed.filter((id) => !taken.has(id)),
         );
-        return started;
+        items = items.filter((i) => taken.has(i.itemId));
+        if (!items.length) return started;
       }
-      const ids = items.map((i) => i.itemId);
-      await jobs.markRunning(jobId, ids, this.deps.node, true);
       started += ids.length;
       let results: SliceResult[];
       try {
@@ -117,11 +143,6 @@ export class JobRunner {
     }
     await jobs.completeIfDone(jobId);
     return started;
-  }
-
-  /** Completes a job with no open items left (an empty job, or the last slice ran elsewhere). */
-  async finalize(jobId: number): Promise<void> {
-    if (await this.deps.jobs.start(jobId)) await this.deps.jobs.completeIfDone(jobId);
   }
 
   /** The slice's work, by the job's kind; an item's failure is its result, never the slice's. */
@@ -160,13 +181,15 @@ export class JobRunner {
     if ('ids' in scope) return this.deps.jobs.openItems(jobId, { ids: scope.ids });
     const claimed = this.claims.then(async () => {
       const items = await this.deps.jobs.openItems(jobId, { limit: scope.pendingLimit, pendingOnly: true });
-      await this.deps.jobs.markRunning(
-        jobId,
-        items.map((i) => i.itemId),
-        this.deps.node,
-        false,
+      const taken = new Set(
+        await this.deps.jobs.markRunning(
+          jobId,
+          items.map((i) => i.itemId),
+          this.deps.node,
+          false,
+        ),
       );
-      return items.map((i) => ({ ...i, status: 'running' as const }));
+      return items.filter((i) => taken.has(i.itemId)).map((i) => ({ ...i, status: 'running' as const }));
     });
     this.claims = claimed.catch(() => undefined);
     return claimed;

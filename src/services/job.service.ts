@@ -163,7 +163,10 @@ export class JobService {
     return { count, jobs: views };
   }
 
-  /** No new item starts; finished items stay. Cancelling an ended job changes nothing. */
+  /**
+   * No new item starts; finished items stay. `cancelling` while items in flight drain, then
+   * `cancelled` for good (JobRepository.cancel). Cancelling an ended job changes nothing.
+   */
   async cancel(id: number): Promise<JobView> {
     const job = await this.deps.jobs.cancel(id);
     if (!job) throw new NotFoundError(`Job ${id} not found`, { job_id: id });

@@ -211,7 +211,7 @@ describe(`jobs, BullMQ engine (${target.name})`, { skip: REDIS_SKIP }, () => {
         await victim.kill();
         const started = performance.now();
         const answered = await cancelJob(api, jobId);
-        const { job, items } = await frozenAfterCancel(api, opened.db, jobId, ids);
+        const { job, items } = await frozenAfterCancel(api, opened.db, jobId, ids, { crashed: true });
         assert.equal(answered, 'cancelling', "the dead node's items were running");
         assert.ok(job.progress.done < CANCEL_CROPS, `stopped early (${job.progress.done} done)`);
         section.count('faultsSurvived');

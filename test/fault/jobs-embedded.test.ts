@@ -194,7 +194,7 @@ describe('jobs, embedded engine', () => {
         assert.equal(answered, 'cancelling', 'a slice was in flight when DELETE answered');
         assert.equal(row.status, 'cancelling', 'the kill came before the slice drained');
         await start();
-        const { job } = await frozenAfterCancel(api, opened.db, jobId, ids);
+        const { job } = await frozenAfterCancel(api, opened.db, jobId, ids, { crashed: true });
         section.count('faultsSurvived');
         section.measure(
           `kill while cancelling: cancelled after the restart at ${job.progress.done} of ${CANCEL_CROPS}`,

@@ -1,5 +1,6 @@
 // Jobs over HTTP with the embedded engine and the real pool (one worker): create, follow to the
-// end, result in the batch shape, idempotent re-run, list, cancel, validation, and 503 when the
+// end, result in the batch shape, idempotent re-run, list, cancel (an enrol job's too: final once
+// cancelled), validation, and 503 when the
 // process has no job engine.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,11 +42,12 @@ for (const target of DB_TARGETS) {
     let opened: OpenedDb;
     let mediaRoot: string;
     let jobs: JobsWiring;
+    let services: ReturnType<typeof createServices>;
     before(async () => {
       opened = await target.open();
       mediaRoot = await makeMediaRoot();
       const config = loadConfig({ FACEEMBED_MEDIA_ROOT: mediaRoot, FACEEMBED_DATABASE_URL: opened.url }, mediaRoot);
-      const services = createServices({ db: opened.db, embedder: emb.embedder, config });
+      services = createServices({ db: opened.db, embedder: emb.embedder, config });
       jobs = await startJobs({
         config,
         db: opened.db,
@@ -82,6 +84,17 @@ for (const target of DB_TARGETS) {
         assert.equal(res.statusCode, 200, res.body);
         const body = res.json() as JobBody;
         if (!ended || !['queued', 'running'].includes(body.status)) return body;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+
+    /** Polls the job every 20 ms until `check` holds; fails after 60 s. */
+    const poll = async (id: number, check: (j: JobBody) => boolean): Promise<JobBody> => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const body = await until(id, false);
+        if (check(body)) return body;
+        assert.ok(Date.now() < deadline, `job ${id} still ${body.status} ${JSON.stringify(body.progress)}`);
         await new Promise((r) => setTimeout(r, 20));
       }
     };
@@ -132,6 +145,38 @@ for (const target of DB_TARGETS) {
       const cancelEnded = await app.inject({ method: 'DELETE', url: `${JOBS}${body.id}/` });
       assert.equal(cancelEnded.statusCode, 200);
       assert.equal(cancelEnded.json().status, 'completed', 'an ended job stays as it ended');
+    });
+
+    test('an enrol job obeys cancel too: cancelling while photos are in flight, then cancelled for good', async () => {
+      const photos: { imagePath: string; personId: number }[] = [];
+      for (let i = 0; i < 24; i++) {
+        const person = await services.persons.ensure(`cancel-${target.name}-${i}`);
+        photos.push({ imagePath: [FACES.a1, FACES.a2, FACES.a3][i % 3]!, personId: person.id });
+      }
+      const { job } = await jobs.service.createEnrolment(photos);
+      await poll(job.id, (j) => j.progress.done + j.progress.failed >= 4);
+      const cancelled = await app.inject({ method: 'DELETE', url: `${JOBS}${job.id}/` });
+      assert.equal(cancelled.statusCode, 200);
+      assert.ok(['cancelling', 'cancelled'].includes(cancelled.json().status), cancelled.body);
+      const body = await poll(job.id, (j) => j.status !== 'cancelling');
+      assert.equal(body.status, 'cancelled');
+      const enrolled = () =>
+        opened.db
+          .selectFrom('face_crops')
+          .where(
+            'person_id',
+            'in',
+            photos.map((p) => p.personId),
+          )
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .executeTakeFirstOrThrow()
+          .then((r) => Number(r.n));
+      const first = { body, crops: await enrolled() };
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.deepEqual({ body: await until(job.id, false), crops: await enrolled() }, first, 'nothing moved');
+      assert.equal(body.progress.failed, 0, JSON.stringify(body.result));
+      assert.ok(body.progress.done < photos.length, `stopped early (${body.progress.done} done)`);
+      assert.equal(first.crops, body.progress.done, 'a face crop for every photo enrolled and none for the others');
     });
 
     test('validation, unknown model, unknown job', async () => {

@@ -1,6 +1,6 @@
 // JobRepository on both databases: jobs created whole, items claimed and finished under status
 // guards (nothing moves backwards, a finished item is never reopened), completion only once no
-// item is open, cancel only while active, orphans released.
+// item is open, cancel only while active and final once cancelled, orphans released.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FaceCropRepository } from '../../src/repositories/face-crop.repository.js';
@@ -84,6 +84,66 @@ for (const target of DB_TARGETS) {
       assert.equal(await jobs.start(job.id), false, 'a cancelled job does not start again');
       assert.equal((await jobs.list({ status: 'cancelled', offset: 0, limit: 10 })).count, 1);
       assert.ok(!(await jobs.active()).some((j) => j.id === job.id));
+    });
+    test('cancel is final: cancelling while an item runs, then cancelled, then nothing moves', async () => {
+      const job = await jobs.create({
+        kind: 'generate-embeddings',
+        modelName: 'facenet',
+        force: false,
+        faceCropIds: [1, 2, 3, 4],
+      });
+      await jobs.start(job.id);
+      assert.deepEqual(await jobs.markRunning(job.id, [1, 2], 'node-a', true), [1, 2]);
+      assert.equal((await jobs.cancel(job.id))!.status, 'cancelling', 'items 1 and 2 are in flight');
+      assert.deepEqual(await jobs.markRunning(job.id, [3], 'node-b', true), [], 'no item starts once cancelling');
+      assert.equal(await jobs.start(job.id), false);
+      // The slice in flight drains: its outcome lands, and the job is cancelled once none runs.
+      await jobs.finish(job.id, [{ itemId: 1, status: 'generated' }]);
+      assert.equal(await jobs.settleCancel(job.id), 0, 'item 2 still runs');
+      await jobs.release(job.id, [2]);
+      assert.equal(await jobs.settleCancel(job.id), 1);
+      const frozen = { job: await jobs.get(job.id), items: await jobs.items(job.id) };
+      assert.equal(frozen.job!.status, 'cancelled');
+      // A late report (a node BullMQ took for dead) and every other item statement change nothing.
+      await jobs.finish(job.id, [
+        { itemId: 2, status: 'generated' },
+        { itemId: 3, status: 'failed', errorType: 'InternalError' },
+      ]);
+      assert.deepEqual(await jobs.markRunning(job.id, [3, 4], 'node-c', false), []);
+      await jobs.release(job.id, [1, 2, 3, 4]);
+      assert.equal(await jobs.completeIfDone(job.id), false);
+      assert.equal((await jobs.cancel(job.id))!.status, 'cancelled');
+      assert.deepEqual({ job: await jobs.get(job.id), items: await jobs.items(job.id) }, frozen);
+      assert.deepEqual(await jobs.progress(job.id, 4), { total: 4, done: 1, failed: 0 });
+    });
+
+    test('a queued job cancels at once; a process that died while cancelling leaves it cancelled', async () => {
+      const queued = await jobs.create({
+        kind: 'generate-embeddings',
+        modelName: 'facenet',
+        force: false,
+        faceCropIds: [7],
+      });
+      assert.equal((await jobs.cancel(queued.id))!.status, 'cancelled');
+      const job = await jobs.create({
+        kind: 'generate-embeddings',
+        modelName: 'facenet',
+        force: false,
+        faceCropIds: [8],
+      });
+      await jobs.start(job.id);
+      await jobs.markRunning(job.id, [8], 'dead-node', true);
+      assert.equal((await jobs.cancel(job.id))!.status, 'cancelling');
+      assert.ok(
+        (await jobs.active()).some((j) => j.id === job.id),
+        'cancelling is not ended yet',
+      );
+      assert.ok((await jobs.releaseOrphans()) >= 1);
+      assert.equal((await jobs.get(job.id))!.status, 'cancelled');
+      assert.deepEqual(
+        (await jobs.items(job.id)).map((i) => i.status),
+        ['pending'],
+      );
     });
   });
 }

@@ -1,9 +1,8 @@
 // Job figures on /metrics, read from the database (the source of truth under both engines) at
 // scrape time: jobs by status, open items, the engine's queue depth, items per second per node.
 import { Gauge, type Registry } from 'prom-client';
+import { JOB_STATUSES } from '../../repositories/job.repository.js';
 import type { JobFigures, JobService } from '../../services/job.service.js';
-
-const STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 
 export function installJobMetrics(registry: Registry, jobs: JobService): void {
   const registers = [registry];
@@ -24,7 +23,7 @@ export function installJobMetrics(registry: Registry, jobs: JobService): void {
     async collect() {
       const f = await figures();
       if (!f) return;
-      for (const status of STATUSES) this.set({ status }, f.byStatus.get(status) ?? 0);
+      for (const status of JOB_STATUSES) this.set({ status }, f.byStatus.get(status) ?? 0);
     },
   });
   new Gauge({

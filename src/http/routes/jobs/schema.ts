@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { BatchResult } from '../../../services/face-crop.service.js';
 import type { EnrolmentResult, JobView } from '../../../services/job.service.js';
+import { JOB_STATUSES } from '../../../repositories/job.repository.js';
 import { Id } from '../../schemas.js';
 import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import { BatchResponse, toBatchResponse } from '../face-crops/schema.js';
@@ -11,13 +12,7 @@ export const MAX_JOB_IDS = 100_000;
 /** A 100000-id body is about 0.8 MB of JSON. */
 export const JOB_BODY_LIMIT = 2 * 1024 * 1024;
 
-const Status = Type.Union([
-  Type.Literal('queued'),
-  Type.Literal('running'),
-  Type.Literal('completed'),
-  Type.Literal('failed'),
-  Type.Literal('cancelled'),
-]);
+const Status = Type.Union(JOB_STATUSES.map((s) => Type.Literal(s)));
 
 export const JobParams = Type.Object({ id: Id });
 
