@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from './parts/flags.js';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
 import { REPO, cycle, load1, round, say, settle } from './parts/common.js';
@@ -354,9 +354,9 @@ export async function renderFromJson(jsonFile: string, out?: string, json?: stri
 }
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const { values } = parseFlags(
+    'faceembed bench (or npm run bench --)',
+    {
       quick: { type: 'boolean', default: false },
       data: { type: 'string' },
       out: { type: 'string' },
@@ -367,7 +367,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'tight-crops': { type: 'boolean', default: false },
       'jobs-crops': { type: 'string' },
     },
-  });
+    argv,
+  );
   return {
     ...(values.jobs ? { jobs: { crops: Number(values['jobs-crops'] ?? 5000) } } : {}),
     ...(values['tight-crops'] ? { tightCropsOnly: true } : {}),

@@ -37,7 +37,7 @@ export interface Config {
   /** Tight crops (one face filling the image) aligned from FaceMesh alone, BlazeFace skipped (FACEEMBED_TIGHT_CROPS). */
   tightCrops: boolean;
   logLevel: string;
-  /** Long work (CONTRACT "Jobs"): unset queueUrl = embedded engine in the server. */
+  /** Long work (docs/api.md "Jobs (long work)"): unset queueUrl = embedded engine in the server. */
   jobs: { queueUrl: string | undefined; queuePrefix: string; serverRunsJobs: boolean };
 }
 

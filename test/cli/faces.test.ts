@@ -1,4 +1,4 @@
-// `faceembed faces` through the bin: the CONTRACT's JSON, and --draw's picture.
+// `faceembed faces` through the bin: the JSON the README documents, and --draw's picture.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';

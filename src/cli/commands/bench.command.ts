@@ -1,30 +1,50 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ValueError } from '../../errors.js';
 import { runSearchBench } from './search-bench.js';
 
 // The benchmark suite lives outside the product (bench/, dev dependencies): it is run as its own
-// process from a clone, never imported.
+// process from a clone, never imported; its flags (and its --help) are its own.
 const BENCH_SCRIPT = fileURLToPath(new URL('../../../bench/run.js', import.meta.url));
 
+const positive = (text: string): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
+  return n;
+};
+
 export function registerBench(program: Command): void {
-  program
+  const bench = program
     .command('bench')
     .description(
-      'Run the performance benchmark suite of a clone (npm run bench; writes docs/benchmarks.md and .json unless --quick); ' +
-        '`bench search [--vectors N] [--dims D] [--json]` measures the search index',
+      'Run the performance benchmark suite of a clone (npm run bench; writes docs/benchmarks.md and .json unless --quick; ' +
+        '`faceembed bench --help` lists its flags); `bench search` measures the search index',
     )
     .allowUnknownOption()
     .allowExcessArguments()
     .helpOption(false)
     .action(async (_flags: unknown, cmd: Command) => {
-      // `bench search` measures the product's own search index, in this process.
-      if (cmd.args[0] === 'search') return runSearchBench(cmd.args.slice(1));
       if (!existsSync(BENCH_SCRIPT))
         throw new ValueError(`No benchmark suite at ${BENCH_SCRIPT}: run it from a built clone`);
       const child = spawn(process.execPath, [BENCH_SCRIPT, ...cmd.args], { stdio: 'inherit' });
       process.exitCode = await new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
     });
+  // The product's own search index, measured in this process.
+  bench
+    .command('search')
+    .description(
+      'The search index at scale on synthetic unit vectors: exact and HNSW side by side (recall against exact)',
+    )
+    .helpOption('-h, --help', 'display help for command')
+    .allowUnknownOption(false)
+    .allowExcessArguments(false)
+    .addOption(new Option('--vectors <n>', 'vectors in the index').argParser(positive).default(100_000))
+    .addOption(new Option('--dims <d>', 'dimensions per vector').argParser(positive).default(128))
+    .addOption(new Option('--queries <q>', 'queries timed').argParser(positive).default(200))
+    .option('--json', 'one JSON object per index kind, one a line')
+    .action((flags: { vectors: number; dims: number; queries: number; json?: boolean }) =>
+      runSearchBench({ ...flags, json: flags.json ?? false }),
+    );
 }

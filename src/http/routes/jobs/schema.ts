@@ -1,4 +1,4 @@
-// Request and response shapes of /api/attendance/jobs/ (CONTRACT "Jobs (long work)").
+// Request and response shapes of /api/attendance/jobs/ (docs/api.md "Jobs (long work)").
 import { Type, type Static } from '@sinclair/typebox';
 import type { BatchResult } from '../../../services/face-crop.service.js';
 import type { EnrolmentResult, JobView } from '../../../services/job.service.js';

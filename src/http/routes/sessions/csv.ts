@@ -1,5 +1,6 @@
-// The attendance CSV (CONTRACT header), RFC 4180 quoting. A cell that a spreadsheet would run
-// as a formula (=, +, -, @ first) is prefixed with a quote mark, as OWASP advises for exports.
+// The attendance CSV (docs/api.md "Attendance sessions": its header), RFC 4180 quoting. A cell
+// that a spreadsheet would run as a formula (=, +, -, @ first) is prefixed with a quote mark, as
+// OWASP advises for exports.
 import type { AttendanceRow } from '../../../repositories/attendance.repository.js';
 
 export const CSV_HEADER = 'person_id,external_id,name,status,source,similarity,face_crop_id';
