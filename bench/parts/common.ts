@@ -37,13 +37,13 @@ export function rssMiB(pid: number): number | undefined {
   }
 }
 
-/** CPU seconds (user + system) a process and its reaped children used so far, from /proc. */
-export function cpuSeconds(pid: number): number | undefined {
+/** CPU seconds (user + system) a process and (unless `ownOnly`) its reaped children used so far, from /proc. */
+export function cpuSeconds(pid: number, ownOnly = false): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // Fields 14-17 of stat (utime, stime, cutime, cstime) are the 12th-15th after the name.
-    const ticks = [11, 12, 13, 14].reduce((s, i) => s + Number(f[i]), 0);
+    const ticks = (ownOnly ? [11, 12] : [11, 12, 13, 14]).reduce((s, i) => s + Number(f[i]), 0);
     return ticks / 100;
   } catch {
     return undefined;
