@@ -10,6 +10,8 @@ import { loadConfig } from '../../src/config/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { createServices } from '../../src/main.js';
 import { startJobs, type JobsWiring } from '../../src/jobs.js';
+import { watchJob } from '../../src/cli/commands/jobs.command.js';
+import { JobRepository } from '../../src/repositories/job.repository.js';
 import { DB_TARGETS, type OpenedDb } from '../repositories/db-targets.js';
 import {
   assertError,
@@ -158,7 +160,12 @@ for (const target of DB_TARGETS) {
       const cancelled = await app.inject({ method: 'DELETE', url: `${JOBS}${job.id}/` });
       assert.equal(cancelled.statusCode, 200);
       assert.ok(['cancelling', 'cancelled'].includes(cancelled.json().status), cancelled.body);
-      const body = await poll(job.id, (j) => j.status !== 'cancelling');
+      // `faceembed jobs watch` follows it through cancelling and ends on cancelled (exit code 1).
+      const watched = await watchJob(new JobRepository(opened.db), job.id, { print: false });
+      assert.equal(process.exitCode, 1);
+      process.exitCode = undefined;
+      assert.equal(watched.status, 'cancelled');
+      const body = await until(job.id, false);
       assert.equal(body.status, 'cancelled');
       const enrolled = () =>
         opened.db
