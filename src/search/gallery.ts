@@ -6,7 +6,7 @@
 import os from 'node:os';
 import { personScore } from '../domain/person-score.js';
 import { ExactIndex } from './exact-index.js';
-import { HnswIndex, type HnswOptions } from './hnsw-index.js';
+import { HNSW_DEFAULTS, HnswIndex, type HnswOptions } from './hnsw-index.js';
 import type { SearchHit } from './vector-index.js';
 
 export interface GalleryOptions {
@@ -27,6 +27,8 @@ export interface GallerySearchOptions {
   topK: number;
   /** Only these persons (a group's members). */
   personIds?: Iterable<number>;
+  /** Graph candidates (ef) rescored exactly; default the gallery's hnsw.expansionSearch. */
+  expansion?: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface GallerySearchOptions {
 export const DEFAULT_HNSW_MIN_FACES = 200_000;
 /** Faces fetched per wanted person, so that persons with several faces still fill top k. */
 const FACES_PER_PERSON = 4;
-/** Candidates fetched from the graph per face wanted, rescored exactly. */
+/** Candidates fetched from the graph per face wanted, at least, rescored exactly. */
 const HNSW_OVERFETCH = 4;
 
 export class Gallery {
@@ -119,12 +121,21 @@ export class Gallery {
     if (opts.personIds !== undefined) {
       hits = this.store.searchAmong(query, wantFaces, this.facesAmong(opts.personIds));
     } else if (this.graph) {
-      const candidates = this.graph.search(query, wantFaces * HNSW_OVERFETCH).map((h) => h.key);
+      const candidates = this.graph.search(query, this.graphCandidates(opts.topK, opts.expansion)).map((h) => h.key);
       hits = this.store.rescore(query, candidates).slice(0, wantFaces);
     } else {
       hits = this.store.search(query, wantFaces);
     }
     return this.scorePersons(query, hits, opts.topK);
+  }
+
+  /**
+   * Graph hits rescored exactly for a top-k search: usearch's beam is max(ef, k) wide anyway,
+   * so taking all of it costs only the exact rescoring.
+   */
+  graphCandidates(topK: number, expansion?: number): number {
+    const ef = expansion ?? this.opts.hnsw?.expansionSearch ?? HNSW_DEFAULTS.expansionSearch;
+    return Math.max(Math.max(1, topK) * FACES_PER_PERSON * HNSW_OVERFETCH, ef);
   }
 
   faceCount(): number {
@@ -165,10 +176,9 @@ export class Gallery {
 
   private buildGraph(): void {
     const graph = new HnswIndex(this.dimensions, { threads: os.availableParallelism(), ...this.opts.hnsw });
-    const keys = [...this.personOf.keys()];
-    const matrix = new Float32Array(keys.length * this.dimensions);
-    keys.forEach((k, i) => matrix.set(this.store.vector(k)!, i * this.dimensions));
-    graph.addMany(keys, matrix);
+    // Straight from the store's rows: a copy of them was a second float32 gallery in memory.
+    const { keys, vectors } = this.store.allRows();
+    graph.addMany(keys, vectors);
     this.graph = graph;
   }
 }

@@ -64,7 +64,7 @@ export class HnswIndex implements VectorIndex {
   }
 
   /** Many at once: rows of `matrix` (n x dimensions, normalised already) under `keys`. */
-  addMany(keys: readonly number[], matrix: Float32Array): void {
+  addMany(keys: ArrayLike<number>, matrix: Float32Array): void {
     if (keys.length === 0) return;
     this.index.add(
       BigUint64Array.from(keys, (k) => BigInt(k)),

@@ -14,7 +14,7 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description(
       'Run the performance benchmark suite of a clone (npm run bench; writes docs/benchmarks.md and .json unless --quick); ' +
-        '`bench search [--vectors N] [--dims D] [--json]` measures the search index',
+        '`bench search [--vectors N] [--dims D] [--distribution faces|uniform] [--json]` measures the search index',
     )
     .allowUnknownOption()
     .allowExcessArguments()
