@@ -32,9 +32,10 @@ export interface GallerySearchOptions {
 }
 
 /**
- * Exact search grows linearly (docs/identification.md, 128-D: p50 3.6 ms at 100k faces, 32 ms at
- * 1M), so it stays under 10 ms to about 200k faces with recall 1 and no graph to build; past that
- * the graph (p50 1.2 ms at 100k, 2.9 ms at 1M) is worth its build time and lower recall.
+ * Exact search grows linearly (docs/identification.md, 128-D faces: p50 2.5-9.7 ms at 100k faces,
+ * 22 ms at 1M on the shared 2 cores), so it stays near 10 ms to about 200k faces with recall 1 and
+ * no graph to build; past that the graph (1.2-1.9 ms at 100k, 7.3 ms at 1M, recall@1 1) is worth
+ * its build time (29 min for 1M under that load) and its memory.
  */
 export const DEFAULT_HNSW_MIN_FACES = 200_000;
 /** Faces fetched per wanted person, so that persons with several faces still fill top k. */
