@@ -90,7 +90,8 @@ function targetsTable(rows: readonly SearchRow[]): string[] {
       r.quantization === quantization &&
       r.expansion === expansionSearch,
   );
-  if (!shipped) return [`No row of the shipped graph (M=${connectivity}, ${quantization}, ef ${expansionSearch}) at 1M x 128.`];
+  if (!shipped)
+    return [`No row of the shipped graph (M=${connectivity}, ${quantization}, ef ${expansionSearch}) at 1M x 128.`];
   const met = (ok: boolean) => (ok ? 'yes' : '**no**');
   return [
     `| target, 1M x 128, ${shipped.distribution}, shipped graph | measured | met |`,

@@ -25,8 +25,8 @@ const SCALAR_BYTES: Record<HnswQuantization, number> = { f32: 4, f16: 2, i8: 1 }
 
 /**
  * Chosen from the grid in docs/identification.md ("Search at scale"): on the faces distribution
- * i8 with M=16 and a beam of 160 already gives recall@1 1 at 1M x 128 (and at 100k), while f16,
- * f32 and M=32 only add memory and wider beams only time.
+ * i8 with M=16 and a beam of 160 already gives recall@1 1 at 1M x 128 (and at 100k, where f16 and
+ * f32 gave the same recall with a larger graph), and wider beams cost time for recall@10 only.
  */
 export const HNSW_DEFAULTS: Required<HnswOptions> = {
   connectivity: 16,
