@@ -69,7 +69,9 @@ export function searchSection(rowsFile: string): string[] {
       'searched with a beam of ef, every hit rescored exactly from the float32 store (the gallery ships ' +
       `M=${HNSW_DEFAULTS.connectivity}, ${HNSW_DEFAULTS.quantization}, ef ${HNSW_DEFAULTS.expansionSearch}). RSS = ` +
       'growth of the process while the gallery was built (store, graph, maps; bench/search-grid.ts builds one graph ' +
-      `per process); index = what /metrics reports. Rows of \`${rowsFile}\`, the latest of each configuration.`,
+      `per process); index = what /metrics reports. Rows of \`${rowsFile}\`, the latest of each configuration; ` +
+      'the section is rendered from them by `npm run bench:identify` or by ' +
+      `\`node dist/bench/search-grid.js --out ${rowsFile} --render docs/identification.md\`.`,
     '',
     ...targetsTable(readSearchRows(rowsFile)),
     '',
