@@ -2,8 +2,11 @@
 // Identification: 9 people enrolled with k = 1 and 2 photos, their other photos identified,
 // the other 4 people as strangers; top-1 (accepted and right), wrong person (accepted and
 // wrong), strangers accepted, per model at its shipped threshold, per scoring rule and margin.
-// Run: npm run bench:identify -- [--data ../shared/datasets/deepface-unit] [--scale 10000x128,100000x128,1000000x128,100000x1024]
-import { writeFile } from 'node:fs/promises';
+// Search at scale: each --scale spec on each of --distributions with the gallery's defaults, rows
+// appended to --search-rows (docs/search-grid.jsonl, where bench/search-grid.ts adds the graph
+// grid), the table rendered from that file.
+// Run: npm run bench:identify -- [--data ../shared/datasets/deepface-unit] [--scale 10000x128,100000x128,1000000x128,100000x1024] [--distributions faces,uniform]
+import { appendFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cosineSimilarity, l2Normalize } from '../src/domain/vector.js';
@@ -12,6 +15,7 @@ import { benchSearch, type SearchBenchResult } from '../src/search/search-bench.
 import { EmbeddingService } from '../src/services/embedding.service.js';
 import { benchHttpIdentify } from './identify-http.js';
 import { IDENTITIES as GROUPS } from './parts/dataset.js';
+import { searchSection } from './parts/search-table.js';
 
 const ENROLLED = GROUPS.slice(0, 9);
 const STRANGERS = GROUPS.slice(9);
@@ -109,6 +113,8 @@ async function main(): Promise<void> {
       out: { type: 'string', default: 'docs/identification.md' },
       queries: { type: 'string', default: '200' },
       'http-enrolled': { type: 'string', default: '10000' },
+      distributions: { type: 'string', default: 'faces,uniform' },
+      'search-rows': { type: 'string', default: 'docs/search-grid.jsonl' },
     },
   });
   const lines: string[] = ['# Identification: scoring rule and search at scale', ''];
@@ -156,27 +162,21 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`${lines.slice(-1)[0]}\n`);
 
-  lines.push('', '## Search at scale (synthetic unit vectors)', '');
-  lines.push(
-    'Gaussian random directions; queries are stored vectors plus noise (cosine ~0.9 to their source), 5 faces per ' +
-      'person, top-10 persons. HNSW: usearch i8 graph (M=16, ef 64), candidates rescored exactly from the float32 ' +
-      'store. rss = RSS growth while building; index = what /metrics reports. Recall against exact search.',
-    '',
-  );
-  lines.push('| vectors | dims | index | build s | p50 ms | p99 ms | recall@1 | recall@10 | RSS MB | index MB |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|');
+  const rowsFile = values['search-rows'];
   const results: SearchBenchResult[] = [];
+  const measured = new Date().toISOString().slice(0, 10);
   for (const spec of values.scale.split(',').filter(Boolean)) {
     const [vectors, dims] = spec.split('x').map(Number) as [number, number];
-    for (const r of benchSearch({ vectors, dims, queries: Number(values.queries) })) {
-      results.push(r);
-      const line =
-        `| ${r.vectors} | ${r.dims} | ${r.index} | ${r.build_s} | ${r.p50_ms} | ${r.p99_ms} | ${r.recall_at_1} | ` +
-        `${r.recall_at_10} | ${r.rss_mb} | ${r.index_mb} |`;
-      lines.push(line);
-      process.stdout.write(`${line}\n`);
+    for (const distribution of values.distributions.split(',').filter(Boolean)) {
+      const command = `npm run bench:identify -- --scale ${spec} --distributions ${distribution}`;
+      for (const r of benchSearch({ vectors, dims, distribution, queries: Number(values.queries) })) {
+        results.push(r);
+        process.stdout.write(`${JSON.stringify(r)}\n`);
+        await appendFile(rowsFile, `${JSON.stringify({ ...r, measured, command })}\n`);
+      }
     }
   }
+  lines.push('', ...searchSection(rowsFile));
   await writeFile(values.out, `${lines.join('\n')}\n`);
   process.stdout.write(`${JSON.stringify({ identification: rows, http, search: results })}\n`);
 }

@@ -60,6 +60,11 @@ export class ExactIndex implements VectorIndex {
     return this.data.subarray(slot * this.dimensions, (slot + 1) * this.dimensions);
   }
 
+  /** Every stored row (normalised) and its key, as views into the store: no copy of a large gallery. */
+  allRows(): { keys: Float64Array; vectors: Float32Array } {
+    return { keys: this.keys.subarray(0, this.rows), vectors: this.data.subarray(0, this.rows * this.dimensions) };
+  }
+
   search(query: Float32Array, k: number): SearchHit[] {
     if (this.rows === 0 || k <= 0) return [];
     const q = l2Normalize(query);

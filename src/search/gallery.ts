@@ -6,7 +6,7 @@
 import os from 'node:os';
 import { personScore } from '../domain/person-score.js';
 import { ExactIndex } from './exact-index.js';
-import { HnswIndex, type HnswOptions } from './hnsw-index.js';
+import { HNSW_DEFAULTS, HnswIndex, type HnswOptions } from './hnsw-index.js';
 import type { SearchHit } from './vector-index.js';
 
 export interface GalleryOptions {
@@ -27,17 +27,20 @@ export interface GallerySearchOptions {
   topK: number;
   /** Only these persons (a group's members). */
   personIds?: Iterable<number>;
+  /** Graph candidates (ef) rescored exactly; default the gallery's hnsw.expansionSearch. */
+  expansion?: number;
 }
 
 /**
- * Exact search grows linearly (docs/identification.md, 128-D: p50 3.6 ms at 100k faces, 32 ms at
- * 1M), so it stays under 10 ms to about 200k faces with recall 1 and no graph to build; past that
- * the graph (p50 1.2 ms at 100k, 2.9 ms at 1M) is worth its build time and lower recall.
+ * Exact search grows linearly (docs/identification.md, 128-D faces: p50 2.5-9.7 ms at 100k faces,
+ * 22 ms at 1M on the shared 2 cores), so it stays near 10 ms to about 200k faces with recall 1 and
+ * no graph to build; past that the graph (1.2-1.9 ms at 100k, 7.3 ms at 1M, recall@1 1) is worth
+ * its build time (29 min for 1M under that load) and its memory.
  */
 export const DEFAULT_HNSW_MIN_FACES = 200_000;
 /** Faces fetched per wanted person, so that persons with several faces still fill top k. */
 const FACES_PER_PERSON = 4;
-/** Candidates fetched from the graph per face wanted, rescored exactly. */
+/** Candidates fetched from the graph per face wanted, at least, rescored exactly. */
 const HNSW_OVERFETCH = 4;
 
 export class Gallery {
@@ -119,12 +122,21 @@ export class Gallery {
     if (opts.personIds !== undefined) {
       hits = this.store.searchAmong(query, wantFaces, this.facesAmong(opts.personIds));
     } else if (this.graph) {
-      const candidates = this.graph.search(query, wantFaces * HNSW_OVERFETCH).map((h) => h.key);
+      const candidates = this.graph.search(query, this.graphCandidates(opts.topK, opts.expansion)).map((h) => h.key);
       hits = this.store.rescore(query, candidates).slice(0, wantFaces);
     } else {
       hits = this.store.search(query, wantFaces);
     }
     return this.scorePersons(query, hits, opts.topK);
+  }
+
+  /**
+   * Graph hits rescored exactly for a top-k search: usearch's beam is max(ef, k) wide anyway,
+   * so taking all of it costs only the exact rescoring.
+   */
+  graphCandidates(topK: number, expansion?: number): number {
+    const ef = expansion ?? this.opts.hnsw?.expansionSearch ?? HNSW_DEFAULTS.expansionSearch;
+    return Math.max(Math.max(1, topK) * FACES_PER_PERSON * HNSW_OVERFETCH, ef);
   }
 
   faceCount(): number {
@@ -165,10 +177,9 @@ export class Gallery {
 
   private buildGraph(): void {
     const graph = new HnswIndex(this.dimensions, { threads: os.availableParallelism(), ...this.opts.hnsw });
-    const keys = [...this.personOf.keys()];
-    const matrix = new Float32Array(keys.length * this.dimensions);
-    keys.forEach((k, i) => matrix.set(this.store.vector(k)!, i * this.dimensions));
-    graph.addMany(keys, matrix);
+    // Straight from the store's rows: a copy of them was a second float32 gallery in memory.
+    const { keys, vectors } = this.store.allRows();
+    graph.addMany(keys, vectors);
     this.graph = graph;
   }
 }

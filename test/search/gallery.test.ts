@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cosineSimilarity } from '../../src/domain/vector.js';
 import { Gallery } from '../../src/search/gallery.js';
+import { HNSW_DEFAULTS } from '../../src/search/hnsw-index.js';
 import { randomVectors } from './exact-index.test.js';
 
 test('persons are scored over their faces; group filter; removals take effect at once', () => {
@@ -90,4 +91,13 @@ test('past hnswMinFaces the graph answers, and its answers match exact search on
     assert.ok(Math.abs(got[0]!.similarity - want[0]!.similarity) < 1e-6, 'scores are exact (rescored)');
   }
   assert.ok(graph.memoryBytes() > exact.memoryBytes());
+});
+
+test("the graph's beam is the gallery's expansion (ef) whatever top k asks, unless more faces are wanted", () => {
+  const g = new Gallery(8);
+  assert.equal(g.graphCandidates(1), HNSW_DEFAULTS.expansionSearch);
+  assert.equal(g.graphCandidates(3), HNSW_DEFAULTS.expansionSearch);
+  assert.equal(g.graphCandidates(3, 500), 500);
+  assert.equal(new Gallery(8, { hnsw: { expansionSearch: 200 } }).graphCandidates(3), 200);
+  assert.equal(g.graphCandidates(100), 100 * 16, 'four faces per person, four candidates per face');
 });

@@ -35,7 +35,7 @@ export function registerBench(program: Command): void {
   bench
     .command('search')
     .description(
-      'The search index at scale on synthetic unit vectors: exact and HNSW side by side (recall against exact)',
+      'The search index at scale on a synthetic gallery: exact and HNSW side by side (recall against exact)',
     )
     .helpOption('-h, --help', 'display help for command')
     .allowUnknownOption(false)
@@ -43,8 +43,14 @@ export function registerBench(program: Command): void {
     .addOption(new Option('--vectors <n>', 'vectors in the index').argParser(positive).default(100_000))
     .addOption(new Option('--dims <d>', 'dimensions per vector').argParser(positive).default(128))
     .addOption(new Option('--queries <q>', 'queries timed').argParser(positive).default(200))
+    .option(
+      '--distribution <kind>',
+      "faces (spread like a model's real faces: the stored statistics of the model with --dims dimensions), " +
+        'faces:<model>, or uniform (random directions, the stress case)',
+      'faces',
+    )
     .option('--json', 'one JSON object per index kind, one a line')
-    .action((flags: { vectors: number; dims: number; queries: number; json?: boolean }) =>
+    .action((flags: { vectors: number; dims: number; queries: number; distribution: string; json?: boolean }) =>
       runSearchBench({ ...flags, json: flags.json ?? false }),
     );
 }
