@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ValueError, ValidationError } from '../errors.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import type { SizeBand } from '../domain/face-threshold.js';
 import { FACEAPI_RECOGNITION_INPUT } from './faceapi-input.js';
 import { SOURCES } from './sources.js';
 
@@ -40,6 +41,8 @@ export interface ModelSpec {
   alignment: Alignment;
   /** Default cosine threshold: similarity >= threshold means "same person". */
   threshold: number;
+  /** Thresholds for small faces, narrowest band first (domain/face-threshold.ts). */
+  sizeBands?: SizeBand[];
   /** Built-in: key of models/sources.ts. User model: absolute path of the ONNX file. */
   origin: { kind: 'builtin'; sourceId: string } | { kind: 'file'; path: string };
   description: string;
@@ -71,6 +74,28 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
       "datasets: check dlib-models' own terms and those datasets' before commercial use",
     description:
       "face-api's ResNet-34-like face recognition network (dlib recipe), 128-D; not FaceNet: no FaceNet weights ship in npm",
+  },
+  {
+    // Named for what the graph is (a MobileFaceNet with a 512-D head, sources.ts) and who ships
+    // it: the package calls it only "fr_feature", and says nothing of its training loss or data.
+    name: 'faceplugin-mobilefacenet512',
+    aliases: [],
+    dimensions: 512,
+    // The package's own preprocessing (lib/fr_feature.js): RGB, (x - 127) / 128, NCHW.
+    input: { size: 112, layout: 'nchw', channelOrder: 'rgb', mean: [127, 127, 127], std: [128, 128, 128] },
+    output: 'output',
+    // The ArcFace 112 template its code aligns to, with our five points and a full similarity
+    // transform (its demo fits a three-point affine, which shears the face).
+    alignment: { kind: 'template', templateScale: 1 },
+    // Calibrated by bench/accuracy.ts on the deepface-unit pivot pairs (docs/accuracy.md): midpoint
+    // of the best-accuracy interval (0.4364, 0.4495].
+    threshold: 0.443,
+    origin: { kind: 'builtin', sourceId: 'faceplugin-mobilefacenet512' },
+    licence:
+      'MIT (the npm package faceplugin-face-recognition-js, which ships the weights, as its package.json states; its LICENSE ' +
+      'names "gitguanqi", its README a vendor\'s commercial SDK, Faceplugin); the package states neither the training data nor ' +
+      'any upstream terms on the weights: check with the vendor before commercial use',
+    description: "Faceplugin's fr_feature network (a MobileFaceNet, 512-D), ArcFace 112 template alignment",
   },
   {
     name: 'hse-faceres',
