@@ -26,10 +26,12 @@ import {
   type ScoredPair,
 } from './accuracy-metrics.js';
 import { fastPathLog } from './parts/fast-path-log.js';
+import { calibrateBands, type BandCalibration } from './parts/small-faces.js';
+import { leverTables } from './parts/small-face-levers.js';
 
-const MODELS = ['facenet', 'arcface'] as const;
+const MODELS = ['facenet', 'arcface', 'faceplugin-mobilefacenet512'] as const;
 /** Which copy of the photos a row embeds: as given, shrunk (LOW_RES), or each one's largest face cut out (CROP). */
-type Source = 'photos' | 'lowRes' | 'crops';
+type Source = 'photos' | 'lowRes' | 'crops' | 'bands';
 /**
  * 'aligned' is the shipped default; the flip rows measure flip-averaging of upsampled chips, the
  * crop rows the tight-crop fast path against BlazeFace on the same crops (issue 12).
@@ -125,6 +127,12 @@ interface Evaluation {
   fastPath: string[];
   failedImages: string[];
   seconds: number;
+  embeddings: Map<string, FaceEmbedding | null>;
+}
+
+interface ModelRun {
+  evals: Evaluation[];
+  bands: BandCalibration[];
 }
 
 async function readPairs(file: string): Promise<Pair[]> {
@@ -200,7 +208,7 @@ async function evaluateModel(
   master: Pair[],
   pivot: Pair[],
   workers: number,
-): Promise<Evaluation[]> {
+): Promise<ModelRun> {
   const track = fastPathLog();
   const service = new EmbeddingService({ modelName: alias, workers, logger: track.logger });
   // Rows with the fast path off need a pool of their own (the switch is the service's).
@@ -242,9 +250,12 @@ async function evaluateModel(
         fastPath: tightCrops === false ? [] : images.filter((f, i) => verdicts.get(files[i]!)?.tight),
         failedImages: images.filter((f) => !embeddings.get(f)),
         seconds: (performance.now() - t0) / 1000,
+        embeddings,
       });
     }
-    return out;
+    const aligned = out.find((e) => e.mode === 'aligned')!;
+    const bands = await calibrateBands(service, dirs.photos, dirs.bands, master, aligned.embeddings, info.threshold);
+    return { evals: out, bands };
   } finally {
     await Promise.all([service.close(), blazeOnly?.close()]);
   }
@@ -381,14 +392,19 @@ async function main(): Promise<void> {
     photos: dataDir,
     lowRes: path.join(work, 'low-res'),
     crops: path.join(work, 'crops'),
+    bands: path.join(work, 'bands'),
   };
   const started = performance.now();
   const evals: Evaluation[] = [];
+  const bands = new Map<string, BandCalibration[]>();
   try {
     await lowResCopies(dataDir, images, dirs.lowRes);
     await cropCopies(dataDir, images, dirs.crops, Number(values.workers));
-    for (const alias of MODELS)
-      evals.push(...(await evaluateModel(alias, dirs, images, master, pivot, Number(values.workers))));
+    for (const alias of MODELS) {
+      const run = await evaluateModel(alias, dirs, images, master, pivot, Number(values.workers));
+      evals.push(...run.evals);
+      bands.set(alias, run.bands);
+    }
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -430,6 +446,7 @@ async function main(): Promise<void> {
     `- Always answering "different" scores ${pct({ accuracy: master.filter((p) => !p.same).length / master.length })} on ${MASTER}: read the AUC and both error kinds, not accuracy alone.`,
     `- DeepFace Facenet: the ${DEEPFACE_FACENET.column} distances stored in ${PIVOT}, at DeepFace's default (distance <= ${DEEPFACE_FACENET.threshold}).`,
     '',
+    ...leverTables(evals, bands, master, pivot, { lowRes: LOW_RES }),
     '## How the default thresholds are chosen',
     '',
     `From the ${PIVOT} pairs only, with alignment: the thresholds that reach the best accuracy form intervals between two consecutive pair similarities; ` +

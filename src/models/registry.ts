@@ -13,6 +13,13 @@ import { SOURCES } from './sources.js';
 /** The model used when a request, a command or a library call names none (the old service's default). */
 export const DEFAULT_MODEL_NAME = 'facenet';
 
+/**
+ * The model attendance sessions and identification use when a request names none: the one that
+ * measured best on the 30-50 px class-photo faces of bench:attendance with no wrong face
+ * (docs/attendance.md).
+ */
+export const ATTENDANCE_MODEL_NAME = 'facenet';
+
 export type Layout = 'nhwc' | 'nchw';
 
 /** How pixels (RGB 0..255) become the model's input: (pixel - mean[c]) / std[c], channels in `channelOrder`. */
@@ -67,6 +74,14 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     // Calibrated by bench/accuracy.ts on the deepface-unit pivot pairs (docs/accuracy.md): midpoint
     // of the best-accuracy interval (0.928, 0.935]. The margin is thin: keep the pivot check.
     threshold: 0.932,
+    // Small faces: per face-width band, calibrated by bench/accuracy.ts on the master photos shrunk to
+    // 36/48/64/96 px faces against full-size ones (docs/accuracy.md "Small faces"), never on a test row.
+    sizeBands: [
+      { belowWidth: 42, threshold: 0.919 },
+      { belowWidth: 56, threshold: 0.922 },
+      { belowWidth: 80, threshold: 0.918 },
+      { belowWidth: 112, threshold: 0.926 },
+    ],
     origin: { kind: 'builtin', sourceId: 'faceapi-resnet128' },
     licence:
       "MIT (the npm package @vladmandic/face-api, which ships the weights); the weights are face-api.js's port of dlib's " +
@@ -90,6 +105,14 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     // Calibrated by bench/accuracy.ts on the deepface-unit pivot pairs (docs/accuracy.md): midpoint
     // of the best-accuracy interval (0.4364, 0.4495].
     threshold: 0.443,
+    // Small faces: per face-width band, calibrated by bench/accuracy.ts on the master photos shrunk to
+    // 36/48/64/96 px faces against full-size ones (docs/accuracy.md "Small faces"), never on a test row.
+    sizeBands: [
+      { belowWidth: 42, threshold: 0.314 },
+      { belowWidth: 56, threshold: 0.406 },
+      { belowWidth: 80, threshold: 0.377 },
+      { belowWidth: 112, threshold: 0.398 },
+    ],
     origin: { kind: 'builtin', sourceId: 'faceplugin-mobilefacenet512' },
     licence:
       'MIT (the npm package faceplugin-face-recognition-js, which ships the weights, as its package.json states; its LICENSE ' +
@@ -108,6 +131,14 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     // Calibrated by bench/accuracy.ts on the deepface-unit pivot pairs (docs/accuracy.md): midpoint
     // of the best-accuracy interval (0.597, 0.616].
     threshold: 0.606,
+    // Small faces: per face-width band, calibrated by bench/accuracy.ts on the master photos shrunk to
+    // 36/48/64/96 px faces against full-size ones (docs/accuracy.md "Small faces"), never on a test row.
+    sizeBands: [
+      { belowWidth: 42, threshold: 0.575 },
+      { belowWidth: 56, threshold: 0.606 },
+      { belowWidth: 80, threshold: 0.625 },
+      { belowWidth: 112, threshold: 0.64 },
+    ],
     origin: { kind: 'builtin', sourceId: 'hse-faceres' },
     licence:
       'MIT (the npm package @vladmandic/human, which ships the weights); the network is HSE FaceRes ' +
