@@ -94,7 +94,9 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     // Named for what the graph is (a MobileFaceNet with a 512-D head, sources.ts) and who ships
     // it: the package calls it only "fr_feature", and says nothing of its training loss or data.
     name: 'faceplugin-mobilefacenet512',
-    aliases: [],
+    // The old service's 'arcface': this network measured better than hse-faceres on every row of
+    // bench:accuracy (docs/accuracy.md), and it is aligned and fed as ArcFace models are.
+    aliases: ['arcface'],
     dimensions: 512,
     // The package's own preprocessing (lib/fr_feature.js): RGB, (x - 127) / 128, NCHW.
     input: { size: 112, layout: 'nchw', channelOrder: 'rgb', mean: [127, 127, 127], std: [128, 128, 128] },
@@ -122,7 +124,8 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
   },
   {
     name: 'hse-faceres',
-    aliases: ['arcface'],
+    // Was 'arcface' until faceplugin-mobilefacenet512 measured better; still served by its true name.
+    aliases: [],
     dimensions: 1024,
     // Human feeds faceres RGB in 0..255 (src/face/faceres.ts: crop * 255 after 0..1 input).
     input: { size: 224, layout: 'nhwc', channelOrder: 'rgb', mean: [0, 0, 0], std: [1, 1, 1] },
