@@ -3,6 +3,7 @@
 // threshold, size-banded thresholds, flip-averaging, score fusion of two models.
 import type { ThresholdPolicy } from '../../src/domain/face-threshold.js';
 import type { Confusion } from '../accuracy-metrics.js';
+import type { Upsampler } from './interpolation.js';
 import {
   fusedPairs,
   leverRow,
@@ -23,6 +24,9 @@ interface ModelRows {
   embeddings: Embeddings;
 }
 
+/** Per model, per upsampler: the low-res chips cut again in the bench (interpolation.ts), and how far the bilinear control is from the worker. */
+export type Upsampled = Map<string, Map<Upsampler, { embeddings: Embeddings; maxDiffFromWorker: number }>>;
+
 const LOW_RES_MODE = 'low-res (160 px wide, JPEG q70)';
 const LOW_RES_FLIP_MODE = 'low-res, flip-averaged when upsampled';
 /** Fusion pairs: the 128-D face-api network with each of the others. */
@@ -37,7 +41,7 @@ export function leverTables(
   bands: ReadonlyMap<string, BandCalibration[]>,
   master: readonly Pair[],
   pivot: readonly Pair[],
-  opts: { lowRes: { width: number; quality: number } },
+  opts: { lowRes: { width: number; quality: number }; upsampled: Upsampled },
 ): string[] {
   const row = (alias: string, mode: string) => evals.find((e) => e.alias === alias && e.mode === mode)!;
   const aliases = [...new Set(evals.map((e) => e.alias))];
@@ -46,23 +50,28 @@ export function leverTables(
     ...(banded ? { sizeBands: toBands(bands.get(alias) ?? []) } : {}),
   });
   const rows: LeverRow[] = [];
-  const decide = (lever: string, alias: string, mode: string, banded: boolean) => {
+  const decide = (lever: string, alias: string, mode: string, banded: boolean, embeddings?: Embeddings) => {
     const e = row(alias, mode);
     const p = policy(alias, banded);
+    const vectors = embeddings ?? e.embeddings;
     rows.push(
-      leverRow(
-        lever,
-        `${alias} (${e.model})`,
-        policyPairs(p, e.embeddings, master),
-        policyPairs(p, e.embeddings, pivot),
-      ),
+      leverRow(lever, `${alias} (${e.model})`, policyPairs(p, vectors, master), policyPairs(p, vectors, pivot)),
     );
   };
+  const controls: string[] = [];
   for (const alias of aliases) {
     decide("the model's threshold", alias, LOW_RES_MODE, false);
     decide('size-banded thresholds', alias, LOW_RES_MODE, true);
     decide('flip-averaged, the model threshold', alias, LOW_RES_FLIP_MODE, false);
     decide('flip-averaged, size-banded thresholds', alias, LOW_RES_FLIP_MODE, true);
+    for (const [upsampler, u] of opts.upsampled.get(alias) ?? []) {
+      if (upsampler === 'bilinear') {
+        controls.push(`${alias} ${u.maxDiffFromWorker.toExponential(1)}`);
+        continue;
+      }
+      decide(`upsampled ${upsampler}, the model threshold`, alias, LOW_RES_MODE, false, u.embeddings);
+      decide(`upsampled ${upsampler}, size-banded thresholds`, alias, LOW_RES_MODE, true, u.embeddings);
+    }
   }
   for (const other of aliases.filter((a) => a !== FUSION_WITH)) {
     for (const banded of [false, true]) {
@@ -104,7 +113,10 @@ export function leverTables(
     '',
     `Both files' photos shrunk to ${opts.lowRes.width} px wide (JPEG q${opts.lowRes.quality}); none of these pairs chose a threshold. ` +
       "A pair's threshold is the one its smaller face's width gets. *fusion*: one decision from two models, the mean of each model's " +
-      '(similarity - its threshold) / the spread of its similarities over the full-size pivot pairs, same person at >= 0; it costs a second embedding per face.',
+      '(similarity - its threshold) / the spread of its similarities over the full-size pivot pairs, same person at >= 0; it costs a second embedding per face. ' +
+      "*upsampled bicubic / lanczos3*: the same chips cut again in the benchmark from the worker's landmarks, with Keys bicubic sampling, or " +
+      'after a libvips Lanczos-3 enlargement of the photo to about one photo pixel per chip pixel (bench/parts/interpolation.ts); ' +
+      `the worker samples bilinearly, and the benchmark's own bilinear cut reproduces its vectors to a largest difference of ${controls.join(', ')}.`,
     '',
     '| lever | model | master low-res acc (FA / FR) | pivot low-res acc (FA / FR) | pivot AUC |',
     '|---|---|---|---|---|',

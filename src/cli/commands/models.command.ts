@@ -4,6 +4,13 @@ import { modelVersions, prepareAll } from '../../models/prepare.js';
 import { ModelRegistry, modelSource } from '../../models/registry.js';
 import { SOURCES } from '../../models/sources.js';
 
+/** How a deployment moves its stored vectors to a model's current weights (sessions and identify refuse mixed versions). */
+const REEMBED_NOTE =
+  'Stored embeddings keep the model version that made them; sessions and identify refuse to compare two versions. ' +
+  'After a model upgrade, or when an alias moves to another network (arcface: hse-faceres -> faceplugin-mobilefacenet512), ' +
+  're-embed the stored faces: faceembed reembed --model NAME --job (or POST /api/attendance/jobs/ ' +
+  '{"kind": "generate-embeddings", "all": true, "model_name": "NAME"}).\n';
+
 async function list(json: boolean): Promise<void> {
   const registry = ModelRegistry.load(loadConfig().modelsConfig);
   const versions = await modelVersions(registry);
@@ -13,6 +20,7 @@ async function list(json: boolean): Promise<void> {
     dimensions: s.dimensions,
     input_size: s.input.size,
     threshold: s.threshold,
+    size_thresholds: (s.sizeBands ?? []).map((b) => ({ below_width: b.belowWidth, threshold: b.threshold })),
     source: modelSource(s),
     licence: s.licence,
     version: versions.get(s.name) ?? 'unknown',
@@ -23,17 +31,19 @@ async function list(json: boolean): Promise<void> {
   }
   for (const r of rows) {
     process.stdout.write(
-      `${r.name.padEnd(20)} aliases=${r.aliases.join(',') || '-'} ${r.dimensions}-D input=${r.input_size} threshold=${r.threshold} version=${r.version}\n` +
-        `${''.padEnd(20)} source: ${r.source}\n${''.padEnd(20)} licence: ${r.licence}\n`,
+      `${r.name.padEnd(28)} aliases=${r.aliases.join(',') || '-'} ${r.dimensions}-D input=${r.input_size} threshold=${r.threshold} version=${r.version}\n` +
+        `${''.padEnd(28)} small faces: ${r.size_thresholds.map((b) => `<${b.below_width} px ${b.threshold}`).join(', ') || '-'}\n` +
+        `${''.padEnd(28)} source: ${r.source}\n${''.padEnd(28)} licence: ${r.licence}\n`,
     );
   }
   // The detectors are built-in networks too; their licences matter as much.
   const embedders = new Set(registry.specs.map((s) => (s.origin.kind === 'builtin' ? s.origin.sourceId : '')));
   for (const s of Object.values(SOURCES).filter((s) => !embedders.has(s.id))) {
     process.stdout.write(
-      `${s.id.padEnd(20)} detector\n${''.padEnd(20)} source: ${s.package}\n${''.padEnd(20)} licence: ${s.licence ?? 'not stated'}\n`,
+      `${s.id.padEnd(28)} detector\n${''.padEnd(28)} source: ${s.package}\n${''.padEnd(28)} licence: ${s.licence ?? 'not stated'}\n`,
     );
   }
+  process.stdout.write(`\n${REEMBED_NOTE}`);
 }
 
 export function registerModels(program: Command): void {
