@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
+import { toFaceembedError } from '../../errors.js';
 import { modelVersions, prepareAll } from '../../models/prepare.js';
 import { ModelRegistry, modelSource } from '../../models/registry.js';
 import { SOURCES } from '../../models/sources.js';
@@ -64,10 +65,20 @@ export function registerModels(program: Command): void {
     .action(async (flags: { quiet?: boolean }) => {
       const { modelsDir } = loadConfig();
       const started = performance.now();
-      await prepareAll(modelsDir, (f) => {
-        if (!flags.quiet || f.created)
-          process.stderr.write(`${f.created ? 'prepared' : 'up to date'} ${f.path} (${Math.round(f.ms)} ms)\n`);
-      });
+      try {
+        await prepareAll(modelsDir, (f) => {
+          if (!flags.quiet || f.created)
+            process.stderr.write(`${f.created ? 'prepared' : 'up to date'} ${f.path} (${Math.round(f.ms)} ms)\n`);
+        });
+      } catch (err) {
+        // A missing or altered model file: its typed error, no stack trace (it is the user's to fix).
+        const e = toFaceembedError(err);
+        process.stderr.write(
+          `${JSON.stringify({ error: { type: e.type, message: e.message, details: e.details } })}\n`,
+        );
+        process.exitCode = 1;
+        return;
+      }
       if (!flags.quiet)
         process.stderr.write(`models ready in ${modelsDir} (${Math.round(performance.now() - started)} ms)\n`);
     });
