@@ -33,7 +33,7 @@ import { loadConfig } from '../src/config/config.js';
 import { modelFile } from '../src/models/prepare.js';
 import { ModelRegistry } from '../src/models/registry.js';
 
-const MODELS = ['facenet', 'arcface', 'faceplugin-mobilefacenet512'] as const;
+const MODELS = ['facenet', 'arcface', 'hse-faceres'] as const;
 /** Which copy of the photos a row embeds: as given, shrunk (LOW_RES), or each one's largest face cut out (CROP). */
 type Source = 'photos' | 'lowRes' | 'crops' | 'bands';
 /**

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/config.js';
-import { assignmentWeight, greedyAssignment, maxWeightAssignment } from '../src/domain/assignment.js';
 import { buildApp } from '../src/http/app.js';
 import { createLogger } from '../src/logging/logger.js';
 import { createServices } from '../src/main.js';
@@ -20,12 +19,10 @@ import { openDatabase } from '../src/repositories/database.js';
 import { MediaStorage } from '../src/repositories/media-storage.js';
 import { migrate } from '../src/repositories/migrate.js';
 import { EmbeddingService } from '../src/services/embedding.service.js';
-import { thresholdForFace } from '../src/domain/face-threshold.js';
 import type { FlipMode } from '../src/inference/protocol.js';
 import { ATTENDANCE_MODEL_NAME } from '../src/models/registry.js';
 import { DEFAULT_FLIP } from '../src/services/embedding.service.js';
-import type { ModelInfo } from '../src/services/embedding.types.js';
-import { gallerySimilarity, solveSession } from '../src/services/session-matching.js';
+import { greedyEqualsOptimum, offlineSolve } from './parts/session-solve.js';
 import { composeScene, iou, rng, shuffle, type SourceFace } from './parts/class-scene.js';
 import { load1, median, REPO, round } from './parts/common.js';
 import { IDENTITIES as GROUPS } from './parts/dataset.js';
@@ -275,58 +272,6 @@ async function registerFile(mediaRoot: string, file: string) {
   const m = await sharp(data).rotate().metadata();
   const saved = await new MediaStorage(mediaRoot).writeUpload(data, 'jpeg');
   return { imagePath: saved.relPath, width: m.autoOrient.width, height: m.autoOrient.height, sha256: saved.sha256 };
-}
-
-/** The session's faces and its roster's galleries, each face with its threshold under the policy. */
-async function sessionInputs(store: AttendanceStore, sessionId: number, model: ModelInfo, banded: boolean) {
-  const session = (await store.sessions.findById(sessionId))!;
-  const policy = banded ? model : { threshold: model.threshold };
-  const faces = (await store.attendance.sessionFaces(sessionId, session.modelName)).map((f) => ({
-    ...f,
-    threshold: thresholdForFace(policy, f.box?.[2]),
-  }));
-  const memberIds = await store.groups.memberIds(session.groupId);
-  const galleries = new Map<number, Float32Array[]>();
-  for (const g of await store.attendance.galleries(memberIds, session.modelName))
-    if (g.embedding) galleries.set(g.personId, [...(galleries.get(g.personId) ?? []), g.embedding]);
-  return { faces, galleries, memberIds };
-}
-
-/** The session solved again from scratch under another threshold policy (what the product would have answered). */
-async function offlineSolve(store: AttendanceStore, sessionId: number, model: ModelInfo, banded: boolean) {
-  const { faces, galleries, memberIds } = await sessionInputs(store, sessionId, model, banded);
-  const rows = memberIds.map((personId, i) => ({
-    id: i + 1,
-    sessionId,
-    personId,
-    personName: '',
-    status: 'absent' as const,
-    source: 'auto' as const,
-    similarity: null,
-    faceCropId: null,
-    updatedAt: '',
-  }));
-  const present = new Map(
-    solveSession({ faces, galleries, rows, threshold: model.threshold }).map((d) => [d.row.personId, d.next]),
-  );
-  return memberIds.map((id) => ({
-    person_id: id,
-    status: present.get(id)?.status ?? 'absent',
-    face_crop_id: present.get(id)?.faceCropId ?? null,
-  }));
-}
-
-/** Would greedy-by-similarity have reached the same total as the Hungarian optimum (shipped policy)? */
-async function greedyEqualsOptimum(store: AttendanceStore, sessionId: number, model: ModelInfo): Promise<boolean> {
-  const { faces, galleries, memberIds } = await sessionInputs(store, sessionId, model, true);
-  const weights = faces.map((f) =>
-    memberIds.map((id) => {
-      const s = gallerySimilarity(f.embedding!, galleries.get(id));
-      return s !== null && s >= f.threshold ? 1 + s : 0;
-    }),
-  );
-  const best = assignmentWeight(weights, maxWeightAssignment(weights));
-  return Math.abs(assignmentWeight(weights, greedyAssignment(weights)) - best) < 1e-9;
 }
 
 /** A 12-MP photo with 30 faces of 60-150 px: upload to answer, three runs. */
