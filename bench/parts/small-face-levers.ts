@@ -2,6 +2,7 @@
 // (master) pairs, and every lever on the low-res test rows, side by side: the model's own
 // threshold, size-banded thresholds, flip-averaging, score fusion of two models.
 import type { ThresholdPolicy } from '../../src/domain/face-threshold.js';
+import { ModelRegistry } from '../../src/models/registry.js';
 import type { Confusion } from '../accuracy-metrics.js';
 import type { Upsampler } from './interpolation.js';
 import {
@@ -88,10 +89,15 @@ export function leverTables(
       }
     }
   }
+  const registry = new ModelRegistry();
+  const shipped = (alias: string, belowWidth: number) => {
+    const t = registry.get(alias).sizeBands?.find((b) => b.belowWidth === belowWidth)?.threshold;
+    return t === undefined ? 'none' : f3(t);
+  };
   const calibration = aliases.flatMap((alias) =>
     (bands.get(alias) ?? []).map(
       (b) =>
-        `| ${alias} | ${b.width} | < ${b.belowWidth} | ${b.pairs} | ${f3(b.threshold)} | ${pct({ accuracy: b.bestAccuracy })} | ${b.auc.toFixed(4)} | ` +
+        `| ${alias} | ${b.width} | < ${b.belowWidth} | ${b.pairs} | ${f3(b.threshold)} | ${shipped(alias, b.belowWidth)}${shipped(alias, b.belowWidth) === f3(b.threshold) ? '' : ' (differs: update the registry)'} | ${pct({ accuracy: b.bestAccuracy })} | ${b.auc.toFixed(4)} | ` +
         `${pct(b.atBase)} (${errs(b.atBase)}) | ${f3(b.plain.sameP10)} / ${f3(b.plain.impostorMax)} | ` +
         `${pct({ accuracy: b.matched.bestAccuracy })}, ${b.matched.auc.toFixed(4)}, ${f3(b.matched.sameP10)} / ${f3(b.matched.impostorMax)} |`,
     ),
@@ -105,8 +111,8 @@ export function leverTables(
       '*matched enrolment*: the probe also scored against the enrolment photo degraded the same way, the better of the two counting ' +
       '(a resolution-matched gallery entry): best accuracy, AUC, same-person p10 / impostor max.',
     '',
-    '| model | face width px | band | dev pairs | band threshold | best acc | AUC | acc at the full-size threshold (FA / FR) | same p10 / impostor max | matched enrolment |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| model | face width px | band | dev pairs | band threshold | shipped | best acc | AUC | acc at the full-size threshold (FA / FR) | same p10 / impostor max | matched enrolment |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...calibration,
     '',
     '## Small faces: levers on the low-res test rows',

@@ -57,6 +57,14 @@ export interface ModelSpec {
   licence: string;
 }
 
+/**
+ * Thresholds for faces under 42/56/80/112 px, calibrated by bench/accuracy.ts on the master photos
+ * shrunk to 36/48/64/96 px faces against full-size ones (docs/accuracy.md "Small faces"), never on
+ * a test row.
+ */
+const smallFaceBands = (thresholds: [number, number, number, number]): SizeBand[] =>
+  [42, 56, 80, 112].map((belowWidth, i) => ({ belowWidth, threshold: thresholds[i]! }));
+
 const BUILTINS: readonly ModelSpec[] = Object.freeze([
   {
     name: 'faceapi-resnet128',
@@ -74,14 +82,7 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     // Calibrated by bench/accuracy.ts on the deepface-unit pivot pairs (docs/accuracy.md): midpoint
     // of the best-accuracy interval (0.928, 0.935]. The margin is thin: keep the pivot check.
     threshold: 0.932,
-    // Small faces: per face-width band, calibrated by bench/accuracy.ts on the master photos shrunk to
-    // 36/48/64/96 px faces against full-size ones (docs/accuracy.md "Small faces"), never on a test row.
-    sizeBands: [
-      { belowWidth: 42, threshold: 0.919 },
-      { belowWidth: 56, threshold: 0.922 },
-      { belowWidth: 80, threshold: 0.918 },
-      { belowWidth: 112, threshold: 0.926 },
-    ],
+    sizeBands: smallFaceBands([0.919, 0.922, 0.918, 0.926]),
     origin: { kind: 'builtin', sourceId: 'faceapi-resnet128' },
     licence:
       "MIT (the npm package @vladmandic/face-api, which ships the weights); the weights are face-api.js's port of dlib's " +
@@ -107,14 +108,7 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     // Calibrated by bench/accuracy.ts on the deepface-unit pivot pairs (docs/accuracy.md): midpoint
     // of the best-accuracy interval (0.4364, 0.4495].
     threshold: 0.443,
-    // Small faces: per face-width band, calibrated by bench/accuracy.ts on the master photos shrunk to
-    // 36/48/64/96 px faces against full-size ones (docs/accuracy.md "Small faces"), never on a test row.
-    sizeBands: [
-      { belowWidth: 42, threshold: 0.314 },
-      { belowWidth: 56, threshold: 0.406 },
-      { belowWidth: 80, threshold: 0.377 },
-      { belowWidth: 112, threshold: 0.398 },
-    ],
+    sizeBands: smallFaceBands([0.314, 0.406, 0.377, 0.398]),
     origin: { kind: 'builtin', sourceId: 'faceplugin-mobilefacenet512' },
     licence:
       'MIT (the npm package faceplugin-face-recognition-js, which ships the weights, as its package.json states; its LICENSE ' +
@@ -134,14 +128,7 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     // Calibrated by bench/accuracy.ts on the deepface-unit pivot pairs (docs/accuracy.md): midpoint
     // of the best-accuracy interval (0.597, 0.616].
     threshold: 0.606,
-    // Small faces: per face-width band, calibrated by bench/accuracy.ts on the master photos shrunk to
-    // 36/48/64/96 px faces against full-size ones (docs/accuracy.md "Small faces"), never on a test row.
-    sizeBands: [
-      { belowWidth: 42, threshold: 0.575 },
-      { belowWidth: 56, threshold: 0.606 },
-      { belowWidth: 80, threshold: 0.625 },
-      { belowWidth: 112, threshold: 0.64 },
-    ],
+    sizeBands: smallFaceBands([0.575, 0.606, 0.625, 0.64]),
     origin: { kind: 'builtin', sourceId: 'hse-faceres' },
     licence:
       'MIT (the npm package @vladmandic/human, which ships the weights); the network is HSE FaceRes ' +
