@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { ModelRegistry } from '../../src/models/registry.js';
 import { openDatabase, type Database } from '../../src/repositories/database.js';
 import { smallFace } from '../fault/helpers/fixtures.js';
 import { ServerProcess } from '../fault/helpers/server.js';
@@ -19,7 +20,7 @@ import { TEST_QUEUE_URL as QUEUE_URL, dropKeys, redisSkip } from '../helpers/red
 const exec = promisify(execFile);
 const MODELS_DIR = path.join(REPO, 'data/models');
 /** Every registered model embeds each enrolment face. */
-const MODELS = 2;
+const MODELS = new ModelRegistry().specs.length;
 /** The FACEEMBED_* settings of the caller stay out of the commands under test. */
 const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FACEEMBED_')));
 
