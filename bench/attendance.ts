@@ -20,7 +20,7 @@ import { MediaStorage } from '../src/repositories/media-storage.js';
 import { migrate } from '../src/repositories/migrate.js';
 import { EmbeddingService } from '../src/services/embedding.service.js';
 import type { FlipMode } from '../src/inference/protocol.js';
-import { ATTENDANCE_MODEL_NAME } from '../src/models/registry.js';
+import { ATTENDANCE_MODEL_NAME, ModelRegistry } from '../src/models/registry.js';
 import { DEFAULT_FLIP } from '../src/services/embedding.service.js';
 import { greedyEqualsOptimum, offlineSolve } from './parts/session-solve.js';
 import { composeScene, iou, rng, shuffle, type SourceFace } from './parts/class-scene.js';
@@ -95,7 +95,8 @@ async function main(): Promise<void> {
     for (const model of values.models.split(',')) {
       const run = await runConfig(values.data, { model, flip }, photos, Number(values.seed));
       rows.push(...run.rows);
-      if (model === ATTENDANCE_MODEL_NAME && flip === DEFAULT_FLIP) crowd = { model, seconds: run.crowd };
+      if (model === new ModelRegistry().get(ATTENDANCE_MODEL_NAME).name && flip === DEFAULT_FLIP)
+        crowd = { model, seconds: run.crowd };
     }
   }
   const markdown = render(rows, crowd, photos, process.argv.slice(2).join(' '));

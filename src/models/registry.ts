@@ -15,10 +15,10 @@ export const DEFAULT_MODEL_NAME = 'facenet';
 
 /**
  * The model attendance sessions and identification use when a request names none: the one that
- * measured best on the 30-50 px class-photo faces of bench:attendance with no wrong face
- * (docs/attendance.md).
+ * measured best on the 30-50 px class-photo faces of bench:attendance with no wrong face and no
+ * member falsely present (docs/attendance.md; README "Attendance default model").
  */
-export const ATTENDANCE_MODEL_NAME = 'facenet';
+export const ATTENDANCE_MODEL_NAME = 'arcface';
 
 export type Layout = 'nhwc' | 'nchw';
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import sharp from 'sharp';
 import { thresholdForFace } from '../../src/domain/face-threshold.js';
+import { ATTENDANCE_MODEL_NAME } from '../../src/models/registry.js';
 import { DB_TARGETS } from '../repositories/db-targets.js';
 import { encodePng } from '../helpers/images.js';
 import {
@@ -75,10 +76,10 @@ for (const target of DB_TARGETS) {
       const res = await upload(IDENTIFY, FACES.a1);
       assert.equal(res.statusCode, 200, res.body);
       const body = res.json();
-      assert.equal(body.model_name, 'facenet');
-      assert.equal(body.model_true_name, 'faceapi-resnet128');
+      const model = emb.embedder.resolveModel(ATTENDANCE_MODEL_NAME);
+      assert.equal(body.model_name, ATTENDANCE_MODEL_NAME, 'the attendance default');
+      assert.equal(body.model_true_name, model.name);
       assert.equal(body.faces.length, 3, 'sample 1 shows three people');
-      const model = emb.embedder.resolveModel('facenet');
       for (const face of body.faces) {
         assert.deepEqual(
           { ...face, box: null, score: null, threshold: null },
@@ -196,11 +197,11 @@ for (const target of DB_TARGETS) {
     test('a crop linked at registration and embedded later joins the gallery', async () => {
       const created = (await json('POST', CROPS, { image_path: FACES.a3, person_id: `late-${target.name}` })).json();
       await json('POST', `${CROPS}${created.id}/generate-embedding/`, { model_name: 'facenet' });
-      const found = (await json('POST', IDENTIFY, { face_crop_id: created.id })).json();
+      const found = (await json('POST', IDENTIFY, { face_crop_id: created.id, model_name: 'facenet' })).json();
       assert.equal(found.faces[0].person_id, created.person_id);
       assert.equal((await json('DELETE', `${CROPS}${created.id}/`)).statusCode, 204);
       const other = (await json('POST', CROPS, { image_path: FACES.a3 })).json();
-      const gone = (await json('POST', IDENTIFY, { face_crop_id: other.id })).json();
+      const gone = (await json('POST', IDENTIFY, { face_crop_id: other.id, model_name: 'facenet' })).json();
       assert.ok(!gone.faces[0].matches.some((m: { person_id: number }) => m.person_id === created.person_id));
     });
 
