@@ -139,32 +139,19 @@ export async function hashFiles(files: readonly string[]): Promise<string> {
   return hash.digest('hex').slice(0, 12);
 }
 
-export async function sha256File(file: string): Promise<string> {
+/** Refuses a shipped-as-is file whose bytes are not the ones the source names (ValidationError; FileNotFoundError when absent). */
+export async function verifyChecksum(source: ModelSource, file: string): Promise<void> {
+  if (!source.sha256) return;
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
   } catch (err) {
     throw new FileNotFoundError(
-      `Model file not found: ${file} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
-      {
-        file,
-      },
+      `Model file not found: ${file} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'}); expected sha256 ${source.sha256}`,
+      { file, expectedSha256: source.sha256 },
     );
   }
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** Refuses a shipped-as-is file whose bytes are not the ones the source names (ValidationError; FileNotFoundError when absent). */
-export async function verifyChecksum(source: ModelSource, file: string): Promise<void> {
-  if (!source.sha256) return;
-  const actual = await sha256File(file).catch((err: unknown) => {
-    if (err instanceof FileNotFoundError)
-      throw new FileNotFoundError(`${err.message}; expected sha256 ${source.sha256}`, {
-        file,
-        expectedSha256: source.sha256,
-      });
-    throw err;
-  });
+  const actual = createHash('sha256').update(bytes).digest('hex');
   if (actual !== source.sha256)
     throw new ValidationError(
       `Model file ${file} (${source.id}) has sha256 ${actual}, expected ${source.sha256}: ` +
