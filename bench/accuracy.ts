@@ -26,19 +26,26 @@ import {
   type ScoredPair,
 } from './accuracy-metrics.js';
 import { fastPathLog } from './parts/fast-path-log.js';
+import { calibrateBands, type BandCalibration } from './parts/small-faces.js';
+import { leverTables, type Upsampled } from './parts/small-face-levers.js';
+import { maxDifference, reembed, UPSAMPLERS } from './parts/interpolation.js';
+import { loadConfig } from '../src/config/config.js';
+import { modelFile } from '../src/models/prepare.js';
+import { ModelRegistry } from '../src/models/registry.js';
 
-const MODELS = ['facenet', 'arcface'] as const;
+const MODELS = ['facenet', 'arcface', 'hse-faceres'] as const;
 /** Which copy of the photos a row embeds: as given, shrunk (LOW_RES), or each one's largest face cut out (CROP). */
-type Source = 'photos' | 'lowRes' | 'crops';
+type Source = 'photos' | 'lowRes' | 'crops' | 'bands';
 /**
  * 'aligned' is the shipped default; the flip rows measure flip-averaging of upsampled chips, the
  * crop rows the tight-crop fast path against BlazeFace on the same crops (issue 12).
  */
+const LOW_RES_MODE = 'low-res (160 px wide, JPEG q70)';
 const MODES: readonly { mode: DetectMode; label: string; flip?: FlipMode; source?: Source; tightCrops?: false }[] = [
   { mode: 'auto', label: 'aligned' },
   { mode: 'auto', label: 'aligned, flip-averaged when upsampled', flip: 'upsampled' },
   { mode: 'skip', label: 'whole image' },
-  { mode: 'auto', label: 'low-res (160 px wide, JPEG q70)', source: 'lowRes' },
+  { mode: 'auto', label: LOW_RES_MODE, source: 'lowRes' },
   { mode: 'auto', label: 'low-res, flip-averaged when upsampled', source: 'lowRes', flip: 'upsampled' },
   { mode: 'auto', label: 'tight crops (25% margin, 160 px)', source: 'crops' },
   { mode: 'auto', label: 'tight crops, BlazeFace path', source: 'crops', tightCrops: false },
@@ -125,6 +132,12 @@ interface Evaluation {
   fastPath: string[];
   failedImages: string[];
   seconds: number;
+  embeddings: Map<string, FaceEmbedding | null>;
+}
+
+interface ModelRun {
+  evals: Evaluation[];
+  bands: BandCalibration[];
 }
 
 async function readPairs(file: string): Promise<Pair[]> {
@@ -200,7 +213,7 @@ async function evaluateModel(
   master: Pair[],
   pivot: Pair[],
   workers: number,
-): Promise<Evaluation[]> {
+): Promise<ModelRun> {
   const track = fastPathLog();
   const service = new EmbeddingService({ modelName: alias, workers, logger: track.logger });
   // Rows with the fast path off need a pool of their own (the switch is the service's).
@@ -242,12 +255,34 @@ async function evaluateModel(
         fastPath: tightCrops === false ? [] : images.filter((f, i) => verdicts.get(files[i]!)?.tight),
         failedImages: images.filter((f) => !embeddings.get(f)),
         seconds: (performance.now() - t0) / 1000,
+        embeddings,
       });
     }
-    return out;
+    const aligned = out.find((e) => e.mode === 'aligned')!;
+    const bands = await calibrateBands(service, dirs.photos, dirs.bands, master, aligned.embeddings, info.threshold);
+    return { evals: out, bands };
   } finally {
     await Promise.all([service.close(), blazeOnly?.close()]);
   }
+}
+
+/** The low-res rows' chips cut again with each upsampler (bench/parts/interpolation.ts), per model. */
+async function upsampleLowRes(evals: Evaluation[], lowResDir: string, images: string[]): Promise<Upsampled> {
+  const registry = new ModelRegistry();
+  const files = new Map(images.map((f) => [f, path.join(lowResDir, f)]));
+  const out: Upsampled = new Map();
+  for (const alias of MODELS) {
+    const spec = registry.get(alias);
+    const file = await modelFile(spec, loadConfig().modelsDir);
+    const worker = evals.find((e) => e.alias === alias && e.mode === LOW_RES_MODE)!.embeddings;
+    const byMethod = new Map();
+    for (const upsampler of UPSAMPLERS) {
+      const embeddings = await reembed(spec, file.path, files, worker, upsampler);
+      byMethod.set(upsampler, { embeddings, maxDiffFromWorker: maxDifference(embeddings, worker) });
+    }
+    out.set(alias, byMethod);
+  }
+  return out;
 }
 
 /** The master pairs that the pivot file does not also hold (in either order). */
@@ -381,14 +416,21 @@ async function main(): Promise<void> {
     photos: dataDir,
     lowRes: path.join(work, 'low-res'),
     crops: path.join(work, 'crops'),
+    bands: path.join(work, 'bands'),
   };
   const started = performance.now();
   const evals: Evaluation[] = [];
+  const bands = new Map<string, BandCalibration[]>();
+  let upsampled: Upsampled | undefined;
   try {
     await lowResCopies(dataDir, images, dirs.lowRes);
     await cropCopies(dataDir, images, dirs.crops, Number(values.workers));
-    for (const alias of MODELS)
-      evals.push(...(await evaluateModel(alias, dirs, images, master, pivot, Number(values.workers))));
+    for (const alias of MODELS) {
+      const run = await evaluateModel(alias, dirs, images, master, pivot, Number(values.workers));
+      evals.push(...run.evals);
+      bands.set(alias, run.bands);
+    }
+    upsampled = await upsampleLowRes(evals, dirs.lowRes, images);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -430,6 +472,7 @@ async function main(): Promise<void> {
     `- Always answering "different" scores ${pct({ accuracy: master.filter((p) => !p.same).length / master.length })} on ${MASTER}: read the AUC and both error kinds, not accuracy alone.`,
     `- DeepFace Facenet: the ${DEEPFACE_FACENET.column} distances stored in ${PIVOT}, at DeepFace's default (distance <= ${DEEPFACE_FACENET.threshold}).`,
     '',
+    ...leverTables(evals, bands, master, pivot, { lowRes: LOW_RES, upsampled: upsampled ?? new Map() }),
     '## How the default thresholds are chosen',
     '',
     `From the ${PIVOT} pairs only, with alignment: the thresholds that reach the best accuracy form intervals between two consecutive pair similarities; ` +

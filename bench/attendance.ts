@@ -11,7 +11,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/config.js';
-import { assignmentWeight, greedyAssignment, maxWeightAssignment } from '../src/domain/assignment.js';
 import { buildApp } from '../src/http/app.js';
 import { createLogger } from '../src/logging/logger.js';
 import { createServices } from '../src/main.js';
@@ -20,7 +19,10 @@ import { openDatabase } from '../src/repositories/database.js';
 import { MediaStorage } from '../src/repositories/media-storage.js';
 import { migrate } from '../src/repositories/migrate.js';
 import { EmbeddingService } from '../src/services/embedding.service.js';
-import { gallerySimilarity } from '../src/services/session-matching.js';
+import type { FlipMode } from '../src/inference/protocol.js';
+import { ATTENDANCE_MODEL_NAME, ModelRegistry } from '../src/models/registry.js';
+import { DEFAULT_FLIP } from '../src/services/embedding.service.js';
+import { greedyEqualsOptimum, offlineSolve } from './parts/session-solve.js';
 import { composeScene, iou, rng, shuffle, type SourceFace } from './parts/class-scene.js';
 import { load1, median, REPO, round } from './parts/common.js';
 import { IDENTITIES as GROUPS } from './parts/dataset.js';
@@ -48,17 +50,62 @@ interface Tally {
   seconds: number[];
 }
 
+/** One measured configuration: the session's model, the flip-averaging of the embedder, the threshold policy. */
+interface Config {
+  model: string;
+  flip: FlipMode;
+}
+interface Row {
+  config: Config;
+  policy: string;
+  condition: (typeof CONDITIONS)[number];
+  t: Tally;
+}
+const POLICIES = ["the model's threshold", 'size-banded thresholds'] as const;
+
+const emptyTally = (): Tally => ({
+  present: 0,
+  found: 0,
+  falsePresent: 0,
+  wrongFace: 0,
+  strangers: 0,
+  strangersUnknown: 0,
+  placed: 0,
+  detected: 0,
+  greedyOptimal: 0,
+  sessions: 0,
+  seconds: [],
+});
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       data: { type: 'string' },
       photos: { type: 'string', default: '6' },
       seed: { type: 'string', default: '1' },
+      models: { type: 'string', default: 'facenet,hse-faceres,faceplugin-mobilefacenet512' },
+      flip: { type: 'string', default: 'never,upsampled' },
     },
   });
   if (!values.data) throw new Error('--data ../shared/datasets/deepface-unit is required');
-  const data = values.data;
   const photos = Math.max(1, Number(values.photos));
+  const rows: Row[] = [];
+  let crowd: { model: string; seconds: number[] } | undefined;
+  for (const flip of values.flip.split(',') as FlipMode[]) {
+    for (const model of values.models.split(',')) {
+      const run = await runConfig(values.data, { model, flip }, photos, Number(values.seed));
+      rows.push(...run.rows);
+      if (model === new ModelRegistry().get(ATTENDANCE_MODEL_NAME).name && flip === DEFAULT_FLIP)
+        crowd = { model, seconds: run.crowd };
+    }
+  }
+  const markdown = render(rows, crowd, photos, process.argv.slice(2).join(' '));
+  await writeFile(path.join(REPO, 'docs/attendance.md'), markdown);
+  process.stdout.write(markdown);
+}
+
+/** Every condition's sessions under one configuration, on the same scenes (same seed) as every other. */
+async function runConfig(data: string, cfg: Config, photos: number, seed: number) {
   const work = await mkdtemp(path.join(tmpdir(), 'faceembed-attendance-'));
   const config = loadConfig({
     FACEEMBED_MEDIA_ROOT: path.join(work, 'media'),
@@ -68,7 +115,7 @@ async function main(): Promise<void> {
   const logger = createLogger('silent');
   const db = openDatabase(config.databaseUrl);
   await migrate(db);
-  const embedder = new EmbeddingService({ config, logger });
+  const embedder = new EmbeddingService({ config, logger, flip: cfg.flip });
   const app = await buildApp({
     config,
     db,
@@ -79,6 +126,7 @@ async function main(): Promise<void> {
   const store = new AttendanceStore(db);
   try {
     await embedder.ready();
+    const model = embedder.resolveModel(cfg.model);
     // The source face of every photo (the largest), for scaling and ground truth.
     const sources = new Map<number, SourceFace>();
     for (const [g, members] of GROUPS.entries()) {
@@ -103,22 +151,10 @@ async function main(): Promise<void> {
     }
     const group = await store.groups.create({ name: 'class' });
     await store.groups.addMembers(group.id, [...personOf.values()]);
-    const rand = rng(Number(values.seed));
-    const results = [];
+    const rand = rng(seed);
+    const out: Row[] = [];
     for (const condition of CONDITIONS) {
-      const t: Tally = {
-        present: 0,
-        found: 0,
-        falsePresent: 0,
-        wrongFace: 0,
-        strangers: 0,
-        strangersUnknown: 0,
-        placed: 0,
-        detected: 0,
-        greedyOptimal: 0,
-        sessions: 0,
-        seconds: [],
-      };
+      const tallies = POLICIES.map(emptyTally);
       for (let p = -1; p < photos; p++) {
         const members = shuffle([...Array(ROSTER).keys()], rand).slice(0, 4 + Math.floor(rand() * 4));
         const strangers = shuffle(
@@ -130,15 +166,15 @@ async function main(): Promise<void> {
           return sources.get(pool[Math.floor(rand() * pool.length)]!)!;
         });
         const scene = await composeScene(faces, condition.widths, condition.quality, rand);
-        const session = await json(app, 'POST', '/api/attendance/sessions/', { group_id: group.id });
+        const session = await json(app, 'POST', '/api/attendance/sessions/', {
+          group_id: group.id,
+          model_name: cfg.model,
+        });
         const started = performance.now();
         const res = await uploadPhoto(app, session.id as number, scene.jpeg);
         const seconds = (performance.now() - started) / 1000;
         if (res.statusCode !== 201) throw new Error(`upload failed: ${res.body}`);
         if (p < 0) continue; // warm-up
-        t.seconds.push(seconds);
-        t.sessions++;
-        const view = await json(app, 'GET', `/api/attendance/sessions/${session.id}/`);
         const detected = (res.json() as { faces: { face_crop_id: number; box: number[] }[] }).faces;
         // Ground truth of each detected face: the placed face it overlaps most.
         const truth = new Map<number, string>();
@@ -146,40 +182,68 @@ async function main(): Promise<void> {
           const best = scene.faces.map((pf) => ({ pf, o: iou(pf.box, f.box) })).sort((a, b) => b.o - a.o)[0];
           if (best && best.o > 0.3) truth.set(f.face_crop_id, best.pf.identity);
         }
-        t.placed += scene.faces.length;
-        t.detected += truth.size;
+        const view = await json(app, 'GET', `/api/attendance/sessions/${session.id}/`);
+        const shipped = view.attendance as { person_id: number; status: string; face_crop_id: number | null }[];
+        const solved = await offlineSolve(store, session.id as number, model, false);
+        const greedyOptimal = await greedyEqualsOptimum(store, session.id as number, model);
         const placedIds = new Set(members.map((g) => `g${g}`));
-        const rows = view.attendance as { person_id: number; status: string; face_crop_id: number | null }[];
-        for (const row of rows) {
-          const who = identityOf.get(row.person_id)!;
-          const isThere = placedIds.has(who);
-          if (isThere) t.present++;
-          if (row.status !== 'present') continue;
-          if (!isThere) t.falsePresent++;
-          const faceIs = row.face_crop_id === null ? undefined : truth.get(row.face_crop_id);
-          if (faceIs === who) t.found++;
-          else t.wrongFace++;
-        }
-        const held = new Set(rows.map((r) => r.face_crop_id).filter((id) => id !== null));
-        for (const pf of scene.faces.filter((f) => !placedIds.has(f.identity))) {
-          t.strangers++;
-          const face = detected.find((f) => truth.get(f.face_crop_id) === pf.identity);
-          if (!face || !held.has(face.face_crop_id)) t.strangersUnknown++;
-        }
-        if (await greedyEqualsOptimum(store, session.id as number, embedder.resolveModel('facenet').threshold))
-          t.greedyOptimal++;
+        POLICIES.forEach((_, i) => {
+          const t = tallies[i]!;
+          const decided = i === 1 ? shipped : solved;
+          tallySession(t, { decided, truth, scene, detected, placedIds, identityOf, seconds, greedyOptimal });
+        });
       }
-      results.push({ condition, t });
+      POLICIES.forEach((policy, i) => out.push({ config: cfg, policy, condition, t: tallies[i]! }));
     }
-    const crowd = await crowdTiming(app, group.id, [...sources.values()], rand);
-    const markdown = render(results, crowd, photos);
-    await writeFile(path.join(REPO, 'docs/attendance.md'), markdown);
-    process.stdout.write(markdown);
+    const crowd = await crowdTiming(app, group.id, cfg.model, [...sources.values()], rand);
+    return { rows: out, crowd };
   } finally {
     await app.close();
     await embedder.close();
     await db.destroy();
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+interface Decided {
+  person_id: number;
+  status: string;
+  face_crop_id: number | null;
+}
+
+function tallySession(
+  t: Tally,
+  s: {
+    decided: Decided[];
+    truth: Map<number, string>;
+    scene: Awaited<ReturnType<typeof composeScene>>;
+    detected: { face_crop_id: number }[];
+    placedIds: Set<string>;
+    identityOf: Map<number, string>;
+    seconds: number;
+    greedyOptimal: boolean;
+  },
+): void {
+  t.seconds.push(s.seconds);
+  t.sessions++;
+  if (s.greedyOptimal) t.greedyOptimal++;
+  t.placed += s.scene.faces.length;
+  t.detected += s.truth.size;
+  for (const row of s.decided) {
+    const who = s.identityOf.get(row.person_id)!;
+    const isThere = s.placedIds.has(who);
+    if (isThere) t.present++;
+    if (row.status !== 'present') continue;
+    if (!isThere) t.falsePresent++;
+    const faceIs = row.face_crop_id === null ? undefined : s.truth.get(row.face_crop_id);
+    if (faceIs === who) t.found++;
+    else t.wrongFace++;
+  }
+  const held = new Set(s.decided.filter((r) => r.status === 'present').map((r) => r.face_crop_id));
+  for (const pf of s.scene.faces.filter((f) => !s.placedIds.has(f.identity))) {
+    t.strangers++;
+    const face = s.detected.find((f) => s.truth.get(f.face_crop_id) === pf.identity);
+    if (!face || !held.has(face.face_crop_id)) t.strangersUnknown++;
   }
 }
 
@@ -211,32 +275,19 @@ async function registerFile(mediaRoot: string, file: string) {
   return { imagePath: saved.relPath, width: m.autoOrient.width, height: m.autoOrient.height, sha256: saved.sha256 };
 }
 
-/** Would greedy-by-similarity have reached the same total as the Hungarian optimum? */
-async function greedyEqualsOptimum(store: AttendanceStore, sessionId: number, threshold: number): Promise<boolean> {
-  const session = (await store.sessions.findById(sessionId))!;
-  const faces = await store.attendance.sessionFaces(sessionId, session.modelName);
-  const memberIds = await store.groups.memberIds(session.groupId);
-  const gallery = await store.attendance.galleries(memberIds, session.modelName);
-  const weights = faces.map((f) =>
-    memberIds.map((id) => {
-      const s = gallerySimilarity(
-        f.embedding!,
-        gallery.filter((g) => g.personId === id && g.embedding).map((g) => g.embedding!),
-      );
-      return s !== null && s >= threshold ? 1 + s : 0;
-    }),
-  );
-  const best = assignmentWeight(weights, maxWeightAssignment(weights));
-  return Math.abs(assignmentWeight(weights, greedyAssignment(weights)) - best) < 1e-9;
-}
-
 /** A 12-MP photo with 30 faces of 60-150 px: upload to answer, three runs. */
-async function crowdTiming(app: App, groupId: number, sources: SourceFace[], rand: () => number): Promise<number[]> {
+async function crowdTiming(
+  app: App,
+  groupId: number,
+  model: string,
+  sources: SourceFace[],
+  rand: () => number,
+): Promise<number[]> {
   const out = [];
   for (let i = 0; i < 3; i++) {
     const faces = Array.from({ length: 30 }, () => sources[Math.floor(rand() * sources.length)]!);
     const scene = await composeScene(faces, { min: 60, max: 150 }, 90, rand);
-    const session = await json(app, 'POST', '/api/attendance/sessions/', { group_id: groupId });
+    const session = await json(app, 'POST', '/api/attendance/sessions/', { group_id: groupId, model_name: model });
     const started = performance.now();
     const res = await uploadPhoto(app, session.id, scene.jpeg);
     if (res.statusCode !== 201) throw new Error(res.body);
@@ -248,34 +299,41 @@ async function crowdTiming(app: App, groupId: number, sources: SourceFace[], ran
 const pct = (a: number, b: number) => (b === 0 ? '-' : `${a}/${b} (${round((100 * a) / b, 1)}%)`);
 
 function render(
-  results: { condition: (typeof CONDITIONS)[number]; t: Tally }[],
-  crowd: number[],
+  rows: Row[],
+  crowd: { model: string; seconds: number[] } | undefined,
   photos: number,
+  args: string,
 ): string {
   const lines = [
     '# Attendance benchmark',
     '',
-    `Command: \`npm run bench:attendance -- --data ../shared/datasets/deepface-unit --photos ${photos}\``,
-    `(${new Date().toISOString().slice(0, 10)}, 2 cores, load ${load1()}, model facenet at its threshold).`,
+    '<!-- Generated by bench/attendance.ts; edits are overwritten on the next run. -->',
+    '',
+    `Command: \`npm run bench:attendance -- ${args}\``,
+    `(${new Date().toISOString().slice(0, 10)}, 2 cores, load ${load1()}; every model and setting on the same scenes, one run).`,
     '',
     `Roster: ${ROSTER} people of the shared dataset, one enrolment photo each; ${GROUPS.length - ROSTER} more people`,
     'are strangers. Each class photo (4000x3000) holds 4-7 members (other photos of them) and 3 strangers,',
     `faces scaled to the width shown; each photo is its own session; ${photos} photos per condition after one`,
     'warm-up. Upload to answer: the POST of the photo over the in-process HTTP app, to its 201 answer.',
+    "*size-banded thresholds* is what the service answers (src/domain/face-threshold.ts: each face's threshold by its width, from",
+    "the model's bands in the registry); *the model's threshold* is the same session solved again with one threshold for every face.",
+    '*flip*: flip-averaging of chips cut from faces smaller than the model input (`upsampled`) or none (`never`).',
     '',
-    '| condition | faces detected | present recall | members falsely present | faces given to the wrong member | strangers left unknown | greedy = optimum | upload to answer, median / max s |',
-    '|---|---|---|---|---|---|---|---|',
+    '| model | flip | thresholds | condition | faces detected | present recall | members falsely present | faces given to the wrong member | strangers left unknown | greedy = optimum | upload to answer, median / max s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
-  for (const { condition, t } of results) {
+  for (const { config, policy, condition, t } of rows) {
     lines.push(
-      `| ${condition.name} | ${pct(t.detected, t.placed)} | ${pct(t.found, t.present)} | ${t.falsePresent} | ${t.wrongFace} | ${pct(t.strangersUnknown, t.strangers)} | ${t.greedyOptimal}/${t.sessions} sessions | ${round(median(t.seconds))} / ${round(Math.max(...t.seconds))} |`,
+      `| ${config.model} | ${config.flip} | ${policy} | ${condition.name} | ${pct(t.detected, t.placed)} | ${pct(t.found, t.present)} | ${t.falsePresent} | ${t.wrongFace} | ${pct(t.strangersUnknown, t.strangers)} | ${t.greedyOptimal}/${t.sessions} sessions | ${round(median(t.seconds))} / ${round(Math.max(...t.seconds))} |`,
     );
   }
-  lines.push(
-    '',
-    `A 12-MP photo with 30 faces of 60-150 px, upload to answer: ${crowd.map((s) => round(s)).join(', ')} s (median ${round(median(crowd))} s).`,
-    '',
-  );
+  if (crowd)
+    lines.push(
+      '',
+      `A 12-MP photo with 30 faces of 60-150 px, model ${crowd.model} (the attendance default), upload to answer: ${crowd.seconds.map((s) => round(s)).join(', ')} s (median ${round(median(crowd.seconds))} s).`,
+    );
+  lines.push('');
   return lines.join('\n');
 }
 

@@ -71,7 +71,7 @@ export function createServices(deps: ServiceDeps): AppServices {
     faceCrops,
     persons: new PersonService({ persons, crops, embeddings, faceCrops, embedder, galleries }),
     groups,
-    identification: new IdentificationService({ embedder, faceCrops, galleries, groups, persons }),
+    identification: new IdentificationService({ embedder, faceCrops, galleries, groups, persons, embeddings }),
     galleries,
     sessions,
   };

@@ -6,7 +6,7 @@ import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FileNotFoundError } from '../errors.js';
 import type { ModelRegistry, ModelSpec } from './registry.js';
-import { SOURCES, hashFiles, resolveSource } from './sources.js';
+import { SOURCES, hashFiles, resolveSource, verifyChecksum } from './sources.js';
 
 export interface PreparedFile {
   id: string;
@@ -27,7 +27,11 @@ export async function prepareSource(id: string, modelsDir: string): Promise<Prep
   const started = performance.now();
   const { source, pkg, version, fileName } = await resolveSource(id);
   const target = path.join(modelsDir, fileName);
-  if (await exists(target)) return { id, path: target, version, created: false, ms: performance.now() - started };
+  if (await exists(target)) {
+    // The prepared copy of a shipped-as-is file is checked too: a worker must not load altered weights.
+    await verifyChecksum(source, target);
+    return { id, path: target, version, created: false, ms: performance.now() - started };
+  }
   const bytes = await source.build(pkg.dir);
   await mkdir(modelsDir, { recursive: true });
   const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

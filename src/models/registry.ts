@@ -6,11 +6,19 @@ import path from 'node:path';
 import { ValueError, ValidationError } from '../errors.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import type { SizeBand } from '../domain/face-threshold.js';
 import { FACEAPI_RECOGNITION_INPUT } from './faceapi-input.js';
 import { SOURCES } from './sources.js';
 
 /** The model used when a request, a command or a library call names none (the old service's default). */
 export const DEFAULT_MODEL_NAME = 'facenet';
+
+/**
+ * The model attendance sessions and identification use when a request names none: the one that
+ * measured best on the 30-50 px class-photo faces of bench:attendance with no wrong face and no
+ * member falsely present (docs/attendance.md; README "Attendance default model").
+ */
+export const ATTENDANCE_MODEL_NAME = 'arcface';
 
 export type Layout = 'nhwc' | 'nchw';
 
@@ -40,12 +48,22 @@ export interface ModelSpec {
   alignment: Alignment;
   /** Default cosine threshold: similarity >= threshold means "same person". */
   threshold: number;
+  /** Thresholds for small faces, narrowest band first (domain/face-threshold.ts). */
+  sizeBands?: SizeBand[];
   /** Built-in: key of models/sources.ts. User model: absolute path of the ONNX file. */
   origin: { kind: 'builtin'; sourceId: string } | { kind: 'file'; path: string };
   description: string;
   /** Under what terms the weights are used, and where they come from (`faceembed models`). */
   licence: string;
 }
+
+/**
+ * Thresholds for faces under 42/56/80/112 px, calibrated by bench/accuracy.ts on the master photos
+ * shrunk to 36/48/64/96 px faces against full-size ones (docs/accuracy.md "Small faces"), never on
+ * a test row.
+ */
+const smallFaceBands = (thresholds: [number, number, number, number]): SizeBand[] =>
+  [42, 56, 80, 112].map((belowWidth, i) => ({ belowWidth, threshold: thresholds[i]! }));
 
 const BUILTINS: readonly ModelSpec[] = Object.freeze([
   {
@@ -64,6 +82,7 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     // Calibrated by bench/accuracy.ts on the deepface-unit pivot pairs (docs/accuracy.md): midpoint
     // of the best-accuracy interval (0.928, 0.935]. The margin is thin: keep the pivot check.
     threshold: 0.932,
+    sizeBands: smallFaceBands([0.919, 0.922, 0.918, 0.926]),
     origin: { kind: 'builtin', sourceId: 'faceapi-resnet128' },
     licence:
       "MIT (the npm package @vladmandic/face-api, which ships the weights); the weights are face-api.js's port of dlib's " +
@@ -73,8 +92,34 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
       "face-api's ResNet-34-like face recognition network (dlib recipe), 128-D; not FaceNet: no FaceNet weights ship in npm",
   },
   {
-    name: 'hse-faceres',
+    // Named for what the graph is (a MobileFaceNet with a 512-D head, sources.ts) and who ships
+    // it: the package calls it only "fr_feature", and says nothing of its training loss or data.
+    name: 'faceplugin-mobilefacenet512',
+    // The old service's 'arcface': this network measured better than hse-faceres on every row of
+    // bench:accuracy (docs/accuracy.md), and it is aligned and fed as ArcFace models are.
     aliases: ['arcface'],
+    dimensions: 512,
+    // The package's own preprocessing (lib/fr_feature.js): RGB, (x - 127) / 128, NCHW.
+    input: { size: 112, layout: 'nchw', channelOrder: 'rgb', mean: [127, 127, 127], std: [128, 128, 128] },
+    output: 'output',
+    // The ArcFace 112 template its code aligns to, with our five points and a full similarity
+    // transform (its demo fits a three-point affine, which shears the face).
+    alignment: { kind: 'template', templateScale: 1 },
+    // Calibrated by bench/accuracy.ts on the deepface-unit pivot pairs (docs/accuracy.md): midpoint
+    // of the best-accuracy interval (0.4364, 0.4495].
+    threshold: 0.443,
+    sizeBands: smallFaceBands([0.314, 0.406, 0.377, 0.398]),
+    origin: { kind: 'builtin', sourceId: 'faceplugin-mobilefacenet512' },
+    licence:
+      'MIT (the npm package faceplugin-face-recognition-js, which ships the weights, as its package.json states; its LICENSE ' +
+      'names "gitguanqi", its README a vendor\'s commercial SDK, Faceplugin); the package states neither the training data nor ' +
+      'any upstream terms on the weights: check with the vendor before commercial use',
+    description: "Faceplugin's fr_feature network (a MobileFaceNet, 512-D), ArcFace 112 template alignment",
+  },
+  {
+    name: 'hse-faceres',
+    // Was 'arcface' until faceplugin-mobilefacenet512 measured better; still served by its true name.
+    aliases: [],
     dimensions: 1024,
     // Human feeds faceres RGB in 0..255 (src/face/faceres.ts: crop * 255 after 0..1 input).
     input: { size: 224, layout: 'nhwc', channelOrder: 'rgb', mean: [0, 0, 0], std: [1, 1, 1] },
@@ -83,6 +128,7 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     // Calibrated by bench/accuracy.ts on the deepface-unit pivot pairs (docs/accuracy.md): midpoint
     // of the best-accuracy interval (0.597, 0.616].
     threshold: 0.606,
+    sizeBands: smallFaceBands([0.575, 0.606, 0.625, 0.64]),
     origin: { kind: 'builtin', sourceId: 'hse-faceres' },
     licence:
       'MIT (the npm package @vladmandic/human, which ships the weights); the network is HSE FaceRes ' +

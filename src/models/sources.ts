@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { FileNotFoundError, ValidationError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -47,6 +48,12 @@ export interface ModelSource {
    * plus any upstream terms on the weights that differ.
    */
   licence?: string;
+  /**
+   * ONNX files shipped as they are: the sha256 of the one file in `files`, checked when the
+   * version is resolved (prepare, listing, worker start) and on the prepared copy, so an altered
+   * file is refused by name instead of loaded.
+   */
+  sha256?: string;
   /** Builds the ONNX bytes from the package's files. Imported lazily: conversion code is not needed once prepared. */
   build(pkgDir: string): Promise<Uint8Array>;
 }
@@ -77,6 +84,17 @@ export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
       const { buildFaceapiRecognitionOnnx } = await import('./convert/faceapi-recognition.js');
       return buildFaceapiRecognitionOnnx(path.join(dir, 'model'));
     },
+  },
+  // Already ONNX, copied as shipped. The graph (read with onnx-proto) is a MobileFaceNet: a 3x3
+  // stem, 17 depthwise 3x3 convolutions with PReLU and residual adds, a 7x7 depthwise "GDC" and a
+  // 1x1 convolution to 512 values; hence the name. The package does not say how it was trained.
+  'faceplugin-mobilefacenet512': {
+    id: 'faceplugin-mobilefacenet512',
+    revision: 1,
+    package: 'faceplugin-face-recognition-js',
+    files: ['model/fr_feature.onnx'],
+    sha256: '87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581',
+    build: (dir) => readFile(path.join(dir, 'model/fr_feature.onnx')),
   },
   blazeface: {
     id: 'blazeface',
@@ -121,11 +139,34 @@ export async function hashFiles(files: readonly string[]): Promise<string> {
   return hash.digest('hex').slice(0, 12);
 }
 
+/** Refuses a shipped-as-is file whose bytes are not the ones the source names (ValidationError; FileNotFoundError when absent). */
+export async function verifyChecksum(source: ModelSource, file: string): Promise<void> {
+  if (!source.sha256) return;
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new FileNotFoundError(
+      `Model file not found: ${file} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'}); expected sha256 ${source.sha256}`,
+      { file, expectedSha256: source.sha256 },
+    );
+  }
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  if (actual !== source.sha256)
+    throw new ValidationError(
+      `Model file ${file} (${source.id}) has sha256 ${actual}, expected ${source.sha256}: ` +
+        'the file was altered or replaced; reinstall the package (npm ci), delete the prepared copy and run `faceembed models prepare`',
+      { file, expectedSha256: source.sha256, actualSha256: actual },
+    );
+}
+
 export async function resolveSource(id: string): Promise<ResolvedSource> {
   const source = SOURCES[id];
   if (!source) throw new Error(`No built-in model source "${id}"`);
   const pkg = findPackage(source.package);
-  const hash = await hashFiles(source.files.map((f) => path.join(pkg.dir, f)));
+  const files = source.files.map((f) => path.join(pkg.dir, f));
+  for (const f of files) await verifyChecksum(source, f);
+  const hash = await hashFiles(files);
   const version = `${pkg.version}-${hash}`;
   return { source, pkg, version, fileName: `${id}-${version}-r${source.revision}.onnx` };
 }

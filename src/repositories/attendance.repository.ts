@@ -33,12 +33,15 @@ export interface SessionFace {
   box: Box | null;
   /** Of the session's model; null when it has none. */
   embedding: Float32Array | null;
+  /** The version of the model that made `embedding`. */
+  modelVersion: string | null;
 }
 
 export interface GalleryFace {
   personId: number;
   faceCropId: number;
   embedding: Float32Array | null;
+  modelVersion: string | null;
 }
 
 const toRow = (r: Selectable<AttendanceTable>): AttendanceRow => ({
@@ -125,7 +128,7 @@ export class AttendanceRepository {
       .leftJoin('face_embeddings as e', (j) =>
         j.onRef('e.face_crop_id', '=', 'f.id').on('e.model_name', '=', modelName),
       )
-      .select(['f.id', 'f.box', 'p.id as photo_id', 'e.embedding'])
+      .select(['f.id', 'f.box', 'p.id as photo_id', 'e.embedding', 'e.model_version'])
       .where('p.session_id', '=', sessionId)
       .orderBy('f.id')
       .execute();
@@ -134,6 +137,7 @@ export class AttendanceRepository {
       photoId: Number(r.photo_id),
       box: r.box === null ? null : (JSON.parse(r.box) as Box),
       embedding: r.embedding ? decodeEmbedding(r.embedding) : null,
+      modelVersion: r.model_version ?? null,
     }));
   }
 
@@ -145,7 +149,7 @@ export class AttendanceRepository {
       .leftJoin('face_embeddings as e', (j) =>
         j.onRef('e.face_crop_id', '=', 'f.id').on('e.model_name', '=', modelName),
       )
-      .select(['f.id', 'f.person_id', 'e.embedding'])
+      .select(['f.id', 'f.person_id', 'e.embedding', 'e.model_version'])
       .where('f.person_id', 'in', [...personIds])
       .orderBy('f.id')
       .execute();
@@ -153,6 +157,7 @@ export class AttendanceRepository {
       personId: Number(r.person_id),
       faceCropId: Number(r.id),
       embedding: r.embedding ? decodeEmbedding(r.embedding) : null,
+      modelVersion: r.model_version ?? null,
     }));
   }
 }

@@ -189,6 +189,19 @@ export class EmbeddingRepository {
     }));
   }
 
+  /** How many enrolment faces (crops linked to a person) hold an embedding of the model, per model version. */
+  async enrolledVersions(modelName: string): Promise<{ version: string; count: number }[]> {
+    const rows = await this.db
+      .selectFrom('face_embeddings as e')
+      .innerJoin('face_crops as c', 'c.id', 'e.face_crop_id')
+      .select(['e.model_version', (eb) => eb.fn.countAll<number | string | bigint>().as('n')])
+      .where('e.model_name', '=', modelName)
+      .where('c.person_id', 'is not', null)
+      .groupBy('e.model_version')
+      .execute();
+    return rows.map((r) => ({ version: r.model_version, count: Number(r.n) }));
+  }
+
   async count(faceCropId: number): Promise<number> {
     const { n } = await this.db
       .selectFrom('face_embeddings')

@@ -152,6 +152,7 @@ export class EmbeddingService implements EmbeddingPort {
       dimensions: s.dimensions,
       inputSize: s.input.size,
       threshold: s.threshold,
+      ...(s.sizeBands ? { sizeBands: s.sizeBands } : {}),
       source: modelSource(s),
       licence: s.licence,
       version: this.versions?.get(s.name) ?? 'unknown',

@@ -1,6 +1,7 @@
 // What the HTTP API and the CLI need from the embedding service (the port), and the shapes it
 // returns. EmbeddingService implements it.
 import type { Box, FaceInfo, DetectMode, DetectedFace, Point } from '../domain/face.js';
+import type { SizeBand } from '../domain/face-threshold.js';
 import type { PoolStats } from '../inference/pool/pool-options.js';
 import type { FlipMode } from '../inference/protocol.js';
 
@@ -11,6 +12,8 @@ export interface ModelInfo {
   inputSize: number;
   /** Default cosine threshold: similarity >= threshold means "same person". */
   threshold: number;
+  /** Thresholds for small faces (domain/face-threshold.ts); unset: `threshold` for every size. */
+  sizeBands?: readonly SizeBand[];
   /** The npm package the weights come from, or the user's ONNX file. */
   source: string;
   /** Terms of use of the weights and where they come from. */

@@ -9,6 +9,7 @@ export interface IdentificationJson {
   threshold: number;
   faces: {
     box: Box | null;
+    threshold: number;
     score: number | null;
     person_id: number | null;
     similarity: number | null;
@@ -22,6 +23,7 @@ export const identificationJson = (r: Identification): IdentificationJson => ({
   threshold: r.threshold,
   faces: r.faces.map((f) => ({
     box: f.box,
+    threshold: f.threshold,
     score: f.score,
     person_id: f.personId,
     similarity: f.similarity,

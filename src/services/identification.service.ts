@@ -3,7 +3,9 @@
 // enrolment face; the answer is the top person when that score reaches the model's threshold,
 // else unknown.
 import type { Box } from '../domain/face.js';
+import { thresholdForFace, type ThresholdPolicy } from '../domain/face-threshold.js';
 import { NoFaceDetectedError } from '../errors.js';
+import type { EmbeddingRepository } from '../repositories/embedding.repository.js';
 import type { PersonRepository } from '../repositories/person.repository.js';
 import type { StagedUpload } from '../repositories/media-storage.js';
 import type { Gallery } from '../search/gallery.js';
@@ -11,6 +13,7 @@ import type { EmbeddingPort } from './embedding.types.js';
 import type { FaceCropService } from './face-crop.service.js';
 import type { GalleryRegistry } from './gallery.registry.js';
 import type { GroupService } from './group.service.js';
+import { requireModelVersion } from './model-version.js';
 
 export const DEFAULT_TOP_K = 3;
 
@@ -31,6 +34,8 @@ export interface IdentifiedMatch {
 
 export interface IdentifiedFace {
   box: Box | null;
+  /** The threshold this face was decided at (domain/face-threshold.ts: the model's for its width). */
+  threshold: number;
   score: number | null;
   personId: number | null;
   similarity: number | null;
@@ -46,6 +51,7 @@ export interface Identification {
 
 interface Scope {
   threshold: number;
+  policy: ThresholdPolicy;
   members: number[] | undefined;
   gallery: Gallery;
   modelTrueName: string;
@@ -65,6 +71,7 @@ export class IdentificationService {
       galleries: GalleryRegistry;
       groups: GroupService;
       persons: PersonRepository;
+      embeddings: Pick<EmbeddingRepository, 'enrolledVersions'>;
     },
   ) {}
 
@@ -97,13 +104,19 @@ export class IdentificationService {
     return this.identify(await this.facesOf(imagePath, opts), opts, scope);
   }
 
-  /** Model and group checked before any image work (ValueError, NotFoundError). */
+  /**
+   * Model, group and the enrolled embeddings' versions checked before any image work (ValueError,
+   * NotFoundError; ConflictError when enrolment faces hold embeddings of another model version).
+   */
   private async scope(opts: IdentifyOptions): Promise<Scope> {
     const { embedder, groups, galleries } = this.deps;
+    await embedder.ready();
     const model = embedder.resolveModel(opts.modelName);
+    requireModelVersion(model, await this.deps.embeddings.enrolledVersions(model.name));
     const members = opts.groupId === undefined ? undefined : await groups.memberIds(opts.groupId);
     return {
       threshold: opts.threshold ?? model.threshold,
+      policy: model,
       members,
       gallery: await galleries.gallery(opts.modelName),
       modelTrueName: model.name,
@@ -134,7 +147,7 @@ export class IdentificationService {
   }
 
   private async identify(faces: QueryFace[], opts: IdentifyOptions, scope: Scope): Promise<Identification> {
-    const { threshold, members, gallery } = scope;
+    const { threshold, members, gallery, policy } = scope;
     const topK = opts.topK ?? DEFAULT_TOP_K;
     const found = faces.map((f) => gallery.search(f.embedding, { topK, personIds: members }));
     const names = new Map(
@@ -152,10 +165,12 @@ export class IdentificationService {
           similarity: m.similarity,
         }));
         const best = matches[0];
+        const faceThreshold = thresholdForFace(policy, f.box?.[2], opts.threshold);
         return {
           box: f.box,
+          threshold: faceThreshold,
           score: f.score,
-          personId: best && best.similarity >= threshold ? best.personId : null,
+          personId: best && best.similarity >= faceThreshold ? best.personId : null,
           similarity: best?.similarity ?? null,
           matches,
         };

@@ -11,6 +11,8 @@ import type { AttendanceChange, AttendanceRow } from '../repositories/attendance
 export interface MatchFace {
   faceCropId: number;
   embedding: Float32Array | null;
+  /** This face's own threshold (domain/face-threshold.ts, by its width); unset: the input's. */
+  threshold?: number;
 }
 
 export interface MatchInput {
@@ -47,7 +49,7 @@ export function solveSession(input: MatchInput): AutoDecision[] {
   const weights = faces.map((f) =>
     members.map((m) => {
       const s = gallerySimilarity(f.embedding!, input.galleries.get(m.personId!));
-      return s !== null && s >= input.threshold ? 1 + s : 0;
+      return s !== null && s >= (f.threshold ?? input.threshold) ? 1 + s : 0;
     }),
   );
   const assigned = maxWeightAssignment(weights);

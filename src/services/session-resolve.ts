@@ -1,9 +1,12 @@
 // Writes shared by every session change, inside its locked transaction: the roster rows, the
 // automatic re-solve over all of the session's faces, and the audit events that record them.
+import { thresholdForFace } from '../domain/face-threshold.js';
 import type { AttendanceStore } from '../repositories/attendance-store.js';
 import type { AttendanceRow } from '../repositories/attendance.repository.js';
 import type { NewAuditEvent } from '../repositories/audit.repository.js';
 import type { Session } from '../repositories/session.repository.js';
+import type { ModelInfo } from './embedding.types.js';
+import { requireModelVersion, versionsOf } from './model-version.js';
 import { solveSession } from './session-matching.js';
 
 /** The actor of automatic decisions. */
@@ -60,18 +63,25 @@ export async function syncRoster(trx: AttendanceStore, session: Session): Promis
   await trx.attendance.addAbsent(persons.map((p) => ({ sessionId: session.id, personId: p.id, personName: p.name })));
 }
 
-/** Re-solves the automatic rows over all of the session's faces; each change is audited. */
+/**
+ * Re-solves the automatic rows over all of the session's faces, each face at its threshold for
+ * its width; each change is audited. Embeddings of another model version than `model`'s are
+ * refused (ConflictError), never compared.
+ */
 export async function resolveSession(
   trx: AttendanceStore,
   session: Session,
-  threshold: number,
+  model: ModelInfo,
 ): Promise<AttendanceRow[]> {
   await syncRoster(trx, session);
   const rows = await trx.attendance.listForSession(session.id);
-  const faces = await trx.attendance.sessionFaces(session.id, session.modelName);
+  const stored = await trx.attendance.sessionFaces(session.id, session.modelName);
   const memberIds = rows.map((r) => r.personId).filter((p): p is number => p !== null);
+  const enrolled = await trx.attendance.galleries(memberIds, session.modelName);
+  requireModelVersion(model, versionsOf([...stored, ...enrolled]));
+  const faces = stored.map((f) => ({ ...f, threshold: thresholdForFace(model, f.box?.[2]) }));
   const galleries = new Map<number, Float32Array[]>();
-  for (const g of await trx.attendance.galleries(memberIds, session.modelName)) {
+  for (const g of enrolled) {
     if (!g.embedding) continue;
     const list = galleries.get(g.personId) ?? [];
     list.push(g.embedding);
@@ -79,7 +89,7 @@ export async function resolveSession(
   }
   const events: NewAuditEvent[] = [];
   const changed = new Map<number, AttendanceRow>();
-  for (const d of solveSession({ faces, galleries, rows, threshold })) {
+  for (const d of solveSession({ faces, galleries, rows, threshold: model.threshold })) {
     const updated = await trx.attendance.update(d.row.id, d.next);
     changed.set(updated.id, updated);
     const action = d.next.status === 'present' ? 'auto-present' : 'auto-absent';

@@ -14,7 +14,7 @@ import type { AttendanceRow } from '../repositories/attendance.repository.js';
 import type { NewAuditEvent } from '../repositories/audit.repository.js';
 import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
 import type { Session } from '../repositories/session.repository.js';
-import type { EmbeddingPort } from './embedding.types.js';
+import type { EmbeddingPort, ModelInfo } from './embedding.types.js';
 import type { FaceCropService } from './face-crop.service.js';
 import type { GalleryRegistry } from './gallery.registry.js';
 import { storedModelNames, type ModelNames } from './model-names.js';
@@ -164,7 +164,7 @@ export class SessionService {
         await trx.audit.append([
           auditEvent(actor, 'photo-added', id, { after: { photo_id: photo.id, faces: crops.length } }),
         ]);
-        const rows = await resolveSession(trx, locked, this.threshold(locked));
+        const rows = await resolveSession(trx, locked, await this.model(locked));
         const byFace = new Map(rows.filter((r) => r.faceCropId !== null).map((r) => [r.faceCropId!, r]));
         return {
           photoId: photo.id,
@@ -197,7 +197,7 @@ export class SessionService {
         faceCropId: keepFace ? row.faceCropId : null,
       });
       await trx.audit.append([rowEvent(actor, 'manual-status', row, updated, input.note ?? null)]);
-      await resolveSession(trx, session, this.threshold(session));
+      await resolveSession(trx, session, await this.model(session));
       return (await trx.attendance.find(id, personId))!;
     });
   }
@@ -247,7 +247,7 @@ export class SessionService {
         events.push({ ...rowEvent(actor, 'enrol', row, updated, input.note ?? null), before: null, after: null });
       }
       await trx.audit.append(events);
-      await resolveSession(trx, session, this.threshold(session));
+      await resolveSession(trx, session, await this.model(session));
       return (await trx.attendance.find(id, input.personId))!;
     });
     // Committed: the face joins the search galleries like any other enrolment.
@@ -314,8 +314,10 @@ export class SessionService {
     );
   }
 
-  private threshold(session: Session): number {
-    return this.deps.embedder.resolveModel(session.modelName).threshold;
+  /** The session's model: its version and its thresholds (its own and, per face width, its small-face bands). */
+  private async model(session: Session): Promise<ModelInfo> {
+    await this.deps.embedder.ready();
+    return this.deps.embedder.resolveModel(session.modelName);
   }
 
   /** Enrolled faces of the roster that have no embedding of the session's model get one. */

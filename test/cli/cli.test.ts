@@ -33,12 +33,15 @@ test('models --json lists the registry with the documented fields, licence and s
   const facenet = rows.find((r) => r.aliases.includes('facenet'))!;
   assert.deepEqual([facenet.name, facenet.dimensions, facenet.input_size], ['faceapi-resnet128', 128, 150]);
   assert.match(facenet.version, /^\d+\.\d+\.\d+-[0-9a-f]{12}$/);
-  assert.equal(rows.find((r) => r.aliases.includes('arcface'))!.dimensions, 1024);
+  const arcface = rows.find((r) => r.aliases.includes('arcface'))!;
+  assert.deepEqual([arcface.name, arcface.dimensions, arcface.input_size], ['faceplugin-mobilefacenet512', 512, 112]);
+  assert.match(arcface.licence, /does not state|states neither the training data/);
+  assert.equal(rows.find((r) => r.name === 'hse-faceres')!.dimensions, 1024);
   assert.deepEqual(
     rows.map((r) => r.source),
-    ['@vladmandic/face-api', '@vladmandic/human'],
+    ['@vladmandic/face-api', 'faceplugin-face-recognition-js', '@vladmandic/human'],
   );
-  for (const r of rows) assert.match(r.licence, /^MIT .*github\.com\//);
+  for (const r of rows) assert.match(r.licence, /^MIT \(the npm package /);
   const table = await run(['models']);
   assert.equal(table.code, 0);
   assert.match(table.stdout, /licence: MIT/);

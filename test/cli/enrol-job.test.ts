@@ -10,6 +10,8 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { ModelRegistry } from '../../src/models/registry.js';
+import { resolveSource } from '../../src/models/sources.js';
 import { openDatabase, type Database } from '../../src/repositories/database.js';
 import { smallFace } from '../fault/helpers/fixtures.js';
 import { ServerProcess } from '../fault/helpers/server.js';
@@ -19,7 +21,7 @@ import { TEST_QUEUE_URL as QUEUE_URL, dropKeys, redisSkip } from '../helpers/red
 const exec = promisify(execFile);
 const MODELS_DIR = path.join(REPO, 'data/models');
 /** Every registered model embeds each enrolment face. */
-const MODELS = 2;
+const MODELS = new ModelRegistry().specs.length;
 /** The FACEEMBED_* settings of the caller stay out of the commands under test. */
 const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FACEEMBED_')));
 
@@ -134,6 +136,46 @@ describe('enrol --job, embedded engine (SQLite)', () => {
       status: 'completed',
       progress: { total: 4, done: 3, failed: 1 },
     });
+  });
+
+  test('reembed --model arcface --job: a stale vector is computed again, current ones are left', async () => {
+    const stale = (await db.selectFrom('face_crops').select('id').orderBy('id').executeTakeFirstOrThrow()).id;
+    await db
+      .updateTable('face_embeddings')
+      .set({ model_version: 'older-weights' })
+      .where('face_crop_id', '=', stale)
+      .where('model_name', '=', 'faceplugin-mobilefacenet512')
+      .execute();
+    const run = await exec(BIN, ['reembed', '--model', 'arcface', '--job'], {
+      cwd: REPO,
+      env: { ...inherited, ...env },
+    });
+    const [started, ended] = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual([started.engine, started.model, started.items], ['embedded', 'faceplugin-mobilefacenet512', 3]);
+    assert.deepEqual([ended.status, ended.progress.failed], ['completed', 0]);
+    const { version } = await resolveSource('faceplugin-mobilefacenet512');
+    const rows = await db
+      .selectFrom('face_embeddings')
+      .select(['model_version'])
+      .where('model_name', '=', 'faceplugin-mobilefacenet512')
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => r.model_version),
+      [version, version, version],
+    );
+    const items = await db
+      .selectFrom('job_items')
+      .select(['item_id', 'status'])
+      .where('job_id', '=', started.job)
+      .execute();
+    assert.deepEqual(items.map((i) => [i.item_id === stale, i.status]).sort(), [
+      [false, 'existing'],
+      [false, 'existing'],
+      [true, 'generated'],
+    ]);
   });
 
   test('a re-run adds nothing; a job cut off after enrolling a photo resumes without a second copy', async () => {

@@ -8,6 +8,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
 import sharp from 'sharp';
+import { thresholdForFace } from '../../src/domain/face-threshold.js';
+import { ATTENDANCE_MODEL_NAME } from '../../src/models/registry.js';
 import { DB_TARGETS } from '../repositories/db-targets.js';
 import { encodePng } from '../helpers/images.js';
 import {
@@ -34,6 +36,7 @@ after(() => emb?.close());
 type Box = [number, number, number, number];
 interface IdentifiedFace {
   box: Box;
+  threshold: number;
   person_id: number | null;
   similarity: number | null;
   matches: { person_id: number; name: string; similarity: number }[];
@@ -73,14 +76,16 @@ for (const target of DB_TARGETS) {
       const res = await upload(IDENTIFY, FACES.a1);
       assert.equal(res.statusCode, 200, res.body);
       const body = res.json();
-      assert.equal(body.model_name, 'facenet');
-      assert.equal(body.model_true_name, 'faceapi-resnet128');
+      const model = emb.embedder.resolveModel(ATTENDANCE_MODEL_NAME);
+      assert.equal(body.model_name, ATTENDANCE_MODEL_NAME, 'the attendance default');
+      assert.equal(body.model_true_name, model.name);
       assert.equal(body.faces.length, 3, 'sample 1 shows three people');
       for (const face of body.faces) {
         assert.deepEqual(
-          { ...face, box: null, score: null },
-          { box: null, score: null, person_id: null, similarity: null, matches: [] },
+          { ...face, box: null, score: null, threshold: null },
+          { box: null, score: null, threshold: null, person_id: null, similarity: null, matches: [] },
         );
+        assert.equal(face.threshold, thresholdForFace(model, face.box[2]), 'the threshold for a face of its width');
         assert.equal(face.box.length, 4);
         assert.ok(face.score > 0.5);
       }
@@ -98,7 +103,11 @@ for (const target of DB_TARGETS) {
       const crop = (await json('GET', `${CROPS}${enrolled.face_crop_id}/`)).json();
       assert.equal(crop.person_id, a.id);
       assert.deepEqual(crop.box, enrolled.box);
-      assert.deepEqual(crop.embeddings.map((e: { model_name: string }) => e.model_name).sort(), ['arcface', 'facenet']);
+      assert.deepEqual(crop.embeddings.map((e: { model_name: string }) => e.model_name).sort(), [
+        'arcface',
+        'facenet',
+        'hse-faceres',
+      ]);
 
       const registered = (await json('POST', CROPS, { image_path: FACES.a2 })).json();
       const viaCrop = await json('POST', `${PERSONS}${b.id}/faces/`, { face_crop_id: registered.id });
@@ -113,12 +122,12 @@ for (const target of DB_TARGETS) {
 
       // Every face of the photo is answered: the enrolled one is A, the two others nobody.
       const enrolledBox = enrolled.box as Box;
-      for (const model of ['facenet', 'arcface']) {
+      for (const model of ['facenet', 'arcface', 'hse-faceres']) {
         const found = (await upload(IDENTIFY, FACES.a1, { model_name: model, top_k: '5' })).json();
         assert.equal(found.faces.length, 3, JSON.stringify(found));
         const face = faceAt(found.faces, enrolledBox);
         assert.equal(face.person_id, a.id, JSON.stringify(found));
-        assert.ok(face.similarity! >= found.threshold);
+        assert.ok(face.similarity! >= face.threshold);
         assert.deepEqual(face.matches.map((m) => m.person_id).sort(), [a.id, b.id].sort());
         assert.equal(face.matches[0]!.name, 'A');
         for (const other of found.faces.filter((f: IdentifiedFace) => f !== face))
@@ -188,12 +197,41 @@ for (const target of DB_TARGETS) {
     test('a crop linked at registration and embedded later joins the gallery', async () => {
       const created = (await json('POST', CROPS, { image_path: FACES.a3, person_id: `late-${target.name}` })).json();
       await json('POST', `${CROPS}${created.id}/generate-embedding/`, { model_name: 'facenet' });
-      const found = (await json('POST', IDENTIFY, { face_crop_id: created.id })).json();
+      const found = (await json('POST', IDENTIFY, { face_crop_id: created.id, model_name: 'facenet' })).json();
       assert.equal(found.faces[0].person_id, created.person_id);
       assert.equal((await json('DELETE', `${CROPS}${created.id}/`)).statusCode, 204);
       const other = (await json('POST', CROPS, { image_path: FACES.a3 })).json();
-      const gone = (await json('POST', IDENTIFY, { face_crop_id: other.id })).json();
+      const gone = (await json('POST', IDENTIFY, { face_crop_id: other.id, model_name: 'facenet' })).json();
       assert.ok(!gone.faces[0].matches.some((m: { person_id: number }) => m.person_id === created.person_id));
+    });
+
+    test('enrolment embeddings of another model version are refused, not compared; re-embedding clears it', async () => {
+      const p = (await json('POST', PERSONS, { name: `stale-${target.name}` })).json();
+      const crop = (await upload(`${PERSONS}${p.id}/faces/`, FACES.a2)).json();
+      // As after an upgrade of the weights: the stored vector is of a version the model no longer has.
+      await t.db
+        .updateTable('face_embeddings')
+        .set({ model_version: 'older-weights' })
+        .where('face_crop_id', '=', crop.face_crop_id)
+        .where('model_name', '=', 'faceplugin-mobilefacenet512')
+        .execute();
+      const refused = await upload(IDENTIFY, FACES.a1, { model_name: 'arcface' });
+      assertError(refused, 409, 'ConflictError');
+      const error = refused.json().error;
+      assert.match(error.message, /older-weights/);
+      assert.match(error.message, /faceembed reembed --model faceplugin-mobilefacenet512 --job/);
+      assert.deepEqual(error.details.stale_versions, ['older-weights']);
+      // Other models are not concerned.
+      assert.equal((await upload(IDENTIFY, FACES.a1, { model_name: 'facenet' })).statusCode, 200);
+      // Re-embedding without force (what the job the message names runs, per crop) replaces the stale vector.
+      const batch = await json('POST', `${CROPS}generate-embeddings-batch/`, {
+        face_crop_ids: [crop.face_crop_id],
+        model_name: 'arcface',
+      });
+      assert.equal(batch.json().results[0].status, 'generated', batch.body);
+      const again = await upload(IDENTIFY, FACES.a1, { model_name: 'arcface' });
+      assert.equal(again.statusCode, 200, again.body);
+      assert.equal((await json('DELETE', `${PERSONS}${p.id}/`)).statusCode, 204);
     });
 
     test('bad input: each a typed error, nothing written', async () => {

@@ -5,6 +5,8 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { thresholdForFace } from '../../src/domain/face-threshold.js';
+import { ATTENDANCE_MODEL_NAME } from '../../src/models/registry.js';
 import { GroupRepository } from '../../src/repositories/group.repository.js';
 import { PersonRepository } from '../../src/repositories/person.repository.js';
 import { DATASET, DATASET_SKIP } from '../helpers/paths.js';
@@ -85,7 +87,11 @@ for (const target of DB_TARGETS) {
       assert.equal(created.statusCode, 201, created.body);
       assert.equal(created.json().status, 'open');
       // The naming rule of every answer: the name the client used (here the default), and the registry's.
-      assert.deepEqual([created.json().model_name, created.json().model_true_name], ['facenet', 'faceapi-resnet128']);
+      const model = emb.embedder.resolveModel(ATTENDANCE_MODEL_NAME);
+      assert.deepEqual(
+        [created.json().model_name, created.json().model_true_name],
+        [ATTENDANCE_MODEL_NAME, model.name],
+      );
       const id = created.json().id as number;
       const res = await upload(id, photoA);
       assert.equal(res.statusCode, 201, res.body);
@@ -93,13 +99,13 @@ for (const target of DB_TARGETS) {
       assert.equal(body.faces.length, 3, res.body);
       const matched = body.faces.filter((f: { status: string }) => f.status === 'matched');
       assert.deepEqual(matched.map((f: { person_id: number }) => f.person_id).sort(), [ids.ann, ids.bob].sort());
-      for (const f of matched) assert.ok(f.similarity >= 0.9, res.body);
+      for (const f of matched) assert.ok(f.similarity >= thresholdForFace(model, f.box[2]), res.body);
       const unknown = body.faces.filter((f: { status: string }) => f.status === 'unknown');
       assert.equal(unknown.length, 1);
       assert.equal(unknown[0].person_id, null);
 
       const got = (await json('GET', `${SESSIONS}${id}/`)).json();
-      assert.equal(got.model_true_name, 'faceapi-resnet128');
+      assert.equal(got.model_true_name, model.name);
       assert.deepEqual(
         got.attendance.map((r: { person_id: number; status: string; source: string }) => [
           r.person_id,
@@ -169,7 +175,8 @@ for (const target of DB_TARGETS) {
         (e: { action: string; person_id: number }) => e.action === 'auto-present' && e.person_id === ids.ann,
       );
       assert.equal(auto.actor, 'system');
-      assert.ok(auto.face_crop_id && auto.after.similarity >= 0.9);
+      const lowest = Math.min(model.threshold, ...(model.sizeBands ?? []).map((b) => b.threshold));
+      assert.ok(auto.face_crop_id && auto.after.similarity >= lowest);
       const byBob = (await json('GET', `/api/attendance/audit/?session_id=${id}&person_id=${ids.bob}`)).json();
       const change = byBob.results.find((e: { action: string }) => e.action === 'manual-status');
       assert.deepEqual(

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FaceembedError } from '../../src/errors.js';
-import { ModelRegistry, parseUserModels } from '../../src/models/registry.js';
+import { ModelRegistry, modelSource, parseUserModels } from '../../src/models/registry.js';
 
 test('built-ins answer to the old names and to their true names', () => {
   const r = new ModelRegistry();
   assert.equal(r.get('facenet').name, 'faceapi-resnet128');
   assert.equal(r.get('facenet').dimensions, 128);
-  assert.equal(r.get('arcface').name, 'hse-faceres');
+  assert.equal(r.get('arcface').name, 'faceplugin-mobilefacenet512');
+  assert.equal(r.get('arcface').dimensions, 512);
   assert.equal(r.get('hse-faceres').dimensions, 1024);
+  assert.deepEqual(r.get('hse-faceres').aliases, [], 'HSE FaceRes keeps its true name only');
 });
 
 test('an unknown model is a ValueError naming the known ones', () => {
@@ -41,7 +43,7 @@ test('a user model aliased "arcface" takes the alias over from the built-in', ()
   assert.equal(r.get('arcface').name, 'arcface-r100');
   assert.deepEqual(r.get('arcface').origin, { kind: 'file', path: '/etc/r100.onnx' });
   assert.equal(r.get('arcface').input.layout, 'nchw');
-  assert.deepEqual(r.get('hse-faceres').aliases, []);
+  assert.deepEqual(r.get('faceplugin-mobilefacenet512').aliases, []);
 });
 
 test('every invalid user entry field is reported at once', () => {
@@ -98,7 +100,8 @@ test('every invalid user entry field is reported at once', () => {
 });
 
 test('every model states its licence: built-ins from their packages, user models when given', () => {
-  for (const spec of new ModelRegistry().specs) assert.match(spec.licence, /^MIT \(the npm package @vladmandic\//);
+  for (const spec of new ModelRegistry().specs)
+    assert.ok(spec.licence.startsWith(`MIT (the npm package ${modelSource(spec)}, `), spec.licence);
   const [user] = parseUserModels(
     'm.json',
     JSON.stringify({

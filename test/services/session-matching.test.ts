@@ -65,3 +65,17 @@ test('a face already held is released when the solve moves it', () => {
     [20, 100],
   ]);
 });
+
+test("a face's own threshold (its size band) decides for that face only", () => {
+  // At 0.95 only face 100 can match (member 10 at 0.995, member 20 at 0.958): one member present.
+  // Face 101 (member 10 at 0.905) with a band threshold of 0.9 may match too, and the one-to-one
+  // solve then gives 101 to member 10 and 100 to member 20.
+  const rows = [row(1, 10), row(2, 20)];
+  const plain = solveSession({ faces, galleries, rows, threshold: 0.95 });
+  assert.deepEqual(Object.fromEntries(plain.map((d) => [d.row.personId, d.next.faceCropId])), { 10: 100 });
+  const small = faces.map((f) => (f.faceCropId === 101 ? { ...f, threshold: 0.9 } : f));
+  const banded = solveSession({ faces: small, galleries, rows, threshold: 0.95 });
+  assert.deepEqual(Object.fromEntries(banded.map((d) => [d.row.personId, d.next.faceCropId])), { 10: 101, 20: 100 });
+  const strict = faces.map((f) => ({ ...f, threshold: 0.9999 }));
+  assert.deepEqual(solveSession({ faces: strict, galleries, rows, threshold: 0.5 }), []);
+});

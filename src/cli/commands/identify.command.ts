@@ -5,7 +5,7 @@ import { loadConfig } from '../../config/config.js';
 import { NotFoundError } from '../../errors.js';
 import { createLogger } from '../../logging/logger.js';
 import { createServices } from '../../main.js';
-import { DEFAULT_MODEL_NAME } from '../../models/registry.js';
+import { ATTENDANCE_MODEL_NAME } from '../../models/registry.js';
 import { openDatabase } from '../../repositories/database.js';
 import { migrate } from '../../repositories/migrate.js';
 import { EmbeddingService } from '../../services/embedding.service.js';
@@ -16,7 +16,7 @@ export function registerIdentify(program: Command): void {
     .command('identify')
     .description('Who is in IMAGE? Every face with its best matches among the enrolled persons (JSON)')
     .argument('<image>', 'photo')
-    .option('-m, --model <name>', 'model name or alias', DEFAULT_MODEL_NAME)
+    .option('-m, --model <name>', 'model name or alias', ATTENDANCE_MODEL_NAME)
     .option('--group <name>', "search only this group's members (external_id or name)")
     .option('--top-k <n>', 'matches per face', '3')
     .action(async (image: string, flags: { model: string; group?: string; topK: string }) => {

@@ -1,8 +1,16 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
+import { toFaceembedError } from '../../errors.js';
 import { modelVersions, prepareAll } from '../../models/prepare.js';
 import { ModelRegistry, modelSource } from '../../models/registry.js';
 import { SOURCES } from '../../models/sources.js';
+
+/** How a deployment moves its stored vectors to a model's current weights (sessions and identify refuse mixed versions). */
+const REEMBED_NOTE =
+  'Stored embeddings keep the model version that made them; sessions and identify refuse to compare two versions. ' +
+  'After a model upgrade, or when an alias moves to another network (arcface: hse-faceres -> faceplugin-mobilefacenet512), ' +
+  're-embed the stored faces: faceembed reembed --model NAME --job (or POST /api/attendance/jobs/ ' +
+  '{"kind": "generate-embeddings", "all": true, "model_name": "NAME"}).\n';
 
 async function list(json: boolean): Promise<void> {
   const registry = ModelRegistry.load(loadConfig().modelsConfig);
@@ -13,6 +21,7 @@ async function list(json: boolean): Promise<void> {
     dimensions: s.dimensions,
     input_size: s.input.size,
     threshold: s.threshold,
+    size_thresholds: (s.sizeBands ?? []).map((b) => ({ below_width: b.belowWidth, threshold: b.threshold })),
     source: modelSource(s),
     licence: s.licence,
     version: versions.get(s.name) ?? 'unknown',
@@ -23,17 +32,19 @@ async function list(json: boolean): Promise<void> {
   }
   for (const r of rows) {
     process.stdout.write(
-      `${r.name.padEnd(20)} aliases=${r.aliases.join(',') || '-'} ${r.dimensions}-D input=${r.input_size} threshold=${r.threshold} version=${r.version}\n` +
-        `${''.padEnd(20)} source: ${r.source}\n${''.padEnd(20)} licence: ${r.licence}\n`,
+      `${r.name.padEnd(28)} aliases=${r.aliases.join(',') || '-'} ${r.dimensions}-D input=${r.input_size} threshold=${r.threshold} version=${r.version}\n` +
+        `${''.padEnd(28)} small faces: ${r.size_thresholds.map((b) => `<${b.below_width} px ${b.threshold}`).join(', ') || '-'}\n` +
+        `${''.padEnd(28)} source: ${r.source}\n${''.padEnd(28)} licence: ${r.licence}\n`,
     );
   }
   // The detectors are built-in networks too; their licences matter as much.
   const embedders = new Set(registry.specs.map((s) => (s.origin.kind === 'builtin' ? s.origin.sourceId : '')));
   for (const s of Object.values(SOURCES).filter((s) => !embedders.has(s.id))) {
     process.stdout.write(
-      `${s.id.padEnd(20)} detector\n${''.padEnd(20)} source: ${s.package}\n${''.padEnd(20)} licence: ${s.licence ?? 'not stated'}\n`,
+      `${s.id.padEnd(28)} detector\n${''.padEnd(28)} source: ${s.package}\n${''.padEnd(28)} licence: ${s.licence ?? 'not stated'}\n`,
     );
   }
+  process.stdout.write(`\n${REEMBED_NOTE}`);
 }
 
 export function registerModels(program: Command): void {
@@ -54,10 +65,20 @@ export function registerModels(program: Command): void {
     .action(async (flags: { quiet?: boolean }) => {
       const { modelsDir } = loadConfig();
       const started = performance.now();
-      await prepareAll(modelsDir, (f) => {
-        if (!flags.quiet || f.created)
-          process.stderr.write(`${f.created ? 'prepared' : 'up to date'} ${f.path} (${Math.round(f.ms)} ms)\n`);
-      });
+      try {
+        await prepareAll(modelsDir, (f) => {
+          if (!flags.quiet || f.created)
+            process.stderr.write(`${f.created ? 'prepared' : 'up to date'} ${f.path} (${Math.round(f.ms)} ms)\n`);
+        });
+      } catch (err) {
+        // A missing or altered model file: its typed error, no stack trace (it is the user's to fix).
+        const e = toFaceembedError(err);
+        process.stderr.write(
+          `${JSON.stringify({ error: { type: e.type, message: e.message, details: e.details } })}\n`,
+        );
+        process.exitCode = 1;
+        return;
+      }
       if (!flags.quiet)
         process.stderr.write(`models ready in ${modelsDir} (${Math.round(performance.now() - started)} ms)\n`);
     });

@@ -1,8 +1,9 @@
 // Request and response shapes of POST /api/attendance/identify/.
 import { Type } from '@sinclair/typebox';
+import { ATTENDANCE_MODEL_NAME } from '../../../models/registry.js';
 import { Id } from '../../schemas.js';
 
-export const DEFAULT_MODEL = 'facenet';
+export const DEFAULT_MODEL = ATTENDANCE_MODEL_NAME;
 export const MAX_TOP_K = 100;
 
 export const IdentifyJson = Type.Object({
@@ -33,10 +34,13 @@ const Match = Type.Object({ person_id: Type.Integer(), name: Type.String(), simi
 export const IdentifyResponse = Type.Object({
   model_name: Type.String({ description: 'As asked' }),
   model_true_name: Type.String({ description: "The registry's own name" }),
-  threshold: Type.Number(),
+  threshold: Type.Number({ description: "The model's threshold for full-size faces (or the one asked for)" }),
   faces: Type.Array(
     Type.Object({
       box: Type.Union([Type.Array(Type.Number(), { minItems: 4, maxItems: 4 }), Type.Null()]),
+      threshold: Type.Number({
+        description: "This face's threshold: the model's for a face of this width, unless one was asked for",
+      }),
       score: Type.Union([Type.Number(), Type.Null()], { description: 'Detector confidence' }),
       person_id: Type.Union([Type.Integer(), Type.Null()], { description: 'null: unknown (best below threshold)' }),
       similarity: Type.Union([Type.Number(), Type.Null()], { description: 'Of the best match' }),

@@ -1,6 +1,6 @@
 // Request and response shapes of /api/attendance/sessions/ and audit/, and the mappers to them.
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
+import { ATTENDANCE_MODEL_NAME } from '../../../models/registry.js';
 import type { AttendanceRow } from '../../../repositories/attendance.repository.js';
 import type { AuditEvent } from '../../../repositories/audit.repository.js';
 import type { Session } from '../../../repositories/session.repository.js';
@@ -31,7 +31,7 @@ export const CreateBody = Type.Object({
       }),
     ),
   ),
-  model_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, default: DEFAULT_MODEL_NAME })),
+  model_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, default: ATTENDANCE_MODEL_NAME })),
 });
 
 export const ListQuery = Type.Object({
