@@ -2,10 +2,9 @@
 // and warm single-image latency through the library, on the suite's 1.3x crops and on the 160 px
 // crops a session stores (25% margin), each with `tightCrops` on and off (FACEEMBED_TIGHT_CROPS).
 import { EmbeddingService } from '../../src/services/embedding.service.js';
-import type { Latency } from './common.js';
+import type { Latency, Target } from './common.js';
 import { fastPathLog } from './fast-path-log.js';
 import { libraryBatch, librarySingle, splitName, type BatchResult, type Split } from './library.js';
-import type { Target } from './results.js';
 
 export interface CropSet {
   label: string;
