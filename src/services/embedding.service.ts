@@ -58,6 +58,8 @@ export interface EmbeddingServiceOptions {
   detect?: DetectMode;
   /** Flip-averaging of chips (see FlipMode); default DEFAULT_FLIP. */
   flip?: FlipMode;
+  /** Intra-op threads of each worker's whole-photo detector; default workers x threadsPerWorker (a lone photo may use every core). */
+  photoThreadsPerWorker?: number;
   /** Most images of a batch per worker task, their chips run as one batch tensor; default DEFAULT_IMAGES_PER_TASK, 1 one task per image. */
   imagesPerTask?: number;
   /** Tight crops aligned from FaceMesh alone, BlazeFace skipped; default FACEEMBED_TIGHT_CROPS (true). */
@@ -114,7 +116,8 @@ export class EmbeddingService implements EmbeddingPort {
       limits: config.image,
       tightCrops: opts.tightCrops ?? config.tightCrops,
     };
-    this.settings.photoThreads = Math.max(this.settings.threads, workers * this.settings.threads);
+    this.settings.photoThreads =
+      opts.photoThreadsPerWorker ?? Math.max(this.settings.threads, workers * this.settings.threads);
     if (this.isolation === 'pool') {
       this.pool = new WorkerPool<TaskRequest, AnyTaskOutput>({
         modulePath: WORKER_MODULE,

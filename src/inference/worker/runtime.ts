@@ -124,8 +124,14 @@ export class WorkerRuntime {
   /** Every face of a photo (and, with a model, every face's embedding) from one decode. */
   async faces(task: Extract<TaskRequest, { kind: 'faces' }>, log: Log): Promise<FacesOutput> {
     const detector = await this.loadPhotoDetector(log);
+    const refiner = await this.loadDetector(log);
     const model = task.model ? { ...(await this.load(task.model, log)), name: task.model } : undefined;
-    const out = await photoFaces(task, { detector, limits: this.settings.limits, ...(model ? { model } : {}) });
+    const out = await photoFaces(task, {
+      detector,
+      refiner,
+      limits: this.settings.limits,
+      ...(model ? { model } : {}),
+    });
     log(`Found ${out.faces.length} face(s)`, { timings: out.timings });
     return out;
   }
