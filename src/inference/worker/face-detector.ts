@@ -157,26 +157,25 @@ export class FaceDetector {
    * found the face. A face whose mesh is not confident keeps its own box and landmarks.
    */
   async refineFaces(image: RgbImage, faces: readonly DetectedFace[]): Promise<DetectedFace[]> {
-    const out: DetectedFace[] = [];
+    const out: (DetectedFace & { rect: number[] })[] = [];
     for (let i = 0; i < faces.length; i += REFINE_BATCH) {
       const part = faces.slice(i, i + REFINE_BATCH);
       const meshes = await this.runMesh(
         image,
         part.map((f) => regionFromBox(f, REFINE_SIDE)),
       );
-      meshes.forEach((m, j) =>
-        out.push(
+      meshes.forEach((m, j) => {
+        const { score } = part[j]!;
+        const face =
           m.score >= this.options.minMeshScore
-            ? {
-                box: meshBox(m.points, image.width, image.height),
-                score: part[j]!.score,
-                landmarks: fivePoints(m.points),
-              }
-            : part[j]!,
-        ),
-      );
+            ? { box: meshBox(m.points, image.width, image.height), score, landmarks: fivePoints(m.points) }
+            : part[j]!;
+        const [x, y, w, h] = face.box;
+        out.push({ ...face, rect: [x, y, x + w, y + h] });
+      });
     }
-    return out;
+    // Two boxes refitted onto one face (as in detect): keep the more confident.
+    return nonMaxSuppression(out, 0.5, Infinity).map(({ box, score, landmarks }) => ({ box, score, landmarks }));
   }
 
   private async findRegions(image: RgbImage): Promise<FaceRegion[]> {
