@@ -90,23 +90,27 @@ function emptyWindows(width: number, height: number, truth: readonly Box[]): { e
 
 async function libraryTimes(files: [string, string], modelsDir: string, runs: number): Promise<LibraryTimes> {
   const [file, other] = files;
-  const out: LibraryTimes['rows'] = [];
-  let workers = 0;
-  // The shipped photo threads (workers x threads) first, then 1 per worker, each on its own warm pool.
-  for (const photoThreads of [undefined, 1]) {
-    const service = new EmbeddingService({
-      logger: createLogger('silent'),
-      modelsDir,
-      preload: ['facenet', 'arcface'],
-      ...(photoThreads ? { photoThreadsPerWorker: photoThreads } : {}),
-    });
-    try {
+  // The shipped photo threads (workers x threads) and 1 per worker: two warm pools, timed in turn.
+  const services = [undefined, 1].map(
+    (photoThreads) =>
+      [
+        photoThreads,
+        new EmbeddingService({
+          logger: createLogger('silent'),
+          modelsDir,
+          preload: ['facenet', 'arcface'],
+          ...(photoThreads ? { photoThreadsPerWorker: photoThreads } : {}),
+        }),
+      ] as const,
+  );
+  try {
+    type Case = [string, () => Promise<{ faces: number; timings?: Record<string, number> }>];
+    const cases: Case[] = [];
+    for (const [photoThreads, service] of services) {
       await service.ready();
-      workers = service.stats().workers;
-      for (let i = 0; i < workers * 2; i++) await Promise.all([service.embedFaces(file), service.embedFaces(other)]);
+      for (let i = 0; i < 4; i++) await Promise.all([service.embedFaces(file), service.embedFaces(other)]);
       const label = photoThreads ? `, photo detector ${photoThreads} thread` : '';
-      type Case = [string, () => Promise<{ faces: number; timings?: Record<string, number> }>];
-      const cases: Case[] = [
+      cases.push(
         [`detectFaces (boxes + landmarks)${label}`, async () => ({ faces: (await service.detectFaces(file)).length })],
         [
           `two photos at once, detectFaces${label}`,
@@ -118,28 +122,33 @@ async function libraryTimes(files: [string, string], modelsDir: string, runs: nu
           `two photos one after the other, detectFaces${label}`,
           async () => ({ faces: (await service.detectFaces(file)).length + (await service.detectFaces(other)).length }),
         ],
-        ...(photoThreads
-          ? []
-          : ([
-              ['embedFaces facenet', async () => service.embedFaces(file, { modelName: 'facenet' }).then(toCase)],
-              ['embedFaces arcface', async () => service.embedFaces(file, { modelName: 'arcface' }).then(toCase)],
-            ] satisfies Case[])),
-      ];
-      for (const [name, fn] of cases) {
-        const walls: number[] = [];
-        let last: { faces: number; timings?: Record<string, number> } = { faces: 0 };
-        for (let i = 0; i < runs; i++) {
-          const t = performance.now();
-          last = await fn();
-          walls.push(performance.now() - t);
-        }
-        out.push({ case: name, faces: last.faces, wallMs: round(median(walls)), workerTimings: last.timings ?? {} });
-      }
-    } finally {
-      await service.close();
+      );
+      if (!photoThreads)
+        cases.push(
+          ['embedFaces facenet', async () => service.embedFaces(file, { modelName: 'facenet' }).then(toCase)],
+          ['embedFaces arcface', async () => service.embedFaces(file, { modelName: 'arcface' }).then(toCase)],
+        );
     }
+    // Round robin over the cases, so that other processes' load falls on every case alike.
+    const walls = cases.map((): number[] => []);
+    const last = cases.map((): { faces: number; timings?: Record<string, number> } => ({ faces: 0 }));
+    for (let i = 0; i < runs; i++) {
+      for (const [c, [, fn]] of cases.entries()) {
+        const t = performance.now();
+        last[c] = await fn();
+        walls[c]!.push(performance.now() - t);
+      }
+    }
+    const rows = cases.map(([name], c) => ({
+      case: name,
+      faces: last[c]!.faces,
+      wallMs: round(median(walls[c]!)),
+      workerTimings: last[c]!.timings ?? {},
+    }));
+    return { workers: services[0]![1].stats().workers, rows };
+  } finally {
+    await Promise.all(services.map(([, s]) => s.close()));
   }
-  return { workers, rows: out };
 }
 const toCase = (r: { faces: unknown[]; timings: Record<string, number> }) => ({
   faces: r.faces.length,
@@ -234,7 +243,7 @@ async function main(): Promise<void> {
       faceSources,
       path.join(tmp, 'class-40b.jpg'),
     );
-    const lib = await libraryTimes([libPhoto.file, otherPhoto.file], modelsDir, 3);
+    const lib = await libraryTimes([libPhoto.file, otherPhoto.file], modelsDir, 5);
     lib.emptyWindows = emptyWindows(4000, 3000, libPhoto.truth);
     const meta = {
       command: `npm run bench:detection -- --data ${values.data} --reps ${values.reps} --threads ${threads}`,

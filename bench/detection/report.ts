@@ -134,7 +134,7 @@ export function markdown(rows: PhotoRow[], real: PhotoRow[], lib: LibraryTimes, 
     '',
     `## Library, warm pool (${lib.workers} workers, default threads): ${meta.libraryPhoto}`,
     '',
-    '| call | faces | wall ms (median of 3) | worker stages ms |',
+    '| call | faces | wall ms (median of 5, the calls timed in turn) | worker stages ms |',
     '|---|---|---|---|',
     ...lib.rows.map(
       (r) =>
