@@ -1,16 +1,19 @@
 // Whole-photo detection benchmark (issue 12): synthetic class photos (4000x3000 and 6000x4000,
 // 20-60 pasted faces of 24-200 px on plain / noise / blurred-photo backgrounds) plus couple.jpg
-// and selfie-many-people.jpg. Today's path (BlazeFace + FaceMesh on one 256 px letterbox of a
-// 1024 px copy) and the new one (RetinaFace over a window pyramid) run side by side in one run,
-// in this process with the same threads; then the library's embedFaces on a warm pool times a
-// 12-MP photo of 40 faces. Writes docs/detection.md and docs/detection.json.
+// and selfie-many-people.jpg. Three paths side by side in one run, in this process with the same
+// threads: the crop path (BlazeFace + FaceMesh on one 256 px letterbox of a 1024 px copy), the
+// full-resolution window pyramid with RetinaFace's own points (the scan before), and the shipped
+// coarser pyramid with every face refitted by FaceMesh on the full-resolution pixels. Then the
+// library on a warm pool times a 12-MP photo of 40 faces: the photo detector's threads 2 and 1,
+// two photos at once against one after the other. Writes docs/detection.md and docs/detection.json.
 // Run: npm run bench:detection -- --data ../shared/datasets/deepface-unit [--reps 2] [--threads 2]
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
-import type { DetectedFace } from '../src/domain/face.js';
+import type { Box, DetectedFace } from '../src/domain/face.js';
+import { DEFAULT_SCAN, planScan, type ScanOptions } from '../src/detect/photo-scan.js';
 import { rescaleFaces } from '../src/detect/rescale.js';
 import { decodeImage } from '../src/image/decode.js';
 import { FaceDetector } from '../src/inference/worker/face-detector.js';
@@ -19,6 +22,9 @@ import { createLogger } from '../src/logging/logger.js';
 import { EmbeddingService } from '../src/services/embedding.service.js';
 import { buildCanvas, random, type Background, type FaceSource } from './detection/canvas.js';
 import { markdown, type LibraryTimes, type PathResult, type PhotoRow } from './detection/report.js';
+
+/** The scan shipped before: the finest level at full resolution (a 24 px face 24 px), 160 px overlap, RetinaFace's points. */
+const FULL_RESOLUTION_SCAN: Partial<ScanOptions> = { minFaceInWindow: 24, stride: 480 };
 
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
@@ -45,44 +51,103 @@ async function runOld(file: string, detector: FaceDetector): Promise<PathResult>
   return { faces: faces.map((f) => f.box), decodeMs: t1 - t0, detectMs: performance.now() - t1 };
 }
 
-async function runNew(file: string, detector: PhotoDetector): Promise<PathResult> {
+/** The window pyramid; with `refiner`, every face refitted by FaceMesh on the full-resolution pixels (the shipped path). */
+async function runNew(
+  file: string,
+  detector: PhotoDetector,
+  scan: Partial<ScanOptions>,
+  refiner?: FaceDetector,
+): Promise<PathResult> {
   const t0 = performance.now();
   const { image } = await decodeImage(file);
   const t1 = performance.now();
-  const { faces, timings } = await detector.detect(image);
+  const { faces, timings } = await detector.detect(image, scan);
+  const out = refiner ? await refiner.refineFaces(image, faces) : faces;
   return {
-    faces: faces.map((f) => f.box),
+    faces: out.map((f) => f.box),
     decodeMs: t1 - t0,
     detectMs: performance.now() - t1,
     windows: timings.windowCount,
   };
 }
 
-async function libraryTimes(file: string, modelsDir: string, runs: number): Promise<LibraryTimes> {
-  const out: LibraryTimes['rows'] = [];
-  const service = new EmbeddingService({ logger: createLogger('silent'), modelsDir, preload: ['facenet', 'arcface'] });
-  try {
-    await service.ready();
-    await service.embedFaces(file); // warm: loads the detector in a worker
-    await service.embedFaces(file);
-    const cases: [string, () => Promise<{ faces: number; timings?: Record<string, number> }>][] = [
-      ['detectFaces (boxes + landmarks)', async () => ({ faces: (await service.detectFaces(file)).length })],
-      ['embedFaces facenet', async () => service.embedFaces(file, { modelName: 'facenet' }).then(toCase)],
-      ['embedFaces arcface', async () => service.embedFaces(file, { modelName: 'arcface' }).then(toCase)],
-    ];
-    for (const [name, fn] of cases) {
-      const walls: number[] = [];
-      let last: { faces: number; timings?: Record<string, number> } = { faces: 0 };
-      for (let i = 0; i < runs; i++) {
-        const t = performance.now();
-        last = await fn();
-        walls.push(performance.now() - t);
-      }
-      out.push({ case: name, faces: last.faces, wallMs: round(median(walls)), workerTimings: last.timings ?? {} });
+/** Windows of the shipped plan that overlap no face: what a cheap coarse pass could skip at best. */
+function emptyWindows(width: number, height: number, truth: readonly Box[]): { empty: number; windows: number } {
+  let empty = 0,
+    windows = 0;
+  for (const level of planScan(width, height)) {
+    const f = level.width / width;
+    for (const w of level.windows) {
+      windows++;
+      const x1 = w.x + DEFAULT_SCAN.window,
+        y1 = w.y + DEFAULT_SCAN.window;
+      const hit = truth.some(([x, y, bw, bh]) => x * f < x1 && (x + bw) * f > w.x && y * f < y1 && (y + bh) * f > w.y);
+      if (!hit) empty++;
     }
-    return { workers: service.stats().workers, rows: out };
+  }
+  return { empty, windows };
+}
+
+async function libraryTimes(files: [string, string], modelsDir: string, runs: number): Promise<LibraryTimes> {
+  const [file, other] = files;
+  // The shipped photo threads (workers x threads) and 1 per worker: two warm pools, timed in turn.
+  const services = [undefined, 1].map(
+    (photoThreads) =>
+      [
+        photoThreads,
+        new EmbeddingService({
+          logger: createLogger('silent'),
+          modelsDir,
+          preload: ['facenet', 'arcface'],
+          ...(photoThreads ? { photoThreadsPerWorker: photoThreads } : {}),
+        }),
+      ] as const,
+  );
+  try {
+    type Case = [string, () => Promise<{ faces: number; timings?: Record<string, number> }>];
+    const cases: Case[] = [];
+    for (const [photoThreads, service] of services) {
+      await service.ready();
+      for (let i = 0; i < 4; i++) await Promise.all([service.embedFaces(file), service.embedFaces(other)]);
+      const label = photoThreads ? `, photo detector ${photoThreads} thread` : '';
+      cases.push(
+        [`detectFaces (boxes + landmarks)${label}`, async () => ({ faces: (await service.detectFaces(file)).length })],
+        [
+          `two photos at once, detectFaces${label}`,
+          async () => ({
+            faces: (await Promise.all([service.detectFaces(file), service.detectFaces(other)])).flat().length,
+          }),
+        ],
+        [
+          `two photos one after the other, detectFaces${label}`,
+          async () => ({ faces: (await service.detectFaces(file)).length + (await service.detectFaces(other)).length }),
+        ],
+      );
+      if (!photoThreads)
+        cases.push(
+          ['embedFaces facenet', async () => service.embedFaces(file, { modelName: 'facenet' }).then(toCase)],
+          ['embedFaces arcface', async () => service.embedFaces(file, { modelName: 'arcface' }).then(toCase)],
+        );
+    }
+    // Round robin over the cases, so that other processes' load falls on every case alike.
+    const walls = cases.map((): number[] => []);
+    const last = cases.map((): { faces: number; timings?: Record<string, number> } => ({ faces: 0 }));
+    for (let i = 0; i < runs; i++) {
+      for (const [c, [, fn]] of cases.entries()) {
+        const t = performance.now();
+        last[c] = await fn();
+        walls[c]!.push(performance.now() - t);
+      }
+    }
+    const rows = cases.map(([name], c) => ({
+      case: name,
+      faces: last[c]!.faces,
+      wallMs: round(median(walls[c]!)),
+      workerTimings: last[c]!.timings ?? {},
+    }));
+    return { workers: services[0]![1].stats().workers, rows };
   } finally {
-    await service.close();
+    await Promise.all(services.map(([, s]) => s.close()));
   }
 }
 const toCase = (r: { faces: unknown[]; timings: Record<string, number> }) => ({
@@ -144,17 +209,17 @@ async function main(): Promise<void> {
             truth: c.truth,
             widths: c.truth.map((b) => b[2]),
             old: await runOld(c.file, old),
-            new: await runNew(c.file, neu),
+            before: await runNew(c.file, neu, FULL_RESOLUTION_SCAN),
+            new: await runNew(c.file, neu, {}, old),
           };
           rows.push(row);
           console.error(
-            `${row.size} ${row.name}: ${c.truth.length} faces, today ${row.old.faces.length}, new ${row.new.faces.length} (${round(row.new.detectMs)} ms)`,
+            `${row.size} ${row.name}: ${c.truth.length} faces, crop path ${row.old.faces.length}, full-resolution scan ${row.before!.faces.length} (${round(row.before!.detectMs)} ms), shipped ${row.new.faces.length} (${round(row.new.detectMs)} ms)`,
           );
         }
     const real: PhotoRow[] = [];
     for (const name of ['couple.jpg', 'selfie-many-people.jpg']) {
       const file = path.join(values.data, name);
-      const n = await runNew(file, neu);
       const { info } = await decodeImage(file, undefined, 64);
       real.push({
         name,
@@ -162,7 +227,8 @@ async function main(): Promise<void> {
         truth: [],
         widths: [],
         old: await runOld(file, old),
-        new: n,
+        before: await runNew(file, neu, FULL_RESOLUTION_SCAN),
+        new: await runNew(file, neu, {}, old),
       });
     }
     await old.release();
@@ -172,7 +238,13 @@ async function main(): Promise<void> {
       faceSources,
       path.join(tmp, 'class-40.jpg'),
     );
-    const lib = await libraryTimes(libPhoto.file, modelsDir, 3);
+    const otherPhoto = await buildCanvas(
+      { width: 4000, height: 3000, background: 'noise', faces: 40, seed: 100 },
+      faceSources,
+      path.join(tmp, 'class-40b.jpg'),
+    );
+    const lib = await libraryTimes([libPhoto.file, otherPhoto.file], modelsDir, 5);
+    lib.emptyWindows = emptyWindows(4000, 3000, libPhoto.truth);
     const meta = {
       command: `npm run bench:detection -- --data ${values.data} --reps ${values.reps} --threads ${threads}`,
       date: new Date().toISOString(),

@@ -122,6 +122,16 @@ export function cycle<T>(items: readonly T[], count: number): T[] {
   return Array.from({ length: count }, (_, i) => items[i % items.length]!);
 }
 
+/** One target of a benchmark run, judged on its measurement (results.ts and the part sections make them). */
+export interface Target {
+  /** Stable key: throughput-<model>, http-<model>-<images>, latency-library, latency-http, per-request-<model>, faceapi, memory, cold-start, tight-*. */
+  id: string;
+  what: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
 export interface Latency {
   n: number;
   p50: number;

@@ -29,6 +29,8 @@ export interface LibraryOptions {
   modelsDir?: string;
   /** The tight-crop fast path (EmbeddingServiceOptions.tightCrops); default: the service's default. */
   tightCrops?: boolean;
+  /** Images per worker task in a batch (EmbeddingServiceOptions.imagesPerTask); default: the service's. */
+  imagesPerTask?: number;
 }
 
 function service(opts: LibraryOptions, extra: Partial<EmbeddingServiceOptions>): EmbeddingService {
@@ -37,6 +39,7 @@ function service(opts: LibraryOptions, extra: Partial<EmbeddingServiceOptions>):
     logger: createLogger('silent'),
     ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}),
     ...(opts.tightCrops === undefined ? {} : { tightCrops: opts.tightCrops }),
+    ...(opts.imagesPerTask === undefined ? {} : { imagesPerTask: opts.imagesPerTask }),
     ...extra,
   });
 }

@@ -2,7 +2,7 @@
 import type { BatchResult, PerRequestResult } from './library.js';
 import type { ColdStart } from './process-runs.js';
 import type { FaceapiResult } from './faceapi.js';
-import type { Latency, Throughput } from './common.js';
+import type { Latency, Target, Throughput } from './common.js';
 import type { MemoryChildResult } from './memory-child.js';
 import type { ProfileResult } from './profile-child.js';
 import { tightCropTargets, type TightCropsResult } from './tight-crops.js';
@@ -33,15 +33,6 @@ export interface ModelResult {
   http: { photos: Throughput; crops: Throughput; errors: string[] };
   latency: { library: Latency; http: Latency };
   perRequest: PerRequestResult & { pool: Throughput; ratio: number };
-}
-
-export interface Target {
-  /** Stable key: throughput-<model>, http-<model>-<images>, latency-library, latency-http, per-request-<model>, faceapi, memory, cold-start. */
-  id: string;
-  what: string;
-  target: string;
-  measured: string;
-  met: boolean;
 }
 
 export interface BenchResult {

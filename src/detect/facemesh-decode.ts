@@ -111,3 +111,21 @@ export function regionFromMesh(mesh: readonly Point[], previous: FaceRegion): Fa
     keypoints: [eyeR, eyeL],
   };
 }
+
+/**
+ * The FaceMesh crop around a whole-photo detector's face: centred on its box, `sideScale` times
+ * its longer side, turned by the line through its two eye landmarks (image-left eye first).
+ */
+export function regionFromBox(
+  face: { box: Box; landmarks: readonly Point[]; score: number },
+  sideScale: number,
+): FaceRegion {
+  const [x, y, w, h] = face.box;
+  const [e0, e1] = face.landmarks;
+  return {
+    center: [x + w / 2, y + h / 2],
+    side: sideScale * Math.max(w, h),
+    score: face.score,
+    keypoints: e0 && e1 ? [e0, e1] : [],
+  };
+}

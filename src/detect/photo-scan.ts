@@ -8,7 +8,7 @@ import type { WindowFace } from './retinaface-decode.js';
 export interface ScanOptions {
   /** Face width (photo pixels) the finest level is sized for; smaller faces may still be found. */
   minFaceSize: number;
-  /** Face width a face needs in the window to be found reliably (RetinaFace mnet.25: ~22 px). */
+  /** Face width the finest level gives a minFaceSize face in the window (RetinaFace mnet.25 finds ~22 px reliably alone). */
   minFaceInWindow: number;
   window: number;
   /** Step between windows; window - stride is the overlap a face must fit in to be seen whole. */
@@ -17,15 +17,16 @@ export interface ScanOptions {
   levelRatio: number;
 }
 
-// The finest level makes a 24 px face 24 px in the window (full resolution). Sizing it for 30 px
-// faces (35 windows at 12 MP instead of 55) moved faces of 70-130 px to coarser levels, whose
-// boxes and landmarks are less exact: a face's box then differed between a photo and its tile,
-// and one member fewer was found in the attendance benchmark.
+// The finest level is 0.8 of the photo (a 24 px face ~19 px in the window) with a 96 px overlap:
+// 35 windows at 12 MP instead of 55 at full resolution with 160 px. Every 24-32 px face was still
+// found (docs/detection.md). Faces of 70-130 px then come from the coarser level, whose boxes
+// and points are less exact: FaceMesh refits every face on the full-resolution pixels
+// (FaceDetector.refineFaces), which is what makes this scan match a face's box in its tile alone.
 export const DEFAULT_SCAN: Readonly<ScanOptions> = Object.freeze({
   minFaceSize: 24,
-  minFaceInWindow: 24,
+  minFaceInWindow: 19.2,
   window: 640,
-  stride: 480,
+  stride: 544,
   levelRatio: 3,
 });
 

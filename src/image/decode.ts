@@ -1,6 +1,6 @@
 // Image input: the only module that imports sharp. Every check that can be made from the file
 // size or the header runs before a full decode, so a 30000x30000 PNG costs nothing.
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { FileNotFoundError, ImageDecodeError, ImageTooLargeError } from '../errors.js';
 
@@ -53,8 +53,8 @@ function open(input: string | Buffer, maxPixels: number | false): Sharp {
   return sharp(input, { failOn: 'warning', limitInputPixels: maxPixels, pages: 1 });
 }
 
-/** Reads only the header: size, format and orientation, checked against the limits. */
-export async function probeImage(input: string | Buffer, limits: ImageLimits = DEFAULT_LIMITS): Promise<ImageInfo> {
+/** File size (or buffer length) against the limits: an empty or oversized input is refused unread. */
+async function checkBytes(input: string | Buffer, limits: ImageLimits): Promise<number> {
   const bytes = typeof input === 'string' ? await fileSize(input) : input.length;
   const label = typeof input === 'string' ? input : 'upload';
   if (bytes === 0) throw new ImageDecodeError(`Image file is empty: ${label}`);
@@ -64,6 +64,21 @@ export async function probeImage(input: string | Buffer, limits: ImageLimits = D
       maxBytes: limits.maxBytes,
     });
   }
+  return bytes;
+}
+
+/** Reads only the header: size, format and orientation, checked against the limits. */
+export async function probeImage(input: string | Buffer, limits: ImageLimits = DEFAULT_LIMITS): Promise<ImageInfo> {
+  const bytes = await checkBytes(input, limits);
+  return probeHeader(input, typeof input === 'string' ? input : 'upload', bytes, limits);
+}
+
+async function probeHeader(
+  input: string | Buffer,
+  label: string,
+  bytes: number,
+  limits: ImageLimits,
+): Promise<ImageInfo> {
   let meta: Metadata;
   try {
     meta = await open(input, false).metadata();
@@ -121,19 +136,69 @@ export async function verifyImage(input: string | Buffer, limits: ImageLimits = 
 /** Side of the throw-away decode of verifyImage: JPEG shrink-on-load still reads every scan. */
 const VERIFY_SIDE = 64;
 
-/** Full decode to RGB. `maxSide` shrinks large photos on load (JPEG DCT scaling), keeping the aspect ratio. */
+/**
+ * The format from the file's first bytes, for the formats libvips recognises the same way; undefined
+ * when unsure (then the header is read by libvips first, as probeImage does).
+ */
+export function sniffFormat(data: Buffer): 'jpeg' | 'png' | 'webp' | 'gif' | undefined {
+  const ascii = (from: number, to: number) => data.toString('latin1', from, to);
+  if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return 'jpeg';
+  if (ascii(0, 8) === '\x89PNG\r\n\x1a\n') return 'png';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  if (ascii(0, 4) === 'GIF8') return 'gif';
+  return undefined;
+}
+
+/**
+ * Full decode to RGB. `maxSide` shrinks large photos on load (JPEG DCT scaling), keeping the aspect
+ * ratio. One libvips call for an image of a known format that needs no shrinking (a face crop):
+ * libvips' own pixel limit refuses an oversized header before decoding, and only a failure (or a
+ * shrunk photo, whose original size is needed) reads the header separately for the typed error.
+ */
 export async function decodeImage(
   input: string | Buffer,
   limits: ImageLimits = DEFAULT_LIMITS,
   maxSide?: number,
 ): Promise<{ image: RgbImage; info: ImageInfo }> {
-  const info = await probeImage(input, limits);
-  let pipeline = open(input, limits.maxPixels).rotate();
+  const bytes = await checkBytes(input, limits);
+  const label = typeof input === 'string' ? input : 'upload';
+  const data = typeof input === 'string' ? await readFile(input) : input;
+  const format = sniffFormat(data);
+  if (!format) return decodeProbed(data, label, await probeHeader(data, label, bytes, limits), limits, maxSide);
+  let pipeline = open(data, limits.maxPixels).rotate();
+  if (maxSide) {
+    pipeline = pipeline.resize(maxSide, maxSide, {
+      fit: 'inside',
+      kernel: 'linear',
+      fastShrinkOnLoad: true,
+      withoutEnlargement: true,
+    });
+  }
+  let image: RgbImage;
+  try {
+    image = await toRgb(pipeline, label);
+  } catch (err) {
+    await probeHeader(data, label, bytes, limits); // the typed reason (too many pixels, no image) when it has one
+    throw err;
+  }
+  if (maxSide && Math.max(image.width, image.height) >= maxSide) {
+    return { image, info: await probeHeader(data, label, bytes, limits) };
+  }
+  return { image, info: { width: image.width, height: image.height, format, bytes } };
+}
+
+async function decodeProbed(
+  data: Buffer,
+  label: string,
+  info: ImageInfo,
+  limits: ImageLimits,
+  maxSide: number | undefined,
+): Promise<{ image: RgbImage; info: ImageInfo }> {
+  let pipeline = open(data, limits.maxPixels).rotate();
   if (maxSide && Math.max(info.width, info.height) > maxSide) {
     pipeline = pipeline.resize(maxSide, maxSide, { fit: 'inside', kernel: 'linear', fastShrinkOnLoad: true });
   }
-  const image = await toRgb(pipeline, typeof input === 'string' ? input : 'upload');
-  return { image, info };
+  return { image: await toRgb(pipeline, label), info };
 }
 
 /** The whole image letterboxed (black padding, aspect kept) into a size x size RGB square. */

@@ -1,13 +1,27 @@
 // What faceembed's workers do: the task kinds the pool carries (as opaque Req/Res, see
 // pool/messages.ts), their outputs, the check that an output answers its task, and the settings
 // a worker is started with. Imported by the worker and by the services that run tasks.
-import { InternalError } from '../errors.js';
+import { InternalError, type SerializedError } from '../errors.js';
 import type { DetectedFace, DetectMode, FaceInfo } from '../domain/face.js';
 
 export type TaskRequest =
   | { kind: 'embed'; imagePath: string; model: string; detect: DetectMode; flip?: FlipMode }
   | { kind: 'detect'; imagePath: string }
+  | EmbedBatchTask
   | FacesTask;
+
+/**
+ * Several images in one task (a batch's crops): each decoded and aligned as an 'embed' task
+ * would, then every chip through the network in one batch tensor. Per-task costs (IPC, the
+ * network's fixed cost per run) are paid once per task; an image that fails fails alone.
+ */
+export interface EmbedBatchTask {
+  kind: 'embedBatch';
+  imagePaths: string[];
+  model: string;
+  detect: DetectMode;
+  flip?: FlipMode;
+}
 
 /**
  * Flip-averaging (embed the chip and its mirror, average): 'upsampled' only for chips cut from
@@ -69,12 +83,20 @@ export interface FacesOutput {
   timings: Record<string, number>;
 }
 
-export type AnyTaskOutput = EmbedOutput | DetectOutput | FacesOutput;
+export interface EmbedBatchOutput {
+  kind: 'embedBatch';
+  /** In the task's order: each image's output (its durationMs and timings.infer hold its share of the batch run), or its error. */
+  items: (EmbedOutput | { kind: 'error'; error: SerializedError })[];
+}
+
+export type AnyTaskOutput = EmbedOutput | DetectOutput | FacesOutput | EmbedBatchOutput;
 export type TaskOutput<R extends TaskRequest = TaskRequest> = R extends { kind: 'embed' }
   ? EmbedOutput
   : R extends { kind: 'faces' }
     ? FacesOutput
-    : DetectOutput;
+    : R extends { kind: 'embedBatch' }
+      ? EmbedBatchOutput
+      : DetectOutput;
 
 /** The output a worker sent, as the output of `task`; InternalError when it answers another kind. */
 export function checkOutput<R extends TaskRequest>(task: R, output: AnyTaskOutput): TaskOutput<R> {

@@ -7,7 +7,7 @@ import { loadConfig, threadsPerWorker, type Config, type Isolation } from '../co
 import type { DetectedFace, DetectMode } from '../domain/face.js';
 import { msSince } from '../domain/time.js';
 import { cosineSimilarity } from '../domain/vector.js';
-import { ValueError, toFaceembedError } from '../errors.js';
+import { ValueError, deserializeError, toFaceembedError, type FaceembedError } from '../errors.js';
 import { embedInFreshProcess } from '../inference/per-request.js';
 import { WorkerPool } from '../inference/pool/worker-pool.js';
 import { RESTART_CAUSES, type PoolEvent, type PoolStats } from '../inference/pool/pool-options.js';
@@ -15,6 +15,8 @@ import {
   IPC_FLAG,
   checkOutput,
   type AnyTaskOutput,
+  type EmbedBatchOutput,
+  type EmbedOutput,
   type FacesTask,
   type FlipMode,
   type TaskOutput,
@@ -39,6 +41,9 @@ import type {
 /** Flip-averaging policy unless a caller asks otherwise (docs/accuracy.md measures the choices). */
 export const DEFAULT_FLIP: FlipMode = 'never';
 
+/** Most images a batch sends a worker in one task (docs/tight-crops.md measures 1, 8 and 32 side by side). */
+export const DEFAULT_IMAGES_PER_TASK = 8;
+
 const WORKER_MODULE = fileURLToPath(new URL('../inference/worker/worker.js', import.meta.url));
 
 export interface EmbeddingServiceOptions {
@@ -53,6 +58,10 @@ export interface EmbeddingServiceOptions {
   detect?: DetectMode;
   /** Flip-averaging of chips (see FlipMode); default DEFAULT_FLIP. */
   flip?: FlipMode;
+  /** Intra-op threads of each worker's whole-photo detector; default workers x threadsPerWorker (a lone photo may use every core). */
+  photoThreadsPerWorker?: number;
+  /** Most images of a batch per worker task, their chips run as one batch tensor; default DEFAULT_IMAGES_PER_TASK, 1 one task per image. */
+  imagesPerTask?: number;
   /** Tight crops aligned from FaceMesh alone, BlazeFace skipped; default FACEEMBED_TIGHT_CROPS (true). */
   tightCrops?: boolean;
   modelsDir?: string;
@@ -76,6 +85,7 @@ export class EmbeddingService implements EmbeddingPort {
   private readonly settings: WorkerSettings;
   private readonly pool: WorkerPool<TaskRequest, AnyTaskOutput> | undefined;
   private readonly lanes: number;
+  private readonly imagesPerTask: number;
   private versions: Map<string, string> | undefined;
   private starting: Promise<void> | undefined;
 
@@ -94,6 +104,9 @@ export class EmbeddingService implements EmbeddingPort {
     const workers = opts.workers ?? config.pool.workers;
     const queueLimit = opts.queueLimit ?? config.pool.queueLimit;
     this.lanes = workers + Math.min(workers, queueLimit);
+    this.imagesPerTask = opts.imagesPerTask ?? DEFAULT_IMAGES_PER_TASK;
+    if (!(Number.isInteger(this.imagesPerTask) && this.imagesPerTask >= 1))
+      throw new ValueError(`imagesPerTask must be a positive integer, got ${this.imagesPerTask}`);
     const preload = opts.preload ?? [this.modelName];
     this.settings = {
       modelsDir: path.resolve(opts.modelsDir ?? config.modelsDir),
@@ -103,7 +116,8 @@ export class EmbeddingService implements EmbeddingPort {
       limits: config.image,
       tightCrops: opts.tightCrops ?? config.tightCrops,
     };
-    this.settings.photoThreads = Math.max(this.settings.threads, workers * this.settings.threads);
+    this.settings.photoThreads =
+      opts.photoThreadsPerWorker ?? Math.max(this.settings.threads, workers * this.settings.threads);
     if (this.isolation === 'pool') {
       this.pool = new WorkerPool<TaskRequest, AnyTaskOutput>({
         modulePath: WORKER_MODULE,
@@ -182,59 +196,69 @@ export class EmbeddingService implements EmbeddingPort {
 
   async generateEmbedding(imagePath: string, opts: EmbedOptions = {}): Promise<FaceEmbedding> {
     const model = opts.modelName ?? this.modelName;
-    const spec = this.registry.get(model);
+    this.registry.get(model); // an unknown name is ValueError before any work
     const log = opts.logFields ? this.log.child(opts.logFields) : this.log;
     const absPath = path.resolve(imagePath);
     log.debug({ model, imagePath: absPath }, `Generating ${model} embedding for: ${absPath}`);
     const started = performance.now();
-    const task = {
-      kind: 'embed' as const,
-      imagePath: absPath,
-      model,
-      detect: opts.detect ?? this.detect,
-      flip: opts.flip ?? this.flip,
-    };
     try {
       const out = this.pool
-        ? await this.runTask(task, opts.logFields)
+        ? await this.runTask({ kind: 'embed', imagePath: absPath, ...this.embedTask(opts) }, opts.logFields)
         : await embedInFreshProcess(absPath, model, {
             workerModule: WORKER_MODULE,
             env: this.childEnv(),
             timeoutMs: this.timeoutMs,
             logger: log,
           });
-      const durationMs = msSince(started);
-      // The one info line per embedding; the steps that led to it are at debug.
-      log.info(
-        { model: spec.name, dimensions: out.dimensions, durationMs, workerMs: out.durationMs, timings: out.timings },
-        `Successfully generated ${out.dimensions}D embedding in ${durationMs} ms`,
-      );
-      return {
-        embedding: out.embedding,
-        modelName: model,
-        modelVersion: out.modelVersion,
-        dimensions: out.dimensions,
-        face: out.face,
-        durationMs,
-      };
+      return this.embedded(out, msSince(started), log);
     } catch (err) {
-      const e = toFaceembedError(err);
-      log.warn(
-        { model, imagePath: absPath, errorType: e.type, details: e.details, traceback: e.stack },
-        `${e.type}: ${e.message}`,
-      );
-      throw e;
+      throw this.failed(err, model, absPath, log);
     }
+  }
+
+  private embedTask(opts: EmbedOptions) {
+    return {
+      model: opts.modelName ?? this.modelName,
+      detect: opts.detect ?? this.detect,
+      flip: opts.flip ?? this.flip,
+    };
+  }
+
+  /** The one info line per embedding (the steps that led to it are at debug), and the caller's shape. */
+  private embedded(out: EmbedOutput, durationMs: number, log: Logger): FaceEmbedding {
+    const spec = this.registry.get(out.model);
+    log.info(
+      { model: spec.name, dimensions: out.dimensions, durationMs, workerMs: out.durationMs, timings: out.timings },
+      `Successfully generated ${out.dimensions}D embedding in ${durationMs} ms`,
+    );
+    return {
+      embedding: out.embedding,
+      modelName: out.model,
+      modelVersion: out.modelVersion,
+      dimensions: out.dimensions,
+      face: out.face,
+      durationMs,
+    };
+  }
+
+  private failed(err: unknown, model: string, absPath: string, log: Logger): FaceembedError {
+    const e = toFaceembedError(err);
+    log.warn(
+      { model, imagePath: absPath, errorType: e.type, details: e.details, traceback: e.stack },
+      `${e.type}: ${e.message}`,
+    );
+    return e;
   }
 
   /**
    * In input order; a failed image gives null (its error is logged with its type). Only about two
-   * images per worker are in flight: queuing the whole batch at once made every image past the
+   * tasks per worker are in flight: queuing the whole batch at once made every image past the
    * pool's queue limit fail with OverloadedError (60 images with queueLimit 50: 10 lost), and in
-   * per-request isolation started one process per image at once. Two per worker keep every
-   * worker busy: 69-74 faces/s on the benchmark's crops against 66-72 queuing everything.
-   * The workers are booted first, so nothing waits in the queue for them (if they cannot boot,
-   * each image fails typed and gives null like any other failure).
+   * per-request isolation started one process per image at once. In a pool, each task carries up
+   * to imagesPerTask images (fewer, so that every lane gets work), embedded as one batch tensor.
+   * A task that fails as a whole (a worker crash, a timeout) is retried one image per task, so
+   * only the image at fault fails. The workers are booted first, so nothing waits in the queue
+   * for them (if they cannot boot, each image fails typed and gives null like any other failure).
    */
   async generateEmbeddingsBatch(
     imagePaths: readonly string[],
@@ -242,8 +266,30 @@ export class EmbeddingService implements EmbeddingPort {
   ): Promise<(FaceEmbedding | null)[]> {
     await this.ready().catch(() => undefined);
     const out = new Array<FaceEmbedding | null>(imagePaths.length).fill(null);
-    await eachLimited(imagePaths, this.lanes, async (imagePath, i) => {
-      out[i] = await this.generateEmbedding(imagePath, opts).catch(() => null);
+    const one = async (i: number) => {
+      out[i] = await this.generateEmbedding(imagePaths[i]!, opts).catch(() => null);
+    };
+    const size = this.pool ? Math.max(1, Math.min(this.imagesPerTask, Math.ceil(imagePaths.length / this.lanes))) : 1;
+    const groups = Array.from({ length: Math.ceil(imagePaths.length / size) }, (_, g) =>
+      Array.from({ length: Math.min(size, imagePaths.length - g * size) }, (_, j) => g * size + j),
+    );
+    await eachLimited(groups, this.lanes, async (group) => {
+      if (group.length === 1) return one(group[0]!);
+      const log = opts.logFields ? this.log.child(opts.logFields) : this.log;
+      const paths = group.map((i) => path.resolve(imagePaths[i]!));
+      const started = performance.now();
+      let batch: EmbedBatchOutput;
+      try {
+        batch = await this.runTask({ kind: 'embedBatch', imagePaths: paths, ...this.embedTask(opts) }, opts.logFields);
+      } catch {
+        for (const i of group) await one(i);
+        return;
+      }
+      const durationMs = msSince(started);
+      batch.items.forEach((item, j) => {
+        if (item.kind === 'embed') out[group[j]!] = this.embedded(item, durationMs, log);
+        else this.failed(deserializeError(item.error), this.embedTask(opts).model, paths[j]!, log);
+      });
     });
     return out;
   }

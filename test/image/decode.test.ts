@@ -7,7 +7,7 @@ import { before, test } from 'node:test';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
 import type { FaceembedError } from '../../src/errors.js';
-import { decodeImage, decodeSquare, probeImage } from '../../src/image/decode.js';
+import { decodeImage, decodeSquare, probeImage, sniffFormat } from '../../src/image/decode.js';
 import { sample } from '../helpers/paths.js';
 
 let dir: string;
@@ -120,4 +120,21 @@ test('limits are checked from the header and the file size, before decoding', as
   );
   await assert.rejects(probeImage(file('plain.jpg'), { maxBytes: 100, maxPixels: 1e9 }), isType('ImageTooLargeError'));
   await assert.rejects(probeImage(file('plain.jpg'), { maxBytes: 1e9, maxPixels: 1000 }), isType('ImageTooLargeError'));
+});
+
+test('one-call decode: an oversized header is still ImageTooLargeError, the format is sniffed from the bytes', async () => {
+  await assert.rejects(
+    decodeImage(file('huge.png')),
+    (e: FaceembedError) => e.type === 'ImageTooLargeError' && e.details?.width === 30000,
+  );
+  await assert.rejects(
+    decodeImage(file('plain.jpg'), { maxBytes: 1e9, maxPixels: 1000 }),
+    isType('ImageTooLargeError'),
+  );
+  const formats = [];
+  for (const name of ['plain.jpg', 'plain.png', 'plain.webp', 'plain.gif', 'vector.svg', 'text.jpg']) {
+    formats.push(sniffFormat(await readFile(file(name))));
+    if (formats.at(-1)) assert.equal((await decodeImage(file(name))).info.format, formats.at(-1), name);
+  }
+  assert.deepEqual(formats, ['jpeg', 'png', 'webp', 'gif', undefined, undefined]);
 });

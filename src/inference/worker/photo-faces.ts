@@ -1,14 +1,15 @@
-// The 'faces' task: one photo decoded once, every face found on a pyramid of it, every chip
-// aligned from the decoded full-resolution pixels and embedded. No face is an empty list.
+// The 'faces' task: one photo decoded once, every face found on a pyramid of it, its box and five
+// points refitted by FaceMesh on the full-resolution pixels, every chip aligned from those pixels
+// and embedded. No face is an empty list.
 import type { DetectedFace } from '../../domain/face.js';
-import { DEFAULT_SCAN, planScan } from '../../detect/photo-scan.js';
+import { DEFAULT_SCAN } from '../../detect/photo-scan.js';
 import { rescaleFaces } from '../../detect/rescale.js';
-import { decodeImage, probeImage, type ImageLimits } from '../../image/decode.js';
+import { decodeImage, type ImageLimits } from '../../image/decode.js';
 import type { ModelSpec } from '../../models/registry.js';
 import type { FacesOutput, FacesTask, PhotoFaceOutput } from '../protocol.js';
 import { warpRgb } from '../../detect/resample.js';
-import { embedChip, wantsFlip } from './embed-chip.js';
-import { chipWarp } from './face-detector.js';
+import { embedChips, wantsFlip } from './embed-chip.js';
+import { chipWarp, type FaceDetector } from './face-detector.js';
 import type { PhotoDetector } from './photo-detector.js';
 import type { OnnxSession } from './session.js';
 
@@ -16,6 +17,8 @@ export const DEFAULT_MAX_FACES = 1000;
 
 export interface FacesDeps {
   detector: PhotoDetector;
+  /** Refits each face's box and five points with FaceMesh (FaceDetector.refineFaces). */
+  refiner: FaceDetector;
   limits: ImageLimits;
   /** The embedding model, when the task names one. */
   model?: { spec: ModelSpec; version: string; session: OnnxSession; name: string };
@@ -35,13 +38,10 @@ export async function photoFaces(task: FacesTask, deps: FacesDeps): Promise<Face
   };
   const minFaceSize = task.minFaceSize ?? DEFAULT_SCAN.minFaceSize;
   const maxFaces = task.maxFaces ?? DEFAULT_MAX_FACES;
-  const info = await probeImage(task.imagePath, deps.limits);
-  // Chips are cut from full-resolution pixels; detection alone needs only the finest level.
-  const finest = planScan(info.width, info.height, { ...DEFAULT_SCAN, minFaceSize })[0]!;
-  const maxSide = deps.model ? undefined : Math.max(finest.width, finest.height);
-  const { image } = await decodeImage(task.imagePath, deps.limits, maxSide);
+  // Full resolution even for detection alone: FaceMesh refits every face on these pixels.
+  const { image, info } = await decodeImage(task.imagePath, deps.limits);
   lap('decode');
-  const scan = await deps.detector.detect(image, { minFaceSize: (minFaceSize * image.width) / info.width });
+  const scan = await deps.detector.detect(image, { minFaceSize });
   Object.assign(timings, {
     pyramid: round(scan.timings.pyramid),
     detect: round(scan.timings.windows),
@@ -49,23 +49,22 @@ export async function photoFaces(task: FacesTask, deps: FacesDeps): Promise<Face
     windows: scan.timings.windowCount,
   });
   t = performance.now();
-  const found = [...scan.faces].sort((a, b) => area(b) - area(a)).slice(0, maxFaces);
+  // Refitted first: "the largest" is by the boxes returned.
+  const refined = await deps.refiner.refineFaces(image, scan.faces);
+  const found = refined.sort((a, b) => area(b) - area(a)).slice(0, maxFaces);
+  lap('refine');
   const faces: PhotoFaceOutput[] = rescaleFaces(found, image, info);
   const model = deps.model;
   if (model) {
-    let align = 0;
-    let embed = 0;
-    for (let i = 0; i < found.length; i++) {
-      const a = performance.now();
-      const toSource = chipWarp(found[i]!, model.spec.alignment, model.spec.input.size);
-      const chip = warpRgb(image, toSource, model.spec.input.size);
-      const b = performance.now();
-      faces[i]!.embedding = await embedChip(model, chip, wantsFlip(task.flip ?? 'never', toSource));
-      align += b - a;
-      embed += performance.now() - b;
-    }
-    timings.align = round(align);
-    timings.embed = round(embed);
+    const { spec } = model;
+    const chips = found.map((face) => {
+      const toSource = chipWarp(face, spec.alignment, spec.input.size);
+      return { pixels: warpRgb(image, toSource, spec.input.size), flip: wantsFlip(task.flip ?? 'never', toSource) };
+    });
+    lap('align');
+    const embeddings = await embedChips(model, chips);
+    embeddings.forEach((e, i) => (faces[i]!.embedding = e));
+    lap('embed');
   }
   return {
     kind: 'faces',

@@ -5,20 +5,23 @@ import { msSince, roundMs } from '../../domain/time.js';
 import type { Affine } from '../../detect/alignment.js';
 import { rescaleFaces } from '../../detect/rescale.js';
 import { warpRgb } from '../../detect/resample.js';
-import { NoFaceDetectedError } from '../../errors.js';
+import { NoFaceDetectedError, serializeError, type SerializedError } from '../../errors.js';
 import { decodeImage, decodeSquare, type ImageInfo, type RgbImage } from '../../image/decode.js';
 import { modelFile } from '../../models/prepare.js';
 import { ModelRegistry, type ModelSpec } from '../../models/registry.js';
 import type {
   AnyTaskOutput,
   DetectOutput,
+  EmbedBatchOutput,
+  EmbedBatchTask,
   EmbedOutput,
   FacesOutput,
+  FlipMode,
   TaskRequest,
   WorkerSettings,
 } from '../protocol.js';
 import { FaceDetector, chipWarp } from './face-detector.js';
-import { embedChip, wantsFlip } from './embed-chip.js';
+import { embedChips, wantsFlip, type Chip } from './embed-chip.js';
 import { PhotoDetector } from './photo-detector.js';
 import { photoFaces } from './photo-faces.js';
 import { OnnxSession } from './session.js';
@@ -38,6 +41,15 @@ interface LoadedModel {
 const WORKING_MAX_SIDE = 1024;
 
 const area = (f: DetectedFace) => f.box[2] * f.box[3];
+
+/** An image's chip, ready for the network, with its stage timings and the ms spent on it so far. */
+interface Prepared {
+  kind: 'chip';
+  chip: Chip;
+  face: FaceInfo;
+  timings: Record<string, number>;
+  ms: number;
+}
 
 export class WorkerRuntime {
   readonly registry: ModelRegistry;
@@ -105,14 +117,21 @@ export class WorkerRuntime {
 
   run(task: TaskRequest, log: Log): Promise<AnyTaskOutput> {
     if (task.kind === 'faces') return this.faces(task, log);
+    if (task.kind === 'embedBatch') return this.embedBatch(task, log);
     return task.kind === 'embed' ? this.embed(task, log) : this.detect(task, log);
   }
 
   /** Every face of a photo (and, with a model, every face's embedding) from one decode. */
   async faces(task: Extract<TaskRequest, { kind: 'faces' }>, log: Log): Promise<FacesOutput> {
     const detector = await this.loadPhotoDetector(log);
+    const refiner = await this.loadDetector(log);
     const model = task.model ? { ...(await this.load(task.model, log)), name: task.model } : undefined;
-    const out = await photoFaces(task, { detector, limits: this.settings.limits, ...(model ? { model } : {}) });
+    const out = await photoFaces(task, {
+      detector,
+      refiner,
+      limits: this.settings.limits,
+      ...(model ? { model } : {}),
+    });
     log(`Found ${out.faces.length} face(s)`, { timings: out.timings });
     return out;
   }
@@ -134,31 +153,75 @@ export class WorkerRuntime {
   }
 
   async embed(task: Extract<TaskRequest, { kind: 'embed' }>, log: Log): Promise<EmbedOutput> {
-    const started = performance.now();
     log(`Image: ${task.imagePath}`);
     log(`Model: ${task.model}`);
     const model = await this.load(task.model, log);
-    const { spec } = model;
-    const timings: Record<string, number> = {};
-    const chip = await this.faceChip(task.imagePath, spec, task.detect, timings, log);
+    const prepared = await this.prepare(task.imagePath, model.spec, task, log);
     log('Generating embedding...');
     const t0 = performance.now();
-    const embedding = await embedChip(
+    const [embedding] = await embedChips(model, [prepared.chip]);
+    log(`Embedding generated successfully: ${embedding!.length} dimensions`);
+    return this.output(task.model, model.version, prepared, embedding!, msSince(t0));
+  }
+
+  /** Each image's chip as `embed` cuts it, then all chips through the network at once; a failed image fails alone. */
+  async embedBatch(task: EmbedBatchTask, log: Log): Promise<EmbedBatchOutput> {
+    log(`Images: ${task.imagePaths.length}, model: ${task.model}`);
+    const model = await this.load(task.model, log);
+    const prepared: (Prepared | { kind: 'error'; error: SerializedError })[] = [];
+    for (const imagePath of task.imagePaths) {
+      try {
+        prepared.push(await this.prepare(imagePath, model.spec, task, log));
+      } catch (err) {
+        prepared.push({ kind: 'error', error: serializeError(err) });
+      }
+    }
+    const ready = prepared.filter((p): p is Prepared => p.kind === 'chip');
+    const t0 = performance.now();
+    const embeddings = await embedChips(
       model,
-      chip.pixels,
-      chip.toSource ? wantsFlip(task.flip ?? 'never', chip.toSource) : false,
+      ready.map((p) => p.chip),
     );
-    timings.infer = msSince(t0);
-    log(`Embedding generated successfully: ${embedding.length} dimensions`);
+    const inferMs = msSince(t0) / Math.max(1, ready.length);
+    let k = 0;
+    return {
+      kind: 'embedBatch',
+      items: prepared.map((p) =>
+        p.kind === 'error' ? p : this.output(task.model, model.version, p, embeddings[k++]!, inferMs),
+      ),
+    };
+  }
+
+  /** One image's aligned chip, timed from the start of its work. */
+  private async prepare(
+    imagePath: string,
+    spec: ModelSpec,
+    task: { detect: DetectMode; flip?: FlipMode },
+    log: Log,
+  ): Promise<Prepared> {
+    const started = performance.now();
+    const timings: Record<string, number> = {};
+    const chip = await this.faceChip(imagePath, spec, task.detect, timings, log);
+    const flip = chip.toSource ? wantsFlip(task.flip ?? 'never', chip.toSource) : false;
+    return { kind: 'chip', chip: { pixels: chip.pixels, flip }, face: chip.face, timings, ms: msSince(started) };
+  }
+
+  private output(
+    modelName: string,
+    version: string,
+    p: Prepared,
+    embedding: Float32Array,
+    inferMs: number,
+  ): EmbedOutput {
     return {
       kind: 'embed',
       embedding,
-      model: task.model,
-      modelVersion: model.version,
+      model: modelName,
+      modelVersion: version,
       dimensions: embedding.length,
-      face: chip.face,
-      durationMs: msSince(started),
-      timings,
+      face: p.face,
+      durationMs: roundMs(p.ms + inferMs),
+      timings: { ...p.timings, infer: roundMs(inferMs) },
     };
   }
 

@@ -78,6 +78,12 @@ export class OnnxSession {
     return meta?.isTensor && meta.shape.length ? meta.shape : undefined;
   }
 
+  /** How many images one run takes: the input's declared batch when it is a number (e.g. a fixed 1), else any. */
+  batchLimit(): number {
+    const batch = this.inputShape()?.[0];
+    return typeof batch === 'number' && batch > 0 ? batch : Infinity;
+  }
+
   release(): Promise<void> {
     return this.session.release();
   }
