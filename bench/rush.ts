@@ -125,7 +125,6 @@ async function runMode(mode: Mode, input: ModeInput): Promise<ModeResult> {
   const bullmq = mode.startsWith('bullmq');
   const env: Record<string, string> = {
     FACEEMBED_DATABASE_URL: `sqlite:${path.join(dir, 'rush.db')}`,
-    FACEEMBED_LOG_LEVEL: 'warn',
     ...(bullmq && {
       FACEEMBED_QUEUE_URL: input.queueUrl,
       FACEEMBED_QUEUE_PREFIX: `fe-rush-${process.pid}-${mode}`,
@@ -141,8 +140,15 @@ async function runMode(mode: Mode, input: ModeInput): Promise<ModeResult> {
     const groupId = await client.roster(input.enrol);
     const sessionIds: number[] = [];
     for (let s = 0; s < input.sessions; s++) sessionIds.push(await client.session(groupId));
-    // Warm-up on its own session: models loaded and the first-photo costs paid before the clock.
-    await client.upload(await client.session(groupId), input.scenes[0]!, false).then((u) => client.settle(u));
+    // Warm-up on sessions of its own: every pool that will work has run a photo before the clock.
+    const warm = await client.session(groupId);
+    const warmUps = Array.from(
+      { length: 2 * Math.max(1, nodeCount) },
+      (_, i) => input.scenes[i % input.scenes.length]!,
+    );
+    await Promise.all(
+      warmUps.map((scene) => client.upload(warm, scene, mode !== 'sync').then((u) => client.settle(u))),
+    );
     const plan = Array.from({ length: input.photos }, (_, i) => ({
       sessionId: sessionIds[i % input.sessions]!,
       scene: input.scenes[Math.floor(i / input.sessions) % input.scenes.length]!,

@@ -54,9 +54,12 @@ export async function startJobs(deps: {
   });
   const url = config.jobs.queueUrl;
   const photos = { sessions, maxQueuedPhotos: config.jobs.maxQueuedPhotos };
+  // Slices (or class photos) in flight: one more than the workers, so a photo's crops and writes,
+  // done outside the pool, overlap the next photo's detection instead of idling a worker.
+  const lanes = config.pool.workers + 1;
 
   if (!url) {
-    const engine = new EmbeddedJobEngine(jobs, runner, { log });
+    const engine = new EmbeddedJobEngine(jobs, runner, { log, lanes });
     if (!deps.runsJobs) log.warn('FACEEMBED_SERVER_RUNS_JOBS=false has no effect without FACEEMBED_QUEUE_URL');
     await engine.start();
     return { service: new JobService({ jobs, engine, embedder, photos }), close: () => engine.close() };
@@ -75,7 +78,7 @@ export async function startJobs(deps: {
   });
   const service = new JobService({ jobs, engine, embedder, photos });
   let node: QueueNode | undefined;
-  if (deps.runsJobs) node = startNode({ ...opts, runner, concurrency: 2 });
+  if (deps.runsJobs) node = startNode({ ...opts, runner, concurrency: lanes });
   return {
     service,
     async close() {

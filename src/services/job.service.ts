@@ -251,6 +251,8 @@ export class JobService {
   /** The naming rule for the name the job was asked with; a model since removed keeps that name. */
   private names(job: Job): ModelNames | undefined {
     if (job.kind === 'enrol') return undefined;
+    // A class photo's job holds its session's model, as the session names it (the public name).
+    if (job.kind === 'session-photo') return storedModelNames(this.deps.embedder, job.modelName);
     return storedModelNames(this.deps.embedder, job.modelName, job.modelName);
   }
 

@@ -142,6 +142,7 @@ for (const target of DB_TARGETS) {
         assert.equal(accepted.status, 'queued');
         assert.equal(accepted.kind, 'session-photo');
         assert.equal(accepted.session_id, id);
+        assert.deepEqual([accepted.model_name, accepted.model_true_name], ['facenet', 'faceapi-resnet128']);
         assert.equal(res.headers.location, `${JOBS}${accepted.job_id}/`);
         const job = await until(accepted.job_id);
         assert.equal(job.status, 'completed', JSON.stringify(job));
