@@ -194,11 +194,12 @@ export class JobRunner {
     this.deps.onItems?.(this.deps.node, outcomes);
     const failed = outcomes.find((o) => o.status === 'failed');
     if (job.kind !== 'session-photo' || !failed) return;
-    // A class photo is the whole job: its final failure fails the job, and its file goes.
-    await this.deps.jobs.fail(jobId, failed.errorMessage ?? failed.errorType ?? 'failed');
+    // A class photo is the whole job: on its final failure its file goes, then the job fails
+    // (a client that sees "failed" finds nothing left behind).
     const item = (await this.deps.jobs.items(jobId))[0];
     if (job.sessionId !== null && item?.imagePath)
       await this.deps.photos.discardQueuedPhoto(job.sessionId, item.imagePath);
+    await this.deps.jobs.fail(jobId, failed.errorMessage ?? failed.errorType ?? 'failed');
   }
 
   private gaveUp(item: JobItem): ItemOutcome {
