@@ -6,8 +6,9 @@
 // to the last result, time to the last result, p50/p95 per photo (sent to answered, or to its
 // job's finished_at), and whether every session ends with the same attendance.
 // Run: flock /tmp/faceembed-bench.lock npm run bench:rush -- --data ../shared/datasets/deepface-unit
-//        [--photos 40] [--sessions 4] [--faces 30] [--modes sync,async,bullmq-1,bullmq-2]
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+//        [--photos 40] [--sessions 4] [--faces 30] [--modes sync,async,bullmq-1,bullmq-2] [--out docs/benchmarks.md]
+// With --out, the table replaces its own section of that file (and nothing else).
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,7 +18,8 @@ import { composeScene, rng, shuffle, type SourceFace } from './parts/class-scene
 import { load1, quantile, round, say } from './parts/common.js';
 import { IDENTITIES } from './parts/dataset.js';
 import { startServer, type ServerHandle } from './parts/http.js';
-import { RushClient, type Upload } from './parts/rush-client.js';
+import { section, withSection } from './parts/doc-sections.js';
+import { RUSH_SECTION, RushClient, type Upload } from './parts/rush-client.js';
 import { startWorkerNode } from './parts/worker-node.js';
 
 /** The first nine identities are the roster (first photo enrolled); the last four are strangers. */
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
       modes: { type: 'string', default: MODES.join(',') },
       'queue-url': { type: 'string', default: 'redis://127.0.0.1:6379/6' },
       seed: { type: 'string', default: '1' },
+      out: { type: 'string' },
     },
   });
   if (!values.data) throw new Error('--data ../shared/datasets/deepface-unit is required');
@@ -76,7 +79,12 @@ async function main(): Promise<void> {
     }
     const reference = results[0]?.attendance;
     for (const r of results) r.sameAttendance &&= r.attendance === reference;
-    process.stdout.write(render(results, { photos, sessions, faces: Number(values.faces) }));
+    const table = render(results, { photos, sessions, faces: Number(values.faces) });
+    process.stdout.write(table);
+    if (values.out) {
+      const doc = await readFile(values.out, 'utf8').catch(() => '');
+      await writeFile(values.out, withSection(doc, RUSH_SECTION, section(RUSH_SECTION, table)));
+    }
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -190,7 +198,16 @@ function render(results: readonly ModeResult[], p: { photos: number; sessions: n
     'bullmq-2': 'BullMQ, 2 worker nodes (per node: half)',
   };
   const lines = [
-    `${p.photos} class photos (4000x3000, ${p.faces} faces) sent at once to ${p.sessions} sessions; one machine, 2 cores.`,
+    '## Rush hour: class photos at once (bench:rush)',
+    '',
+    `Made by \`npm run bench:rush -- --data ../shared/datasets/deepface-unit --photos ${p.photos} --sessions ${p.sessions} ` +
+      `--faces ${p.faces}\` on ${new Date().toISOString().slice(0, 10)}: ${p.photos} class photos (4000x3000 JPEG, ` +
+      `${p.faces} faces of 60-150 px, people of the shared dataset) sent at once to ${p.sessions} sessions of one 9-member ` +
+      'roster, through `faceembed serve` (and `faceembed worker-node`) processes on one SQLite file, all on this ' +
+      '2-core machine; every pool 2 workers. photos/s = photos done / time from the first request to the last ' +
+      "result; per photo = request sent to its 201, or to its job's finished_at. The 2 worker nodes share the " +
+      'same 2 cores, so their total cannot pass what one machine gives: the per-node column (total / nodes) is ' +
+      'the figure that counts.',
     '',
     '| mode | accepted | refused | failed | photos/s | per node photos/s | last result s | p50 s | p95 s | faces stored | sessions alike | load1 |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',

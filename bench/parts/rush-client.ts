@@ -21,6 +21,9 @@ export interface Settled {
 
 const API = '/api/attendance';
 
+/** bench:rush's section of docs/benchmarks.md (parts/doc-sections.ts). */
+export const RUSH_SECTION = 'rush-bench';
+
 export class RushClient {
   constructor(private readonly baseUrl: string) {}
 
