@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, REPO, sleep } from './common.js';
-import type { ServerHandle, ServerOptions } from './http.js';
+import { stopper, type ServerHandle, type ServerOptions } from './http.js';
 
 export async function startWorkerNode(opts: ServerOptions): Promise<ServerHandle> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FACEEMBED_')));
@@ -22,14 +22,7 @@ export async function startWorkerNode(opts: ServerOptions): Promise<ServerHandle
     },
   });
   closeSync(fd);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = stopper(child);
   const deadline = Date.now() + 120_000;
   while (!readFileSync(logFile, 'utf8').includes('"worker node ready"')) {
     if (child.exitCode !== null)
