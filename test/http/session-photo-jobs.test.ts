@@ -6,9 +6,10 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/config.js';
-import { buildApp } from '../../src/http/app.js';
+import { buildApp, type AppServices } from '../../src/http/app.js';
 import { startJobs, type JobsWiring } from '../../src/jobs.js';
 import { createServices } from '../../src/main.js';
 import { GroupRepository } from '../../src/repositories/group.repository.js';
@@ -46,7 +47,7 @@ for (const target of DB_TARGETS) {
   describe(`class photos as jobs (${target.name})`, { skip: DATASET_SKIP || target.skip }, () => {
     let opened: OpenedDb;
     let mediaRoot: string;
-    const apps: { app: FastifyInstance; jobs: JobsWiring }[] = [];
+    const apps: { app: FastifyInstance; jobs: JobsWiring; services: AppServices }[] = [];
     let app: FastifyInstance;
     let groupId = 0;
     const photos: Buffer[] = [];
@@ -62,7 +63,7 @@ for (const target of DB_TARGETS) {
       const deps = { config, db: opened.db, embedder: emb.embedder, logger: silent };
       const jobs = await startJobs({ ...deps, crops, persons, sessions, runsJobs: true });
       const built = await buildApp({ ...deps, services: () => services, jobs: jobs.service });
-      apps.push({ app: built, jobs });
+      apps.push({ app: built, jobs, services });
       return built;
     };
 
@@ -172,6 +173,27 @@ for (const target of DB_TARGETS) {
       const ended = await Promise.all(sent.map((res) => until(res.json().job_id as number)));
       for (const job of ended) assert.equal(job.status, 'completed', JSON.stringify(job));
       for (const id of burst) assert.deepEqual(await attendance(id), expected);
+    });
+
+    test('a queued photo run twice, even at once (a node died after its commit), is stored once', async () => {
+      const id = await newSession();
+      const { sessions } = apps[0]!.services;
+      const before = await uploadsCount();
+      const staged = await sessions.stageUpload(Readable.from([photos[0]!]));
+      const { file } = await sessions.acceptUpload(id, staged);
+      const [a, b] = await Promise.all([
+        sessions.addQueuedPhoto(id, file.relPath, 'test'),
+        sessions.addQueuedPhoto(id, file.relPath, 'test'),
+      ]);
+      const again = await sessions.addQueuedPhoto(id, file.relPath, 'test');
+      assert.deepEqual([b.photoId, again.photoId], [a.photoId, a.photoId]);
+      assert.deepEqual(
+        again.faces.map((f) => [f.faceCropId, f.personId]),
+        a.faces.map((f) => [f.faceCropId, f.personId]),
+      );
+      const stored = await attendance(id);
+      assert.equal(stored.faces, a.faces.length, 'each face stored once');
+      assert.equal(await uploadsCount(), before + 1 + a.faces.length, 'one photo file and one crop per face');
     });
 
     test('bad input: refused at once where cheap; a photo that cannot decode fails its job, leaving nothing', async () => {
