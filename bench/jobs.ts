@@ -18,6 +18,7 @@ import sharp from 'sharp';
 import { threadsPerWorker } from '../src/config/config.js';
 import { redisOptions } from '../src/queue/bullmq-job-engine.js';
 import { BIN, REPO, cpuSeconds, load1, round, say, sleep } from './parts/common.js';
+import { sectionOf, withSection } from './parts/doc-sections.js';
 import { registerCrops, startServer, type ServerHandle } from './parts/http.js';
 
 const QUEUE = process.env.FACEEMBED_BENCH_QUEUE_URL ?? 'redis://127.0.0.1:6379/5';
@@ -283,23 +284,16 @@ function cpuNote(rows: readonly Row[], cores: number): string[] {
 
 // The jobs section lives between markers in docs/benchmarks.md: this bench replaces only it, and
 // a full `npm run bench` (which rewrites the file) keeps it.
+const SECTION = 'jobs-bench';
 const START = '<!-- jobs-bench:start -->';
 const END = '<!-- jobs-bench:end -->';
 
 const readOr = (file: string): Promise<string> => readFile(path.resolve(file), 'utf8').catch(() => '');
 
 /** `doc` with its jobs section replaced by (or, when it has none, followed by) `section`. */
-export function withJobsSection(doc: string, section: string): string {
-  const from = doc.indexOf(START);
-  const to = doc.indexOf(END);
-  if (from >= 0 && to > from) return `${doc.slice(0, from)}${section}${doc.slice(to + END.length)}`;
-  return `${doc.trimEnd()}${doc ? '\n\n' : ''}${section}\n`;
-}
+export const withJobsSection = (doc: string, text: string): string => withSection(doc, SECTION, text);
 
 /** The jobs section of an existing document, to carry into a freshly rendered one. */
 export async function jobsSectionOf(file: string): Promise<string | undefined> {
-  const doc = await readOr(file);
-  const from = doc.indexOf(START);
-  const to = doc.indexOf(END);
-  return from >= 0 && to > from ? doc.slice(from, to + END.length) : undefined;
+  return sectionOf(await readOr(file), SECTION);
 }

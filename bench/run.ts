@@ -19,6 +19,8 @@ import { faceapiPipelines } from './parts/faceapi.js';
 import { httpBatch, httpSingle, registerCrops, startServer, type ServerHandle } from './parts/http.js';
 import { libraryBatch, librarySingle, perRequest, splitName, type Split } from './parts/library.js';
 import { jobsSectionOf, runJobsBench, withJobsSection } from './jobs.js';
+import { sectionOf, withSection } from './parts/doc-sections.js';
+import { RUSH_SECTION } from './parts/rush-client.js';
 import { coldStart, memoryRun, profileRun } from './parts/process-runs.js';
 import { renderMarkdown } from './parts/report.js';
 import { LARGE_SET, SMALL_SET, runTightCrops, tightCropsSection, type CropSet } from './parts/tight-crops.js';
@@ -281,7 +283,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     const markdown = renderMarkdown(result);
     if (out) {
       const jobs = await jobsSectionOf(out);
-      await writeFile(out, jobs ? withJobsSection(markdown, jobs) : markdown);
+      let doc = jobs ? withJobsSection(markdown, jobs) : markdown;
+      // bench:rush's section too (bench/rush.ts writes it).
+      const rush = sectionOf(await readFile(out, 'utf8').catch(() => ''), RUSH_SECTION);
+      if (rush) doc = withSection(doc, RUSH_SECTION, rush);
+      await writeFile(out, doc);
     }
     if (json) await writeFile(json, `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(markdown);

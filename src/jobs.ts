@@ -13,6 +13,7 @@ import type { FaceCropService } from './services/face-crop.service.js';
 import { JobRunner, type JobRunnerDeps } from './services/job-runner.js';
 import { JobService } from './services/job.service.js';
 import type { PersonService } from './services/person.service.js';
+import type { SessionService } from './services/session.service.js';
 import { LocalChangeBus, type ChangeBus } from './services/change-bus.js';
 import { PgChangeBus } from './queue/pg-change-bus.js';
 import { RedisChangeBus } from './queue/redis-change-bus.js';
@@ -32,22 +33,36 @@ export async function startJobs(deps: {
   crops: FaceCropService;
   /** Enrol jobs enrol through it. */
   persons: PersonService;
+  /** Class photos (session-photo jobs) are stored and matched through it. */
+  sessions: SessionService;
   logger: Logger;
   /** Run items in this process (a server with FACEEMBED_SERVER_RUNS_JOBS, or a worker node). */
   runsJobs: boolean;
   onItems?: JobRunnerDeps['onItems'];
 }): Promise<JobsWiring> {
-  const { config, db, embedder, crops, persons, logger } = deps;
+  const { config, db, embedder, crops, persons, sessions, logger } = deps;
   const log = logger.child({ component: 'jobs' });
   const jobs = new JobRepository(db);
-  const runner = new JobRunner({ jobs, crops, persons, node: nodeName(), log, onItems: deps.onItems });
+  const runner = new JobRunner({
+    jobs,
+    crops,
+    persons,
+    photos: sessions,
+    node: nodeName(),
+    log,
+    onItems: deps.onItems,
+  });
   const url = config.jobs.queueUrl;
+  const photos = { sessions, maxQueuedPhotos: config.jobs.maxQueuedPhotos };
+  // Slices (or class photos) in flight: one more than the workers, so a photo's crops and writes,
+  // done outside the pool, overlap the next photo's detection instead of idling a worker.
+  const lanes = config.pool.workers + 1;
 
   if (!url) {
-    const engine = new EmbeddedJobEngine(jobs, runner, { log });
+    const engine = new EmbeddedJobEngine(jobs, runner, { log, lanes });
     if (!deps.runsJobs) log.warn('FACEEMBED_SERVER_RUNS_JOBS=false has no effect without FACEEMBED_QUEUE_URL');
     await engine.start();
-    return { service: new JobService({ jobs, engine, embedder }), close: () => engine.close() };
+    return { service: new JobService({ jobs, engine, embedder, photos }), close: () => engine.close() };
   }
 
   const opts = { url, prefix: config.jobs.queuePrefix, log };
@@ -61,9 +76,9 @@ export async function startJobs(deps: {
       if (ids.length) log.info({ jobs: ids }, 'active jobs submitted to the queue again');
     },
   });
-  const service = new JobService({ jobs, engine, embedder });
+  const service = new JobService({ jobs, engine, embedder, photos });
   let node: QueueNode | undefined;
-  if (deps.runsJobs) node = startNode({ ...opts, runner, concurrency: 2 });
+  if (deps.runsJobs) node = startNode({ ...opts, runner, concurrency: lanes });
   return {
     service,
     async close() {

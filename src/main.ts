@@ -133,6 +133,7 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
     embedder,
     crops: services.faceCrops,
     persons: services.persons,
+    sessions: services.sessions,
     logger,
     runsJobs: config.jobs.serverRunsJobs,
   });
@@ -186,8 +187,8 @@ export async function workerNode(): Promise<void> {
   await embedder.ready();
   // Items that embed enrolled faces tell the servers' galleries, as the servers' own paths do.
   const { services, close: closeServices } = await openServices({ db, embedder, config, logger });
-  const { faceCrops: crops, persons } = services;
-  const jobs = await startJobs({ config, db, embedder, crops, persons, logger, runsJobs: true });
+  const { faceCrops: crops, persons, sessions } = services;
+  const jobs = await startJobs({ config, db, embedder, crops, persons, sessions, logger, runsJobs: true });
   logger.info({ node: nodeName(), workers: embedder.stats().workers }, 'worker node ready');
 
   let closing = false;

@@ -60,15 +60,8 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   } finally {
     closeSync(fd);
   }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const baseUrl = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = stopper(child);
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`faceembed serve exited with code ${child.exitCode}; see ${logFile}`);
@@ -84,6 +77,18 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     await sleep(100);
   }
   return { baseUrl, pid: child.pid!, logFile, stop };
+}
+
+/** SIGTERM, then SIGKILL after 5 s; resolves once the child has exited. */
+export function stopper(child: ChildProcess): () => Promise<void> {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
 }
 
 async function post<T>(url: string, body: unknown): Promise<T> {

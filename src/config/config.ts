@@ -38,7 +38,13 @@ export interface Config {
   tightCrops: boolean;
   logLevel: string;
   /** Long work (docs/api.md "Jobs (long work)"): unset queueUrl = embedded engine in the server. */
-  jobs: { queueUrl: string | undefined; queuePrefix: string; serverRunsJobs: boolean };
+  jobs: {
+    queueUrl: string | undefined;
+    queuePrefix: string;
+    serverRunsJobs: boolean;
+    /** Class photos queued or running at most (async uploads past it: 503). */
+    maxQueuedPhotos: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -80,6 +86,7 @@ export const EnvSchema = Type.Object({
   FACEEMBED_SERVER_RUNS_JOBS: Type.Union([Type.Literal('true'), Type.Literal('false')], {
     description: 'false: the server only enqueues; worker nodes run the jobs',
   }),
+  FACEEMBED_MAX_QUEUED_PHOTOS: Int(0, 'class photos queued or running (async uploads) before 503'),
 });
 type EnvValues = Static<typeof EnvSchema>;
 
@@ -100,6 +107,7 @@ const DEFAULTS: Partial<Record<keyof EnvValues, string>> = {
   FACEEMBED_LOG_LEVEL: 'info',
   FACEEMBED_QUEUE_PREFIX: 'faceembed',
   FACEEMBED_SERVER_RUNS_JOBS: 'true',
+  FACEEMBED_MAX_QUEUED_PHOTOS: '500',
 };
 
 /** The variables as the schema types them: defaults filled in, integers converted. */
@@ -152,6 +160,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       queueUrl: v.FACEEMBED_QUEUE_URL,
       queuePrefix: v.FACEEMBED_QUEUE_PREFIX,
       serverRunsJobs: v.FACEEMBED_SERVER_RUNS_JOBS !== 'false',
+      maxQueuedPhotos: v.FACEEMBED_MAX_QUEUED_PHOTOS,
     },
   };
   return deepFreeze(config);

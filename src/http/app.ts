@@ -160,7 +160,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     identification: services.identification,
     faceCrops: service,
   });
-  await app.register(sessionRoutes, { prefix: '/api/attendance/sessions', sessions: services.sessions });
+  await app.register(sessionRoutes, {
+    prefix: '/api/attendance/sessions',
+    sessions: services.sessions,
+    jobs: deps.jobs,
+  });
   await app.register(auditRoutes, { prefix: '/api/attendance/audit', sessions: services.sessions });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await installWebApp(app);

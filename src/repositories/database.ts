@@ -128,13 +128,17 @@ export interface JobTable {
   created_at: ColumnType<Date | string, string, never>;
   started_at: ColumnType<Date | string | null, string | null, string | null>;
   finished_at: ColumnType<Date | string | null, string | null, string | null>;
+  /** session-photo jobs: the session the photo goes to. */
+  session_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** session-photo jobs: who uploaded it (the audit trail's actor). */
+  actor: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface JobItemTable {
   job_id: number;
   /** The face crop (generate-embeddings) or the photo's number in its job, 1..n (enrol). */
   item_id: number;
-  /** pending | running | generated | existing | enrolled | failed */
+  /** pending | running | generated | existing | enrolled | stored | failed */
   status: string;
   attempts: number;
   error_type: string | null;
@@ -148,6 +152,8 @@ export interface JobItemTable {
   person_id: number | null;
   /** Enrol items: the face crop enrolled (or found already enrolled). */
   enrolled_face_crop_id: number | null;
+  /** session-photo items, once done: the upload's answer (JSON). */
+  result: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface DB {

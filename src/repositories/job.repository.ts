@@ -1,7 +1,7 @@
 // Jobs and their items. Every state change is one conditional statement (status guards in the
 // WHERE clause), so several processes working on one job (BullMQ nodes, a restarted server)
 // never move a job or an item backwards. An item is keyed by `itemId`: the face crop of a
-// generate-embeddings job, the photo's number (1..n) in an enrol job.
+// generate-embeddings job, the photo's number (1..n) in an enrol job, 1 for a session-photo job.
 //
 // A final cancel, with the database as the arbiter: an item starts only while its job is
 // `running`, an outcome lands only while it is `running` or `cancelling`, and a `cancelling`
@@ -13,18 +13,18 @@ import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import { databaseKind, type Database, type DB, type JobItemTable, type JobTable } from './database.js';
 import { toIso } from './face-crop.repository.js';
 
-export type JobKind = 'generate-embeddings' | 'enrol';
+export type JobKind = 'generate-embeddings' | 'enrol' | 'session-photo';
 export const JOB_STATUSES = ['queued', 'running', 'cancelling', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export type ItemStatus = 'pending' | 'running' | FinishedItemStatus;
-export type FinishedItemStatus = 'generated' | 'existing' | 'enrolled' | 'failed';
+export type FinishedItemStatus = 'generated' | 'existing' | 'enrolled' | 'stored' | 'failed';
 /** Not ended yet: a cancelling job still has items in flight. */
 export const ACTIVE_JOB: readonly JobStatus[] = ['queued', 'running', 'cancelling'];
 /** Item outcomes (and releases) land only while the job is in one of these. */
 const WORKING_JOB: readonly JobStatus[] = ['running', 'cancelling'];
 const OPEN_ITEM: readonly ItemStatus[] = ['pending', 'running'];
 /** Finished without error. */
-const DONE_ITEM: readonly ItemStatus[] = ['generated', 'existing', 'enrolled'];
+const DONE_ITEM: readonly ItemStatus[] = ['generated', 'existing', 'enrolled', 'stored'];
 
 export interface Job {
   id: number;
@@ -37,11 +37,14 @@ export interface Job {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** session-photo jobs: the session, and who uploaded the photo. */
+  sessionId: number | null;
+  actor: string | null;
 }
 
 export interface JobProgress {
   total: number;
-  /** Items finished without error (generated, existing or enrolled). */
+  /** Items finished without error (generated, existing, enrolled or stored). */
   done: number;
   failed: number;
 }
@@ -57,6 +60,8 @@ export interface JobItem {
   personId: number | null;
   /** Enrol items, once done: the face crop enrolled. */
   enrolledFaceCropId: number | null;
+  /** session-photo items, once done: the upload's answer (JSON text). */
+  result: string | null;
 }
 
 export interface ItemOutcome {
@@ -66,6 +71,8 @@ export interface ItemOutcome {
   errorMessage?: string;
   /** Enrol items: the face crop enrolled (or found already enrolled). */
   enrolledFaceCropId?: number;
+  /** session-photo items: the upload's answer, stored as JSON. */
+  result?: unknown;
 }
 
 export interface EnrolPhoto {
@@ -82,7 +89,9 @@ export type NewJob =
       /** The crops to work on, or every crop stored when the job is created. */
       faceCropIds: readonly number[] | 'all';
     }
-  | { kind: 'enrol'; photos: readonly EnrolPhoto[] };
+  | { kind: 'enrol'; photos: readonly EnrolPhoto[] }
+  /** One class photo, already stored under the media root, for its session. */
+  | { kind: 'session-photo'; sessionId: number; imagePath: string; actor: string; modelName: string };
 
 /** Rows per multi-row insert (SQLite allows 32766 bound parameters). */
 const INSERT_CHUNK = 1000;
@@ -98,6 +107,7 @@ const ITEM_COLUMNS = [
   'image_path',
   'person_id',
   'enrolled_face_crop_id',
+  'result',
 ] as const;
 
 const toJob = (r: Selectable<JobTable>): Job => ({
@@ -111,6 +121,8 @@ const toJob = (r: Selectable<JobTable>): Job => ({
   createdAt: toIso(r.created_at),
   startedAt: r.started_at === null ? null : toIso(r.started_at),
   finishedAt: r.finished_at === null ? null : toIso(r.finished_at),
+  sessionId: r.session_id === null ? null : Number(r.session_id),
+  actor: r.actor,
 });
 
 const toItem = (r: Pick<Selectable<JobItemTable>, (typeof ITEM_COLUMNS)[number]>): JobItem => ({
@@ -122,6 +134,7 @@ const toItem = (r: Pick<Selectable<JobItemTable>, (typeof ITEM_COLUMNS)[number]>
   imagePath: r.image_path,
   personId: r.person_id === null ? null : Number(r.person_id),
   enrolledFaceCropId: r.enrolled_face_crop_id === null ? null : Number(r.enrolled_face_crop_id),
+  result: r.result,
 });
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -160,7 +173,9 @@ export class JobRepository {
           kind: job.kind,
           status: 'queued',
           model_name: job.kind === 'enrol' ? '' : job.modelName,
-          force: job.kind === 'enrol' || !job.force ? 0 : 1,
+          session_id: job.kind === 'session-photo' ? job.sessionId : null,
+          actor: job.kind === 'session-photo' ? job.actor : null,
+          force: job.kind === 'generate-embeddings' && job.force ? 1 : 0,
           total: 0,
           error: null,
           created_at: now,
@@ -171,7 +186,13 @@ export class JobRepository {
         .executeTakeFirstOrThrow();
       const jobId = Number(id);
       let total: number;
-      if (job.kind === 'enrol') {
+      if (job.kind === 'session-photo') {
+        await trx
+          .insertInto('job_items')
+          .values({ job_id: jobId, item_id: 1, status: 'pending', attempts: 0, image_path: job.imagePath })
+          .execute();
+        total = 1;
+      } else if (job.kind === 'enrol') {
         const rows = job.photos.map((p, i) => ({
           job_id: jobId,
           item_id: i + 1,
@@ -330,7 +351,8 @@ export class JobRepository {
    */
   async finish(jobId: number, outcomes: readonly ItemOutcome[]): Promise<void> {
     const now = new Date().toISOString();
-    const plain = (o: ItemOutcome) => o.status !== 'failed' && o.enrolledFaceCropId === undefined;
+    const plain = (o: ItemOutcome) =>
+      o.status !== 'failed' && o.enrolledFaceCropId === undefined && o.result === undefined;
     await this.db.transaction().execute(async (trx) => {
       for (const status of DONE_ITEM) {
         const ids = outcomes.filter((o) => plain(o) && o.status === status).map((o) => o.itemId);
@@ -354,6 +376,7 @@ export class JobRepository {
             error_type: null,
             error_message: null,
             enrolled_face_crop_id: o.enrolledFaceCropId,
+            result: o.result === undefined ? null : JSON.stringify(o.result),
           })
           .where('job_id', '=', jobId)
           .where('item_id', '=', o.itemId)
@@ -446,6 +469,17 @@ export class JobRepository {
       )
       .executeTakeFirst();
     return Number(r.numUpdatedRows);
+  }
+
+  /** Active jobs of one kind (the queued-photos bound). */
+  async countActive(kind: JobKind): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('jobs')
+      .where('kind', '=', kind)
+      .where('status', 'in', [...ACTIVE_JOB])
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(n);
   }
 
   /** Active jobs, oldest first. */

@@ -82,12 +82,23 @@ export class SessionRepository {
   }
 
   /**
-   * The session, its row locked until the surrounding transaction ends (PostgreSQL: writers on
-   * other connections wait; SQLite has one writer anyway).
+   * The session, its row locked until the surrounding transaction ends: writers on other
+   * connections or processes wait. PostgreSQL: SELECT … FOR UPDATE. SQLite: a write first, so
+   * the transaction holds the database's write lock before it reads anything (a worker node on
+   * the same file then waits its turn instead of failing on a stale snapshot).
    */
   async lock(id: number): Promise<Session | undefined> {
     const query = this.db.selectFrom('sessions').selectAll().where('id', '=', id);
-    const row = await (databaseKind(this.db) === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+    if (databaseKind(this.db) === 'postgres') {
+      const row = await query.forUpdate().executeTakeFirst();
+      return row && toSession(row);
+    }
+    await this.db
+      .updateTable('sessions')
+      .set((eb) => ({ status: eb.ref('status') }))
+      .where('id', '=', id)
+      .execute();
+    const row = await query.executeTakeFirst();
     return row && toSession(row);
   }
 
@@ -141,6 +152,17 @@ export class SessionRepository {
       .orderBy('id')
       .execute();
     return rows.map(toPhoto);
+  }
+
+  /** The photo stored from this file, if any (a queued photo run a second time). */
+  async findPhotoByPath(sessionId: number, imagePath: string): Promise<SessionPhoto | undefined> {
+    const row = await this.db
+      .selectFrom('session_photos')
+      .selectAll()
+      .where('session_id', '=', sessionId)
+      .where('image_path', '=', imagePath)
+      .executeTakeFirst();
+    return row && toPhoto(row);
   }
 
   async findPhoto(sessionId: number, photoId: number): Promise<SessionPhoto | undefined> {

@@ -83,18 +83,20 @@ export class EmbeddedJobEngine implements JobEngine {
     const lanes = this.opts.lanes ?? 2;
     const slice = this.opts.slice ?? MAX_SLICE;
     const tried = new Set<number>();
-    while (!this.closing) {
-      const job = (await this.jobs.active()).find((j) => !tried.has(j.id));
-      if (!job) return;
-      tried.add(job.id);
-      const lane = async () => {
+    // A lane works the oldest job with items left to claim, then moves on: a large job gets
+    // every lane, one-item jobs (class photos) run side by side.
+    const lane = async () => {
+      while (!this.closing) {
+        const job = (await this.jobs.active()).find((j) => !tried.has(j.id));
+        if (!job) return;
         // Small slices first, so progress shows within a second; then larger ones.
         for (let size = FIRST_SLICE; !this.closing; size = Math.min(slice, size * 2)) {
           if ((await this.runner.run(job.id, { pendingLimit: size })) === 0) break;
         }
-      };
-      await Promise.all(Array.from({ length: lanes }, lane));
-      if (!this.closing) await this.runner.finalize(job.id);
-    }
+        tried.add(job.id);
+        if (!this.closing) await this.runner.finalize(job.id);
+      }
+    };
+    await Promise.all(Array.from({ length: lanes }, lane));
   }
 }

@@ -2,9 +2,10 @@
 // call this: the embedded engine with "the next N pending items", a BullMQ node with the item
 // keys of the queue job it holds. The work itself goes through the services' own paths: a
 // generate-embeddings slice is one FaceCropService.generateBatch, an enrol slice enrols photo by
-// photo through PersonService. Idempotent: finished items are skipped, embeddings are upserts per
-// (crop, model), and a photo is enrolled once per person (same bytes: "existing"), so a slice run
-// twice (a node died, the server restarted) neither duplicates nor tears a row.
+// photo through PersonService, a session-photo item is one SessionService.addQueuedPhoto.
+// Idempotent: finished items are skipped, embeddings are upserts per (crop, model), a photo is
+// enrolled once per person (same bytes: "existing") and a class photo stored once per file, so a
+// slice run twice (a node died, the server restarted) neither duplicates nor tears a row.
 //
 // Cancel, for every kind: `run` is the only way work reaches an item. An item's work starts only
 // if the database lets it start (the job still running), its outcome lands only if the job is
@@ -22,6 +23,7 @@ import {
 } from '../repositories/job.repository.js';
 import type { FaceCropService } from './face-crop.service.js';
 import type { PersonService } from './person.service.js';
+import type { SessionService } from './session.service.js';
 
 /** Failures that say nothing about the image itself: the item is tried again. */
 const TRANSIENT: ReadonlySet<ErrorType> = new Set(['WorkerCrashedError', 'TimeoutError', 'OverloadedError']);
@@ -30,6 +32,7 @@ export interface JobRunnerDeps {
   jobs: JobRepository;
   crops: Pick<FaceCropService, 'generateBatch'>;
   persons: Pick<PersonService, 'enrolStoredPhotoOnce'>;
+  photos: Pick<SessionService, 'addQueuedPhoto' | 'discardQueuedPhoto'>;
   /** Recorded on every item it runs (host:pid). */
   node: string;
   /** Starts per item before it fails for good (a worker crash, or a node dying on it). */
@@ -48,6 +51,7 @@ interface SliceResult {
   status: FinishedItemStatus;
   error?: { type: ErrorType; message: string };
   enrolledFaceCropId?: number;
+  result?: unknown;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
@@ -98,6 +102,7 @@ export class JobRunner {
       await this.record(
         jobId,
         spent.map((i) => this.gaveUp(i)),
+        job,
       );
     items = items.filter((i) => i.attempts < this.maxAttempts);
 
@@ -135,10 +140,11 @@ export class JobRunner {
             status: r.status,
             ...(r.error && { errorType: r.error.type, errorMessage: r.error.message }),
             ...(r.enrolledFaceCropId !== undefined && { enrolledFaceCropId: r.enrolledFaceCropId }),
+            ...(r.result !== undefined && { result: r.result }),
           });
         }
       }
-      await this.record(jobId, outcomes);
+      await this.record(jobId, outcomes, job);
       items = again;
     }
     await jobs.completeIfDone(jobId);
@@ -157,6 +163,10 @@ export class JobRunner {
     const results: SliceResult[] = [];
     for (const item of items) {
       try {
+        if (job.kind === 'session-photo') {
+          results.push(await this.sessionPhoto(job, item));
+          continue;
+        }
         if (item.imagePath === null || item.personId === null)
           throw new InternalError(`Enrol item ${item.itemId} of job ${job.id} names no photo or person`);
         const e = await this.deps.persons.enrolStoredPhotoOnce(item.personId, item.imagePath);
@@ -169,12 +179,19 @@ export class JobRunner {
         const e = toFaceembedError(err);
         // What a client may see: internal messages stay in the log, as in the batch results.
         if (e.type === 'InternalError')
-          this.deps.log?.error({ err: e, job_id: job.id, item: item.itemId }, 'enrol item failed');
+          this.deps.log?.error({ err: e, job_id: job.id, item: item.itemId }, `${job.kind} item failed`);
         const message = e.type === 'InternalError' ? 'Internal error' : e.message;
         results.push({ itemId: item.itemId, status: 'failed', error: { type: e.type, message } });
       }
     }
     return results;
+  }
+
+  private async sessionPhoto(job: Job, item: JobItem): Promise<SliceResult> {
+    if (job.sessionId === null || item.imagePath === null)
+      throw new InternalError(`Session-photo job ${job.id} names no session or photo`);
+    const result = await this.deps.photos.addQueuedPhoto(job.sessionId, item.imagePath, job.actor ?? 'anonymous');
+    return { itemId: item.itemId, status: 'stored', result };
   }
 
   private claim(jobId: number, scope: RunScope): Promise<JobItem[]> {
@@ -195,9 +212,17 @@ export class JobRunner {
     return claimed;
   }
 
-  private async record(jobId: number, outcomes: readonly ItemOutcome[]): Promise<void> {
+  private async record(jobId: number, outcomes: readonly ItemOutcome[], job: Job): Promise<void> {
     await this.deps.jobs.finish(jobId, outcomes);
     this.deps.onItems?.(this.deps.node, outcomes);
+    const failed = outcomes.find((o) => o.status === 'failed');
+    if (job.kind !== 'session-photo' || !failed) return;
+    // A class photo is the whole job: on its final failure its file goes, then the job fails
+    // (a client that sees "failed" finds nothing left behind).
+    const item = (await this.deps.jobs.items(jobId))[0];
+    if (job.sessionId !== null && item?.imagePath)
+      await this.deps.photos.discardQueuedPhoto(job.sessionId, item.imagePath);
+    await this.deps.jobs.fail(jobId, failed.errorMessage ?? failed.errorType ?? 'failed');
   }
 
   private gaveUp(item: JobItem): ItemOutcome {

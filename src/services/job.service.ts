@@ -1,12 +1,15 @@
 // Jobs as clients see them: create (rows first, then the engine is told), read with progress
 // and (once finished) the result, list, cancel. The database is the source of truth under both
 // engines; the engine only decides who runs the items and when. Kinds: generate-embeddings (its
-// result is the batch result shape) and enrol (bulk enrolment: photos under the media root,
-// each to its person).
+// result is the batch result shape), enrol (bulk enrolment: photos under the media root, each
+// to its person) and session-photo (one class photo; its result is the upload's 201 body).
 import { NotFoundError, ServiceUnavailableError, type ErrorType } from '../errors.js';
 import type { EnrolPhoto, Job, JobProgress, JobRepository, JobStatus } from '../repositories/job.repository.js';
 import type { BatchResult } from './face-crop.service.js';
 import type { EmbeddingPort } from './embedding.types.js';
+import type { StagedUpload } from '../repositories/media-storage.js';
+import type { SessionService } from './session.service.js';
+import type { PhotoResult } from './session-view.js';
 import { storedModelNames, type ModelNames } from './model-names.js';
 
 /** Who runs queued items: the server's own pool (embedded) or BullMQ nodes. */
@@ -51,13 +54,18 @@ export interface EnrolmentResult {
   summary: Record<EnrolmentItem['status'], number>;
 }
 
+/** A session-photo job that failed: the typed error, as the synchronous upload would answer it. */
+export interface JobFailure {
+  error: { type: ErrorType; message: string };
+}
+
 export interface JobView {
   job: Job;
   /** The naming rule: as asked, and the registry's own name (absent for enrol: every model). */
   names?: ModelNames;
   progress: JobProgress;
   /** Once the job has ended: generate-embeddings, the batch result shape (crop id order); enrol, photo order. */
-  result?: BatchResult | EnrolmentResult;
+  result?: BatchResult | EnrolmentResult | PhotoResult | JobFailure;
 }
 
 export interface JobFigures {
@@ -67,7 +75,9 @@ export interface JobFigures {
   itemsPerSecond: Map<string, number>;
 }
 
-export const JOB_KINDS = ['generate-embeddings', 'enrol'] as const;
+export const JOB_KINDS = ['generate-embeddings', 'enrol', 'session-photo'] as const;
+/** Seconds a client refused for a full photo queue is told to wait. */
+const PHOTO_QUEUE_RETRY_S = 10;
 const ENDED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
 
 const itemError = (i: { errorType: string | null; errorMessage: string | null }) => ({
@@ -77,7 +87,16 @@ const itemError = (i: { errorType: string | null; errorMessage: string | null })
 
 export class JobService {
   constructor(
-    private readonly deps: { jobs: JobRepository; engine: JobEngine; embedder: Pick<EmbeddingPort, 'resolveModel'> },
+    private readonly deps: {
+      jobs: JobRepository;
+      engine: JobEngine;
+      embedder: Pick<EmbeddingPort, 'resolveModel'>;
+      /** Class photos queued as session-photo jobs, at most `maxQueuedPhotos` at a time. */
+      photos?: {
+        sessions: Pick<SessionService, 'acceptUpload' | 'discardUpload' | 'discardQueuedPhoto'>;
+        maxQueuedPhotos: number;
+      };
+    },
   ) {}
 
   get engine(): JobEngine {
@@ -121,6 +140,47 @@ export class JobService {
     return { job, progress: { total: job.total, done: 0, failed: 0 } };
   }
 
+  /** Refuses (503) a class photo while the queue holds its maximum of photos, or cannot take work. */
+  async assertPhotoRoom(): Promise<void> {
+    const { jobs, engine, photos } = this.deps;
+    engine.assertAvailable();
+    const max = photos?.maxQueuedPhotos ?? 0;
+    const queued = await jobs.countActive('session-photo');
+    if (queued >= max)
+      throw new ServiceUnavailableError(`The photo queue is full (${queued} of ${max}); try again shortly`, {
+        retryAfterSeconds: PHOTO_QUEUE_RETRY_S,
+        queued,
+        max,
+      });
+  }
+
+  /** A class photo to its session as a job: stored now (cheap checks first), matched by the engine. */
+  async createSessionPhoto(sessionId: number, staged: StagedUpload, actor: string): Promise<JobView> {
+    const { jobs, photos } = this.deps;
+    if (!photos) throw new ServiceUnavailableError('Class photos cannot be queued in this process');
+    try {
+      await this.assertPhotoRoom();
+    } catch (err) {
+      await photos.sessions.discardUpload(staged);
+      throw err;
+    }
+    const { file, session } = await photos.sessions.acceptUpload(sessionId, staged);
+    try {
+      const job = await jobs.create({
+        kind: 'session-photo',
+        sessionId,
+        imagePath: file.relPath,
+        actor,
+        modelName: session.modelName,
+      });
+      await this.submitNew(job);
+      return { job, names: this.names(job), progress: { total: 1, done: 0, failed: 0 } };
+    } catch (err) {
+      await photos.sessions.discardQueuedPhoto(sessionId, file.relPath);
+      throw err;
+    }
+  }
+
   /**
    * Hands every active job to the engine again: a job whose rows were saved but whose enqueue
    * was lost (the process died in between, or Redis lost its data) runs after all. The engine
@@ -139,7 +199,12 @@ export class JobService {
     const progress = await this.deps.jobs.progress(id, job.total);
     const names = this.names(job);
     if (!ENDED.includes(job.status)) return { job, names, progress };
-    const result = job.kind === 'enrol' ? await this.enrolmentResult(job) : await this.result(job);
+    const result =
+      job.kind === 'enrol'
+        ? await this.enrolmentResult(job)
+        : job.kind === 'session-photo'
+          ? await this.photoResult(job)
+          : await this.result(job);
     return { job, names, progress, result };
   }
 
@@ -189,6 +254,8 @@ export class JobService {
   /** The naming rule for the name the job was asked with; a model since removed keeps that name. */
   private names(job: Job): ModelNames | undefined {
     if (job.kind === 'enrol') return undefined;
+    // A class photo's job holds its session's model, as the session names it (the public name).
+    if (job.kind === 'session-photo') return storedModelNames(this.deps.embedder, job.modelName);
     return storedModelNames(this.deps.embedder, job.modelName, job.modelName);
   }
 
@@ -206,6 +273,13 @@ export class JobService {
       });
     }
     return { ...this.names(job)!, results, summary };
+  }
+
+  /** The stored answer; a failure's typed error; nothing for a photo cancelled before it ran. */
+  private async photoResult(job: Job): Promise<PhotoResult | JobFailure | undefined> {
+    const item = (await this.deps.jobs.items(job.id))[0];
+    if (item?.status === 'failed') return { error: itemError(item) };
+    return item?.result ? (JSON.parse(item.result) as PhotoResult) : undefined;
   }
 
   private async enrolmentResult(job: Job): Promise<EnrolmentResult> {

@@ -55,6 +55,17 @@ export async function sessionView(store: AttendanceStore, session: Session): Pro
   };
 }
 
+/** A stored photo's answer as an upload gives it, from the rows as they stand (no detector scores). */
+export async function storedPhotoResult(
+  store: AttendanceStore,
+  session: Session,
+  photo: SessionPhoto,
+): Promise<Omit<PhotoResult, 'durationMs'>> {
+  const view = await sessionView(store, session);
+  const faces = view.photos.find((p) => p.id === photo.id)?.faces ?? [];
+  return { photoId: photo.id, width: photo.width, height: photo.height, faces };
+}
+
 /** A face as answers show it: matched to the row that holds it, else unknown. */
 export function faceResult(
   faceCropId: number,

@@ -19,7 +19,8 @@ import type { FaceCropService } from './face-crop.service.js';
 import type { GalleryRegistry } from './gallery.registry.js';
 import { storedModelNames, type ModelNames } from './model-names.js';
 import { KeyedLock } from './keyed-lock.js';
-import { faceResult, sessionView, type PhotoResult, type SessionView } from './session-view.js';
+import { sessionView, storedPhotoResult, type PhotoResult, type SessionView } from './session-view.js';
+import { insertPhoto } from './session-photo-rows.js';
 import { gallerySimilarity } from './session-matching.js';
 import { auditEvent, resolveSession, rowEvent, syncRoster } from './session-resolve.js';
 
@@ -108,18 +109,56 @@ export class SessionService {
   /** A class photo: every face stored as a face crop, embedded, and the session re-solved. */
   async addPhoto(id: number, staged: StagedUpload, actor: string): Promise<PhotoResult> {
     const started = performance.now();
-    const { storage, limits, embedder } = this.deps;
-    let photoFile: MediaFile;
-    let session: Session;
+    const { file: photoFile } = await this.acceptUpload(id, staged);
     try {
-      session = await this.assertOpen(id);
+      return await this.storePhoto(id, photoFile, actor, started);
+    } catch (err) {
+      await this.deps.storage.removeUpload(photoFile.relPath);
+      throw err;
+    }
+  }
+
+  /**
+   * The cheap half of an upload, before it is queued or processed: the session must be open and
+   * the header an image's within the limits; then the file moves into the media root. The staged
+   * bytes are gone either way.
+   */
+  async acceptUpload(id: number, staged: StagedUpload): Promise<{ file: MediaFile; session: Session }> {
+    const { storage, limits } = this.deps;
+    try {
+      const session = await this.assertOpen(id);
       const info = await probeImage(staged.tmpPath, limits);
-      photoFile = await storage.commitUpload(staged, info.format);
+      return { file: await storage.commitUpload(staged, info.format), session };
     } catch (err) {
       await storage.discard(staged);
       throw err;
     }
-    const written = [photoFile.relPath];
+  }
+
+  /**
+   * A queued photo (job kind session-photo): the same work and answer as addPhoto, from the file
+   * acceptUpload stored. Run twice (its node died after the commit), it stores nothing twice and
+   * answers from what the first run stored. On failure the photo file stays for a retry: the
+   * job runner discards it (discardQueuedPhoto) once the failure is final.
+   */
+  async addQueuedPhoto(id: number, imagePath: string, actor: string): Promise<PhotoResult> {
+    const started = performance.now();
+    const stored = await this.storedPhoto(this.deps.store, id, imagePath, started);
+    if (stored) return stored;
+    return this.storePhoto(id, await this.deps.storage.resolve(imagePath), actor, started);
+  }
+
+  /** A queued photo that failed for good: its file goes, unless a run of it was stored after all. */
+  async discardQueuedPhoto(id: number, imagePath: string): Promise<void> {
+    if (!(await this.deps.store.sessions.findPhotoByPath(id, imagePath)))
+      await this.deps.storage.removeUpload(imagePath);
+  }
+
+  /** Detection, embedding and crops before the lock; the rows and the re-solve under it. */
+  private async storePhoto(id: number, photoFile: MediaFile, actor: string, started: number): Promise<PhotoResult> {
+    const { storage, limits, embedder } = this.deps;
+    const session = await this.assertOpen(id);
+    const written: string[] = [];
     try {
       await embedder.ready();
       const scan = await embedder.embedFaces(photoFile.absPath, { modelName: session.modelName });
@@ -135,49 +174,29 @@ export class SessionService {
         files.push({ ...file, width: c.width, height: c.height });
       }
       await this.ensureGalleries(session);
-      return await this.change(id, async (trx, locked) => {
-        const photo = await trx.sessions.addPhoto({
-          sessionId: id,
-          imagePath: photoFile.relPath,
-          width: scan.width,
-          height: scan.height,
-        });
-        const crops = [];
-        for (const [i, face] of scan.faces.entries()) {
-          const file = files[i]!;
-          const crop = await trx.crops.create({
-            imagePath: file.relPath,
-            width: file.width,
-            height: file.height,
-            sha256: file.sha256,
-            box: face.box,
-            sourcePhotoId: photo.id,
-          });
-          await trx.embeddings.upsert({
-            faceCropId: crop.id,
-            modelName: locked.modelName,
-            modelVersion: scan.modelVersion,
-            embedding: face.embedding,
-          });
-          crops.push(crop);
-        }
-        await trx.audit.append([
-          auditEvent(actor, 'photo-added', id, { after: { photo_id: photo.id, faces: crops.length } }),
-        ]);
-        const rows = await resolveSession(trx, locked, await this.model(locked));
-        const byFace = new Map(rows.filter((r) => r.faceCropId !== null).map((r) => [r.faceCropId!, r]));
-        return {
-          photoId: photo.id,
-          width: photo.width,
-          height: photo.height,
-          durationMs: msSince(started),
-          faces: crops.map((c, i) => faceResult(c.id, c.box!, scan.faces[i]!.score, byFace.get(c.id))),
-        };
+      const stored = await this.change(id, async (trx, locked) => {
+        // Another run of the same queued photo got here first: its rows stand, these files go.
+        const earlier = await this.storedPhoto(trx, id, photoFile.relPath, started);
+        if (earlier) return { result: earlier, fresh: false };
+        const photo = { imagePath: photoFile.relPath, width: scan.width, height: scan.height };
+        const input = { photo, faces: scan.faces, files, modelVersion: scan.modelVersion };
+        const result = await insertPhoto(trx, locked, input, actor, await this.model(locked));
+        return { result: { ...result, durationMs: msSince(started) }, fresh: true };
       });
-    } catch (err) {
+      if (stored.fresh) written.length = 0; // committed: the files are the rows' now
+      return stored.result;
+    } finally {
+      // Crops of a failed change, or of a run that found its photo stored already.
       for (const relPath of written) await storage.removeUpload(relPath);
-      throw err;
     }
+  }
+
+  /** The answer for a photo already stored from this file (detector scores are not kept). */
+  private async storedPhoto(store: AttendanceStore, id: number, imagePath: string, started: number) {
+    const photo = await store.sessions.findPhotoByPath(id, imagePath);
+    if (!photo) return undefined;
+    const session = (await store.sessions.findById(id))!;
+    return { ...(await storedPhotoResult(store, session, photo)), durationMs: msSince(started) };
   }
 
   /** A member's status set by hand: fixed from now on. */

@@ -38,3 +38,13 @@ test('every invalid variable is reported at once', () => {
     },
   );
 });
+
+test('FACEEMBED_MAX_QUEUED_PHOTOS: 500 by default, a whole number from 0', () => {
+  assert.equal(loadConfig({}, '/tmp').jobs.maxQueuedPhotos, 500);
+  assert.equal(loadConfig({ FACEEMBED_MAX_QUEUED_PHOTOS: '0' }, '/tmp').jobs.maxQueuedPhotos, 0);
+  for (const bad of ['-1', '2.5', 'many'])
+    assert.throws(
+      () => loadConfig({ FACEEMBED_MAX_QUEUED_PHOTOS: bad }, '/tmp'),
+      (e: FaceembedError) => e.type === 'ValidationError' && String(e.message).includes('FACEEMBED_MAX_QUEUED_PHOTOS'),
+    );
+});

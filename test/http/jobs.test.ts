@@ -56,6 +56,7 @@ for (const target of DB_TARGETS) {
         embedder: emb.embedder,
         crops: services.faceCrops,
         persons: services.persons,
+        sessions: services.sessions,
         logger: silent,
         runsJobs: true,
       });

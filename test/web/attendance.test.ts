@@ -168,12 +168,19 @@ describe('attendance web app in Chromium', { skip }, () => {
       await page.getByRole('button', { name: 'Start session' }).click();
       await page.getByRole('heading', { name: 'Monday first period' }).waitFor();
 
-      await page.getByLabel('Upload class photos').setInputFiles({
-        name: 'class.jpg',
-        mimeType: 'image/jpeg',
-        buffer: await classPhoto(),
-      });
+      // The photo goes up as a job: its state shows queued or running, then done with its faces
+      // drawn, with no reload of the page (the marker set here survives).
+      await page.evaluate('window.__sameDocument = true');
+      const photo = await classPhoto();
+      await page
+        .getByLabel('Upload class photos')
+        .setInputFiles({ name: 'class.jpg', mimeType: 'image/jpeg', buffer: photo });
+      const entry = page.locator('.uploads li', { hasText: 'class.jpg' });
+      await page.locator('.uploads li[data-state="queued"], .uploads li[data-state="running"]').waitFor();
+      await page.locator('.uploads li[data-state="done"]').waitFor({ timeout: 60_000 });
+      assert.equal(await entry.locator('.photo-state').textContent(), 'done');
       await page.locator('svg .face').nth(2).waitFor({ timeout: 60_000 });
+      assert.equal(await page.evaluate('window.__sameDocument'), true, 'the page was not reloaded');
       const faces = page.locator('svg .face');
       assert.equal(await faces.count(), 3);
       const matched = await page
@@ -231,6 +238,17 @@ describe('attendance web app in Chromium', { skip }, () => {
       await page.waitForFunction("document.querySelectorAll('.audit tbody tr').length >= 5");
       const actors = await audit.evaluateAll((trs) => trs.map((tr) => tr.children[1]?.textContent));
       assert.ok(actors.includes('teacher'), `manual changes carry the key's name: ${actors}`);
+
+      // A photo that cannot be decoded: accepted, then its job fails and the entry says why.
+      await page.getByLabel('Upload class photos').setInputFiles({
+        name: 'broken.jpg',
+        mimeType: 'image/jpeg',
+        buffer: photo.subarray(0, Math.floor(photo.length / 3)),
+      });
+      const broken = page.locator('.uploads li[data-state="failed"]', { hasText: 'broken.jpg' });
+      await broken.waitFor({ timeout: 60_000 });
+      assert.equal(await broken.locator('.error-type').textContent(), 'ImageDecodeError');
+      assert.deepEqual(await counts(), { present: '3', absent: '0', unknown: '0' });
 
       await page.getByRole('button', { name: 'Close session' }).click();
       await page.locator('.badge.closed').waitFor();

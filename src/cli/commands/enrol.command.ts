@@ -134,6 +134,7 @@ async function enrolAsJob({ config, db, embedder, services, root, work, group }:
     embedder,
     crops: faceCrops,
     persons,
+    sessions: services.sessions,
     logger: createLogger('warn'),
     runsJobs: !config.jobs.queueUrl,
   });

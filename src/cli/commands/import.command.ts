@@ -82,6 +82,7 @@ export function registerImport(program: Command): void {
             embedder,
             crops: service,
             persons,
+            sessions: opened.services.sessions,
             logger,
             runsJobs: !config.jobs.queueUrl,
           });

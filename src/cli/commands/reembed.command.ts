@@ -32,13 +32,14 @@ async function reembed(flags: { model: string }): Promise<void> {
   try {
     await migrate(db);
     opened = await openServices({ db, embedder, config, logger: createLogger('warn') });
-    const { faceCrops, persons } = opened.services;
+    const { faceCrops, persons, sessions } = opened.services;
     jobs = await startJobs({
       config,
       db,
       embedder,
       crops: faceCrops,
       persons,
+      sessions,
       logger: createLogger('warn'),
       runsJobs: here,
     });

@@ -12,6 +12,7 @@ import type {
   SessionSchema,
 } from '../../../src/http/routes/sessions/schema.js';
 import type { ErrorEnvelope } from '../../../src/http/schemas.js';
+import type { JobResponse, SessionPhotoAccepted } from '../../../src/http/routes/jobs/schema.js';
 
 export type FaceCrop = Static<typeof Crop>;
 export type FaceCropDetail = Static<typeof CropDetail>;
@@ -42,3 +43,17 @@ export type SessionPhoto = Session['photos'][number];
 export type AttendanceRow = Static<typeof Row>;
 export type UnknownFace = Session['unknown_faces'][number];
 export type AuditEvent = Static<typeof AuditList>['results'][number];
+
+/** A job (GET jobs/{id}/); a class photo's (kind session-photo) result is a PhotoResult or {error}. */
+export type Job = Static<typeof JobResponse>;
+/** The 202 of an async class photo upload. */
+export type PhotoJob = Static<typeof SessionPhotoAccepted>;
+
+/** A class photo uploaded in this tab, once its faces are known: the answer and a local preview. */
+export interface UploadedPhoto {
+  photoId: number;
+  width: number;
+  height: number;
+  faces: PhotoFace[];
+  previewUrl: string;
+}

@@ -2,21 +2,12 @@
 // unknown faces, close, download the CSV, read the audit trail.
 import { useState } from 'react';
 import { get, getBlob, post } from '../api/client';
-import type { Group, PhotoFace, Session } from '../api/types';
+import type { Group, Session, UploadedPhoto } from '../api/types';
 import { ErrorNotice, Link, useAction, useLoad } from '../components/common';
 import { AuditTrail } from './session/audit-trail';
 import { RosterList } from './session/roster-list';
 import { SessionPhotos } from './session/session-photos';
 import { UnknownFaces } from './session/unknown-faces';
-
-/** Faces of photos uploaded in this tab, and their local preview, by photo id. */
-export interface UploadedPhoto {
-  photoId: number;
-  width: number;
-  height: number;
-  faces: PhotoFace[];
-  previewUrl: string;
-}
 
 export function SessionPage({ id }: { id: number }) {
   const session = useLoad(() => get<Session>(`sessions/${id}/`), [id]);

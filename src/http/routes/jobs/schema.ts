@@ -1,11 +1,13 @@
 // Request and response shapes of /api/attendance/jobs/ (docs/api.md "Jobs (long work)").
 import { Type, type Static } from '@sinclair/typebox';
 import type { BatchResult } from '../../../services/face-crop.service.js';
-import type { EnrolmentResult, JobView } from '../../../services/job.service.js';
+import type { EnrolmentResult, JobFailure, JobView } from '../../../services/job.service.js';
+import type { PhotoResult } from '../../../services/session-view.js';
 import { JOB_STATUSES } from '../../../repositories/job.repository.js';
 import { Id } from '../../schemas.js';
 import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import { BatchResponse, toBatchResponse } from '../face-crops/schema.js';
+import { PhotoResponse, toPhoto } from '../sessions/schema.js';
 
 /** Ids one job may name (the synchronous batch takes at most 1000). */
 export const MAX_JOB_IDS = 100_000;
@@ -47,9 +49,17 @@ export const EnrolmentResponse = Type.Object({
   summary: Type.Object({ enrolled: Type.Integer(), existing: Type.Integer(), failed: Type.Integer() }),
 });
 
+/** A session-photo job that failed: the typed error the synchronous upload would have answered. */
+export const JobFailureResponse = Type.Object({
+  error: Type.Object({ type: Type.String(), message: Type.String() }),
+});
+
 export const JobResponse = Type.Object({
   id: Type.Integer(),
-  kind: Type.String({ description: 'generate-embeddings, or enrol (bulk enrolment from the command line)' }),
+  kind: Type.String({
+    description:
+      'generate-embeddings, enrol (bulk enrolment from the command line), or session-photo (POST sessions/{id}/photos/ with async)',
+  }),
   status: Status,
   // Absent for enrol jobs: enrolment embeds with every registered model.
   model_name: Type.Optional(Type.String()),
@@ -58,11 +68,20 @@ export const JobResponse = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
   started_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  session_id: Type.Optional(Type.Integer({ description: 'session-photo jobs: the session the photo goes to' })),
   error: Type.Optional(Type.String()),
-  result: Type.Optional(Type.Union([BatchResponse, EnrolmentResponse])),
+  result: Type.Optional(
+    Type.Union([BatchResponse, EnrolmentResponse, PhotoResponse, JobFailureResponse], {
+      description:
+        "generate-embeddings: the batch shape; enrol: one entry per photo; session-photo: the upload's 201 body, or {error} when it failed",
+    }),
+  ),
 });
 
 export const JobList = Type.Object({ count: Type.Integer(), results: Type.Array(JobResponse) });
+
+/** 202 of POST sessions/{id}/photos/ with async: the job as GET jobs/{id}/ shows it, and its id as job_id. */
+export const SessionPhotoAccepted = Type.Composite([JobResponse, Type.Object({ job_id: Type.Integer() })]);
 
 export const jobLocation = (id: number) => `/api/attendance/jobs/${id}/`;
 
@@ -78,7 +97,14 @@ const toEnrolmentResponse = (r: EnrolmentResult): Static<typeof EnrolmentRespons
   summary: { enrolled: r.summary.enrolled, existing: r.summary.existing, failed: r.summary.failed },
 });
 
-const toResult = (r: BatchResult | EnrolmentResult) => ('modelName' in r ? toBatchResponse(r) : toEnrolmentResponse(r));
+const toResult = (r: BatchResult | EnrolmentResult | PhotoResult | JobFailure) =>
+  'modelName' in r
+    ? toBatchResponse(r)
+    : 'photoId' in r
+      ? toPhoto(r)
+      : 'error' in r
+        ? { error: r.error }
+        : toEnrolmentResponse(r);
 
 export const toJobResponse = (v: JobView): Static<typeof JobResponse> => ({
   id: v.job.id,
@@ -89,6 +115,7 @@ export const toJobResponse = (v: JobView): Static<typeof JobResponse> => ({
   created_at: v.job.createdAt,
   started_at: v.job.startedAt,
   finished_at: v.job.finishedAt,
+  ...(v.job.sessionId !== null && { session_id: v.job.sessionId }),
   ...(v.job.error && { error: v.job.error }),
   ...(v.result && { result: toResult(v.result) }),
 });

@@ -6,8 +6,11 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError } from '../../../errors.js';
 import { ATTENDANCE_MODEL_NAME } from '../../../models/registry.js';
+import type { JobService } from '../../../services/job.service.js';
 import type { SessionService } from '../../../services/session.service.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
+import { requireJobs } from '../jobs/index.js';
+import { SessionPhotoAccepted, jobLocation, toJobResponse } from '../jobs/schema.js';
 import { attendanceCsv } from './csv.js';
 import {
   AssignBody,
@@ -17,6 +20,7 @@ import {
   OverrideBody,
   PersonParams,
   PhotoParams,
+  PhotoQuery,
   PhotoResponse,
   Row,
   SessionDetail,
@@ -33,6 +37,8 @@ import { stagePhoto } from './upload.js';
 
 export interface SessionRoutesOptions {
   sessions: SessionService;
+  /** Async uploads become session-photo jobs; without it they answer 503. */
+  jobs: JobService | undefined;
 }
 
 const tags = ['sessions'];
@@ -46,7 +52,7 @@ const IMAGE_TYPES: Readonly<Record<string, string>> = Object.freeze({
   '.heic': 'image/heic',
 });
 
-export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, { sessions }) => {
+export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, { sessions, jobs }) => {
   app.post<{ Body: Static<typeof CreateBody> }>(
     '/',
     {
@@ -106,7 +112,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
     },
   );
 
-  app.post<{ Params: Static<typeof SessionParams> }>(
+  app.post<{ Params: Static<typeof SessionParams>; Querystring: Static<typeof PhotoQuery> }>(
     '/:id/photos/',
     {
       config: { multipart: true },
@@ -114,17 +120,34 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
         tags,
         security: apiSecurity,
         summary: 'Upload a class photo: every face stored, matched over the whole session',
+        description:
+          'Synchronous: 201 with the faces. With async (form field or query): 202 and a session-photo job ' +
+          '(Location: the job), whose result is the 201 body; 503 while the photo queue is full.',
         params: SessionParams,
+        querystring: PhotoQuery,
         body: UploadBody,
-        response: { 201: PhotoResponse, ...errorResponses },
+        response: { 201: PhotoResponse, 202: SessionPhotoAccepted, ...errorResponses },
       },
     },
     async (request, reply) => {
-      // A missing or closed session is refused before the photo is read.
-      await sessions.assertOpen(request.params.id);
-      const staged = await stagePhoto(request, sessions);
-      const result = await sessions.addPhoto(request.params.id, staged, request.actor);
-      return reply.code(201).send(toPhoto(result));
+      const id = request.params.id;
+      const queued = request.query.async === true;
+      // A missing or closed session, or a full photo queue, is refused before the photo is read.
+      await sessions.assertOpen(id);
+      if (queued) await requireJobs(jobs).assertPhotoRoom();
+      const { staged, async } = await stagePhoto(request, sessions);
+      if (!(queued || async)) return reply.code(201).send(toPhoto(await sessions.addPhoto(id, staged, request.actor)));
+      let view;
+      try {
+        view = await requireJobs(jobs).createSessionPhoto(id, staged, request.actor);
+      } finally {
+        await sessions.discardUpload(staged); // moved already unless refused
+      }
+      const job = toJobResponse(view);
+      return reply
+        .code(202)
+        .header('Location', jobLocation(job.id))
+        .send({ ...job, job_id: job.id });
     },
   );
 

@@ -54,10 +54,21 @@ export const AssignBody = Type.Object({
   note: Note,
 });
 
+export const PhotoQuery = Type.Object({
+  async: Type.Optional(Type.Boolean({ description: 'true: queue the photo as a job (202), as the form field does' })),
+});
+
 export const UploadBody = {
   content: {
     'multipart/form-data': {
-      schema: Type.Object({ image: Type.String({ format: 'binary', description: 'The class photo' }) }),
+      schema: Type.Object({
+        image: Type.String({ format: 'binary', description: 'The class photo' }),
+        async: Type.Optional(
+          Type.Union([Type.Literal('true'), Type.Literal('false')], {
+            description: '"true": 202 and a session-photo job whose result is the 201 body',
+          }),
+        ),
+      }),
     },
   },
 };

@@ -1,5 +1,6 @@
 // The multipart form of POST sessions/{id}/photos/: one file part `image`, streamed to disk
-// (capped). Other text parts are ignored, as Django REST Framework ignores unknown fields.
+// (capped), and the text field `async` ("true" or "false"). Other text parts are ignored, as
+// Django REST Framework ignores unknown fields.
 import type { FastifyRequest } from 'fastify';
 import { FaceembedError, ValidationError } from '../../../errors.js';
 import type { StagedUpload } from '../../../repositories/media-storage.js';
@@ -13,17 +14,25 @@ function asClientError(err: unknown): unknown {
   return new ValidationError(`Malformed multipart body: ${err.message}`);
 }
 
+export interface StagedPhoto {
+  staged: StagedUpload;
+  /** The form field `async`, when sent. */
+  async?: boolean;
+}
+
 export async function stagePhoto(
   request: FastifyRequest,
   service: Pick<SessionService, 'stageUpload' | 'discardUpload'>,
-): Promise<StagedUpload> {
+): Promise<StagedPhoto> {
   if (!request.isMultipart())
     throw new ValidationError('Send the class photo as multipart/form-data, file field "image"');
   let staged: StagedUpload | undefined;
+  let async: boolean | undefined;
   try {
     for await (const part of request.parts()) {
       if (part.type !== 'file') {
         if (part.fieldname === 'image') throw new ValidationError('Field "image" must be a file');
+        if (part.fieldname === 'async') async = asyncField(part.value);
         continue;
       }
       if (part.fieldname !== 'image' || staged) {
@@ -37,5 +46,10 @@ export async function stagePhoto(
     throw asClientError(err);
   }
   if (!staged) throw new ValidationError('Multipart field "image" (a file) is required');
-  return staged;
+  return { staged, async };
+}
+
+function asyncField(value: unknown): boolean {
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new ValidationError('Field "async" must be "true" or "false"', { async: String(value).slice(0, 20) });
 }

@@ -1,19 +1,25 @@
-// Class photos of a session: upload (several at once, each with its progress bar) and every
-// photo with its faces boxed and named.
-import { useEffect, useState } from 'react';
-import { getBlob, upload } from '../../api/client';
-import type { PhotoFace, PhotoResult, Session } from '../../api/types';
+// Class photos of a session: upload (several at once, each with its progress bar and then its
+// job's state: queued, running, done) and every photo with its faces boxed and named.
+import { useEffect, useRef, useState } from 'react';
+import { getBlob } from '../../api/client';
+import type { PhotoFace, PhotoResult, Session, UploadedPhoto } from '../../api/types';
 import { ErrorNotice } from '../../components/common';
 import { DropZone } from '../../components/drop-zone';
 import { PhotoFaces, type ShownFace } from '../../components/photo-faces';
-import type { UploadedPhoto } from '../session-page';
+import { photoDone, queuePhoto, type PhotoState } from './photo-job';
 
 interface PhotoUpload {
   name: string;
   progress: number;
-  done?: boolean;
+  state: PhotoState;
   error?: unknown;
 }
+
+const STATE_TEXT: Record<Exclude<PhotoState, 'uploading'>, string> = {
+  queued: 'queued',
+  running: 'finding faces…',
+  done: 'done',
+};
 
 /** A photo to draw: as the session lists it, or as an upload in this tab answered. */
 type ShownPhoto = Pick<PhotoResult, 'photo_id' | 'width' | 'height' | 'faces'>;
@@ -90,29 +96,48 @@ export function SessionPhotos({
 }) {
   const [uploads, setUploads] = useState<PhotoUpload[]>([]);
   const closed = session.status === 'closed';
+  // Polling stops when the page goes.
+  const leaving = useRef(new AbortController());
+  useEffect(() => {
+    const controller = new AbortController();
+    leaving.current = controller;
+    return () => controller.abort();
+  }, []);
 
+  /** Waits for a queued photo's faces, then shows them as any upload's. */
+  const follow = async (jobId: number, file: File, patch: (change: Partial<PhotoUpload>) => void) => {
+    try {
+      const res = await photoDone(jobId, (state) => patch({ state }), leaving.current.signal);
+      onUploaded({
+        photoId: res.photo_id,
+        width: res.width,
+        height: res.height,
+        faces: res.faces,
+        previewUrl: URL.createObjectURL(file),
+      });
+      patch({ state: 'done' });
+    } catch (error) {
+      patch({ error });
+    }
+  };
+
+  // Files go up one after the other (each is answered once stored); their jobs run side by side.
   const send = async (files: File[]) => {
     const start = uploads.length;
-    setUploads((list) => [...list, ...files.map((f) => ({ name: f.name, progress: 0 }))]);
-    const patchAt = (i: number, change: Partial<PhotoUpload>) =>
-      setUploads((list) => list.map((u, j) => (j === start + i ? { ...u, ...change } : u)));
+    setUploads((list) => [...list, ...files.map((f) => ({ name: f.name, progress: 0, state: 'uploading' as const }))]);
+    const jobs: Promise<void>[] = [];
     for (const [i, file] of files.entries()) {
+      const patch = (change: Partial<PhotoUpload>) =>
+        setUploads((list) => list.map((u, j) => (j === start + i ? { ...u, ...change } : u)));
       try {
-        const res = await upload<PhotoResult>(`sessions/${session.id}/photos/`, { image: file }, (progress) =>
-          patchAt(i, { progress }),
-        );
-        onUploaded({
-          photoId: res.photo_id,
-          width: res.width,
-          height: res.height,
-          faces: res.faces,
-          previewUrl: URL.createObjectURL(file),
-        });
-        patchAt(i, { done: true });
+        const job = await queuePhoto(session.id, file, (progress) => patch({ progress }));
+        patch({ state: 'queued' });
+        jobs.push(follow(job.job_id, file, patch));
       } catch (error) {
-        patchAt(i, { error });
+        patch({ error });
       }
     }
+    await Promise.all(jobs);
   };
 
   // Photos the server lists, plus any uploaded here that the listing does not have yet.
@@ -132,15 +157,15 @@ export function SessionPhotos({
       {uploads.length > 0 && (
         <ul className="uploads" aria-label="Photo uploads">
           {uploads.map((u, i) => (
-            <li key={i}>
+            <li key={i} data-state={u.error ? 'failed' : u.state}>
               <span>{u.name}</span>
               {u.error ? (
                 <ErrorNotice error={u.error} />
               ) : (
                 <>
                   <progress max={1} value={u.progress} aria-label={`Upload of ${u.name}`} />
-                  <span className="hint">
-                    {u.done ? 'done' : u.progress < 1 ? `${Math.round(u.progress * 100)}%` : 'finding faces…'}
+                  <span className="hint photo-state">
+                    {u.state === 'uploading' ? `${Math.round(u.progress * 100)}%` : STATE_TEXT[u.state]}
                   </span>
                 </>
               )}

@@ -1,0 +1,24 @@
+// Sections of a generated document that belong to another benchmark, between
+// `<!-- NAME:start -->` and `<!-- NAME:end -->`: that benchmark replaces only its section, and
+// the suite's full rewrite of the document carries them over.
+const marks = (name: string) => ({ start: `<!-- ${name}:start -->`, end: `<!-- ${name}:end -->` });
+
+/** `doc` with the section replaced by (or, when it has none, followed by) `section`, markers included. */
+export function withSection(doc: string, name: string, section: string): string {
+  const { start, end } = marks(name);
+  const from = doc.indexOf(start);
+  const to = doc.indexOf(end);
+  if (from >= 0 && to > from) return `${doc.slice(0, from)}${section}${doc.slice(to + end.length)}`;
+  return `${doc.trimEnd()}${doc ? '\n\n' : ''}${section}\n`;
+}
+
+/** The section, markers included, or undefined. */
+export function sectionOf(doc: string, name: string): string | undefined {
+  const { start, end } = marks(name);
+  const from = doc.indexOf(start);
+  const to = doc.indexOf(end);
+  return from >= 0 && to > from ? doc.slice(from, to + end.length) : undefined;
+}
+
+/** Wraps `body` in the section's markers. */
+export const section = (name: string, body: string): string => `${marks(name).start}\n${body}\n${marks(name).end}`;
