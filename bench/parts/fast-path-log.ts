@@ -1,6 +1,6 @@
 // Which images took the tight-crop fast path, read from the worker's own debug step lines (the
-// path is reported there, not in the result): a logger for EmbeddingService that keeps, per
-// pool job, the image ("Image: …") and the verdict line (fields tightCrop and meshPasses).
+// path is reported there, not in the result): a logger for EmbeddingService that keeps each
+// verdict line (fields tightCrop, meshPasses and imagePath: a batched task holds several images).
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { Logger } from '../../src/logging/logger.js';
@@ -20,20 +20,26 @@ export interface FastPathLog {
 }
 
 export function fastPathLog(): FastPathLog {
-  const imageOf = new Map<number, string>();
-  const verdictOf = new Map<number, FastPathVerdict>();
+  const verdictOf = new Map<string, FastPathVerdict>();
   let partial = '';
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
-        if (!line.includes('"jobId"')) continue;
-        const entry = JSON.parse(line) as { jobId?: number; msg?: string; tightCrop?: boolean; meshPasses?: number };
-        if (entry.jobId === undefined || typeof entry.msg !== 'string') continue;
-        if (entry.msg.startsWith('Image: ')) imageOf.set(entry.jobId, entry.msg.slice('Image: '.length));
-        if (typeof entry.tightCrop === 'boolean')
-          verdictOf.set(entry.jobId, { tight: entry.tightCrop, message: entry.msg, meshPasses: entry.meshPasses ?? 1 });
+        if (!line.includes('"tightCrop"')) continue;
+        const entry = JSON.parse(line) as {
+          msg?: string;
+          tightCrop?: boolean;
+          meshPasses?: number;
+          imagePath?: string;
+        };
+        if (typeof entry.tightCrop !== 'boolean' || !entry.imagePath || typeof entry.msg !== 'string') continue;
+        verdictOf.set(entry.imagePath, {
+          tight: entry.tightCrop,
+          message: entry.msg,
+          meshPasses: entry.meshPasses ?? 1,
+        });
       }
       done();
     },
@@ -42,16 +48,10 @@ export function fastPathLog(): FastPathLog {
     // The sink parses each line as it is written (done() at once), before the embedding settles.
     logger: pino({ level: 'debug' }, sink),
     clear() {
-      imageOf.clear();
       verdictOf.clear();
     },
     verdicts() {
-      const out = new Map<string, FastPathVerdict>();
-      for (const [job, verdict] of verdictOf) {
-        const image = imageOf.get(job);
-        if (image) out.set(image, verdict);
-      }
-      return out;
+      return new Map(verdictOf);
     },
   };
 }

@@ -256,10 +256,15 @@ export class WorkerRuntime {
         log(`Tight crop (${crop.reason}): FaceMesh on the whole image, BlazeFace skipped`, {
           tightCrop: true,
           meshPasses: crop.passes,
+          imagePath,
         });
         return this.alignChip(image, info, crop.face, spec, lap);
       }
-      log(`Not a tight crop (${crop.reason}): BlazeFace + FaceMesh`, { tightCrop: false, meshPasses: crop.passes });
+      log(`Not a tight crop (${crop.reason}): BlazeFace + FaceMesh`, {
+        tightCrop: false,
+        meshPasses: crop.passes,
+        imagePath,
+      });
     }
     const faces = await detector.detect(image);
     lap('detect');
