@@ -89,7 +89,8 @@ export class JobRunner {
     const job = await jobs.get(jobId);
     if (!job) return 0;
     if (!(await jobs.start(jobId))) {
-      // A slice of a cancelling job handed over from a dead node (BullMQ): its items go back.
+      // Not running (cancelling, or ended): items a dead node left running in this slice (BullMQ
+      // hands a dead node's slice on) go back, so that a cancel can settle; no-op otherwise.
       if ('ids' in scope) await jobs.release(jobId, scope.ids);
       return 0;
     }
