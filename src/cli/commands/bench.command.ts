@@ -34,9 +34,7 @@ export function registerBench(program: Command): void {
   // The product's own search index, measured in this process.
   bench
     .command('search')
-    .description(
-      'The search index at scale on a synthetic gallery: exact and HNSW side by side (recall against exact)',
-    )
+    .description('The search index at scale on a synthetic gallery: exact and HNSW side by side (recall against exact)')
     .helpOption('-h, --help', 'display help for command')
     .allowUnknownOption(false)
     .allowExcessArguments(false)
