@@ -5,10 +5,12 @@
 // sequential ones. Slow work (detection, embedding, cutting crops) happens before the lock;
 // files written for a change that fails are removed again.
 import type { Readable } from 'node:stream';
+import type { FaceQuality } from '../domain/face-quality.js';
 import { msSince } from '../domain/time.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { cutFaces } from '../image/crop.js';
 import { probeImage, type ImageLimits } from '../image/decode.js';
+import { DEFAULT_MODEL_NAME } from '../models/registry.js';
 import type { AttendanceStore } from '../repositories/attendance-store.js';
 import type { AttendanceRow } from '../repositories/attendance.repository.js';
 import type { NewAuditEvent } from '../repositories/audit.repository.js';
@@ -18,10 +20,19 @@ import type { EmbeddingPort } from './embedding.types.js';
 import type { FaceCropService } from './face-crop.service.js';
 import type { GalleryRegistry } from './gallery.registry.js';
 import { storedModelNames, type ModelNames } from './model-names.js';
+import { measureFaceQuality } from './face-quality.js';
 import { KeyedLock } from './keyed-lock.js';
 import { faceResult, sessionView, type PhotoResult, type SessionView } from './session-view.js';
 import { gallerySimilarity } from './session-matching.js';
 import { auditEvent, resolveSession, rowEvent, syncRoster } from './session-resolve.js';
+
+/**
+ * The model a new session of a group takes attendance with, unless the client names one: the
+ * one owner of that default (the unknown-face clusters of a group use it too).
+ */
+export function attendanceModelName(asked?: string): string {
+  return asked ?? DEFAULT_MODEL_NAME;
+}
 
 export type PhotoEmbedder = Pick<EmbeddingPort, 'ready' | 'resolveModel' | 'embedFaces'>;
 
@@ -34,6 +45,8 @@ export interface SessionServiceDeps {
   /** Told when a face is enrolled by an assignment. */
   galleries: Pick<GalleryRegistry, 'changed'>;
   limits: ImageLimits;
+  /** Told after each photo: its unknown faces join the group's clusters. */
+  unknownFaces?: { update(groupId: number): Promise<void> };
 }
 
 export class SessionService {
@@ -128,14 +141,14 @@ export class SessionService {
         scan.faces.map((f) => f.box),
         limits,
       );
-      const files: (MediaFile & { sha256: string; width: number; height: number })[] = [];
-      for (const c of cut) {
+      const files: (MediaFile & { sha256: string; width: number; height: number; quality: FaceQuality })[] = [];
+      for (const [i, c] of cut.entries()) {
         const file = await storage.writeUpload(c.data, 'jpeg');
         written.push(file.relPath);
-        files.push({ ...file, width: c.width, height: c.height });
+        files.push({ ...file, width: c.width, height: c.height, quality: await measureFaceQuality(c, scan.faces[i]!) });
       }
       await this.ensureGalleries(session);
-      return await this.change(id, async (trx, locked) => {
+      const result = await this.change(id, async (trx, locked) => {
         const photo = await trx.sessions.addPhoto({
           sessionId: id,
           imagePath: photoFile.relPath,
@@ -152,6 +165,7 @@ export class SessionService {
             sha256: file.sha256,
             box: face.box,
             sourcePhotoId: photo.id,
+            quality: file.quality,
           });
           await trx.embeddings.upsert({
             faceCropId: crop.id,
@@ -174,6 +188,9 @@ export class SessionService {
           faces: crops.map((c, i) => faceResult(c.id, c.box!, scan.faces[i]!.score, byFace.get(c.id))),
         };
       });
+      // The photo is committed whatever happens here: a face not placed now is placed by the next listing.
+      await this.deps.unknownFaces?.update(session.groupId).catch(() => undefined);
+      return result;
     } catch (err) {
       for (const relPath of written) await storage.removeUpload(relPath);
       throw err;

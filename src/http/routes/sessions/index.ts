@@ -5,8 +5,7 @@ import type { Static } from '@sinclair/typebox';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError } from '../../../errors.js';
-import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
-import type { SessionService } from '../../../services/session.service.js';
+import { attendanceModelName, type SessionService } from '../../../services/session.service.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
 import { attendanceCsv } from './csv.js';
 import {
@@ -62,7 +61,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
     async (request, reply) => {
       const b = request.body;
       const session = await sessions.create(
-        { groupId: b.group_id, name: b.name, startsAt: b.starts_at, modelName: b.model_name ?? DEFAULT_MODEL_NAME },
+        { groupId: b.group_id, name: b.name, startsAt: b.starts_at, modelName: attendanceModelName(b.model_name) },
         request.actor,
       );
       return reply.code(201).send(toSession(session, sessions.modelNames(session, b.model_name)));

@@ -97,7 +97,9 @@ export const Row = Type.Object({
   person_id: Type.Union([Type.Integer(), Type.Null()], { description: 'null once the person was deleted' }),
   name: Type.String(),
   status: Status,
-  source: Type.Union([Type.Literal('auto'), Type.Literal('manual')]),
+  source: Type.Union([Type.Literal('auto'), Type.Literal('manual'), Type.Literal('cluster')], {
+    description: "'cluster': marked present by enrolling an unknown-face cluster",
+  }),
   similarity: NullableNumber,
   face_crop_id: NullableId,
 });
