@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/config.js';
 import { assignmentWeight, greedyAssignment, maxWeightAssignment } from '../src/domain/assignment.js';
+import { needsReview, REVIEW_POLICY, type FaceQuality, type ReviewPolicy } from '../src/domain/face-quality.js';
 import { buildApp } from '../src/http/app.js';
 import { createLogger } from '../src/logging/logger.js';
 import { createServices } from '../src/main.js';
@@ -23,11 +24,13 @@ import { EmbeddingService } from '../src/services/embedding.service.js';
 import { gallerySimilarity } from '../src/services/session-matching.js';
 import { composeScene, iou, rng, shuffle, type SourceFace } from './parts/class-scene.js';
 import { load1, median, REPO, round } from './parts/common.js';
+import { writeSection } from './parts/doc-section.js';
 import { IDENTITIES as GROUPS } from './parts/dataset.js';
 
 // The first nine identities are the roster, the last four the strangers; the first photo of a
 // member is enrolled, the others appear in class.
 const ROSTER = 9;
+let THRESHOLD = NaN;
 
 const CONDITIONS = [
   { name: 'faces 60-150 px, JPEG q90', widths: { min: 60, max: 150 }, quality: 90 },
@@ -46,6 +49,17 @@ interface Tally {
   greedyOptimal: number;
   sessions: number;
   seconds: number[];
+  /** Every automatic match (right or wrong person) with its face's quality, for the review rule. */
+  matches: ReviewCase[];
+  /** Members' faces left unknown. */
+  missed: number;
+}
+
+interface ReviewCase {
+  correct: boolean;
+  similarity: number;
+  quality: FaceQuality;
+  flagged: boolean;
 }
 
 async function main(): Promise<void> {
@@ -79,6 +93,7 @@ async function main(): Promise<void> {
   const store = new AttendanceStore(db);
   try {
     await embedder.ready();
+    THRESHOLD = embedder.resolveModel('facenet').threshold;
     // The source face of every photo (the largest), for scaling and ground truth.
     const sources = new Map<number, SourceFace>();
     for (const [g, members] of GROUPS.entries()) {
@@ -118,6 +133,8 @@ async function main(): Promise<void> {
         greedyOptimal: 0,
         sessions: 0,
         seconds: [],
+        matches: [],
+        missed: 0,
       };
       for (let p = -1; p < photos; p++) {
         const members = shuffle([...Array(ROSTER).keys()], rand).slice(0, 4 + Math.floor(rand() * 4));
@@ -161,6 +178,20 @@ async function main(): Promise<void> {
           else t.wrongFace++;
         }
         const held = new Set(rows.map((r) => r.face_crop_id).filter((id) => id !== null));
+        const personIdentity = (id: number | null) => (id === null ? undefined : identityOf.get(id));
+        for (const f of (view.photos as { faces: ViewFace[] }[]).flatMap((ph) => ph.faces)) {
+          const truthOf = truth.get(f.face_crop_id);
+          if (f.person_id === null) {
+            if (truthOf && placedIds.has(truthOf)) t.missed++;
+            continue;
+          }
+          t.matches.push({
+            correct: personIdentity(f.person_id) === truthOf,
+            similarity: f.similarity!,
+            quality: { widthPx: f.width_px, sharpness: f.sharpness, yaw: f.yaw, roll: f.roll },
+            flagged: f.status === 'review',
+          });
+        }
         for (const pf of scene.faces.filter((f) => !placedIds.has(f.identity))) {
           t.strangers++;
           const face = detected.find((f) => truth.get(f.face_crop_id) === pf.identity);
@@ -173,7 +204,7 @@ async function main(): Promise<void> {
     }
     const crowd = await crowdTiming(app, group.id, [...sources.values()], rand);
     const markdown = render(results, crowd, photos);
-    await writeFile(path.join(REPO, 'docs/attendance.md'), markdown);
+    await writeSection(path.join(REPO, 'docs/attendance.md'), markdown, 'before');
     process.stdout.write(markdown);
   } finally {
     await app.close();
@@ -184,6 +215,17 @@ async function main(): Promise<void> {
 }
 
 type App = Awaited<ReturnType<typeof buildApp>>;
+
+interface ViewFace {
+  face_crop_id: number;
+  person_id: number | null;
+  similarity: number | null;
+  status: string;
+  width_px: number | null;
+  sharpness: number | null;
+  yaw: number | null;
+  roll: number | null;
+}
 
 async function json(app: App, method: 'GET' | 'POST', url: string, payload?: object) {
   const res = await app.inject({ method, url, ...(payload ? { payload } : {}) });
@@ -271,12 +313,63 @@ function render(
       `| ${condition.name} | ${pct(t.detected, t.placed)} | ${pct(t.found, t.present)} | ${t.falsePresent} | ${t.wrongFace} | ${pct(t.strangersUnknown, t.strangers)} | ${t.greedyOptimal}/${t.sessions} sessions | ${round(median(t.seconds))} / ${round(Math.max(...t.seconds))} |`,
     );
   }
+  lines.push(...reviewSection(results));
   lines.push(
     '',
     `A 12-MP photo with 30 faces of 60-150 px, upload to answer: ${crowd.map((s) => round(s)).join(', ')} s (median ${round(median(crowd))} s).`,
     '',
   );
   return lines.join('\n');
+}
+
+/** Candidate review rules over the same matches: wrong ones caught against right ones flagged. */
+function reviewSection(results: { condition: (typeof CONDITIONS)[number]; t: Tally }[]): string[] {
+  const threshold = THRESHOLD;
+  const candidates: ReviewPolicy[] = [];
+  for (const margin of [0, 0.005, 0.01, 0.02])
+    for (const minWidthPx of [0, 36, 42])
+      for (const minSharpness of [0, 20, 40]) candidates.push({ margin, minWidthPx, minSharpness });
+  const lines = [
+    '',
+    '## Review',
+    '',
+    'A match is flagged for review (present, to be confirmed) below a quality floor (face width, sharpness:',
+    'variance of the Laplacian of the aligned face) or within a margin above the threshold',
+    '(src/domain/face-quality.ts). Every automatic match of the runs above, scored under candidate rules;',
+    "members' faces left unknown are not matches, so no rule on matches can flag them:",
+    results.map(({ condition, t }) => `${t.missed} in "${condition.name}"`).join(', ') + '.',
+    `The product's rule: margin ${REVIEW_POLICY.margin}, width below ${REVIEW_POLICY.minWidthPx} px, sharpness below ${REVIEW_POLICY.minSharpness}.`,
+    '',
+    `| rule (margin / min width px / min sharpness) | ${results.map(({ condition }) => `${condition.name}: wrong matches flagged, right matches flagged`).join(' | ')} |`,
+    `|---|${results.map(() => '---|').join('')}`,
+  ];
+  for (const policy of candidates) {
+    const cells = results.map(({ t }) => {
+      const wrong = t.matches.filter((m) => !m.correct);
+      const right = t.matches.filter((m) => m.correct);
+      const flagged = (ms: ReviewCase[]) =>
+        ms.filter((m) => needsReview(m.quality, m.similarity, threshold, policy)).length;
+      return `${flagged(wrong)}/${wrong.length}, ${flagged(right)}/${right.length}`;
+    });
+    const product =
+      policy.margin === REVIEW_POLICY.margin &&
+      policy.minWidthPx === REVIEW_POLICY.minWidthPx &&
+      policy.minSharpness === REVIEW_POLICY.minSharpness;
+    lines.push(
+      `| ${policy.margin} / ${policy.minWidthPx} / ${policy.minSharpness}${product ? ' (product)' : ''} | ${cells.join(' | ')} |`,
+    );
+  }
+  const q = (xs: number[], p: number) =>
+    round([...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))] ?? NaN, 1);
+  for (const { condition, t } of results) {
+    const sharp = t.matches.map((m) => m.quality.sharpness ?? NaN);
+    const width = t.matches.map((m) => m.quality.widthPx ?? NaN);
+    lines.push(
+      '',
+      `${condition.name}: sharpness of the matched faces p10 / median / p90 ${q(sharp, 0.1)} / ${q(sharp, 0.5)} / ${q(sharp, 0.9)}; width ${q(width, 0.1)} / ${q(width, 0.5)} / ${q(width, 0.9)} px; flagged by the product's rule: ${t.matches.filter((m) => m.flagged).length}/${t.matches.length}.`,
+    );
+  }
+  return lines;
 }
 
 main().catch((err: unknown) => {

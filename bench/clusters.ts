@@ -26,7 +26,8 @@ import { clusterPolicy } from '../src/services/cluster.service.js';
 import { EmbeddingService } from '../src/services/embedding.service.js';
 import { composeScene, iou, rng, shuffle, type SourceFace } from './parts/class-scene.js';
 import { agglomerate, dbscan, pairScore, type Labelled, type PairScore } from './parts/cluster-metrics.js';
-import { load1, mean, median, round } from './parts/common.js';
+import { load1, mean, median, REPO, round } from './parts/common.js';
+import { writeSection } from './parts/doc-section.js';
 import { IDENTITIES } from './parts/dataset.js';
 
 const CONDITIONS = [
@@ -124,6 +125,7 @@ async function main(): Promise<void> {
       `embedding, ${cost.marked} open sessions marked): ${cost.enrolMs.map((v) => round(v)).join(', ')} ms.`,
       '',
     );
+    await writeSection(path.join(REPO, 'docs/attendance.md'), lines.join('\n'), 'after');
     process.stdout.write(lines.join('\n'));
   } finally {
     await embedder.close();

@@ -25,7 +25,7 @@ export interface ReviewPolicy {
   margin: number;
 }
 
-export const REVIEW_POLICY: ReviewPolicy = Object.freeze({ minWidthPx: 0, minSharpness: 0, margin: 0 });
+export const REVIEW_POLICY: ReviewPolicy = Object.freeze({ minWidthPx: 36, minSharpness: 0, margin: 0.01 });
 
 /** Yaw and roll from the five points: the nose's place between the eyes, once the eye line is level. */
 export function poseFromLandmarks(points: Readonly<FivePoints>): { yaw: number; roll: number } {

@@ -2,9 +2,10 @@
 // session's faces and the members' enrolled faces, with their embeddings of one model.
 import type { Selectable } from 'kysely';
 import type { Box } from '../domain/face.js';
+import type { FaceQuality } from '../domain/face-quality.js';
 import type { AttendanceSource, AttendanceStatus, AttendanceTable, Database } from './database.js';
 import { decodeEmbedding } from './embedding.repository.js';
-import { toIso } from './face-crop.repository.js';
+import { orNull, toIso } from './face-crop.repository.js';
 
 export interface AttendanceRow {
   id: number;
@@ -33,6 +34,7 @@ export interface SessionFace {
   box: Box | null;
   /** Of the session's model; null when it has none. */
   embedding: Float32Array | null;
+  quality: FaceQuality;
 }
 
 export interface GalleryFace {
@@ -125,7 +127,7 @@ export class AttendanceRepository {
       .leftJoin('face_embeddings as e', (j) =>
         j.onRef('e.face_crop_id', '=', 'f.id').on('e.model_name', '=', modelName),
       )
-      .select(['f.id', 'f.box', 'p.id as photo_id', 'e.embedding'])
+      .select(['f.id', 'f.box', 'p.id as photo_id', 'e.embedding', 'f.width_px', 'f.sharpness', 'f.yaw', 'f.roll'])
       .where('p.session_id', '=', sessionId)
       .orderBy('f.id')
       .execute();
@@ -134,6 +136,12 @@ export class AttendanceRepository {
       photoId: Number(r.photo_id),
       box: r.box === null ? null : (JSON.parse(r.box) as Box),
       embedding: r.embedding ? decodeEmbedding(r.embedding) : null,
+      quality: {
+        widthPx: orNull(r.width_px),
+        sharpness: orNull(r.sharpness),
+        yaw: orNull(r.yaw),
+        roll: orNull(r.roll),
+      },
     }));
   }
 

@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import type { FaceQuality } from '../domain/face-quality.js';
 import { databaseKind, type Database } from './database.js';
 import { decodeEmbedding } from './embedding.repository.js';
-import { toIso } from './face-crop.repository.js';
+import { orNull, toIso } from './face-crop.repository.js';
 
 export interface UnknownFace {
   faceCropId: number;
@@ -75,7 +75,12 @@ export class ClusterRepository {
       sessionOpen: r.status === 'open',
       clusterId: r.cluster_id === null ? null : Number(r.cluster_id),
       embedding: r.embedding ? decodeEmbedding(r.embedding) : null,
-      quality: { widthPx: num(r.width_px), sharpness: num(r.sharpness), yaw: num(r.yaw), roll: num(r.roll) },
+      quality: {
+        widthPx: orNull(r.width_px),
+        sharpness: orNull(r.sharpness),
+        yaw: orNull(r.yaw),
+        roll: orNull(r.roll),
+      },
     }));
   }
 
@@ -138,8 +143,6 @@ export class ClusterRepository {
       .execute();
   }
 }
-
-const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
 const toCluster = (r: {
   id: number;

@@ -40,7 +40,8 @@ export interface ListCropsOptions {
   personId?: number;
 }
 
-const orNull = (v: number | string | null): number | null => (v === null ? null : Number(v));
+/** A nullable numeric column (PostgreSQL may read numbers back as strings). */
+export const orNull = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
 export const toIso = (value: Date | string): string => new Date(value).toISOString();
 

@@ -1,6 +1,7 @@
 // What a session looks like to a reader: its photos with their faces, one attendance row per
 // roster member, the faces nobody holds (unknown), and the counts.
 import type { Box } from '../domain/face.js';
+import { needsReview, UNKNOWN_QUALITY, type FaceQuality } from '../domain/face-quality.js';
 import type { AttendanceStore } from '../repositories/attendance-store.js';
 import type { AttendanceRow } from '../repositories/attendance.repository.js';
 import type { Session, SessionPhoto } from '../repositories/session.repository.js';
@@ -11,7 +12,8 @@ export interface PhotoFaceResult {
   score: number | null;
   personId: number | null;
   similarity: number | null;
-  status: 'matched' | 'unknown';
+  status: 'matched' | 'review' | 'unknown';
+  quality: FaceQuality;
 }
 
 export interface PhotoResult {
@@ -27,10 +29,10 @@ export interface SessionView {
   photos: (SessionPhoto & { faces: PhotoFaceResult[] })[];
   attendance: AttendanceRow[];
   unknownFaces: { faceCropId: number; photoId: number; box: Box | null }[];
-  summary: { present: number; absent: number; unknown: number };
+  summary: { present: number; absent: number; unknown: number; review: number };
 }
 
-export async function sessionView(store: AttendanceStore, session: Session): Promise<SessionView> {
+export async function sessionView(store: AttendanceStore, session: Session, threshold: number): Promise<SessionView> {
   const [photos, rows, faces] = await Promise.all([
     store.sessions.listPhotos(session.id),
     store.attendance.listForSession(session.id),
@@ -41,33 +43,44 @@ export async function sessionView(store: AttendanceStore, session: Session): Pro
     .filter((f) => !byFace.has(f.faceCropId))
     .map((f) => ({ faceCropId: f.faceCropId, photoId: f.photoId, box: f.box }));
   const present = rows.filter((r) => r.status === 'present').length;
+  const withFaces = photos.map((p) => ({
+    ...p,
+    faces: faces
+      .filter((f) => f.photoId === p.id)
+      .map((f) =>
+        faceResult(f.faceCropId, f.box ?? [0, 0, 0, 0], null, byFace.get(f.faceCropId), f.quality, threshold),
+      ),
+  }));
+  const review = withFaces.flatMap((p) => p.faces).filter((f) => f.status === 'review').length;
   return {
     session,
-    photos: photos.map((p) => ({
-      ...p,
-      faces: faces
-        .filter((f) => f.photoId === p.id)
-        .map((f) => faceResult(f.faceCropId, f.box ?? [0, 0, 0, 0], null, byFace.get(f.faceCropId))),
-    })),
+    photos: withFaces,
     attendance: rows,
     unknownFaces,
-    summary: { present, absent: rows.length - present, unknown: unknownFaces.length },
+    summary: { present, absent: rows.length - present, unknown: unknownFaces.length, review },
   };
 }
 
-/** A face as answers show it: matched to the row that holds it, else unknown. */
+/**
+ * A face as answers show it: matched to the row that holds it, else unknown. An automatic
+ * match is flagged for review by the quality policy (a step after the one-to-one solve).
+ */
 export function faceResult(
   faceCropId: number,
   box: Box,
   score: number | null,
   row: AttendanceRow | undefined,
+  quality: FaceQuality = UNKNOWN_QUALITY,
+  threshold = -1,
 ): PhotoFaceResult {
+  const doubtful = row?.source === 'auto' && row.similarity !== null && needsReview(quality, row.similarity, threshold);
   return {
     faceCropId,
     box,
     score,
     personId: row?.personId ?? null,
     similarity: row?.similarity ?? null,
-    status: row ? 'matched' : 'unknown',
+    status: row ? (doubtful ? 'review' : 'matched') : 'unknown',
+    quality,
   };
 }

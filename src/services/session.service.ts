@@ -91,7 +91,8 @@ export class SessionService {
   }
 
   async get(id: number): Promise<SessionView> {
-    return sessionView(this.deps.store, await this.find(id));
+    const session = await this.find(id);
+    return sessionView(this.deps.store, session, this.threshold(session));
   }
 
   async close(id: number, actor: string): Promise<Session> {
@@ -185,7 +186,9 @@ export class SessionService {
           width: photo.width,
           height: photo.height,
           durationMs: msSince(started),
-          faces: crops.map((c, i) => faceResult(c.id, c.box!, scan.faces[i]!.score, byFace.get(c.id))),
+          faces: crops.map((c, i) =>
+            faceResult(c.id, c.box!, scan.faces[i]!.score, byFace.get(c.id), c.quality, this.threshold(locked)),
+          ),
         };
       });
       // The photo is committed whatever happens here: a face not placed now is placed by the next listing.

@@ -112,7 +112,7 @@ for (const target of DB_TARGETS) {
           [ids.cid, 'absent', 'auto'],
         ],
       );
-      assert.deepEqual(got.summary, { present: 2, absent: 1, unknown: 1 });
+      assert.deepEqual(got.summary, { present: 2, absent: 1, unknown: 1, review: 0 });
       assert.equal(got.unknown_faces[0].face_crop_id, unknown[0].face_crop_id);
       assert.equal(got.photos.length, 1);
 

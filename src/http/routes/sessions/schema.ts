@@ -1,5 +1,6 @@
 // Request and response shapes of /api/attendance/sessions/ and audit/, and the mappers to them.
 import { Type, type Static } from '@sinclair/typebox';
+import { QualityFields, toQuality } from '../face-crops/schema.js';
 import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import type { AttendanceRow } from '../../../repositories/attendance.repository.js';
 import type { AuditEvent } from '../../../repositories/audit.repository.js';
@@ -82,7 +83,10 @@ const Face = Type.Object({
   score: Type.Optional(Type.Number()),
   person_id: NullableId,
   similarity: NullableNumber,
-  status: Type.Union([Type.Literal('matched'), Type.Literal('unknown')]),
+  status: Type.Union([Type.Literal('matched'), Type.Literal('review'), Type.Literal('unknown')], {
+    description: 'review: matched (the person counts present) but to be confirmed: a poor face or a close call',
+  }),
+  ...QualityFields,
 });
 
 export const PhotoResponse = Type.Object({
@@ -124,7 +128,12 @@ export const SessionDetail = Type.Composite([
         box: Type.Union([BoxSchema, Type.Null()]),
       }),
     ),
-    summary: Type.Object({ present: Type.Integer(), absent: Type.Integer(), unknown: Type.Integer() }),
+    summary: Type.Object({
+      present: Type.Integer(),
+      absent: Type.Integer(),
+      unknown: Type.Integer(),
+      review: Type.Integer({ description: 'Faces matched but flagged for review (their persons count present)' }),
+    }),
   }),
 ]);
 
@@ -165,6 +174,7 @@ const toFace = (f: PhotoFaceResult): Static<typeof Face> => ({
   person_id: f.personId,
   similarity: f.similarity,
   status: f.status,
+  ...toQuality(f.quality),
 });
 
 export const toPhoto = (p: PhotoResult): Static<typeof PhotoResponse> => ({
