@@ -5,7 +5,7 @@
 // members falsely present, faces given to the wrong member, strangers left unknown, upload to
 // answer; and whether greedy assignment would have equalled the optimum. Writes docs/attendance.md.
 // Run: npm run bench:attendance -- --data ../shared/datasets/deepface-unit [--photos 6]
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -11,6 +11,7 @@ import type {
   SessionDetail,
   SessionSchema,
 } from '../../../src/http/routes/sessions/schema.js';
+import type { Cluster, EnrolResponse } from '../../../src/http/routes/unknown-clusters/schema.js';
 import type { ErrorEnvelope } from '../../../src/http/schemas.js';
 
 export type FaceCrop = Static<typeof Crop>;
@@ -42,3 +43,6 @@ export type SessionPhoto = Session['photos'][number];
 export type AttendanceRow = Static<typeof Row>;
 export type UnknownFace = Session['unknown_faces'][number];
 export type AuditEvent = Static<typeof AuditList>['results'][number];
+/** Unknown faces of a group's sessions, grouped by person (GET groups/{id}/unknown-clusters/). */
+export type UnknownCluster = Static<typeof Cluster>;
+export type ClusterEnrolment = Static<typeof EnrolResponse>;
