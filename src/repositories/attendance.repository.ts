@@ -5,7 +5,7 @@ import type { Box } from '../domain/face.js';
 import type { FaceQuality } from '../domain/face-quality.js';
 import type { AttendanceSource, AttendanceStatus, AttendanceTable, Database } from './database.js';
 import { decodeEmbedding } from './embedding.repository.js';
-import { orNull, toIso } from './face-crop.repository.js';
+import { qualityOf, toIso } from './face-crop.repository.js';
 
 export interface AttendanceRow {
   id: number;
@@ -136,12 +136,7 @@ export class AttendanceRepository {
       photoId: Number(r.photo_id),
       box: r.box === null ? null : (JSON.parse(r.box) as Box),
       embedding: r.embedding ? decodeEmbedding(r.embedding) : null,
-      quality: {
-        widthPx: orNull(r.width_px),
-        sharpness: orNull(r.sharpness),
-        yaw: orNull(r.yaw),
-        roll: orNull(r.roll),
-      },
+      quality: qualityOf(r),
     }));
   }
 

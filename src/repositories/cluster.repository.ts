@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import type { FaceQuality } from '../domain/face-quality.js';
 import { databaseKind, type Database } from './database.js';
 import { decodeEmbedding } from './embedding.repository.js';
-import { orNull, toIso } from './face-crop.repository.js';
+import { qualityOf, toIso } from './face-crop.repository.js';
 
 export interface UnknownFace {
   faceCropId: number;
@@ -75,12 +75,7 @@ export class ClusterRepository {
       sessionOpen: r.status === 'open',
       clusterId: r.cluster_id === null ? null : Number(r.cluster_id),
       embedding: r.embedding ? decodeEmbedding(r.embedding) : null,
-      quality: {
-        widthPx: orNull(r.width_px),
-        sharpness: orNull(r.sharpness),
-        yaw: orNull(r.yaw),
-        roll: orNull(r.roll),
-      },
+      quality: qualityOf(r),
     }));
   }
 

@@ -40,8 +40,17 @@ export interface ListCropsOptions {
   personId?: number;
 }
 
-/** A nullable numeric column (PostgreSQL may read numbers back as strings). */
-export const orNull = (v: number | string | null): number | null => (v === null ? null : Number(v));
+const orNull = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
+type QualityColumns = Record<'width_px' | 'sharpness' | 'yaw' | 'roll', number | string | null>;
+
+/** A face's quality from its face_crops columns (selected under their own names). */
+export const qualityOf = (r: QualityColumns): FaceQuality => ({
+  widthPx: orNull(r.width_px),
+  sharpness: orNull(r.sharpness),
+  yaw: orNull(r.yaw),
+  roll: orNull(r.roll),
+});
 
 export const toIso = (value: Date | string): string => new Date(value).toISOString();
 
@@ -55,12 +64,7 @@ const toFaceCrop = (row: Selectable<FaceCropTable>): FaceCrop => ({
   label: row.label,
   box: row.box === null ? null : (JSON.parse(row.box) as Box),
   sourcePhotoId: row.source_photo_id === null ? null : Number(row.source_photo_id),
-  quality: {
-    widthPx: orNull(row.width_px),
-    sharpness: orNull(row.sharpness),
-    yaw: orNull(row.yaw),
-    roll: orNull(row.roll),
-  },
+  quality: qualityOf(row),
   createdAt: toIso(row.created_at),
 });
 

@@ -92,7 +92,13 @@ export class SessionService {
 
   async get(id: number): Promise<SessionView> {
     const session = await this.find(id);
-    return sessionView(this.deps.store, session, this.threshold(session));
+    let threshold = Number.NEGATIVE_INFINITY;
+    try {
+      threshold = this.threshold(session);
+    } catch {
+      // A model since removed: the session still reads; only the quality floor flags review.
+    }
+    return sessionView(this.deps.store, session, threshold);
   }
 
   async close(id: number, actor: string): Promise<Session> {
