@@ -5,12 +5,14 @@
 // members falsely present, faces given to the wrong member, strangers left unknown, upload to
 // answer; and whether greedy assignment would have equalled the optimum. Writes docs/attendance.md.
 // Run: npm run bench:attendance -- --data ../shared/datasets/deepface-unit [--photos 6]
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/config.js';
+import { needsReview, REVIEW_POLICY, type FaceQuality, type ReviewPolicy } from '../src/domain/face-quality.js';
+import { thresholdForFace, type ThresholdPolicy } from '../src/domain/face-threshold.js';
 import { buildApp } from '../src/http/app.js';
 import { createLogger } from '../src/logging/logger.js';
 import { createServices } from '../src/main.js';
@@ -25,6 +27,7 @@ import { DEFAULT_FLIP } from '../src/services/embedding.service.js';
 import { greedyEqualsOptimum, offlineSolve } from './parts/session-solve.js';
 import { composeScene, iou, rng, shuffle, type SourceFace } from './parts/class-scene.js';
 import { load1, median, REPO, round } from './parts/common.js';
+import { writeSection } from './parts/doc-section.js';
 import { IDENTITIES as GROUPS } from './parts/dataset.js';
 
 // The first nine identities are the roster, the last four the strangers; the first photo of a
@@ -48,6 +51,19 @@ interface Tally {
   greedyOptimal: number;
   sessions: number;
   seconds: number[];
+  /** Every automatic match (right or wrong person) with its face's quality, for the review rule. */
+  matches: ReviewCase[];
+  /** Members' faces left unknown. */
+  missed: number;
+}
+
+interface ReviewCase {
+  correct: boolean;
+  similarity: number;
+  /** The threshold the face was decided at (its width's). */
+  threshold: number;
+  quality: FaceQuality;
+  flagged: boolean;
 }
 
 /** One measured configuration: the session's model, the flip-averaging of the embedder, the threshold policy. */
@@ -75,6 +91,8 @@ const emptyTally = (): Tally => ({
   greedyOptimal: 0,
   sessions: 0,
   seconds: [],
+  matches: [],
+  missed: 0,
 });
 
 async function main(): Promise<void> {
@@ -100,7 +118,7 @@ async function main(): Promise<void> {
     }
   }
   const markdown = render(rows, crowd, photos, process.argv.slice(2).join(' '));
-  await writeFile(path.join(REPO, 'docs/attendance.md'), markdown);
+  await writeSection(path.join(REPO, 'docs/attendance.md'), markdown, 'before');
   process.stdout.write(markdown);
 }
 
@@ -191,6 +209,7 @@ async function runConfig(data: string, cfg: Config, photos: number, seed: number
           const t = tallies[i]!;
           const decided = i === 1 ? shipped : solved;
           tallySession(t, { decided, truth, scene, detected, placedIds, identityOf, seconds, greedyOptimal });
+          if (i === 1) tallyReview(t, view.photos as { faces: ViewFace[] }[], truth, placedIds, identityOf, model);
         });
       }
       POLICIES.forEach((policy, i) => out.push({ config: cfg, policy, condition, t: tallies[i]! }));
@@ -247,7 +266,44 @@ function tallySession(
   }
 }
 
+/** The service's answers for every face of a session: its matches (with quality, for the review rule) and members missed. */
+function tallyReview(
+  t: Tally,
+  photos: { faces: ViewFace[] }[],
+  truth: Map<number, string>,
+  placedIds: Set<string>,
+  identityOf: Map<number, string>,
+  model: ThresholdPolicy,
+): void {
+  for (const f of photos.flatMap((ph) => ph.faces)) {
+    const truthOf = truth.get(f.face_crop_id);
+    if (f.person_id === null) {
+      if (truthOf && placedIds.has(truthOf)) t.missed++;
+      continue;
+    }
+    t.matches.push({
+      correct: identityOf.get(f.person_id) === truthOf,
+      similarity: f.similarity!,
+      threshold: thresholdForFace(model, f.box[2]),
+      quality: { widthPx: f.width_px, sharpness: f.sharpness, yaw: f.yaw, roll: f.roll },
+      flagged: f.status === 'review',
+    });
+  }
+}
+
 type App = Awaited<ReturnType<typeof buildApp>>;
+
+interface ViewFace {
+  face_crop_id: number;
+  box: [number, number, number, number];
+  person_id: number | null;
+  similarity: number | null;
+  status: string;
+  width_px: number | null;
+  sharpness: number | null;
+  yaw: number | null;
+  roll: number | null;
+}
 
 async function json(app: App, method: 'GET' | 'POST', url: string, payload?: object) {
   const res = await app.inject({ method, url, ...(payload ? { payload } : {}) });
@@ -333,6 +389,10 @@ function render(
       '',
       `A 12-MP photo with 30 faces of 60-150 px, model ${crowd.model} (the attendance default), upload to answer: ${crowd.seconds.map((s) => round(s)).join(', ')} s (median ${round(median(crowd.seconds))} s).`,
     );
+  const shipped = rows.filter(
+    (r) => r.policy === 'size-banded thresholds' && r.config.model === crowd?.model && r.config.flip === DEFAULT_FLIP,
+  );
+  if (shipped.length) lines.push(...reviewSection(shipped));
   lines.push('');
   return lines.join('\n');
 }
@@ -341,3 +401,52 @@ main().catch((err: unknown) => {
   process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });
+
+/** Every automatic match of the shipped configuration's runs, scored under candidate review rules. */
+function reviewSection(results: Row[]): string[] {
+  const candidates: ReviewPolicy[] = [];
+  for (const margin of [0, 0.005, 0.01, 0.02])
+    for (const minWidthPx of [0, 36, 42])
+      for (const minSharpness of [0, 20, 40]) candidates.push({ margin, minWidthPx, minSharpness });
+  const lines = [
+    '',
+    '## Review',
+    '',
+    'A match is flagged for review (present, to be confirmed) below a quality floor (face width, sharpness:',
+    'variance of the Laplacian of the aligned face) or within a margin above the threshold',
+    `(src/domain/face-quality.ts). Every automatic match of the runs above with ${results[0]!.config.model} (the attendance default, size-banded thresholds), scored under candidate rules;`,
+    "members' faces left unknown are not matches, so no rule on matches can flag them:",
+    results.map(({ condition, t }) => `${t.missed} in "${condition.name}"`).join(', ') + '.',
+    `The product's rule: margin ${REVIEW_POLICY.margin}, width below ${REVIEW_POLICY.minWidthPx} px, sharpness below ${REVIEW_POLICY.minSharpness}.`,
+    '',
+    `| rule (margin / min width px / min sharpness) | ${results.map(({ condition }) => `${condition.name}: wrong matches flagged, right matches flagged`).join(' | ')} |`,
+    `|---|${results.map(() => '---|').join('')}`,
+  ];
+  for (const policy of candidates) {
+    const cells = results.map(({ t }) => {
+      const wrong = t.matches.filter((m) => !m.correct);
+      const right = t.matches.filter((m) => m.correct);
+      const flagged = (ms: ReviewCase[]) =>
+        ms.filter((m) => needsReview(m.quality, m.similarity, m.threshold, policy)).length;
+      return `${flagged(wrong)}/${wrong.length}, ${flagged(right)}/${right.length}`;
+    });
+    const product =
+      policy.margin === REVIEW_POLICY.margin &&
+      policy.minWidthPx === REVIEW_POLICY.minWidthPx &&
+      policy.minSharpness === REVIEW_POLICY.minSharpness;
+    lines.push(
+      `| ${policy.margin} / ${policy.minWidthPx} / ${policy.minSharpness}${product ? ' (product)' : ''} | ${cells.join(' | ')} |`,
+    );
+  }
+  const q = (xs: number[], p: number) =>
+    round([...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))] ?? NaN, 1);
+  for (const { condition, t } of results) {
+    const sharp = t.matches.map((m) => m.quality.sharpness ?? NaN);
+    const width = t.matches.map((m) => m.quality.widthPx ?? NaN);
+    lines.push(
+      '',
+      `${condition.name}: sharpness of the matched faces p10 / median / p90 ${q(sharp, 0.1)} / ${q(sharp, 0.5)} / ${q(sharp, 0.9)}; width ${q(width, 0.1)} / ${q(width, 0.5)} / ${q(width, 0.9)} px; flagged by the product's rule: ${t.matches.filter((m) => m.flagged).length}/${t.matches.length}.`,
+    );
+  }
+  return lines;
+}

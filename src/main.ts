@@ -18,6 +18,7 @@ import { EmbeddingService } from './services/embedding.service.js';
 import type { EmbeddingPort } from './services/embedding.types.js';
 import { FaceCropService, type EmbeddingObserver } from './services/face-crop.service.js';
 import { GalleryRegistry } from './services/gallery.registry.js';
+import { ClusterService } from './services/cluster.service.js';
 import { GroupService } from './services/group.service.js';
 import { IdentificationService } from './services/identification.service.js';
 import { PersonService } from './services/person.service.js';
@@ -59,8 +60,11 @@ export function createServices(deps: ServiceDeps): AppServices {
     changes: (faceCropIds) => galleries.changed({ faceCropIds }),
   });
   const groups = new GroupService({ groups: new GroupRepository(db), persons });
+  const store = new AttendanceStore(db);
+  const clusters = new ClusterService({ store, embedder, faceCrops, galleries });
   const sessions = new SessionService({
-    store: new AttendanceStore(db),
+    store,
+    unknownFaces: clusters,
     storage,
     embedder,
     faceCrops,
@@ -74,6 +78,7 @@ export function createServices(deps: ServiceDeps): AppServices {
     identification: new IdentificationService({ embedder, faceCrops, galleries, groups, persons, embeddings }),
     galleries,
     sessions,
+    clusters,
   };
 }
 

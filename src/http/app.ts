@@ -13,6 +13,7 @@ import type { Database } from '../repositories/database.js';
 import type { EmbeddingPort } from '../services/embedding.types.js';
 import type { EmbeddingObserver, FaceCropService } from '../services/face-crop.service.js';
 import type { SessionService } from '../services/session.service.js';
+import type { ClusterService } from '../services/cluster.service.js';
 import type { JobService } from '../services/job.service.js';
 import { installJobMetrics } from './plugins/job-metrics.js';
 import { jobRoutes } from './routes/jobs/index.js';
@@ -32,6 +33,7 @@ import { personRoutes } from './routes/persons/index.js';
 import { auditRoutes } from './routes/audit/index.js';
 import { healthRoutes } from './routes/health/index.js';
 import { sessionRoutes } from './routes/sessions/index.js';
+import { unknownClusterRoutes } from './routes/unknown-clusters/index.js';
 import { similarityRoutes } from './routes/similarity/index.js';
 import { validatorCompiler } from './validation.js';
 
@@ -51,6 +53,7 @@ export interface AppServices {
   /** The search galleries (one per model), reported in /metrics. */
   galleries: GalleryRegistry;
   sessions: SessionService;
+  clusters: ClusterService;
 }
 
 export interface AppDeps {
@@ -155,6 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     faceCrops: service,
   });
   await app.register(groupRoutes, { prefix: '/api/attendance/groups', groups: services.groups });
+  await app.register(unknownClusterRoutes, { prefix: '/api/attendance/groups', clusters: services.clusters });
   await app.register(identifyRoutes, {
     prefix: '/api/attendance/identify',
     identification: services.identification,

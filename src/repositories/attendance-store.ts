@@ -4,6 +4,7 @@
 // connection already runs one transaction at a time.
 import { AttendanceRepository } from './attendance.repository.js';
 import { AuditRepository } from './audit.repository.js';
+import { ClusterRepository } from './cluster.repository.js';
 import type { Database } from './database.js';
 import { EmbeddingRepository } from './embedding.repository.js';
 import { FaceCropRepository } from './face-crop.repository.js';
@@ -19,6 +20,7 @@ export class AttendanceStore {
   readonly embeddings: EmbeddingRepository;
   readonly groups: GroupRepository;
   readonly persons: PersonRepository;
+  readonly clusters: ClusterRepository;
 
   constructor(private readonly db: Database) {
     this.sessions = new SessionRepository(db);
@@ -28,6 +30,7 @@ export class AttendanceStore {
     this.embeddings = new EmbeddingRepository(db);
     this.groups = new GroupRepository(db);
     this.persons = new PersonRepository(db);
+    this.clusters = new ClusterRepository(db);
   }
 
   /** Runs `fn` in a transaction: all of its writes or none. */

@@ -2,9 +2,10 @@
 // session's faces and the members' enrolled faces, with their embeddings of one model.
 import type { Selectable } from 'kysely';
 import type { Box } from '../domain/face.js';
+import type { FaceQuality } from '../domain/face-quality.js';
 import type { AttendanceSource, AttendanceStatus, AttendanceTable, Database } from './database.js';
 import { decodeEmbedding } from './embedding.repository.js';
-import { toIso } from './face-crop.repository.js';
+import { qualityOf, toIso } from './face-crop.repository.js';
 
 export interface AttendanceRow {
   id: number;
@@ -35,6 +36,7 @@ export interface SessionFace {
   embedding: Float32Array | null;
   /** The version of the model that made `embedding`. */
   modelVersion: string | null;
+  quality: FaceQuality;
 }
 
 export interface GalleryFace {
@@ -128,7 +130,17 @@ export class AttendanceRepository {
       .leftJoin('face_embeddings as e', (j) =>
         j.onRef('e.face_crop_id', '=', 'f.id').on('e.model_name', '=', modelName),
       )
-      .select(['f.id', 'f.box', 'p.id as photo_id', 'e.embedding', 'e.model_version'])
+      .select([
+        'f.id',
+        'f.box',
+        'p.id as photo_id',
+        'e.embedding',
+        'e.model_version',
+        'f.width_px',
+        'f.sharpness',
+        'f.yaw',
+        'f.roll',
+      ])
       .where('p.session_id', '=', sessionId)
       .orderBy('f.id')
       .execute();
@@ -138,6 +150,7 @@ export class AttendanceRepository {
       box: r.box === null ? null : (JSON.parse(r.box) as Box),
       embedding: r.embedding ? decodeEmbedding(r.embedding) : null,
       modelVersion: r.model_version ?? null,
+      quality: qualityOf(r),
     }));
   }
 

@@ -21,6 +21,13 @@ export interface FaceCropTable {
   box: string | null;
   /** The photo the crop was cut from (no foreign key yet). */
   source_photo_id: number | null;
+  /** Quality of a face cut from a photo (null for other crops): the face box's width in photo pixels, */
+  width_px: ColumnType<number | null, number | null | undefined, number | null>;
+  /** the variance of the Laplacian of the aligned grey face, */
+  sharpness: ColumnType<number | null, number | null | undefined, number | null>;
+  /** and the head's yaw and roll in degrees, estimated from the five landmarks. */
+  yaw: ColumnType<number | null, number | null | undefined, number | null>;
+  roll: ColumnType<number | null, number | null | undefined, number | null>;
   /** ISO text in SQLite, timestamptz (read back as Date) in PostgreSQL. */
   created_at: ColumnType<Date | string, string, never>;
 }
@@ -61,7 +68,8 @@ export interface GroupMemberTable {
 
 export type SessionStatus = 'open' | 'closed';
 export type AttendanceStatus = 'present' | 'absent';
-export type AttendanceSource = 'auto' | 'manual';
+/** 'cluster': marked present by the enrolment of an unknown-face cluster. */
+export type AttendanceSource = 'auto' | 'manual' | 'cluster';
 
 export interface SessionTable {
   id: Generated<number>;
@@ -156,6 +164,22 @@ export interface JobItemTable {
   result: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+export interface UnknownClusterTable {
+  id: Generated<number>;
+  group_id: number;
+  /** The model whose embeddings the cluster was built with. */
+  model_name: string;
+  /** Set once the cluster was enrolled as this person. */
+  person_id: number | null;
+  enrolled_at: ColumnType<Date | string | null, string | null, string | null>;
+  created_at: ColumnType<Date | string, string, never>;
+}
+
+export interface UnknownClusterFaceTable {
+  cluster_id: number;
+  face_crop_id: number;
+}
+
 export interface DB {
   face_crops: FaceCropTable;
   face_embeddings: FaceEmbeddingTable;
@@ -168,6 +192,8 @@ export interface DB {
   audit_events: AuditEventTable;
   jobs: JobTable;
   job_items: JobItemTable;
+  unknown_clusters: UnknownClusterTable;
+  unknown_cluster_faces: UnknownClusterFaceTable;
 }
 
 export type Database = Kysely<DB>;

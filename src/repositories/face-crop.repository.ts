@@ -1,6 +1,7 @@
 // Face crop rows. Narrow camelCase shapes leave this file; snake_case stays in the database.
 import type { Selectable } from 'kysely';
 import type { Box } from '../domain/face.js';
+import type { FaceQuality } from '../domain/face-quality.js';
 import type { Database, FaceCropTable } from './database.js';
 
 export interface FaceCrop {
@@ -15,6 +16,8 @@ export interface FaceCrop {
   /** Where the face sits in the photo it was cut from. */
   box: Box | null;
   sourcePhotoId: number | null;
+  /** Measured for faces cut from a photo; all null for other crops. */
+  quality: FaceQuality;
   /** ISO 8601, UTC. */
   createdAt: string;
 }
@@ -28,6 +31,7 @@ export interface NewFaceCrop {
   label?: string | null;
   box?: Box | null;
   sourcePhotoId?: number | null;
+  quality?: FaceQuality;
 }
 
 export interface ListCropsOptions {
@@ -35,6 +39,18 @@ export interface ListCropsOptions {
   limit: number;
   personId?: number;
 }
+
+const orNull = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
+type QualityColumns = Record<'width_px' | 'sharpness' | 'yaw' | 'roll', number | string | null>;
+
+/** A face's quality from its face_crops columns (selected under their own names). */
+export const qualityOf = (r: QualityColumns): FaceQuality => ({
+  widthPx: orNull(r.width_px),
+  sharpness: orNull(r.sharpness),
+  yaw: orNull(r.yaw),
+  roll: orNull(r.roll),
+});
 
 export const toIso = (value: Date | string): string => new Date(value).toISOString();
 
@@ -48,6 +64,7 @@ const toFaceCrop = (row: Selectable<FaceCropTable>): FaceCrop => ({
   label: row.label,
   box: row.box === null ? null : (JSON.parse(row.box) as Box),
   sourcePhotoId: row.source_photo_id === null ? null : Number(row.source_photo_id),
+  quality: qualityOf(row),
   createdAt: toIso(row.created_at),
 });
 
@@ -66,6 +83,10 @@ export class FaceCropRepository {
         label: crop.label ?? null,
         box: crop.box ? JSON.stringify(crop.box) : null,
         source_photo_id: crop.sourcePhotoId ?? null,
+        width_px: crop.quality?.widthPx ?? null,
+        sharpness: crop.quality?.sharpness ?? null,
+        yaw: crop.quality?.yaw ?? null,
+        roll: crop.quality?.roll ?? null,
         created_at: new Date().toISOString(),
       })
       .returningAll()

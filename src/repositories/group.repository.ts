@@ -129,6 +129,11 @@ export class GroupRepository {
     });
   }
 
+  /** Adds one existing person (kept once), in the caller's transaction. */
+  async addMember(groupId: number, personId: number): Promise<void> {
+    await insertMembers(this.db, groupId, [personId]);
+  }
+
   /** The roster becomes exactly `personIds`. */
   async replaceMembers(groupId: number, personIds: readonly number[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {

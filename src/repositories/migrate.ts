@@ -7,6 +7,7 @@ import { persons } from './migrations/0002-persons.js';
 import { attendance } from './migrations/0003-attendance.js';
 import { jobs } from './migrations/0004-jobs.js';
 import { enrolJobs } from './migrations/0005-enrol-jobs.js';
+import { clustersQuality } from './migrations/0007-clusters-quality.js';
 import { sessionPhotoJobs } from './migrations/0008-session-photo-jobs.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-attendance': attendance,
   '0004-jobs': jobs,
   '0005-enrol-jobs': enrolJobs,
+  '0007-clusters-quality': clustersQuality,
   '0008-session-photo-jobs': sessionPhotoJobs,
 };
 

@@ -41,7 +41,8 @@ const same = (row: AttendanceRow, next: AttendanceChange): boolean =>
 
 /** The automatic rows whose state changes, with their new state. */
 export function solveSession(input: MatchInput): AutoDecision[] {
-  const manual = input.rows.filter((r) => r.source === 'manual');
+  // Set by hand or by a cluster's enrolment: fixed.
+  const manual = input.rows.filter((r) => r.source !== 'auto');
   const heldFaces = new Set(manual.map((r) => r.faceCropId).filter((id) => id !== null));
   const members = input.rows.filter((r) => r.source === 'auto' && r.personId !== null);
   const faces = input.faces.filter((f) => f.embedding !== null && !heldFaces.has(f.faceCropId));

@@ -2,6 +2,8 @@
 // face crop and an embedding per face, the audit event, and the re-solve over all of the
 // session's faces. Shared by the synchronous upload and the queued one (job kind session-photo).
 import type { Box } from '../domain/face.js';
+import type { FaceQuality } from '../domain/face-quality.js';
+import { thresholdForFace } from '../domain/face-threshold.js';
 import type { AttendanceStore } from '../repositories/attendance-store.js';
 import type { MediaFile } from '../repositories/media-storage.js';
 import type { NewSessionPhoto, Session } from '../repositories/session.repository.js';
@@ -14,7 +16,7 @@ export interface PhotoRowsInput {
   /** The detector's faces with their embeddings, in the order of `files`. */
   faces: readonly { box: Box; score: number; embedding: Float32Array }[];
   /** Each face's crop, already written under the media root. */
-  files: readonly (MediaFile & { sha256: string; width: number; height: number })[];
+  files: readonly (MediaFile & { sha256: string; width: number; height: number; quality: FaceQuality })[];
   modelVersion: string;
 }
 
@@ -37,6 +39,7 @@ export async function insertPhoto(
       sha256: file.sha256,
       box: face.box,
       sourcePhotoId: photo.id,
+      quality: file.quality,
     });
     await trx.embeddings.upsert({
       faceCropId: crop.id,
@@ -55,6 +58,8 @@ export async function insertPhoto(
     photoId: photo.id,
     width: photo.width,
     height: photo.height,
-    faces: crops.map((c, i) => faceResult(c.id, c.box!, input.faces[i]!.score, byFace.get(c.id))),
+    faces: crops.map((c, i) =>
+      faceResult(c.id, c.box!, input.faces[i]!.score, byFace.get(c.id), c.quality, thresholdForFace(model, c.box![2])),
+    ),
   };
 }

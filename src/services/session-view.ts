@@ -1,6 +1,8 @@
 // What a session looks like to a reader: its photos with their faces, one attendance row per
 // roster member, the faces nobody holds (unknown), and the counts.
 import type { Box } from '../domain/face.js';
+import { needsReview, UNKNOWN_QUALITY, type FaceQuality } from '../domain/face-quality.js';
+import { thresholdForFace, type ThresholdPolicy } from '../domain/face-threshold.js';
 import type { AttendanceStore } from '../repositories/attendance-store.js';
 import type { AttendanceRow } from '../repositories/attendance.repository.js';
 import type { Session, SessionPhoto } from '../repositories/session.repository.js';
@@ -11,7 +13,8 @@ export interface PhotoFaceResult {
   score: number | null;
   personId: number | null;
   similarity: number | null;
-  status: 'matched' | 'unknown';
+  status: 'matched' | 'review' | 'unknown';
+  quality: FaceQuality;
 }
 
 export interface PhotoResult {
@@ -27,10 +30,15 @@ export interface SessionView {
   photos: (SessionPhoto & { faces: PhotoFaceResult[] })[];
   attendance: AttendanceRow[];
   unknownFaces: { faceCropId: number; photoId: number; box: Box | null }[];
-  summary: { present: number; absent: number; unknown: number };
+  summary: { present: number; absent: number; unknown: number; review: number };
 }
 
-export async function sessionView(store: AttendanceStore, session: Session): Promise<SessionView> {
+/** `policy`: the session model's thresholds, each face's decided by its width (review is judged against it). */
+export async function sessionView(
+  store: AttendanceStore,
+  session: Session,
+  policy: ThresholdPolicy,
+): Promise<SessionView> {
   const [photos, rows, faces] = await Promise.all([
     store.sessions.listPhotos(session.id),
     store.attendance.listForSession(session.id),
@@ -41,17 +49,28 @@ export async function sessionView(store: AttendanceStore, session: Session): Pro
     .filter((f) => !byFace.has(f.faceCropId))
     .map((f) => ({ faceCropId: f.faceCropId, photoId: f.photoId, box: f.box }));
   const present = rows.filter((r) => r.status === 'present').length;
+  const withFaces = photos.map((p) => ({
+    ...p,
+    faces: faces
+      .filter((f) => f.photoId === p.id)
+      .map((f) =>
+        faceResult(
+          f.faceCropId,
+          f.box ?? [0, 0, 0, 0],
+          null,
+          byFace.get(f.faceCropId),
+          f.quality,
+          thresholdForFace(policy, f.box?.[2]),
+        ),
+      ),
+  }));
+  const review = withFaces.flatMap((p) => p.faces).filter((f) => f.status === 'review').length;
   return {
     session,
-    photos: photos.map((p) => ({
-      ...p,
-      faces: faces
-        .filter((f) => f.photoId === p.id)
-        .map((f) => faceResult(f.faceCropId, f.box ?? [0, 0, 0, 0], null, byFace.get(f.faceCropId))),
-    })),
+    photos: withFaces,
     attendance: rows,
     unknownFaces,
-    summary: { present, absent: rows.length - present, unknown: unknownFaces.length },
+    summary: { present, absent: rows.length - present, unknown: unknownFaces.length, review },
   };
 }
 
@@ -60,25 +79,33 @@ export async function storedPhotoResult(
   store: AttendanceStore,
   session: Session,
   photo: SessionPhoto,
+  policy: ThresholdPolicy,
 ): Promise<Omit<PhotoResult, 'durationMs'>> {
-  const view = await sessionView(store, session);
+  const view = await sessionView(store, session, policy);
   const faces = view.photos.find((p) => p.id === photo.id)?.faces ?? [];
   return { photoId: photo.id, width: photo.width, height: photo.height, faces };
 }
 
-/** A face as answers show it: matched to the row that holds it, else unknown. */
+/**
+ * A face as answers show it: matched to the row that holds it, else unknown. An automatic
+ * match is flagged for review by the quality policy (a step after the one-to-one solve).
+ */
 export function faceResult(
   faceCropId: number,
   box: Box,
   score: number | null,
   row: AttendanceRow | undefined,
+  quality: FaceQuality = UNKNOWN_QUALITY,
+  threshold = -1,
 ): PhotoFaceResult {
+  const doubtful = row?.source === 'auto' && row.similarity !== null && needsReview(quality, row.similarity, threshold);
   return {
     faceCropId,
     box,
     score,
     personId: row?.personId ?? null,
     similarity: row?.similarity ?? null,
-    status: row ? 'matched' : 'unknown',
+    status: row ? (doubtful ? 'review' : 'matched') : 'unknown',
+    quality,
   };
 }

@@ -5,10 +5,13 @@
 // sequential ones. Slow work (detection, embedding, cutting crops) happens before the lock;
 // files written for a change that fails are removed again.
 import type { Readable } from 'node:stream';
+import type { FaceQuality } from '../domain/face-quality.js';
+import type { ThresholdPolicy } from '../domain/face-threshold.js';
 import { msSince } from '../domain/time.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { cutFaces } from '../image/crop.js';
 import { probeImage, type ImageLimits } from '../image/decode.js';
+import { ATTENDANCE_MODEL_NAME } from '../models/registry.js';
 import type { AttendanceStore } from '../repositories/attendance-store.js';
 import type { AttendanceRow } from '../repositories/attendance.repository.js';
 import type { NewAuditEvent } from '../repositories/audit.repository.js';
@@ -18,11 +21,20 @@ import type { EmbeddingPort, ModelInfo } from './embedding.types.js';
 import type { FaceCropService } from './face-crop.service.js';
 import type { GalleryRegistry } from './gallery.registry.js';
 import { storedModelNames, type ModelNames } from './model-names.js';
+import { measureFaceQuality } from './face-quality.js';
 import { KeyedLock } from './keyed-lock.js';
 import { sessionView, storedPhotoResult, type PhotoResult, type SessionView } from './session-view.js';
 import { insertPhoto } from './session-photo-rows.js';
 import { gallerySimilarity } from './session-matching.js';
 import { auditEvent, resolveSession, rowEvent, syncRoster } from './session-resolve.js';
+
+/**
+ * The model a new session of a group takes attendance with, unless the client names one: the
+ * one owner of that default (the unknown-face clusters of a group use it too).
+ */
+export function attendanceModelName(asked?: string): string {
+  return asked ?? ATTENDANCE_MODEL_NAME;
+}
 
 export type PhotoEmbedder = Pick<EmbeddingPort, 'ready' | 'resolveModel' | 'embedFaces'>;
 
@@ -35,6 +47,8 @@ export interface SessionServiceDeps {
   /** Told when a face is enrolled by an assignment. */
   galleries: Pick<GalleryRegistry, 'changed'>;
   limits: ImageLimits;
+  /** Told after each photo: its unknown faces join the group's clusters. */
+  unknownFaces?: { update(groupId: number): Promise<void> };
 }
 
 export class SessionService {
@@ -79,7 +93,8 @@ export class SessionService {
   }
 
   async get(id: number): Promise<SessionView> {
-    return sessionView(this.deps.store, await this.find(id));
+    const session = await this.find(id);
+    return sessionView(this.deps.store, session, await this.readPolicy(session));
   }
 
   async close(id: number, actor: string): Promise<Session> {
@@ -167,11 +182,11 @@ export class SessionService {
         scan.faces.map((f) => f.box),
         limits,
       );
-      const files: (MediaFile & { sha256: string; width: number; height: number })[] = [];
-      for (const c of cut) {
+      const files: (MediaFile & { sha256: string; width: number; height: number; quality: FaceQuality })[] = [];
+      for (const [i, c] of cut.entries()) {
         const file = await storage.writeUpload(c.data, 'jpeg');
         written.push(file.relPath);
-        files.push({ ...file, width: c.width, height: c.height });
+        files.push({ ...file, width: c.width, height: c.height, quality: await measureFaceQuality(c, scan.faces[i]!) });
       }
       await this.ensureGalleries(session);
       const stored = await this.change(id, async (trx, locked) => {
@@ -184,6 +199,8 @@ export class SessionService {
         return { result: { ...result, durationMs: msSince(started) }, fresh: true };
       });
       if (stored.fresh) written.length = 0; // committed: the files are the rows' now
+      // The photo is committed whatever happens here: a face not placed now is placed by the next listing.
+      await this.deps.unknownFaces?.update(session.groupId).catch(() => undefined);
       return stored.result;
     } finally {
       // Crops of a failed change, or of a run that found its photo stored already.
@@ -196,7 +213,8 @@ export class SessionService {
     const photo = await store.sessions.findPhotoByPath(id, imagePath);
     if (!photo) return undefined;
     const session = (await store.sessions.findById(id))!;
-    return { ...(await storedPhotoResult(store, session, photo)), durationMs: msSince(started) };
+    const policy = await this.readPolicy(session);
+    return { ...(await storedPhotoResult(store, session, photo, policy)), durationMs: msSince(started) };
   }
 
   /** A member's status set by hand: fixed from now on. */
@@ -331,6 +349,15 @@ export class SessionService {
       `${who} is not on the roster of session ${session.id} (group ${session.groupId})${person ? '' : ': no such person'}`,
       { person_id: personId, session_id: session.id },
     );
+  }
+
+  /** The thresholds a reading of the session flags review by; a model since removed still reads (only the quality floor flags). */
+  private async readPolicy(session: Session): Promise<ThresholdPolicy> {
+    try {
+      return await this.model(session);
+    } catch {
+      return { threshold: Number.NEGATIVE_INFINITY };
+    }
   }
 
   /** The session's model: its version and its thresholds (its own and, per face width, its small-face bands). */

@@ -55,6 +55,10 @@ for (const target of DB_TARGETS) {
           label: 'front door',
           box: null,
           source_photo_id: null,
+          width_px: null,
+          sharpness: null,
+          yaw: null,
+          roll: null,
           created_at: '',
         },
       );

@@ -1,5 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { UNKNOWN_QUALITY } from '../../src/domain/face-quality.js';
 import { FaceCropRepository } from '../../src/repositories/face-crop.repository.js';
 import { EmbeddingRepository } from '../../src/repositories/embedding.repository.js';
 import { PersonRepository } from '../../src/repositories/person.repository.js';
@@ -29,7 +30,8 @@ for (const target of DB_TARGETS) {
     test('create returns the stored row with an id and an ISO timestamp', async () => {
       const before = Date.now();
       const p1 = await persons.create({ name: 'P 1', externalId: 'p-1' });
-      const c = await repo.create({ ...crop(1, p1.id), box: [1, 2, 30, 40], sourcePhotoId: 7 });
+      const quality = { widthPx: 30, sharpness: 12.5, yaw: -3.2, roll: 1 };
+      const c = await repo.create({ ...crop(1, p1.id), box: [1, 2, 30, 40], sourcePhotoId: 7, quality });
       assert.ok(Number.isInteger(c.id) && c.id > 0);
       assert.deepEqual(
         { ...c, id: 0, createdAt: '' },
@@ -43,9 +45,14 @@ for (const target of DB_TARGETS) {
           label: 'label 1',
           box: [1, 2, 30, 40],
           sourcePhotoId: 7,
+          quality,
           createdAt: '',
         },
       );
+      // A crop not cut from a photo has no quality.
+      const plain = await repo.create(crop(90));
+      assert.deepEqual(plain.quality, UNKNOWN_QUALITY);
+      await repo.delete(plain.id);
       assert.match(c.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       assert.ok(Date.parse(c.createdAt) >= before - 1000 && Date.parse(c.createdAt) <= Date.now() + 1000);
       assert.deepEqual(await repo.findById(c.id), c);

@@ -13,7 +13,7 @@ import { ServerProcess } from '../fault/helpers/server.js';
 import { workspace, type Workspace } from '../fault/helpers/fixtures.js';
 import { DATASET_SKIP } from '../helpers/paths.js';
 import { CHROMIUM_SKIP, ConsoleWatch, launchBrowser, type TestBrowser } from '../../bench/parts/chromium.js';
-import { classPhoto, PEOPLE } from './photos.js';
+import { classPhoto, NEWCOMER, PEOPLE, secondClassPhoto } from './photos.js';
 
 const KEY = 'web-e2e-key';
 const SHOTS = process.env.FACEEMBED_SCREENSHOTS_DIR;
@@ -271,6 +271,53 @@ describe('attendance web app in Chromium', { skip }, () => {
       await page.getByRole('heading', { name: 'Monday first period' }).waitFor();
       await assertNoSidewaysScroll(page, 'session page');
       await page.setViewportSize({ width: 1280, height: 800 });
+    },
+    true,
+  );
+
+  step(
+    "a second session: Ada's small face to confirm; the newcomer's faces clustered on the group page and enrolled",
+    async () => {
+      await page.getByRole('link', { name: 'Sessions', exact: true }).click();
+      await page.getByLabel('Group').selectOption({ label: 'Class 4B (3)' });
+      await page.getByLabel(/Session name/).fill('Tuesday');
+      await page.getByRole('button', { name: 'Start session' }).click();
+      await page.getByRole('heading', { name: 'Tuesday' }).waitFor();
+      await page.getByLabel('Upload class photos').setInputFiles({
+        name: 'tuesday.jpg',
+        mimeType: 'image/jpeg',
+        buffer: await secondClassPhoto(),
+      });
+      await page.locator('svg .face').nth(2).waitFor({ timeout: 60_000 });
+
+      // Review comes first: the face beside Ada's enrolment face; confirming makes it a manual match.
+      const review = page.locator('.review-card');
+      await review.first().waitFor();
+      assert.equal(await review.count(), 1);
+      await review.getByRole('img', { name: `${ada.name}'s enrolment face` }).waitFor();
+      await review.getByRole('img', { name: /in the photo/ }).waitFor();
+      if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'web-session-review.png'), fullPage: true });
+      await review.getByRole('button', { name: `Confirm ${ada.name}` }).click();
+      await page.locator('.review-card').waitFor({ state: 'detached' });
+
+      // The group page: the newcomer's two faces as one cluster, seen in this session.
+      await page.getByRole('link', { name: 'Class 4B' }).click();
+      const cluster = page.locator('.cluster');
+      await cluster.first().waitFor();
+      assert.equal(await cluster.count(), 1);
+      assert.equal(await cluster.locator('.face-strip img').count(), 2);
+      await cluster.getByRole('link', { name: /session \d+/ }).waitFor();
+      if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'web-group-clusters.png'), fullPage: true });
+      await cluster.getByLabel("New person's name").fill(NEWCOMER.name);
+      await cluster.getByRole('button', { name: 'Enrol as new person' }).click();
+      await page.getByRole('heading', { name: 'Roster (4)' }).waitFor();
+      await page.getByText("No unknown faces in this group's sessions.").waitFor();
+
+      // Back in the session she is present, by the cluster.
+      await page.goBack();
+      await page.getByRole('heading', { name: 'Tuesday' }).waitFor();
+      await page.locator('.attendance li', { hasText: NEWCOMER.name }).waitFor();
+      await page.waitForFunction("document.querySelector('[data-testid=present-count]')?.textContent === '2'");
     },
     true,
   );

@@ -15,11 +15,15 @@ export const PEOPLE = [
 /** Nobody enrolled: must come out unknown. */
 export const STRANGER = photo(39);
 
-/** The photos side by side, each scaled to `height`, on a white background (JPEG). */
-export async function stitch(files: readonly string[], height = 520): Promise<Buffer> {
+/** The photos side by side, each scaled to `height` (or its own height), on a white background (JPEG). */
+export async function stitch(files: readonly string[], height = 520, heights: readonly number[] = []): Promise<Buffer> {
   const tiles = await Promise.all(
-    files.map(async (f) => {
-      const data = await sharp(f).rotate().resize({ height }).jpeg({ quality: 92 }).toBuffer();
+    files.map(async (f, i) => {
+      const data = await sharp(f)
+        .rotate()
+        .resize({ height: heights[i] ?? height })
+        .jpeg({ quality: 92 })
+        .toBuffer();
       const { width } = await sharp(data).metadata();
       return { data, width: width! };
     }),
@@ -41,4 +45,12 @@ export async function stitch(files: readonly string[], height = 520): Promise<Bu
 /** The class photo of the test: Ada and Grace (other photos than their enrolment ones) and a stranger. */
 export function classPhoto(): Promise<Buffer> {
   return stitch([PEOPLE[0].inClassPhoto, STRANGER, PEOPLE[1].inClassPhoto]);
+}
+
+/** Someone not enrolled, in two photos of the second session: their faces cluster. */
+export const NEWCOMER = { name: 'Katherine Johnson', photos: [photo(29), photo(30)] } as const;
+
+/** The second session: the newcomer twice, and Ada far at the back (a small face, a match to confirm). */
+export function secondClassPhoto(): Promise<Buffer> {
+  return stitch([...NEWCOMER.photos, photo(7)], 520, [520, 520, 110]);
 }

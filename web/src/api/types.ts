@@ -11,6 +11,7 @@ import type {
   SessionDetail,
   SessionSchema,
 } from '../../../src/http/routes/sessions/schema.js';
+import type { Cluster, EnrolResponse } from '../../../src/http/routes/unknown-clusters/schema.js';
 import type { ErrorEnvelope } from '../../../src/http/schemas.js';
 import type { JobResponse, SessionPhotoAccepted } from '../../../src/http/routes/jobs/schema.js';
 
@@ -57,3 +58,7 @@ export interface UploadedPhoto {
   faces: PhotoFace[];
   previewUrl: string;
 }
+
+/** Unknown faces of a group's sessions, grouped by person (GET groups/{id}/unknown-clusters/). */
+export type UnknownCluster = Static<typeof Cluster>;
+export type ClusterEnrolment = Static<typeof EnrolResponse>;

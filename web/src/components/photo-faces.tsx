@@ -33,7 +33,7 @@ export function PhotoFaces({
         {src && <image href={src} x={0} y={0} width={width} height={height} />}
         {faces.map((f) => {
           const [x = 0, y = 0, w = 0, h = 0] = f.box;
-          const label = f.status === 'matched' ? (f.name ?? 'matched') : 'unknown';
+          const label = f.status === 'unknown' ? 'unknown' : (f.name ?? f.status);
           const sim = f.similarity === null ? '' : ` · similarity ${f.similarity.toFixed(3)}`;
           return (
             <g

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { del, get, getAll, post } from '../api/client';
 import type { Group, Person } from '../api/types';
 import { ErrorNotice, Link, useAction, useLoad } from '../components/common';
+import { UnknownClusters } from './group/unknown-clusters';
 
 export function GroupPage({ id }: { id: number }) {
   const group = useLoad(() => get<Group>(`groups/${id}/`), [id]);
@@ -90,6 +91,7 @@ export function GroupPage({ id }: { id: number }) {
           </p>
         </div>
       </div>
+      <UnknownClusters groupId={id} members={members.data ?? []} onChanged={refresh} />
     </section>
   );
 }

@@ -5,6 +5,7 @@ import { get, getBlob, post } from '../api/client';
 import type { Group, Session, UploadedPhoto } from '../api/types';
 import { ErrorNotice, Link, useAction, useLoad } from '../components/common';
 import { AuditTrail } from './session/audit-trail';
+import { ReviewFaces } from './session/review-faces';
 import { RosterList } from './session/roster-list';
 import { SessionPhotos } from './session/session-photos';
 import { UnknownFaces } from './session/unknown-faces';
@@ -87,6 +88,7 @@ export function SessionPage({ id }: { id: number }) {
             </div>
           </div>
           <ErrorNotice error={action.error} onDismiss={action.clear} />
+          <ReviewFaces session={s} onChanged={changed} />
           <SessionPhotos
             session={s}
             uploaded={uploaded}

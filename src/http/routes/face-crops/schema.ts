@@ -1,6 +1,7 @@
 // Request and response shapes of /api/attendance/face-crops/, and the mappers from service
 // results to them. Response schemas also drop anything undeclared.
 import { Type, type Static } from '@sinclair/typebox';
+import type { FaceQuality } from '../../../domain/face-quality.js';
 import type { FaceCrop } from '../../../repositories/face-crop.repository.js';
 import type { BatchResult, GeneratedEmbedding, ListedEmbedding } from '../../../services/face-crop.service.js';
 import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
@@ -72,6 +73,23 @@ export const BatchBody = Type.Object({
   async: Type.Optional(Type.Boolean({ default: false, description: 'Run as a job: 202 with Location' })),
 });
 
+const NullableNumber = (description: string) => Type.Union([Type.Number(), Type.Null()], { description });
+
+/** A face's quality (measured for faces cut from a class photo; null for other crops). */
+export const QualityFields = {
+  width_px: NullableNumber('Width of the face box in photo pixels'),
+  sharpness: NullableNumber('Variance of the Laplacian of the aligned grey face (112 px); higher is sharper'),
+  yaw: NullableNumber('Degrees, from the five landmarks; 0 is frontal'),
+  roll: NullableNumber('Degrees of the eye line from horizontal'),
+};
+
+export const toQuality = (q: FaceQuality) => ({
+  width_px: q.widthPx,
+  sharpness: q.sharpness,
+  yaw: q.yaw,
+  roll: q.roll,
+});
+
 export const Crop = Type.Object({
   id: Type.Integer(),
   image_path: Type.String(),
@@ -82,6 +100,7 @@ export const Crop = Type.Object({
   label: Type.Union([Type.String(), Type.Null()]),
   box: Type.Union([Type.Array(Type.Number(), { minItems: 4, maxItems: 4 }), Type.Null()]),
   source_photo_id: Type.Union([Type.Integer(), Type.Null()]),
+  ...QualityFields,
   created_at: Type.String({ format: 'date-time' }),
 });
 
@@ -141,6 +160,7 @@ export const toCrop = (c: FaceCrop): Static<typeof Crop> => ({
   label: c.label,
   box: c.box,
   source_photo_id: c.sourcePhotoId,
+  ...toQuality(c.quality),
   created_at: c.createdAt,
 });
 

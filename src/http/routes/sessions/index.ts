@@ -5,9 +5,8 @@ import type { Static } from '@sinclair/typebox';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError } from '../../../errors.js';
-import { ATTENDANCE_MODEL_NAME } from '../../../models/registry.js';
 import type { JobService } from '../../../services/job.service.js';
-import type { SessionService } from '../../../services/session.service.js';
+import { attendanceModelName, type SessionService } from '../../../services/session.service.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
 import { requireJobs } from '../jobs/index.js';
 import { SessionPhotoAccepted, jobLocation, toJobResponse } from '../jobs/schema.js';
@@ -68,7 +67,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
     async (request, reply) => {
       const b = request.body;
       const session = await sessions.create(
-        { groupId: b.group_id, name: b.name, startsAt: b.starts_at, modelName: b.model_name ?? ATTENDANCE_MODEL_NAME },
+        { groupId: b.group_id, name: b.name, startsAt: b.starts_at, modelName: attendanceModelName(b.model_name) },
         request.actor,
       );
       return reply.code(201).send(toSession(session, sessions.modelNames(session, b.model_name)));

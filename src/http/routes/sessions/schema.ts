@@ -1,5 +1,6 @@
 // Request and response shapes of /api/attendance/sessions/ and audit/, and the mappers to them.
 import { Type, type Static } from '@sinclair/typebox';
+import { QualityFields, toQuality } from '../face-crops/schema.js';
 import { ATTENDANCE_MODEL_NAME } from '../../../models/registry.js';
 import type { AttendanceRow } from '../../../repositories/attendance.repository.js';
 import type { AuditEvent } from '../../../repositories/audit.repository.js';
@@ -93,7 +94,10 @@ const Face = Type.Object({
   score: Type.Optional(Type.Number()),
   person_id: NullableId,
   similarity: NullableNumber,
-  status: Type.Union([Type.Literal('matched'), Type.Literal('unknown')]),
+  status: Type.Union([Type.Literal('matched'), Type.Literal('review'), Type.Literal('unknown')], {
+    description: 'review: matched (the person counts present) but to be confirmed: a poor face or a close call',
+  }),
+  ...QualityFields,
 });
 
 export const PhotoResponse = Type.Object({
@@ -108,7 +112,9 @@ export const Row = Type.Object({
   person_id: Type.Union([Type.Integer(), Type.Null()], { description: 'null once the person was deleted' }),
   name: Type.String(),
   status: Status,
-  source: Type.Union([Type.Literal('auto'), Type.Literal('manual')]),
+  source: Type.Union([Type.Literal('auto'), Type.Literal('manual'), Type.Literal('cluster')], {
+    description: "'cluster': marked present by enrolling an unknown-face cluster",
+  }),
   similarity: NullableNumber,
   face_crop_id: NullableId,
 });
@@ -133,7 +139,12 @@ export const SessionDetail = Type.Composite([
         box: Type.Union([BoxSchema, Type.Null()]),
       }),
     ),
-    summary: Type.Object({ present: Type.Integer(), absent: Type.Integer(), unknown: Type.Integer() }),
+    summary: Type.Object({
+      present: Type.Integer(),
+      absent: Type.Integer(),
+      unknown: Type.Integer(),
+      review: Type.Integer({ description: 'Faces matched but flagged for review (their persons count present)' }),
+    }),
   }),
 ]);
 
@@ -174,6 +185,7 @@ const toFace = (f: PhotoFaceResult): Static<typeof Face> => ({
   person_id: f.personId,
   similarity: f.similarity,
   status: f.status,
+  ...toQuality(f.quality),
 });
 
 export const toPhoto = (p: PhotoResult): Static<typeof PhotoResponse> => ({
