@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { buildApp, type AppServices } from '../../src/http/app.js';
 import { startJobs, type JobsWiring } from '../../src/jobs.js';
 import { createServices } from '../../src/main.js';
+import { ATTENDANCE_MODEL_NAME, ModelRegistry } from '../../src/models/registry.js';
 import { GroupRepository } from '../../src/repositories/group.repository.js';
 import { PersonRepository } from '../../src/repositories/person.repository.js';
 import { DATASET, DATASET_SKIP, sample } from '../helpers/paths.js';
@@ -143,7 +144,11 @@ for (const target of DB_TARGETS) {
         assert.equal(accepted.status, 'queued');
         assert.equal(accepted.kind, 'session-photo');
         assert.equal(accepted.session_id, id);
-        assert.deepEqual([accepted.model_name, accepted.model_true_name], ['facenet', 'faceapi-resnet128']);
+        // The session's model: the attendance default, by the name it was asked under and its true name.
+        assert.deepEqual(
+          [accepted.model_name, accepted.model_true_name],
+          [ATTENDANCE_MODEL_NAME, new ModelRegistry().get(ATTENDANCE_MODEL_NAME).name],
+        );
         assert.equal(res.headers.location, `${JOBS}${accepted.job_id}/`);
         const job = await until(accepted.job_id);
         assert.equal(job.status, 'completed', JSON.stringify(job));
