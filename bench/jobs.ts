@@ -18,7 +18,7 @@ import sharp from 'sharp';
 import { threadsPerWorker } from '../src/config/config.js';
 import { redisOptions } from '../src/queue/bullmq-job-engine.js';
 import { BIN, REPO, cpuSeconds, load1, round, say, sleep } from './parts/common.js';
-import { sectionOf, withSection } from './parts/doc-sections.js';
+import { withSection } from './parts/doc-sections.js';
 import { registerCrops, startServer, type ServerHandle } from './parts/http.js';
 
 const QUEUE = process.env.FACEEMBED_BENCH_QUEUE_URL ?? 'redis://127.0.0.1:6379/5';
@@ -261,7 +261,7 @@ export async function runJobsBench(opts: { crops: number; out?: string }): Promi
     ...cpuNote(rows, cores),
   ];
   const text = `${START}\n${lines.join('\n')}\n${END}`;
-  if (opts.out) await writeFile(path.resolve(opts.out), withJobsSection(await readOr(opts.out), text));
+  if (opts.out) await writeFile(path.resolve(opts.out), withSection(await readOr(opts.out), JOBS_SECTION, text));
   return text;
 }
 
@@ -284,16 +284,8 @@ function cpuNote(rows: readonly Row[], cores: number): string[] {
 
 // The jobs section lives between markers in docs/benchmarks.md: this bench replaces only it, and
 // a full `npm run bench` (which rewrites the file) keeps it.
-const SECTION = 'jobs-bench';
+export const JOBS_SECTION = 'jobs-bench';
 const START = '<!-- jobs-bench:start -->';
 const END = '<!-- jobs-bench:end -->';
 
 const readOr = (file: string): Promise<string> => readFile(path.resolve(file), 'utf8').catch(() => '');
-
-/** `doc` with its jobs section replaced by (or, when it has none, followed by) `section`. */
-export const withJobsSection = (doc: string, text: string): string => withSection(doc, SECTION, text);
-
-/** The jobs section of an existing document, to carry into a freshly rendered one. */
-export async function jobsSectionOf(file: string): Promise<string | undefined> {
-  return sectionOf(await readOr(file), SECTION);
-}

@@ -18,9 +18,12 @@ import { cutCrops, listPhotos, SMALL_CROP_SIDE } from './parts/dataset.js';
 import { faceapiPipelines } from './parts/faceapi.js';
 import { httpBatch, httpSingle, registerCrops, startServer, type ServerHandle } from './parts/http.js';
 import { libraryBatch, librarySingle, perRequest, splitName, type Split } from './parts/library.js';
-import { jobsSectionOf, runJobsBench, withJobsSection } from './jobs.js';
-import { sectionOf, withSection } from './parts/doc-sections.js';
+import { JOBS_SECTION, runJobsBench } from './jobs.js';
+import { carrySections } from './parts/doc-sections.js';
 import { RUSH_SECTION } from './parts/rush-client.js';
+
+/** The summary of the search grid (docs/identification.md "Search at scale"), kept by hand between its markers. */
+const SEARCH_SECTION = 'search-bench';
 import { coldStart, memoryRun, profileRun } from './parts/process-runs.js';
 import { renderMarkdown } from './parts/report.js';
 import { LARGE_SET, SMALL_SET, runTightCrops, tightCropsSection, type CropSet } from './parts/tight-crops.js';
@@ -282,12 +285,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     const json = opts.json ? path.resolve(opts.json) : quick ? undefined : path.join(REPO, 'docs/benchmarks.json');
     const markdown = renderMarkdown(result);
     if (out) {
-      const jobs = await jobsSectionOf(out);
-      let doc = jobs ? withJobsSection(markdown, jobs) : markdown;
-      // bench:rush's section too (bench/rush.ts writes it).
-      const rush = sectionOf(await readFile(out, 'utf8').catch(() => ''), RUSH_SECTION);
-      if (rush) doc = withSection(doc, RUSH_SECTION, rush);
-      await writeFile(out, doc);
+      // The sections other benchmarks write into this document (bench/jobs.ts, bench/rush.ts, the
+      // search grid's summary) are theirs: a full run keeps them.
+      const previous = await readFile(out, 'utf8').catch(() => '');
+      await writeFile(out, carrySections(previous, markdown, [JOBS_SECTION, RUSH_SECTION, SEARCH_SECTION]));
     }
     if (json) await writeFile(json, `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(markdown);

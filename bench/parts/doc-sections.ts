@@ -22,3 +22,11 @@ export function sectionOf(doc: string, name: string): string | undefined {
 
 /** Wraps `body` in the section's markers. */
 export const section = (name: string, body: string): string => `${marks(name).start}\n${body}\n${marks(name).end}`;
+
+/** `fresh` with every named section of `old` carried over (sections `old` lacks are left as `fresh` has them). */
+export function carrySections(old: string, fresh: string, names: readonly string[]): string {
+  return names.reduce((doc, name) => {
+    const kept = sectionOf(old, name);
+    return kept ? withSection(doc, name, kept) : doc;
+  }, fresh);
+}
