@@ -1,7 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// Arrows one way (README "Architecture"): a folder of src/ imports only folders to its left in
+// Arrows one way (docs/development.md "Architecture"): a folder of src/ imports only folders to its left in
 // LAYERS; src/ never imports bench/ or test/; bench/ never imports test/. Sharp, onnxruntime-node,
 // the database drivers and the Redis clients each have their home.
 const LAYERS = [

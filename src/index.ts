@@ -1,4 +1,4 @@
-// The package's library API (README "Library").
+// The package's library API (docs/cli.md "Library").
 import { EmbeddingService, type EmbeddingServiceOptions } from './services/embedding.service.js';
 import type { DetectedFace } from './domain/face.js';
 import type { FaceEmbedding, FaceScanOptions } from './services/embedding.types.js';

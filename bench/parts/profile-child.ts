@@ -1,6 +1,6 @@
 // Run in a fresh process by the suite (`node profile-child.js '<json>'`), so the profile sees
 // what a pool worker sees: a small heap, nothing else loaded. Prints one JSON object on stdout.
-// For JS hot spots run a worker under `node --cpu-prof` instead (README "Benchmarks").
+// For JS hot spots run a worker under `node --cpu-prof` instead (docs/development.md "Benchmarks").
 import { networkProfile, stageProfile, type NetworkProfile, type StageProfile } from './profile.js';
 
 export interface ProfileArgs {

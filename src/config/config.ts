@@ -1,4 +1,4 @@
-// The one place that reads the environment (README "Configuration"). Every variable is checked
+// The one place that reads the environment (docs/configuration.md). Every variable is checked
 // against one TypeBox schema, all invalid ones are reported together, and the result is frozen.
 import os from 'node:os';
 import path from 'node:path';
@@ -55,7 +55,7 @@ const Str = (description: string) => Type.String({ minLength: 1, description });
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
- * The variables read, each with its schema (README "Configuration"). Unset or empty means the
+ * The variables read, each with its schema (docs/configuration.md). Unset or empty means the
  * default; numbers arrive as strings and are converted before the check.
  */
 export const EnvSchema = Type.Object({

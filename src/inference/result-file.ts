@@ -1,4 +1,4 @@
-// The old worker's result file (README "Command line"), also the CLI's JSON line and what the
+// The old worker's result file (docs/cli.md), also the CLI's JSON line and what the
 // per-request mode reads back from its fresh process.
 import { deserializeError, type SerializedError } from '../errors.js';
 import type { EmbedOutput } from './protocol.js';

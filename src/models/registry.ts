@@ -16,7 +16,7 @@ export const DEFAULT_MODEL_NAME = 'facenet';
 /**
  * The model attendance sessions and identification use when a request names none: the one that
  * measured best on the 30-50 px class-photo faces of bench:attendance with no wrong face and no
- * member falsely present (docs/attendance.md; README "Attendance default model").
+ * member falsely present (docs/attendance.md; docs/models.md "Attendance default model").
  */
 export const ATTENDANCE_MODEL_NAME = 'arcface';
 
@@ -140,7 +140,7 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
 
 const Triple = Type.Tuple([Type.Number(), Type.Number(), Type.Number()]);
 
-/** One entry of the FACEEMBED_MODELS_CONFIG file (README "Your own ONNX model"); unknown keys are refused. */
+/** One entry of the FACEEMBED_MODELS_CONFIG file (docs/models.md "Your own ONNX model"); unknown keys are refused. */
 export const UserModelEntry = Type.Object(
   {
     name: Type.String({ pattern: '^[A-Za-z0-9._-]+$', description: 'letters, digits, . _ -' }),

@@ -1,4 +1,4 @@
-// The lint rule that keeps the arrows one way (eslint.config.js, README "Architecture"): an
+// The lint rule that keeps the arrows one way (eslint.config.js, docs/development.md "Architecture"): an
 // import against the layering fails `npm run lint`; the same import in the allowed direction passes.
 import assert from 'node:assert/strict';
 import path from 'node:path';

@@ -54,7 +54,7 @@ export function registerModels(program: Command): void {
     .description('List the registered models')
     .option('--json', 'JSON array')
     .action((flags: { json?: boolean }) => list(Boolean(flags.json ?? models.opts<{ json?: boolean }>().json)));
-  // `faceembed models --json` (README "Command line") reaches the default subcommand with the flag.
+  // `faceembed models --json` (docs/cli.md) reaches the default subcommand with the flag.
   models.option('--json', 'JSON array');
   models
     .command('prepare')
