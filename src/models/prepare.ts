@@ -29,7 +29,7 @@ export async function prepareSource(id: string, modelsDir: string): Promise<Prep
   const target = path.join(modelsDir, fileName);
   if (await exists(target)) {
     // The prepared copy of a shipped-as-is file is checked too: a worker must not load altered weights.
-    await verifyChecksum(source, target);
+    await verifyChecksum(source, target, true);
     return { id, path: target, version, created: false, ms: performance.now() - started };
   }
   await mkdir(modelsDir, { recursive: true });
@@ -44,6 +44,7 @@ export async function prepareSource(id: string, modelsDir: string): Promise<Prep
   const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(temp, bytes, { flush: true });
+    await verifyChecksum(source, temp, true);
     await rename(temp, target);
   } finally {
     await rm(temp, { force: true });

@@ -106,11 +106,16 @@ test('an altered or missing model file is a typed error naming the file and the 
   const shipped = await prepareSource(NAME, path.join(tmp, 'models'));
   const altered = path.join(tmp, 'fr_feature.onnx');
   await copyFile(shipped.path, altered);
-  await verifyChecksum(source, altered);
+  await verifyChecksum(source, altered, true);
+  await assert.rejects(
+    verifyChecksum(source, altered),
+    /expected 87aacdfe/,
+    'the prepared copy is not the shipped file',
+  );
   await writeFile(altered, 'not the weights');
-  await assert.rejects(verifyChecksum(source, altered), (e: FaceembedError) => {
+  await assert.rejects(verifyChecksum(source, altered, true), (e: FaceembedError) => {
     assert.equal(e.type, 'ValidationError');
-    assert.ok(e.message.includes(altered) && e.message.includes(source.sha256!), e.message);
+    assert.ok(e.message.includes(altered) && e.message.includes(source.preparedSha256!), e.message);
     return true;
   });
   await assert.rejects(verifyChecksum(source, path.join(tmp, 'gone.onnx')), (e: FaceembedError) => {
