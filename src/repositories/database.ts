@@ -175,6 +175,14 @@ export interface UnknownClusterTable {
   created_at: ColumnType<Date | string, string, never>;
 }
 
+/** A face of a session's photo given to a member by the automatic solve (rewritten by each re-solve). */
+export interface SessionFaceMatchTable {
+  face_crop_id: number;
+  session_id: number;
+  person_id: number;
+  similarity: number;
+}
+
 export interface UnknownClusterFaceTable {
   cluster_id: number;
   face_crop_id: number;
@@ -194,6 +202,7 @@ export interface DB {
   job_items: JobItemTable;
   unknown_clusters: UnknownClusterTable;
   unknown_cluster_faces: UnknownClusterFaceTable;
+  session_face_matches: SessionFaceMatchTable;
 }
 
 export type Database = Kysely<DB>;

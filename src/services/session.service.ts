@@ -1,5 +1,6 @@
 // Attendance sessions: create and close, class photos in (every face stored as a face crop and
-// matched over the whole session), manual review (override, assign), CSV and the audit trail.
+// matched one-to-one inside its photo, a member present when matched in any photo), manual
+// review (override, assign), CSV and the audit trail.
 // Every change to a session runs under its lock (in-process queue + the database row lock in
 // one transaction) and re-solves the session there, so concurrent uploads give the result of
 // sequential ones. Slow work (detection, embedding, cutting crops) happens before the lock;
@@ -13,7 +14,7 @@ import { cutFaces } from '../image/crop.js';
 import { probeImage, type ImageLimits } from '../image/decode.js';
 import { ATTENDANCE_MODEL_NAME } from '../models/registry.js';
 import type { AttendanceStore } from '../repositories/attendance-store.js';
-import type { AttendanceRow } from '../repositories/attendance.repository.js';
+import type { AttendanceRow, SessionFace } from '../repositories/attendance.repository.js';
 import type { NewAuditEvent } from '../repositories/audit.repository.js';
 import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
 import type { Session } from '../repositories/session.repository.js';
@@ -23,7 +24,14 @@ import type { GalleryRegistry } from './gallery.registry.js';
 import { storedModelNames, type ModelNames } from './model-names.js';
 import { measureFaceQuality } from './face-quality.js';
 import { KeyedLock } from './keyed-lock.js';
-import { sessionView, storedPhotoResult, type PhotoResult, type SessionView } from './session-view.js';
+import {
+  faceAnswers,
+  sessionView,
+  storedPhotoResult,
+  type FaceAnswer,
+  type PhotoResult,
+  type SessionView,
+} from './session-view.js';
 import { insertPhoto } from './session-photo-rows.js';
 import { gallerySimilarity } from './session-matching.js';
 import { auditEvent, resolveSession, rowEvent, syncRoster } from './session-resolve.js';
@@ -256,6 +264,7 @@ export class SessionService {
         });
       const row = await this.rosterRow(trx, session, input.personId);
       const rows = await trx.attendance.listForSession(id);
+      assertFreeInPhoto(face, faces, faceAnswers(rows, await trx.matches.list(id)), row);
       const events: NewAuditEvent[] = [];
       for (const holder of rows) {
         if (holder.faceCropId !== faceCropId || holder.id === row.id) continue;
@@ -374,6 +383,30 @@ export class SessionService {
     if (missing.length > 0)
       await this.deps.faceCrops.generateBatch(missing, { modelName: session.modelName, force: false });
   }
+}
+
+/**
+ * A member is at most once in a photo: giving them a face there while another face of the same
+ * photo answers them is a ConflictError naming that face (a match in another photo is fine).
+ */
+function assertFreeInPhoto(
+  face: SessionFace,
+  faces: readonly SessionFace[],
+  answers: ReadonlyMap<number, FaceAnswer>,
+  row: AttendanceRow,
+): void {
+  const other = faces.find(
+    (f) =>
+      f.photoId === face.photoId &&
+      f.faceCropId !== face.faceCropId &&
+      answers.get(f.faceCropId)?.personId === row.personId,
+  );
+  if (!other) return;
+  throw new ConflictError(
+    `Person ${row.personId} (${row.personName}) is already matched in photo ${face.photoId} by face ${other.faceCropId}: ` +
+      `a person is at most once in a photo (give face ${other.faceCropId} to its person, or mark them absent, first)`,
+    { face_crop_id: other.faceCropId, person_id: row.personId, photo_id: face.photoId },
+  );
 }
 
 const closedError = (id: number) =>
