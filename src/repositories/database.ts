@@ -175,12 +175,13 @@ export interface UnknownClusterTable {
   created_at: ColumnType<Date | string, string, never>;
 }
 
-/** A face of a session's photo given to a member by the automatic solve (rewritten by each re-solve). */
+/** A face of a session's photo that answers a member: by the solve (auto, rewritten by each re-solve) or by hand. */
 export interface SessionFaceMatchTable {
   face_crop_id: number;
   session_id: number;
   person_id: number;
-  similarity: number;
+  similarity: number | null;
+  source: 'auto' | 'manual';
 }
 
 export interface UnknownClusterFaceTable {

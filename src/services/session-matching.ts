@@ -6,13 +6,13 @@
 // earliest face). Photos are solved independently, so the answer does not depend on the order
 // they arrive in.
 // Rows set by hand (or by a cluster's enrolment) are fixed: the solve never changes them, and
-// the faces they hold are theirs. A member set absent by hand is out of the solve; one set
-// present still answers their faces in the photos where their held face is not.
+// the faces they hold (and other faces given by hand) are theirs. A member set absent by hand is
+// out of the solve; one set present still answers their faces in the photos where no face given
+// by hand places them already.
 import { maxWeightAssignment } from '../domain/assignment.js';
 import { personScore } from '../domain/person-score.js';
 import { cosineSimilarity } from '../domain/vector.js';
 import type { AttendanceChange, AttendanceRow } from '../repositories/attendance.repository.js';
-import type { FaceMatch } from '../repositories/session-match.repository.js';
 
 export interface MatchFace {
   faceCropId: number;
@@ -28,7 +28,16 @@ export interface MatchInput {
   /** Enrolled embeddings per person. */
   galleries: ReadonlyMap<number, readonly Float32Array[]>;
   rows: readonly AttendanceRow[];
+  /** Faces given by hand besides those the rows hold: fixed, like the rows. */
+  manualFaces?: readonly { faceCropId: number; personId: number }[];
   threshold: number;
+}
+
+/** A face the solve gave to a member. */
+export interface AutoMatch {
+  faceCropId: number;
+  personId: number;
+  similarity: number;
 }
 
 export interface AutoDecision {
@@ -40,7 +49,7 @@ export interface SessionSolution {
   /** The automatic rows whose state changes, with their new state. */
   decisions: AutoDecision[];
   /** Every face the solve gave to a member, in face order. */
-  matches: FaceMatch[];
+  matches: AutoMatch[];
 }
 
 /** A person's score against a face (personScore over their enrolled faces); null without any. */
@@ -61,15 +70,16 @@ export function solveSession(input: MatchInput): AutoDecision[] {
 
 /** The whole solve: the rows' decisions and the answer of every matched face. */
 export function solveSessionFaces(input: MatchInput): SessionSolution {
-  const fixed = input.rows.filter((r) => r.source !== 'auto');
-  const heldFaces = new Set(fixed.map((r) => r.faceCropId).filter((id) => id !== null));
+  const byHand = [
+    ...input.rows.flatMap((r) =>
+      r.source !== 'auto' && r.faceCropId !== null ? [{ faceCropId: r.faceCropId, personId: r.personId }] : [],
+    ),
+    ...(input.manualFaces ?? []),
+  ];
+  const heldFaces = new Set(byHand.map((f) => f.faceCropId));
   const photoOf = new Map(input.faces.map((f) => [f.faceCropId, f.photoId]));
-  // Members a fixed row already places in a photo (through the face it holds there).
-  const placed = new Set(
-    fixed
-      .filter((r) => r.faceCropId !== null && r.personId !== null)
-      .map((r) => `${photoOf.get(r.faceCropId!)}:${r.personId}`),
-  );
+  // Members a face given by hand already places in its photo.
+  const placed = new Set(byHand.map((f) => `${photoOf.get(f.faceCropId)}:${f.personId}`));
   const members = input.rows.filter((r) => r.personId !== null && (r.source === 'auto' || r.status === 'present'));
 
   const byPhoto = new Map<number, MatchFace[]>();
@@ -77,7 +87,7 @@ export function solveSessionFaces(input: MatchInput): SessionSolution {
     if (f.embedding === null || heldFaces.has(f.faceCropId)) continue;
     byPhoto.set(f.photoId, [...(byPhoto.get(f.photoId) ?? []), f]);
   }
-  const matches: FaceMatch[] = [];
+  const matches: AutoMatch[] = [];
   for (const [photoId, faces] of byPhoto) {
     const open = members.filter((m) => !placed.has(`${photoId}:${m.personId}`));
     const weights = faces.map((f) =>
@@ -98,7 +108,7 @@ export function solveSessionFaces(input: MatchInput): SessionSolution {
   matches.sort((a, b) => a.faceCropId - b.faceCropId);
 
   // Each member's best face: highest similarity, then the earliest face (matches are in face order).
-  const best = new Map<number, FaceMatch>();
+  const best = new Map<number, AutoMatch>();
   for (const m of matches) {
     const held = best.get(m.personId);
     if (!held || m.similarity > held.similarity) best.set(m.personId, m);

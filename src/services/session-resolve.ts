@@ -89,16 +89,18 @@ export async function resolveSession(
     list.push(g.embedding);
     galleries.set(g.personId, list);
   }
+  const manual = (await trx.matches.list(session.id)).filter((m) => m.source === 'manual');
   const events: NewAuditEvent[] = [];
   const changed = new Map<number, AttendanceRow>();
-  const solution = solveSessionFaces({ faces, galleries, rows, threshold: model.threshold });
+  const solution = solveSessionFaces({ faces, galleries, rows, manualFaces: manual, threshold: model.threshold });
   for (const d of solution.decisions) {
     const updated = await trx.attendance.update(d.row.id, d.next);
     changed.set(updated.id, updated);
     const action = d.next.status === 'present' ? 'auto-present' : 'auto-absent';
     events.push(rowEvent(SYSTEM_ACTOR, action, d.row, updated, null));
   }
-  await trx.matches.replace(session.id, solution.matches);
+  await trx.matches.replaceAuto(session.id, solution.matches);
   await trx.audit.append(events);
-  return { rows: rows.map((r) => changed.get(r.id) ?? r), matches: solution.matches };
+  const matches = [...manual, ...solution.matches.map((m) => ({ ...m, source: 'auto' as const }))];
+  return { rows: rows.map((r) => changed.get(r.id) ?? r), matches };
 }

@@ -39,11 +39,11 @@ export type FaceAnswer = Pick<AttendanceRow, 'personId' | 'similarity' | 'source
 
 /**
  * Every explained face's answer: the face an attendance row holds answers that row (a decision
- * by hand included); any other face the solve matched answers its member automatically.
+ * by hand included); any other matched face answers its member, as the solve or a hand gave it.
  */
 export function faceAnswers(rows: readonly AttendanceRow[], matches: readonly FaceMatch[]): Map<number, FaceAnswer> {
   const out = new Map<number, FaceAnswer>();
-  for (const m of matches) out.set(m.faceCropId, { personId: m.personId, similarity: m.similarity, source: 'auto' });
+  for (const m of matches) out.set(m.faceCropId, m);
   for (const r of rows) if (r.faceCropId !== null) out.set(r.faceCropId, r);
   return out;
 }

@@ -14,8 +14,7 @@ import { cutFaces } from '../image/crop.js';
 import { probeImage, type ImageLimits } from '../image/decode.js';
 import { ATTENDANCE_MODEL_NAME } from '../models/registry.js';
 import type { AttendanceStore } from '../repositories/attendance-store.js';
-import type { AttendanceRow, SessionFace } from '../repositories/attendance.repository.js';
-import type { NewAuditEvent } from '../repositories/audit.repository.js';
+import type { AttendanceRow } from '../repositories/attendance.repository.js';
 import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
 import type { Session } from '../repositories/session.repository.js';
 import type { EmbeddingPort, ModelInfo } from './embedding.types.js';
@@ -24,16 +23,9 @@ import type { GalleryRegistry } from './gallery.registry.js';
 import { storedModelNames, type ModelNames } from './model-names.js';
 import { measureFaceQuality } from './face-quality.js';
 import { KeyedLock } from './keyed-lock.js';
-import {
-  faceAnswers,
-  sessionView,
-  storedPhotoResult,
-  type FaceAnswer,
-  type PhotoResult,
-  type SessionView,
-} from './session-view.js';
+import { sessionView, storedPhotoResult, type PhotoResult, type SessionView } from './session-view.js';
 import { insertPhoto } from './session-photo-rows.js';
-import { gallerySimilarity } from './session-matching.js';
+import { assignFace } from './session-assign.js';
 import { auditEvent, resolveSession, rowEvent, syncRoster } from './session-resolve.js';
 
 /**
@@ -241,6 +233,8 @@ export class SessionService {
         similarity: keepFace ? row.similarity : null,
         faceCropId: keepFace ? row.faceCropId : null,
       });
+      // Absent by hand: faces given them by hand earlier are theirs no more.
+      if (input.status === 'absent') await trx.matches.removeManual(id, personId);
       await trx.audit.append([rowEvent(actor, 'manual-status', row, updated, input.note ?? null)]);
       await resolveSession(trx, session, await this.model(session));
       return (await trx.attendance.find(id, personId))!;
@@ -255,43 +249,8 @@ export class SessionService {
     actor: string,
   ): Promise<AttendanceRow> {
     const assigned = await this.change(id, async (trx, session) => {
-      const faces = await trx.attendance.sessionFaces(id, session.modelName);
-      const face = faces.find((f) => f.faceCropId === faceCropId);
-      if (!face)
-        throw new ValidationError(`Face crop ${faceCropId} is not a face of session ${id}`, {
-          face_crop_id: faceCropId,
-          session_id: id,
-        });
       const row = await this.rosterRow(trx, session, input.personId);
-      const rows = await trx.attendance.listForSession(id);
-      assertFreeInPhoto(face, faces, faceAnswers(rows, await trx.matches.list(id)), row);
-      const events: NewAuditEvent[] = [];
-      for (const holder of rows) {
-        if (holder.faceCropId !== faceCropId || holder.id === row.id) continue;
-        // The face's previous holder loses it and goes back to the automatic solve.
-        const released = await trx.attendance.update(holder.id, {
-          status: 'absent',
-          source: 'auto',
-          similarity: null,
-          faceCropId: null,
-        });
-        events.push(rowEvent(actor, 'face-released', holder, released, input.note ?? null));
-      }
-      const gallery = (await trx.attendance.galleries([input.personId], session.modelName))
-        .map((g) => g.embedding)
-        .filter((e): e is Float32Array => e !== null);
-      const similarity = face.embedding ? gallerySimilarity(face.embedding, gallery) : null;
-      const updated = await trx.attendance.update(row.id, {
-        status: 'present',
-        source: 'manual',
-        similarity,
-        faceCropId,
-      });
-      events.push(rowEvent(actor, 'manual-assign', row, updated, input.note ?? null));
-      if (input.enrol) {
-        await trx.crops.setPerson(faceCropId, input.personId);
-        events.push({ ...rowEvent(actor, 'enrol', row, updated, input.note ?? null), before: null, after: null });
-      }
+      const events = await assignFace(trx, session, { ...input, faceCropId, row }, actor);
       await trx.audit.append(events);
       await resolveSession(trx, session, await this.model(session));
       return (await trx.attendance.find(id, input.personId))!;
@@ -383,30 +342,6 @@ export class SessionService {
     if (missing.length > 0)
       await this.deps.faceCrops.generateBatch(missing, { modelName: session.modelName, force: false });
   }
-}
-
-/**
- * A member is at most once in a photo: giving them a face there while another face of the same
- * photo answers them is a ConflictError naming that face (a match in another photo is fine).
- */
-function assertFreeInPhoto(
-  face: SessionFace,
-  faces: readonly SessionFace[],
-  answers: ReadonlyMap<number, FaceAnswer>,
-  row: AttendanceRow,
-): void {
-  const other = faces.find(
-    (f) =>
-      f.photoId === face.photoId &&
-      f.faceCropId !== face.faceCropId &&
-      answers.get(f.faceCropId)?.personId === row.personId,
-  );
-  if (!other) return;
-  throw new ConflictError(
-    `Person ${row.personId} (${row.personName}) is already matched in photo ${face.photoId} by face ${other.faceCropId}: ` +
-      `a person is at most once in a photo (give face ${other.faceCropId} to its person, or mark them absent, first)`,
-    { face_crop_id: other.faceCropId, person_id: row.personId, photo_id: face.photoId },
-  );
 }
 
 const closedError = (id: number) =>

@@ -147,3 +147,20 @@ test('a row set by hand stays as it is; a member present by hand still answers f
     [200, 20],
   ]);
 });
+
+test('faces given by hand besides the held one are fixed and place their member in that photo', () => {
+  const assigned = row(1, 10, { status: 'present', source: 'manual', faceCropId: 200, similarity: 1 });
+  const third = { faceCropId: 101, photoId: 1, embedding: unit(1, 0.1, 0) };
+  const { decisions, matches } = solveSessionFaces({
+    faces: [...twoPhotos, third],
+    galleries,
+    rows: [assigned, row(2, 20)],
+    manualFaces: [{ faceCropId: 100, personId: 10 }],
+    threshold: 0.9,
+  });
+  assert.deepEqual(answers(matches), [[101, 20]]);
+  assert.deepEqual(
+    decisions.map((d) => [d.row.personId, d.next.faceCropId]),
+    [[20, 101]],
+  );
+});

@@ -1,10 +1,11 @@
 // Sessions with several photos: a roster member may be matched in each photo, so the answer of
 // every matched face is stored, not only the one face an attendance row holds.
-// - session_face_matches: one row per face of a session's photo that the automatic solve gave to
-//   a member (person and similarity); rewritten by every re-solve of the session. A face that is
-//   in neither this table nor an attendance row is unknown. Faces, sessions and persons take
-//   their matches with them when deleted.
-import type { Kysely, Migration } from 'kysely';
+// - session_face_matches: one row per face of a session's photo that answers a member besides
+//   the one face their attendance row holds: `auto` rows are what the solve gave (rewritten by
+//   every re-solve), `manual` rows are faces given by hand that the member's row has since moved
+//   on from (fixed, like manual rows). A face in neither this table nor an attendance row is
+//   unknown. Faces, sessions and persons take their matches with them when deleted.
+import { sql, type Kysely, type Migration } from 'kysely';
 import { databaseKind } from '../database.js';
 
 export const sessionFaceMatches: Migration = {
@@ -15,7 +16,8 @@ export const sessionFaceMatches: Migration = {
       .addColumn('face_crop_id', 'integer', (c) => c.primaryKey().references('face_crops.id').onDelete('cascade'))
       .addColumn('session_id', 'integer', (c) => c.notNull().references('sessions.id').onDelete('cascade'))
       .addColumn('person_id', 'integer', (c) => c.notNull().references('persons.id').onDelete('cascade'))
-      .addColumn('similarity', pg ? 'double precision' : 'real', (c) => c.notNull())
+      .addColumn('similarity', pg ? 'double precision' : 'real')
+      .addColumn('source', 'text', (c) => c.notNull().check(sql`source in ('auto', 'manual')`))
       .execute();
     await db.schema
       .createIndex('session_face_matches_session_idx')
