@@ -30,8 +30,8 @@ const { values } = parseArgs({
   },
 });
 
-const WIDTHS = [24, 32, 40, 48, 56, 64, 80];
-const SIGMAS = [1, 1.5, 2, 2.5, 3, 4];
+const WIDTHS = [24, 32, 40, 48, 64];
+const SIGMAS = [1, 2, 3, 4.5];
 const YAW_BINS = [0, 10, 20, 30, 40, 90];
 
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
@@ -112,6 +112,31 @@ const full = row('as taken');
 const byWidth = new Map(WIDTHS.map((w) => [w, row(`face ${w} px wide`)]));
 const bySigma = new Map(SIGMAS.map((s) => [s, row(`blur sigma ${s}`)]));
 const byYaw = YAW_BINS.slice(0, -1).map((lo, i) => row(`|yaw| ${lo}-${YAW_BINS[i + 1]} deg`));
+function report(done: number): void {
+  console.log(
+    `${model} at its shipped threshold ${threshold}; ${done} LFW dev same-person pairs (${failed} without a face)`,
+  );
+  console.log('\n| enrolment photo | pairs | median face width px | median sharpness | median similarity | accepted |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of [full, ...byWidth.values(), ...bySigma.values(), ...byYaw]) {
+    const accepted = r.similarities.filter((s) => s >= threshold).length;
+    console.log(
+      `| ${r.label} | ${r.similarities.length} | ${round(median(r.widths))} | ${round(median(r.sharpness))} | ${round(median(r.similarities), 3)} | ${accepted} (${round((100 * accepted) / Math.max(1, r.similarities.length))}%) |`,
+    );
+  }
+  // Natural sharpness: acceptance by quartile of the enrolment face's own sharpness.
+  const natural = full.sharpness.map((s, i) => ({ s, sim: full.similarities[i]! })).sort((a, b) => a.s - b.s);
+  console.log('\n| natural sharpness (quartile) | pairs | sharpness range | accepted |');
+  console.log('|---|---|---|---|');
+  for (let q = 0; q < 4; q++) {
+    const part = natural.slice(Math.floor((q * natural.length) / 4), Math.floor(((q + 1) * natural.length) / 4));
+    const accepted = part.filter((p) => p.sim >= threshold).length;
+    console.log(
+      `| Q${q + 1} | ${part.length} | ${round(part[0]?.s ?? NaN)}-${round(part.at(-1)?.s ?? NaN)} | ${accepted} (${round((100 * accepted) / Math.max(1, part.length))}%) |`,
+    );
+  }
+}
+
 let failed = 0;
 for (const [k, [x, y]] of chosen.entries()) {
   const enrolFile = path.join(dir, 'img', x!);
@@ -136,30 +161,10 @@ for (const [k, [x, y]] of chosen.entries()) {
     if (e) add(bySigma.get(s)!, e, probe.embedding);
     else bySigma.get(s)!.similarities.push(-1);
   }
-  if ((k + 1) % 50 === 0) process.stderr.write(`${k + 1}/${chosen.length}\n`);
+  if ((k + 1) % 10 === 0) process.stderr.write(`${k + 1}/${chosen.length}\n`);
+  if ((k + 1) % 30 === 0 && k + 1 < chosen.length) report(k + 1);
 }
 
-console.log(
-  `${model} at its shipped threshold ${threshold}; ${chosen.length} LFW dev same-person pairs (${failed} without a face)`,
-);
-console.log('\n| enrolment photo | pairs | median face width px | median sharpness | median similarity | accepted |');
-console.log('|---|---|---|---|---|---|');
-for (const r of [full, ...byWidth.values(), ...bySigma.values(), ...byYaw]) {
-  const accepted = r.similarities.filter((s) => s >= threshold).length;
-  console.log(
-    `| ${r.label} | ${r.similarities.length} | ${round(median(r.widths))} | ${round(median(r.sharpness))} | ${round(median(r.similarities), 3)} | ${accepted} (${round((100 * accepted) / Math.max(1, r.similarities.length))}%) |`,
-  );
-}
-// Natural sharpness: acceptance by quartile of the enrolment face's own sharpness.
-const natural = full.sharpness.map((s, i) => ({ s, sim: full.similarities[i]! })).sort((a, b) => a.s - b.s);
-console.log('\n| natural sharpness (quartile) | pairs | sharpness range | accepted |');
-console.log('|---|---|---|---|');
-for (let q = 0; q < 4; q++) {
-  const part = natural.slice(Math.floor((q * natural.length) / 4), Math.floor(((q + 1) * natural.length) / 4));
-  const accepted = part.filter((p) => p.sim >= threshold).length;
-  console.log(
-    `| Q${q + 1} | ${part.length} | ${round(part[0]?.s ?? NaN)}-${round(part.at(-1)?.s ?? NaN)} | ${accepted} (${round((100 * accepted) / Math.max(1, part.length))}%) |`,
-  );
-}
+report(chosen.length);
 await service.close();
 await rm(tmp, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // The enrolment quality gate and a person's enrolment strength. An enrolment photo is the
 // reference every later match is scored against: a face too small, too blurred or turned too far
 // costs same-person similarity on every session photo, so it is refused with the reason. The
-// floors were measured on LFW dev (docs/accuracy.md "Enrolment quality": where a worse enrolment
+// floors were measured on LFW dev (docs/enrolment.md "Enrolment quality": where a worse enrolment
 // face starts to cost verification at the shipped threshold; bench/enrolment-quality.ts).
 import type { FaceQuality } from './face-quality.js';
 

@@ -4,7 +4,7 @@
 //   rank = (area - POSITION_WEIGHT * offset^2) / image area + SCORE_WEIGHT * score
 // where offset is the distance of the box centre from the image centre. A central face beats an
 // equally large face at the edge, and a low-score edge face loses to a confident one. The
-// weights and the plausibility floors were chosen by measurement (docs/accuracy.md "The face a
+// weights and the plausibility floors were chosen by measurement (docs/enrolment.md "The face a
 // photo stands for": bench/principal-face.ts).
 import type { Box } from './face.js';
 
