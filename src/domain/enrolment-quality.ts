@@ -16,7 +16,7 @@ export interface EnrolmentGate {
   maxYaw: number;
 }
 
-export const ENROLMENT_GATE: Readonly<EnrolmentGate> = Object.freeze({ minWidthPx: 48, minSharpness: 40, maxYaw: 35 });
+export const ENROLMENT_GATE: Readonly<EnrolmentGate> = Object.freeze({ minWidthPx: 48, minSharpness: 20, maxYaw: 40 });
 
 export interface GateVerdict {
   reason: EnrolmentRefusal;
