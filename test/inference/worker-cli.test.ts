@@ -72,7 +72,7 @@ test('a user-registered ONNX model runs with its own input spec', async () => {
   const run = await worker(image, 'tiny', tinyEnv);
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.result.dimensions, 3);
-  assert.deepEqual(run.result.face, { detected: false });
+  assert.deepEqual(run.result.face, { detected: false, faces_seen: 0 }, 'detection ran and saw no face');
   const norm = Math.hypot(...colour);
   const got = run.result.embedding as number[];
   colour.forEach((v, c) => assert.ok(Math.abs(got[c]! - v / norm) < 1e-5, `channel ${c}: ${got[c]} vs ${v / norm}`));

@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { ServerProcess } from '../fault/helpers/server.js';
 import { workspace, type Workspace } from '../fault/helpers/fixtures.js';
+import { sideBySide } from '../helpers/composed-faces.js';
 import { DATASET_SKIP } from '../helpers/paths.js';
 import { CHROMIUM_SKIP, ConsoleWatch, launchBrowser, type TestBrowser } from '../../bench/parts/chromium.js';
 import { classPhoto, NEWCOMER, PEOPLE, retakePhoto, secondClassPhoto } from './photos.js';
@@ -342,6 +343,28 @@ describe('attendance web app in Chromium', { skip }, () => {
     },
     true,
   );
+
+  step('a photo of two people asks which one is meant; a one-photo enrolment is flagged weak', async () => {
+    await page.getByRole('link', { name: 'Persons', exact: true }).click();
+    await page.getByLabel('Name').fill('Mary Jackson');
+    await page.getByRole('button', { name: 'Create person' }).click();
+    await page.getByRole('heading', { name: 'Mary Jackson' }).waitFor();
+    await page.locator('.badge.weak', { hasText: 'no photo' }).waitFor();
+    await page
+      .getByLabel('Choose photos')
+      .setInputFiles({ name: 'two.jpg', mimeType: 'image/jpeg', buffer: await sideBySide('a', 'b') });
+    const choice = page.getByRole('group', { name: 'Faces in two.jpg' });
+    await choice.getByText('2 people in this photo').waitFor();
+    assert.equal(watch.expect(/status of 422/), 1);
+    assert.equal(await page.locator('.face-grid .face-card').count(), 0, 'nothing enrolled before the choice');
+    await choice.getByRole('button', { name: /^Face 2/ }).click();
+    await page.locator('.face-grid .face-card img').first().waitFor();
+    await page.getByText('1 enrolled face').waitFor();
+    await page.locator('.badge.weak', { hasText: 'one photo' }).waitFor();
+    await page.getByRole('link', { name: 'Persons', exact: true }).click();
+    await page.locator('table.list tr', { hasText: 'Mary Jackson' }).locator('.badge.weak').waitFor();
+    await page.locator('table.list tr', { hasText: ada.name }).locator('.badge.ok').waitFor();
+  });
 
   test('no console error on any page', () => {
     assert.deepEqual(watch.errors, []);
