@@ -13,6 +13,7 @@ import type { Database } from '../repositories/database.js';
 import type { EmbeddingPort } from '../services/embedding.types.js';
 import type { EmbeddingObserver, FaceCropService } from '../services/face-crop.service.js';
 import type { SessionService } from '../services/session.service.js';
+import type { AccessService } from '../services/access.service.js';
 import type { ClusterService } from '../services/cluster.service.js';
 import type { JobService } from '../services/job.service.js';
 import { installJobMetrics } from './plugins/job-metrics.js';
@@ -21,6 +22,7 @@ import type { GalleryRegistry } from '../services/gallery.registry.js';
 import type { GroupService } from '../services/group.service.js';
 import type { IdentificationService } from '../services/identification.service.js';
 import type { PersonService } from '../services/person.service.js';
+import { installAccess } from './plugins/access.js';
 import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
 import { installGalleryMetrics } from './plugins/gallery-metrics.js';
@@ -32,6 +34,7 @@ import { identifyRoutes } from './routes/identify/index.js';
 import { personRoutes } from './routes/persons/index.js';
 import { auditRoutes } from './routes/audit/index.js';
 import { healthRoutes } from './routes/health/index.js';
+import { meRoutes } from './routes/me/index.js';
 import { sessionRoutes } from './routes/sessions/index.js';
 import { unknownClusterRoutes } from './routes/unknown-clusters/index.js';
 import { similarityRoutes } from './routes/similarity/index.js';
@@ -54,6 +57,8 @@ export interface AppServices {
   galleries: GalleryRegistry;
   sessions: SessionService;
   clusters: ClusterService;
+  /** Key roles and group scopes (every /api route declares what it touches). */
+  access: AccessService;
 }
 
 export interface AppDeps {
@@ -119,7 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const metrics = installMetrics(app, embedder);
-  installAuth(app, config.http.apiKeys);
+  installAuth(app, config.http.apiKeys, config.http.authFailures);
   // server.close() only drops connections idle at that moment; a keep-alive connection that
   // answers during close would otherwise hold app.close() for keepAliveTimeout (72 s).
   let closing = false;
@@ -145,6 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const services = deps.services(metrics.observeEmbedding);
+  installAccess(app, services.access, { teacherMaxJobItems: config.jobs.teacherMaxItems });
   const service = services.faceCrops;
   installGalleryMetrics(metrics.registry, services.galleries);
   await app.register(healthRoutes, { db, embedder });
@@ -170,6 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     jobs: deps.jobs,
   });
   await app.register(auditRoutes, { prefix: '/api/attendance/audit', sessions: services.sessions });
+  await app.register(meRoutes, { prefix: '/api/attendance/me', teacherMaxJobItems: config.jobs.teacherMaxItems });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await installWebApp(app);
   return app;
