@@ -2,6 +2,7 @@
 // buildApp does not own its dependencies: whoever opened the database and started the
 // embedder closes them (after app.close()).
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
@@ -27,7 +28,10 @@ import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
 import { installGalleryMetrics } from './plugins/gallery-metrics.js';
 import { installMetrics } from './plugins/metrics.js';
-import { installWebApp } from './plugins/web-app.js';
+import { installWebApp, WEB_APP_ROOT } from './plugins/web-app.js';
+import { installSecurityHeaders } from './plugins/security-headers.js';
+import { installJsonParser } from './json-body.js';
+import { pathRedactor } from './redact-paths.js';
 import { faceCropRoutes } from './routes/face-crops/index.js';
 import { groupRoutes } from './routes/groups/index.js';
 import { identifyRoutes } from './routes/identify/index.js';
@@ -97,9 +101,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(validatorCompiler);
-  installErrorHandler(app, { exposeTraceback: config.logLevel === 'debug' || config.logLevel === 'trace' });
-  // Only JSON and (for uploads) multipart are accepted; anything else is 415.
+  installErrorHandler(app, {
+    exposeTraceback: config.logLevel === 'debug' || config.logLevel === 'trace',
+    redact: pathRedactor(config.mediaRoot, [config.modelsDir, path.resolve(WEB_APP_ROOT, '..', '..')]),
+  });
+  // Only JSON (depth-limited) and (for uploads) multipart are accepted; anything else is 415.
   app.removeContentTypeParser('text/plain');
+  installJsonParser(app);
   await app.register(multipart, {
     limits: {
       // One byte over the cap reaches the storage, which answers ImageTooLargeError itself.
@@ -131,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
+  installSecurityHeaders(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-ID', request.id);
     if (closing) reply.header('Connection', 'close');

@@ -228,7 +228,9 @@ describe('attendance web app in Chromium', { skip }, () => {
       ]);
       const csv = (await readFile((await download.path())!, 'utf8')).trim().split(/\r?\n/);
       assert.equal(csv[0], 'person_id,external_id,name,status,source,similarity,face_crop_id');
-      const rows = new Map(csv.slice(1).map((line) => [line.split(',')[1], line.split(',')]));
+      // Text cells are quoted (none of these holds a comma or a quote).
+      const cells = (line: string) => line.split(',').map((c) => c.replace(/^"(.*)"$/, '$1'));
+      const rows = new Map(csv.slice(1).map((line) => [cells(line)[1], cells(line)]));
       assert.equal(rows.size, 3, csv.join('\n'));
       for (const p of [ada, grace]) assert.deepEqual(rows.get(p.externalId)?.slice(2, 5), [p.name, 'present', 'auto']);
       assert.deepEqual(rows.get(alan.externalId)?.slice(2, 5), [alan.name, 'present', 'manual']);
