@@ -77,7 +77,11 @@ export class GroupRepository {
   }
 
   /** `ids`: only these groups (an empty list: none). */
-  async list(opts: { offset: number; limit: number; ids?: readonly number[] }): Promise<{ count: number; groups: Group[] }> {
+  async list(opts: {
+    offset: number;
+    limit: number;
+    ids?: readonly number[];
+  }): Promise<{ count: number; groups: Group[] }> {
     const ids = opts.ids && [...opts.ids, 0];
     const [total, rows] = await Promise.all([
       this.db

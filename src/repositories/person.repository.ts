@@ -98,7 +98,10 @@ export class PersonRepository {
           .returning('id')
           .executeTakeFirstOrThrow();
         if (groupId !== undefined)
-          await trx.insertInto('group_members').values({ group_id: groupId, person_id: Number(id) }).execute();
+          await trx
+            .insertInto('group_members')
+            .values({ group_id: groupId, person_id: Number(id) })
+            .execute();
         return Number(id);
       });
       return (await this.findById(id))!;

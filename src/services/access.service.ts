@@ -42,7 +42,8 @@ export function assertLevel(caller: Caller, level: Level): void {
 
 /** Only an admin may do this unfiltered; `why` says what a scoped key must do instead. */
 export function assertAdmin(caller: Caller, why: string): void {
-  if (!isAdmin(caller)) throw new ForbiddenError(`Key "${caller.name}" (${caller.role}): ${why}`, { role: caller.role });
+  if (!isAdmin(caller))
+    throw new ForbiddenError(`Key "${caller.name}" (${caller.role}): ${why}`, { role: caller.role });
 }
 
 export class AccessService {
@@ -56,7 +57,7 @@ export class AccessService {
     const shown = outside.slice(0, 10);
     throw new ForbiddenError(
       `Key "${caller.name}" does not reach ${kind} ${shown.join(', ')}${outside.length > shown.length ? ', …' : ''}: ` +
-        'it is outside the key\'s groups',
+        "it is outside the key's groups",
       { kind, ids: shown, groups: [...caller.groups] },
     );
   }

@@ -314,13 +314,7 @@ export class SessionService {
   }
 
   /** `groupIds`: only events of these groups' sessions (a scoped key's groups). */
-  audit(opts: {
-    page: number;
-    pageSize: number;
-    sessionId?: number;
-    personId?: number;
-    groupIds?: readonly number[];
-  }) {
+  audit(opts: { page: number; pageSize: number; sessionId?: number; personId?: number; groupIds?: readonly number[] }) {
     return this.deps.store.audit.list({
       offset: (opts.page - 1) * opts.pageSize,
       limit: opts.pageSize,

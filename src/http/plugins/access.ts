@@ -18,6 +18,15 @@ import {
 /** Field name -> the kind of resource whose id (or ids) it holds. */
 export type Refs = Readonly<Record<string, ResourceKind>>;
 
+export interface AccessEntry {
+  method: string;
+  url: string;
+  access: RouteAccess;
+  /** The route's schema (body, params, querystring), for clients and tests that walk the table. */
+  schema: unknown;
+  multipart: boolean;
+}
+
 export interface RouteAccess {
   level: Level;
   params?: Refs;
@@ -35,6 +44,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Required on every /api route (see the header). */
     access?: RouteAccess;
+  }
+  interface FastifyInstance {
+    /** Every /api route with its declaration, as registered (docs/api.md "Keys and roles" lists them). */
+    readonly accessTable: readonly AccessEntry[];
   }
   interface FastifyRequest {
     /** ForbiddenError unless the caller reaches every one of these (for fields the declaration cannot see). */
@@ -97,13 +110,18 @@ export function installAccess(
   app.decorateRequest('assertReaches', function (this: FastifyRequest, kind: ResourceKind, ids: readonly number[]) {
     return service.assertReaches(this.caller, kind, ids);
   });
+  const table: AccessEntry[] = [];
+  app.decorate('accessTable', table);
   app.addHook('onRoute', (route) => {
     if (!isApiRoute(route.url)) return;
-    const declared = (route.config as { access?: RouteAccess } | undefined)?.access;
+    const config = route.config as { access?: RouteAccess; multipart?: boolean } | undefined;
+    const declared = config?.access;
     if (!declared || !['read', 'write', 'admin'].includes(declared.level))
       throw new Error(
         `Route ${String(route.method)} ${route.url} declares no access: add config: { access: access.read(…) | access.write(…) | access.admin }`,
       );
+    for (const method of [route.method].flat())
+      table.push({ method, url: route.url, access: declared, schema: route.schema, multipart: !!config?.multipart });
   });
   app.addHook('preHandler', async (request: FastifyRequest) => {
     const declared = request.routeOptions.config.access;

@@ -16,7 +16,7 @@ export const auditRoutes: FastifyPluginAsync<{ sessions: SessionService }> = asy
       schema: {
         tags: ['sessions'],
         security: apiSecurity,
-        summary: 'The audit trail, by session and/or person (a teacher or reader key: its groups\' sessions)',
+        summary: "The audit trail, by session and/or person (a teacher or reader key: its groups' sessions)",
         querystring: AuditQuery,
         response: { 200: AuditList, ...errorResponses },
       },

@@ -29,7 +29,7 @@ const respond = (r: Identification): Static<typeof IdentifyResponse> => identifi
 
 /** Matches name persons: a teacher or reader key searches one of its groups only. */
 async function searchScope(request: FastifyRequest, groupId: number | undefined): Promise<void> {
-  if (groupId === undefined) assertAdmin(request.caller, 'give group_id, one of the key\'s groups, to search');
+  if (groupId === undefined) assertAdmin(request.caller, "give group_id, one of the key's groups, to search");
   else await request.assertReaches('group', [groupId]);
 }
 
@@ -38,7 +38,10 @@ export const identifyRoutes: FastifyPluginAsync<IdentifyRoutesOptions> = async (
     '/',
     {
       prefixTrailingSlash: 'slash',
-      config: { multipart: true, access: access.read(undefined, { body: { face_crop_id: 'face-crop', group_id: 'group' } }) },
+      config: {
+        multipart: true,
+        access: access.read(undefined, { body: { face_crop_id: 'face-crop', group_id: 'group' } }),
+      },
       schema: {
         tags: ['identify'],
         security: apiSecurity,

@@ -13,7 +13,7 @@ const Me = Type.Object({
     description: 'The group ids a teacher or reader key reaches; null for an admin (every group)',
   }),
   max_job_items: Type.Union([Type.Integer(), Type.Null()], {
-    description: 'Items one job of this key may hold (null: the kind\'s own limit); 0 for a reader',
+    description: "Items one job of this key may hold (null: the kind's own limit); 0 for a reader",
   }),
 });
 

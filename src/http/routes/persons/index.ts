@@ -51,7 +51,7 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
     async (request, reply) => {
       const { name, external_id: externalId, metadata, group_id: groupId } = request.body;
       // A person on no roster lies outside every teacher's groups: a teacher creates into one of its own.
-      if (groupId === undefined) assertAdmin(request.caller, 'give group_id, one of the key\'s groups');
+      if (groupId === undefined) assertAdmin(request.caller, "give group_id, one of the key's groups");
       return reply.code(201).send(toPerson(await persons.create({ name, externalId, metadata }, { groupId })));
     },
   );

@@ -85,7 +85,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
       schema: {
         tags,
         security: apiSecurity,
-        summary: 'Sessions, newest first (a teacher or reader key: its groups\')',
+        summary: "Sessions, newest first (a teacher or reader key: its groups')",
         querystring: ListQuery,
         response: { 200: SessionList, ...errorResponses },
       },
