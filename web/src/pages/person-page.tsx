@@ -5,6 +5,7 @@ import { del, get, getAll, upload } from '../api/client';
 import type { FaceCrop, Person } from '../api/types';
 import { AuthImage, cropImagePath } from '../components/auth-image';
 import { ErrorNotice, Link, useAction, useLoad } from '../components/common';
+import { useCan } from '../access';
 import { DropZone } from '../components/drop-zone';
 
 interface Enrolment {
@@ -18,6 +19,7 @@ export function PersonPage({ id }: { id: number }) {
   const faces = useLoad(() => getAll<FaceCrop>(`persons/${id}/faces/`), [id]);
   const [enrolments, setEnrolments] = useState<Enrolment[]>([]);
   const remove = useAction();
+  const can = useCan();
 
   const enrol = async (files: File[]) => {
     const start = enrolments.length;
@@ -58,7 +60,11 @@ export function PersonPage({ id }: { id: number }) {
       )}
       <h2>Enrol photos</h2>
       <p className="hint">Each photo's largest face is enrolled. Several photos of one person improve recognition.</p>
-      <DropZone label="Choose photos" onFiles={(files) => void enrol(files)} />
+      {can.write ? (
+        <DropZone label="Choose photos" onFiles={(files) => void enrol(files)} />
+      ) : (
+        <p className="hint">This key may only read.</p>
+      )}
       {enrolments.length > 0 && (
         <ul className="uploads" aria-label="Enrolment uploads">
           {enrolments.map((e, i) => (
@@ -79,15 +85,17 @@ export function PersonPage({ id }: { id: number }) {
         {(faces.data ?? []).map((f) => (
           <li key={f.id} className="face-card">
             <AuthImage path={cropImagePath(f.id)} alt={`Enrolled face ${f.id}`} className="thumb" />
-            <button
-              type="button"
-              className="danger small"
-              disabled={remove.busy}
-              onClick={() => void unenrol(f.id)}
-              aria-label={`Remove enrolled face ${f.id}`}
-            >
-              Remove
-            </button>
+            {can.write && (
+              <button
+                type="button"
+                className="danger small"
+                disabled={remove.busy}
+                onClick={() => void unenrol(f.id)}
+                aria-label={`Remove enrolled face ${f.id}`}
+              >
+                Remove
+              </button>
+            )}
           </li>
         ))}
         {faces.data?.length === 0 && <li className="hint">No faces enrolled yet.</li>}
