@@ -128,7 +128,9 @@ describe('attendance web app in Chromium', { skip }, () => {
       .getByRole('button', { name: /^Remove enrolled face/ })
       .last()
       .click();
-    await page.waitForFunction("document.querySelectorAll('.face-grid .face-card').length === 2");
+    // Locator waits, not waitForFunction: the app's CSP (script-src 'self') refuses eval, which that uses.
+    await page.locator('.face-grid .face-card').nth(1).waitFor();
+    assert.equal(await page.locator('.face-grid .face-card').count(), 2);
     await page.getByText('2 enrolled faces').waitFor();
   });
 
@@ -208,9 +210,9 @@ describe('attendance web app in Chromium', { skip }, () => {
       const alanToggle = () => page.locator(`.attendance li`, { hasText: alan.name }).getByRole('button');
       await alanToggle().focus();
       await page.keyboard.press('Space');
-      await page.waitForFunction("document.querySelector('[data-testid=present-count]')?.textContent === '3'");
+      await page.locator('[data-testid=present-count]', { hasText: /^3$/ }).waitFor();
       await alanToggle().click();
-      await page.waitForFunction("document.querySelector('[data-testid=present-count]')?.textContent === '2'");
+      await page.locator('[data-testid=present-count]', { hasText: /^2$/ }).waitFor();
 
       // The stranger's face, assigned to Alan and enrolled in his gallery.
       const card = page.locator('.face-grid .face-card').first();
@@ -237,7 +239,7 @@ describe('attendance web app in Chromium', { skip }, () => {
       for (const row of rows.values()) assert.match(row[6] ?? '', /^\d+$/, row.join(','));
 
       const audit = page.locator('.audit tbody tr');
-      await page.waitForFunction("document.querySelectorAll('.audit tbody tr').length >= 5");
+      await page.locator('.audit tbody tr').nth(4).waitFor();
       const actors = await audit.evaluateAll((trs) => trs.map((tr) => tr.children[1]?.textContent));
       assert.ok(actors.includes('teacher'), `manual changes carry the key's name: ${actors}`);
 
@@ -319,7 +321,7 @@ describe('attendance web app in Chromium', { skip }, () => {
       await page.goBack();
       await page.getByRole('heading', { name: 'Tuesday' }).waitFor();
       await page.locator('.attendance li', { hasText: NEWCOMER.name }).waitFor();
-      await page.waitForFunction("document.querySelector('[data-testid=present-count]')?.textContent === '2'");
+      await page.locator('[data-testid=present-count]', { hasText: /^2$/ }).waitFor();
     },
     true,
   );
