@@ -175,6 +175,9 @@ for (const target of DB_TARGETS) {
         assert.match(csp, /script-src 'self'(;|$)/);
         assert.ok(!csp.includes('unsafe'), csp);
       }
+      // The policy follows the path, so a 304 revalidation of a client route carries the web app's too.
+      const route = await t.app.inject({ method: 'GET', url: '/sessions/7', headers: { 'if-none-match': '"x"' } });
+      if (route.statusCode < 400) assert.match(String(route.headers['content-security-policy']), /script-src 'self'/);
       const docs = await t.app.inject({ method: 'GET', url: '/docs/' });
       common(docs.headers, 'docs');
     });

@@ -38,19 +38,22 @@ const COMMON: Readonly<Record<string, string>> = Object.freeze({
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
 });
 
-function policyFor(url: string, contentType: string): string {
+const SERVER_PATHS = /^\/+(api|healthz|readyz|metrics|openapi\.json)(\/|$)/i;
+
+/**
+ * By path, not by Content-Type: a revalidated index.html comes back as a 304 without one, and
+ * the browser keeps the 304's policy for the cached page.
+ */
+function policyFor(url: string): string {
   const path = url.split('?', 1)[0] ?? '/';
   if (/^\/+docs(\/|$)/i.test(path)) return DOCS_CSP;
-  return contentType.startsWith('text/html') ? WEB_APP_CSP : API_CSP;
+  return SERVER_PATHS.test(path) ? API_CSP : WEB_APP_CSP;
 }
 
 export function installSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply, payload) => {
     reply.headers(COMMON);
-    if (!reply.hasHeader('Content-Security-Policy')) {
-      const type = String(reply.getHeader('Content-Type') ?? '');
-      reply.header('Content-Security-Policy', policyFor(request.url, type));
-    }
+    if (!reply.hasHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', policyFor(request.url));
     return payload;
   });
 }
