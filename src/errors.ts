@@ -4,6 +4,7 @@
 export type ErrorType =
   | 'ValidationError'
   | 'AuthenticationError'
+  | 'ForbiddenError'
   | 'ConflictError'
   | 'ServiceUnavailableError'
   | 'ValueError'
@@ -20,6 +21,7 @@ export type ErrorType =
 export const STATUS_BY_TYPE: Readonly<Record<ErrorType, number>> = Object.freeze({
   ValidationError: 400,
   AuthenticationError: 401,
+  ForbiddenError: 403,
   ConflictError: 409,
   ServiceUnavailableError: 503,
   ValueError: 400,
@@ -79,6 +81,7 @@ export class ImageRefusedError extends ValidationError {
   }
 }
 export class AuthenticationError extends define('AuthenticationError') {}
+export class ForbiddenError extends define('ForbiddenError') {}
 export class ConflictError extends define('ConflictError') {}
 export class ServiceUnavailableError extends define('ServiceUnavailableError') {}
 export class ValueError extends define('ValueError') {}
@@ -116,6 +119,7 @@ export function serializeError(err: unknown): SerializedError {
 const CLASSES: Readonly<Record<ErrorType, new (message: string, details?: ErrorDetails) => FaceembedError>> = {
   ValidationError,
   AuthenticationError,
+  ForbiddenError,
   ConflictError,
   ServiceUnavailableError,
   ValueError,

@@ -6,6 +6,7 @@ import { buildApp, type AppServices } from './http/app.js';
 import { nodeName, openChangeBus, startJobs } from './jobs.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { openDatabase, type Database } from './repositories/database.js';
+import { AccessRepository } from './repositories/access.repository.js';
 import { AttendanceStore } from './repositories/attendance-store.js';
 import { EmbeddingRepository } from './repositories/embedding.repository.js';
 import { FaceCropRepository } from './repositories/face-crop.repository.js';
@@ -13,6 +14,7 @@ import { GroupRepository } from './repositories/group.repository.js';
 import { MediaStorage } from './repositories/media-storage.js';
 import { PersonRepository } from './repositories/person.repository.js';
 import { migrate } from './repositories/migrate.js';
+import { AccessService } from './services/access.service.js';
 import type { ChangeBus } from './services/change-bus.js';
 import { EmbeddingService } from './services/embedding.service.js';
 import type { EmbeddingPort } from './services/embedding.types.js';
@@ -79,6 +81,7 @@ export function createServices(deps: ServiceDeps): AppServices {
     galleries,
     sessions,
     clusters,
+    access: new AccessService({ access: new AccessRepository(db) }),
   };
 }
 

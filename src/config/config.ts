@@ -1,22 +1,26 @@
 // The one place that reads the environment (docs/configuration.md). Every variable is checked
 // against one TypeBox schema, all invalid ones are reported together, and the result is frozen.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ValidationError } from '../errors.js';
+import { checkUnique, parseEnvKeys, parseKeyFile, type ApiKey } from './api-keys.js';
 
 export type Isolation = 'pool' | 'per-request';
 
-/** One FACEEMBED_API_KEYS entry: `NAME:KEY`, or a bare `KEY` named after its position (`key-1`, …). */
-export interface ApiKey {
-  /** The caller's identity in logs and the audit trail. */
-  name: string;
-  key: string;
-}
+export type { ApiKey, Role } from './api-keys.js';
 
 export interface Config {
-  http: { host: string; port: number; apiKeys: ApiKey[] };
+  http: {
+    host: string;
+    port: number;
+    /** FACEEMBED_API_KEYS (admins) and FACEEMBED_API_KEYS_FILE, held as digests. */
+    apiKeys: ApiKey[];
+    /** Wrong keys from one client address within the window before it gets 429 until the window ends. */
+    authFailures: { max: number; windowS: number };
+  };
   databaseUrl: string;
   mediaRoot: string;
   modelsDir: string;
@@ -44,6 +48,8 @@ export interface Config {
     serverRunsJobs: boolean;
     /** Class photos queued or running at most (async uploads past it: 503). */
     maxQueuedPhotos: number;
+    /** Items a teacher key's job may hold (readers start none, admins up to the kind's own limit). */
+    teacherMaxItems: number;
   };
 }
 
@@ -77,7 +83,11 @@ export const EnvSchema = Type.Object({
   FACEEMBED_TIGHT_CROPS: Type.Union([Type.Literal('true'), Type.Literal('false')], {
     description: 'false: every image goes through BlazeFace, tight crops too',
   }),
-  FACEEMBED_API_KEYS: Type.Optional(Type.String({ description: 'comma list of KEY or NAME:KEY' })),
+  FACEEMBED_API_KEYS: Type.Optional(Type.String({ description: 'comma list of KEY or NAME:KEY (admin keys)' })),
+  FACEEMBED_API_KEYS_FILE: Type.Optional(Str('JSON file of keys with roles and groups')),
+  FACEEMBED_AUTH_MAX_FAILURES: Int(1, 'wrong keys from one client address in the window before 429'),
+  FACEEMBED_AUTH_FAILURE_WINDOW_S: Int(1, 'the window of FACEEMBED_AUTH_MAX_FAILURES, in seconds'),
+  FACEEMBED_TEACHER_MAX_JOB_ITEMS: Int(1, 'items a teacher key may put in one job'),
   FACEEMBED_LOG_LEVEL: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
   FACEEMBED_QUEUE_URL: Type.Optional(
     Type.String({ pattern: '^rediss?://', description: 'unset: jobs run in the server; redis://HOST:PORT/DB: BullMQ' }),
@@ -108,6 +118,9 @@ const DEFAULTS: Partial<Record<keyof EnvValues, string>> = {
   FACEEMBED_QUEUE_PREFIX: 'faceembed',
   FACEEMBED_SERVER_RUNS_JOBS: 'true',
   FACEEMBED_MAX_QUEUED_PHOTOS: '500',
+  FACEEMBED_AUTH_MAX_FAILURES: '20',
+  FACEEMBED_AUTH_FAILURE_WINDOW_S: '60',
+  FACEEMBED_TEACHER_MAX_JOB_ITEMS: '1000',
 };
 
 /** The variables as the schema types them: defaults filled in, integers converted. */
@@ -131,15 +144,17 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     const name = e.path.slice(1);
     return `${name}: ${e.message} (got "${raw[name] ?? ''}")`;
   });
-  const apiKeys = parseApiKeys(
-    typeof values.FACEEMBED_API_KEYS === 'string' ? values.FACEEMBED_API_KEYS : '',
-    problems,
-  );
+  const apiKeys = readApiKeys(values, cwd, problems);
   if (problems.length) throw new ValidationError(`Invalid configuration: ${problems.join('; ')}`, { problems });
   const v = values as EnvValues;
   const workers = v.FACEEMBED_WORKERS ?? os.availableParallelism();
   const config: Config = {
-    http: { host: v.FACEEMBED_HOST, port: v.FACEEMBED_PORT, apiKeys },
+    http: {
+      host: v.FACEEMBED_HOST,
+      port: v.FACEEMBED_PORT,
+      apiKeys,
+      authFailures: { max: v.FACEEMBED_AUTH_MAX_FAILURES, windowS: v.FACEEMBED_AUTH_FAILURE_WINDOW_S },
+    },
     databaseUrl: v.FACEEMBED_DATABASE_URL,
     mediaRoot: path.resolve(cwd, v.FACEEMBED_MEDIA_ROOT),
     modelsDir: path.resolve(cwd, v.FACEEMBED_MODELS_DIR),
@@ -161,26 +176,27 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       queuePrefix: v.FACEEMBED_QUEUE_PREFIX,
       serverRunsJobs: v.FACEEMBED_SERVER_RUNS_JOBS !== 'false',
       maxQueuedPhotos: v.FACEEMBED_MAX_QUEUED_PHOTOS,
+      teacherMaxItems: v.FACEEMBED_TEACHER_MAX_JOB_ITEMS,
     },
   };
   return deepFreeze(config);
 }
 
-function parseApiKeys(raw: string, problems: string[]): ApiKey[] {
-  const entries = raw
-    .split(',')
-    .map((k) => k.trim())
-    .filter(Boolean);
-  const keys = entries.map((entry, i) => {
-    const colon = entry.indexOf(':');
-    const name = colon < 0 ? `key-${i + 1}` : entry.slice(0, colon).trim();
-    const key = colon < 0 ? entry : entry.slice(colon + 1).trim();
-    if (!name || !key) problems.push(`FACEEMBED_API_KEYS entry ${i + 1} must be KEY or NAME:KEY`);
-    return { name, key };
-  });
-  const names = keys.map((k) => k.name);
-  const twice = names.filter((n, i) => names.indexOf(n) !== i);
-  if (twice.length) problems.push(`FACEEMBED_API_KEYS names must be unique (${[...new Set(twice)].join(', ')})`);
+/** Both key sources; a file that cannot be read or parsed is a configuration problem. */
+function readApiKeys(values: Record<string, unknown>, cwd: string, problems: string[]): ApiKey[] {
+  const env = typeof values.FACEEMBED_API_KEYS === 'string' ? values.FACEEMBED_API_KEYS : '';
+  const keys = parseEnvKeys(env, problems);
+  const file = values.FACEEMBED_API_KEYS_FILE;
+  if (typeof file === 'string') {
+    let text: string | undefined;
+    try {
+      text = readFileSync(path.resolve(cwd, file), 'utf8');
+    } catch (err) {
+      problems.push(`FACEEMBED_API_KEYS_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? err})`);
+    }
+    if (text !== undefined) keys.push(...parseKeyFile(text, file, problems));
+  }
+  checkUnique(keys, problems);
   return keys;
 }
 

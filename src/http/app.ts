@@ -2,6 +2,7 @@
 // buildApp does not own its dependencies: whoever opened the database and started the
 // embedder closes them (after app.close()).
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
@@ -13,6 +14,7 @@ import type { Database } from '../repositories/database.js';
 import type { EmbeddingPort } from '../services/embedding.types.js';
 import type { EmbeddingObserver, FaceCropService } from '../services/face-crop.service.js';
 import type { SessionService } from '../services/session.service.js';
+import type { AccessService } from '../services/access.service.js';
 import type { ClusterService } from '../services/cluster.service.js';
 import type { JobService } from '../services/job.service.js';
 import { installJobMetrics } from './plugins/job-metrics.js';
@@ -21,17 +23,22 @@ import type { GalleryRegistry } from '../services/gallery.registry.js';
 import type { GroupService } from '../services/group.service.js';
 import type { IdentificationService } from '../services/identification.service.js';
 import type { PersonService } from '../services/person.service.js';
+import { installAccess } from './plugins/access.js';
 import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
 import { installGalleryMetrics } from './plugins/gallery-metrics.js';
 import { installMetrics } from './plugins/metrics.js';
-import { installWebApp } from './plugins/web-app.js';
+import { installWebApp, WEB_APP_ROOT } from './plugins/web-app.js';
+import { installSecurityHeaders } from './plugins/security-headers.js';
+import { installJsonParser } from './json-body.js';
+import { pathRedactor } from './redact-paths.js';
 import { faceCropRoutes } from './routes/face-crops/index.js';
 import { groupRoutes } from './routes/groups/index.js';
 import { identifyRoutes } from './routes/identify/index.js';
 import { personRoutes } from './routes/persons/index.js';
 import { auditRoutes } from './routes/audit/index.js';
 import { healthRoutes } from './routes/health/index.js';
+import { meRoutes } from './routes/me/index.js';
 import { sessionRoutes } from './routes/sessions/index.js';
 import { unknownClusterRoutes } from './routes/unknown-clusters/index.js';
 import { similarityRoutes } from './routes/similarity/index.js';
@@ -54,6 +61,8 @@ export interface AppServices {
   galleries: GalleryRegistry;
   sessions: SessionService;
   clusters: ClusterService;
+  /** Key roles and group scopes (every /api route declares what it touches). */
+  access: AccessService;
 }
 
 export interface AppDeps {
@@ -92,9 +101,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(validatorCompiler);
-  installErrorHandler(app, { exposeTraceback: config.logLevel === 'debug' || config.logLevel === 'trace' });
-  // Only JSON and (for uploads) multipart are accepted; anything else is 415.
+  installErrorHandler(app, {
+    exposeTraceback: config.logLevel === 'debug' || config.logLevel === 'trace',
+    redact: pathRedactor(config.mediaRoot, [config.modelsDir, path.resolve(WEB_APP_ROOT, '..', '..')]),
+  });
+  // Only JSON (depth-limited) and (for uploads) multipart are accepted; anything else is 415.
   app.removeContentTypeParser('text/plain');
+  installJsonParser(app);
   await app.register(multipart, {
     limits: {
       // One byte over the cap reaches the storage, which answers ImageTooLargeError itself.
@@ -119,13 +132,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const metrics = installMetrics(app, embedder);
-  installAuth(app, config.http.apiKeys);
+  installAuth(app, config.http.apiKeys, config.http.authFailures);
   // server.close() only drops connections idle at that moment; a keep-alive connection that
   // answers during close would otherwise hold app.close() for keepAliveTimeout (72 s).
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
+  installSecurityHeaders(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-ID', request.id);
     if (closing) reply.header('Connection', 'close');
@@ -145,6 +159,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const services = deps.services(metrics.observeEmbedding);
+  installAccess(app, services.access, { teacherMaxJobItems: config.jobs.teacherMaxItems });
   const service = services.faceCrops;
   installGalleryMetrics(metrics.registry, services.galleries);
   await app.register(healthRoutes, { db, embedder });
@@ -170,6 +185,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     jobs: deps.jobs,
   });
   await app.register(auditRoutes, { prefix: '/api/attendance/audit', sessions: services.sessions });
+  await app.register(meRoutes, { prefix: '/api/attendance/me', teacherMaxJobItems: config.jobs.teacherMaxItems });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await installWebApp(app);
   return app;

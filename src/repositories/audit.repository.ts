@@ -40,6 +40,8 @@ export interface ListAuditOptions {
   limit: number;
   sessionId?: number;
   personId?: number;
+  /** Only events of these groups' sessions (a scoped key's groups). */
+  groupIds?: readonly number[];
 }
 
 export class AuditRepository {
@@ -73,7 +75,15 @@ export class AuditRepository {
     const base = this.db
       .selectFrom('audit_events')
       .$if(opts.sessionId !== undefined, (qb) => qb.where('session_id', '=', opts.sessionId ?? 0))
-      .$if(opts.personId !== undefined, (qb) => qb.where('person_id', '=', opts.personId ?? 0));
+      .$if(opts.personId !== undefined, (qb) => qb.where('person_id', '=', opts.personId ?? 0))
+      .$if(opts.groupIds !== undefined, (qb) =>
+        qb.where('session_id', 'in', (eb) =>
+          eb
+            .selectFrom('sessions')
+            .select('id')
+            .where('group_id', 'in', [...(opts.groupIds ?? []), 0]),
+        ),
+      );
     const [total, rows] = await Promise.all([
       base.select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirstOrThrow(),
       base.selectAll().orderBy('id').limit(opts.limit).offset(opts.offset).execute(),

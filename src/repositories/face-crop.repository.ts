@@ -38,6 +38,8 @@ export interface ListCropsOptions {
   offset: number;
   limit: number;
   personId?: number;
+  /** Only crops of these groups' members, or cut from photos of these groups' sessions. */
+  groupIds?: readonly number[];
 }
 
 const orNull = (v: number | string | null): number | null => (v === null ? null : Number(v));
@@ -114,7 +116,24 @@ export class FaceCropRepository {
   async list(opts: ListCropsOptions): Promise<{ count: number; crops: FaceCrop[] }> {
     const base = this.db
       .selectFrom('face_crops')
-      .$if(opts.personId !== undefined, (qb) => qb.where('person_id', '=', opts.personId ?? null));
+      .$if(opts.personId !== undefined, (qb) => qb.where('person_id', '=', opts.personId ?? null))
+      .$if(opts.groupIds !== undefined, (qb) => {
+        const groups = [...(opts.groupIds ?? []), 0];
+        return qb.where((eb) =>
+          eb.or([
+            eb('person_id', 'in', eb.selectFrom('group_members').select('person_id').where('group_id', 'in', groups)),
+            eb(
+              'source_photo_id',
+              'in',
+              eb
+                .selectFrom('session_photos as p')
+                .innerJoin('sessions as s', 's.id', 'p.session_id')
+                .select('p.id')
+                .where('s.group_id', 'in', groups),
+            ),
+          ]),
+        );
+      });
     const [total, rows] = await Promise.all([
       base.select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirstOrThrow(),
       base.selectAll().orderBy('id').limit(opts.limit).offset(opts.offset).execute(),

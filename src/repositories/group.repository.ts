@@ -76,13 +76,25 @@ export class GroupRepository {
     return byName && toGroup(byName);
   }
 
-  async list(opts: { offset: number; limit: number }): Promise<{ count: number; groups: Group[] }> {
+  /** `ids`: only these groups (an empty list: none). */
+  async list(opts: {
+    offset: number;
+    limit: number;
+    ids?: readonly number[];
+  }): Promise<{ count: number; groups: Group[] }> {
+    const ids = opts.ids && [...opts.ids, 0];
     const [total, rows] = await Promise.all([
       this.db
         .selectFrom('groups')
+        .$if(ids !== undefined, (q) => q.where('id', 'in', ids!))
         .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
         .executeTakeFirstOrThrow(),
-      this.select().orderBy('g.id').limit(opts.limit).offset(opts.offset).execute(),
+      this.select()
+        .$if(ids !== undefined, (q) => q.where('g.id', 'in', ids!))
+        .orderBy('g.id')
+        .limit(opts.limit)
+        .offset(opts.offset)
+        .execute(),
     ]);
     return { count: Number(total.n), groups: rows.map(toGroup) };
   }

@@ -81,6 +81,12 @@ export interface EnrolPhoto {
   personId: number;
 }
 
+/** A scoped key's jobs: those it started, and those of its groups' sessions. */
+export interface JobVisibility {
+  actor: string;
+  groupIds: readonly number[];
+}
+
 export type NewJob =
   | {
       kind: 'generate-embeddings';
@@ -88,6 +94,8 @@ export type NewJob =
       force: boolean;
       /** The crops to work on, or every crop stored when the job is created. */
       faceCropIds: readonly number[] | 'all';
+      /** The key that asked. */
+      actor?: string;
     }
   | { kind: 'enrol'; photos: readonly EnrolPhoto[] }
   /** One class photo, already stored under the media root, for its session. */
@@ -174,7 +182,7 @@ export class JobRepository {
           status: 'queued',
           model_name: job.kind === 'enrol' ? '' : job.modelName,
           session_id: job.kind === 'session-photo' ? job.sessionId : null,
-          actor: job.kind === 'session-photo' ? job.actor : null,
+          actor: job.kind === 'enrol' ? null : (job.actor ?? null),
           force: job.kind === 'generate-embeddings' && job.force ? 1 : 0,
           total: 0,
           error: null,
@@ -233,9 +241,29 @@ export class JobRepository {
     return row && toJob(row);
   }
 
-  async list(opts: { status?: JobStatus; offset: number; limit: number }): Promise<{ count: number; jobs: Job[] }> {
+  async list(opts: {
+    status?: JobStatus;
+    offset: number;
+    limit: number;
+    visibleTo?: JobVisibility;
+  }): Promise<{ count: number; jobs: Job[] }> {
     let q = this.db.selectFrom('jobs');
     if (opts.status) q = q.where('status', '=', opts.status);
+    const v = opts.visibleTo;
+    if (v)
+      q = q.where((eb) =>
+        eb.or([
+          eb('actor', '=', v.actor),
+          eb(
+            'session_id',
+            'in',
+            eb
+              .selectFrom('sessions')
+              .select('id')
+              .where('group_id', 'in', [...v.groupIds, 0]),
+          ),
+        ]),
+      );
     const { n } = await q.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
     const rows = await q.selectAll().orderBy('id', 'desc').offset(opts.offset).limit(opts.limit).execute();
     return { count: Number(n), jobs: rows.map(toJob) };

@@ -1,6 +1,6 @@
 // Person rows with their enrolment-face counts. A taken external_id is a ConflictError.
 import type { Selectable } from 'kysely';
-import { ConflictError } from '../errors.js';
+import { ConflictError, ValidationError } from '../errors.js';
 import { isUniqueViolation } from './constraint-errors.js';
 import type { Database, PersonTable } from './database.js';
 import { toIso } from './face-crop.repository.js';
@@ -26,11 +26,18 @@ export interface NewPerson {
 
 export type PersonPatch = Partial<NewPerson>;
 
+export interface CreatePersonOptions {
+  /** Also put the person on this group's roster, in the same transaction. */
+  groupId?: number;
+}
+
 export interface ListPersonsOptions {
   offset: number;
   limit: number;
   /** Only members of this group. */
   groupId?: number;
+  /** Only members of any of these groups (a scoped key's groups). */
+  groupIds?: readonly number[];
   externalId?: string;
 }
 
@@ -69,19 +76,35 @@ export class PersonRepository {
       );
   }
 
-  async create(person: NewPerson): Promise<Person> {
+  async create(person: NewPerson, opts: CreatePersonOptions = {}): Promise<Person> {
     try {
-      const { id } = await this.db
-        .insertInto('persons')
-        .values({
-          name: person.name,
-          external_id: person.externalId ?? null,
-          metadata: JSON.stringify(person.metadata ?? {}),
-          created_at: new Date().toISOString(),
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return (await this.findById(Number(id)))!;
+      // Inside a caller's transaction (AttendanceStore) the insert joins it.
+      const inTransaction = <T>(fn: (trx: Database) => Promise<T>): Promise<T> =>
+        this.db.isTransaction ? fn(this.db) : this.db.transaction().execute(fn);
+      const id = await inTransaction(async (trx) => {
+        const { groupId } = opts;
+        if (groupId !== undefined) {
+          const group = await trx.selectFrom('groups').select('id').where('id', '=', groupId).executeTakeFirst();
+          if (!group) throw new ValidationError(`Group ${groupId} does not exist`, { group_id: groupId });
+        }
+        const { id } = await trx
+          .insertInto('persons')
+          .values({
+            name: person.name,
+            external_id: person.externalId ?? null,
+            metadata: JSON.stringify(person.metadata ?? {}),
+            created_at: new Date().toISOString(),
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        if (groupId !== undefined)
+          await trx
+            .insertInto('group_members')
+            .values({ group_id: groupId, person_id: Number(id) })
+            .execute();
+        return Number(id);
+      });
+      return (await this.findById(id))!;
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(person.externalId);
       throw err;
@@ -141,6 +164,14 @@ export class PersonRepository {
             .selectFrom('group_members')
             .select('person_id')
             .where('group_id', '=', opts.groupId ?? 0),
+        ),
+      )
+      .$if(opts.groupIds !== undefined, (qb) =>
+        qb.where('p.id', 'in', (eb) =>
+          eb
+            .selectFrom('group_members')
+            .select('person_id')
+            .where('group_id', 'in', [...(opts.groupIds ?? []), 0]),
         ),
       )
       .$if(opts.externalId !== undefined, (qb) => qb.where('p.external_id', '=', opts.externalId ?? ''));

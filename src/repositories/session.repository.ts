@@ -106,10 +106,13 @@ export class SessionRepository {
     offset: number;
     limit: number;
     groupId?: number;
+    /** Only sessions of these groups (a scoped key's groups). */
+    groupIds?: readonly number[];
   }): Promise<{ count: number; sessions: Session[] }> {
     const base = this.db
       .selectFrom('sessions')
-      .$if(opts.groupId !== undefined, (qb) => qb.where('group_id', '=', opts.groupId ?? 0));
+      .$if(opts.groupId !== undefined, (qb) => qb.where('group_id', '=', opts.groupId ?? 0))
+      .$if(opts.groupIds !== undefined, (qb) => qb.where('group_id', 'in', [...(opts.groupIds ?? []), 0]));
     const [total, rows] = await Promise.all([
       base.select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirstOrThrow(),
       base.selectAll().orderBy('id', 'desc').limit(opts.limit).offset(opts.offset).execute(),

@@ -186,15 +186,18 @@ export class FaceCropService {
     }
   }
 
+  /** `groupIds`: only crops of these groups' members and session photos (a scoped key's groups). */
   listCrops(opts: {
     page: number;
     pageSize: number;
     personId?: number;
+    groupIds?: readonly number[];
   }): Promise<{ count: number; crops: FaceCrop[] }> {
     return this.deps.crops.list({
       offset: (opts.page - 1) * opts.pageSize,
       limit: opts.pageSize,
       personId: opts.personId,
+      groupIds: opts.groupIds,
     });
   }
 

@@ -22,8 +22,13 @@ export class GroupService {
     return this.deps.groups.findByKey(key);
   }
 
-  list(page: Page): Promise<{ count: number; groups: Group[] }> {
-    return this.deps.groups.list({ offset: (page.page - 1) * page.pageSize, limit: page.pageSize });
+  /** `groupIds`: only these (a scoped key's groups). */
+  list(page: Page & { groupIds?: readonly number[] }): Promise<{ count: number; groups: Group[] }> {
+    return this.deps.groups.list({
+      offset: (page.page - 1) * page.pageSize,
+      limit: page.pageSize,
+      ids: page.groupIds,
+    });
   }
 
   async update(id: number, patch: Partial<NewGroup>): Promise<Group> {

@@ -4,7 +4,14 @@
 // result is the batch result shape), enrol (bulk enrolment: photos under the media root, each
 // to its person) and session-photo (one class photo; its result is the upload's 201 body).
 import { NotFoundError, ServiceUnavailableError, type ErrorType } from '../errors.js';
-import type { EnrolPhoto, Job, JobProgress, JobRepository, JobStatus } from '../repositories/job.repository.js';
+import type {
+  EnrolPhoto,
+  Job,
+  JobProgress,
+  JobRepository,
+  JobStatus,
+  JobVisibility,
+} from '../repositories/job.repository.js';
 import type { BatchResult } from './face-crop.service.js';
 import type { EmbeddingPort } from './embedding.types.js';
 import type { StagedUpload } from '../repositories/media-storage.js';
@@ -36,6 +43,8 @@ export interface NewJobRequest {
   /** As the client sent it (an alias is fine). */
   modelName: string;
   force: boolean;
+  /** The key that asked (a teacher key sees its own jobs). */
+  actor?: string;
 }
 
 export interface EnrolmentItem {
@@ -127,6 +136,7 @@ export class JobService {
       modelName: req.modelName,
       force: req.force,
       faceCropIds: req.faceCropIds,
+      actor: req.actor,
     });
     await this.submitNew(job);
     return { job, names: this.names(job), progress: { total: job.total, done: 0, failed: 0 } };
@@ -208,12 +218,15 @@ export class JobService {
     return { job, names, progress, result };
   }
 
+  /** `visibleTo`: only jobs that key started or of sessions of these groups (a scoped key). */
   async list(opts: {
     status?: JobStatus;
     page: number;
     pageSize: number;
+    visibleTo?: JobVisibility;
   }): Promise<{ count: number; jobs: JobView[] }> {
     const { count, jobs } = await this.deps.jobs.list({
+      visibleTo: opts.visibleTo,
       status: opts.status,
       offset: (opts.page - 1) * opts.pageSize,
       limit: opts.pageSize,

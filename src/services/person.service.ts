@@ -55,8 +55,9 @@ export class PersonService {
 
   constructor(private readonly deps: PersonServiceDeps) {}
 
-  create(person: NewPerson): Promise<Person> {
-    return this.deps.persons.create(person);
+  /** `groupId`: the new person joins that roster at once. */
+  create(person: NewPerson, opts: { groupId?: number } = {}): Promise<Person> {
+    return this.deps.persons.create(person, opts);
   }
 
   /** The person with this external_id, created (with this name) when there is none. */
@@ -70,11 +71,15 @@ export class PersonService {
     return person;
   }
 
-  list(opts: Page & { groupId?: number; externalId?: string }): Promise<{ count: number; persons: Person[] }> {
+  /** `groupIds`: only members of these groups (a scoped key's groups). */
+  list(
+    opts: Page & { groupId?: number; groupIds?: readonly number[]; externalId?: string },
+  ): Promise<{ count: number; persons: Person[] }> {
     return this.deps.persons.list({
       offset: (opts.page - 1) * opts.pageSize,
       limit: opts.pageSize,
       groupId: opts.groupId,
+      groupIds: opts.groupIds,
       externalId: opts.externalId,
     });
   }

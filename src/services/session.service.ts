@@ -84,11 +84,13 @@ export class SessionService {
     });
   }
 
-  async list(opts: { page: number; pageSize: number; groupId?: number }) {
+  /** `groupIds`: only sessions of these groups (a scoped key's groups). */
+  async list(opts: { page: number; pageSize: number; groupId?: number; groupIds?: readonly number[] }) {
     return this.deps.store.sessions.list({
       offset: (opts.page - 1) * opts.pageSize,
       limit: opts.pageSize,
       groupId: opts.groupId,
+      groupIds: opts.groupIds,
     });
   }
 
@@ -279,12 +281,14 @@ export class SessionService {
     return out;
   }
 
-  audit(opts: { page: number; pageSize: number; sessionId?: number; personId?: number }) {
+  /** `groupIds`: only events of these groups' sessions (a scoped key's groups). */
+  audit(opts: { page: number; pageSize: number; sessionId?: number; personId?: number; groupIds?: readonly number[] }) {
     return this.deps.store.audit.list({
       offset: (opts.page - 1) * opts.pageSize,
       limit: opts.pageSize,
       sessionId: opts.sessionId,
       personId: opts.personId,
+      groupIds: opts.groupIds,
     });
   }
 

@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { sha256Hex } from '../../src/config/api-keys.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { FaceembedError } from '../../src/errors.js';
 
 test('FACEEMBED_API_KEYS: KEY or NAME:KEY, bare keys named by position', () => {
   const { apiKeys } = loadConfig({ FACEEMBED_API_KEYS: ' plain , office:s3cret:with-colon ,kiosk:k2' }, '/tmp').http;
   assert.deepEqual(apiKeys, [
-    { name: 'key-1', key: 'plain' },
-    { name: 'office', key: 's3cret:with-colon' },
-    { name: 'kiosk', key: 'k2' },
+    { name: 'key-1', role: 'admin', groups: [], sha256: sha256Hex('plain') },
+    { name: 'office', role: 'admin', groups: [], sha256: sha256Hex('s3cret:with-colon') },
+    { name: 'kiosk', role: 'admin', groups: [], sha256: sha256Hex('k2') },
   ]);
+  // Only digests are held: the key text itself is nowhere in the configuration.
+  assert.ok(!JSON.stringify(apiKeys).includes('s3cret'));
   assert.deepEqual(loadConfig({}, '/tmp').http.apiKeys, []);
 });
 

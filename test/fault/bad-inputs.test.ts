@@ -318,6 +318,12 @@ describe('bad inputs over HTTP', () => {
     await bad('wrong content type (text/plain)', 415, 'ValidationError', () =>
       api.call('POST', CROPS, { body: 'faces/face.jpg', headers: { 'content-type': 'text/plain' } }),
     );
+    await bad('JSON nested 5000 levels deep (person metadata)', 400, 'ValidationError', () =>
+      api.call('POST', '/api/attendance/persons/', {
+        body: `{"name":"x","metadata":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`,
+        headers: { 'content-type': 'application/json' },
+      }),
+    );
     await bad('JSON body over 256 KiB', 413, 'ValidationError', () =>
       api.post(CROPS, { image_path: 'faces/face.jpg', label: 'x'.repeat(300_000) }),
     );
@@ -409,6 +415,27 @@ describe('bad inputs over HTTP', () => {
         assert.equal((await anon.get('/healthz')).status, 200);
         return '201; /healthz 200';
       },
+    );
+    // Last: it blocks this client address for the rest of the window.
+    await bad(
+      'wrong API keys, one after another from one address (FACEEMBED_AUTH_MAX_FAILURES=20)',
+      429,
+      'OverloadedError',
+      async () => {
+        let r: Reply | undefined;
+        for (let i = 0; i < 25; i++) {
+          r = await anon.post(
+            CROPS,
+            { image_path: 'faces/face.jpg' },
+            { headers: { authorization: `Bearer guess-${i}` } },
+          );
+          if (r.status !== 401) break;
+        }
+        // Blocked now even with a right key: a guesser learns nothing from the answers.
+        return anon.post(CROPS, { image_path: 'faces/face.jpg' }, { headers: { authorization: `Bearer ${KEYS[1]}` } });
+      },
+      'the right key too, until Retry-After',
+      (r) => assert.ok(Number(r.headers.get('retry-after')) >= 1, 'Retry-After'),
     );
   });
 });

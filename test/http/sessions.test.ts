@@ -174,7 +174,7 @@ for (const target of DB_TARGETS) {
       const lines = csv.body.trim().split('\r\n');
       assert.equal(lines[0], 'person_id,external_id,name,status,source,similarity,face_crop_id');
       assert.equal(lines.length, 4);
-      assert.match(lines[2]!, new RegExp(`^${ids.bob},ext-bob,bob,absent,manual,,$`));
+      assert.match(lines[2]!, new RegExp(`^${ids.bob},"ext-bob","bob","absent","manual",,$`));
 
       // Audit: automatic decisions with similarity and face; manual changes with before/after and note.
       const audit = (await json('GET', `/api/attendance/audit/?session_id=${id}`)).json();

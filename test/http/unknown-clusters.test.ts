@@ -206,7 +206,7 @@ for (const target of DB_TARGETS) {
         assert.deepEqual([row.status, row.source], ['present', 'cluster']);
         assert.ok(newcomer.face_crop_ids.includes(row.face_crop_id));
         const csv = (await json('GET', `${SESSIONS}${sessionId}/attendance.csv`)).body;
-        assert.match(csv, new RegExp(`^${body.person_id},,dan,present,cluster,`, 'm'));
+        assert.match(csv, new RegExp(`^${body.person_id},,"dan","present","cluster",`, 'm'));
       }
       // The closed session is not changed.
       const closed = (await json('GET', `${SESSIONS}${sessions[2]}/`)).json();

@@ -130,7 +130,9 @@ describe('attendance web app in Chromium', { skip }, () => {
       .getByRole('button', { name: /^Remove enrolled face/ })
       .last()
       .click();
-    await page.waitForFunction("document.querySelectorAll('.face-grid .face-card').length === 2");
+    // Locator waits, not waitForFunction: the app's CSP (script-src 'self') refuses eval, which that uses.
+    await page.locator('.face-grid .face-card').nth(1).waitFor();
+    assert.equal(await page.locator('.face-grid .face-card').count(), 2);
     await page.getByText('2 enrolled faces').waitFor();
   });
 
@@ -210,9 +212,9 @@ describe('attendance web app in Chromium', { skip }, () => {
       const alanToggle = () => page.locator(`.attendance li`, { hasText: alan.name }).getByRole('button');
       await alanToggle().focus();
       await page.keyboard.press('Space');
-      await page.waitForFunction("document.querySelector('[data-testid=present-count]')?.textContent === '3'");
+      await page.locator('[data-testid=present-count]', { hasText: /^3$/ }).waitFor();
       await alanToggle().click();
-      await page.waitForFunction("document.querySelector('[data-testid=present-count]')?.textContent === '2'");
+      await page.locator('[data-testid=present-count]', { hasText: /^2$/ }).waitFor();
 
       // The stranger's face, assigned to Alan and enrolled in his gallery.
       const card = page.locator('.face-grid .face-card').first();
@@ -250,14 +252,16 @@ describe('attendance web app in Chromium', { skip }, () => {
       ]);
       const csv = (await readFile((await download.path())!, 'utf8')).trim().split(/\r?\n/);
       assert.equal(csv[0], 'person_id,external_id,name,status,source,similarity,face_crop_id');
-      const rows = new Map(csv.slice(1).map((line) => [line.split(',')[1], line.split(',')]));
+      // Text cells are quoted (none of these holds a comma or a quote).
+      const cells = (line: string) => line.split(',').map((c) => c.replace(/^"(.*)"$/, '$1'));
+      const rows = new Map(csv.slice(1).map((line) => [cells(line)[1], cells(line)]));
       assert.equal(rows.size, 3, csv.join('\n'));
       for (const p of [ada, grace]) assert.deepEqual(rows.get(p.externalId)?.slice(2, 5), [p.name, 'present', 'auto']);
       assert.deepEqual(rows.get(alan.externalId)?.slice(2, 5), [alan.name, 'present', 'manual']);
       for (const row of rows.values()) assert.match(row[6] ?? '', /^\d+$/, row.join(','));
 
       const audit = page.locator('.audit tbody tr');
-      await page.waitForFunction("document.querySelectorAll('.audit tbody tr').length >= 5");
+      await page.locator('.audit tbody tr').nth(4).waitFor();
       const actors = await audit.evaluateAll((trs) => trs.map((tr) => tr.children[1]?.textContent));
       assert.ok(actors.includes('teacher'), `manual changes carry the key's name: ${actors}`);
 
@@ -339,7 +343,7 @@ describe('attendance web app in Chromium', { skip }, () => {
       await page.goBack();
       await page.getByRole('heading', { name: 'Tuesday' }).waitFor();
       await page.locator('.attendance li', { hasText: NEWCOMER.name }).waitFor();
-      await page.waitForFunction("document.querySelector('[data-testid=present-count]')?.textContent === '2'");
+      await page.locator('[data-testid=present-count]', { hasText: /^2$/ }).waitFor();
     },
     true,
   );

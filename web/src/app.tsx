@@ -1,6 +1,7 @@
 // The shell: navigation, the page for the current path, and the API key prompt on 401.
 import { useEffect, useState, type ReactNode } from 'react';
-import { onAuthRequired } from './api/client';
+import { get, onAuthRequired } from './api/client';
+import { MeContext, type Me } from './access';
 import { Link } from './components/common';
 import { ErrorBoundary } from './components/error-boundary';
 import { KeyPrompt } from './components/key-prompt';
@@ -41,13 +42,25 @@ export function App() {
   const [needKey, setNeedKey] = useState(false);
   // Bumped after a key is entered so the current page loads again with it.
   const [authEpoch, setAuthEpoch] = useState(0);
+  const [me, setMe] = useState<Me | null>(null);
   useEffect(() => onAuthRequired(() => setNeedKey(true)), []);
+  useEffect(() => {
+    let live = true;
+    setMe(null);
+    get<Me>('me/').then(
+      (m) => live && setMe(m),
+      () => undefined, // 401: the key prompt is up; the next key loads it again
+    );
+    return () => {
+      live = false;
+    };
+  }, [authEpoch]);
   useEffect(() => {
     if (path === '/') navigate('/sessions');
   }, [path]);
 
   return (
-    <>
+    <MeContext.Provider value={me}>
       <a className="skip" href="#main">
         Skip to content
       </a>
@@ -61,6 +74,11 @@ export function App() {
           ))}
           <a href="/docs">API docs</a>
         </nav>
+        {me && (
+          <span className="hint key-badge" aria-label="API key in use">
+            {me.name} · {me.role === 'reader' ? 'read only' : me.role}
+          </span>
+        )}
       </header>
       <main id="main">
         <ErrorBoundary resetKey={path}>{path === '/' ? null : route(path, authEpoch)}</ErrorBoundary>
@@ -73,6 +91,6 @@ export function App() {
           }}
         />
       )}
-    </>
+    </MeContext.Provider>
   );
 }

@@ -3,6 +3,7 @@
 // JSON, wrong content type, body too large, schema violations) become ValidationError with
 // Fastify's status; internal messages never reach the body of a 500.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { redactDeep } from '../redact-paths.js';
 import {
   FaceembedError,
   ImageTooLargeError,
@@ -71,6 +72,8 @@ export function toPublicError(err: unknown): FaceembedError {
 export interface ErrorHandlerOptions {
   /** Put the traceback in response bodies (FACEEMBED_LOG_LEVEL=debug). */
   exposeTraceback: boolean;
+  /** Rewrites server paths in messages and details (http/redact-paths.ts); the log keeps them. */
+  redact?: (text: string) => string;
 }
 
 function send(err: unknown, request: FastifyRequest, reply: FastifyReply, opts: ErrorHandlerOptions) {
@@ -81,8 +84,9 @@ function send(err: unknown, request: FastifyRequest, reply: FastifyReply, opts: 
   const log = status >= 500 ? request.log.error.bind(request.log) : request.log.info.bind(request.log);
   log({ err, error_type: pub.type, status }, `${pub.type}: ${pub.message}`);
 
-  const body: Record<string, unknown> = { type: pub.type, message };
-  if (pub.details && pub.type !== 'InternalError') body.details = pub.details;
+  const redact = opts.redact ?? ((text: string) => text);
+  const body: Record<string, unknown> = { type: pub.type, message: redact(message) };
+  if (pub.details && pub.type !== 'InternalError') body.details = redactDeep(pub.details, redact);
   if (opts.exposeTraceback) body.traceback = (err as Error)?.stack ?? String(err);
   if (pub.type === 'OverloadedError' || pub.type === 'ServiceUnavailableError') {
     const after = Number(pub.details?.retryAfterSeconds ?? pub.details?.retry_after ?? 1);

@@ -3,9 +3,11 @@ import { useState } from 'react';
 import { del, get, getAll, post } from '../api/client';
 import type { Group, Person } from '../api/types';
 import { ErrorNotice, Link, useAction, useLoad } from '../components/common';
+import { useCan } from '../access';
 import { UnknownClusters } from './group/unknown-clusters';
 
 export function GroupPage({ id }: { id: number }) {
+  const can = useCan();
   const group = useLoad(() => get<Group>(`groups/${id}/`), [id]);
   const members = useLoad(() => getAll<Person>(`groups/${id}/members/`), [id]);
   const everyone = useLoad(() => getAll<Person>('persons/'), []);
@@ -47,49 +49,58 @@ export function GroupPage({ id }: { id: number }) {
             {(members.data ?? []).map((m) => (
               <li key={m.id}>
                 <Link to={`/persons/${m.id}`}>{m.name}</Link>
-                <button
-                  type="button"
-                  className="small"
-                  disabled={change.busy}
-                  onClick={() => void remove(m.id)}
-                  aria-label={`Remove ${m.name} from the roster`}
-                >
-                  Remove
-                </button>
+                {can.write && (
+                  <button
+                    type="button"
+                    className="small"
+                    disabled={change.busy}
+                    onClick={() => void remove(m.id)}
+                    aria-label={`Remove ${m.name} from the roster`}
+                  >
+                    Remove
+                  </button>
+                )}
               </li>
             ))}
             {members.data?.length === 0 && <li className="hint">Nobody on the roster yet.</li>}
           </ul>
         </div>
-        <div>
-          <h2>Add persons</h2>
-          <label>
-            Search persons
-            <input type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="name or id" />
-          </label>
-          <ul className="roster" aria-label="Persons not on the roster">
-            {candidates.slice(0, 50).map((p) => (
-              <li key={p.id}>
-                <span>
-                  {p.name} {p.external_id && <span className="hint">({p.external_id})</span>}
-                </span>
-                <button
-                  type="button"
-                  className="small"
-                  disabled={change.busy}
-                  onClick={() => void add(p.id)}
-                  aria-label={`Add ${p.name} to the roster`}
-                >
-                  Add
-                </button>
-              </li>
-            ))}
-            {everyone.data && candidates.length === 0 && <li className="hint">No one else matches.</li>}
-          </ul>
-          <p className="hint">
-            New people are created on the <Link to="/persons">persons page</Link>.
-          </p>
-        </div>
+        {can.write && (
+          <div>
+            <h2>Add persons</h2>
+            <label>
+              Search persons
+              <input
+                type="search"
+                value={search}
+                onChange={(e) => setSearch(e.target.value)}
+                placeholder="name or id"
+              />
+            </label>
+            <ul className="roster" aria-label="Persons not on the roster">
+              {candidates.slice(0, 50).map((p) => (
+                <li key={p.id}>
+                  <span>
+                    {p.name} {p.external_id && <span className="hint">({p.external_id})</span>}
+                  </span>
+                  <button
+                    type="button"
+                    className="small"
+                    disabled={change.busy}
+                    onClick={() => void add(p.id)}
+                    aria-label={`Add ${p.name} to the roster`}
+                  >
+                    Add
+                  </button>
+                </li>
+              ))}
+              {everyone.data && candidates.length === 0 && <li className="hint">No one else matches.</li>}
+            </ul>
+            <p className="hint">
+              New people are created on the <Link to="/persons">persons page</Link>.
+            </p>
+          </div>
+        )}
       </div>
       <UnknownClusters groupId={id} members={members.data ?? []} onChanged={refresh} />
     </section>

@@ -4,8 +4,10 @@ import { getAll, post } from '../api/client';
 import type { Group } from '../api/types';
 import { ErrorNotice, Link, useAction, useLoad } from '../components/common';
 import { navigate } from '../router';
+import { useCan } from '../access';
 
 export function GroupsPage() {
+  const can = useCan();
   const groups = useLoad(() => getAll<Group>('groups/'), []);
   const [name, setName] = useState('');
   const create = useAction();
@@ -22,17 +24,19 @@ export function GroupsPage() {
   return (
     <section>
       <h1>Groups</h1>
-      <form className="card inline-form" onSubmit={submit} aria-label="New group">
-        <h2>New group</h2>
-        <label>
-          Name
-          <input required value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Class 4B" />
-        </label>
-        <button type="submit" disabled={create.busy || !name.trim()}>
-          Create group
-        </button>
-        <ErrorNotice error={create.error} onDismiss={create.clear} />
-      </form>
+      {can.admin && (
+        <form className="card inline-form" onSubmit={submit} aria-label="New group">
+          <h2>New group</h2>
+          <label>
+            Name
+            <input required value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Class 4B" />
+          </label>
+          <button type="submit" disabled={create.busy || !name.trim()}>
+            Create group
+          </button>
+          <ErrorNotice error={create.error} onDismiss={create.clear} />
+        </form>
+      )}
       <ErrorNotice error={groups.error} />
       <table className="list">
         <thead>

@@ -6,6 +6,7 @@ import { ApiError, del, get, getAll, upload } from '../api/client';
 import type { FaceCrop, Person } from '../api/types';
 import { AuthImage, cropImagePath } from '../components/auth-image';
 import { ErrorNotice, Link, useAction, useLoad } from '../components/common';
+import { useCan } from '../access';
 import { DropZone } from '../components/drop-zone';
 import { EnrolmentBadge } from '../components/enrolment-strength';
 
@@ -30,6 +31,7 @@ export function PersonPage({ id }: { id: number }) {
   const faces = useLoad(() => getAll<FaceCrop>(`persons/${id}/faces/`), [id]);
   const [enrolments, setEnrolments] = useState<Enrolment[]>([]);
   const remove = useAction();
+  const can = useCan();
 
   const enrol = async (files: File[]) => {
     const start = enrolments.length;
@@ -99,7 +101,11 @@ export function PersonPage({ id }: { id: number }) {
         Each photo's principal face is enrolled (a photo of several people asks which one). Several photos of one person
         improve recognition; small, blurred or turned faces are refused with the reason.
       </p>
-      <DropZone label="Choose photos" onFiles={(files) => void enrol(files)} />
+      {can.write ? (
+        <DropZone label="Choose photos" onFiles={(files) => void enrol(files)} />
+      ) : (
+        <p className="hint">This key may only read.</p>
+      )}
       {enrolments.length > 0 && (
         <ul className="uploads" aria-label="Enrolment uploads">
           {enrolments.map((e, i) => (
@@ -135,15 +141,17 @@ export function PersonPage({ id }: { id: number }) {
         {(faces.data ?? []).map((f) => (
           <li key={f.id} className="face-card">
             <AuthImage path={cropImagePath(f.id)} alt={`Enrolled face ${f.id}`} className="thumb" />
-            <button
-              type="button"
-              className="danger small"
-              disabled={remove.busy}
-              onClick={() => void unenrol(f.id)}
-              aria-label={`Remove enrolled face ${f.id}`}
-            >
-              Remove
-            </button>
+            {can.write && (
+              <button
+                type="button"
+                className="danger small"
+                disabled={remove.busy}
+                onClick={() => void unenrol(f.id)}
+                aria-label={`Remove enrolled face ${f.id}`}
+              >
+                Remove
+              </button>
+            )}
           </li>
         ))}
         {faces.data?.length === 0 && <li className="hint">No faces enrolled yet.</li>}

@@ -1,7 +1,8 @@
 // Persons: the list (filterable) and a form to create one.
 import { useState, type FormEvent } from 'react';
 import { getAll, post } from '../api/client';
-import type { Person } from '../api/types';
+import type { Group, Person } from '../api/types';
+import { useCan, useMe } from '../access';
 import { ErrorNotice, Link, useAction, useLoad } from '../components/common';
 import { EnrolmentBadge } from '../components/enrolment-strength';
 import { navigate } from '../router';
@@ -12,6 +13,15 @@ export function PersonsPage() {
   const [name, setName] = useState('');
   const [externalId, setExternalId] = useState('');
   const create = useAction();
+  const can = useCan();
+  const me = useMe();
+  // A teacher's new person goes straight onto one of its rosters (else the key could not reach them).
+  const groups = useLoad(
+    () => (can.write && !can.admin ? getAll<Group>('groups/') : Promise.resolve([])),
+    [can.write, can.admin],
+  );
+  const [groupId, setGroupId] = useState('');
+  const needsGroup = me?.role === 'teacher';
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -20,6 +30,7 @@ export function PersonsPage() {
       created = await post<Person>('persons/', {
         name: name.trim(),
         ...(externalId.trim() && { external_id: externalId.trim() }),
+        ...(groupId && { group_id: Number(groupId) }),
       });
     });
     if (ok && created) navigate(`/persons/${created.id}`);
@@ -33,21 +44,36 @@ export function PersonsPage() {
   return (
     <section>
       <h1>Persons</h1>
-      <form className="card inline-form" onSubmit={submit} aria-label="New person">
-        <h2>New person</h2>
-        <label>
-          Name
-          <input required value={name} onChange={(e) => setName(e.target.value)} />
-        </label>
-        <label>
-          External id <span className="hint">(optional, unique)</span>
-          <input value={externalId} onChange={(e) => setExternalId(e.target.value)} />
-        </label>
-        <button type="submit" disabled={create.busy || !name.trim()}>
-          Create person
-        </button>
-        <ErrorNotice error={create.error} onDismiss={create.clear} />
-      </form>
+      {can.write && (
+        <form className="card inline-form" onSubmit={submit} aria-label="New person">
+          <h2>New person</h2>
+          <label>
+            Name
+            <input required value={name} onChange={(e) => setName(e.target.value)} />
+          </label>
+          <label>
+            External id <span className="hint">(optional, unique)</span>
+            <input value={externalId} onChange={(e) => setExternalId(e.target.value)} />
+          </label>
+          {needsGroup && (
+            <label>
+              Group
+              <select required value={groupId} onChange={(e) => setGroupId(e.target.value)}>
+                <option value="">choose…</option>
+                {(groups.data ?? []).map((g) => (
+                  <option key={g.id} value={g.id}>
+                    {g.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          <button type="submit" disabled={create.busy || !name.trim() || (needsGroup && !groupId)}>
+            Create person
+          </button>
+          <ErrorNotice error={create.error} onDismiss={create.clear} />
+        </form>
+      )}
 
       <div className="toolbar">
         <label>

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { get, getBlob, post } from '../api/client';
 import type { Group, Session, UploadedPhoto } from '../api/types';
 import { ErrorNotice, Link, useAction, useLoad } from '../components/common';
+import { useCan } from '../access';
 import { AuditTrail } from './session/audit-trail';
 import { ReviewFaces } from './session/review-faces';
 import { RosterList } from './session/roster-list';
@@ -21,6 +22,7 @@ export function SessionPage({ id }: { id: number }) {
   const action = useAction();
 
   const s = session.data;
+  const can = useCan();
   const closed = s?.status === 'closed';
   const changed = async () => {
     await session.reload();
@@ -80,7 +82,7 @@ export function SessionPage({ id }: { id: number }) {
               <button type="button" onClick={() => void downloadCsv()} disabled={action.busy}>
                 Download CSV
               </button>
-              {!closed && (
+              {!closed && can.write && (
                 <button type="button" className="danger" onClick={() => void close()} disabled={action.busy}>
                   Close session
                 </button>

@@ -3,9 +3,11 @@ import { useState, type FormEvent } from 'react';
 import { getAll, post } from '../api/client';
 import type { Group, SessionSummary } from '../api/types';
 import { ErrorNotice, Link, useAction, useLoad } from '../components/common';
+import { useCan } from '../access';
 import { navigate } from '../router';
 
 export function SessionsPage() {
+  const can = useCan();
   const groups = useLoad(() => getAll<Group>('groups/'), []);
   const sessions = useLoad(() => getAll<SessionSummary>('sessions/'), []);
   const [groupId, setGroupId] = useState('');
@@ -28,33 +30,35 @@ export function SessionsPage() {
   return (
     <section>
       <h1>Attendance sessions</h1>
-      <form className="card inline-form" onSubmit={submit} aria-label="New session">
-        <h2>Take attendance</h2>
-        <label>
-          Group
-          <select required value={groupId} onChange={(e) => setGroupId(e.target.value)}>
-            <option value="">Choose a group…</option>
-            {(groups.data ?? []).map((g) => (
-              <option key={g.id} value={g.id}>
-                {g.name} ({g.member_count})
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Session name <span className="hint">(optional)</span>
-          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Monday 1st period" />
-        </label>
-        <button type="submit" disabled={create.busy || !groupId}>
-          Start session
-        </button>
-        <ErrorNotice error={create.error ?? groups.error} onDismiss={create.clear} />
-        {groups.data?.length === 0 && (
-          <p className="hint">
-            No groups yet: <Link to="/groups">create a group</Link> and add persons to it first.
-          </p>
-        )}
-      </form>
+      {can.write && (
+        <form className="card inline-form" onSubmit={submit} aria-label="New session">
+          <h2>Take attendance</h2>
+          <label>
+            Group
+            <select required value={groupId} onChange={(e) => setGroupId(e.target.value)}>
+              <option value="">Choose a group…</option>
+              {(groups.data ?? []).map((g) => (
+                <option key={g.id} value={g.id}>
+                  {g.name} ({g.member_count})
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Session name <span className="hint">(optional)</span>
+            <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Monday 1st period" />
+          </label>
+          <button type="submit" disabled={create.busy || !groupId}>
+            Start session
+          </button>
+          <ErrorNotice error={create.error ?? groups.error} onDismiss={create.clear} />
+          {groups.data?.length === 0 && (
+            <p className="hint">
+              No groups yet: <Link to="/groups">create a group</Link> and add persons to it first.
+            </p>
+          )}
+        </form>
+      )}
       <ErrorNotice error={sessions.error} />
       <table className="list">
         <thead>

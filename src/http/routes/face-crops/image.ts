@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { FaceCropService } from '../../../services/face-crop.service.js';
+import { access } from '../../plugins/access.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
 import { CropParams } from './schema.js';
 
@@ -24,6 +25,7 @@ export const faceCropImageRoute: FastifyPluginAsync<{ service: FaceCropService }
   app.get<{ Params: Static<typeof CropParams> }>(
     '/:id/image',
     {
+      config: { access: access.read({ id: 'face-crop' }) },
       schema: {
         tags: ['face-crops'],
         security: apiSecurity,

@@ -5,7 +5,9 @@ import type { Static } from '@sinclair/typebox';
 import { NotFoundError, ValidationError } from '../../../errors.js';
 import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import type { FaceCropService } from '../../../services/face-crop.service.js';
+import { access } from '../../plugins/access.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
+import { groupScope } from '../../../services/access.service.js';
 import {
   BatchBody,
   BatchResponse,
@@ -55,7 +57,9 @@ export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (
     {
       // Registered once, with the slash as in Django; ignoreTrailingSlash serves the bare form.
       prefixTrailingSlash: 'slash',
-      config: { multipart: true },
+      // A path may name any file under the media root, another group's photo too; teachers
+      // enrol through persons/{id}/faces/.
+      config: { multipart: true, access: access.admin },
       schema: {
         tags,
         security: apiSecurity,
@@ -87,17 +91,19 @@ export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (
     '/',
     {
       prefixTrailingSlash: 'slash',
+      config: { access: access.read(undefined, { query: { person_id: 'person' } }) },
       schema: {
         tags,
         security: apiSecurity,
-        summary: 'List face crops',
+        summary: "List face crops (a teacher or reader key: its groups' members and session faces)",
         querystring: ListQuery,
         response: { 200: CropList, ...errorResponses },
       },
     },
     async (request) => {
       const { page = 1, page_size: pageSize = 50, person_id: personId } = request.query;
-      const { count, crops } = await service.listCrops({ page, pageSize, personId });
+      const groupIds = groupScope(request.caller);
+      const { count, crops } = await service.listCrops({ page, pageSize, personId, groupIds });
       // As in Django REST Framework, a page past the end is an error, not an empty list.
       if (page > 1 && crops.length === 0) throw new NotFoundError('Invalid page.', { page, count });
       return {
@@ -112,6 +118,7 @@ export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (
   app.get<{ Params: Static<typeof CropParams> }>(
     '/:id/',
     {
+      config: { access: access.read({ id: 'face-crop' }) },
       schema: {
         tags,
         security: apiSecurity,
@@ -129,6 +136,7 @@ export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (
   app.delete<{ Params: Static<typeof CropParams> }>(
     '/:id/',
     {
+      config: { access: access.write({ id: 'face-crop' }) },
       schema: {
         tags,
         security: apiSecurity,
@@ -146,6 +154,7 @@ export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (
   app.post<{ Params: Static<typeof CropParams>; Body: Static<typeof GenerateBody> }>(
     '/:id/generate-embedding/',
     {
+      config: { access: access.write({ id: 'face-crop' }) },
       schema: {
         tags,
         security: apiSecurity,
@@ -169,6 +178,9 @@ export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (
     '/generate-embeddings-batch/',
     {
       bodyLimit: JOB_BODY_LIMIT,
+      config: {
+        access: access.write(undefined, { body: { face_crop_ids: 'face-crop' }, jobItems: 'face_crop_ids' }),
+      },
       schema: {
         tags,
         security: apiSecurity,
@@ -185,6 +197,7 @@ export const faceCropRoutes: FastifyPluginAsync<FaceCropRoutesOptions> = async (
           faceCropIds: body.face_crop_ids,
           modelName: body.model_name ?? DEFAULT_MODEL_NAME,
           force: body.force_regenerate ?? false,
+          actor: request.actor,
         });
         return reply.code(202).header('Location', jobLocation(view.job.id)).send(toJobResponse(view));
       }

@@ -4,7 +4,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { GroupService } from '../../../services/group.service.js';
 import { PageQuery, pageBody } from '../../pagination.js';
+import { access } from '../../plugins/access.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
+import { groupScope } from '../../../services/access.service.js';
 import { PersonList, toPerson } from '../persons/schema.js';
 import {
   CreateBody,
@@ -29,6 +31,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRoutesOptions> = async (app, {
     '/',
     {
       prefixTrailingSlash: 'slash',
+      config: { access: access.admin },
       schema: {
         tags,
         security,
@@ -47,17 +50,18 @@ export const groupRoutes: FastifyPluginAsync<GroupRoutesOptions> = async (app, {
     '/',
     {
       prefixTrailingSlash: 'slash',
+      config: { access: access.read() },
       schema: {
         tags,
         security,
-        summary: 'List groups',
+        summary: 'List groups (a teacher or reader key: its own)',
         querystring: PageQuery,
         response: { 200: GroupList, ...errorResponses },
       },
     },
     async (request) => {
       const { page = 1, page_size: pageSize = 50 } = request.query;
-      const { count, groups: rows } = await groups.list({ page, pageSize });
+      const { count, groups: rows } = await groups.list({ page, pageSize, groupIds: groupScope(request.caller) });
       return pageBody(request, { page, pageSize }, count, rows.map(toGroup));
     },
   );
@@ -65,6 +69,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRoutesOptions> = async (app, {
   app.get<{ Params: Static<typeof GroupParams> }>(
     '/:id/',
     {
+      config: { access: access.read({ id: 'group' }) },
       schema: {
         tags,
         security,
@@ -79,6 +84,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRoutesOptions> = async (app, {
   app.patch<{ Params: Static<typeof GroupParams>; Body: Static<typeof PatchBody> }>(
     '/:id/',
     {
+      config: { access: access.write({ id: 'group' }) },
       schema: {
         tags,
         security,
@@ -97,6 +103,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRoutesOptions> = async (app, {
   app.delete<{ Params: Static<typeof GroupParams> }>(
     '/:id/',
     {
+      config: { access: access.admin },
       schema: {
         tags,
         security,
@@ -114,6 +121,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRoutesOptions> = async (app, {
   app.get<{ Params: Static<typeof GroupParams>; Querystring: Static<typeof PageQuery> }>(
     '/:id/members/',
     {
+      config: { access: access.read({ id: 'group' }) },
       schema: {
         tags,
         security,
@@ -142,6 +150,8 @@ export const groupRoutes: FastifyPluginAsync<GroupRoutesOptions> = async (app, {
     app.route<{ Params: Static<typeof GroupParams>; Body: Static<typeof MembersBody> }>({
       method,
       url: '/:id/members/',
+      // A roster takes only persons the key already reaches (members of its groups).
+      config: { access: access.write({ id: 'group' }, { body: { person_ids: 'person' } }) },
       schema: {
         tags,
         security,
@@ -161,6 +171,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRoutesOptions> = async (app, {
   app.delete<{ Params: Static<typeof MemberParams> }>(
     '/:id/members/:person_id/',
     {
+      config: { access: access.write({ id: 'group' }) },
       schema: {
         tags,
         security,

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { ServiceUnavailableError, ValidationError } from '../../../errors.js';
 import type { JobService } from '../../../services/job.service.js';
+import { access } from '../../plugins/access.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
 import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import {
@@ -34,6 +35,9 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, { job
     {
       prefixTrailingSlash: 'slash',
       bodyLimit: JOB_BODY_LIMIT,
+      config: {
+        access: access.write(undefined, { body: { face_crop_ids: 'face-crop' }, jobItems: 'face_crop_ids' }),
+      },
       schema: {
         tags,
         security: apiSecurity,
@@ -52,6 +56,7 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, { job
         faceCropIds: body.all ? 'all' : body.face_crop_ids!,
         modelName: body.model_name ?? DEFAULT_MODEL_NAME,
         force: body.force_regenerate ?? false,
+        actor: request.actor,
       });
       return reply.code(202).header('Location', jobLocation(view.job.id)).send(toJobResponse(view));
     },
@@ -61,17 +66,20 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, { job
     '/',
     {
       prefixTrailingSlash: 'slash',
+      config: { access: access.read() },
       schema: {
         tags,
         security: apiSecurity,
-        summary: 'List jobs, newest first',
+        summary: "List jobs, newest first (a teacher or reader key: its own and its groups' sessions')",
         querystring: JobListQuery,
         response: { 200: JobList, ...errorResponses },
       },
     },
     async (request) => {
       const { status, page = 1, page_size: pageSize = 50 } = request.query;
-      const { count, jobs: views } = await requireJobs(jobs).list({ status, page, pageSize });
+      const { caller } = request;
+      const visibleTo = caller.role === 'admin' ? undefined : { actor: caller.name, groupIds: caller.groups };
+      const { count, jobs: views } = await requireJobs(jobs).list({ status, page, pageSize, visibleTo });
       return { count, results: views.map(toJobResponse) };
     },
   );
@@ -79,6 +87,7 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, { job
   app.get<{ Params: Static<typeof JobParams> }>(
     '/:id/',
     {
+      config: { access: access.read({ id: 'job' }) },
       schema: {
         tags,
         security: apiSecurity,
@@ -93,6 +102,7 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, { job
   app.delete<{ Params: Static<typeof JobParams> }>(
     '/:id/',
     {
+      config: { access: access.write({ id: 'job' }) },
       schema: {
         tags,
         security: apiSecurity,

@@ -9,7 +9,9 @@ import type { Person } from '../../../repositories/person.repository.js';
 import { numberField, readImageForm } from '../../multipart-form.js';
 import { parseBox, type FaceChoice } from '../../../services/enrolment-face.js';
 import { PageQuery, pageBody } from '../../pagination.js';
+import { access } from '../../plugins/access.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
+import { assertAdmin, groupScope } from '../../../services/access.service.js';
 import { CropList, toCrop } from '../face-crops/schema.js';
 import {
   CreateBody,
@@ -39,17 +41,20 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
     '/',
     {
       prefixTrailingSlash: 'slash',
+      config: { access: access.write(undefined, { body: { group_id: 'group' } }) },
       schema: {
         tags,
         security,
-        summary: 'Create a person',
+        summary: 'Create a person (group_id: on that roster at once)',
         body: CreateBody,
         response: { 201: PersonBody, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const { name, external_id: externalId, metadata } = request.body;
-      const person = await persons.create({ name, externalId, metadata });
+      const { name, external_id: externalId, metadata, group_id: groupId } = request.body;
+      // A person on no roster lies outside every teacher's groups: a teacher creates into one of its own.
+      if (groupId === undefined) assertAdmin(request.caller, "give group_id, one of the key's groups");
+      const person = await persons.create({ name, externalId, metadata }, { groupId });
       return reply.code(201).send((await withEnrolment(persons, [person]))[0]);
     },
   );
@@ -58,17 +63,19 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
     '/',
     {
       prefixTrailingSlash: 'slash',
+      config: { access: access.read(undefined, { query: { group_id: 'group' } }) },
       schema: {
         tags,
         security,
-        summary: 'List persons',
+        summary: 'List persons (a teacher or reader key: members of its groups)',
         querystring: ListQuery,
         response: { 200: PersonList, ...errorResponses },
       },
     },
     async (request) => {
       const { page = 1, page_size: pageSize = 50, group_id: groupId, external_id: externalId } = request.query;
-      const { count, persons: rows } = await persons.list({ page, pageSize, groupId, externalId });
+      const groupIds = groupScope(request.caller);
+      const { count, persons: rows } = await persons.list({ page, pageSize, groupId, groupIds, externalId });
       return pageBody(request, { page, pageSize }, count, await withEnrolment(persons, rows));
     },
   );
@@ -76,6 +83,7 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
   app.get<{ Params: Static<typeof PersonParams> }>(
     '/:id/',
     {
+      config: { access: access.read({ id: 'person' }) },
       schema: {
         tags,
         security,
@@ -90,6 +98,7 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
   app.patch<{ Params: Static<typeof PersonParams>; Body: Static<typeof PatchBody> }>(
     '/:id/',
     {
+      config: { access: access.write({ id: 'person' }) },
       schema: {
         tags,
         security,
@@ -109,6 +118,8 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
   app.delete<{ Params: Static<typeof PersonParams> }>(
     '/:id/',
     {
+      // A person may be on several groups' rosters: a teacher takes them off its own instead.
+      config: { access: access.admin },
       schema: {
         tags,
         security,
@@ -126,7 +137,7 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
   app.post<{ Params: Static<typeof PersonParams>; Body: Static<typeof EnrolJson> | undefined }>(
     '/:id/faces/',
     {
-      config: { multipart: true },
+      config: { multipart: true, access: access.write({ id: 'person' }, { body: { face_crop_id: 'face-crop' } }) },
       schema: {
         tags,
         security,
@@ -169,6 +180,7 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
   app.get<{ Params: Static<typeof PersonParams>; Querystring: Static<typeof PageQuery> }>(
     '/:id/faces/',
     {
+      config: { access: access.read({ id: 'person' }) },
       schema: {
         tags,
         security,
@@ -188,6 +200,7 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
   app.delete<{ Params: Static<typeof FaceParams> }>(
     '/:id/faces/:face_crop_id/',
     {
+      config: { access: access.write({ id: 'person', face_crop_id: 'face-crop' }) },
       schema: {
         tags,
         security,

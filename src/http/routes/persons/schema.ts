@@ -28,6 +28,13 @@ export const CreateBody = Type.Object({
   name: Name,
   external_id: Type.Optional(ExternalId),
   metadata: Type.Optional(Metadata),
+  group_id: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 2_147_483_647,
+      description: "Put the new person on this group's roster (required for a teacher key: one of its groups)",
+    }),
+  ),
 });
 
 export const PatchBody = Type.Object({

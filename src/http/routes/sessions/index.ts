@@ -7,7 +7,9 @@ import path from 'node:path';
 import { NotFoundError } from '../../../errors.js';
 import type { JobService } from '../../../services/job.service.js';
 import { attendanceModelName, type SessionService } from '../../../services/session.service.js';
+import { access } from '../../plugins/access.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
+import { groupScope } from '../../../services/access.service.js';
 import { requireJobs } from '../jobs/index.js';
 import { SessionPhotoAccepted, jobLocation, toJobResponse } from '../jobs/schema.js';
 import { attendanceCsv } from './csv.js';
@@ -56,6 +58,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
     '/',
     {
       prefixTrailingSlash: 'slash',
+      config: { access: access.write(undefined, { body: { group_id: 'group' } }) },
       schema: {
         tags,
         security: apiSecurity,
@@ -78,17 +81,19 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
     '/',
     {
       prefixTrailingSlash: 'slash',
+      config: { access: access.read(undefined, { query: { group_id: 'group' } }) },
       schema: {
         tags,
         security: apiSecurity,
-        summary: 'Sessions, newest first',
+        summary: "Sessions, newest first (a teacher or reader key: its groups')",
         querystring: ListQuery,
         response: { 200: SessionList, ...errorResponses },
       },
     },
     async (request) => {
       const { page = 1, page_size: pageSize = 50, group_id: groupId } = request.query;
-      const { count, sessions: list } = await sessions.list({ page, pageSize, groupId });
+      const groupIds = groupScope(request.caller);
+      const { count, sessions: list } = await sessions.list({ page, pageSize, groupId, groupIds });
       if (page > 1 && list.length === 0) throw new NotFoundError('Invalid page.', { page, count });
       return { count, results: list.map((s) => toSession(s, sessions.modelNames(s))) };
     },
@@ -97,6 +102,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
   app.get<{ Params: Static<typeof SessionParams> }>(
     '/:id/',
     {
+      config: { access: access.read({ id: 'session' }) },
       schema: {
         tags,
         security: apiSecurity,
@@ -114,7 +120,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
   app.post<{ Params: Static<typeof SessionParams>; Querystring: Static<typeof PhotoQuery> }>(
     '/:id/photos/',
     {
-      config: { multipart: true },
+      config: { multipart: true, access: access.write({ id: 'session' }) },
       schema: {
         tags,
         security: apiSecurity,
@@ -153,6 +159,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
   app.get<{ Params: Static<typeof PhotoParams> }>(
     '/:id/photos/:photo_id/image',
     {
+      config: { access: access.read({ id: 'session', photo_id: 'photo' }) },
       schema: {
         tags,
         security: apiSecurity,
@@ -178,6 +185,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
   app.post<{ Params: Static<typeof SessionParams> }>(
     '/:id/close/',
     {
+      config: { access: access.write({ id: 'session' }) },
       schema: {
         tags,
         security: apiSecurity,
@@ -195,6 +203,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
   app.put<{ Params: Static<typeof PersonParams>; Body: Static<typeof OverrideBody> }>(
     '/:id/attendance/:person_id/',
     {
+      config: { access: access.write({ id: 'session', person_id: 'person' }) },
       schema: {
         tags,
         security: apiSecurity,
@@ -213,6 +222,9 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
   app.post<{ Params: Static<typeof FaceParams>; Body: Static<typeof AssignBody> }>(
     '/:id/faces/:face_crop_id/assign/',
     {
+      config: {
+        access: access.write({ id: 'session', face_crop_id: 'face-crop' }, { body: { person_id: 'person' } }),
+      },
       schema: {
         tags,
         security: apiSecurity,
@@ -240,6 +252,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
   app.get<{ Params: Static<typeof SessionParams> }>(
     '/:id/attendance.csv',
     {
+      config: { access: access.read({ id: 'session' }) },
       schema: {
         tags,
         security: apiSecurity,

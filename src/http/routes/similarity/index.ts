@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import type { FaceCropService } from '../../../services/face-crop.service.js';
+import { access } from '../../plugins/access.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
 import { SimilarityBody, SimilarityResponse } from './schema.js';
 
@@ -15,6 +16,7 @@ export const similarityRoutes: FastifyPluginAsync<SimilarityRoutesOptions> = asy
     '/',
     {
       prefixTrailingSlash: 'slash',
+      config: { access: access.read(undefined, { body: { face_crop_ids: 'face-crop' } }) },
       schema: {
         tags: ['similarity'],
         security: apiSecurity,

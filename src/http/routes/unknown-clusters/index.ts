@@ -3,6 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { ClusterService } from '../../../services/cluster.service.js';
+import { access } from '../../plugins/access.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
 import {
   ClusterList,
@@ -26,6 +27,7 @@ export const unknownClusterRoutes: FastifyPluginAsync<UnknownClusterRoutesOption
   app.get<{ Params: Static<typeof GroupParams> }>(
     '/:id/unknown-clusters/',
     {
+      config: { access: access.read({ id: 'group' }) },
       schema: {
         tags,
         security,
@@ -40,6 +42,7 @@ export const unknownClusterRoutes: FastifyPluginAsync<UnknownClusterRoutesOption
   app.post<{ Params: Static<typeof ClusterParams>; Body: Static<typeof EnrolBody> }>(
     '/:id/unknown-clusters/:cluster_id/enrol/',
     {
+      config: { access: access.write({ id: 'group' }, { body: { person_id: 'person' } }) },
       schema: {
         tags,
         security,
@@ -61,6 +64,7 @@ export const unknownClusterRoutes: FastifyPluginAsync<UnknownClusterRoutesOption
   app.post<{ Params: Static<typeof ClusterParams>; Body: Static<typeof SplitBody> }>(
     '/:id/unknown-clusters/:cluster_id/split/',
     {
+      config: { access: access.write({ id: 'group' }, { body: { face_crop_ids: 'face-crop' } }) },
       schema: {
         tags,
         security,

@@ -6,6 +6,7 @@ import { get, post } from '../../api/client';
 import type { ClusterEnrolment, Person, UnknownCluster } from '../../api/types';
 import { AuthImage, cropImagePath } from '../../components/auth-image';
 import { ErrorNotice, Link, useAction, useLoad } from '../../components/common';
+import { useCan } from '../../access';
 
 /** Faces shown per cluster; the rest are counted. */
 const STRIP = 8;
@@ -23,6 +24,7 @@ function ClusterCard({
 }) {
   const [name, setName] = useState('');
   const action = useAction();
+  const can = useCan();
   const base = `groups/${groupId}/unknown-clusters/${cluster.id}`;
   const nearest = cluster.nearest_person && members.get(cluster.nearest_person.person_id);
   const enrol = (body: object) =>
@@ -41,7 +43,7 @@ function ClusterCard({
         {cluster.face_crop_ids.slice(0, STRIP).map((faceId) => (
           <li key={faceId}>
             <AuthImage path={cropImagePath(faceId)} alt={`Face ${faceId}`} className="thumb" />
-            {cluster.size > 1 && (
+            {can.write && cluster.size > 1 && (
               <button
                 type="button"
                 className="small"
@@ -65,20 +67,26 @@ function ClusterCard({
           </span>
         ))}
       </p>
-      <div className="actions">
-        {nearest && (
-          <button type="button" disabled={action.busy} onClick={() => void enrol({ person_id: nearest.id })}>
-            This is {nearest.name} ({cluster.nearest_person!.similarity.toFixed(3)})
+      {can.write && (
+        <div className="actions">
+          {nearest && (
+            <button type="button" disabled={action.busy} onClick={() => void enrol({ person_id: nearest.id })}>
+              This is {nearest.name} ({cluster.nearest_person!.similarity.toFixed(3)})
+            </button>
+          )}
+          <label>
+            New person&apos;s name
+            <input value={name} onChange={(e) => setName(e.target.value)} placeholder="name" />
+          </label>
+          <button
+            type="button"
+            disabled={action.busy || !name.trim()}
+            onClick={() => void enrol({ name: name.trim() })}
+          >
+            Enrol as new person
           </button>
-        )}
-        <label>
-          New person&apos;s name
-          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="name" />
-        </label>
-        <button type="button" disabled={action.busy || !name.trim()} onClick={() => void enrol({ name: name.trim() })}>
-          Enrol as new person
-        </button>
-      </div>
+        </div>
+      )}
       <ErrorNotice error={action.error} onDismiss={action.clear} />
     </li>
   );

@@ -5,6 +5,7 @@ import { get, post, put } from '../../api/client';
 import type { FaceCrop, Page, PhotoFace, Session } from '../../api/types';
 import { AuthImage, cropImagePath } from '../../components/auth-image';
 import { ErrorNotice, useAction, useLoad } from '../../components/common';
+import { useCan } from '../../access';
 
 function ReviewCard({
   session,
@@ -19,7 +20,8 @@ function ReviewCard({
   const name = session.attendance.find((r) => r.person_id === personId)?.name ?? `Person ${personId}`;
   const enrolled = useLoad(() => get<Page<FaceCrop>>(`persons/${personId}/faces/?page_size=1`), [personId]);
   const action = useAction();
-  const closed = session.status === 'closed';
+  // A read-only key sees the session as it would a closed one: nothing to change.
+  const closed = session.status === 'closed' || !useCan().write;
   const confirm = () =>
     action.run(async () => {
       await post(`sessions/${session.id}/faces/${face.face_crop_id}/assign/`, { person_id: personId });

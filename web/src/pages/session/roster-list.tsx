@@ -3,10 +3,12 @@ import { put } from '../../api/client';
 import type { AttendanceRow, Session } from '../../api/types';
 import { AuthImage, cropImagePath } from '../../components/auth-image';
 import { ErrorNotice, percent, useAction } from '../../components/common';
+import { useCan } from '../../access';
 
 export function RosterList({ session, onChanged }: { session: Session; onChanged: () => Promise<void> }) {
   const toggle = useAction();
-  const closed = session.status === 'closed';
+  // A read-only key sees the session as it would a closed one: nothing to change.
+  const closed = session.status === 'closed' || !useCan().write;
   const flip = (row: AttendanceRow) =>
     toggle.run(async () => {
       if (row.person_id === null) return;

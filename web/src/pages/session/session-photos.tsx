@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 import { getBlob } from '../../api/client';
 import type { PhotoFace, PhotoResult, Session, UploadedPhoto } from '../../api/types';
 import { ErrorNotice } from '../../components/common';
+import { useCan } from '../../access';
 import { DropZone } from '../../components/drop-zone';
 import { PhotoFaces, type ShownFace } from '../../components/photo-faces';
 import { photoDone, queuePhoto, type PhotoState } from './photo-job';
@@ -97,7 +98,8 @@ export function SessionPhotos({
   onUploaded: (photo: UploadedPhoto) => void;
 }) {
   const [uploads, setUploads] = useState<PhotoUpload[]>([]);
-  const closed = session.status === 'closed';
+  // A read-only key sees the session as it would a closed one: nothing to change.
+  const closed = session.status === 'closed' || !useCan().write;
   // Polling stops when the page goes.
   const leaving = useRef(new AbortController());
   useEffect(() => {

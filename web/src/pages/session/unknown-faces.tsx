@@ -5,6 +5,7 @@ import { post } from '../../api/client';
 import type { Session, UnknownFace } from '../../api/types';
 import { AuthImage, cropImagePath } from '../../components/auth-image';
 import { ErrorNotice, useAction } from '../../components/common';
+import { useCan } from '../../access';
 
 function UnknownCard({
   session,
@@ -18,7 +19,8 @@ function UnknownCard({
   const [personId, setPersonId] = useState('');
   const [enrol, setEnrol] = useState(false);
   const assign = useAction();
-  const closed = session.status === 'closed';
+  // A read-only key sees the session as it would a closed one: nothing to change.
+  const closed = session.status === 'closed' || !useCan().write;
   const idBase = `unknown-${face.face_crop_id}`;
   const submit = () =>
     assign.run(async () => {
