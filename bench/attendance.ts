@@ -16,7 +16,7 @@ import { renderReport, type ReportRow } from './parts/attendance-report.js';
 import { listLfwPeople, orderPeople, roomSource, type PersonPhotos } from './parts/class-people.js';
 import { membersInClusters, runClassBand, type Band, type ClassSetup } from './parts/class-run.js';
 import { rng } from './parts/class-scene.js';
-import { load1, mapLimited, REPO } from './parts/common.js';
+import { load1, REPO } from './parts/common.js';
 import { IDENTITIES } from './parts/dataset.js';
 import { writeSection } from './parts/doc-section.js';
 import { json, startInProcessApp, type InProcessApp } from './parts/in-process-app.js';
@@ -28,7 +28,7 @@ const BANDS: Band[] = [
   { name: '60-100 px, JPEG q90', widths: { min: 60, max: 100 }, quality: 90 },
   { name: '30-50 px, JPEG q70', widths: { min: 30, max: 50 }, quality: 70 },
 ];
-/** Photos of one person looked at (enrolment candidates and class photos). */
+/** Photos of one person looked at (enrolment candidates and class photos); three with the labelled face found are used. */
 const MAX_PHOTOS = 4;
 const LFW_SCENES = 'LFW dev classes';
 const UNIT_SCENES = 'deepface-unit';
@@ -59,10 +59,16 @@ async function main(): Promise<void> {
     const { app, embedder } = server;
     const model = embedder.resolveModel(ATTENDANCE_MODEL_NAME);
     const detect = (file: string) => embedder.detectFaces(file);
-    const sourcesOf = (p: PersonPhotos, rule: 'centre' | 'largest') =>
-      mapLimited(p.photos, 2, (f) => roomSource(f, p.identity, detect, rule)).then((s) =>
-        s.filter((x): x is RoomSource => x !== undefined),
-      );
+    // A person's photos with their labelled face found, in order, stopping at `enough`.
+    const sourcesOf = async (p: PersonPhotos, rule: 'centre' | 'largest', enough = Infinity) => {
+      const out: RoomSource[] = [];
+      for (const file of p.photos) {
+        if (out.length >= enough) break;
+        const s = await roomSource(file, p.identity, detect, rule);
+        if (s) out.push(s);
+      }
+      return out;
+    };
 
     // Real-identity classes: rosters enrolled over HTTP, strangers never.
     const people = orderPeople(await listLfwPeople(values.lfw), rand, MAX_PHOTOS);
@@ -78,7 +84,14 @@ async function main(): Promise<void> {
         if (!p) throw new Error('lfw-dev has too few people with two photos for these classes');
         if (used.has(p.identity)) continue;
         used.add(p.identity);
-        const m = await enrolMember(app, p.identity, `c${c}-${p.identity}`, await sourcesOf(p, 'centre'), 1, lfwEnrol);
+        const m = await enrolMember(
+          app,
+          p.identity,
+          `c${c}-${p.identity}`,
+          await sourcesOf(p, 'centre', 3),
+          1,
+          lfwEnrol,
+        );
         if (m) members.push(m);
       }
       const strangers: ClassSetup['strangers'] = [];
@@ -87,8 +100,8 @@ async function main(): Promise<void> {
         if (!p) throw new Error('lfw-dev has too few people for these classes');
         if (used.has(p.identity)) continue;
         used.add(p.identity);
-        const photos = await sourcesOf(p, 'centre');
-        if (photos.length) strangers.push({ identity: p.identity, photos: photos.slice(0, 2) });
+        const photos = await sourcesOf(p, 'centre', 2);
+        if (photos.length) strangers.push({ identity: p.identity, photos });
       }
       classes.push(await makeGroup(server, `class ${c}`, members, strangers));
       process.stderr.write(`class ${c}: roster enrolled\n`);

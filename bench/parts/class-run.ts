@@ -4,6 +4,7 @@
 // scored as the two-photo session). Every upload is timed from POST to its answer.
 import { thresholdForFace, type ThresholdPolicy } from '../../src/domain/face-threshold.js';
 import { shuffle } from './class-scene.js';
+import { cpuWindow } from './common.js';
 import { emptyTally, labelFaces, tallySession, type Tally, type Truth } from './attendance-tally.js';
 import { json, postImage, type App } from './in-process-app.js';
 import type { ReviewCase } from './review-rules.js';
@@ -27,6 +28,9 @@ export interface ClassSetup {
 export interface Upload {
   seconds: number;
   faces: number;
+  /** CPU seconds this process and its workers spent meanwhile, and other processes' cores in use. */
+  cpuSeconds: number;
+  otherCores: number;
 }
 
 export interface BandRun {
@@ -84,11 +88,13 @@ export async function runClassBand(
   for (const shot of [0, 1]) {
     const room = await composeRoom(tiles(shot), band.quality, rand);
     const started = performance.now();
+    const cpu = cpuWindow();
     const res = await postImage(app, `/api/attendance/sessions/${session.id}/photos/`, room.jpeg);
     const seconds = (performance.now() - started) / 1000;
+    const share = cpu();
     if (res.status !== 201) throw new Error(`photo upload: ${res.status} ${JSON.stringify(res.body)}`);
     const faces = (res.body as { faces: { face_crop_id: number; box: number[] }[] }).faces;
-    uploads.push({ seconds, faces: faces.length });
+    uploads.push({ seconds, faces: faces.length, cpuSeconds: share.ownCores * seconds, otherCores: share.otherCores });
     for (const [id, t] of labelFaces(faces, room.faces, roster)) truth.set(id, t);
 
     const view = await json<SessionBody>(app, 'GET', `/api/attendance/sessions/${session.id}/`);

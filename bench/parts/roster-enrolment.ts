@@ -12,7 +12,8 @@ export interface EnrolStats {
   /** Members enrolled, and photos sent. */
   enrolled: number;
   photosSent: number;
-  /** Photos refused as ambiguous, then enrolled by naming the labelled face. */
+  /** Photos refused as ambiguous (the refusal lists the faces), and those then enrolled by naming the labelled face. */
+  ambiguous: number;
   named: number;
   /** Refusals by error type (and reason, when the answer gives one). */
   refused: Record<string, number>;
@@ -25,6 +26,7 @@ export interface EnrolStats {
 export const emptyEnrolStats = (): EnrolStats => ({
   enrolled: 0,
   photosSent: 0,
+  ambiguous: 0,
   named: 0,
   refused: {},
   otherFace: 0,
@@ -85,8 +87,10 @@ export async function enrolMember(
     const bytes = await readFile(source.file);
     stats.photosSent++;
     let res = await postImage(app, url, bytes);
-    const boxes = res.status === 422 ? faceBoxes(res.body as ErrorBody) : undefined;
+    // The refusal's status is the service's to choose (422 by the contract); its list of faces decides.
+    const boxes = res.status >= 400 && res.status < 500 ? faceBoxes(res.body as ErrorBody) : undefined;
     if (boxes) {
+      stats.ambiguous++;
       const index = namedFaceIndex(boxes, source.face);
       if (index >= 0) {
         res = await postImage(app, url, bytes, { face_index: String(index) });
