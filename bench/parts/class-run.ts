@@ -2,13 +2,14 @@
 // present member and stranger; scored as a one-photo session), then a second photo of the same
 // people (other photos of them where there are, else the same photo at another place and size;
 // scored as the two-photo session). Every upload is timed from POST to its answer.
+import path from 'node:path';
 import { thresholdForFace, type ThresholdPolicy } from '../../src/domain/face-threshold.js';
-import { shuffle } from './class-scene.js';
+import { iou, shuffle } from './class-scene.js';
 import { cpuWindow } from './common.js';
 import { emptyTally, labelFaces, tallySession, type Tally, type Truth } from './attendance-tally.js';
 import { json, postImage, type App } from './in-process-app.js';
 import type { ReviewCase } from './review-rules.js';
-import { composeRoom, type RoomSource, type RoomTile } from './room-scene.js';
+import { composeRoom, type Room, type RoomSource, type RoomTile } from './room-scene.js';
 import type { EnrolledMember } from './roster-enrolment.js';
 
 export interface Band {
@@ -83,6 +84,7 @@ export async function runClassBand(
 
   const session = await json<{ id: number }>(app, 'POST', '/api/attendance/sessions/', { group_id: setup.groupId });
   const truth = new Map<number, Truth>();
+  const origin = new Map<number, string>();
   const uploads: Upload[] = [];
   const out: Partial<BandRun> = {};
   for (const shot of [0, 1]) {
@@ -96,6 +98,7 @@ export async function runClassBand(
     const faces = (res.body as { faces: { face_crop_id: number; box: number[] }[] }).faces;
     uploads.push({ seconds, faces: faces.length, cpuSeconds: share.ownCores * seconds, otherCores: share.otherCores });
     for (const [id, t] of labelFaces(faces, room.faces, roster)) truth.set(id, t);
+    for (const f of faces) origin.set(f.face_crop_id, sourceOf(f.box, room));
 
     const view = await json<SessionBody>(app, 'GET', `/api/attendance/sessions/${session.id}/`);
     const tally = emptyTally();
@@ -108,6 +111,7 @@ export async function runClassBand(
       present,
       room.faces.length * (shot + 1),
     );
+    logWrongAnswers(`${setup.name}, ${band.name}, photo ${shot + 1}`, allFaces, truth, origin, setup.identityOf);
     if (shot === 0) out.single = tally;
     else {
       out.double = tally;
@@ -115,6 +119,33 @@ export async function runClassBand(
     }
   }
   return { ...(out as Pick<BandRun, 'single' | 'double' | 'cases'>), uploads, truth };
+}
+
+/** The source photo a detected face came from (its tile), for reading the wrong answers. */
+function sourceOf(box: readonly number[], room: Room): string {
+  const all = [...room.faces, ...room.background];
+  const best = all.map((f) => ({ f, o: iou(f.box, box) })).sort((a, b) => b.o - a.o)[0];
+  return best && best.o > 0 ? path.basename(best.f.file) : 'no tile';
+}
+
+/** Faces answered as a member they are not, on stderr (not in the report): which photo, whom, how close. */
+function logWrongAnswers(
+  where: string,
+  faces: readonly ViewFace[],
+  truth: ReadonlyMap<number, Truth>,
+  origin: ReadonlyMap<number, string>,
+  identityOf: ReadonlyMap<number, string>,
+): void {
+  for (const f of faces) {
+    if (f.person_id === null) continue;
+    const real = truth.get(f.face_crop_id);
+    const as = identityOf.get(f.person_id);
+    if (real?.kind === 'member' && real.identity === as) continue;
+    const who = real?.kind === 'background' || !real ? 'background face' : `${real.kind} ${real.identity}`;
+    process.stderr.write(
+      `wrong: ${where}: ${who} (from ${origin.get(f.face_crop_id)}, ${Math.round(f.box[2])} px) answered as ${as} (similarity ${f.similarity?.toFixed(3)}, ${f.status})\n`,
+    );
+  }
 }
 
 /** Every face answered as a member, with what the review rule needs and whether it was right. */

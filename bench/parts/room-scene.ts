@@ -29,10 +29,10 @@ export const MAX_REGION_FACES = 5;
 
 export interface Room {
   jpeg: Buffer;
-  /** Labelled faces where they landed. */
-  faces: { identity: string; box: Box }[];
+  /** Labelled faces where they landed (and the photo each came from). */
+  faces: { identity: string; box: Box; file: string }[];
   /** Unlabelled faces that came along, where they landed (those centred inside the region shown). */
-  background: Box[];
+  background: { box: Box; file: string }[];
 }
 
 /** A box of the source photo where it lands once the region from (x0, y0) is scaled by `scale` and put at (left, top). */
@@ -111,7 +111,7 @@ export async function composeRoom(tiles: readonly RoomTile[], quality: number, r
   const places = layoutTiles(sizes, CANVAS, rand);
   const layers: OverlayOptions[] = [];
   const faces: Room['faces'] = [];
-  const background: Box[] = [];
+  const background: Room['background'] = [];
   for (const [i, tile] of tiles.entries()) {
     const { region, scale, width, height } = sizes[i]!;
     const at = { ...places[i]!, scale, x0: region[0], y0: region[1] };
@@ -121,8 +121,11 @@ export async function composeRoom(tiles: readonly RoomTile[], quality: number, r
       .resize(width, height, { kernel: 'lanczos3' })
       .toBuffer();
     layers.push({ input, left: at.left, top: at.top });
-    faces.push({ identity: tile.source.identity, box: placeBox(tile.source.face, at) });
-    background.push(...tile.source.others.filter((b) => inside(b, region)).map((b) => placeBox(b, at)));
+    const file = tile.source.file;
+    faces.push({ identity: tile.source.identity, box: placeBox(tile.source.face, at), file });
+    background.push(
+      ...tile.source.others.filter((b) => inside(b, region)).map((b) => ({ box: placeBox(b, at), file })),
+    );
   }
   const jpeg = await sharp({
     create: { ...CANVAS, channels: 3, background: { r: 128, g: 124, b: 118 } },

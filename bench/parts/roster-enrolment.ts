@@ -100,7 +100,10 @@ export async function enrolMember(
     if (res.status === 201) {
       stats.enrolled++;
       const box = (res.body as { box?: number[] | null }).box;
-      if (!box || iou(box, source.face) < 0.5) stats.otherFace++;
+      if (!box || iou(box, source.face) < 0.5) {
+        stats.otherFace++;
+        process.stderr.write(`enrolled another face: ${identity} from ${source.file}: ${JSON.stringify(box)}\n`);
+      }
       return { identity, personId: person.id, classPhotos: sources.filter((_, j) => j !== i) };
     }
     const err = (res.body as ErrorBody).error;
