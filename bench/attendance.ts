@@ -186,7 +186,7 @@ async function main(): Promise<void> {
       command: process.argv.slice(2).join(' '),
       date: new Date().toISOString().slice(0, 10),
       load: String(load1()),
-      model: model.name,
+      model: `${model.name} (threshold ${model.threshold}${(model.sizeBands ?? []).map((b) => `, ${b.threshold} below ${b.belowWidth} px`).join('')})`,
       setup: setupLines(n('classes'), n('roster'), n('present'), n('strangers'), n('unit-sessions')),
       rows,
       enrolment: [
