@@ -48,6 +48,8 @@ export interface ModelSpec {
   alignment: Alignment;
   /** Default cosine threshold: similarity >= threshold means "same person". */
   threshold: number;
+  /** The false-accept rate, over LFW dev pairs of different people, at which `threshold` was chosen (built-ins). */
+  thresholdFar?: number;
   /** Thresholds for small faces, narrowest band first (domain/face-threshold.ts). */
   sizeBands?: SizeBand[];
   /** Built-in: key of models/sources.ts. User model: absolute path of the ONNX file. */
