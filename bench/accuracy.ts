@@ -36,7 +36,7 @@ import { loadConfig } from '../src/config/config.js';
 import { modelFile } from '../src/models/prepare.js';
 import { ModelRegistry } from '../src/models/registry.js';
 import { carrySections, section, withSection } from './parts/doc-sections.js';
-import { runLfw, type LfwRun } from './parts/lfw-run.js';
+import { LFW_MODELS, runLfw, type LfwRun } from './parts/lfw-run.js';
 import { lfwJson } from './parts/lfw-json.js';
 import { rocImage } from './parts/lfw-roc.js';
 import {
@@ -422,6 +422,7 @@ async function main(): Promise<void> {
     options: {
       data: { type: 'string' },
       lfw: { type: 'string' },
+      'lfw-models': { type: 'string', default: LFW_MODELS.join(',') },
       out: { type: 'string', default: 'docs/accuracy.md' },
       'id-out': { type: 'string', default: 'docs/identification.md' },
       workers: { type: 'string', default: '2' },
@@ -433,9 +434,12 @@ async function main(): Promise<void> {
     );
   const command = `npm run bench:accuracy -- ${process.argv.slice(2).join(' ')}`;
   const old = await readFile(values.out, 'utf8').catch(() => '');
+  // LFW first: it decides the shipped thresholds.
+  const run = values.lfw
+    ? await runLfw(path.resolve(values.lfw), Number(values.workers), values['lfw-models'].split(','))
+    : undefined;
   let doc = values.data ? await deepface(values as Flags & { data: string }, command) : old;
-  if (values.lfw) {
-    const run = await runLfw(path.resolve(values.lfw), Number(values.workers));
+  if (run) {
     doc = withSection(doc, LFW_SECTION, section(LFW_SECTION, lfwAccuracySection(run, command, machine())));
     await rocImage(run, path.join(path.dirname(values.out), ROC_IMAGE));
     const ids = await readFile(values['id-out'], 'utf8').catch(() => '');

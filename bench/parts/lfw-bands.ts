@@ -15,8 +15,8 @@ import { dot } from './lfw-scores.js';
 import { BANDS } from './small-faces.js';
 
 const QUALITY = 70;
-/** Probe photos per person (of people with two or more): enough pairs without one person's hundreds dominating. */
-export const PROBES_PER_PERSON = 2;
+/** Probe photos per person (of people with two or more): thousands of pairs without one person's dozens dominating. */
+export const PROBES_PER_PERSON = 1;
 
 export interface BandResult {
   width: number;

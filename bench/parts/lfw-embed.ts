@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FlipMode } from '../../src/inference/protocol.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { modelVersions } from '../../src/models/prepare.js';
 import { ModelRegistry } from '../../src/models/registry.js';
 import { EmbeddingService } from '../../src/services/embedding.service.js';
 import { REPO, say } from './common.js';
@@ -91,24 +92,26 @@ interface Stored {
 }
 
 export async function embedSet(req: EmbedRequest): Promise<EmbeddedSet> {
-  const spec = new ModelRegistry().get(req.model);
+  const registry = new ModelRegistry();
+  const spec = registry.get(req.model);
+  // The weights' version without booting workers: a cached set needs none.
+  const version = (await modelVersions(registry)).get(spec.name) ?? 'unknown';
+  const namesHash = createHash('sha256').update(req.names.join('\n')).digest('hex').slice(0, 8);
+  const optionsHash = createHash('sha256')
+    .update(JSON.stringify({ input: spec.input, alignment: spec.alignment, output: spec.output, flip: req.flip }))
+    .digest('hex')
+    .slice(0, 8);
+  const key = `${spec.name}-${version.slice(0, 12)}-${await pipelineFingerprint()}-${optionsHash}-${req.variant}-${namesHash}`;
+  const file = path.join(CACHE_DIR, `${key}.json`);
+  if (existsSync(file)) {
+    const s = JSON.parse(await readFile(file, 'utf8')) as Stored;
+    const buf = Buffer.from(s.vectors, 'base64');
+    const vectors = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+    return { ...s, vectors: Float32Array.from(vectors), fromCache: true, key };
+  }
   const service = new EmbeddingService({ modelName: req.model, workers: req.workers, logger: createLogger('silent') });
   try {
     await service.ready();
-    const version = service.resolveModel(req.model).version;
-    const namesHash = createHash('sha256').update(req.names.join('\n')).digest('hex').slice(0, 8);
-    const optionsHash = createHash('sha256')
-      .update(JSON.stringify({ input: spec.input, alignment: spec.alignment, output: spec.output, flip: req.flip }))
-      .digest('hex')
-      .slice(0, 8);
-    const key = `${spec.name}-${version.slice(0, 12)}-${await pipelineFingerprint()}-${optionsHash}-${req.variant}-${namesHash}`;
-    const file = path.join(CACHE_DIR, `${key}.json`);
-    if (existsSync(file)) {
-      const s = JSON.parse(await readFile(file, 'utf8')) as Stored;
-      const buf = Buffer.from(s.vectors, 'base64');
-      const vectors = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-      return { ...s, vectors: Float32Array.from(vectors), fromCache: true, key };
-    }
     say(`embedding ${req.names.length} photos (${req.variant}) with ${spec.name}, flip ${req.flip}`);
     const t0 = performance.now();
     const results = await service.generateEmbeddingsBatch(req.files, { detect: 'auto', flip: req.flip });

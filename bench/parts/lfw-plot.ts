@@ -18,7 +18,7 @@ export interface PlotNote {
   published: string;
 }
 
-const W = 1100;
+const W = 1120;
 const H = 620;
 const PLOT = { left: 80, top: 50, width: 620, height: 480 };
 const FAR_DECADES = [-6, 0] as const;
@@ -28,17 +28,20 @@ export function rocSvg(
   curves: readonly PlotCurve[],
   notes: readonly PlotNote[],
   title: string,
-  tarFloor = 0.8,
+  tarFloor = 0.7,
 ): string {
   const x = (far: number) =>
     PLOT.left +
     ((Math.log10(Math.max(far, 10 ** FAR_DECADES[0])) - FAR_DECADES[0]) / (FAR_DECADES[1] - FAR_DECADES[0])) *
       PLOT.width;
-  const y = (tar: number) => PLOT.top + (1 - (Math.max(tar, tarFloor) - tarFloor) / (1 - tarFloor)) * PLOT.height;
+  // Below the floor a curve leaves the plot (clipped) rather than run along its edge.
+  const y = (tar: number) =>
+    PLOT.top + (1 - (Math.max(tar, tarFloor - 0.05) - tarFloor) / (1 - tarFloor)) * PLOT.height;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif" font-size="13">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${PLOT.left}" y="30" font-size="16" font-weight="bold">${esc(title)}</text>`,
+    `<clipPath id="plot"><rect x="${PLOT.left}" y="${PLOT.top}" width="${PLOT.width}" height="${PLOT.height}"/></clipPath>`,
   ];
   for (let d = FAR_DECADES[0]; d <= FAR_DECADES[1]; d++) {
     const gx = x(10 ** d);
@@ -47,8 +50,8 @@ export function rocSvg(
       `<text x="${gx}" y="${PLOT.top + PLOT.height + 18}" text-anchor="middle">1e${d}</text>`,
     );
   }
-  const step = (1 - tarFloor) / 8;
-  for (let k = 0; k <= 8; k++) {
+  const step = (1 - tarFloor) / 6;
+  for (let k = 0; k <= 6; k++) {
     const t = tarFloor + k * step;
     out.push(
       `<line x1="${PLOT.left}" y1="${y(t)}" x2="${PLOT.left + PLOT.width}" y2="${y(t)}" stroke="#ddd"/>`,
@@ -62,7 +65,9 @@ export function rocSvg(
   );
   for (const c of curves) {
     const pts = c.points.filter(([f]) => f > 0).map(([f, t]) => `${x(f).toFixed(1)},${y(t).toFixed(1)}`);
-    out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${c.colour}" stroke-width="2.2"/>`);
+    out.push(
+      `<polyline points="${pts.join(' ')}" fill="none" stroke="${c.colour}" stroke-width="2.2" clip-path="url(#plot)"/>`,
+    );
     out.push(`<circle cx="${x(c.shipped.far)}" cy="${y(c.shipped.tar)}" r="5" fill="${c.colour}" stroke="black"/>`);
   }
   const lx = PLOT.left + PLOT.width + 30;
@@ -78,12 +83,14 @@ export function rocSvg(
   ly += 44;
   out.push(`<text x="${lx}" y="${ly}" font-weight="bold">LFW 10-fold accuracy</text>`);
   ly += 20;
-  out.push(`<text x="${lx}" y="${ly}" fill="#555">network: ours (5 dev folds) / published (10 folds)</text>`);
+  out.push(`<text x="${lx}" y="${ly}" fill="#555">ours: 5 dev folds; published: all 10 folds</text>`);
   for (const n of notes) {
     ly += 26;
     out.push(`<text x="${lx}" y="${ly}">${esc(n.label)}</text>`);
     ly += 18;
-    out.push(`<text x="${lx + 12}" y="${ly}">ours ${esc(n.ours)} / published ${esc(n.published)}</text>`);
+    out.push(`<text x="${lx + 12}" y="${ly}">ours: ${esc(n.ours)}</text>`);
+    ly += 18;
+    out.push(`<text x="${lx + 12}" y="${ly}">published: ${esc(n.published)}</text>`);
   }
   out.push('</svg>');
   return out.join('\n');

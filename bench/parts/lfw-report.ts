@@ -192,7 +192,7 @@ export function lfwAccuracySection(run: LfwRun, command: string, machine: string
     '',
     '### Size bands',
     '',
-    `Probe photos (the first ${PROBES_PER_PERSON} photos of everyone with two or more) shrunk so that their face is 36/48/64/96 px wide and saved as JPEG q70, ` +
+    `Probe photos (the first ${PROBES_PER_PERSON === 1 ? 'photo' : `${PROBES_PER_PERSON} photos`} of everyone with two or more) shrunk so that their face is 36/48/64/96 px wide and saved as JPEG q70, ` +
       'each scored against every other full-size photo (the enrolment): same person genuine, everyone else impostor. ' +
       `Each band's threshold is the lowest at which those impostors pass at most ${exp(CALIBRATION_FAR)}. A probe whose face is already no wider than the band is left out.`,
     '',
