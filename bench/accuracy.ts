@@ -40,11 +40,11 @@ import { LFW_MODELS, runLfw, type LfwRun } from './parts/lfw-run.js';
 import { lfwJson } from './parts/lfw-json.js';
 import { rocImage } from './parts/lfw-roc.js';
 import {
-  LFW_ID_SECTION,
   LFW_SECTION,
   ROC_IMAGE,
   lfwAccuracySection,
   lfwIdentificationSection,
+  withIdentificationSection,
 } from './parts/lfw-report.js';
 
 const MODELS = ['facenet', 'arcface', 'hse-faceres'] as const;
@@ -443,10 +443,7 @@ async function main(): Promise<void> {
     doc = withSection(doc, LFW_SECTION, section(LFW_SECTION, lfwAccuracySection(run, command, machine())));
     await rocImage(run, path.join(path.dirname(values.out), ROC_IMAGE));
     const ids = await readFile(values['id-out'], 'utf8').catch(() => '');
-    await writeFile(
-      values['id-out'],
-      withSection(ids, LFW_ID_SECTION, section(LFW_ID_SECTION, lfwIdentificationSection(run, command))),
-    );
+    await writeFile(values['id-out'], withIdentificationSection(ids, lfwIdentificationSection(run, command)));
     printLfw(run);
   } else doc = carrySections(old, doc, [LFW_SECTION]);
   await writeFile(values.out, doc.trimEnd() + '\n');

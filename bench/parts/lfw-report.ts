@@ -1,5 +1,6 @@
 // The LFW sections of docs/accuracy.md and docs/identification.md, from one run of runLfw.
 import { ATTENDANCE_MODEL_NAME } from '../../src/models/registry.js';
+import { section, sectionOf, withSection } from './doc-sections.js';
 import { PROBES_PER_PERSON } from './lfw-bands.js';
 import { CALIBRATION_FAR, type LfwModelResult, type LfwRun } from './lfw-run.js';
 import { ID_FARS } from './lfw-identification.js';
@@ -8,6 +9,16 @@ import { TAR_FARS, type AtThreshold, type VerificationSummary } from './lfw-veri
 export const LFW_SECTION = 'lfw';
 export const LFW_ID_SECTION = 'lfw-open-set';
 export const ROC_IMAGE = 'accuracy-lfw-roc.png';
+/** docs/identification.md from this heading to its end is search-grid.ts's: the LFW section goes before it. */
+const SEARCH_HEADING = '## Search at scale';
+
+/** `doc` with the LFW open-set section replaced, or placed before "Search at scale" (else at the end). */
+export function withIdentificationSection(doc: string, body: string): string {
+  const marked = section(LFW_ID_SECTION, body);
+  if (sectionOf(doc, LFW_ID_SECTION) !== undefined) return withSection(doc, LFW_ID_SECTION, marked);
+  const at = doc.indexOf(SEARCH_HEADING);
+  return at < 0 ? withSection(doc, LFW_ID_SECTION, marked) : `${doc.slice(0, at)}${marked}\n\n${doc.slice(at)}`;
+}
 
 /** Published LFW accuracies of the networks we ship (lfw-dev README). */
 export const PUBLISHED: Record<string, string> = {
