@@ -434,19 +434,25 @@ async function main(): Promise<void> {
     );
   const command = `npm run bench:accuracy -- ${process.argv.slice(2).join(' ')}`;
   const old = await readFile(values.out, 'utf8').catch(() => '');
-  // LFW first: it decides the shipped thresholds.
-  const run = values.lfw
-    ? await runLfw(path.resolve(values.lfw), Number(values.workers), values['lfw-models'].split(','))
-    : undefined;
-  let doc = values.data ? await deepface(values as Flags & { data: string }, command) : old;
-  if (run) {
-    doc = withSection(doc, LFW_SECTION, section(LFW_SECTION, lfwAccuracySection(run, command, machine())));
+  // LFW first: it decides the shipped thresholds; its sections are written as soon as they are measured.
+  let lfwSection: string | undefined;
+  if (values.lfw) {
+    const run = await runLfw(path.resolve(values.lfw), Number(values.workers), values['lfw-models'].split(','));
+    lfwSection = section(LFW_SECTION, lfwAccuracySection(run, command, machine()));
+    await writeFile(values.out, withSection(old, LFW_SECTION, lfwSection).trimEnd() + '\n');
     await rocImage(run, path.join(path.dirname(values.out), ROC_IMAGE));
     const ids = await readFile(values['id-out'], 'utf8').catch(() => '');
     await writeFile(values['id-out'], withIdentificationSection(ids, lfwIdentificationSection(run, command)));
     printLfw(run);
-  } else doc = carrySections(old, doc, [LFW_SECTION]);
-  await writeFile(values.out, doc.trimEnd() + '\n');
+  }
+  if (!values.data) return;
+  const doc = await deepface(values as Flags & { data: string }, command);
+  const current = await readFile(values.out, 'utf8').catch(() => '');
+  await writeFile(
+    values.out,
+    (lfwSection ? withSection(doc, LFW_SECTION, lfwSection) : carrySections(current, doc, [LFW_SECTION])).trimEnd() +
+      '\n',
+  );
 }
 
 function printLfw(run: LfwRun): void {
