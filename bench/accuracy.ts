@@ -423,6 +423,8 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       lfw: { type: 'string' },
       'lfw-models': { type: 'string', default: LFW_MODELS.join(',') },
+      /** Leaves out the flip-averaging lever (a second embedding pass of every photo). */
+      'lfw-skip-flip': { type: 'boolean', default: false },
       out: { type: 'string', default: 'docs/accuracy.md' },
       'id-out': { type: 'string', default: 'docs/identification.md' },
       workers: { type: 'string', default: '2' },
@@ -437,7 +439,9 @@ async function main(): Promise<void> {
   // LFW first: it decides the shipped thresholds; its sections are written as soon as they are measured.
   let lfwSection: string | undefined;
   if (values.lfw) {
-    const run = await runLfw(path.resolve(values.lfw), Number(values.workers), values['lfw-models'].split(','));
+    const run = await runLfw(path.resolve(values.lfw), Number(values.workers), values['lfw-models'].split(','), {
+      flip: !values['lfw-skip-flip'],
+    });
     lfwSection = section(LFW_SECTION, lfwAccuracySection(run, command, machine()));
     await writeFile(values.out, withSection(old, LFW_SECTION, lfwSection).trimEnd() + '\n');
     await rocImage(run, path.join(path.dirname(values.out), ROC_IMAGE));

@@ -213,6 +213,9 @@ export function lfwAccuracySection(run: LfwRun, command: string, machine: string
     '',
     ...leverTable(run),
     '',
+    ...(run.levers.some((l) => l.lever.startsWith('flip'))
+      ? []
+      : ['Flip-averaging was not measured in this run (--lfw-skip-flip).', '']),
     '#### Several enrolment photos per person',
     '',
     ...enrolmentTable(run),

@@ -69,7 +69,12 @@ async function embedFull(lfw: Lfw, model: string, flip: 'never' | 'upsampled' | 
   });
 }
 
-export async function runLfw(dir: string, workers: number, aliases: readonly string[] = LFW_MODELS): Promise<LfwRun> {
+export async function runLfw(
+  dir: string,
+  workers: number,
+  aliases: readonly string[] = LFW_MODELS,
+  opts: { flip: boolean } = { flip: true },
+): Promise<LfwRun> {
   const started = performance.now();
   const lfw = await loadLfw(dir);
   const registry = new ModelRegistry();
@@ -130,7 +135,7 @@ export async function runLfw(dir: string, workers: number, aliases: readonly str
     });
   }
   sims.clear();
-  for (const alias of FLIP_MODELS.filter((m) => aliases.includes(m))) {
+  for (const alias of FLIP_MODELS.filter((m) => opts.flip && aliases.includes(m))) {
     const spec = registry.get(alias);
     const flipped = await embedFull(lfw, alias, 'always', workers);
     const sim = SimilarityMatrix.of(flipped.vectors, flipped.dims);
