@@ -5,7 +5,8 @@
 // 2. Accuracy: every photo of pairs.csv embedded once per chip variant (bench/parts/
 //    alignment-variants.ts), 5-fold accuracy (threshold from four folds) and AUC.
 // Flags: --pixels N (photos for part 1, default 200; 0 skips), --no-lfw (part 1 only),
-// --limit N (first N pairs of each fold for part 2), --dlib68 (part 2 also with dlib's landmarks).
+// --limit N (first N pairs of each fold for part 2), --dlib68 (part 2 also with dlib's landmarks),
+// --models facenet,arcface (the networks whose variants part 2 measures).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +33,7 @@ const option = (name: string, fallback: number) => {
   return i >= 0 ? Number(argv[i + 1]) : fallback;
 };
 const PIXEL_PHOTOS = option('--pixels', 200);
+const MODELS = argv.includes('--models') ? argv[argv.indexOf('--models') + 1]!.split(',') : ['facenet', 'arcface'];
 const LIMIT = option('--limit', Infinity);
 const MODELS_DIR = path.join(REPO, 'data/models');
 const CACHE = path.join(os.tmpdir(), 'faceembed-bench-alignment');
@@ -166,7 +168,9 @@ async function lfwAccuracy(
 ) {
   const registry = new ModelRegistry();
   const models = { facenet: await loadModel(registry, 'facenet'), arcface: await loadModel(registry, 'arcface') };
-  const variants = [...FACENET_VARIANTS, ...ARCFACE_VARIANTS].filter((v) => dlib68 || !v.name.includes("dlib's 68"));
+  const variants = [...FACENET_VARIANTS, ...ARCFACE_VARIANTS].filter(
+    (v) => MODELS.includes(v.model) && (dlib68 || !v.name.includes("dlib's 68")),
+  );
   const vectors = variants.map(() => new Map<string, Float32Array>());
   const missing = variants.map(() => 0);
   const residual: number[] = [];
