@@ -41,6 +41,8 @@ export interface EmbedOptions {
   flip?: FlipMode;
   /** Extra log fields (e.g. the HTTP request id) put on every log line of this embedding. */
   logFields?: Record<string, unknown>;
+  /** Embed this face of the image (one detectFaces found): no detection of its own. */
+  face?: DetectedFace;
 }
 
 export interface FaceScanOptions {

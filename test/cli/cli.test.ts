@@ -44,7 +44,8 @@ test('models --json lists the registry with the documented fields, licence and s
   }
   const facenet = rows.find((r) => r.aliases.includes('facenet'))!;
   assert.deepEqual([facenet.name, facenet.dimensions, facenet.input_size], ['faceapi-resnet128', 128, 150]);
-  assert.match(facenet.version, /^\d+\.\d+\.\d+-[0-9a-f]{12}$/);
+  // The weights' version, then the pipeline revision (2: dlib's chip).
+  assert.match(facenet.version, /^\d+\.\d+\.\d+-[0-9a-f]{12}-p2$/);
   const arcface = rows.find((r) => r.aliases.includes('arcface'))!;
   assert.deepEqual([arcface.name, arcface.dimensions, arcface.input_size], ['faceplugin-mobilefacenet512', 512, 112]);
   assert.match(arcface.licence, /does not state|states neither the training data/);
