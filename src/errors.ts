@@ -68,6 +68,16 @@ const define = (type: ErrorType) =>
   };
 
 export class ValidationError extends define('ValidationError') {}
+/**
+ * A well-formed request whose image cannot serve as asked (an enrolment photo with two plausible
+ * faces, or below the enrolment quality gate): still a ValidationError, answered 422 as the
+ * other refusals of an image's content are.
+ */
+export class ImageRefusedError extends ValidationError {
+  override get statusCode(): number {
+    return 422;
+  }
+}
 export class AuthenticationError extends define('AuthenticationError') {}
 export class ConflictError extends define('ConflictError') {}
 export class ServiceUnavailableError extends define('ServiceUnavailableError') {}

@@ -22,4 +22,8 @@ export interface FaceInfo {
   score?: number;
   box?: Box;
   landmarks?: Point[];
+  /** Faces the detector saw in the image (domain/principal-face.ts chose among them). */
+  facesSeen?: number;
+  /** The used face's place among them, ranked principal first (0: the principal face). */
+  faceIndex?: number;
 }

@@ -4,11 +4,18 @@
 import { InternalError, type SerializedError } from '../errors.js';
 import type { DetectedFace, DetectMode, FaceInfo } from '../domain/face.js';
 
-export type TaskRequest =
-  | { kind: 'embed'; imagePath: string; model: string; detect: DetectMode; flip?: FlipMode }
-  | { kind: 'detect'; imagePath: string }
-  | EmbedBatchTask
-  | FacesTask;
+export type TaskRequest = EmbedTask | { kind: 'detect'; imagePath: string } | EmbedBatchTask | FacesTask;
+
+/** One image's embedding: its principal face (domain/principal-face.ts), or `face` when given. */
+export interface EmbedTask {
+  kind: 'embed';
+  imagePath: string;
+  model: string;
+  detect: DetectMode;
+  flip?: FlipMode;
+  /** Align on this face (box and five points in the original image's pixels): no detection. */
+  face?: DetectedFace;
+}
 
 /**
  * Several images in one task (a batch's crops): each decoded and aligned as an 'embed' task

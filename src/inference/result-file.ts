@@ -1,6 +1,7 @@
 // The old worker's result file (README "Command line"), also the CLI's JSON line and what the
 // per-request mode reads back from its fresh process.
 import { deserializeError, type SerializedError } from '../errors.js';
+import type { Box, FaceInfo, Point } from '../domain/face.js';
 import type { EmbedOutput } from './protocol.js';
 
 export type ResultFile =
@@ -11,9 +12,35 @@ export type ResultFile =
       dimensions: number;
       embedding: number[];
       duration_ms: number;
-      face: EmbedOutput['face'];
+      face: ResultFace;
     }
   | { success: false; error: SerializedError };
+
+/** The face as the result file and the CLI's JSON line spell it (snake_case counts). */
+export interface ResultFace {
+  detected: boolean;
+  score?: number;
+  box?: Box;
+  landmarks?: Point[];
+  faces_seen?: number;
+  face_index?: number;
+}
+
+function toResultFace({ facesSeen, faceIndex, ...face }: FaceInfo): ResultFace {
+  return {
+    ...face,
+    ...(facesSeen !== undefined && { faces_seen: facesSeen }),
+    ...(faceIndex !== undefined && { face_index: faceIndex }),
+  };
+}
+
+function fromResultFace({ faces_seen, face_index, ...face }: ResultFace): FaceInfo {
+  return {
+    ...face,
+    ...(faces_seen !== undefined && { facesSeen: faces_seen }),
+    ...(face_index !== undefined && { faceIndex: face_index }),
+  };
+}
 
 export function toResultFile(output: EmbedOutput): ResultFile {
   return {
@@ -23,7 +50,7 @@ export function toResultFile(output: EmbedOutput): ResultFile {
     dimensions: output.dimensions,
     embedding: Array.from(output.embedding),
     duration_ms: output.durationMs,
-    face: output.face,
+    face: toResultFace(output.face),
   };
 }
 
@@ -36,7 +63,7 @@ export function fromResultFile(result: ResultFile): EmbedOutput {
     model: result.model,
     modelVersion: result.model_version,
     dimensions: result.dimensions,
-    face: result.face,
+    face: fromResultFace(result.face),
     durationMs: result.duration_ms,
     timings: {},
   };

@@ -10,6 +10,7 @@ import { EmbeddingRepository } from './embedding.repository.js';
 import { FaceCropRepository } from './face-crop.repository.js';
 import { GroupRepository } from './group.repository.js';
 import { PersonRepository } from './person.repository.js';
+import { SessionMatchRepository } from './session-match.repository.js';
 import { SessionRepository, type Session } from './session.repository.js';
 
 export class AttendanceStore {
@@ -21,6 +22,7 @@ export class AttendanceStore {
   readonly groups: GroupRepository;
   readonly persons: PersonRepository;
   readonly clusters: ClusterRepository;
+  readonly matches: SessionMatchRepository;
 
   constructor(private readonly db: Database) {
     this.sessions = new SessionRepository(db);
@@ -31,6 +33,7 @@ export class AttendanceStore {
     this.groups = new GroupRepository(db);
     this.persons = new PersonRepository(db);
     this.clusters = new ClusterRepository(db);
+    this.matches = new SessionMatchRepository(db);
   }
 
   /** Runs `fn` in a transaction: all of its writes or none. */

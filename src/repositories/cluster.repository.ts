@@ -1,6 +1,7 @@
 // Unknown-face clusters of a group (one model each) and the faces placed in them. A face is
 // "unknown" while it is cut from a photo of one of the group's sessions, enrolled as nobody's
-// face and held by no attendance row; faces that stop being unknown simply stop being read.
+// face, held by no attendance row and matched to no member in its session; faces that stop
+// being unknown simply stop being read.
 import { sql } from 'kysely';
 import type { FaceQuality } from '../domain/face-quality.js';
 import { databaseKind, type Database } from './database.js';
@@ -66,6 +67,13 @@ export class ClusterRepository {
       .where('f.person_id', 'is', null)
       .where(({ not, exists, selectFrom }) =>
         not(exists(selectFrom('attendance as a').select('a.id').whereRef('a.face_crop_id', '=', 'f.id'))),
+      )
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('session_face_matches as m').select('m.face_crop_id').whereRef('m.face_crop_id', '=', 'f.id'),
+          ),
+        ),
       )
       .orderBy('f.id')
       .execute();

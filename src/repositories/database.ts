@@ -175,6 +175,15 @@ export interface UnknownClusterTable {
   created_at: ColumnType<Date | string, string, never>;
 }
 
+/** A face of a session's photo that answers a member: by the solve (auto, rewritten by each re-solve) or by hand. */
+export interface SessionFaceMatchTable {
+  face_crop_id: number;
+  session_id: number;
+  person_id: number;
+  similarity: number | null;
+  source: 'auto' | 'manual';
+}
+
 export interface UnknownClusterFaceTable {
   cluster_id: number;
   face_crop_id: number;
@@ -194,6 +203,7 @@ export interface DB {
   job_items: JobItemTable;
   unknown_clusters: UnknownClusterTable;
   unknown_cluster_faces: UnknownClusterFaceTable;
+  session_face_matches: SessionFaceMatchTable;
 }
 
 export type Database = Kysely<DB>;

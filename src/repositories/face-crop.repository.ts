@@ -123,6 +123,23 @@ export class FaceCropRepository {
     return { count: Number(total.n), crops: rows.map(toFaceCrop) };
   }
 
+  /** The quality of each person's enrolment faces (their face crops); a person without any is absent. */
+  async qualitiesByPerson(personIds: readonly number[]): Promise<Map<number, FaceQuality[]>> {
+    const out = new Map<number, FaceQuality[]>();
+    if (personIds.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('face_crops')
+      .select(['person_id', 'width_px', 'sharpness', 'yaw', 'roll'])
+      .where('person_id', 'in', [...personIds])
+      .orderBy('id')
+      .execute();
+    for (const r of rows) {
+      const id = Number(r.person_id);
+      out.set(id, [...(out.get(id) ?? []), qualityOf(r)]);
+    }
+    return out;
+  }
+
   /** Deletes the crop (its embeddings go with it) and returns what was deleted. */
   async delete(id: number): Promise<FaceCrop | undefined> {
     const row = await this.db.deleteFrom('face_crops').where('id', '=', id).returningAll().executeTakeFirst();

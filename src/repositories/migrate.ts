@@ -9,6 +9,7 @@ import { jobs } from './migrations/0004-jobs.js';
 import { enrolJobs } from './migrations/0005-enrol-jobs.js';
 import { clustersQuality } from './migrations/0007-clusters-quality.js';
 import { sessionPhotoJobs } from './migrations/0008-session-photo-jobs.js';
+import { sessionFaceMatches } from './migrations/0010-session-face-matches.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-enrol-jobs': enrolJobs,
   '0007-clusters-quality': clustersQuality,
   '0008-session-photo-jobs': sessionPhotoJobs,
+  '0010-session-face-matches': sessionFaceMatches,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

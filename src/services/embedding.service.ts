@@ -166,6 +166,7 @@ export class EmbeddingService implements EmbeddingPort {
       dimensions: s.dimensions,
       inputSize: s.input.size,
       threshold: s.threshold,
+      ...(s.thresholdFar === undefined ? {} : { thresholdFar: s.thresholdFar }),
       ...(s.sizeBands ? { sizeBands: s.sizeBands } : {}),
       source: modelSource(s),
       licence: s.licence,
@@ -202,6 +203,7 @@ export class EmbeddingService implements EmbeddingPort {
     log.debug({ model, imagePath: absPath }, `Generating ${model} embedding for: ${absPath}`);
     const started = performance.now();
     try {
+      if (opts.face && !this.pool) throw new ValueError("Embedding a chosen face needs isolation 'pool'");
       const out = this.pool
         ? await this.runTask({ kind: 'embed', imagePath: absPath, ...this.embedTask(opts) }, opts.logFields)
         : await embedInFreshProcess(absPath, model, {
@@ -221,6 +223,7 @@ export class EmbeddingService implements EmbeddingPort {
       model: opts.modelName ?? this.modelName,
       detect: opts.detect ?? this.detect,
       flip: opts.flip ?? this.flip,
+      ...(opts.face && { face: opts.face }),
     };
   }
 

@@ -12,6 +12,8 @@ export interface ModelInfo {
   inputSize: number;
   /** Default cosine threshold: similarity >= threshold means "same person". */
   threshold: number;
+  /** The false-accept rate (LFW dev impostor pairs) at which `threshold` was chosen, when known. */
+  thresholdFar?: number;
   /** Thresholds for small faces (domain/face-threshold.ts); unset: `threshold` for every size. */
   sizeBands?: readonly SizeBand[];
   /** The npm package the weights come from, or the user's ONNX file. */
@@ -39,6 +41,8 @@ export interface EmbedOptions {
   flip?: FlipMode;
   /** Extra log fields (e.g. the HTTP request id) put on every log line of this embedding. */
   logFields?: Record<string, unknown>;
+  /** Embed this face of the image (one detectFaces found): no detection of its own. */
+  face?: DetectedFace;
 }
 
 export interface FaceScanOptions {

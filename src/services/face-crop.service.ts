@@ -4,7 +4,7 @@
 // (crop, model), so concurrent requests never leave two rows.
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
-import type { Box } from '../domain/face.js';
+import type { Box, Point } from '../domain/face.js';
 import { msSince } from '../domain/time.js';
 import { cosineSimilarity } from '../domain/vector.js';
 import {
@@ -15,7 +15,10 @@ import {
   type ErrorType,
   type FaceembedError,
 } from '../errors.js';
-import { probeImage, verifyImage, type ImageLimits } from '../image/decode.js';
+import { cutFaces } from '../image/crop.js';
+import { probeImage, verifyImage, type ImageInfo, type ImageLimits } from '../image/decode.js';
+import type { FaceQuality } from '../domain/face-quality.js';
+import { measureFaceQuality } from './face-quality.js';
 import type { EmbeddingRepository, EmbeddingSummary, NewEmbedding } from '../repositories/embedding.repository.js';
 import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
 import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
@@ -55,6 +58,8 @@ export interface CropMeta {
   label?: string | null;
   /** Where the face is in the image (enrolment from a photo). */
   box?: Box | null;
+  /** The face's measured quality (enrolment from a photo). */
+  quality?: FaceQuality;
 }
 
 export interface GenerateOptions {
@@ -137,9 +142,15 @@ export class FaceCropService {
     return this.deps.storage.stageFile(imagePath, this.deps.limits.maxBytes);
   }
 
-  /** Checks that a staged upload is an image within the limits (ImageDecodeError, ImageTooLargeError). */
-  async probeUpload(staged: StagedUpload): Promise<void> {
-    await verifyImage(staged.tmpPath, this.deps.limits);
+  /** Checks that a staged upload is an image within the limits (ImageDecodeError, ImageTooLargeError); its size. */
+  probeUpload(staged: StagedUpload): Promise<ImageInfo> {
+    return verifyImage(staged.tmpPath, this.deps.limits);
+  }
+
+  /** The quality of one face of a staged upload (width, sharpness, pose), measured as session faces are. */
+  async uploadFaceQuality(staged: StagedUpload, face: { box: Box; landmarks: readonly Point[] }): Promise<FaceQuality> {
+    const [cut] = await cutFaces(staged.tmpPath, [face.box], this.deps.limits);
+    return measureFaceQuality(cut!, face);
   }
 
   discardUpload(staged: StagedUpload): Promise<void> {
@@ -168,6 +179,7 @@ export class FaceCropService {
         label: meta.label,
         box: meta.box,
         personId,
+        ...(meta.quality && { quality: meta.quality }),
       });
     } catch (err) {
       await storage.removeUpload(file.relPath);

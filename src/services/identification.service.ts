@@ -4,6 +4,7 @@
 // else unknown.
 import type { Box } from '../domain/face.js';
 import { thresholdForFace, type ThresholdPolicy } from '../domain/face-threshold.js';
+import { rankFaces } from '../domain/principal-face.js';
 import { NoFaceDetectedError } from '../errors.js';
 import type { EmbeddingRepository } from '../repositories/embedding.repository.js';
 import type { PersonRepository } from '../repositories/person.repository.js';
@@ -124,7 +125,8 @@ export class IdentificationService {
   }
 
   /**
-   * Every face the whole-photo detector finds (as a session's class photo is read), largest first.
+   * Every face the whole-photo detector finds (as a session's class photo is read), the principal
+   * face first (domain/principal-face.ts: the face a photo of one person stands for).
    * A small crop (under about 80 px, its face 30-50 px) is below what that detector finds, while
    * the single-face crop path still finds the face (measured on sample crops at 1.1x-1.8x the
    * face box): an image with no face found is read once more as a crop; only then is it faceless.
@@ -132,7 +134,11 @@ export class IdentificationService {
   private async facesOf(imagePath: string, opts: IdentifyOptions): Promise<QueryFace[]> {
     const { embedder } = this.deps;
     const scan = await embedder.embedFaces(imagePath, { modelName: opts.modelName });
-    if (scan.faces.length > 0) return scan.faces.map((f) => ({ box: f.box, score: f.score, embedding: f.embedding }));
+    if (scan.faces.length > 0)
+      return rankFaces(scan.faces, scan).map((i) => {
+        const f = scan.faces[i]!;
+        return { box: f.box, score: f.score, embedding: f.embedding };
+      });
     try {
       const e = await embedder.generateEmbedding(imagePath, {
         modelName: opts.modelName,

@@ -1,14 +1,19 @@
-// Persons and their enrolment faces. Enrolling a photo embeds its largest face with every
-// model before anything is stored (no face: NoFaceDetectedError, nothing written); enrolling
+// Persons and their enrolment faces. Enrolling a photo embeds its principal face with every
+// model before anything is stored (no face: NoFaceDetectedError; two plausible faces and none
+// named, or a face below the enrolment gate: ImageRefusedError; nothing written); enrolling
 // an existing crop links it once its embeddings exist. Every change reaches the galleries, this
 // process's at once and the other servers' through the change bus (GalleryRegistry.changed).
-import { ConflictError, NotFoundError, toFaceembedError } from '../errors.js';
-import type { Box } from '../domain/face.js';
+import { ConflictError, ImageRefusedError, NotFoundError, ValidationError, toFaceembedError } from '../errors.js';
+import type { Box, DetectedFace } from '../domain/face.js';
+import { enrolmentRefusal, enrolmentStrength, type EnrolmentStrength } from '../domain/enrolment-quality.js';
+import type { FaceQuality } from '../domain/face-quality.js';
+import { boxIou, NAMED_BOX_MIN_IOU } from '../domain/principal-face.js';
 import type { EmbeddingRepository } from '../repositories/embedding.repository.js';
 import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
 import type { StagedUpload } from '../repositories/media-storage.js';
 import type { NewPerson, Person, PersonPatch, PersonRepository } from '../repositories/person.repository.js';
 import type { EmbeddingPort } from './embedding.types.js';
+import { chooseEnrolmentFace, type ChosenFace, type FaceChoice } from './enrolment-face.js';
 import type { FaceCropService } from './face-crop.service.js';
 import type { GalleryRegistry } from './gallery.registry.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -26,8 +31,12 @@ export interface Enrolment {
   faceCropId: number;
   personId: number;
   box: Box | null;
-  /** Faces seen in an uploaded image (the largest was enrolled); absent for an existing crop. */
+  /** Faces seen in an uploaded image (the principal or the named one was enrolled); absent for an existing crop. */
   facesDetected?: number;
+  /** The enrolled face's index among the photo's plausible faces (null: a box named another face). */
+  faceIndex?: number | null;
+  /** The enrolled face's quality (an uploaded image). */
+  quality?: FaceQuality;
 }
 
 /** An enrolment that may have found the photo already enrolled (a re-run, a resumed job). */
@@ -70,6 +79,12 @@ export class PersonService {
     });
   }
 
+  /** How well each person is enrolled (domain/enrolment-quality.ts): photos, weak or ok, and why. */
+  async enrolments(personIds: readonly number[]): Promise<Map<number, EnrolmentStrength>> {
+    const qualities = await this.deps.crops.qualitiesByPerson(personIds);
+    return new Map(personIds.map((id) => [id, enrolmentStrength(qualities.get(id) ?? [])]));
+  }
+
   async update(id: number, patch: PersonPatch): Promise<Person> {
     const person = await this.deps.persons.update(id, patch);
     if (!person) throw new NotFoundError(`Person ${id} not found`, { person_id: id });
@@ -106,27 +121,41 @@ export class PersonService {
     return { faceCropId, personId, box: crop.box };
   }
 
-  /** An uploaded photo or crop: its largest face is embedded by every model, then stored. */
-  async enrolUpload(personId: number, staged: StagedUpload): Promise<Enrolment> {
-    const { embedder, faceCrops, embeddings, galleries } = this.deps;
+  /**
+   * An uploaded photo or crop: its principal face (or the one `choice` names) passes the
+   * enrolment gate, is embedded by every model, then stored with its quality.
+   */
+  async enrolUpload(personId: number, staged: StagedUpload, choice: FaceChoice = {}): Promise<Enrolment> {
+    const { faceCrops, embeddings, galleries } = this.deps;
     let vectors: { model: string; version: string; embedding: Float32Array }[];
-    let box: Box | null = null;
-    let facesDetected: number;
+    let chosen: ChosenFace;
+    let quality: FaceQuality;
     try {
       await this.get(personId);
-      await faceCrops.probeUpload(staged);
-      facesDetected = (await embedder.detectFaces(staged.tmpPath)).length;
+      const info = await faceCrops.probeUpload(staged);
+      const models = await this.models();
+      const found = await this.deps.embedder.detectFaces(staged.tmpPath);
+      chosen = found.length
+        ? chooseEnrolmentFace(found, info, choice)
+        : await this.cropFace(staged.tmpPath, models[0]!, choice);
+      quality = await faceCrops.uploadFaceQuality(staged, chosen.face);
+      const refused = enrolmentRefusal(quality);
+      if (refused)
+        throw new ImageRefusedError(refused.message, {
+          reason: refused.reason,
+          quality: { width_px: quality.widthPx, sharpness: quality.sharpness, yaw: quality.yaw, roll: quality.roll },
+        });
       vectors = [];
-      for (const model of await this.models()) {
-        const e = await embedder.generateEmbedding(staged.tmpPath, { modelName: model, detect: 'enforce' });
+      for (const model of models) {
+        const e = await this.deps.embedder.generateEmbedding(staged.tmpPath, { modelName: model, face: chosen.face });
         vectors.push({ model, version: e.modelVersion, embedding: e.embedding });
-        box ??= e.face.box ?? null;
       }
     } catch (err) {
       await faceCrops.discardUpload(staged);
       throw err;
     }
-    const crop = await faceCrops.createFromUpload(staged, { personId, box });
+    const box = chosen.face.box;
+    const crop = await faceCrops.createFromUpload(staged, { personId, box, quality });
     try {
       await embeddings.upsertMany(
         vectors.map((v) => ({
@@ -141,7 +170,29 @@ export class PersonService {
       throw toFaceembedError(err);
     }
     await galleries.changed({ faceCropIds: [crop.id] });
-    return { faceCropId: crop.id, personId, box, facesDetected: Math.max(facesDetected, 1) };
+    return {
+      faceCropId: crop.id,
+      personId,
+      box,
+      facesDetected: chosen.facesSeen,
+      faceIndex: chosen.faceIndex,
+      quality,
+    };
+  }
+
+  /**
+   * A tight crop, too small for the whole-photo scan: the crop path finds its one face
+   * (NoFaceDetectedError when it finds none); a named face must be that one.
+   */
+  private async cropFace(imagePath: string, model: string, choice: FaceChoice): Promise<ChosenFace> {
+    const e = await this.deps.embedder.generateEmbedding(imagePath, { modelName: model, detect: 'enforce' });
+    const face: DetectedFace = { box: e.face.box!, score: e.face.score ?? 0, landmarks: e.face.landmarks ?? [] };
+    const named =
+      (choice.faceIndex === undefined || choice.faceIndex === 0) &&
+      (choice.box === undefined || boxIou(choice.box, face.box) >= NAMED_BOX_MIN_IOU);
+    if (!named)
+      throw new ValidationError('The named face is not in the photo: it holds one face', { faces: [face.box] });
+    return { face, facesSeen: e.face.facesSeen ?? 1, faceIndex: 0 };
   }
 
   /**
@@ -150,7 +201,7 @@ export class PersonService {
    * A crop found short of some model's embedding (the process died between the two writes) is
    * completed through enrolCrop, not enrolled a second time.
    */
-  async enrolUploadOnce(personId: number, staged: StagedUpload): Promise<PhotoEnrolment> {
+  async enrolUploadOnce(personId: number, staged: StagedUpload, choice: FaceChoice = {}): Promise<PhotoEnrolment> {
     return this.enrolling.run(personId, async () => {
       let same: FaceCrop | undefined;
       try {
@@ -160,7 +211,7 @@ export class PersonService {
         await this.deps.faceCrops.discardUpload(staged);
         throw err;
       }
-      if (!same) return { ...(await this.enrolUpload(personId, staged)), existing: false };
+      if (!same) return { ...(await this.enrolUpload(personId, staged, choice)), existing: false };
       const stored = new Set((await this.deps.embeddings.listForCrop(same.id)).map((e) => e.modelName));
       if ((await this.models()).some((m) => !stored.has(m))) await this.enrolCrop(personId, same.id);
       return { faceCropId: same.id, personId, box: same.box, existing: true };

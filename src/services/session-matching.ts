@@ -1,8 +1,14 @@
-// The automatic half of attendance: over all of a session's faces and the roster members not
-// decided by hand, one-to-one, among pairs at or above the model's threshold only: as many
+// The automatic half of attendance. Inside each photo, one-to-one: a member at most once per
+// photo and a face at most one member, among pairs at or above the face's threshold: as many
 // pairs as possible, and among those the greatest total similarity (weights 1 + similarity).
-// Manual rows are fixed: their person and their face are out of the solve, so nothing
-// automatic ever overwrites them.
+// Across photos a member is present when matched in any of them; every matched face answers its
+// member, and the member's row holds the best of those faces (highest similarity, then the
+// earliest face). Photos are solved independently, so the answer does not depend on the order
+// they arrive in.
+// Rows set by hand (or by a cluster's enrolment) are fixed: the solve never changes them, and
+// the faces they hold (and other faces given by hand) are theirs. A member set absent by hand is
+// out of the solve; one set present still answers their faces in the photos where no face given
+// by hand places them already.
 import { maxWeightAssignment } from '../domain/assignment.js';
 import { personScore } from '../domain/person-score.js';
 import { cosineSimilarity } from '../domain/vector.js';
@@ -10,6 +16,8 @@ import type { AttendanceChange, AttendanceRow } from '../repositories/attendance
 
 export interface MatchFace {
   faceCropId: number;
+  /** The photo the face was cut from: the one-to-one rule holds inside it. */
+  photoId: number;
   embedding: Float32Array | null;
   /** This face's own threshold (domain/face-threshold.ts, by its width); unset: the input's. */
   threshold?: number;
@@ -20,12 +28,28 @@ export interface MatchInput {
   /** Enrolled embeddings per person. */
   galleries: ReadonlyMap<number, readonly Float32Array[]>;
   rows: readonly AttendanceRow[];
+  /** Faces given by hand besides those the rows hold: fixed, like the rows. */
+  manualFaces?: readonly { faceCropId: number; personId: number }[];
   threshold: number;
+}
+
+/** A face the solve gave to a member. */
+export interface AutoMatch {
+  faceCropId: number;
+  personId: number;
+  similarity: number;
 }
 
 export interface AutoDecision {
   row: AttendanceRow;
   next: AttendanceChange;
+}
+
+export interface SessionSolution {
+  /** The automatic rows whose state changes, with their new state. */
+  decisions: AutoDecision[];
+  /** Every face the solve gave to a member, in face order. */
+  matches: AutoMatch[];
 }
 
 /** A person's score against a face (personScore over their enrolled faces); null without any. */
@@ -41,31 +65,62 @@ const same = (row: AttendanceRow, next: AttendanceChange): boolean =>
 
 /** The automatic rows whose state changes, with their new state. */
 export function solveSession(input: MatchInput): AutoDecision[] {
-  // Set by hand or by a cluster's enrolment: fixed.
-  const manual = input.rows.filter((r) => r.source !== 'auto');
-  const heldFaces = new Set(manual.map((r) => r.faceCropId).filter((id) => id !== null));
-  const members = input.rows.filter((r) => r.source === 'auto' && r.personId !== null);
-  const faces = input.faces.filter((f) => f.embedding !== null && !heldFaces.has(f.faceCropId));
+  return solveSessionFaces(input).decisions;
+}
 
-  const weights = faces.map((f) =>
-    members.map((m) => {
-      const s = gallerySimilarity(f.embedding!, input.galleries.get(m.personId!));
-      return s !== null && s >= (f.threshold ?? input.threshold) ? 1 + s : 0;
-    }),
-  );
-  const assigned = maxWeightAssignment(weights);
-  const faceOf = new Map<number, { faceCropId: number; similarity: number }>();
-  assigned.forEach((m, f) => {
-    if (m >= 0) faceOf.set(m, { faceCropId: faces[f]!.faceCropId, similarity: weights[f]![m]! - 1 });
-  });
+/** The whole solve: the rows' decisions and the answer of every matched face. */
+export function solveSessionFaces(input: MatchInput): SessionSolution {
+  const byHand = [
+    ...input.rows.flatMap((r) =>
+      r.source !== 'auto' && r.faceCropId !== null ? [{ faceCropId: r.faceCropId, personId: r.personId }] : [],
+    ),
+    ...(input.manualFaces ?? []),
+  ];
+  const heldFaces = new Set(byHand.map((f) => f.faceCropId));
+  const photoOf = new Map(input.faces.map((f) => [f.faceCropId, f.photoId]));
+  // Members a face given by hand already places in its photo.
+  const placed = new Set(byHand.map((f) => `${photoOf.get(f.faceCropId)}:${f.personId}`));
+  const members = input.rows.filter((r) => r.personId !== null && (r.source === 'auto' || r.status === 'present'));
 
-  const out: AutoDecision[] = [];
-  members.forEach((row, m) => {
-    const hit = faceOf.get(m);
+  const byPhoto = new Map<number, MatchFace[]>();
+  for (const f of input.faces) {
+    if (f.embedding === null || heldFaces.has(f.faceCropId)) continue;
+    byPhoto.set(f.photoId, [...(byPhoto.get(f.photoId) ?? []), f]);
+  }
+  const matches: AutoMatch[] = [];
+  for (const [photoId, faces] of byPhoto) {
+    const open = members.filter((m) => !placed.has(`${photoId}:${m.personId}`));
+    const weights = faces.map((f) =>
+      open.map((m) => {
+        const s = gallerySimilarity(f.embedding!, input.galleries.get(m.personId!));
+        return s !== null && s >= (f.threshold ?? input.threshold) ? 1 + s : 0;
+      }),
+    );
+    maxWeightAssignment(weights).forEach((m, i) => {
+      if (m >= 0)
+        matches.push({
+          faceCropId: faces[i]!.faceCropId,
+          personId: open[m]!.personId!,
+          similarity: weights[i]![m]! - 1,
+        });
+    });
+  }
+  matches.sort((a, b) => a.faceCropId - b.faceCropId);
+
+  // Each member's best face: highest similarity, then the earliest face (matches are in face order).
+  const best = new Map<number, AutoMatch>();
+  for (const m of matches) {
+    const held = best.get(m.personId);
+    if (!held || m.similarity > held.similarity) best.set(m.personId, m);
+  }
+  const decisions: AutoDecision[] = [];
+  for (const row of input.rows) {
+    if (row.source !== 'auto' || row.personId === null) continue;
+    const hit = best.get(row.personId);
     const next: AttendanceChange = hit
       ? { status: 'present', source: 'auto', similarity: hit.similarity, faceCropId: hit.faceCropId }
       : { status: 'absent', source: 'auto', similarity: null, faceCropId: null };
-    if (!same(row, next)) out.push({ row, next });
-  });
-  return out;
+    if (!same(row, next)) decisions.push({ row, next });
+  }
+  return { decisions, matches };
 }

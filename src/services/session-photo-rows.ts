@@ -1,6 +1,7 @@
 // The rows of one class photo, written inside the session's locked transaction: the photo, a
 // face crop and an embedding per face, the audit event, and the re-solve over all of the
-// session's faces. Shared by the synchronous upload and the queued one (job kind session-photo).
+// session's faces (each photo one-to-one, a member matched in any photo present). Shared by
+// the synchronous upload and the queued one (job kind session-photo).
 import type { Box } from '../domain/face.js';
 import type { FaceQuality } from '../domain/face-quality.js';
 import { thresholdForFace } from '../domain/face-threshold.js';
@@ -8,7 +9,7 @@ import type { AttendanceStore } from '../repositories/attendance-store.js';
 import type { MediaFile } from '../repositories/media-storage.js';
 import type { NewSessionPhoto, Session } from '../repositories/session.repository.js';
 import type { ModelInfo } from './embedding.types.js';
-import { faceResult, type PhotoResult } from './session-view.js';
+import { faceAnswers, faceResult, type PhotoResult } from './session-view.js';
 import { auditEvent, resolveSession } from './session-resolve.js';
 
 export interface PhotoRowsInput {
@@ -52,8 +53,8 @@ export async function insertPhoto(
   await trx.audit.append([
     auditEvent(actor, 'photo-added', session.id, { after: { photo_id: photo.id, faces: crops.length } }),
   ]);
-  const rows = await resolveSession(trx, session, model);
-  const byFace = new Map(rows.filter((r) => r.faceCropId !== null).map((r) => [r.faceCropId!, r]));
+  const { rows, matches } = await resolveSession(trx, session, model);
+  const byFace = faceAnswers(rows, matches);
   return {
     photoId: photo.id,
     width: photo.width,

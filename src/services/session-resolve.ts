@@ -1,13 +1,15 @@
 // Writes shared by every session change, inside its locked transaction: the roster rows, the
-// automatic re-solve over all of the session's faces, and the audit events that record them.
+// automatic re-solve over all of the session's faces (the rows and every matched face's
+// answer), and the audit events that record the rows' changes.
 import { thresholdForFace } from '../domain/face-threshold.js';
 import type { AttendanceStore } from '../repositories/attendance-store.js';
 import type { AttendanceRow } from '../repositories/attendance.repository.js';
 import type { NewAuditEvent } from '../repositories/audit.repository.js';
+import type { FaceMatch } from '../repositories/session-match.repository.js';
 import type { Session } from '../repositories/session.repository.js';
 import type { ModelInfo } from './embedding.types.js';
 import { requireModelVersion, versionsOf } from './model-version.js';
-import { solveSession } from './session-matching.js';
+import { solveSessionFaces } from './session-matching.js';
 
 /** The actor of automatic decisions. */
 export const SYSTEM_ACTOR = 'system';
@@ -64,15 +66,15 @@ export async function syncRoster(trx: AttendanceStore, session: Session): Promis
 }
 
 /**
- * Re-solves the automatic rows over all of the session's faces, each face at its threshold for
- * its width; each change is audited. Embeddings of another model version than `model`'s are
- * refused (ConflictError), never compared.
+ * Re-solves the automatic rows and the matched faces over all of the session's faces, each face
+ * at its threshold for its width; each row's change is audited. Embeddings of another model
+ * version than `model`'s are refused (ConflictError), never compared.
  */
 export async function resolveSession(
   trx: AttendanceStore,
   session: Session,
   model: ModelInfo,
-): Promise<AttendanceRow[]> {
+): Promise<{ rows: AttendanceRow[]; matches: FaceMatch[] }> {
   await syncRoster(trx, session);
   const rows = await trx.attendance.listForSession(session.id);
   const stored = await trx.attendance.sessionFaces(session.id, session.modelName);
@@ -87,14 +89,18 @@ export async function resolveSession(
     list.push(g.embedding);
     galleries.set(g.personId, list);
   }
+  const manual = (await trx.matches.list(session.id)).filter((m) => m.source === 'manual');
   const events: NewAuditEvent[] = [];
   const changed = new Map<number, AttendanceRow>();
-  for (const d of solveSession({ faces, galleries, rows, threshold: model.threshold })) {
+  const solution = solveSessionFaces({ faces, galleries, rows, manualFaces: manual, threshold: model.threshold });
+  for (const d of solution.decisions) {
     const updated = await trx.attendance.update(d.row.id, d.next);
     changed.set(updated.id, updated);
     const action = d.next.status === 'present' ? 'auto-present' : 'auto-absent';
     events.push(rowEvent(SYSTEM_ACTOR, action, d.row, updated, null));
   }
+  await trx.matches.replaceAuto(session.id, solution.matches);
   await trx.audit.append(events);
-  return rows.map((r) => changed.get(r.id) ?? r);
+  const matches = [...manual, ...solution.matches.map((m) => ({ ...m, source: 'auto' as const }))];
+  return { rows: rows.map((r) => changed.get(r.id) ?? r), matches };
 }

@@ -1,10 +1,11 @@
 // What a session looks like to a reader: its photos with their faces, one attendance row per
-// roster member, the faces nobody holds (unknown), and the counts.
+// roster member, the faces no member explains (unknown), and the counts.
 import type { Box } from '../domain/face.js';
 import { needsReview, UNKNOWN_QUALITY, type FaceQuality } from '../domain/face-quality.js';
 import { thresholdForFace, type ThresholdPolicy } from '../domain/face-threshold.js';
 import type { AttendanceStore } from '../repositories/attendance-store.js';
 import type { AttendanceRow } from '../repositories/attendance.repository.js';
+import type { FaceMatch } from '../repositories/session-match.repository.js';
 import type { Session, SessionPhoto } from '../repositories/session.repository.js';
 
 export interface PhotoFaceResult {
@@ -33,18 +34,33 @@ export interface SessionView {
   summary: { present: number; absent: number; unknown: number; review: number };
 }
 
+/** Whom a face answers, and how it was decided. */
+export type FaceAnswer = Pick<AttendanceRow, 'personId' | 'similarity' | 'source'>;
+
+/**
+ * Every explained face's answer: the face an attendance row holds answers that row (a decision
+ * by hand included); any other matched face answers its member, as the solve or a hand gave it.
+ */
+export function faceAnswers(rows: readonly AttendanceRow[], matches: readonly FaceMatch[]): Map<number, FaceAnswer> {
+  const out = new Map<number, FaceAnswer>();
+  for (const m of matches) out.set(m.faceCropId, m);
+  for (const r of rows) if (r.faceCropId !== null) out.set(r.faceCropId, r);
+  return out;
+}
+
 /** `policy`: the session model's thresholds, each face's decided by its width (review is judged against it). */
 export async function sessionView(
   store: AttendanceStore,
   session: Session,
   policy: ThresholdPolicy,
 ): Promise<SessionView> {
-  const [photos, rows, faces] = await Promise.all([
+  const [photos, rows, faces, matches] = await Promise.all([
     store.sessions.listPhotos(session.id),
     store.attendance.listForSession(session.id),
     store.attendance.sessionFaces(session.id, session.modelName),
+    store.matches.list(session.id),
   ]);
-  const byFace = new Map(rows.filter((r) => r.faceCropId !== null).map((r) => [r.faceCropId!, r]));
+  const byFace = faceAnswers(rows, matches);
   const unknownFaces = faces
     .filter((f) => !byFace.has(f.faceCropId))
     .map((f) => ({ faceCropId: f.faceCropId, photoId: f.photoId, box: f.box }));
@@ -87,14 +103,14 @@ export async function storedPhotoResult(
 }
 
 /**
- * A face as answers show it: matched to the row that holds it, else unknown. An automatic
+ * A face as answers show it: matched to the member it answers, else unknown. An automatic
  * match is flagged for review by the quality policy (a step after the one-to-one solve).
  */
 export function faceResult(
   faceCropId: number,
   box: Box,
   score: number | null,
-  row: AttendanceRow | undefined,
+  row: FaceAnswer | undefined,
   quality: FaceQuality = UNKNOWN_QUALITY,
   threshold = -1,
 ): PhotoFaceResult {

@@ -1,5 +1,6 @@
 // Attendance sessions: create and close, class photos in (every face stored as a face crop and
-// matched over the whole session), manual review (override, assign), CSV and the audit trail.
+// matched one-to-one inside its photo, a member present when matched in any photo), manual
+// review (override, assign), CSV and the audit trail.
 // Every change to a session runs under its lock (in-process queue + the database row lock in
 // one transaction) and re-solves the session there, so concurrent uploads give the result of
 // sequential ones. Slow work (detection, embedding, cutting crops) happens before the lock;
@@ -14,7 +15,6 @@ import { probeImage, type ImageLimits } from '../image/decode.js';
 import { ATTENDANCE_MODEL_NAME } from '../models/registry.js';
 import type { AttendanceStore } from '../repositories/attendance-store.js';
 import type { AttendanceRow } from '../repositories/attendance.repository.js';
-import type { NewAuditEvent } from '../repositories/audit.repository.js';
 import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
 import type { Session } from '../repositories/session.repository.js';
 import type { EmbeddingPort, ModelInfo } from './embedding.types.js';
@@ -25,7 +25,7 @@ import { measureFaceQuality } from './face-quality.js';
 import { KeyedLock } from './keyed-lock.js';
 import { sessionView, storedPhotoResult, type PhotoResult, type SessionView } from './session-view.js';
 import { insertPhoto } from './session-photo-rows.js';
-import { gallerySimilarity } from './session-matching.js';
+import { assignFace } from './session-assign.js';
 import { auditEvent, resolveSession, rowEvent, syncRoster } from './session-resolve.js';
 
 /**
@@ -233,6 +233,8 @@ export class SessionService {
         similarity: keepFace ? row.similarity : null,
         faceCropId: keepFace ? row.faceCropId : null,
       });
+      // Absent by hand: faces given them by hand earlier are theirs no more.
+      if (input.status === 'absent') await trx.matches.removeManual(id, personId);
       await trx.audit.append([rowEvent(actor, 'manual-status', row, updated, input.note ?? null)]);
       await resolveSession(trx, session, await this.model(session));
       return (await trx.attendance.find(id, personId))!;
@@ -247,42 +249,8 @@ export class SessionService {
     actor: string,
   ): Promise<AttendanceRow> {
     const assigned = await this.change(id, async (trx, session) => {
-      const faces = await trx.attendance.sessionFaces(id, session.modelName);
-      const face = faces.find((f) => f.faceCropId === faceCropId);
-      if (!face)
-        throw new ValidationError(`Face crop ${faceCropId} is not a face of session ${id}`, {
-          face_crop_id: faceCropId,
-          session_id: id,
-        });
       const row = await this.rosterRow(trx, session, input.personId);
-      const rows = await trx.attendance.listForSession(id);
-      const events: NewAuditEvent[] = [];
-      for (const holder of rows) {
-        if (holder.faceCropId !== faceCropId || holder.id === row.id) continue;
-        // The face's previous holder loses it and goes back to the automatic solve.
-        const released = await trx.attendance.update(holder.id, {
-          status: 'absent',
-          source: 'auto',
-          similarity: null,
-          faceCropId: null,
-        });
-        events.push(rowEvent(actor, 'face-released', holder, released, input.note ?? null));
-      }
-      const gallery = (await trx.attendance.galleries([input.personId], session.modelName))
-        .map((g) => g.embedding)
-        .filter((e): e is Float32Array => e !== null);
-      const similarity = face.embedding ? gallerySimilarity(face.embedding, gallery) : null;
-      const updated = await trx.attendance.update(row.id, {
-        status: 'present',
-        source: 'manual',
-        similarity,
-        faceCropId,
-      });
-      events.push(rowEvent(actor, 'manual-assign', row, updated, input.note ?? null));
-      if (input.enrol) {
-        await trx.crops.setPerson(faceCropId, input.personId);
-        events.push({ ...rowEvent(actor, 'enrol', row, updated, input.note ?? null), before: null, after: null });
-      }
+      const events = await assignFace(trx, session, { ...input, faceCropId, row }, actor);
       await trx.audit.append(events);
       await resolveSession(trx, session, await this.model(session));
       return (await trx.attendance.find(id, input.personId))!;

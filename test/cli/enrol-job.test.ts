@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { ModelRegistry } from '../../src/models/registry.js';
 import { resolveSource } from '../../src/models/sources.js';
 import { openDatabase, type Database } from '../../src/repositories/database.js';
-import { smallFace } from '../fault/helpers/fixtures.js';
+import { portrait, sideBySide } from '../helpers/composed-faces.js';
 import { ServerProcess } from '../fault/helpers/server.js';
 import { BIN, REPO } from '../helpers/paths.js';
 import { TEST_QUEUE_URL as QUEUE_URL, dropKeys, redisSkip } from '../helpers/redis-keys.js';
@@ -33,7 +33,8 @@ interface Summary {
   skipped: number;
   failed: number;
   group?: { id: number; name: string };
-  failures: { file: string; type: string; message: string }[];
+  refused: number;
+  failures: { file: string; type: string; message: string; reason?: string }[];
 }
 
 /** Runs the bin with only these FACEEMBED_* settings; stdout split into the job line and the summary. */
@@ -59,9 +60,9 @@ async function people(dir: string): Promise<string> {
   const root = path.join(dir, 'people');
   await mkdir(path.join(root, 'alice'), { recursive: true });
   await mkdir(path.join(root, 'bob'), { recursive: true });
-  await writeFile(path.join(root, 'alice/a1.jpg'), await smallFace(1));
-  await writeFile(path.join(root, 'alice/a2.jpg'), await smallFace(2));
-  await writeFile(path.join(root, 'bob/b1.jpg'), await smallFace(3));
+  await writeFile(path.join(root, 'alice/a1.jpg'), await portrait('a'));
+  await writeFile(path.join(root, 'alice/a2.jpg'), await portrait('a', { blur: 0.6 }));
+  await writeFile(path.join(root, 'bob/b1.jpg'), await portrait('b'));
   await writeFile(path.join(root, 'bob/broken.jpg'), 'not an image\n');
   return root;
 }
@@ -222,14 +223,23 @@ describe('enrol --job, embedded engine (SQLite)', () => {
     );
   });
 
-  test('without --job, the same rule: what the persons already have is skipped', async () => {
-    await writeFile(path.join(dir, 'people/bob/b2.jpg'), await smallFace(4));
+  test('without --job, the same rule: what the persons already have is skipped; a refused photo is listed with its reason', async () => {
+    await writeFile(path.join(dir, 'people/bob/b2.jpg'), await portrait('d'));
+    // Two people side by side: which one is bob? Refused, nothing stored.
+    await writeFile(path.join(dir, 'people/bob/group.jpg'), await sideBySide('b', 'c'));
     const run = await exec(BIN, ['enrol', path.join(dir, 'people')], {
       cwd: REPO,
       env: { ...inherited, ...env },
     }).catch((e: { code: number; stdout: string }) => e);
     const summary = JSON.parse(run.stdout) as Summary;
-    assert.deepEqual([summary.persons, summary.enrolled, summary.skipped, summary.failed], [2, 1, 3, 1]);
+    assert.deepEqual(
+      [summary.persons, summary.enrolled, summary.skipped, summary.failed, summary.refused],
+      [2, 1, 3, 2, 1],
+      run.stdout,
+    );
+    const refused = summary.failures.find((f) => f.file === path.join('bob', 'group.jpg'));
+    assert.deepEqual([refused?.type, refused?.reason], ['ValidationError', 'several_faces'], run.stdout);
+    assert.match(refused!.message, /2 plausible faces/);
     assert.equal((await counts(db)).crops, 4);
   });
 });

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
 import { QUEUE_NAME, redisOptions } from '../../src/queue/bullmq-job-engine.js';
 import { DB_TARGETS, type OpenedDb } from '../repositories/db-targets.js';
-import { smallFace, workspace, writeMedia, type Workspace } from './helpers/fixtures.js';
+import { portrait } from '../helpers/composed-faces.js';
+import { workspace, writeMedia, type Workspace } from './helpers/fixtures.js';
 import { Api } from './helpers/http.js';
 import { Section } from './helpers/report.js';
 import { ServerProcess } from './helpers/server.js';
@@ -67,7 +68,12 @@ for (const bus of BUSES) {
     before(async () => {
       ws = await workspace('gallery-sync');
       opened = await postgres.open();
-      for (const n of [1, 2, 3]) await writeMedia(ws.mediaRoot, `faces/p${n}.jpg`, await smallFace(n));
+      for (const [n, face] of [
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'c'],
+      ] as const)
+        await writeMedia(ws.mediaRoot, `faces/p${n}.jpg`, await portrait(face));
       const opts = {
         databaseUrl: opened.url,
         mediaRoot: ws.mediaRoot,

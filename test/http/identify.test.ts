@@ -91,14 +91,23 @@ for (const target of DB_TARGETS) {
       }
     });
 
-    test('enrol a photo (largest face, faces counted) and an existing crop; identify finds them', async () => {
+    test('enrol a photo (the face named, faces counted) and an existing crop; identify finds them', async () => {
       const a = (await json('POST', PERSONS, { name: 'A' })).json();
       const b = (await json('POST', PERSONS, { name: 'B' })).json();
-      const res = await upload(`${PERSONS}${a.id}/faces/`, FACES.a1);
+      // Sample 1 shows three people of one size: ambiguous until the form names one.
+      const ambiguous = await upload(`${PERSONS}${a.id}/faces/`, FACES.a1);
+      assertError(ambiguous, 422, 'ValidationError');
+      assert.equal(ambiguous.json().error.details.faces.length, 3, ambiguous.body);
+      const res = await upload(`${PERSONS}${a.id}/faces/`, FACES.a1, { face_index: '0' });
       assert.equal(res.statusCode, 201, res.body);
       const enrolled = res.json();
       assert.equal(enrolled.person_id, a.id);
-      assert.ok(enrolled.faces_detected >= 1);
+      assert.deepEqual([enrolled.faces_detected, enrolled.faces_seen, enrolled.face_index], [3, 3, 0]);
+      assert.deepEqual(
+        enrolled.box.map((v: number) => Math.round(v * 10) / 10),
+        ambiguous.json().error.details.faces[0],
+        'the face listed first',
+      );
       assert.equal(enrolled.box.length, 4);
       const crop = (await json('GET', `${CROPS}${enrolled.face_crop_id}/`)).json();
       assert.equal(crop.person_id, a.id);
@@ -114,6 +123,11 @@ for (const target of DB_TARGETS) {
       assert.equal(viaCrop.statusCode, 201, viaCrop.body);
       assert.deepEqual(viaCrop.json(), { face_crop_id: registered.id, person_id: b.id, box: null });
       assert.equal((await json('GET', `${PERSONS}${b.id}/`)).json().face_count, 1);
+      assert.deepEqual((await json('GET', `${PERSONS}${b.id}/`)).json().enrolment, {
+        photos: 1,
+        strength: 'weak',
+        reasons: ['one_photo'],
+      });
       const faces = (await json('GET', `${PERSONS}${b.id}/faces/`)).json();
       assert.deepEqual(
         faces.results.map((c: { id: number }) => c.id),
@@ -207,7 +221,7 @@ for (const target of DB_TARGETS) {
 
     test('enrolment embeddings of another model version are refused, not compared; re-embedding clears it', async () => {
       const p = (await json('POST', PERSONS, { name: `stale-${target.name}` })).json();
-      const crop = (await upload(`${PERSONS}${p.id}/faces/`, FACES.a2)).json();
+      const crop = (await upload(`${PERSONS}${p.id}/faces/`, FACES.a2, { face_index: '0' })).json();
       // As after an upgrade of the weights: the stored vector is of a version the model no longer has.
       await t.db
         .updateTable('face_embeddings')

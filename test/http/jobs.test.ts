@@ -4,7 +4,8 @@
 // process has no job engine.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/config.js';
 import { buildApp } from '../../src/http/app.js';
@@ -13,6 +14,7 @@ import { startJobs, type JobsWiring } from '../../src/jobs.js';
 import { watchJob } from '../../src/cli/commands/jobs.command.js';
 import { JobRepository } from '../../src/repositories/job.repository.js';
 import { DB_TARGETS, type OpenedDb } from '../repositories/db-targets.js';
+import { portrait } from '../helpers/composed-faces.js';
 import {
   assertError,
   buildTestApp,
@@ -152,9 +154,13 @@ for (const target of DB_TARGETS) {
 
     test('an enrol job obeys cancel too: cancelling while photos are in flight, then cancelled for good', async () => {
       const photos: { imagePath: string; personId: number }[] = [];
+      // One person per photo: an enrolment photo of a group would be refused as ambiguous.
+      const portraits = ['faces/portrait-a.jpg', 'faces/portrait-b.jpg', 'faces/portrait-c.jpg'];
+      for (const [k, face] of (['a', 'b', 'c'] as const).entries())
+        await writeFile(path.join(mediaRoot, portraits[k]!), await portrait(face));
       for (let i = 0; i < 24; i++) {
         const person = await services.persons.ensure(`cancel-${target.name}-${i}`);
-        photos.push({ imagePath: [FACES.a1, FACES.a2, FACES.a3][i % 3]!, personId: person.id });
+        photos.push({ imagePath: portraits[i % 3]!, personId: person.id });
       }
       const { job } = await jobs.service.createEnrolment(photos);
       await poll(job.id, (j) => j.progress.done + j.progress.failed >= 4);

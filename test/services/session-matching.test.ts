@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AttendanceRow } from '../../src/repositories/attendance.repository.js';
-import { solveSession } from '../../src/services/session-matching.js';
+import { solveSession, solveSessionFaces } from '../../src/services/session-matching.js';
 
 const unit = (...v: number[]) => {
   const n = Math.hypot(...v);
@@ -27,11 +27,11 @@ const galleries = new Map([
   [20, [unit(1, -0.3, 0)]],
 ]);
 const faces = [
-  { faceCropId: 100, embedding: unit(1, 0, 0) },
-  { faceCropId: 101, embedding: unit(1, 0.6, 0) },
+  { faceCropId: 100, photoId: 1, embedding: unit(1, 0, 0) },
+  { faceCropId: 101, photoId: 1, embedding: unit(1, 0.6, 0) },
 ];
 
-test('one to one over the session: the member who can only match face 100 gets it', () => {
+test('one to one inside a photo: the member who can only match face 100 gets it', () => {
   const decisions = solveSession({ faces, galleries, rows: [row(1, 10), row(2, 20)], threshold: 0.9 });
   const got = Object.fromEntries(decisions.map((d) => [d.row.personId, d.next.faceCropId]));
   assert.deepEqual(got, { 10: 101, 20: 100 });
@@ -78,4 +78,89 @@ test("a face's own threshold (its size band) decides for that face only", () => 
   assert.deepEqual(Object.fromEntries(banded.map((d) => [d.row.personId, d.next.faceCropId])), { 10: 101, 20: 100 });
   const strict = faces.map((f) => ({ ...f, threshold: 0.9999 }));
   assert.deepEqual(solveSession({ faces: strict, galleries, rows, threshold: 0.5 }), []);
+});
+
+// Member 10 in two photos: face 100 (photo 1, 0.995 to 10, 0.958 to 20) and face 200 (photo 2,
+// 1.0 to 10). Over the whole session face 100 would go to 20; per photo it answers 10.
+const twoPhotos = [
+  { faceCropId: 100, photoId: 1, embedding: unit(1, 0, 0) },
+  { faceCropId: 200, photoId: 2, embedding: unit(1, 0.1, 0) },
+];
+const answers = (m: { faceCropId: number; personId: number }[]) => m.map((x) => [x.faceCropId, x.personId]);
+
+test('several photos: one-to-one in each, every matched face answers its member, the row holds the best', () => {
+  const { decisions, matches } = solveSessionFaces({
+    faces: twoPhotos,
+    galleries,
+    rows: [row(1, 10), row(2, 20)],
+    threshold: 0.9,
+  });
+  assert.deepEqual(answers(matches), [
+    [100, 10],
+    [200, 10],
+  ]);
+  assert.deepEqual(
+    decisions.map((d) => [d.row.personId, d.next.status, d.next.faceCropId]),
+    [[10, 'present', 200]],
+  );
+  assert.ok(Math.abs(decisions[0]!.next.similarity! - 1) < 1e-6);
+});
+
+test('the answer does not depend on the order faces come in; ties keep the earliest face', () => {
+  const twin = { faceCropId: 300, photoId: 3, embedding: unit(1, 0.1, 0) };
+  const rows = [row(1, 10), row(2, 20)];
+  const forward = solveSessionFaces({ faces: [...twoPhotos, twin], galleries, rows, threshold: 0.9 });
+  const backward = solveSessionFaces({ faces: [twin, ...twoPhotos].reverse(), galleries, rows, threshold: 0.9 });
+  assert.deepEqual(backward, forward);
+  assert.deepEqual(answers(forward.matches), [
+    [100, 10],
+    [200, 10],
+    [300, 10],
+  ]);
+  assert.equal(forward.decisions[0]!.next.faceCropId, 200);
+});
+
+test('a row set by hand stays as it is; a member present by hand still answers faces of other photos', () => {
+  // 10 assigned face 100 by hand: photo 1 is theirs through it; face 200 (photo 2) answers them too.
+  const assigned = row(1, 10, { status: 'present', source: 'manual', faceCropId: 100, similarity: 0.5 });
+  const third = { faceCropId: 101, photoId: 1, embedding: unit(1, 0.1, 0) };
+  const { decisions, matches } = solveSessionFaces({
+    faces: [...twoPhotos, third],
+    galleries,
+    rows: [assigned, row(2, 20)],
+    threshold: 0.9,
+  });
+  // Face 101 is most like 10, but 10 is placed in photo 1 already: it goes to 20 (0.924).
+  assert.deepEqual(answers(matches), [
+    [101, 20],
+    [200, 10],
+  ]);
+  assert.deepEqual(
+    decisions.map((d) => [d.row.personId, d.next.faceCropId]),
+    [[20, 101]],
+  );
+  // Absent by hand: out of the solve, their faces left to others or unknown.
+  const absent = row(1, 10, { source: 'manual' });
+  const out = solveSessionFaces({ faces: twoPhotos, galleries, rows: [absent, row(2, 20)], threshold: 0.9 });
+  assert.deepEqual(answers(out.matches), [
+    [100, 20],
+    [200, 20],
+  ]);
+});
+
+test('faces given by hand besides the held one are fixed and place their member in that photo', () => {
+  const assigned = row(1, 10, { status: 'present', source: 'manual', faceCropId: 200, similarity: 1 });
+  const third = { faceCropId: 101, photoId: 1, embedding: unit(1, 0.1, 0) };
+  const { decisions, matches } = solveSessionFaces({
+    faces: [...twoPhotos, third],
+    galleries,
+    rows: [assigned, row(2, 20)],
+    manualFaces: [{ faceCropId: 100, personId: 10 }],
+    threshold: 0.9,
+  });
+  assert.deepEqual(answers(matches), [[101, 20]]);
+  assert.deepEqual(
+    decisions.map((d) => [d.row.personId, d.next.faceCropId]),
+    [[20, 101]],
+  );
 });

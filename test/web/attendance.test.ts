@@ -1,8 +1,9 @@
 // The web app end to end in Debian's Chromium, on a real `faceembed serve` (SQLite, real
 // models, API keys on): key prompt, three persons enrolled from photos (one by drag and
 // drop), a group, a session whose class photo holds two of them and a stranger -> two named
-// boxes and one unknown; a keyboard toggle, the unknown face assigned (and enrolled), the CSV,
-// the audit trail, closing; no console error anywhere. With FACEEMBED_SCREENSHOTS_DIR set
+// boxes and one unknown; a keyboard toggle, the unknown face assigned (and enrolled), a second
+// photo of the two (each once in the roster, boxed in both photos), the CSV, the audit trail,
+// closing; no console error anywhere. With FACEEMBED_SCREENSHOTS_DIR set
 // (npm run screenshots) it also saves the README's screenshots there.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import { ServerProcess } from '../fault/helpers/server.js';
 import { workspace, type Workspace } from '../fault/helpers/fixtures.js';
 import { DATASET_SKIP } from '../helpers/paths.js';
 import { CHROMIUM_SKIP, ConsoleWatch, launchBrowser, type TestBrowser } from '../../bench/parts/chromium.js';
-import { classPhoto, NEWCOMER, PEOPLE, secondClassPhoto } from './photos.js';
+import { classPhoto, NEWCOMER, PEOPLE, retakePhoto, secondClassPhoto } from './photos.js';
 
 const KEY = 'web-e2e-key';
 const SHOTS = process.env.FACEEMBED_SCREENSHOTS_DIR;
@@ -220,6 +221,26 @@ describe('attendance web app in Chromium', { skip }, () => {
       await page.getByText('No unknown faces.').waitFor();
       assert.deepEqual(await counts(), { present: '3', absent: '0', unknown: '0' });
       await page.locator('svg .face.matched', { hasText: alan.name }).waitFor();
+
+      // A second photo of Ada and Grace: each is one roster row still, boxed in both photos,
+      // and none of their faces is unknown.
+      await page
+        .getByLabel('Upload class photos')
+        .setInputFiles({ name: 'retake.jpg', mimeType: 'image/jpeg', buffer: await retakePhoto() });
+      await page.locator('.uploads li[data-state="done"]', { hasText: 'retake.jpg' }).waitFor({ timeout: 60_000 });
+      await page.locator('svg.photo-svg').nth(1).locator('.face').nth(1).waitFor({ timeout: 60_000 });
+      assert.equal(await page.locator('svg.photo-svg').count(), 2);
+      assert.equal(await page.locator('.attendance li').count(), 3);
+      for (const p of [ada, grace]) {
+        const row = page.locator('.attendance li', { hasText: p.name });
+        assert.equal(await row.count(), 1, `${p.name} is one roster row`);
+        await row.getByText('in 2 photos').waitFor();
+        for (const i of [0, 1]) {
+          const boxes = page.locator('svg.photo-svg').nth(i).locator(`.face[aria-label^="${p.name} · similarity"]`);
+          assert.equal(await boxes.count(), 1, `${p.name} is boxed once in photo ${i + 1}`);
+        }
+      }
+      assert.deepEqual(await counts(), { present: '3', absent: '0', unknown: '0' });
       if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'web-session.png'), fullPage: true });
 
       const [download] = await Promise.all([

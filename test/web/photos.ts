@@ -54,3 +54,8 @@ export const NEWCOMER = { name: 'Katherine Johnson', photos: [photo(29), photo(3
 export function secondClassPhoto(): Promise<Buffer> {
   return stitch([...NEWCOMER.photos, photo(7)], 520, [520, 520, 110]);
 }
+
+/** A second photo of the first session: Ada and Grace again, in other photos of them. */
+export function retakePhoto(): Promise<Buffer> {
+  return stitch([photo(7), photo(48)]);
+}

@@ -1,6 +1,7 @@
 // `faceembed enrol DIR [--group NAME] [--job]`: one sub-folder per person (folder name =
 // external_id and name, the person created when absent), every image in it an enrolment photo
-// (its largest face). A photo whose bytes the person already has is skipped (PersonService
+// (its principal face; a photo with two plausible faces, or below the enrolment gate, is refused
+// and listed with its reason). A photo whose bytes the person already has is skipped (PersonService
 // enrolUploadOnce), so a re-run adds only what is new. With --job the photos are enrolled by a
 // job (kind "enrol"): resumable, and run by the worker nodes when FACEEMBED_QUEUE_URL is set.
 import { createReadStream } from 'node:fs';
@@ -33,6 +34,8 @@ interface Failure {
   file: string;
   type: string;
   message: string;
+  /** Why an enrolment photo was refused: several_faces, face_too_small, too_blurry, pose. */
+  reason?: string;
 }
 
 interface Run {
@@ -60,11 +63,18 @@ async function listPhotos(root: string): Promise<Photo[]> {
 
 const failure = (root: string, file: string, err: unknown): Failure => {
   const e = toFaceembedError(err);
-  return { file: path.relative(root, file), type: e.type, message: e.message };
+  const reason = e.details?.['reason'];
+  return {
+    file: path.relative(root, file),
+    type: e.type,
+    message: e.message,
+    ...(typeof reason === 'string' && { reason }),
+  };
 };
 
 function report(summary: object, group: Group | undefined, failures: readonly Failure[]): void {
-  const out = { ...summary, ...(group && { group: { id: group.id, name: group.name } }), failures };
+  const refused = failures.filter((f) => f.reason !== undefined).length;
+  const out = { ...summary, refused, ...(group && { group: { id: group.id, name: group.name } }), failures };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   if (failures.length > 0) process.exitCode = 1;
 }

@@ -1,10 +1,10 @@
 // What a worker process does for one task: decode the image, find and align the face, run the
 // model, normalise. Sessions are loaded once per process and kept (the pool recycles the process).
 import type { DetectedFace, DetectMode, FaceInfo } from '../../domain/face.js';
+import { rankFaces } from '../../domain/principal-face.js';
 import { msSince, roundMs } from '../../domain/time.js';
 import type { Affine } from '../../detect/alignment.js';
 import { rescaleFaces } from '../../detect/rescale.js';
-import { warpRgb } from '../../detect/resample.js';
 import { NoFaceDetectedError, serializeError, type SerializedError } from '../../errors.js';
 import { decodeImage, decodeSquare, type ImageInfo, type RgbImage } from '../../image/decode.js';
 import { modelFile } from '../../models/prepare.js';
@@ -20,7 +20,7 @@ import type {
   TaskRequest,
   WorkerSettings,
 } from '../protocol.js';
-import { FaceDetector, chipWarp } from './face-detector.js';
+import { FaceDetector, cutChip } from './face-detector.js';
 import { embedChips, wantsFlip, type Chip } from './embed-chip.js';
 import { PhotoDetector } from './photo-detector.js';
 import { photoFaces } from './photo-faces.js';
@@ -39,8 +39,6 @@ interface LoadedModel {
  * chips are 224 px at most, so more pixels only cost decode time (a 1382x1868 JPEG: ~60 ms full).
  */
 const WORKING_MAX_SIDE = 1024;
-
-const area = (f: DetectedFace) => f.box[2] * f.box[3];
 
 /** An image's chip, ready for the network, with its stage timings and the ms spent on it so far. */
 interface Prepared {
@@ -196,12 +194,14 @@ export class WorkerRuntime {
   private async prepare(
     imagePath: string,
     spec: ModelSpec,
-    task: { detect: DetectMode; flip?: FlipMode },
+    task: { detect: DetectMode; flip?: FlipMode; face?: DetectedFace },
     log: Log,
   ): Promise<Prepared> {
     const started = performance.now();
     const timings: Record<string, number> = {};
-    const chip = await this.faceChip(imagePath, spec, task.detect, timings, log);
+    const chip = task.face
+      ? await this.givenFaceChip(imagePath, spec, task.face, timings)
+      : await this.faceChip(imagePath, spec, task.detect, timings, log);
     const flip = chip.toSource ? wantsFlip(task.flip ?? 'never', chip.toSource) : false;
     return { kind: 'chip', chip: { pixels: chip.pixels, flip }, face: chip.face, timings, ms: msSince(started) };
   }
@@ -226,7 +226,8 @@ export class WorkerRuntime {
   }
 
   /**
-   * The model's input chip. 'auto': the largest detected face, aligned; with no face the image is
+   * The model's input chip. 'auto': the principal face (domain/principal-face.ts: confidence, size
+   * and position together), aligned; with no face the image is
    * taken as an already tight crop. 'enforce': no face is NoFaceDetectedError. 'skip': no detection.
    * A tight crop (one face filling the image) is aligned from FaceMesh alone, BlazeFace skipped
    * (FaceDetector.tightCrop); timings then hold `tightCrop` and no `detect`.
@@ -258,7 +259,7 @@ export class WorkerRuntime {
           meshPasses: crop.passes,
           imagePath,
         });
-        return this.alignChip(image, info, crop.face, spec, lap);
+        return this.alignChip(image, info, crop.face, spec, lap, { facesSeen: 1, faceIndex: 0 });
       }
       log(`Not a tight crop (${crop.reason}): BlazeFace + FaceMesh`, {
         tightCrop: false,
@@ -268,17 +269,34 @@ export class WorkerRuntime {
     }
     const faces = await detector.detect(image);
     lap('detect');
-    const face = faces.reduce<DetectedFace | undefined>(
-      (best, f) => (!best || area(f) > area(best) ? f : best),
-      undefined,
-    );
+    const face = faces[rankFaces(faces, image)[0] ?? -1];
     if (!face) {
       if (mode === 'enforce') throw new NoFaceDetectedError(`No face detected in ${imagePath}`);
       log('No face detected: using the whole image as a tight crop');
-      return this.wholeImage(imagePath, spec, timings);
+      const whole = await this.wholeImage(imagePath, spec, timings);
+      return { ...whole, face: { ...whole.face, facesSeen: 0 } };
     }
-    log(`Face detected (score ${face.score.toFixed(3)}, ${faces.length} in image)`);
-    return this.alignChip(image, info, face, spec, lap);
+    log(`Principal face (score ${face.score.toFixed(3)}, ${faces.length} in image)`);
+    return this.alignChip(image, info, face, spec, lap, { facesSeen: faces.length, faceIndex: 0 });
+  }
+
+  /** The chip of a face the caller chose (enrolment names one of the photo's faces): no detection. */
+  private async givenFaceChip(
+    imagePath: string,
+    spec: ModelSpec,
+    given: DetectedFace,
+    timings: Record<string, number>,
+  ): Promise<{ pixels: Uint8Array; face: FaceInfo; toSource: Affine }> {
+    let t = performance.now();
+    const lap = (stage: string) => {
+      const now = performance.now();
+      timings[stage] = roundMs(now - t);
+      t = now;
+    };
+    const { image, info } = await decodeImage(imagePath, this.settings.limits, WORKING_MAX_SIDE);
+    lap('decode');
+    const [face] = rescaleFaces([given], info, image);
+    return this.alignChip(image, info, face!, spec, lap, {});
   }
 
   /** The chip aligned on `face` (found in the decoded `image`); the face reported in the original's pixels. */
@@ -288,15 +306,15 @@ export class WorkerRuntime {
     face: DetectedFace,
     spec: ModelSpec,
     lap: (stage: string) => void,
+    seen: Pick<FaceInfo, 'facesSeen' | 'faceIndex'>,
   ): { pixels: Uint8Array; face: FaceInfo; toSource: Affine } {
-    const toSource = chipWarp(face, spec.alignment, spec.input.size);
-    const pixels = warpRgb(image, toSource, spec.input.size);
+    const { pixels, toSource } = cutChip(image, face, spec.alignment, spec.input.size);
     lap('align');
     const [original] = rescaleFaces([face], image, info);
     return {
       pixels,
       toSource,
-      face: { detected: true, score: face.score, box: original!.box, landmarks: original!.landmarks },
+      face: { detected: true, score: face.score, box: original!.box, landmarks: original!.landmarks, ...seen },
     };
   }
 

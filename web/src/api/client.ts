@@ -10,6 +10,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly type: string,
     message: string,
+    /** The error's details (e.g. an ambiguous enrolment photo's faces). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -39,7 +41,13 @@ function authHeaders(): Record<string, string> {
 function toError(status: number, text: string): ApiError {
   try {
     const body = JSON.parse(text) as Partial<ErrorBody>;
-    if (body.error?.type) return new ApiError(status, body.error.type, body.error.message ?? '');
+    if (body.error?.type)
+      return new ApiError(
+        status,
+        body.error.type,
+        body.error.message ?? '',
+        body.error.details as Record<string, unknown> | undefined,
+      );
   } catch {
     // not JSON: fall through
   }

@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { getAll, post } from '../api/client';
 import type { Person } from '../api/types';
 import { ErrorNotice, Link, useAction, useLoad } from '../components/common';
+import { EnrolmentBadge } from '../components/enrolment-strength';
 import { navigate } from '../router';
 
 export function PersonsPage() {
@@ -64,6 +65,7 @@ export function PersonsPage() {
             <th scope="col">Name</th>
             <th scope="col">External id</th>
             <th scope="col">Enrolled faces</th>
+            <th scope="col">Enrolment</th>
           </tr>
         </thead>
         <tbody>
@@ -74,11 +76,14 @@ export function PersonsPage() {
               </td>
               <td>{p.external_id ?? ''}</td>
               <td>{p.face_count}</td>
+              <td>
+                <EnrolmentBadge person={p} />
+              </td>
             </tr>
           ))}
           {persons.data && shown.length === 0 && (
             <tr>
-              <td colSpan={3} className="hint">
+              <td colSpan={4} className="hint">
                 No persons yet.
               </td>
             </tr>

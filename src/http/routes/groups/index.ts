@@ -126,7 +126,12 @@ export const groupRoutes: FastifyPluginAsync<GroupRoutesOptions> = async (app, {
     async (request) => {
       const { page = 1, page_size: pageSize = 50 } = request.query;
       const { count, persons } = await groups.members(request.params.id, { page, pageSize });
-      return pageBody(request, { page, pageSize }, count, persons.map(toPerson));
+      return pageBody(
+        request,
+        { page, pageSize },
+        count,
+        persons.map((p) => toPerson(p)),
+      );
     },
   );
 

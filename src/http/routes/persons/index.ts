@@ -5,7 +5,9 @@ import type { Static } from '@sinclair/typebox';
 import { ValidationError } from '../../../errors.js';
 import type { FaceCropService } from '../../../services/face-crop.service.js';
 import type { PersonService } from '../../../services/person.service.js';
-import { readImageForm } from '../../multipart-form.js';
+import type { Person } from '../../../repositories/person.repository.js';
+import { numberField, readImageForm } from '../../multipart-form.js';
+import { parseBox, type FaceChoice } from '../../../services/enrolment-face.js';
 import { PageQuery, pageBody } from '../../pagination.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
 import { CropList, toCrop } from '../face-crops/schema.js';
@@ -47,7 +49,8 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
     },
     async (request, reply) => {
       const { name, external_id: externalId, metadata } = request.body;
-      return reply.code(201).send(toPerson(await persons.create({ name, externalId, metadata })));
+      const person = await persons.create({ name, externalId, metadata });
+      return reply.code(201).send((await withEnrolment(persons, [person]))[0]);
     },
   );
 
@@ -66,7 +69,7 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
     async (request) => {
       const { page = 1, page_size: pageSize = 50, group_id: groupId, external_id: externalId } = request.query;
       const { count, persons: rows } = await persons.list({ page, pageSize, groupId, externalId });
-      return pageBody(request, { page, pageSize }, count, rows.map(toPerson));
+      return pageBody(request, { page, pageSize }, count, await withEnrolment(persons, rows));
     },
   );
 
@@ -81,7 +84,7 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
         response: { 200: PersonBody, ...errorResponses },
       },
     },
-    async (request) => toPerson(await persons.get(request.params.id)),
+    async (request) => (await withEnrolment(persons, [await persons.get(request.params.id)]))[0],
   );
 
   app.patch<{ Params: Static<typeof PersonParams>; Body: Static<typeof PatchBody> }>(
@@ -98,7 +101,8 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
     },
     async (request) => {
       const { name, external_id: externalId, metadata } = request.body;
-      return toPerson(await persons.update(request.params.id, { name, externalId, metadata }));
+      const person = await persons.update(request.params.id, { name, externalId, metadata });
+      return (await withEnrolment(persons, [person]))[0];
     },
   );
 
@@ -128,8 +132,12 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
         security,
         summary: 'Enrol a face',
         description:
-          'Multipart field `image` (a photo or a crop: its largest face is enrolled and stored as a face crop) ' +
-          'or JSON {face_crop_id} (an existing crop).',
+          'Multipart field `image` (a photo or a crop: its principal face, chosen by detector confidence, size ' +
+          'and position, is enrolled and stored as a face crop) or JSON {face_crop_id} (an existing crop). ' +
+          'A photo with two or more plausible faces is 422 ValidationError (details.reason `several_faces`, ' +
+          'details.faces their boxes, nothing stored) unless the form names one: `face_index` (into that list) ' +
+          'or `box` (x,y,w,h). A face below the enrolment gate is 422 ValidationError with details.reason ' +
+          '`face_too_small`, `too_blurry` or `pose`; no face is 422 NoFaceDetectedError.',
         params: PersonParams,
         body: EnrolBody,
         response: { 201: EnrolmentBody, ...errorResponses },
@@ -139,8 +147,15 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
       const personId = request.params.id;
       let enrolment;
       if (request.isMultipart()) {
-        const { staged } = await readImageForm(request, faceCrops, []);
-        enrolment = await persons.enrolUpload(personId, staged);
+        const { staged, fields } = await readImageForm(request, faceCrops, ['face_index', 'box']);
+        let choice;
+        try {
+          choice = faceChoice(fields);
+        } catch (err) {
+          await faceCrops.discardUpload(staged);
+          throw err;
+        }
+        enrolment = await persons.enrolUpload(personId, staged, choice);
       } else {
         const id = request.body?.face_crop_id;
         if (id === undefined)
@@ -187,3 +202,16 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
     },
   );
 };
+
+/** The face an enrolment form names (face_index or box), if any. */
+function faceChoice(fields: Record<string, string>): FaceChoice {
+  const faceIndex = numberField(fields, 'face_index', { integer: true, min: 0, max: 999 });
+  const box = fields['box'] ? parseBox(fields['box']) : undefined;
+  return { ...(faceIndex !== undefined && { faceIndex }), ...(box && { box }) };
+}
+
+/** Persons as answered: each with how well it is enrolled. */
+async function withEnrolment(persons: PersonService, rows: readonly Person[]) {
+  const strength = await persons.enrolments(rows.map((p) => p.id));
+  return rows.map((p) => toPerson(p, strength.get(p.id)));
+}

@@ -1,9 +1,11 @@
 // Request and response shapes of /api/attendance/persons/, and the mappers to them.
 import { Type, type Static } from '@sinclair/typebox';
+import type { EnrolmentStrength } from '../../../domain/enrolment-quality.js';
 import type { Person } from '../../../repositories/person.repository.js';
 import type { Enrolment } from '../../../services/person.service.js';
 import { PageQuery, pageOf } from '../../pagination.js';
 import { Id } from '../../schemas.js';
+import { QualityFields, toQuality } from '../face-crops/schema.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 256 });
 const ExternalId = Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()], {
@@ -41,6 +43,21 @@ export const PersonBody = Type.Object({
   metadata: Type.Record(Type.String(), Type.Unknown()),
   face_count: Type.Integer({ description: 'Enrolment faces' }),
   created_at: Type.String({ format: 'date-time' }),
+  enrolment: Type.Optional(
+    Type.Object(
+      {
+        photos: Type.Integer({ description: 'Enrolment faces' }),
+        strength: Type.Union([Type.Literal('weak'), Type.Literal('ok')]),
+        reasons: Type.Array(
+          Type.Union([Type.Literal('no_photos'), Type.Literal('one_photo'), Type.Literal('low_quality')]),
+          {
+            description: 'Why it is weak: fewer than two photos, or fewer than two that pass the enrolment gate',
+          },
+        ),
+      },
+      { description: 'How well the person is enrolled: add photos to a weak enrolment' },
+    ),
+  ),
 });
 
 export const PersonList = pageOf(PersonBody);
@@ -48,7 +65,22 @@ export const PersonList = pageOf(PersonBody);
 export const EnrolJson = Type.Object({ face_crop_id: Id });
 
 export const EnrolForm = Type.Object({
-  image: Type.String({ format: 'binary', description: 'A photo or a crop: its largest face is enrolled' }),
+  image: Type.String({
+    format: 'binary',
+    description: 'A photo or a crop: its principal face (detector confidence, size and position) is enrolled',
+  }),
+  face_index: Type.Optional(
+    Type.String({
+      pattern: '^\\d{1,3}$',
+      description: "Which of the photo's plausible faces to enrol: an index into a refusal's details.faces",
+    }),
+  ),
+  box: Type.Optional(
+    Type.String({
+      description: 'x,y,w,h: enrol the detected face that best overlaps this box (IoU >= 0.5)',
+      examples: ['120,80,96,96'],
+    }),
+  ),
 });
 
 export const EnrolBody = {
@@ -67,20 +99,33 @@ export const EnrolmentBody = Type.Object({
   person_id: Type.Integer(),
   box: BoxSchema,
   faces_detected: Type.Optional(Type.Integer({ description: 'Faces seen in an uploaded image' })),
+  faces_seen: Type.Optional(Type.Integer({ description: 'Faces seen in an uploaded image (as faces_detected)' })),
+  face_index: Type.Optional(
+    Type.Union([Type.Integer(), Type.Null()], {
+      description:
+        "The enrolled face's index among the photo's plausible faces (0: the principal face); null when a box named a face outside them",
+    }),
+  ),
+  quality: Type.Optional(Type.Object(QualityFields, { description: "The enrolled face's quality" })),
 });
 
-export const toPerson = (p: Person): Static<typeof PersonBody> => ({
+export const toPerson = (p: Person, enrolment?: EnrolmentStrength): Static<typeof PersonBody> => ({
   id: p.id,
   name: p.name,
   external_id: p.externalId,
   metadata: p.metadata,
   face_count: p.faceCount,
   created_at: p.createdAt,
+  ...(enrolment && { enrolment }),
 });
 
 export const toEnrolment = (e: Enrolment): Static<typeof EnrolmentBody> => ({
   face_crop_id: e.faceCropId,
   person_id: e.personId,
   box: e.box,
-  ...(e.facesDetected !== undefined && { faces_detected: e.facesDetected }),
+  ...(e.facesDetected !== undefined && { faces_detected: e.facesDetected, faces_seen: e.facesDetected }),
+  ...(e.faceIndex !== undefined && { face_index: e.faceIndex }),
+  ...(e.quality && {
+    quality: toQuality(e.quality),
+  }),
 });

@@ -216,7 +216,8 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
       schema: {
         tags,
         security: apiSecurity,
-        summary: "Give a face of this session to a roster member (enrol: true adds it to the person's faces)",
+        summary:
+          "Give a face of this session to a roster member (enrol: true adds it to the person's faces); 409 when another face of its photo answers them",
         params: FaceParams,
         body: AssignBody,
         response: { 200: Row, ...errorResponses },

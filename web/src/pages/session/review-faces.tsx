@@ -31,6 +31,10 @@ function ReviewCard({
       await onChanged();
     });
   const enrolFace = enrolled.data?.results[0];
+  // Rejecting is a status by hand for the whole session: say so when other photos show them.
+  const elsewhere = session.photos
+    .flatMap((p) => p.faces)
+    .filter((f) => f.person_id === personId && f.face_crop_id !== face.face_crop_id).length;
   return (
     <li className="review-card" data-face-crop-id={face.face_crop_id}>
       <div className="side-by-side">
@@ -51,7 +55,10 @@ function ReviewCard({
           <figcaption>{name}</figcaption>
         </figure>
       </div>
-      <p className="hint">similarity {face.similarity?.toFixed(3)}</p>
+      <p className="hint">
+        similarity {face.similarity?.toFixed(3)}
+        {elsewhere > 0 && ` · "Not ${name}" marks ${name} absent, though seen in ${elsewhere} other face(s)`}
+      </p>
       <div className="actions">
         <button type="button" disabled={action.busy || closed} onClick={() => void confirm()}>
           Confirm {name}

@@ -16,6 +16,9 @@ export function RosterList({ session, onChanged }: { session: Session; onChanged
       await onChanged();
     });
   const rows = [...session.attendance].sort((a, b) => a.name.localeCompare(b.name));
+  // A member matched in several photos is one row; the hint says in how many photos.
+  const photosOf = (personId: number | null) =>
+    session.photos.filter((p) => p.faces.some((f) => f.person_id !== null && f.person_id === personId)).length;
 
   return (
     <div>
@@ -34,6 +37,7 @@ export function RosterList({ session, onChanged }: { session: Session; onChanged
               <span className="hint">
                 {r.source}
                 {r.similarity !== null && ` · ${percent(r.similarity)}`}
+                {photosOf(r.person_id) > 1 && ` · in ${photosOf(r.person_id)} photos`}
               </span>
             </span>
             <button

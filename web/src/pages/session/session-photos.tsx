@@ -73,7 +73,9 @@ function useStoredPhoto(sessionId: number, photoId: number, skip: boolean): stri
 
 function StoredPhoto({ session, photo, local }: { session: Session; photo: ShownPhoto; local?: UploadedPhoto }) {
   const stored = useStoredPhoto(session.id, photo.photo_id, Boolean(local));
-  const faces = local?.faces ?? photo.faces;
+  // The session's listing is the truth (a later photo or a fix by hand may change a face's
+  // answer); an upload's own answer only stands in until the listing has the photo.
+  const faces = photo.faces;
   return (
     <PhotoFaces
       src={local?.previewUrl ?? stored}
