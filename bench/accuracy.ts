@@ -1,8 +1,11 @@
-// Verification accuracy of the built-in models on the deepface-unit pairs (master.csv,
-// face-recognition-pivot.csv), with alignment (detect 'auto') and without (detect 'skip'),
-// next to DeepFace's own Facenet distances on the pivot pairs. Writes docs/accuracy.md and
-// prints the table and a JSON summary.
-// Run: npm run bench:accuracy -- --data ../shared/datasets/deepface-unit [--out docs/accuracy.md]
+// Verification accuracy of the built-in models. On LFW dev (--lfw, bench/parts/lfw-run.ts): the
+// 10-fold protocol, TAR at FAR over every pair of dev photos, the thresholds chosen at a
+// false-accept rate (model and size bands), open-set identification and the levers; a ROC image.
+// On the deepface-unit pairs (--data; master.csv, face-recognition-pivot.csv): with alignment
+// (detect 'auto') and without (detect 'skip'), next to DeepFace's own Facenet distances.
+// Writes docs/accuracy.md (each part replaces its own, the other is kept), the LFW section of
+// docs/identification.md, and prints the tables and a JSON summary.
+// Run: npm run bench:accuracy -- --data ../shared/datasets/deepface-unit --lfw ../shared/datasets/lfw-dev
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -32,6 +35,17 @@ import { maxDifference, reembed, UPSAMPLERS } from './parts/interpolation.js';
 import { loadConfig } from '../src/config/config.js';
 import { modelFile } from '../src/models/prepare.js';
 import { ModelRegistry } from '../src/models/registry.js';
+import { carrySections, section, withSection } from './parts/doc-sections.js';
+import { LFW_MODELS, runLfw, type LfwRun } from './parts/lfw-run.js';
+import { lfwJson } from './parts/lfw-json.js';
+import { rocImage } from './parts/lfw-roc.js';
+import {
+  LFW_SECTION,
+  ROC_IMAGE,
+  lfwAccuracySection,
+  lfwIdentificationSection,
+  withIdentificationSection,
+} from './parts/lfw-report.js';
 
 const MODELS = ['facenet', 'arcface', 'hse-faceres'] as const;
 /** Which copy of the photos a row embeds: as given, shrunk (LOW_RES), or each one's largest face cut out (CROP). */
@@ -390,16 +404,67 @@ function failingSection(aligned: Evaluation[]): string[] {
   return out;
 }
 
+interface Flags {
+  data?: string | undefined;
+  lfw?: string | undefined;
+  out: string;
+  'id-out': string;
+  workers: string;
+}
+
+const machine = () => {
+  const cpus = os.cpus();
+  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ${os.platform()} ${os.release()}`;
+};
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       data: { type: 'string' },
+      lfw: { type: 'string' },
+      'lfw-models': { type: 'string', default: LFW_MODELS.join(',') },
+      /** Leaves out the flip-averaging lever (a second embedding pass of every photo). */
+      'lfw-skip-flip': { type: 'boolean', default: false },
       out: { type: 'string', default: 'docs/accuracy.md' },
+      'id-out': { type: 'string', default: 'docs/identification.md' },
       workers: { type: 'string', default: '2' },
     },
   });
-  if (!values.data)
-    throw new Error('--data DIR is required: the deepface-unit folder (e.g. ../shared/datasets/deepface-unit)');
+  if (!values.data && !values.lfw)
+    throw new Error(
+      '--data DIR (the deepface-unit folder) or --lfw DIR (the lfw-dev folder) is required, e.g. --data ../shared/datasets/deepface-unit --lfw ../shared/datasets/lfw-dev',
+    );
+  const command = `npm run bench:accuracy -- ${process.argv.slice(2).join(' ')}`;
+  const old = await readFile(values.out, 'utf8').catch(() => '');
+  // LFW first: it decides the shipped thresholds; its sections are written as soon as they are measured.
+  let lfwSection: string | undefined;
+  if (values.lfw) {
+    const run = await runLfw(path.resolve(values.lfw), Number(values.workers), values['lfw-models'].split(','), {
+      flip: !values['lfw-skip-flip'],
+    });
+    lfwSection = section(LFW_SECTION, lfwAccuracySection(run, command, machine()));
+    await writeFile(values.out, withSection(old, LFW_SECTION, lfwSection).trimEnd() + '\n');
+    await rocImage(run, path.join(path.dirname(values.out), ROC_IMAGE));
+    const ids = await readFile(values['id-out'], 'utf8').catch(() => '');
+    await writeFile(values['id-out'], withIdentificationSection(ids, lfwIdentificationSection(run, command)));
+    printLfw(run);
+  }
+  if (!values.data) return;
+  const doc = await deepface(values as Flags & { data: string }, command);
+  const current = await readFile(values.out, 'utf8').catch(() => '');
+  await writeFile(
+    values.out,
+    (lfwSection ? withSection(doc, LFW_SECTION, lfwSection) : carrySections(current, doc, [LFW_SECTION])).trimEnd() +
+      '\n',
+  );
+}
+
+function printLfw(run: LfwRun): void {
+  console.log(JSON.stringify(lfwJson(run), null, 2));
+}
+
+/** The deepface-unit part of the document (its LFW section left empty for main to fill or carry). */
+async function deepface(values: Flags & { data: string }, command: string): Promise<string> {
   const dataDir = path.resolve(values.data);
   for (const f of [MASTER, PIVOT])
     if (!existsSync(path.join(dataDir, f)))
@@ -439,18 +504,19 @@ async function main(): Promise<void> {
   const aligned = evals.filter((e) => e.mode === 'aligned');
   const goal = targets(aligned);
   const tableText = table(evals, ref);
-  const cpus = os.cpus();
   const heldOutPairs = heldOut(master, pivot);
   const heldOutCount = heldOutPairs.length;
   const heldOutSame = heldOutPairs.filter((p) => p.same).length;
-  const command = `npm run bench:accuracy -- ${process.argv.slice(2).join(' ')}`;
   const doc = [
     '# Verification accuracy',
     '',
     '<!-- Generated by bench/accuracy.ts; edits are overwritten on the next run. -->',
     '',
-    `Made by \`${command}\` on ${new Date().toISOString().slice(0, 10)}: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ` +
-      `Node ${process.version}, ${os.platform()} ${os.release()}; ${images.length} photos embedded once per model and mode, ${values.workers} workers; embedding took ${seconds.toFixed(0)} s.`,
+    section(LFW_SECTION, ''),
+    '',
+    '## deepface-unit',
+    '',
+    `Made by \`${command}\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}; ${images.length} photos embedded once per model and mode, ${values.workers} workers; embedding took ${seconds.toFixed(0)} s.`,
     '',
     `Data: deepface-unit (photos and pairs from serengil/deepface tests): ${MASTER} ${master.length} pairs (${master.filter((p) => p.same).length} same person), ` +
       `${PIVOT} ${pivot.length} pairs (${pivot.filter((p) => p.same).length} same person).`,
@@ -473,21 +539,22 @@ async function main(): Promise<void> {
     `- DeepFace Facenet: the ${DEEPFACE_FACENET.column} distances stored in ${PIVOT}, at DeepFace's default (distance <= ${DEEPFACE_FACENET.threshold}).`,
     '',
     ...leverTables(evals, bands, master, pivot, { lowRes: LOW_RES, upsampled: upsampled ?? new Map() }),
-    '## How the default thresholds are chosen',
+    '## Best-accuracy thresholds on the pivot pairs (for comparison)',
     '',
-    `From the ${PIVOT} pairs only, with alignment: the thresholds that reach the best accuracy form intervals between two consecutive pair similarities; ` +
-      'the widest such interval is taken and its midpoint, rounded to 3 decimals while staying inside the interval, is shipped. ' +
+    'The shipped thresholds are chosen at a false-accept rate on LFW dev ("LFW" above), over millions of pairs of real photos. ' +
+      `For comparison, the earlier rule on the ${PIVOT} pairs only, with alignment: the thresholds that reach the best accuracy form intervals between two consecutive pair similarities; ` +
+      'the widest such interval is taken and its midpoint, rounded to 3 decimals while staying inside the interval. ' +
       `The midpoint leaves equal margin to the closest same-person and different-person pair. ${MASTER} is never used to tune; ` +
       `it shares ${master.length - heldOutCount} pairs and all its photos with the pivot file, so the held-out check proper is its other ${heldOutCount} pairs ` +
       `(${heldOutSame} same person${heldOutSame === 0 ? ': they test false accepts only' : ''}).`,
     '',
-    `With ${images.length} photos of about a dozen people these thresholds are a sound start, not a guarantee: a deployment should re-run this calibration on its own enrolment photos.`,
+    `With ${images.length} photos of about a dozen people such thresholds are a start, not a guarantee: a deployment should re-run the calibration on its own photos.`,
     '',
     '| model | best interval on pivot | calibrated | shipped | master acc at calibrated | held-out master pairs at calibrated (FA / FR) |',
     '|---|---|---|---|---|---|',
     ...aligned.map(
       (e) =>
-        `| ${e.alias} | (${f4(e.pivot.best.low)}, ${f4(e.pivot.best.high)}] | ${f3(e.calibrated)} | ${f3(e.threshold)}${e.calibrated === e.threshold ? '' : ' (differs: update the registry)'} | ` +
+        `| ${e.alias} | (${f4(e.pivot.best.low)}, ${f4(e.pivot.best.high)}] | ${f3(e.calibrated)} | ${f3(e.threshold)} | ` +
         `${pct(e.masterAtCalibrated)} | ${pct(e.heldOutAtCalibrated)} (${errs(e.heldOutAtCalibrated)}) |`,
     ),
     '',
@@ -499,7 +566,6 @@ async function main(): Promise<void> {
     '',
     ...failingSection(aligned),
   ].join('\n');
-  await writeFile(values.out, doc);
   console.log(tableText);
   console.log(
     JSON.stringify(
@@ -542,6 +608,7 @@ async function main(): Promise<void> {
       2,
     ),
   );
+  return doc;
 }
 
 main().catch((err: unknown) => {

@@ -1,452 +1,265 @@
-// Attendance benchmark: the shared dataset's people, one photo each enrolled as a roster;
-// synthetic class photos (4000x3000) holding other photos of some members and of people not
-// on the roster, at two face sizes; each photo uploaded to its own session over the real HTTP
-// app (in-process, SQLite, the full worker pool). Reports per condition: present recall,
-// members falsely present, faces given to the wrong member, strangers left unknown, upload to
-// answer; and whether greedy assignment would have equalled the optimum. Writes docs/attendance.md.
-// Run: npm run bench:attendance -- --data ../shared/datasets/deepface-unit [--photos 6]
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// Attendance benchmark on real identities: classes built from lfw-dev's people (each member
+// enrolled over HTTP with one photo, their other photos in class; strangers never enrolled),
+// whole photos pasted on 4000x3000 class photos at two face sizes so the people at their edges
+// come along as background faces; per class and size a session of two photos, scored after
+// each. The deepface-unit people make the same scenes as further rows. Everything runs over
+// the real HTTP app in-process (SQLite, the full worker pool, the shipped model and thresholds).
+// Writes its part of docs/attendance.md.
+// Run: npm run bench:attendance -- --lfw ../shared/datasets/lfw-dev --data ../shared/datasets/deepface-unit
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
-import { loadConfig } from '../src/config/config.js';
-import { needsReview, REVIEW_POLICY, type FaceQuality, type ReviewPolicy } from '../src/domain/face-quality.js';
-import { thresholdForFace, type ThresholdPolicy } from '../src/domain/face-threshold.js';
-import { buildApp } from '../src/http/app.js';
-import { createLogger } from '../src/logging/logger.js';
-import { createServices } from '../src/main.js';
-import { AttendanceStore } from '../src/repositories/attendance-store.js';
-import { openDatabase } from '../src/repositories/database.js';
-import { MediaStorage } from '../src/repositories/media-storage.js';
-import { migrate } from '../src/repositories/migrate.js';
-import { EmbeddingService } from '../src/services/embedding.service.js';
-import type { FlipMode } from '../src/inference/protocol.js';
-import { ATTENDANCE_MODEL_NAME, ModelRegistry } from '../src/models/registry.js';
-import { DEFAULT_FLIP } from '../src/services/embedding.service.js';
-import { greedyEqualsOptimum, offlineSolve } from './parts/session-solve.js';
-import { composeScene, iou, rng, shuffle, type SourceFace } from './parts/class-scene.js';
-import { load1, median, REPO, round } from './parts/common.js';
+import { ATTENDANCE_MODEL_NAME } from '../src/models/registry.js';
+import { addTallies, emptyTally, type Truth } from './parts/attendance-tally.js';
+import { renderReport, type ReportRow } from './parts/attendance-report.js';
+import { listLfwPeople, orderPeople, roomSource, type PersonPhotos } from './parts/class-people.js';
+import { membersInClusters, runClassBand, type Band, type ClassSetup } from './parts/class-run.js';
+import { rng } from './parts/class-scene.js';
+import { load1, REPO } from './parts/common.js';
+import { IDENTITIES } from './parts/dataset.js';
 import { writeSection } from './parts/doc-section.js';
-import { IDENTITIES as GROUPS } from './parts/dataset.js';
+import { json, startInProcessApp, type InProcessApp } from './parts/in-process-app.js';
+import { candidateRules, chooseRule, type ReviewCase } from './parts/review-rules.js';
+import type { RoomSource } from './parts/room-scene.js';
+import { emptyEnrolStats, enrolMember, type EnrolledMember } from './parts/roster-enrolment.js';
 
-// The first nine identities are the roster, the last four the strangers; the first photo of a
-// member is enrolled, the others appear in class.
-const ROSTER = 9;
-
-const CONDITIONS = [
-  { name: 'faces 60-150 px, JPEG q90', widths: { min: 60, max: 150 }, quality: 90 },
-  { name: 'faces 30-50 px, JPEG q70', widths: { min: 30, max: 50 }, quality: 70 },
+const BANDS: Band[] = [
+  { name: '60-100 px, JPEG q90', widths: { min: 60, max: 100 }, quality: 90 },
+  { name: '30-50 px, JPEG q70', widths: { min: 30, max: 50 }, quality: 70 },
 ];
-
-interface Tally {
-  present: number;
-  found: number;
-  falsePresent: number;
-  wrongFace: number;
-  strangers: number;
-  strangersUnknown: number;
-  placed: number;
-  detected: number;
-  greedyOptimal: number;
-  sessions: number;
-  seconds: number[];
-  /** Every automatic match (right or wrong person) with its face's quality, for the review rule. */
-  matches: ReviewCase[];
-  /** Members' faces left unknown. */
-  missed: number;
-}
-
-interface ReviewCase {
-  correct: boolean;
-  similarity: number;
-  /** The threshold the face was decided at (its width's). */
-  threshold: number;
-  quality: FaceQuality;
-  flagged: boolean;
-}
-
-/** One measured configuration: the session's model, the flip-averaging of the embedder, the threshold policy. */
-interface Config {
-  model: string;
-  flip: FlipMode;
-}
-interface Row {
-  config: Config;
-  policy: string;
-  condition: (typeof CONDITIONS)[number];
-  t: Tally;
-}
-const POLICIES = ["the model's threshold", 'size-banded thresholds'] as const;
-
-const emptyTally = (): Tally => ({
-  present: 0,
-  found: 0,
-  falsePresent: 0,
-  wrongFace: 0,
-  strangers: 0,
-  strangersUnknown: 0,
-  placed: 0,
-  detected: 0,
-  greedyOptimal: 0,
-  sessions: 0,
-  seconds: [],
-  matches: [],
-  missed: 0,
-});
+/** Photos of one person looked at (enrolment candidates and class photos); three with the labelled face found are used. */
+const MAX_PHOTOS = 4;
+const LFW_SCENES = 'LFW dev classes';
+const UNIT_SCENES = 'deepface-unit';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      data: { type: 'string' },
-      photos: { type: 'string', default: '6' },
+      lfw: { type: 'string', default: path.join(REPO, '../shared/datasets/lfw-dev') },
+      data: { type: 'string', default: path.join(REPO, '../shared/datasets/deepface-unit') },
+      classes: { type: 'string', default: '10' },
+      roster: { type: 'string', default: '30' },
+      present: { type: 'string', default: '24' },
+      strangers: { type: 'string', default: '6' },
+      tune: { type: 'string', default: '5' },
+      'unit-sessions': { type: 'string', default: '3' },
+      'max-review-rate': { type: 'string', default: '0.1' },
       seed: { type: 'string', default: '1' },
-      models: { type: 'string', default: 'facenet,hse-faceres,faceplugin-mobilefacenet512' },
-      flip: { type: 'string', default: 'never,upsampled' },
+      /** A JSON file for every automatic match of the real-identity classes (band, class, the review case). */
+      cases: { type: 'string' },
     },
   });
-  if (!values.data) throw new Error('--data ../shared/datasets/deepface-unit is required');
-  const photos = Math.max(1, Number(values.photos));
-  const rows: Row[] = [];
-  let crowd: { model: string; seconds: number[] } | undefined;
-  for (const flip of values.flip.split(',') as FlipMode[]) {
-    for (const model of values.models.split(',')) {
-      const run = await runConfig(values.data, { model, flip }, photos, Number(values.seed));
-      rows.push(...run.rows);
-      if (model === new ModelRegistry().get(ATTENDANCE_MODEL_NAME).name && flip === DEFAULT_FLIP)
-        crowd = { model, seconds: run.crowd };
-    }
-  }
-  const markdown = render(rows, crowd, photos, process.argv.slice(2).join(' '));
-  await writeSection(path.join(REPO, 'docs/attendance.md'), markdown, 'before');
-  process.stdout.write(markdown);
-}
-
-/** Every condition's sessions under one configuration, on the same scenes (same seed) as every other. */
-async function runConfig(data: string, cfg: Config, photos: number, seed: number) {
-  const work = await mkdtemp(path.join(tmpdir(), 'faceembed-attendance-'));
-  const config = loadConfig({
-    FACEEMBED_MEDIA_ROOT: path.join(work, 'media'),
-    FACEEMBED_DATABASE_URL: `sqlite:${path.join(work, 'bench.db')}`,
-    FACEEMBED_LOG_LEVEL: 'silent',
-  });
-  const logger = createLogger('silent');
-  const db = openDatabase(config.databaseUrl);
-  await migrate(db);
-  const embedder = new EmbeddingService({ config, logger, flip: cfg.flip });
-  const app = await buildApp({
-    config,
-    db,
-    embedder,
-    logger,
-    services: (observer) => createServices({ db, embedder, config, observer }),
-  });
-  const store = new AttendanceStore(db);
+  for (const dir of [values.lfw, values.data])
+    if (!existsSync(dir)) throw new Error(`Dataset not found: ${dir} (pass --lfw / --data)`);
+  const n = (k: keyof typeof values) => Number(values[k]);
+  const rand = rng(n('seed'));
+  const server = await startInProcessApp();
   try {
-    await embedder.ready();
-    const model = embedder.resolveModel(cfg.model);
-    // The source face of every photo (the largest), for scaling and ground truth.
-    const sources = new Map<number, SourceFace>();
-    for (const [g, members] of GROUPS.entries()) {
-      for (const n of members) {
-        const file = path.join(data, `img${n}.jpg`);
-        const faces = await embedder.detectFaces(file);
-        const best = [...faces].sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])[0];
-        if (best) sources.set(n, { file, identity: `g${g}`, box: best.box });
+    const { app, embedder } = server;
+    const model = embedder.resolveModel(ATTENDANCE_MODEL_NAME);
+    const detect = (file: string) => embedder.detectFaces(file);
+    // A person's photos with their labelled face found, in order, stopping at `enough`.
+    const sourcesOf = async (p: PersonPhotos, rule: 'centre' | 'largest', enough = Infinity) => {
+      const out: RoomSource[] = [];
+      for (const file of p.photos) {
+        if (out.length >= enough) break;
+        const s = await roomSource(file, p.identity, detect, rule);
+        if (s) out.push(s);
       }
+      return out;
+    };
+
+    // Real-identity classes: rosters enrolled over HTTP, strangers never.
+    const people = orderPeople(await listLfwPeople(values.lfw), rand, MAX_PHOTOS);
+    const used = new Set<string>();
+    const lfwEnrol = emptyEnrolStats();
+    const classes: ClassSetup[] = [];
+    let nextMember = 0;
+    let nextStranger = 0;
+    for (let c = 0; c < n('classes'); c++) {
+      const members: EnrolledMember[] = [];
+      while (members.length < n('roster')) {
+        const p = people.members[nextMember++];
+        if (!p) throw new Error('lfw-dev has too few people with two photos for these classes');
+        if (used.has(p.identity)) continue;
+        used.add(p.identity);
+        const m = await enrolMember(
+          app,
+          p.identity,
+          `c${c}-${p.identity}`,
+          await sourcesOf(p, 'centre', 3),
+          1,
+          lfwEnrol,
+        );
+        if (m) members.push(m);
+      }
+      const strangers: ClassSetup['strangers'] = [];
+      while (strangers.length < n('strangers')) {
+        const p = people.strangers[nextStranger++];
+        if (!p) throw new Error('lfw-dev has too few people for these classes');
+        if (used.has(p.identity)) continue;
+        used.add(p.identity);
+        const photos = await sourcesOf(p, 'centre', 2);
+        if (photos.length) strangers.push({ identity: p.identity, photos });
+      }
+      classes.push(await makeGroup(server, `class ${c}`, members, strangers));
+      process.stderr.write(`class ${c}: roster enrolled\n`);
     }
-    // Roster: persons, one enrolment photo each, one group.
-    const personOf = new Map<string, number>();
-    const identityOf = new Map<number, string>();
-    for (let g = 0; g < ROSTER; g++) {
-      const person = await store.persons.create({ name: `member ${g}`, externalId: `g${g}` });
-      personOf.set(`g${g}`, person.id);
-      identityOf.set(person.id, `g${g}`);
-      await store.crops.create({
-        ...(await registerFile(config.mediaRoot, sources.get(GROUPS[g]![0]!)!.file)),
-        personId: person.id,
-      });
+
+    // deepface-unit: nine people enrolled (their first photo), four strangers.
+    const unitEnrol = emptyEnrolStats();
+    const unitPeople = IDENTITIES.map((nums, g) => ({
+      identity: `unit-g${g}`,
+      photos: nums.map((k) => path.join(values.data, `img${k}.jpg`)),
+    }));
+    const unitMembers: EnrolledMember[] = [];
+    for (const p of unitPeople.slice(0, 9)) {
+      const m = await enrolMember(app, p.identity, p.identity, await sourcesOf(p, 'largest'), 1, unitEnrol);
+      if (m) unitMembers.push(m);
     }
-    const group = await store.groups.create({ name: 'class' });
-    await store.groups.addMembers(group.id, [...personOf.values()]);
-    const rand = rng(seed);
-    const out: Row[] = [];
-    for (const condition of CONDITIONS) {
-      const tallies = POLICIES.map(emptyTally);
-      for (let p = -1; p < photos; p++) {
-        const members = shuffle([...Array(ROSTER).keys()], rand).slice(0, 4 + Math.floor(rand() * 4));
-        const strangers = shuffle(
-          [...Array(GROUPS.length - ROSTER).keys()].map((i) => i + ROSTER),
+    const unitStrangers = await Promise.all(
+      unitPeople.slice(9).map(async (p) => ({ identity: p.identity, photos: await sourcesOf(p, 'largest') })),
+    );
+    const unit = await makeGroup(server, 'deepface-unit', unitMembers, unitStrangers);
+
+    const rows: ReportRow[] = [];
+    const review = BANDS.map((b) => ({ band: b.name, tune: [] as ReviewCase[], report: [] as ReviewCase[] }));
+    const lfwTruth = new Map<number, Truth>();
+    const dump: object[] = [];
+    for (const [bi, band] of BANDS.entries()) {
+      const lfw = {
+        single: emptyTally(),
+        double: emptyTally(),
+        first: [] as ReportRow['uploads'],
+        all: [] as ReportRow['uploads'],
+      };
+      for (const [c, setup] of classes.entries()) {
+        const run = await runClassBand(
+          app,
+          setup,
+          band,
+          { present: n('present'), strangers: n('strangers') },
+          model,
           rand,
-        ).slice(0, 3);
-        const faces = [...members, ...strangers].map((g) => {
-          const pool = GROUPS[g]!.slice(g < ROSTER ? 1 : 0).filter((n) => sources.has(n));
-          return sources.get(pool[Math.floor(rand() * pool.length)]!)!;
-        });
-        const scene = await composeScene(faces, condition.widths, condition.quality, rand);
-        const session = await json(app, 'POST', '/api/attendance/sessions/', {
-          group_id: group.id,
-          model_name: cfg.model,
-        });
-        const started = performance.now();
-        const res = await uploadPhoto(app, session.id as number, scene.jpeg);
-        const seconds = (performance.now() - started) / 1000;
-        if (res.statusCode !== 201) throw new Error(`upload failed: ${res.body}`);
-        if (p < 0) continue; // warm-up
-        const detected = (res.json() as { faces: { face_crop_id: number; box: number[] }[] }).faces;
-        // Ground truth of each detected face: the placed face it overlaps most.
-        const truth = new Map<number, string>();
-        for (const f of detected) {
-          const best = scene.faces.map((pf) => ({ pf, o: iou(pf.box, f.box) })).sort((a, b) => b.o - a.o)[0];
-          if (best && best.o > 0.3) truth.set(f.face_crop_id, best.pf.identity);
-        }
-        const view = await json(app, 'GET', `/api/attendance/sessions/${session.id}/`);
-        const shipped = view.attendance as { person_id: number; status: string; face_crop_id: number | null }[];
-        const solved = await offlineSolve(store, session.id as number, model, false);
-        const greedyOptimal = await greedyEqualsOptimum(store, session.id as number, model);
-        const placedIds = new Set(members.map((g) => `g${g}`));
-        POLICIES.forEach((_, i) => {
-          const t = tallies[i]!;
-          const decided = i === 1 ? shipped : solved;
-          tallySession(t, { decided, truth, scene, detected, placedIds, identityOf, seconds, greedyOptimal });
-          if (i === 1) tallyReview(t, view.photos as { faces: ViewFace[] }[], truth, placedIds, identityOf, model);
-        });
+        );
+        addTallies(lfw.single, run.single);
+        addTallies(lfw.double, run.double);
+        lfw.first.push(run.uploads[0]!);
+        lfw.all.push(...run.uploads);
+        review[bi]![c < n('tune') ? 'tune' : 'report'].push(...run.cases);
+        dump.push(...run.cases.map((x) => ({ band: band.name, class: c, ...x })));
+        for (const [id, t] of run.truth) lfwTruth.set(id, t);
+        process.stderr.write(
+          `${band.name}, class ${c}: ${run.uploads.map((u) => `${u.seconds.toFixed(2)} s`).join(', ')}\n`,
+        );
       }
-      POLICIES.forEach((policy, i) => out.push({ config: cfg, policy, condition, t: tallies[i]! }));
+      rows.push({ scenes: LFW_SCENES, band: band.name, photos: 'one photo', tally: lfw.single, uploads: lfw.first });
+      rows.push({ scenes: LFW_SCENES, band: band.name, photos: 'two photos', tally: lfw.double, uploads: lfw.all });
+      const u = {
+        single: emptyTally(),
+        double: emptyTally(),
+        first: [] as ReportRow['uploads'],
+        all: [] as ReportRow['uploads'],
+      };
+      for (let s = 0; s < n('unit-sessions'); s++) {
+        const run = await runClassBand(app, unit, band, { present: 6, strangers: 3 }, model, rand);
+        addTallies(u.single, run.single);
+        addTallies(u.double, run.double);
+        u.first.push(run.uploads[0]!);
+        u.all.push(...run.uploads);
+      }
+      rows.push({ scenes: UNIT_SCENES, band: band.name, photos: 'one photo', tally: u.single, uploads: u.first });
+      rows.push({ scenes: UNIT_SCENES, band: band.name, photos: 'two photos', tally: u.double, uploads: u.all });
     }
-    const crowd = await crowdTiming(app, group.id, cfg.model, [...sources.values()], rand);
-    return { rows: out, crowd };
-  } finally {
-    await app.close();
-    await embedder.close();
-    await db.destroy();
-    await rm(work, { recursive: true, force: true });
-  }
-}
-
-interface Decided {
-  person_id: number;
-  status: string;
-  face_crop_id: number | null;
-}
-
-function tallySession(
-  t: Tally,
-  s: {
-    decided: Decided[];
-    truth: Map<number, string>;
-    scene: Awaited<ReturnType<typeof composeScene>>;
-    detected: { face_crop_id: number }[];
-    placedIds: Set<string>;
-    identityOf: Map<number, string>;
-    seconds: number;
-    greedyOptimal: boolean;
-  },
-): void {
-  t.seconds.push(s.seconds);
-  t.sessions++;
-  if (s.greedyOptimal) t.greedyOptimal++;
-  t.placed += s.scene.faces.length;
-  t.detected += s.truth.size;
-  for (const row of s.decided) {
-    const who = s.identityOf.get(row.person_id)!;
-    const isThere = s.placedIds.has(who);
-    if (isThere) t.present++;
-    if (row.status !== 'present') continue;
-    if (!isThere) t.falsePresent++;
-    const faceIs = row.face_crop_id === null ? undefined : s.truth.get(row.face_crop_id);
-    if (faceIs === who) t.found++;
-    else t.wrongFace++;
-  }
-  const held = new Set(s.decided.filter((r) => r.status === 'present').map((r) => r.face_crop_id));
-  for (const pf of s.scene.faces.filter((f) => !s.placedIds.has(f.identity))) {
-    t.strangers++;
-    const face = s.detected.find((f) => s.truth.get(f.face_crop_id) === pf.identity);
-    if (!face || !held.has(face.face_crop_id)) t.strangersUnknown++;
-  }
-}
-
-/** The service's answers for every face of a session: its matches (with quality, for the review rule) and members missed. */
-function tallyReview(
-  t: Tally,
-  photos: { faces: ViewFace[] }[],
-  truth: Map<number, string>,
-  placedIds: Set<string>,
-  identityOf: Map<number, string>,
-  model: ThresholdPolicy,
-): void {
-  for (const f of photos.flatMap((ph) => ph.faces)) {
-    const truthOf = truth.get(f.face_crop_id);
-    if (f.person_id === null) {
-      if (truthOf && placedIds.has(truthOf)) t.missed++;
-      continue;
+    const clusters = { clusters: 0, memberFaces: 0, members: 0 };
+    for (const setup of classes) {
+      const c = await membersInClusters(app, setup.groupId, lfwTruth);
+      clusters.clusters += c.clusters;
+      clusters.memberFaces += c.faces;
+      clusters.members += c.members;
     }
-    t.matches.push({
-      correct: identityOf.get(f.person_id) === truthOf,
-      similarity: f.similarity!,
-      threshold: thresholdForFace(model, f.box[2]),
-      quality: { widthPx: f.width_px, sharpness: f.sharpness, yaw: f.yaw, roll: f.roll },
-      flagged: f.status === 'review',
+    const candidates = candidateRules();
+    const maxRate = n('max-review-rate');
+    const tuneCount = Math.min(n('tune'), n('classes'));
+    const markdown = renderReport({
+      command: process.argv.slice(2).join(' '),
+      date: new Date().toISOString().slice(0, 10),
+      load: String(load1()),
+      model: `${model.name} (threshold ${model.threshold}${(model.sizeBands ?? []).map((b) => `, ${b.threshold} below ${b.belowWidth} px`).join('')})`,
+      setup: setupLines(n('classes'), n('roster'), n('present'), n('strangers'), n('unit-sessions')),
+      rows,
+      enrolment: [
+        { scenes: LFW_SCENES, stats: lfwEnrol },
+        { scenes: UNIT_SCENES, stats: unitEnrol },
+      ],
+      clusters,
+      review: {
+        bands: review,
+        candidates,
+        chosen: chooseRule(
+          review.map((b) => b.tune),
+          candidates,
+          maxRate,
+        ),
+        maxRate,
+        tuneClasses: `classes 0-${tuneCount - 1}`,
+        reportClasses: `classes ${tuneCount}-${n('classes') - 1}`,
+      },
     });
+    if (values.cases) await writeFile(values.cases, JSON.stringify(dump));
+    await writeSection(path.join(REPO, 'docs/attendance.md'), markdown, 'before');
+    process.stdout.write(markdown);
+  } finally {
+    await server.close();
   }
 }
 
-type App = Awaited<ReturnType<typeof buildApp>>;
-
-interface ViewFace {
-  face_crop_id: number;
-  box: [number, number, number, number];
-  person_id: number | null;
-  similarity: number | null;
-  status: string;
-  width_px: number | null;
-  sharpness: number | null;
-  yaw: number | null;
-  roll: number | null;
-}
-
-async function json(app: App, method: 'GET' | 'POST', url: string, payload?: object) {
-  const res = await app.inject({ method, url, ...(payload ? { payload } : {}) });
-  if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
-  return res.json() as Record<string, unknown> & { id: number; attendance: unknown[] };
-}
-
-async function uploadPhoto(app: App, sessionId: number, jpeg: Buffer) {
-  const fd = new FormData();
-  fd.append('image', new Blob([jpeg], { type: 'image/jpeg' }), 'class.jpg');
-  const req = new Request('http://localhost/', { method: 'POST', body: fd });
-  return app.inject({
-    method: 'POST',
-    url: `/api/attendance/sessions/${sessionId}/photos/`,
-    payload: Buffer.from(await req.arrayBuffer()),
-    headers: { 'content-type': req.headers.get('content-type')! },
+async function makeGroup(
+  server: InProcessApp,
+  name: string,
+  members: EnrolledMember[],
+  strangers: ClassSetup['strangers'],
+): Promise<ClassSetup> {
+  const group = await json<{ id: number }>(server.app, 'POST', '/api/attendance/groups/', { name });
+  await json(server.app, 'PUT', `/api/attendance/groups/${group.id}/members/`, {
+    person_ids: members.map((m) => m.personId),
   });
+  return {
+    name,
+    groupId: group.id,
+    members,
+    strangers,
+    identityOf: new Map(members.map((m) => [m.personId, m.identity])),
+  };
 }
 
-/** An enrolment photo copied under the media root, as a face crop row would name it. */
-async function registerFile(mediaRoot: string, file: string) {
-  const data = await readFile(file);
-  const m = await sharp(data).rotate().metadata();
-  const saved = await new MediaStorage(mediaRoot).writeUpload(data, 'jpeg');
-  return { imagePath: saved.relPath, width: m.autoOrient.width, height: m.autoOrient.height, sha256: saved.sha256 };
-}
-
-/** A 12-MP photo with 30 faces of 60-150 px: upload to answer, three runs. */
-async function crowdTiming(
-  app: App,
-  groupId: number,
-  model: string,
-  sources: SourceFace[],
-  rand: () => number,
-): Promise<number[]> {
-  const out = [];
-  for (let i = 0; i < 3; i++) {
-    const faces = Array.from({ length: 30 }, () => sources[Math.floor(rand() * sources.length)]!);
-    const scene = await composeScene(faces, { min: 60, max: 150 }, 90, rand);
-    const session = await json(app, 'POST', '/api/attendance/sessions/', { group_id: groupId, model_name: model });
-    const started = performance.now();
-    const res = await uploadPhoto(app, session.id, scene.jpeg);
-    if (res.statusCode !== 201) throw new Error(res.body);
-    out.push((performance.now() - started) / 1000);
-  }
-  return out;
-}
-
-const pct = (a: number, b: number) => (b === 0 ? '-' : `${a}/${b} (${round((100 * a) / b, 1)}%)`);
-
-function render(
-  rows: Row[],
-  crowd: { model: string; seconds: number[] } | undefined,
-  photos: number,
-  args: string,
-): string {
-  const lines = [
-    '# Attendance benchmark',
-    '',
-    '<!-- Generated by bench/attendance.ts; edits are overwritten on the next run. -->',
-    '',
-    `Command: \`npm run bench:attendance -- ${args}\``,
-    `(${new Date().toISOString().slice(0, 10)}, 2 cores, load ${load1()}; every model and setting on the same scenes, one run).`,
-    '',
-    `Roster: ${ROSTER} people of the shared dataset, one enrolment photo each; ${GROUPS.length - ROSTER} more people`,
-    'are strangers. Each class photo (4000x3000) holds 4-7 members (other photos of them) and 3 strangers,',
-    `faces scaled to the width shown; each photo is its own session; ${photos} photos per condition after one`,
-    'warm-up. Upload to answer: the POST of the photo over the in-process HTTP app, to its 201 answer.',
-    "*size-banded thresholds* is what the service answers (src/domain/face-threshold.ts: each face's threshold by its width, from",
-    "the model's bands in the registry); *the model's threshold* is the same session solved again with one threshold for every face.",
-    '*flip*: flip-averaging of chips cut from faces smaller than the model input (`upsampled`) or none (`never`).',
-    '',
-    '| model | flip | thresholds | condition | faces detected | present recall | members falsely present | faces given to the wrong member | strangers left unknown | greedy = optimum | upload to answer, median / max s |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+function setupLines(
+  classes: number,
+  roster: number,
+  present: number,
+  strangers: number,
+  unitSessions: number,
+): string[] {
+  return [
+    `**${LFW_SCENES}**: ${classes} classes built from lfw-dev's people (LFW folds 0-4: the people the thresholds are calibrated on,`,
+    'so these are development figures; the held-out half checks them). Each class: a roster of',
+    `${roster} people, each enrolled over HTTP with one photo, and ${strangers} people never enrolled. A session per class and face size holds`,
+    `two class photos (4000x3000) of the same ${present} members present (${roster - present} absent) and the ${strangers} strangers: each a whole LFW`,
+    'photo (250x250) scaled so that its labelled face has the width shown, so the people at its edges come along as',
+    'background faces (never enrolled: a match to them is a wrong one). The second photo shows other photos of the',
+    'same people where they have one (else the same photo at another place and size). *one photo*: the session scored',
+    'after its first photo; *two photos*: after both. A detected face is a labelled person when it overlaps their placed',
+    "face (IoU >= 0.3), else a background face. *present members found*: the member's attendance row holds one of their",
+    "own faces. *faces given to a wrong member*: faces answered as a member they are not: another member's face, a",
+    "stranger's, or a background face. *unknown faces*: the session's `unknown_faces` by what they are. Upload to",
+    'answer: the POST of the photo over the in-process HTTP app to its 201 answer.',
+    `**${UNIT_SCENES}**: its 13 people (9 enrolled with their first photo, 4 strangers), ${unitSessions} sessions per face size, 6 members`,
+    'and 3 strangers in each photo (their photos cut to at most 5 face widths around the face).',
   ];
-  for (const { config, policy, condition, t } of rows) {
-    lines.push(
-      `| ${config.model} | ${config.flip} | ${policy} | ${condition.name} | ${pct(t.detected, t.placed)} | ${pct(t.found, t.present)} | ${t.falsePresent} | ${t.wrongFace} | ${pct(t.strangersUnknown, t.strangers)} | ${t.greedyOptimal}/${t.sessions} sessions | ${round(median(t.seconds))} / ${round(Math.max(...t.seconds))} |`,
-    );
-  }
-  if (crowd)
-    lines.push(
-      '',
-      `A 12-MP photo with 30 faces of 60-150 px, model ${crowd.model} (the attendance default), upload to answer: ${crowd.seconds.map((s) => round(s)).join(', ')} s (median ${round(median(crowd.seconds))} s).`,
-    );
-  const shipped = rows.filter(
-    (r) => r.policy === 'size-banded thresholds' && r.config.model === crowd?.model && r.config.flip === DEFAULT_FLIP,
-  );
-  if (shipped.length) lines.push(...reviewSection(shipped));
-  lines.push('');
-  return lines.join('\n');
 }
 
 main().catch((err: unknown) => {
   process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });
-
-/** Every automatic match of the shipped configuration's runs, scored under candidate review rules. */
-function reviewSection(results: Row[]): string[] {
-  const candidates: ReviewPolicy[] = [];
-  for (const margin of [0, 0.005, 0.01, 0.02])
-    for (const minWidthPx of [0, 36, 42])
-      for (const minSharpness of [0, 20, 40]) candidates.push({ margin, minWidthPx, minSharpness });
-  const lines = [
-    '',
-    '## Review',
-    '',
-    'A match is flagged for review (present, to be confirmed) below a quality floor (face width, sharpness:',
-    'variance of the Laplacian of the aligned face) or within a margin above the threshold',
-    `(src/domain/face-quality.ts). Every automatic match of the runs above with ${results[0]!.config.model} (the attendance default, size-banded thresholds), scored under candidate rules;`,
-    "members' faces left unknown are not matches, so no rule on matches can flag them:",
-    results.map(({ condition, t }) => `${t.missed} in "${condition.name}"`).join(', ') + '.',
-    `The product's rule: margin ${REVIEW_POLICY.margin}, width below ${REVIEW_POLICY.minWidthPx} px, sharpness below ${REVIEW_POLICY.minSharpness}.`,
-    '',
-    `| rule (margin / min width px / min sharpness) | ${results.map(({ condition }) => `${condition.name}: wrong matches flagged, right matches flagged`).join(' | ')} |`,
-    `|---|${results.map(() => '---|').join('')}`,
-  ];
-  for (const policy of candidates) {
-    const cells = results.map(({ t }) => {
-      const wrong = t.matches.filter((m) => !m.correct);
-      const right = t.matches.filter((m) => m.correct);
-      const flagged = (ms: ReviewCase[]) =>
-        ms.filter((m) => needsReview(m.quality, m.similarity, m.threshold, policy)).length;
-      return `${flagged(wrong)}/${wrong.length}, ${flagged(right)}/${right.length}`;
-    });
-    const product =
-      policy.margin === REVIEW_POLICY.margin &&
-      policy.minWidthPx === REVIEW_POLICY.minWidthPx &&
-      policy.minSharpness === REVIEW_POLICY.minSharpness;
-    lines.push(
-      `| ${policy.margin} / ${policy.minWidthPx} / ${policy.minSharpness}${product ? ' (product)' : ''} | ${cells.join(' | ')} |`,
-    );
-  }
-  const q = (xs: number[], p: number) =>
-    round([...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))] ?? NaN, 1);
-  for (const { condition, t } of results) {
-    const sharp = t.matches.map((m) => m.quality.sharpness ?? NaN);
-    const width = t.matches.map((m) => m.quality.widthPx ?? NaN);
-    lines.push(
-      '',
-      `${condition.name}: sharpness of the matched faces p10 / median / p90 ${q(sharp, 0.1)} / ${q(sharp, 0.5)} / ${q(sharp, 0.9)}; width ${q(width, 0.1)} / ${q(width, 0.5)} / ${q(width, 0.9)} px; flagged by the product's rule: ${t.matches.filter((m) => m.flagged).length}/${t.matches.length}.`,
-    );
-  }
-  return lines;
-}

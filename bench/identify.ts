@@ -6,7 +6,7 @@
 // appended to --search-rows (docs/search-grid.jsonl, where bench/search-grid.ts adds the graph
 // grid), the table rendered from that file.
 // Run: npm run bench:identify -- [--data ../shared/datasets/deepface-unit] [--scale 10000x128,100000x128,1000000x128,100000x1024] [--distributions faces,uniform]
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cosineSimilarity, l2Normalize } from '../src/domain/vector.js';
@@ -15,6 +15,8 @@ import { benchSearch, type SearchBenchResult } from '../src/search/search-bench.
 import { EmbeddingService } from '../src/services/embedding.service.js';
 import { benchHttpIdentify } from './identify-http.js';
 import { IDENTITIES as GROUPS } from './parts/dataset.js';
+import { sectionOf } from './parts/doc-sections.js';
+import { LFW_ID_SECTION } from './parts/lfw-report.js';
 import { searchSection } from './parts/search-table.js';
 
 const ENROLLED = GROUPS.slice(0, 9);
@@ -176,7 +178,10 @@ async function main(): Promise<void> {
       }
     }
   }
-  lines.push('', ...searchSection(rowsFile));
+  // The LFW open-set section belongs to bench:accuracy --lfw: kept as that run wrote it, before
+  // "Search at scale" (which search-grid.ts re-renders to the end of the file).
+  const lfw = sectionOf(await readFile(values.out, 'utf8').catch(() => ''), LFW_ID_SECTION);
+  lines.push('', ...(lfw ? [lfw, ''] : []), ...searchSection(rowsFile));
   await writeFile(values.out, `${lines.join('\n')}\n`);
   process.stdout.write(`${JSON.stringify({ identification: rows, http, search: results })}\n`);
 }

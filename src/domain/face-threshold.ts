@@ -7,6 +7,8 @@
 export interface SizeBand {
   belowWidth: number;
   threshold: number;
+  /** The false-accept rate on calibration impostors at which `threshold` was chosen, when known. */
+  far?: number;
 }
 
 export interface ThresholdPolicy {

@@ -63,24 +63,35 @@ export async function prepareAll(modelsDir: string, onEach?: (file: PreparedFile
   return out;
 }
 
+/** An embedding model's version: its weights' version, and its pipeline revision when past the first. */
+export const specVersion = (spec: Pick<ModelSpec, 'pipelineRevision'>, weights: string): string =>
+  (spec.pipelineRevision ?? 1) > 1 ? `${weights}-p${spec.pipelineRevision}` : weights;
+
 /** The ONNX file and version of an embedding model, preparing a built-in on first use. */
 export async function modelFile(spec: ModelSpec, modelsDir: string): Promise<{ path: string; version: string }> {
-  if (spec.origin.kind === 'builtin') return prepareSource(spec.origin.sourceId, modelsDir);
+  if (spec.origin.kind === 'builtin') {
+    const file = await prepareSource(spec.origin.sourceId, modelsDir);
+    return { path: file.path, version: specVersion(spec, file.version) };
+  }
   const file = spec.origin.path;
   if (!(await exists(file))) throw new FileNotFoundError(`Model file not found for "${spec.name}": ${file}`);
-  return { path: file, version: await hashFiles([file]) };
+  return { path: file, version: specVersion(spec, await hashFiles([file])) };
 }
 
 /** Versions of every registered model, for listings (prepares nothing). */
 export async function modelVersions(registry: ModelRegistry): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const spec of registry.specs) {
-    out.set(
-      spec.name,
-      spec.origin.kind === 'builtin'
-        ? (await resolveSource(spec.origin.sourceId)).version
-        : await hashFiles([spec.origin.path]).catch(() => 'missing'),
-    );
+    if (spec.origin.kind === 'builtin')
+      out.set(spec.name, specVersion(spec, (await resolveSource(spec.origin.sourceId)).version));
+    else
+      out.set(
+        spec.name,
+        await hashFiles([spec.origin.path]).then(
+          (v) => specVersion(spec, v),
+          () => 'missing',
+        ),
+      );
   }
   return out;
 }

@@ -166,6 +166,7 @@ export class EmbeddingService implements EmbeddingPort {
       dimensions: s.dimensions,
       inputSize: s.input.size,
       threshold: s.threshold,
+      ...(s.thresholdFar === undefined ? {} : { thresholdFar: s.thresholdFar }),
       ...(s.sizeBands ? { sizeBands: s.sizeBands } : {}),
       source: modelSource(s),
       licence: s.licence,

@@ -13,6 +13,8 @@ export interface ModelInfo {
   inputSize: number;
   /** Default cosine threshold: similarity >= threshold means "same person". */
   threshold: number;
+  /** The false-accept rate (LFW dev impostor pairs) at which `threshold` was chosen, when known. */
+  thresholdFar?: number;
   /** Thresholds for small faces (domain/face-threshold.ts); unset: `threshold` for every size. */
   sizeBands?: readonly SizeBand[];
   /** The npm package the weights come from, or the user's ONNX file. */

@@ -26,13 +26,26 @@ test('models --json lists the registry with the documented fields, licence and s
     dimensions: number;
     input_size: number;
     threshold: number;
+    threshold_far: number | null;
+    size_thresholds: { below_width: number; threshold: number; far: number | null }[];
     source: string;
     licence: string;
     version: string;
   }[];
+  // Every built-in threshold and size band says the false-accept rate it was chosen at (LFW dev).
+  for (const r of rows) {
+    assert.equal(r.threshold_far, 1e-4, r.name);
+    assert.deepEqual(
+      r.size_thresholds.map((b) => [b.below_width, b.far]),
+      [42, 56, 80, 112].map((w) => [w, 1e-4]),
+      r.name,
+    );
+    assert.ok(r.size_thresholds.every((b) => b.threshold > -1 && b.threshold < 1));
+  }
   const facenet = rows.find((r) => r.aliases.includes('facenet'))!;
   assert.deepEqual([facenet.name, facenet.dimensions, facenet.input_size], ['faceapi-resnet128', 128, 150]);
-  assert.match(facenet.version, /^\d+\.\d+\.\d+-[0-9a-f]{12}$/);
+  // The weights' version, then the pipeline revision (2: dlib's chip).
+  assert.match(facenet.version, /^\d+\.\d+\.\d+-[0-9a-f]{12}-p2$/);
   const arcface = rows.find((r) => r.aliases.includes('arcface'))!;
   assert.deepEqual([arcface.name, arcface.dimensions, arcface.input_size], ['faceplugin-mobilefacenet512', 512, 112]);
   assert.match(arcface.licence, /does not state|states neither the training data/);

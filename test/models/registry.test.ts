@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FaceembedError } from '../../src/errors.js';
+import { specVersion } from '../../src/models/prepare.js';
 import { ModelRegistry, modelSource, parseUserModels } from '../../src/models/registry.js';
 
 test('built-ins answer to the old names and to their true names', () => {
@@ -118,4 +119,25 @@ test('two models claiming one name are refused', () => {
       new ModelRegistry(parseUserModels('m.json', JSON.stringify({ models: [entry, { ...entry, path: 'b.onnx' }] }))),
     (e: FaceembedError) => e.type === 'ValidationError',
   );
+});
+
+test("a user model may take dlib's face chip; alignment names outside the three are refused", () => {
+  const entry = { name: 'a', path: 'a.onnx', dimensions: 128, input_size: 150, threshold: 0.5 };
+  const [dlib] = parseUserModels('m.json', JSON.stringify({ models: [{ ...entry, alignment: 'dlib-chip' }] }));
+  assert.deepEqual(dlib!.alignment, { kind: 'dlib-chip', padding: 0.25 });
+  const [plain] = parseUserModels('m.json', JSON.stringify({ models: [entry] }));
+  assert.deepEqual(plain!.alignment, { kind: 'template', templateScale: 150 / 112 });
+  assert.throws(
+    () => parseUserModels('m.json', JSON.stringify({ models: [{ ...entry, alignment: 'dlib' }] })),
+    (e: FaceembedError) => e.type === 'ValidationError' && e.message.includes('/models/0/alignment'),
+  );
+});
+
+test('a pipeline revision past the first marks the model version, so old and new chips never meet', () => {
+  assert.equal(specVersion({}, '1.7.15-0123456789ab'), '1.7.15-0123456789ab');
+  assert.equal(specVersion({ pipelineRevision: 1 }, '1.7.15-0123456789ab'), '1.7.15-0123456789ab');
+  assert.equal(specVersion({ pipelineRevision: 2 }, '1.7.15-0123456789ab'), '1.7.15-0123456789ab-p2');
+  // facenet is cut as dlib cuts it since revision 2 (its landmark-box vectors were revision 1).
+  const facenet = new ModelRegistry().get('facenet');
+  assert.deepEqual([facenet.alignment, facenet.pipelineRevision], [{ kind: 'dlib-chip', padding: 0.25 }, 2]);
 });

@@ -21,7 +21,13 @@ async function list(json: boolean): Promise<void> {
     dimensions: s.dimensions,
     input_size: s.input.size,
     threshold: s.threshold,
-    size_thresholds: (s.sizeBands ?? []).map((b) => ({ below_width: b.belowWidth, threshold: b.threshold })),
+    // null for a model whose threshold was not chosen at a measured false-accept rate (a user model).
+    threshold_far: s.thresholdFar ?? null,
+    size_thresholds: (s.sizeBands ?? []).map((b) => ({
+      below_width: b.belowWidth,
+      threshold: b.threshold,
+      far: b.far ?? null,
+    })),
     source: modelSource(s),
     licence: s.licence,
     version: versions.get(s.name) ?? 'unknown',
@@ -32,8 +38,8 @@ async function list(json: boolean): Promise<void> {
   }
   for (const r of rows) {
     process.stdout.write(
-      `${r.name.padEnd(28)} aliases=${r.aliases.join(',') || '-'} ${r.dimensions}-D input=${r.input_size} threshold=${r.threshold} version=${r.version}\n` +
-        `${''.padEnd(28)} small faces: ${r.size_thresholds.map((b) => `<${b.below_width} px ${b.threshold}`).join(', ') || '-'}\n` +
+      `${r.name.padEnd(28)} aliases=${r.aliases.join(',') || '-'} ${r.dimensions}-D input=${r.input_size} threshold=${r.threshold}${r.threshold_far === null ? '' : ` (FAR ${r.threshold_far})`} version=${r.version}\n` +
+        `${''.padEnd(28)} small faces: ${r.size_thresholds.map((b) => `<${b.below_width} px ${b.threshold}`).join(', ') || '-'}${r.size_thresholds.some((b) => b.far !== null) ? ` (FAR ${r.size_thresholds[0]!.far})` : ''}\n` +
         `${''.padEnd(28)} source: ${r.source}\n${''.padEnd(28)} licence: ${r.licence}\n`,
     );
   }

@@ -5,6 +5,8 @@
 import type { DetectedFace, Point } from '../../domain/face.js';
 import { InternalError, ValueError } from '../../errors.js';
 import { boxWarp, landmarkBox, templateWarp, type Affine } from '../../detect/alignment.js';
+import { chipToImage, dlibFaceChipDetails } from '../../detect/dlib-chip.js';
+import { extractDlibChip } from '../../detect/dlib-resample.js';
 import { placeInto, resizeAreaInto, warpInto, warpRgb } from '../../detect/resample.js';
 import {
   BLAZEFACE_SIZE,
@@ -273,18 +275,37 @@ export class FaceDetector {
 }
 
 /**
- * Where a model's chip samples the image: `template` warps the five points onto the ArcFace
- * template (x templateScale), `landmark-box` resizes face-api's square landmark box.
+ * Where a model's chip samples the image (chip pixel -> image pixel): `template` warps the five
+ * points onto the ArcFace template (x templateScale), `landmark-box` resizes face-api's square
+ * landmark box, `dlib-chip` is dlib's face chip (which cutChip samples from a pyramid level when
+ * it shrinks the face more than 2x).
  */
 export function chipWarp(face: DetectedFace, alignment: Alignment, size: number): Affine {
   const points: Point[] = face.landmarks;
   if (points.length !== 5) throw new ValueError(`Alignment needs the 5 detector landmarks, got ${points.length}`);
+  if (alignment.kind === 'dlib-chip') return chipToImage(dlibFaceChipDetails(points, size, alignment.padding));
   return alignment.kind === 'template'
     ? templateWarp(points, alignment.templateScale)
     : boxWarp(landmarkBox(points), size);
 }
 
+/** Cuts the face out for an embedding model: a size x size interleaved RGB chip, and where it sits in the image. */
+export function cutChip(
+  image: RgbImage,
+  face: DetectedFace,
+  alignment: Alignment,
+  size: number,
+): { pixels: Uint8Array; toSource: Affine } {
+  if (alignment.kind === 'dlib-chip') {
+    if (face.landmarks.length !== 5)
+      throw new ValueError(`Alignment needs the 5 detector landmarks, got ${face.landmarks.length}`);
+    return extractDlibChip(image, dlibFaceChipDetails(face.landmarks, size, alignment.padding));
+  }
+  const toSource = chipWarp(face, alignment, size);
+  return { pixels: warpRgb(image, toSource, size), toSource };
+}
+
 /** Cuts the face out for an embedding model: a size x size interleaved RGB chip. */
 export function alignFace(image: RgbImage, face: DetectedFace, alignment: Alignment, size: number): Uint8Array {
-  return warpRgb(image, chipWarp(face, alignment, size), size);
+  return cutChip(image, face, alignment, size).pixels;
 }

@@ -7,9 +7,8 @@ import { rescaleFaces } from '../../detect/rescale.js';
 import { decodeImage, type ImageLimits } from '../../image/decode.js';
 import type { ModelSpec } from '../../models/registry.js';
 import type { FacesOutput, FacesTask, PhotoFaceOutput } from '../protocol.js';
-import { warpRgb } from '../../detect/resample.js';
 import { embedChips, wantsFlip } from './embed-chip.js';
-import { chipWarp, type FaceDetector } from './face-detector.js';
+import { cutChip, type FaceDetector } from './face-detector.js';
 import type { PhotoDetector } from './photo-detector.js';
 import type { OnnxSession } from './session.js';
 
@@ -58,8 +57,8 @@ export async function photoFaces(task: FacesTask, deps: FacesDeps): Promise<Face
   if (model) {
     const { spec } = model;
     const chips = found.map((face) => {
-      const toSource = chipWarp(face, spec.alignment, spec.input.size);
-      return { pixels: warpRgb(image, toSource, spec.input.size), flip: wantsFlip(task.flip ?? 'never', toSource) };
+      const { pixels, toSource } = cutChip(image, face, spec.alignment, spec.input.size);
+      return { pixels, flip: wantsFlip(task.flip ?? 'never', toSource) };
     });
     lap('align');
     const embeddings = await embedChips(model, chips);

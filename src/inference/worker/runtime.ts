@@ -5,7 +5,6 @@ import { rankFaces } from '../../domain/principal-face.js';
 import { msSince, roundMs } from '../../domain/time.js';
 import type { Affine } from '../../detect/alignment.js';
 import { rescaleFaces } from '../../detect/rescale.js';
-import { warpRgb } from '../../detect/resample.js';
 import { NoFaceDetectedError, serializeError, type SerializedError } from '../../errors.js';
 import { decodeImage, decodeSquare, type ImageInfo, type RgbImage } from '../../image/decode.js';
 import { modelFile } from '../../models/prepare.js';
@@ -21,7 +20,7 @@ import type {
   TaskRequest,
   WorkerSettings,
 } from '../protocol.js';
-import { FaceDetector, chipWarp } from './face-detector.js';
+import { FaceDetector, cutChip } from './face-detector.js';
 import { embedChips, wantsFlip, type Chip } from './embed-chip.js';
 import { PhotoDetector } from './photo-detector.js';
 import { photoFaces } from './photo-faces.js';
@@ -309,8 +308,7 @@ export class WorkerRuntime {
     lap: (stage: string) => void,
     seen: Pick<FaceInfo, 'facesSeen' | 'faceIndex'>,
   ): { pixels: Uint8Array; face: FaceInfo; toSource: Affine } {
-    const toSource = chipWarp(face, spec.alignment, spec.input.size);
-    const pixels = warpRgb(image, toSource, spec.input.size);
+    const { pixels, toSource } = cutChip(image, face, spec.alignment, spec.input.size);
     lap('align');
     const [original] = rescaleFaces([face], image, info);
     return {

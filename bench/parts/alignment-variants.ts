@@ -1,0 +1,111 @@
+// The chips bench:alignment compares: for facenet, face-api's landmark box (shipped before) and
+// dlib's chip (from our five points, or from dlib's own 68 landmarks); for arcface, the ArcFace
+// template by a similarity transform or by the package demo's 3-point affine, fed with several
+// normalisations and channel orders.
+import {
+  arcfaceTemplate,
+  boxWarp,
+  landmarkBox,
+  similarityTransform,
+  templateWarp,
+  type Affine,
+} from '../../src/detect/alignment.js';
+import { chipDetails, dlibFaceChipDetails } from '../../src/detect/dlib-chip.js';
+import { extractDlibChip } from '../../src/detect/dlib-resample.js';
+import { warpRgb, type RgbPixels } from '../../src/detect/resample.js';
+import type { Point } from '../../src/domain/face.js';
+import type { InputSpec } from '../../src/models/registry.js';
+
+/** What a photo offers a chip: our detector's five points, and dlib's 68 when the reference ran. */
+export interface PhotoFace {
+  five: Point[];
+  dlib68?: Point[];
+}
+
+export interface Variant {
+  name: string;
+  model: 'facenet' | 'arcface';
+  /** Changes to the model's shipped input spec (normalisation, channel order). */
+  input?: Partial<InputSpec>;
+  /** The chip, or undefined when this variant needs landmarks the photo lacks. */
+  chip(image: RgbPixels, face: PhotoFace): Uint8Array | undefined;
+}
+
+/** The affine taking three chip points exactly onto three image points (cv2.getAffineTransform's solution). */
+export function threePointAffine(chip: readonly Point[], image: readonly Point[]): Affine {
+  const [[x0, y0], [x1, y1], [x2, y2]] = chip as [Point, Point, Point];
+  const det = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0);
+  if (Math.abs(det) < 1e-12) throw new Error('Three collinear points define no affine map');
+  const solve = (v0: number, v1: number, v2: number): [number, number, number] => {
+    const a = ((v1 - v0) * (y2 - y0) - (v2 - v0) * (y1 - y0)) / det;
+    const b = ((x1 - x0) * (v2 - v0) - (x2 - x0) * (v1 - v0)) / det;
+    return [a, b, v0 - a * x0 - b * y0];
+  };
+  const [a, b, c] = solve(image[0]![0], image[1]![0], image[2]![0]);
+  const [d, e, f] = solve(image[0]![1], image[1]![1], image[2]![1]);
+  return [a, b, c, d, e, f];
+}
+
+/**
+ * Where our detector's five points sit, on average, in dlib's chip (150, padding 0.25) cut from
+ * dlib's own 68 landmarks: 300 LFW dev photos (scratch measurement, for this comparison only).
+ */
+const FITTED_FIVE: Point[] = [
+  [47.706, 46.28],
+  [99.271, 46.268],
+  [74.066, 77.854],
+  [51.164, 102.563],
+  [95.758, 102.416],
+];
+
+const dlibChip = (points: Point[] | undefined, image: RgbPixels) =>
+  points ? extractDlibChip(image, dlibFaceChipDetails(points, 150, 0.25)).pixels : undefined;
+
+export const FACENET_VARIANTS: readonly Variant[] = [
+  {
+    name: 'landmark box (face-api alignDlib), our 5 points',
+    model: 'facenet',
+    chip: (image, f) => warpRgb(image, boxWarp(landmarkBox(f.five), 150), 150),
+  },
+  { name: 'dlib chip 150/0.25, our 5 points', model: 'facenet', chip: (image, f) => dlibChip(f.five, image) },
+  {
+    name: 'dlib chip 150/0.25, our 5 points on their mean place in dlib chips',
+    model: 'facenet',
+    chip: (image, f) => extractDlibChip(image, chipDetails(FITTED_FIVE, f.five, 150)).pixels,
+  },
+  { name: "dlib chip 150/0.25, dlib's 68 points", model: 'facenet', chip: (image, f) => dlibChip(f.dlib68, image) },
+];
+
+const template = (image: RgbPixels, f: PhotoFace) => warpRgb(image, templateWarp(f.five, 1), 112);
+
+export const ARCFACE_VARIANTS: readonly Variant[] = [
+  { name: 'template (similarity), RGB, (x-127)/128', model: 'arcface', chip: template },
+  {
+    name: 'template (similarity), RGB, (x-127.5)/128',
+    model: 'arcface',
+    input: { mean: [127.5, 127.5, 127.5] },
+    chip: template,
+  },
+  {
+    name: 'template (similarity), RGB, (x-127.5)/127.5',
+    model: 'arcface',
+    input: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+    chip: template,
+  },
+  { name: 'template (similarity), BGR, (x-127)/128', model: 'arcface', input: { channelOrder: 'bgr' }, chip: template },
+  {
+    name: 'template (3-point affine, package demo), RGB, (x-127)/128',
+    model: 'arcface',
+    chip: (image, f) => warpRgb(image, threePointAffine(arcfaceTemplate(1), f.five), 112),
+  },
+];
+
+/** RMS distance (chip pixels) between the warped five points and the template they were fitted to. */
+export function templateResidual(five: readonly Point[], target: readonly Point[]): number {
+  const m = similarityTransform(five, target);
+  let sum = 0;
+  five.forEach(([x, y], i) => {
+    sum += (m[0] * x + m[1] * y + m[2] - target[i]![0]) ** 2 + (m[3] * x + m[4] * y + m[5] - target[i]![1]) ** 2;
+  });
+  return Math.sqrt(sum / five.length);
+}
