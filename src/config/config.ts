@@ -45,6 +45,23 @@ export interface Config {
     /** Class photos queued or running at most (async uploads past it: 503). */
     maxQueuedPhotos: number;
   };
+  /** Biometric data (docs/privacy.md). */
+  privacy: {
+    /** No enrolment and no matching of a person without granted consent. */
+    requireConsent: boolean;
+    /** Days each kind of data is kept; null: kept until erased by hand. */
+    retention: RetentionSchedule;
+  };
+}
+
+/** The retention schedule (FACEEMBED_RETAIN_*_DAYS); null: kept. */
+export interface RetentionSchedule {
+  /** Class photos (the files; their rows stay, marked purged). */
+  photosDays: number | null;
+  /** Faces cut from class photos that are nobody's enrolment face (matched or unknown). */
+  sessionFacesDays: number | null;
+  /** Of those, the faces nobody was matched to (the unknown-face clusters). */
+  unknownFacesDays: number | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -87,6 +104,14 @@ export const EnvSchema = Type.Object({
     description: 'false: the server only enqueues; worker nodes run the jobs',
   }),
   FACEEMBED_MAX_QUEUED_PHOTOS: Int(0, 'class photos queued or running (async uploads) before 503'),
+  FACEEMBED_REQUIRE_CONSENT: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    description: 'true: no enrolment and no matching of a person without granted consent',
+  }),
+  FACEEMBED_RETAIN_PHOTOS_DAYS: Type.Optional(Int(0, 'class photo files kept this many days (unset: kept)')),
+  FACEEMBED_RETAIN_SESSION_FACES_DAYS: Type.Optional(
+    Int(0, 'session faces that are not enrolment faces kept this many days (unset: kept)'),
+  ),
+  FACEEMBED_RETAIN_UNKNOWN_FACES_DAYS: Type.Optional(Int(0, 'unknown faces kept this many days (unset: kept)')),
 });
 type EnvValues = Static<typeof EnvSchema>;
 
@@ -108,6 +133,7 @@ const DEFAULTS: Partial<Record<keyof EnvValues, string>> = {
   FACEEMBED_QUEUE_PREFIX: 'faceembed',
   FACEEMBED_SERVER_RUNS_JOBS: 'true',
   FACEEMBED_MAX_QUEUED_PHOTOS: '500',
+  FACEEMBED_REQUIRE_CONSENT: 'false',
 };
 
 /** The variables as the schema types them: defaults filled in, integers converted. */
@@ -161,6 +187,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       queuePrefix: v.FACEEMBED_QUEUE_PREFIX,
       serverRunsJobs: v.FACEEMBED_SERVER_RUNS_JOBS !== 'false',
       maxQueuedPhotos: v.FACEEMBED_MAX_QUEUED_PHOTOS,
+    },
+    privacy: {
+      requireConsent: v.FACEEMBED_REQUIRE_CONSENT === 'true',
+      retention: {
+        photosDays: v.FACEEMBED_RETAIN_PHOTOS_DAYS ?? null,
+        sessionFacesDays: v.FACEEMBED_RETAIN_SESSION_FACES_DAYS ?? null,
+        unknownFacesDays: v.FACEEMBED_RETAIN_UNKNOWN_FACES_DAYS ?? null,
+      },
     },
   };
   return deepFreeze(config);

@@ -9,6 +9,7 @@ import { jobs } from './migrations/0004-jobs.js';
 import { enrolJobs } from './migrations/0005-enrol-jobs.js';
 import { clustersQuality } from './migrations/0007-clusters-quality.js';
 import { sessionPhotoJobs } from './migrations/0008-session-photo-jobs.js';
+import { privacy } from './migrations/0011-privacy.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-enrol-jobs': enrolJobs,
   '0007-clusters-quality': clustersQuality,
   '0008-session-photo-jobs': sessionPhotoJobs,
+  '0011-privacy': privacy,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

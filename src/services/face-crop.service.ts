@@ -20,6 +20,7 @@ import type { EmbeddingRepository, EmbeddingSummary, NewEmbedding } from '../rep
 import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
 import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
 import type { PersonRepository } from '../repositories/person.repository.js';
+import type { EnrolmentGate } from './consent.service.js';
 import type { EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
 import { ChunkedWriter } from './chunked-writer.js';
 import { eachLimited } from './each-limited.js';
@@ -44,6 +45,8 @@ export interface FaceCropServiceDeps {
   limits: ImageLimits;
   observer?: EmbeddingObserver;
   changes?: CropChangeListener;
+  /** Asked before a crop is stored as a person's (FACEEMBED_REQUIRE_CONSENT). */
+  consent?: EnrolmentGate;
 }
 
 export interface CropMeta {
@@ -310,10 +313,11 @@ export class FaceCropService {
 
   private async resolvePerson(ref: number | string | null | undefined): Promise<number | null> {
     if (ref === undefined || ref === null) return null;
-    if (typeof ref === 'string') return (await this.deps.persons.findOrCreateByExternalId(ref)).id;
-    if ((await this.deps.persons.missingIds([ref])).length > 0)
+    const id = typeof ref === 'string' ? (await this.deps.persons.findOrCreateByExternalId(ref)).id : ref;
+    if (typeof ref === 'number' && (await this.deps.persons.missingIds([ref])).length > 0)
       throw new ValidationError(`Unknown person id: ${ref}`, { person_id: ref });
-    return ref;
+    await this.deps.consent?.assertMayEnrol(id);
+    return id;
   }
 
   /** The model's current version is known only once the embedder is ready. */
