@@ -29,7 +29,15 @@ for (const target of DB_TARGETS) {
       const p = res.json();
       assert.deepEqual(
         { ...p, id: 0, created_at: '' },
-        { id: 0, name: 'Ada L.', external_id: 'S-100', metadata: { class: '3b' }, face_count: 0, created_at: '' },
+        {
+          id: 0,
+          name: 'Ada L.',
+          external_id: 'S-100',
+          metadata: { class: '3b' },
+          face_count: 0,
+          created_at: '',
+          consent: { status: 'unknown', by: null, at: null, basis: null },
+        },
       );
       assert.deepEqual((await call('GET', `${PERSONS}${p.id}/`)).json(), p);
       assert.deepEqual((await call('GET', `${PERSONS}${p.id}`)).json(), p, 'no trailing slash');
