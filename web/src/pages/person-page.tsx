@@ -1,11 +1,12 @@
 // One person: rename, enrol photos (drag and drop, several at once), their enrolled faces
-// with a remove button each.
+// with a remove button each, their consent and the erasure of their biometric data.
 import { useState } from 'react';
 import { del, get, getAll, upload } from '../api/client';
 import type { FaceCrop, Person } from '../api/types';
 import { AuthImage, cropImagePath } from '../components/auth-image';
 import { ErrorNotice, Link, useAction, useLoad } from '../components/common';
 import { DropZone } from '../components/drop-zone';
+import { PrivacyPanel } from './person/privacy-panel';
 
 interface Enrolment {
   name: string;
@@ -92,6 +93,12 @@ export function PersonPage({ id }: { id: number }) {
         ))}
         {faces.data?.length === 0 && <li className="hint">No faces enrolled yet.</li>}
       </ul>
+      {person.data && (
+        <PrivacyPanel
+          person={person.data}
+          onChanged={() => Promise.all([faces.reload(), person.reload()]).then(() => undefined)}
+        />
+      )}
     </section>
   );
 }
