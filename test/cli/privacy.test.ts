@@ -55,7 +55,14 @@ test('faceembed erase PERSON_ID --all: the receipt counts the rows and files tha
   for (const p of paths) {
     const { id } = await db
       .insertInto('face_crops')
-      .values({ image_path: p, width: 1, height: 1, sha256: p, person_id: person.id, created_at: new Date().toISOString() })
+      .values({
+        image_path: p,
+        width: 1,
+        height: 1,
+        sha256: p,
+        person_id: person.id,
+        created_at: new Date().toISOString(),
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     await db
@@ -132,5 +139,11 @@ test('faceembed purge [--dry-run]: only the photo past its time; a dry run remov
   );
   // Unset retention: nothing is due.
   const none = await run(['purge']);
-  assert.deepEqual(JSON.parse(none.stdout).removed, { photos: 0, face_crops: 0, embeddings: 0, cluster_faces: 0, files: 0 });
+  assert.deepEqual(JSON.parse(none.stdout).removed, {
+    photos: 0,
+    face_crops: 0,
+    embeddings: 0,
+    cluster_faces: 0,
+    files: 0,
+  });
 });

@@ -331,12 +331,12 @@ describe('attendance web app in Chromium', { skip }, () => {
       await page.getByRole('heading', { name: NEWCOMER.name }).waitFor();
       const onRecord = page.getByLabel('Consent on record');
       await onRecord.getByText('unknown').waitFor();
-      await page.getByLabel('Consent', { exact: true }).selectOption('granted');
+      await page.getByLabel('Consent status').selectOption('granted');
       await page.getByLabel('Given by').fill('guardian');
       await page.getByLabel('Basis').fill('form 17');
       await page.getByRole('button', { name: 'Save consent' }).click();
       await onRecord.getByText(/by guardian · basis: form 17/).waitFor();
-      await page.getByLabel('Scope').selectOption('all');
+      await page.getByLabel('Erasure scope').selectOption('all');
       await page.getByRole('button', { name: 'Erase…' }).click();
       await page.getByRole('button', { name: 'Confirm erase' }).click();
       const receipt = page.getByRole('status', { name: 'Erasure receipt' });

@@ -64,7 +64,7 @@ export function PrivacyPanel({ person, onChanged }: { person: Person; onChanged:
       <form className="inline-form" onSubmit={saveConsent} aria-label="Record consent">
         <label>
           Consent
-          <select value={status} onChange={(e) => setStatus(e.target.value as Status)}>
+          <select aria-label="Consent status" value={status} onChange={(e) => setStatus(e.target.value as Status)}>
             <option value="granted">granted</option>
             <option value="withdrawn">withdrawn (erases their faces)</option>
             <option value="unknown">unknown</option>
@@ -95,7 +95,7 @@ export function PrivacyPanel({ person, onChanged }: { person: Person; onChanged:
       <div className="inline-form">
         <label>
           Scope
-          <select value={scope} onChange={(e) => setScope(e.target.value as Scope)}>
+          <select aria-label="Erasure scope" value={scope} onChange={(e) => setScope(e.target.value as Scope)}>
             <option value="biometric">faces only</option>
             <option value="all">also the name</option>
           </select>
