@@ -36,8 +36,8 @@ export async function startJobs(deps: {
   persons: PersonService;
   /** Class photos (session-photo jobs) are stored and matched through it. */
   sessions: SessionService;
-  /** Purge jobs enforce its schedule. */
-  retention?: RetentionService;
+  /** Purge jobs enforce its schedule (any process running jobs may be handed one). */
+  retention: RetentionService;
   logger: Logger;
   /** Run items in this process (a server with FACEEMBED_SERVER_RUNS_JOBS, or a worker node). */
   runsJobs: boolean;
