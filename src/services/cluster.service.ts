@@ -27,7 +27,7 @@ export interface ClusterServiceDeps {
   faceCrops: Pick<FaceCropService, 'generateBatch'>;
   galleries: Pick<GalleryRegistry, 'changed'>;
   /** Asked before a cluster is enrolled as an existing person (a new person has no consent yet). */
-  consent?: EnrolmentGate & { readonly required: boolean };
+  consent?: EnrolmentGate;
 }
 
 export interface ClusterView {
@@ -121,13 +121,10 @@ export class ClusterService {
       if (!(await store.persons.findById(target.personId)))
         throw new ValidationError(`Person ${target.personId} does not exist`, { person_id: target.personId });
       await this.deps.consent?.assertMayEnrol(target.personId);
-    } else if (this.deps.consent?.required) {
-      throw new ConflictError(
-        'Consent is required before enrolment: create the person, record their consent, then enrol the cluster as {person_id}',
-        { consent: 'unknown' },
-      );
     } else if (target.externalId && (await store.persons.findByExternalId(target.externalId))) {
       throw new ConflictError(`external_id "${target.externalId}" is taken`, { external_id: target.externalId });
+    } else {
+      this.deps.consent?.assertMayEnrolNew();
     }
     const picks = bestFirst(live)
       .slice(0, MAX_ENROL_FACES)

@@ -12,7 +12,10 @@ import type { GalleryRegistry } from './gallery.registry.js';
 
 /** Asked before anything is enrolled for a person (PersonService, clusters, session assignment, face crops). */
 export interface EnrolmentGate {
+  /** ConflictError when the person may not be enrolled: consent withdrawn, or required and not granted. */
   assertMayEnrol(personId: number): Promise<void>;
+  /** ConflictError when consent is required: a person created now has none on record. */
+  assertMayEnrolNew(): void;
 }
 
 export interface ConsentChange {
@@ -73,13 +76,22 @@ export class ConsentService implements EnrolmentGate {
   }
 
   async assertMayEnrol(personId: number): Promise<void> {
-    if (!this.deps.requireConsent) return;
     const person = await this.deps.privacy.persons.findById(personId);
     // A missing person is the caller's own NotFoundError/ValidationError to give.
     if (!person || person.consent.status === 'granted') return;
+    // A withdrawal stands whether consent is required or not: no enrolment until it is granted again.
+    if (!this.deps.requireConsent && person.consent.status !== 'withdrawn') return;
     throw new ConflictError(
       `Person ${personId} has no granted consent (status ${person.consent.status}); record it first (PUT persons/${personId}/consent/)`,
       { person_id: personId, consent: person.consent.status },
+    );
+  }
+
+  assertMayEnrolNew(): void {
+    if (!this.deps.requireConsent) return;
+    throw new ConflictError(
+      'Consent is required before enrolment: create the person, record their consent (PUT persons/{id}/consent/), then enrol',
+      { consent: 'unknown' },
     );
   }
 }

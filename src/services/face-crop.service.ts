@@ -313,7 +313,13 @@ export class FaceCropService {
 
   private async resolvePerson(ref: number | string | null | undefined): Promise<number | null> {
     if (ref === undefined || ref === null) return null;
-    const id = typeof ref === 'string' ? (await this.deps.persons.findOrCreateByExternalId(ref)).id : ref;
+    let id: number;
+    if (typeof ref === 'string') {
+      const found = await this.deps.persons.findByExternalId(ref);
+      // Nothing half-written: a person who would be created now has no consent on record.
+      if (!found) this.deps.consent?.assertMayEnrolNew();
+      id = (found ?? (await this.deps.persons.findOrCreateByExternalId(ref))).id;
+    } else id = ref;
     if (typeof ref === 'number' && (await this.deps.persons.missingIds([ref])).length > 0)
       throw new ValidationError(`Unknown person id: ${ref}`, { person_id: ref });
     await this.deps.consent?.assertMayEnrol(id);

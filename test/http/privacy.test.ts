@@ -254,6 +254,18 @@ for (const target of DB_TARGETS) {
         assertError(await enrolPhoto(carl.id, 'img34.jpg', strict.app), 409, 'ConflictError');
         assert.equal((await personCrops(carl.id)).length, 0, 'nothing stored');
         assert.deepEqual(await storedFiles(t.mediaRoot), files, 'no file left behind');
+        // A face crop registered for a person who would be created now: refused before anyone is created.
+        assertError(
+          await json(
+            'POST',
+            '/api/attendance/face-crops/',
+            { image_path: 'faces/sample1.jpg', person_id: 'S-new' },
+            strict.app,
+          ),
+          409,
+          'ConflictError',
+        );
+        assert.equal((await json('GET', `${PERSONS}?external_id=S-new`)).json().count, 0);
 
         const granted = await json(
           'PUT',
@@ -289,6 +301,9 @@ for (const target of DB_TARGETS) {
         assert.equal(withdrawn.erasure.removed.files, 1);
         assert.deepEqual(await rowsOf(t.db, crops), { crops: 0, embeddings: 0, clusterFaces: 0 });
         assert.equal((await identify('img35.jpg', strict.app)).person_id, null);
+        // A withdrawal stands without FACEEMBED_REQUIRE_CONSENT too: no enrolment until granted again.
+        assertError(await enrolPhoto(carl.id, 'img34.jpg'), 409, 'ConflictError');
+        assert.equal((await personCrops(carl.id)).length, 0);
         const actions = (await json('GET', `/api/attendance/audit/?person_id=${carl.id}`, undefined, strict.app))
           .json()
           .results.map((e: { action: string }) => e.action);
