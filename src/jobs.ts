@@ -14,6 +14,7 @@ import { JobRunner, type JobRunnerDeps } from './services/job-runner.js';
 import { JobService } from './services/job.service.js';
 import type { PersonService } from './services/person.service.js';
 import type { SessionService } from './services/session.service.js';
+import type { RetentionService } from './services/retention.service.js';
 import { LocalChangeBus, type ChangeBus } from './services/change-bus.js';
 import { PgChangeBus } from './queue/pg-change-bus.js';
 import { RedisChangeBus } from './queue/redis-change-bus.js';
@@ -35,6 +36,8 @@ export async function startJobs(deps: {
   persons: PersonService;
   /** Class photos (session-photo jobs) are stored and matched through it. */
   sessions: SessionService;
+  /** Purge jobs enforce its schedule (any process running jobs may be handed one). */
+  retention: RetentionService;
   logger: Logger;
   /** Run items in this process (a server with FACEEMBED_SERVER_RUNS_JOBS, or a worker node). */
   runsJobs: boolean;
@@ -48,6 +51,7 @@ export async function startJobs(deps: {
     crops,
     persons,
     photos: sessions,
+    retention: deps.retention,
     node: nodeName(),
     log,
     onItems: deps.onItems,

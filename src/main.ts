@@ -13,6 +13,7 @@ import { FaceCropRepository } from './repositories/face-crop.repository.js';
 import { GroupRepository } from './repositories/group.repository.js';
 import { MediaStorage } from './repositories/media-storage.js';
 import { PersonRepository } from './repositories/person.repository.js';
+import { PrivacyRepository } from './repositories/privacy.repository.js';
 import { migrate } from './repositories/migrate.js';
 import { AccessService } from './services/access.service.js';
 import type { ChangeBus } from './services/change-bus.js';
@@ -24,6 +25,10 @@ import { ClusterService } from './services/cluster.service.js';
 import { GroupService } from './services/group.service.js';
 import { IdentificationService } from './services/identification.service.js';
 import { PersonService } from './services/person.service.js';
+import { ConsentService } from './services/consent.service.js';
+import { ErasureService } from './services/erasure.service.js';
+import { RetentionService } from './services/retention.service.js';
+import { scheduleRetention } from './services/retention-schedule.js';
 import { SessionService } from './services/session.service.js';
 
 export interface ServiceDeps {
@@ -40,8 +45,10 @@ export interface ServiceDeps {
 /** The services over one database and embedder: used by the HTTP app and by CLI commands alike. */
 export function createServices(deps: ServiceDeps): AppServices {
   const { db, embedder } = deps;
+  // FACEEMBED_REQUIRE_CONSENT: the galleries and session matching read consented persons' faces only.
+  const scope = { consentedOnly: deps.config.privacy.requireConsent };
   const crops = new FaceCropRepository(db);
-  const embeddings = new EmbeddingRepository(db);
+  const embeddings = new EmbeddingRepository(db, scope);
   const persons = new PersonRepository(db);
   const storage = new MediaStorage(deps.config.mediaRoot);
   const galleries = new GalleryRegistry({
@@ -49,6 +56,26 @@ export function createServices(deps: ServiceDeps): AppServices {
     embedder,
     bus: deps.bus,
     log: deps.logger?.child({ component: 'galleries' }),
+  });
+  const privacy = new PrivacyRepository(db);
+  const erasure = new ErasureService({ privacy, storage, galleries });
+  const consent = new ConsentService({
+    privacy,
+    erasure,
+    galleries,
+    requireConsent: deps.config.privacy.requireConsent,
+  });
+  const retention = new RetentionService({
+    privacy,
+    erasure,
+    files: {
+      exists: (p) =>
+        storage.resolve(p).then(
+          () => true,
+          () => false,
+        ),
+    },
+    schedule: deps.config.privacy.retention,
   });
   const faceCrops = new FaceCropService({
     crops,
@@ -60,10 +87,11 @@ export function createServices(deps: ServiceDeps): AppServices {
     observer: deps.observer,
     // The galleries follow the face crops: a linked crop's new embedding joins, a deleted crop leaves.
     changes: (faceCropIds) => galleries.changed({ faceCropIds }),
+    consent,
   });
   const groups = new GroupService({ groups: new GroupRepository(db), persons });
-  const store = new AttendanceStore(db);
-  const clusters = new ClusterService({ store, embedder, faceCrops, galleries });
+  const store = new AttendanceStore(db, scope);
+  const clusters = new ClusterService({ store, embedder, faceCrops, galleries, consent });
   const sessions = new SessionService({
     store,
     unknownFaces: clusters,
@@ -72,16 +100,20 @@ export function createServices(deps: ServiceDeps): AppServices {
     faceCrops,
     galleries,
     limits: deps.config.image,
+    consent,
   });
   return {
     faceCrops,
-    persons: new PersonService({ persons, crops, embeddings, faceCrops, embedder, galleries }),
+    persons: new PersonService({ persons, crops, embeddings, faceCrops, embedder, galleries, consent, erasure }),
     groups,
     identification: new IdentificationService({ embedder, faceCrops, galleries, groups, persons, embeddings }),
     galleries,
     sessions,
     clusters,
     access: new AccessService({ access: new AccessRepository(db) }),
+    erasure,
+    consent,
+    retention,
   };
 }
 
@@ -142,8 +174,14 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
     crops: services.faceCrops,
     persons: services.persons,
     sessions: services.sessions,
+    retention: services.retention,
     logger,
     runsJobs: config.jobs.serverRunsJobs,
+  });
+  const purges = scheduleRetention({
+    jobs: jobs.service,
+    retention: services.retention,
+    log: logger.child({ component: 'retention' }),
   });
   const app = await buildApp({
     config,
@@ -162,6 +200,7 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
+    purges.stop();
     await app.close();
     await jobs.close();
     await closeServices();
@@ -195,8 +234,8 @@ export async function workerNode(): Promise<void> {
   await embedder.ready();
   // Items that embed enrolled faces tell the servers' galleries, as the servers' own paths do.
   const { services, close: closeServices } = await openServices({ db, embedder, config, logger });
-  const { faceCrops: crops, persons, sessions } = services;
-  const jobs = await startJobs({ config, db, embedder, crops, persons, sessions, logger, runsJobs: true });
+  const { faceCrops: crops, persons, sessions, retention } = services;
+  const jobs = await startJobs({ config, db, embedder, crops, persons, sessions, retention, logger, runsJobs: true });
   logger.info({ node: nodeName(), workers: embedder.stats().workers }, 'worker node ready');
 
   let closing = false;

@@ -11,6 +11,7 @@ import { registerFaces } from './commands/faces.command.js';
 import { registerImport } from './commands/import.command.js';
 import { registerJobs } from './commands/jobs.command.js';
 import { registerModels } from './commands/models.command.js';
+import { registerPrivacy } from './commands/privacy.command.js';
 import { registerReembed } from './commands/reembed.command.js';
 import { registerServe } from './commands/serve.command.js';
 import { registerWorker } from './commands/worker.command.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
     registerBench,
     registerWorkerNode,
     registerJobs,
+    registerPrivacy,
   ])
     register(program);
   return program;

@@ -51,6 +51,23 @@ export interface Config {
     /** Items a teacher key's job may hold (readers start none, admins up to the kind's own limit). */
     teacherMaxItems: number;
   };
+  /** Biometric data (docs/privacy.md). */
+  privacy: {
+    /** No enrolment and no matching of a person without granted consent. */
+    requireConsent: boolean;
+    /** Days each kind of data is kept; null: kept until erased by hand. */
+    retention: RetentionSchedule;
+  };
+}
+
+/** The retention schedule (FACEEMBED_RETAIN_*_DAYS); null: kept. */
+export interface RetentionSchedule {
+  /** Class photos (the files; their rows stay, marked purged). */
+  photosDays: number | null;
+  /** Faces cut from class photos that are nobody's enrolment face (matched or unknown). */
+  sessionFacesDays: number | null;
+  /** Of those, the faces nobody was matched to (the unknown-face clusters). */
+  unknownFacesDays: number | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -97,6 +114,14 @@ export const EnvSchema = Type.Object({
     description: 'false: the server only enqueues; worker nodes run the jobs',
   }),
   FACEEMBED_MAX_QUEUED_PHOTOS: Int(0, 'class photos queued or running (async uploads) before 503'),
+  FACEEMBED_REQUIRE_CONSENT: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    description: 'true: no enrolment and no matching of a person without granted consent',
+  }),
+  FACEEMBED_RETAIN_PHOTOS_DAYS: Type.Optional(Int(0, 'class photo files kept this many days (unset: kept)')),
+  FACEEMBED_RETAIN_SESSION_FACES_DAYS: Type.Optional(
+    Int(0, 'session faces that are not enrolment faces kept this many days (unset: kept)'),
+  ),
+  FACEEMBED_RETAIN_UNKNOWN_FACES_DAYS: Type.Optional(Int(0, 'unknown faces kept this many days (unset: kept)')),
 });
 type EnvValues = Static<typeof EnvSchema>;
 
@@ -121,6 +146,7 @@ const DEFAULTS: Partial<Record<keyof EnvValues, string>> = {
   FACEEMBED_AUTH_MAX_FAILURES: '20',
   FACEEMBED_AUTH_FAILURE_WINDOW_S: '60',
   FACEEMBED_TEACHER_MAX_JOB_ITEMS: '1000',
+  FACEEMBED_REQUIRE_CONSENT: 'false',
 };
 
 /** The variables as the schema types them: defaults filled in, integers converted. */
@@ -177,6 +203,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       serverRunsJobs: v.FACEEMBED_SERVER_RUNS_JOBS !== 'false',
       maxQueuedPhotos: v.FACEEMBED_MAX_QUEUED_PHOTOS,
       teacherMaxItems: v.FACEEMBED_TEACHER_MAX_JOB_ITEMS,
+    },
+    privacy: {
+      requireConsent: v.FACEEMBED_REQUIRE_CONSENT === 'true',
+      retention: {
+        photosDays: v.FACEEMBED_RETAIN_PHOTOS_DAYS ?? null,
+        sessionFacesDays: v.FACEEMBED_RETAIN_SESSION_FACES_DAYS ?? null,
+        unknownFacesDays: v.FACEEMBED_RETAIN_UNKNOWN_FACES_DAYS ?? null,
+      },
     },
   };
   return deepFreeze(config);

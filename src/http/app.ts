@@ -24,6 +24,10 @@ import type { GroupService } from '../services/group.service.js';
 import type { IdentificationService } from '../services/identification.service.js';
 import type { PersonService } from '../services/person.service.js';
 import { installAccess } from './plugins/access.js';
+import type { ConsentService } from '../services/consent.service.js';
+import type { ErasureService } from '../services/erasure.service.js';
+import type { RetentionService } from '../services/retention.service.js';
+import { retentionRoutes } from './routes/retention/index.js';
 import { installAuth } from './plugins/auth.js';
 import { installErrorHandler, RequestError } from './plugins/error-handler.js';
 import { installGalleryMetrics } from './plugins/gallery-metrics.js';
@@ -63,6 +67,10 @@ export interface AppServices {
   clusters: ClusterService;
   /** Key roles and group scopes (every /api route declares what it touches). */
   access: AccessService;
+  /** Biometric data: erasure, consent, retention (docs/privacy.md). */
+  erasure: ErasureService;
+  consent: ConsentService;
+  retention: RetentionService;
 }
 
 export interface AppDeps {
@@ -171,6 +179,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     prefix: '/api/attendance/persons',
     persons: services.persons,
     faceCrops: service,
+    erasure: services.erasure,
+    consent: services.consent,
+  });
+  await app.register(retentionRoutes, {
+    prefix: '/api/attendance/retention',
+    retention: services.retention,
+    jobs: deps.jobs,
   });
   await app.register(groupRoutes, { prefix: '/api/attendance/groups', groups: services.groups });
   await app.register(unknownClusterRoutes, { prefix: '/api/attendance/groups', clusters: services.clusters });

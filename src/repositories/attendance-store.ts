@@ -6,7 +6,7 @@ import { AttendanceRepository } from './attendance.repository.js';
 import { AuditRepository } from './audit.repository.js';
 import { ClusterRepository } from './cluster.repository.js';
 import type { Database } from './database.js';
-import { EmbeddingRepository } from './embedding.repository.js';
+import { EmbeddingRepository, type MatchScope } from './embedding.repository.js';
 import { FaceCropRepository } from './face-crop.repository.js';
 import { GroupRepository } from './group.repository.js';
 import { PersonRepository } from './person.repository.js';
@@ -24,12 +24,15 @@ export class AttendanceStore {
   readonly clusters: ClusterRepository;
   readonly matches: SessionMatchRepository;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly scope: MatchScope = {},
+  ) {
     this.sessions = new SessionRepository(db);
-    this.attendance = new AttendanceRepository(db);
+    this.attendance = new AttendanceRepository(db, scope);
     this.audit = new AuditRepository(db);
     this.crops = new FaceCropRepository(db);
-    this.embeddings = new EmbeddingRepository(db);
+    this.embeddings = new EmbeddingRepository(db, scope);
     this.groups = new GroupRepository(db);
     this.persons = new PersonRepository(db);
     this.clusters = new ClusterRepository(db);
@@ -38,7 +41,7 @@ export class AttendanceStore {
 
   /** Runs `fn` in a transaction: all of its writes or none. */
   transaction<T>(fn: (store: AttendanceStore) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => fn(new AttendanceStore(trx)));
+    return this.db.transaction().execute((trx) => fn(new AttendanceStore(trx, this.scope)));
   }
 
   /**
@@ -50,7 +53,7 @@ export class AttendanceStore {
     fn: (store: AttendanceStore, session: Session | undefined) => Promise<T>,
   ): Promise<T> {
     return this.db.transaction().execute(async (trx) => {
-      const store = new AttendanceStore(trx);
+      const store = new AttendanceStore(trx, this.scope);
       return fn(store, await store.sessions.lock(sessionId));
     });
   }

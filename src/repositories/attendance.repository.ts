@@ -4,7 +4,7 @@ import type { Selectable } from 'kysely';
 import type { Box } from '../domain/face.js';
 import type { FaceQuality } from '../domain/face-quality.js';
 import type { AttendanceSource, AttendanceStatus, AttendanceTable, Database } from './database.js';
-import { decodeEmbedding } from './embedding.repository.js';
+import { decodeEmbedding, personConsented, type MatchScope } from './embedding.repository.js';
 import { qualityOf, toIso } from './face-crop.repository.js';
 
 export interface AttendanceRow {
@@ -59,7 +59,10 @@ const toRow = (r: Selectable<AttendanceTable>): AttendanceRow => ({
 });
 
 export class AttendanceRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly scope: MatchScope = {},
+  ) {}
 
   /** In roster order (person id), rows of deleted persons last. */
   async listForSession(sessionId: number): Promise<AttendanceRow[]> {
@@ -154,7 +157,7 @@ export class AttendanceRepository {
     }));
   }
 
-  /** The enrolled faces (face crops linked to the person) of these persons. */
+  /** The enrolled faces (face crops linked to the person) of these persons (MatchScope: those that may be matched). */
   async galleries(personIds: readonly number[], modelName: string): Promise<GalleryFace[]> {
     if (personIds.length === 0) return [];
     const rows = await this.db
@@ -164,6 +167,7 @@ export class AttendanceRepository {
       )
       .select(['f.id', 'f.person_id', 'e.embedding', 'e.model_version'])
       .where('f.person_id', 'in', [...personIds])
+      .$if(this.scope.consentedOnly === true, (qb) => qb.where(personConsented('f.person_id')))
       .orderBy('f.id')
       .execute();
     return rows.map((r) => ({

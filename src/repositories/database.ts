@@ -51,7 +51,15 @@ export interface PersonTable {
   /** A JSON object, as text. */
   metadata: string;
   created_at: ColumnType<Date | string, string, never>;
+  /** granted | withdrawn | unknown (the default). */
+  consent_status: ColumnType<ConsentStatus, ConsentStatus | undefined, ConsentStatus>;
+  /** Who recorded the consent decision, when, and on what basis (free text). */
+  consent_by: ColumnType<string | null, string | null | undefined, string | null>;
+  consent_at: ColumnType<Date | string | null, string | null | undefined, string | null>;
+  consent_basis: ColumnType<string | null, string | null | undefined, string | null>;
 }
+
+export type ConsentStatus = 'granted' | 'withdrawn' | 'unknown';
 
 export interface GroupTable {
   id: Generated<number>;
@@ -91,6 +99,8 @@ export interface SessionPhotoTable {
   width: number;
   height: number;
   created_at: ColumnType<Date | string, string, never>;
+  /** Set when a retention purge removed the file (the row stays). */
+  purged_at: ColumnType<Date | string | null, string | null | undefined, string | null>;
 }
 
 export interface AttendanceTable {

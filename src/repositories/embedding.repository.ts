@@ -1,5 +1,6 @@
 // Stored embeddings: one row per (face crop, model), written by upsert so that concurrent
 // writers for the same crop can never leave two rows.
+import { sql, type SqlBool } from 'kysely';
 import type { Database } from './database.js';
 import { toIso } from './face-crop.repository.js';
 
@@ -44,8 +45,23 @@ export interface EnrolledEmbedding {
   embedding: Float32Array;
 }
 
+/**
+ * Which enrolment faces may be matched. consentedOnly (FACEEMBED_REQUIRE_CONSENT): only faces
+ * of persons whose consent is `granted`; the others stay stored but are never searched.
+ */
+export interface MatchScope {
+  consentedOnly?: boolean;
+}
+
+/** "The crop's person has granted consent", for a WHERE over `c` or `f` (face_crops). */
+export const personConsented = (column: 'c.person_id' | 'f.person_id') =>
+  sql<SqlBool>`${sql.ref(column)} in (select id from persons where consent_status = 'granted')`;
+
 export class EmbeddingRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly scope: MatchScope = {},
+  ) {}
 
   async find(faceCropId: number, modelName: string): Promise<StoredEmbedding | undefined> {
     const row = await this.db
@@ -147,6 +163,7 @@ export class EmbeddingRepository {
         .where('e.model_name', '=', modelName)
         .where('e.model_version', '=', modelVersion)
         .where('c.person_id', 'is not', null)
+        .$if(this.scope.consentedOnly === true, (qb) => qb.where(personConsented('c.person_id')))
         .where('e.face_crop_id', '>', after)
         .orderBy('e.face_crop_id')
         .limit(pageSize)
@@ -177,7 +194,8 @@ export class EmbeddingRepository {
       .select(['e.face_crop_id', 'c.person_id', 'e.embedding'])
       .where('e.model_name', '=', modelName)
       .where('e.model_version', '=', modelVersion)
-      .where('c.person_id', 'is not', null);
+      .where('c.person_id', 'is not', null)
+      .$if(this.scope.consentedOnly === true, (qb) => qb.where(personConsented('c.person_id')));
     if ('personId' in among) query = query.where('c.person_id', '=', among.personId);
     else if (among.faceCropIds.length === 0) return [];
     else query = query.where('e.face_crop_id', 'in', [...among.faceCropIds]);

@@ -13,18 +13,18 @@ import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import { databaseKind, type Database, type DB, type JobItemTable, type JobTable } from './database.js';
 import { toIso } from './face-crop.repository.js';
 
-export type JobKind = 'generate-embeddings' | 'enrol' | 'session-photo';
+export type JobKind = 'generate-embeddings' | 'enrol' | 'session-photo' | 'purge';
 export const JOB_STATUSES = ['queued', 'running', 'cancelling', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export type ItemStatus = 'pending' | 'running' | FinishedItemStatus;
-export type FinishedItemStatus = 'generated' | 'existing' | 'enrolled' | 'stored' | 'failed';
+export type FinishedItemStatus = 'generated' | 'existing' | 'enrolled' | 'stored' | 'purged' | 'failed';
 /** Not ended yet: a cancelling job still has items in flight. */
 export const ACTIVE_JOB: readonly JobStatus[] = ['queued', 'running', 'cancelling'];
 /** Item outcomes (and releases) land only while the job is in one of these. */
 const WORKING_JOB: readonly JobStatus[] = ['running', 'cancelling'];
 const OPEN_ITEM: readonly ItemStatus[] = ['pending', 'running'];
 /** Finished without error. */
-const DONE_ITEM: readonly ItemStatus[] = ['generated', 'existing', 'enrolled', 'stored'];
+const DONE_ITEM: readonly ItemStatus[] = ['generated', 'existing', 'enrolled', 'stored', 'purged'];
 
 export interface Job {
   id: number;
@@ -99,7 +99,9 @@ export type NewJob =
     }
   | { kind: 'enrol'; photos: readonly EnrolPhoto[] }
   /** One class photo, already stored under the media root, for its session. */
-  | { kind: 'session-photo'; sessionId: number; imagePath: string; actor: string; modelName: string };
+  | { kind: 'session-photo'; sessionId: number; imagePath: string; actor: string; modelName: string }
+  /** One retention purge (its one item's result: the purge report). */
+  | { kind: 'purge'; actor: string };
 
 /** Rows per multi-row insert (SQLite allows 32766 bound parameters). */
 const INSERT_CHUNK = 1000;
@@ -180,7 +182,7 @@ export class JobRepository {
         .values({
           kind: job.kind,
           status: 'queued',
-          model_name: job.kind === 'enrol' ? '' : job.modelName,
+          model_name: job.kind === 'enrol' || job.kind === 'purge' ? '' : job.modelName,
           session_id: job.kind === 'session-photo' ? job.sessionId : null,
           actor: job.kind === 'enrol' ? null : (job.actor ?? null),
           force: job.kind === 'generate-embeddings' && job.force ? 1 : 0,
@@ -198,6 +200,12 @@ export class JobRepository {
         await trx
           .insertInto('job_items')
           .values({ job_id: jobId, item_id: 1, status: 'pending', attempts: 0, image_path: job.imagePath })
+          .execute();
+        total = 1;
+      } else if (job.kind === 'purge') {
+        await trx
+          .insertInto('job_items')
+          .values({ job_id: jobId, item_id: 1, status: 'pending', attempts: 0 })
           .execute();
         total = 1;
       } else if (job.kind === 'enrol') {

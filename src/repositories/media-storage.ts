@@ -3,7 +3,7 @@
 // after symlinks are resolved (realpath must stay inside the root).
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -158,6 +158,21 @@ export class MediaStorage {
     if (!relPath.startsWith(`${UPLOADS_DIR}/`)) return false;
     await rm(path.join(this.root, normaliseRelativePath(relPath)), { force: true });
     return true;
+  }
+
+  /**
+   * Erasure and retention: deletes a file under the root that no row names any more (the caller
+   * checked); true when a file was there and is gone, false when there was none.
+   */
+  async removeFile(relPath: string): Promise<boolean> {
+    try {
+      await unlink(path.join(this.root, normaliseRelativePath(relPath)));
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+      throw err;
+    }
   }
 
   async sha256(absPath: string): Promise<string> {

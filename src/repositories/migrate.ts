@@ -10,6 +10,7 @@ import { enrolJobs } from './migrations/0005-enrol-jobs.js';
 import { clustersQuality } from './migrations/0007-clusters-quality.js';
 import { sessionPhotoJobs } from './migrations/0008-session-photo-jobs.js';
 import { sessionFaceMatches } from './migrations/0010-session-face-matches.js';
+import { privacy } from './migrations/0011-privacy.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-clusters-quality': clustersQuality,
   '0008-session-photo-jobs': sessionPhotoJobs,
   '0010-session-face-matches': sessionFaceMatches,
+  '0011-privacy': privacy,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -2,10 +2,19 @@
 import type { Selectable } from 'kysely';
 import { ConflictError, ValidationError } from '../errors.js';
 import { isUniqueViolation } from './constraint-errors.js';
-import type { Database, PersonTable } from './database.js';
+import type { ConsentStatus, Database, PersonTable } from './database.js';
 import { toIso } from './face-crop.repository.js';
 
 export type Metadata = Record<string, unknown>;
+
+/** The person's (or their guardian's) decision on biometric processing, as recorded. */
+export interface Consent {
+  status: ConsentStatus;
+  by: string | null;
+  /** ISO 8601, UTC; null while never recorded. */
+  at: string | null;
+  basis: string | null;
+}
 
 export interface Person {
   id: number;
@@ -16,6 +25,7 @@ export interface Person {
   faceCount: number;
   /** ISO 8601, UTC. */
   createdAt: string;
+  consent: Consent;
 }
 
 export interface NewPerson {
@@ -55,6 +65,12 @@ const toPerson = (row: Row): Person => ({
   metadata: parseMetadata(row.metadata),
   faceCount: Number(row.face_count ?? 0),
   createdAt: toIso(row.created_at),
+  consent: {
+    status: row.consent_status,
+    by: row.consent_by,
+    at: row.consent_at === null ? null : toIso(row.consent_at),
+    basis: row.consent_basis,
+  },
 });
 
 const conflict = (externalId: string | null | undefined) =>
@@ -198,6 +214,21 @@ export class PersonRepository {
         throw err;
       }
     }
+    return this.findById(id);
+  }
+
+  /** Records a consent decision; the person after it, or undefined when there is none. */
+  async setConsent(id: number, consent: Omit<Consent, 'at'>): Promise<Person | undefined> {
+    await this.db
+      .updateTable('persons')
+      .set({
+        consent_status: consent.status,
+        consent_by: consent.by,
+        consent_basis: consent.basis,
+        consent_at: new Date().toISOString(),
+      })
+      .where('id', '=', id)
+      .execute();
     return this.findById(id);
   }
 

@@ -11,6 +11,7 @@ import type { NewAuditEvent } from '../repositories/audit.repository.js';
 import type { ClusterRow, UnknownFace } from '../repositories/cluster.repository.js';
 import type { EmbeddingPort, ModelInfo } from './embedding.types.js';
 import type { FaceCropService } from './face-crop.service.js';
+import type { EnrolmentGate } from './consent.service.js';
 import type { GalleryRegistry } from './gallery.registry.js';
 import { KeyedLock } from './keyed-lock.js';
 import { gallerySimilarity } from './session-matching.js';
@@ -25,6 +26,8 @@ export interface ClusterServiceDeps {
   embedder: Pick<EmbeddingPort, 'resolveModel' | 'models'>;
   faceCrops: Pick<FaceCropService, 'generateBatch'>;
   galleries: Pick<GalleryRegistry, 'changed'>;
+  /** Asked before a cluster is enrolled as an existing person (a new person has no consent yet). */
+  consent?: EnrolmentGate;
 }
 
 export interface ClusterView {
@@ -117,8 +120,11 @@ export class ClusterService {
     if ('personId' in target) {
       if (!(await store.persons.findById(target.personId)))
         throw new ValidationError(`Person ${target.personId} does not exist`, { person_id: target.personId });
+      await this.deps.consent?.assertMayEnrol(target.personId);
     } else if (target.externalId && (await store.persons.findByExternalId(target.externalId))) {
       throw new ConflictError(`external_id "${target.externalId}" is taken`, { external_id: target.externalId });
+    } else {
+      this.deps.consent?.assertMayEnrolNew();
     }
     const picks = bestFirst(live)
       .slice(0, MAX_ENROL_FACES)

@@ -23,6 +23,7 @@ import type { EmbeddingRepository, EmbeddingSummary, NewEmbedding } from '../rep
 import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
 import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
 import type { PersonRepository } from '../repositories/person.repository.js';
+import type { EnrolmentGate } from './consent.service.js';
 import type { EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
 import { ChunkedWriter } from './chunked-writer.js';
 import { modelNames, storedModelNames, type ModelNames } from './model-names.js';
@@ -46,6 +47,8 @@ export interface FaceCropServiceDeps {
   limits: ImageLimits;
   observer?: EmbeddingObserver;
   changes?: CropChangeListener;
+  /** Asked before a crop is stored as a person's (FACEEMBED_REQUIRE_CONSENT). */
+  consent?: EnrolmentGate;
 }
 
 export interface CropMeta {
@@ -332,10 +335,17 @@ export class FaceCropService {
 
   private async resolvePerson(ref: number | string | null | undefined): Promise<number | null> {
     if (ref === undefined || ref === null) return null;
-    if (typeof ref === 'string') return (await this.deps.persons.findOrCreateByExternalId(ref)).id;
-    if ((await this.deps.persons.missingIds([ref])).length > 0)
+    let id: number;
+    if (typeof ref === 'string') {
+      const found = await this.deps.persons.findByExternalId(ref);
+      // Nothing half-written: a person who would be created now has no consent on record.
+      if (!found) this.deps.consent?.assertMayEnrolNew();
+      id = (found ?? (await this.deps.persons.findOrCreateByExternalId(ref))).id;
+    } else id = ref;
+    if (typeof ref === 'number' && (await this.deps.persons.missingIds([ref])).length > 0)
       throw new ValidationError(`Unknown person id: ${ref}`, { person_id: ref });
-    return ref;
+    await this.deps.consent?.assertMayEnrol(id);
+    return id;
   }
 
   /** The model's current version is known only once the embedder is ready. */

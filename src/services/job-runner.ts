@@ -23,6 +23,7 @@ import {
 } from '../repositories/job.repository.js';
 import type { FaceCropService } from './face-crop.service.js';
 import type { PersonService } from './person.service.js';
+import type { RetentionService } from './retention.service.js';
 import type { SessionService } from './session.service.js';
 
 /** Failures that say nothing about the image itself: the item is tried again. */
@@ -33,6 +34,8 @@ export interface JobRunnerDeps {
   crops: Pick<FaceCropService, 'generateBatch'>;
   persons: Pick<PersonService, 'enrolStoredPhotoOnce'>;
   photos: Pick<SessionService, 'addQueuedPhoto' | 'discardQueuedPhoto'>;
+  /** purge jobs: the retention schedule enforced. */
+  retention?: Pick<RetentionService, 'purge'>;
   /** Recorded on every item it runs (host:pid). */
   node: string;
   /** Starts per item before it fails for good (a worker crash, or a node dying on it). */
@@ -166,6 +169,12 @@ export class JobRunner {
       try {
         if (job.kind === 'session-photo') {
           results.push(await this.sessionPhoto(job, item));
+          continue;
+        }
+        if (job.kind === 'purge') {
+          if (!this.deps.retention) throw new InternalError(`Purge job ${job.id}: this process cannot purge`);
+          const report = await this.deps.retention.purge({ dryRun: false, actor: job.actor ?? 'system' });
+          results.push({ itemId: item.itemId, status: 'purged', result: report });
           continue;
         }
         if (item.imagePath === null || item.personId === null)

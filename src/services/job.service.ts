@@ -17,6 +17,7 @@ import type { EmbeddingPort } from './embedding.types.js';
 import type { StagedUpload } from '../repositories/media-storage.js';
 import type { SessionService } from './session.service.js';
 import type { PhotoResult } from './session-view.js';
+import type { PurgeReport } from './retention.service.js';
 import { storedModelNames, type ModelNames } from './model-names.js';
 
 /** Who runs queued items: the server's own pool (embedded) or BullMQ nodes. */
@@ -74,7 +75,7 @@ export interface JobView {
   names?: ModelNames;
   progress: JobProgress;
   /** Once the job has ended: generate-embeddings, the batch result shape (crop id order); enrol, photo order. */
-  result?: BatchResult | EnrolmentResult | PhotoResult | JobFailure;
+  result?: BatchResult | EnrolmentResult | PhotoResult | JobFailure | PurgeReport;
 }
 
 export interface JobFigures {
@@ -84,7 +85,7 @@ export interface JobFigures {
   itemsPerSecond: Map<string, number>;
 }
 
-export const JOB_KINDS = ['generate-embeddings', 'enrol', 'session-photo'] as const;
+export const JOB_KINDS = ['generate-embeddings', 'enrol', 'session-photo', 'purge'] as const;
 /** Seconds a client refused for a full photo queue is told to wait. */
 const PHOTO_QUEUE_RETRY_S = 10;
 const ENDED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
@@ -150,6 +151,20 @@ export class JobService {
     return { job, progress: { total: job.total, done: 0, failed: 0 } };
   }
 
+  /**
+   * A retention purge as a job (kind purge) on whichever engine runs jobs. One at a time: while
+   * one is queued or running, asking again answers that one.
+   */
+  async createPurge(actor: string): Promise<JobView> {
+    const { jobs, engine } = this.deps;
+    const running = (await jobs.active()).find((j) => j.kind === 'purge');
+    if (running) return this.get(running.id);
+    engine.assertAvailable();
+    const job = await jobs.create({ kind: 'purge', actor });
+    await this.submitNew(job);
+    return { job, progress: { total: 1, done: 0, failed: 0 } };
+  }
+
   /** Refuses (503) a class photo while the queue holds its maximum of photos, or cannot take work. */
   async assertPhotoRoom(): Promise<void> {
     const { jobs, engine, photos } = this.deps;
@@ -212,7 +227,7 @@ export class JobService {
     const result =
       job.kind === 'enrol'
         ? await this.enrolmentResult(job)
-        : job.kind === 'session-photo'
+        : job.kind === 'session-photo' || job.kind === 'purge'
           ? await this.photoResult(job)
           : await this.result(job);
     return { job, names, progress, result };
@@ -266,7 +281,7 @@ export class JobService {
 
   /** The naming rule for the name the job was asked with; a model since removed keeps that name. */
   private names(job: Job): ModelNames | undefined {
-    if (job.kind === 'enrol') return undefined;
+    if (job.kind === 'enrol' || job.kind === 'purge') return undefined;
     // A class photo's job holds its session's model, as the session names it (the public name).
     if (job.kind === 'session-photo') return storedModelNames(this.deps.embedder, job.modelName);
     return storedModelNames(this.deps.embedder, job.modelName, job.modelName);
@@ -289,10 +304,10 @@ export class JobService {
   }
 
   /** The stored answer; a failure's typed error; nothing for a photo cancelled before it ran. */
-  private async photoResult(job: Job): Promise<PhotoResult | JobFailure | undefined> {
+  private async photoResult(job: Job): Promise<PhotoResult | PurgeReport | JobFailure | undefined> {
     const item = (await this.deps.jobs.items(job.id))[0];
     if (item?.status === 'failed') return { error: itemError(item) };
-    return item?.result ? (JSON.parse(item.result) as PhotoResult) : undefined;
+    return item?.result ? (JSON.parse(item.result) as PhotoResult | PurgeReport) : undefined;
   }
 
   private async enrolmentResult(job: Job): Promise<EnrolmentResult> {

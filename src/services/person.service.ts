@@ -12,8 +12,10 @@ import type { EmbeddingRepository } from '../repositories/embedding.repository.j
 import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
 import type { StagedUpload } from '../repositories/media-storage.js';
 import type { NewPerson, Person, PersonPatch, PersonRepository } from '../repositories/person.repository.js';
+import type { EnrolmentGate } from './consent.service.js';
 import type { EmbeddingPort } from './embedding.types.js';
 import { chooseEnrolmentFace, type ChosenFace, type FaceChoice } from './enrolment-face.js';
+import type { ErasureService } from './erasure.service.js';
 import type { FaceCropService } from './face-crop.service.js';
 import type { GalleryRegistry } from './gallery.registry.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -25,6 +27,10 @@ export interface PersonServiceDeps {
   faceCrops: FaceCropService;
   embedder: EmbeddingPort;
   galleries: Pick<GalleryRegistry, 'changed'>;
+  /** Asked before anything is enrolled (FACEEMBED_REQUIRE_CONSENT). */
+  consent?: EnrolmentGate;
+  /** A deleted person's biometric data goes first (their faces must not outlive them). */
+  erasure?: Pick<ErasureService, 'erase'>;
 }
 
 export interface Enrolment {
@@ -96,8 +102,10 @@ export class PersonService {
     return person;
   }
 
-  /** The person goes; their face crops stay, unlinked, and leave every gallery at once. */
-  async delete(id: number): Promise<void> {
+  /** Their biometric data is erased (audited), then the person row goes; attendance rows keep the name. */
+  async delete(id: number, actor = 'system'): Promise<void> {
+    await this.get(id);
+    await this.deps.erasure?.erase(id, 'biometric', actor);
     const person = await this.deps.persons.delete(id);
     if (!person) throw new NotFoundError(`Person ${id} not found`, { person_id: id });
     await this.deps.galleries.changed({ personId: id });
@@ -111,6 +119,7 @@ export class PersonService {
   /** An existing face crop becomes one of the person's enrolment faces. */
   async enrolCrop(personId: number, faceCropId: number): Promise<Enrolment> {
     await this.get(personId);
+    await this.deps.consent?.assertMayEnrol(personId);
     const crop = await this.deps.crops.findById(faceCropId);
     if (!crop) throw new NotFoundError(`Face crop ${faceCropId} not found`, { face_crop_id: faceCropId });
     if (crop.personId !== null && crop.personId !== personId)
@@ -137,6 +146,7 @@ export class PersonService {
     let quality: FaceQuality;
     try {
       await this.get(personId);
+      await this.deps.consent?.assertMayEnrol(personId);
       const info = await faceCrops.probeUpload(staged);
       const models = await this.models();
       const found = await this.deps.embedder.detectFaces(staged.tmpPath);

@@ -19,6 +19,7 @@ import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/medi
 import type { Session } from '../repositories/session.repository.js';
 import type { EmbeddingPort, ModelInfo } from './embedding.types.js';
 import type { FaceCropService } from './face-crop.service.js';
+import type { EnrolmentGate } from './consent.service.js';
 import type { GalleryRegistry } from './gallery.registry.js';
 import { storedModelNames, type ModelNames } from './model-names.js';
 import { measureFaceQuality } from './face-quality.js';
@@ -49,6 +50,8 @@ export interface SessionServiceDeps {
   limits: ImageLimits;
   /** Told after each photo: its unknown faces join the group's clusters. */
   unknownFaces?: { update(groupId: number): Promise<void> };
+  /** Asked before an assignment also enrols the face (FACEEMBED_REQUIRE_CONSENT). */
+  consent?: EnrolmentGate;
 }
 
 export class SessionService {
@@ -250,6 +253,7 @@ export class SessionService {
     input: { personId: number; enrol?: boolean; note?: string | null },
     actor: string,
   ): Promise<AttendanceRow> {
+    if (input.enrol) await this.deps.consent?.assertMayEnrol(input.personId);
     const assigned = await this.change(id, async (trx, session) => {
       const row = await this.rosterRow(trx, session, input.personId);
       const events = await assignFace(trx, session, { ...input, faceCropId, row }, actor);

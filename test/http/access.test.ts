@@ -138,6 +138,7 @@ for (const target of DB_TARGETS) {
         crops: services.faceCrops,
         persons: services.persons,
         sessions: services.sessions,
+        retention: services.retention,
         logger: silent,
         runsJobs: true,
       });

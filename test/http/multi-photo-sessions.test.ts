@@ -69,7 +69,7 @@ for (const target of DB_TARGETS) {
       const services = createServices({ db: opened.db, embedder: emb.embedder, config });
       const deps = { config, db: opened.db, embedder: emb.embedder, logger: silent };
       const { faceCrops: crops, persons, sessions } = services;
-      jobs = await startJobs({ ...deps, crops, persons, sessions, runsJobs: true });
+      jobs = await startJobs({ ...deps, crops, persons, sessions, retention: services.retention, runsJobs: true });
       app = await buildApp({ ...deps, services: () => services, jobs: jobs.service });
       const repo = new PersonRepository(opened.db);
       for (const who of MEMBERS) {

@@ -37,6 +37,7 @@ for (const target of DB_TARGETS) {
           face_count: 0,
           created_at: '',
           enrolment: { photos: 0, strength: 'weak', reasons: ['no_photos'] },
+          consent: { status: 'unknown', by: null, at: null, basis: null },
         },
       );
       assert.deepEqual((await call('GET', `${PERSONS}${p.id}/`)).json(), p);

@@ -60,9 +60,9 @@ for (const target of DB_TARGETS) {
         mediaRoot,
       );
       const services = createServices({ db: opened.db, embedder: emb.embedder, config });
-      const { faceCrops: crops, persons, sessions } = services;
+      const { faceCrops: crops, persons, sessions, retention } = services;
       const deps = { config, db: opened.db, embedder: emb.embedder, logger: silent };
-      const jobs = await startJobs({ ...deps, crops, persons, sessions, runsJobs: true });
+      const jobs = await startJobs({ ...deps, crops, persons, sessions, retention, runsJobs: true });
       const built = await buildApp({ ...deps, services: () => services, jobs: jobs.service });
       apps.push({ app: built, jobs, services });
       return built;

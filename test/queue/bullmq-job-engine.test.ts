@@ -69,8 +69,18 @@ describe('BullMQ engine: a job saved but never enqueued', { skip: await redisSki
 
   /** What `faceembed serve` starts with FACEEMBED_SERVER_RUNS_JOBS=false: the engine, no node. */
   const start = async () => {
-    const { faceCrops: crops, persons, sessions } = createServices({ db, embedder, config });
-    const jobs = await startJobs({ config, db, embedder, crops, persons, sessions, logger: silent, runsJobs: false });
+    const { faceCrops: crops, persons, sessions, retention } = createServices({ db, embedder, config });
+    const jobs = await startJobs({
+      config,
+      db,
+      embedder,
+      crops,
+      persons,
+      sessions,
+      retention,
+      logger: silent,
+      runsJobs: false,
+    });
     engines.push(jobs);
     return jobs;
   };

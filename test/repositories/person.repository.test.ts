@@ -19,7 +19,15 @@ for (const target of DB_TARGETS) {
       assert.ok(Number.isInteger(p.id) && p.id > 0);
       assert.deepEqual(
         { ...p, id: 0, createdAt: '' },
-        { id: 0, name: 'Ada', externalId: 'S-1', metadata: { class: '3b', year: 2026 }, faceCount: 0, createdAt: '' },
+        {
+          id: 0,
+          name: 'Ada',
+          externalId: 'S-1',
+          metadata: { class: '3b', year: 2026 },
+          faceCount: 0,
+          createdAt: '',
+          consent: { status: 'unknown', by: null, at: null, basis: null },
+        },
       );
       assert.match(p.createdAt, /Z$/);
       const crops = new FaceCropRepository(opened.db);
@@ -28,6 +36,15 @@ for (const target of DB_TARGETS) {
       assert.equal((await repo.findById(p.id))?.faceCount, 2);
       assert.deepEqual(await repo.findByExternalId('S-1'), { ...p, faceCount: 2 });
       assert.equal(await repo.findById(999_999), undefined);
+    });
+
+    test('setConsent records status, by, basis and the time; none for a missing person', async () => {
+      const p = await repo.create({ name: 'Consent' });
+      const set = await repo.setConsent(p.id, { status: 'granted', by: 'guardian', basis: 'form 1' });
+      assert.deepEqual({ ...set!.consent, at: '' }, { status: 'granted', by: 'guardian', basis: 'form 1', at: '' });
+      assert.match(set!.consent.at!, /Z$/);
+      assert.deepEqual((await repo.findById(p.id))!.consent, set!.consent);
+      assert.equal(await repo.setConsent(999_999, { status: 'granted', by: null, basis: null }), undefined);
     });
 
     test('a taken external_id is a ConflictError on create and update; null may repeat', async () => {

@@ -3,8 +3,9 @@
 // drop), a group, a session whose class photo holds two of them and a stranger -> two named
 // boxes and one unknown; a keyboard toggle, the unknown face assigned (and enrolled), a second
 // photo of the two (each once in the roster, boxed in both photos), the CSV, the audit trail,
-// closing; no console error anywhere. With FACEEMBED_SCREENSHOTS_DIR set
-// (npm run screenshots) it also saves the README's screenshots there.
+// closing; consent recorded and a person erased with its receipt; no console error anywhere.
+// With FACEEMBED_SCREENSHOTS_DIR set (npm run screenshots) it also saves the README's
+// screenshots there.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -369,6 +370,39 @@ describe('attendance web app in Chromium', { skip }, () => {
     await page.locator('table.list tr', { hasText: 'Mary Jackson' }).locator('.badge.weak').waitFor();
     await page.locator('table.list tr', { hasText: ada.name }).locator('.badge.ok').waitFor();
   });
+  step(
+    "the newcomer's page: consent recorded, then erased with its receipt; her faces do not come back as unknown",
+    async () => {
+      await page.getByRole('link', { name: 'Persons', exact: true }).click();
+      await page.getByRole('link', { name: NEWCOMER.name, exact: true }).click();
+      await page.getByRole('heading', { name: NEWCOMER.name }).waitFor();
+      const onRecord = page.getByLabel('Consent on record');
+      await onRecord.getByText('unknown').waitFor();
+      await page.getByLabel('Consent status').selectOption('granted');
+      await page.getByLabel('Given by').fill('guardian');
+      await page.getByLabel('Basis').fill('form 17');
+      await page.getByRole('button', { name: 'Save consent' }).click();
+      await onRecord.getByText(/by guardian · basis: form 17/).waitFor();
+      await page.getByLabel('Erasure scope').selectOption('all');
+      await page.getByRole('button', { name: 'Erase…' }).click();
+      await page.getByRole('button', { name: 'Confirm erase' }).click();
+      const receipt = page.getByRole('status', { name: 'Erasure receipt' });
+      await receipt.waitFor();
+      assert.match(
+        (await receipt.textContent()) ?? '',
+        /Erased \(all\).*2 face crops, \d+ embeddings, 2 files, 2 cluster/,
+      );
+      await page.getByRole('heading', { name: /^Erased person \d+$/ }).waitFor();
+      await page.getByText('No faces enrolled yet.').waitFor();
+      if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'web-person-erased.png'), fullPage: true });
+      // The group page: the erased faces are not unknown faces again.
+      await page.getByRole('link', { name: 'Groups', exact: true }).click();
+      await page.getByRole('link', { name: 'Class 4B' }).click();
+      await page.getByRole('heading', { name: 'Roster (4)' }).waitFor();
+      await page.getByText("No unknown faces in this group's sessions.").waitFor();
+    },
+    true,
+  );
 
   test('no console error on any page', () => {
     assert.deepEqual(watch.errors, []);

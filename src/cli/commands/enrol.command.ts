@@ -145,6 +145,7 @@ async function enrolAsJob({ config, db, embedder, services, root, work, group }:
     crops: faceCrops,
     persons,
     sessions: services.sessions,
+    retention: services.retention,
     logger: createLogger('warn'),
     runsJobs: !config.jobs.queueUrl,
   });

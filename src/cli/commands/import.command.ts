@@ -83,6 +83,7 @@ export function registerImport(program: Command): void {
             crops: service,
             persons,
             sessions: opened.services.sessions,
+            retention: opened.services.retention,
             logger,
             runsJobs: !config.jobs.queueUrl,
           });

@@ -32,7 +32,7 @@ async function reembed(flags: { model: string }): Promise<void> {
   try {
     await migrate(db);
     opened = await openServices({ db, embedder, config, logger: createLogger('warn') });
-    const { faceCrops, persons, sessions } = opened.services;
+    const { faceCrops, persons, sessions, retention } = opened.services;
     jobs = await startJobs({
       config,
       db,
@@ -40,6 +40,7 @@ async function reembed(flags: { model: string }): Promise<void> {
       crops: faceCrops,
       persons,
       sessions,
+      retention,
       logger: createLogger('warn'),
       runsJobs: here,
     });

@@ -3,7 +3,12 @@
 import type { Static } from '@sinclair/typebox';
 import type { Crop, CropDetail } from '../../../src/http/routes/face-crops/schema.js';
 import type { GroupBody } from '../../../src/http/routes/groups/schema.js';
-import type { EnrolmentBody, PersonBody } from '../../../src/http/routes/persons/schema.js';
+import type {
+  ConsentAnswer as ConsentAnswerBody,
+  EnrolmentBody,
+  PersonBody,
+  ReceiptBody,
+} from '../../../src/http/routes/persons/schema.js';
 import type {
   AuditList,
   PhotoResponse,
@@ -28,6 +33,10 @@ export interface Page<T> {
 }
 
 export type Person = Static<typeof PersonBody>;
+/** The receipt of an erasure (POST persons/{id}/erase/). */
+export type ErasureReceipt = Static<typeof ReceiptBody>;
+/** The answer to PUT persons/{id}/consent/: the person, and the receipt when withdrawal erased. */
+export type ConsentAnswer = Static<typeof ConsentAnswerBody>;
 /** The answer to an enrolment (POST persons/{id}/faces/); the gallery lists them as face crops. */
 export type Enrolment = Static<typeof EnrolmentBody>;
 export type Group = Static<typeof GroupBody>;

@@ -1,6 +1,7 @@
 // One person: rename, enrol photos (drag and drop, several at once), their enrolled faces
-// with a remove button each. A photo refused for holding several people offers each of their
-// faces to choose from; a weak enrolment says what would make it better.
+// with a remove button each, their consent and the erasure of their biometric data. A photo
+// refused for holding several people offers each of their faces to choose from; a weak enrolment
+// says what would make it better.
 import { useState } from 'react';
 import { ApiError, del, get, getAll, upload } from '../api/client';
 import type { FaceCrop, Person } from '../api/types';
@@ -9,6 +10,7 @@ import { ErrorNotice, Link, useAction, useLoad } from '../components/common';
 import { useCan } from '../access';
 import { DropZone } from '../components/drop-zone';
 import { EnrolmentBadge } from '../components/enrolment-strength';
+import { PrivacyPanel } from './person/privacy-panel';
 
 interface Enrolment {
   name: string;
@@ -156,6 +158,12 @@ export function PersonPage({ id }: { id: number }) {
         ))}
         {faces.data?.length === 0 && <li className="hint">No faces enrolled yet.</li>}
       </ul>
+      {person.data && (
+        <PrivacyPanel
+          person={person.data}
+          onChanged={() => Promise.all([faces.reload(), person.reload()]).then(() => undefined)}
+        />
+      )}
     </section>
   );
 }

@@ -3,6 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { BatchResult } from '../../../services/face-crop.service.js';
 import type { EnrolmentResult, JobFailure, JobView } from '../../../services/job.service.js';
 import type { PhotoResult } from '../../../services/session-view.js';
+import type { PurgeReport } from '../../../services/retention.service.js';
+import { PurgeResponse, toPurgeResponse } from '../retention/schema.js';
 import { JOB_STATUSES } from '../../../repositories/job.repository.js';
 import { Id } from '../../schemas.js';
 import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
@@ -58,7 +60,7 @@ export const JobResponse = Type.Object({
   id: Type.Integer(),
   kind: Type.String({
     description:
-      'generate-embeddings, enrol (bulk enrolment from the command line), or session-photo (POST sessions/{id}/photos/ with async)',
+      'generate-embeddings, enrol (bulk enrolment from the command line), session-photo (POST sessions/{id}/photos/ with async), or purge (retention)',
   }),
   status: Status,
   // Absent for enrol jobs: enrolment embeds with every registered model.
@@ -71,9 +73,9 @@ export const JobResponse = Type.Object({
   session_id: Type.Optional(Type.Integer({ description: 'session-photo jobs: the session the photo goes to' })),
   error: Type.Optional(Type.String()),
   result: Type.Optional(
-    Type.Union([BatchResponse, EnrolmentResponse, PhotoResponse, JobFailureResponse], {
+    Type.Union([BatchResponse, EnrolmentResponse, PhotoResponse, PurgeResponse, JobFailureResponse], {
       description:
-        "generate-embeddings: the batch shape; enrol: one entry per photo; session-photo: the upload's 201 body, or {error} when it failed",
+        "generate-embeddings: the batch shape; enrol: one entry per photo; session-photo: the upload's 201 body, or {error} when it failed; purge: the purge report",
     }),
   ),
 });
@@ -97,14 +99,16 @@ const toEnrolmentResponse = (r: EnrolmentResult): Static<typeof EnrolmentRespons
   summary: { enrolled: r.summary.enrolled, existing: r.summary.existing, failed: r.summary.failed },
 });
 
-const toResult = (r: BatchResult | EnrolmentResult | PhotoResult | JobFailure) =>
+const toResult = (r: BatchResult | EnrolmentResult | PhotoResult | JobFailure | PurgeReport) =>
   'modelName' in r
     ? toBatchResponse(r)
     : 'photoId' in r
       ? toPhoto(r)
-      : 'error' in r
-        ? { error: r.error }
-        : toEnrolmentResponse(r);
+      : 'dryRun' in r
+        ? toPurgeResponse(r)
+        : 'error' in r
+          ? { error: r.error }
+          : toEnrolmentResponse(r);
 
 export const toJobResponse = (v: JobView): Static<typeof JobResponse> => ({
   id: v.job.id,

@@ -8,12 +8,19 @@ import type { PersonService } from '../../../services/person.service.js';
 import type { Person } from '../../../repositories/person.repository.js';
 import { numberField, readImageForm } from '../../multipart-form.js';
 import { parseBox, type FaceChoice } from '../../../services/enrolment-face.js';
+import type { ConsentService } from '../../../services/consent.service.js';
+import type { ErasureService } from '../../../services/erasure.service.js';
 import { PageQuery, pageBody } from '../../pagination.js';
 import { access } from '../../plugins/access.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
 import { assertAdmin, groupScope } from '../../../services/access.service.js';
 import { CropList, toCrop } from '../face-crops/schema.js';
 import {
+  ConsentAnswer,
+  ConsentBody,
+  EraseBody,
+  ReceiptBody,
+  toReceipt,
   CreateBody,
   EnrolBody,
   EnrolJson,
@@ -31,12 +38,17 @@ import {
 export interface PersonRoutesOptions {
   persons: PersonService;
   faceCrops: FaceCropService;
+  erasure: ErasureService;
+  consent: ConsentService;
 }
 
 const tags = ['persons'];
 const security = apiSecurity;
 
-export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app, { persons, faceCrops }) => {
+export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (
+  app,
+  { persons, faceCrops, erasure, consent },
+) => {
   app.post<{ Body: Static<typeof CreateBody> }>(
     '/',
     {
@@ -123,14 +135,55 @@ export const personRoutes: FastifyPluginAsync<PersonRoutesOptions> = async (app,
       schema: {
         tags,
         security,
-        summary: 'Delete a person (their face crops stay, unlinked, and are no longer found by identify)',
+        summary: 'Delete a person: their biometric data is erased first (audited); attendance rows keep the name',
         params: PersonParams,
         response: { 204: { type: 'null' }, ...errorResponses },
       },
     },
     async (request, reply) => {
-      await persons.delete(request.params.id);
+      await persons.delete(request.params.id, request.actor);
       return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: Static<typeof PersonParams>; Body: Static<typeof EraseBody> }>(
+    '/:id/erase/',
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Erase a person's biometric data (scope all: also their name), with a receipt",
+        description:
+          'Every face crop of theirs (enrolment and session faces), its embeddings, files, search entries and ' +
+          'cluster memberships go; attendance rows stay. Audited as `erased` with the counts.',
+        params: PersonParams,
+        body: EraseBody,
+        response: { 200: ReceiptBody, ...errorResponses },
+      },
+      // Erasure is the school's decision, not one class's: admin keys only.
+      config: { access: access.admin },
+    },
+    async (request) =>
+      toReceipt(await erasure.erase(request.params.id, request.body.scope ?? 'biometric', request.actor)),
+  );
+
+  app.put<{ Params: Static<typeof PersonParams>; Body: Static<typeof ConsentBody> }>(
+    '/:id/consent/',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Record consent to biometric processing (withdrawn: their biometric data is erased)',
+        params: PersonParams,
+        body: ConsentBody,
+        response: { 200: ConsentAnswer, ...errorResponses },
+      },
+      config: { access: access.write({ id: 'person' }) },
+    },
+    async (request) => {
+      const { status, by, basis } = request.body;
+      const done = await consent.set(request.params.id, { status, by, basis }, request.actor);
+      return { ...toPerson(done.person), ...(done.erasure && { erasure: toReceipt(done.erasure) }) };
     },
   );
 

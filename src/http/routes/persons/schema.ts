@@ -2,6 +2,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { EnrolmentStrength } from '../../../domain/enrolment-quality.js';
 import type { Person } from '../../../repositories/person.repository.js';
+import type { ErasureReceipt } from '../../../services/erasure.service.js';
+import { receiptJson } from '../../../services/erasure.service.js';
 import type { Enrolment } from '../../../services/person.service.js';
 import { PageQuery, pageOf } from '../../pagination.js';
 import { Id } from '../../schemas.js';
@@ -14,6 +16,8 @@ const ExternalId = Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Ty
 const Metadata = Type.Record(Type.String(), Type.Unknown(), { description: 'Any JSON object' });
 
 export const PersonParams = Type.Object({ id: Id });
+
+const ConsentStatus = Type.Union([Type.Literal('granted'), Type.Literal('withdrawn'), Type.Literal('unknown')]);
 export const FaceParams = Type.Object({ id: Id, face_crop_id: Id });
 
 export const ListQuery = Type.Composite([
@@ -65,7 +69,42 @@ export const PersonBody = Type.Object({
       { description: 'How well the person is enrolled: add photos to a weak enrolment' },
     ),
   ),
+  consent: Type.Object(
+    {
+      status: ConsentStatus,
+      by: Type.Union([Type.String(), Type.Null()]),
+      at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+      basis: Type.Union([Type.String(), Type.Null()]),
+    },
+    { description: 'Consent to biometric processing, as last recorded (docs/privacy.md)' },
+  ),
 });
+
+const Scope = Type.Union([Type.Literal('biometric'), Type.Literal('all')], {
+  description: 'biometric: faces, embeddings, files; all: also the name, external_id and metadata (pseudonymised)',
+});
+
+export const EraseBody = Type.Object({ scope: Type.Optional(Scope) });
+
+export const ReceiptBody = Type.Object({
+  person_id: Type.Integer(),
+  scope: Scope,
+  removed: Type.Object({
+    face_crops: Type.Integer(),
+    embeddings: Type.Integer(),
+    files: Type.Integer(),
+    cluster_faces: Type.Integer(),
+  }),
+  at: Type.String({ format: 'date-time' }),
+});
+
+export const ConsentBody = Type.Object({
+  status: ConsentStatus,
+  by: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Null()])),
+  basis: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 1024 }), Type.Null()])),
+});
+
+export const ConsentAnswer = Type.Composite([PersonBody, Type.Object({ erasure: Type.Optional(ReceiptBody) })]);
 
 export const PersonList = pageOf(PersonBody);
 
@@ -123,8 +162,11 @@ export const toPerson = (p: Person, enrolment?: EnrolmentStrength): Static<typeo
   metadata: p.metadata,
   face_count: p.faceCount,
   created_at: p.createdAt,
+  consent: { status: p.consent.status, by: p.consent.by, at: p.consent.at, basis: p.consent.basis },
   ...(enrolment && { enrolment }),
 });
+
+export const toReceipt = (r: ErasureReceipt): Static<typeof ReceiptBody> => receiptJson(r);
 
 export const toEnrolment = (e: Enrolment): Static<typeof EnrolmentBody> => ({
   face_crop_id: e.faceCropId,
