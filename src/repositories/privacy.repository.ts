@@ -47,8 +47,9 @@ export class PrivacyRepository {
    * Every face crop that shows the person: their enrolment faces, and the session faces an
    * attendance row of theirs holds (matched automatically, assigned by hand, or by a cluster).
    */
+  /** Enrolment faces, and session faces matched to the person in any photo (attendance row or not). */
   async personFaceIds(personId: number): Promise<number[]> {
-    const [enrolled, held] = await Promise.all([
+    const [enrolled, held, matched] = await Promise.all([
       this.db.selectFrom('face_crops').select('id').where('person_id', '=', personId).execute(),
       this.db
         .selectFrom('attendance')
@@ -56,8 +57,13 @@ export class PrivacyRepository {
         .where('person_id', '=', personId)
         .where('face_crop_id', 'is not', null)
         .execute(),
+      this.db.selectFrom('session_face_matches').select('face_crop_id').where('person_id', '=', personId).execute(),
     ]);
-    const ids = new Set([...enrolled.map((r) => Number(r.id)), ...held.map((r) => Number(r.face_crop_id))]);
+    const ids = new Set([
+      ...enrolled.map((r) => Number(r.id)),
+      ...held.map((r) => Number(r.face_crop_id)),
+      ...matched.map((r) => Number(r.face_crop_id)),
+    ]);
     return [...ids].sort((a, b) => a - b);
   }
 
@@ -158,8 +164,18 @@ export class PrivacyRepository {
       .where('f.person_id', 'is', null)
       .where('f.created_at', '<', cutoff.toISOString())
       .$if(unknownOnly, (qb) =>
-        qb.where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom('attendance as a').select('a.id').whereRef('a.face_crop_id', '=', 'f.id'))),
+        qb.where(({ and, not, exists, selectFrom }) =>
+          and([
+            not(exists(selectFrom('attendance as a').select('a.id').whereRef('a.face_crop_id', '=', 'f.id'))),
+            // A member's face in another photo than their row's is matched, not unknown.
+            not(
+              exists(
+                selectFrom('session_face_matches as m')
+                  .select('m.face_crop_id')
+                  .whereRef('m.face_crop_id', '=', 'f.id'),
+              ),
+            ),
+          ]),
         ),
       )
       .orderBy('f.id')

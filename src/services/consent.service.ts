@@ -1,4 +1,4 @@
-// Consent to biometric processing, per person (issue 29, docs/privacy.md): granted, withdrawn
+// Consent to biometric processing, per person (docs/privacy.md): granted, withdrawn
 // or unknown, by whom, when, on what basis; every change audited (action `consent`). With
 // FACEEMBED_REQUIRE_CONSENT=true a person without `granted` cannot be enrolled (ConflictError)
 // and their faces are never matched (the galleries and session matching read only consented

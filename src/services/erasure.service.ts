@@ -1,5 +1,5 @@
-// Erasure of a person's biometric data (issue 29, docs/privacy.md). `biometric`: every face crop
-// that shows them (enrolment faces, and session faces their attendance rows hold), with the
+// Erasure of a person's biometric data (docs/privacy.md). `biometric`: every face crop
+// that shows them (enrolment faces, and session faces matched to them in any photo), with the
 // embeddings, cluster memberships, image files and search-gallery entries; the photos bulk
 // enrolment stored for them. Attendance facts stay (present/absent, when), their face link
 // gone. `all`: also the name, external_id and metadata, replaced by a pseudonym everywhere the

@@ -1,4 +1,4 @@
-// Scheduled purges (issue 29): a purge job at start and then every PURGE_INTERVAL_HOURS, on the
+// Scheduled purges: a purge job at start and then every PURGE_INTERVAL_HOURS, on the
 // job engine (embedded or BullMQ), when the schedule has anything to enforce. Several servers on
 // one database may each ask: JobService.createPurge answers the purge already queued or running.
 import type { Logger } from 'pino';

@@ -1,4 +1,4 @@
-// The retention schedule enforced (issue 29, docs/privacy.md): class photo files, session faces
+// The retention schedule enforced (docs/privacy.md): class photo files, session faces
 // that are nobody's enrolment face, and unknown faces, each kept its configured number of days
 // (unset: kept). A purge removes what is past its time: face crops with their embeddings,
 // cluster memberships and files; class photo files (the photo's row stays, marked purged).

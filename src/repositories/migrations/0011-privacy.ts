@@ -1,4 +1,4 @@
-// Biometric data a school can defend (issue 29): a consent record per person, and class photos
+// Biometric data a school can defend: a consent record per person, and class photos
 // whose file a retention purge removed (the row stays: the photo was taken, its faces and the
 // attendance it decided keep their history; purged_at says the image is gone for good).
 import type { Kysely, Migration } from 'kysely';
