@@ -8,6 +8,7 @@ import { registerEmbed } from './commands/embed.command.js';
 import { registerEnrol } from './commands/enrol.command.js';
 import { registerIdentify } from './commands/identify.command.js';
 import { registerFaces } from './commands/faces.command.js';
+import { registerFsck } from './commands/fsck.command.js';
 import { registerImport } from './commands/import.command.js';
 import { registerJobs } from './commands/jobs.command.js';
 import { registerModels } from './commands/models.command.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
     registerBench,
     registerWorkerNode,
     registerJobs,
+    registerFsck,
   ])
     register(program);
   return program;

@@ -9,6 +9,7 @@ import type { Database } from './database.js';
 import { EmbeddingRepository } from './embedding.repository.js';
 import { FaceCropRepository } from './face-crop.repository.js';
 import { GroupRepository } from './group.repository.js';
+import { MediaOwnerRepository } from './media-owner.repository.js';
 import { PersonRepository } from './person.repository.js';
 import { SessionRepository, type Session } from './session.repository.js';
 
@@ -21,6 +22,7 @@ export class AttendanceStore {
   readonly groups: GroupRepository;
   readonly persons: PersonRepository;
   readonly clusters: ClusterRepository;
+  readonly media: MediaOwnerRepository;
 
   constructor(private readonly db: Database) {
     this.sessions = new SessionRepository(db);
@@ -31,6 +33,7 @@ export class AttendanceStore {
     this.groups = new GroupRepository(db);
     this.persons = new PersonRepository(db);
     this.clusters = new ClusterRepository(db);
+    this.media = new MediaOwnerRepository(db);
   }
 
   /** Runs `fn` in a transaction: all of its writes or none. */

@@ -27,6 +27,7 @@ import { sessionView, storedPhotoResult, type PhotoResult, type SessionView } fr
 import { insertPhoto } from './session-photo-rows.js';
 import { gallerySimilarity } from './session-matching.js';
 import { auditEvent, resolveSession, rowEvent, syncRoster } from './session-resolve.js';
+import { removePhotoRows, removeUnownedFiles } from './session-removal.js';
 
 /**
  * The model a new session of a group takes attendance with, unless the client names one: the
@@ -299,6 +300,47 @@ export class SessionService {
     return this.deps.storage.resolve(photo.imagePath);
   }
 
+  /** The photo's image bytes (decrypted when the media are encrypted at rest). */
+  async photoImage(id: number, photoId: number): Promise<{ file: MediaFile; data: Buffer }> {
+    const file = await this.photoFile(id, photoId);
+    return { file, data: await this.deps.storage.read(file.relPath) };
+  }
+
+  /**
+   * Deletes a session, open or closed: its photos, the faces cut from them (a face enrolled as a
+   * person's stays theirs), embeddings, cluster places, attendance rows, then the files.
+   */
+  async deleteSession(id: number, actor: string): Promise<void> {
+    const { rows, groupId } = await this.locked(id, async (trx, session) => {
+      const removed = await removePhotoRows(trx, await trx.sessions.photoIds([id]));
+      await trx.sessions.delete(id);
+      const after = { group_id: session.groupId, photos: removed.photos, face_crops: removed.faceCrops };
+      await trx.audit.append([auditEvent(actor, 'session-deleted', id, { after })]);
+      return { rows: removed, groupId: session.groupId };
+    });
+    await removeUnownedFiles(this.deps.store, this.deps.storage, rows.files);
+    await this.deps.unknownFaces?.update(groupId).catch(() => undefined);
+  }
+
+  /**
+   * Deletes one class photo with the faces cut from it, then its files. An open session is
+   * re-solved without them; a closed one keeps its attendance as it was (the rows only lose
+   * the reference to a deleted face).
+   */
+  async deletePhoto(id: number, photoId: number, actor: string): Promise<void> {
+    const { rows, groupId } = await this.locked(id, async (trx, session) => {
+      if (!(await trx.sessions.findPhoto(id, photoId)))
+        throw new NotFoundError(`Photo ${photoId} of session ${id} not found`, { photo_id: photoId, session_id: id });
+      const removed = await removePhotoRows(trx, [photoId]);
+      if (session.status === 'open') await resolveSession(trx, session, await this.model(session));
+      const after = { photo_id: photoId, face_crops: removed.faceCrops };
+      await trx.audit.append([auditEvent(actor, 'photo-deleted', id, { after })]);
+      return { rows: removed, groupId: session.groupId };
+    });
+    await removeUnownedFiles(this.deps.store, this.deps.storage, rows.files);
+    await this.deps.unknownFaces?.update(groupId).catch(() => undefined);
+  }
+
   /** Rows with each person's external_id, for the CSV. */
   async exportRows(id: number): Promise<(AttendanceRow & { externalId: string | null })[]> {
     await this.find(id);
@@ -330,10 +372,17 @@ export class SessionService {
 
   /** The change under the session's lock, in one transaction; a missing or closed session refuses it. */
   private change<T>(id: number, fn: (trx: AttendanceStore, session: Session) => Promise<T>): Promise<T> {
+    return this.locked(id, (trx, session) => {
+      if (session.status !== 'open') throw closedError(id);
+      return fn(trx, session);
+    });
+  }
+
+  /** Under the session's lock, in one transaction, open or closed; a missing session is NotFoundError. */
+  private locked<T>(id: number, fn: (trx: AttendanceStore, session: Session) => Promise<T>): Promise<T> {
     return this.lock.run(id, () =>
       this.deps.store.withSession(id, async (trx, session) => {
         if (!session) throw new NotFoundError(`Session ${id} not found`, { session_id: id });
-        if (session.status !== 'open') throw closedError(id);
         return fn(trx, session);
       }),
     );
