@@ -68,6 +68,12 @@ const define = (type: ErrorType) =>
   };
 
 export class ValidationError extends define('ValidationError') {}
+/** A well-formed request naming a file it may not use (one the service stored for another row): 422. */
+export class UnusableFileError extends ValidationError {
+  override get statusCode(): number {
+    return 422;
+  }
+}
 export class AuthenticationError extends define('AuthenticationError') {}
 export class ConflictError extends define('ConflictError') {}
 export class ServiceUnavailableError extends define('ServiceUnavailableError') {}

@@ -10,6 +10,7 @@ import { cosineSimilarity } from '../domain/vector.js';
 import {
   FileNotFoundError,
   NotFoundError,
+  UnusableFileError,
   ValidationError,
   toFaceembedError,
   type ErrorType,
@@ -343,7 +344,7 @@ export class FaceCropService {
   private async assertRegistrable(relPath: string): Promise<void> {
     const owners = await this.deps.owners.ownersOf(relPath);
     if (!relPath.startsWith(`${UPLOADS_DIR}/`) && owners.photoIds.length === 0 && owners.jobItems === 0) return;
-    throw new ValidationError(
+    throw new UnusableFileError(
       `Invalid image_path: ${relPath} is a file the service stored for ${ownerName(owners)}; register a file of your own`,
       {
         image_path: relPath,
