@@ -2,9 +2,18 @@
 // one transaction (photos, the faces cut from them, their embeddings and cluster places), then
 // the files those rows owned. A crash between the two leaves files no row owns, which the media
 // sweep removes; never rows whose files are gone.
+import { NotFoundError } from '../errors.js';
 import type { AttendanceStore } from '../repositories/attendance-store.js';
 import type { MediaStorage } from '../repositories/media-storage.js';
-import type { RemovedPhotos } from '../repositories/session.repository.js';
+import type { RemovedPhotos, Session } from '../repositories/session.repository.js';
+import type { ModelInfo } from './embedding.types.js';
+import { auditEvent, resolveSession } from './session-resolve.js';
+
+/** What a removal inside a session's lock leaves for after the commit. */
+export interface SessionRemoval {
+  files: string[];
+  groupId: number;
+}
 
 /** Photo ids per statement batch (each photo may carry dozens of faces). */
 const PHOTO_CHUNK = 200;
@@ -20,6 +29,43 @@ export async function removePhotoRows(trx: AttendanceStore, photoIds: readonly n
     total.files.push(...part.files);
   }
   return total;
+}
+
+/** A session's rows (inside its lock): photos and faces, then the session with its attendance; audited. */
+export async function removeSessionRows(
+  trx: AttendanceStore,
+  session: Session,
+  actor: string,
+): Promise<SessionRemoval> {
+  const removed = await removePhotoRows(trx, await trx.sessions.photoIds([session.id]));
+  await trx.sessions.delete(session.id);
+  const after = { group_id: session.groupId, photos: removed.photos, face_crops: removed.faceCrops };
+  await trx.audit.append([auditEvent(actor, 'session-deleted', session.id, { after })]);
+  return { files: removed.files, groupId: session.groupId };
+}
+
+/**
+ * One photo's rows (inside the session's lock). An open session is re-solved without its faces;
+ * a closed one keeps its attendance (rows only lose the reference to a deleted face). Audited.
+ */
+export async function removePhotoOfSession(
+  trx: AttendanceStore,
+  session: Session,
+  photoId: number,
+  actor: string,
+  model: () => Promise<ModelInfo>,
+): Promise<SessionRemoval> {
+  if (!(await trx.sessions.findPhoto(session.id, photoId)))
+    throw new NotFoundError(`Photo ${photoId} of session ${session.id} not found`, {
+      photo_id: photoId,
+      session_id: session.id,
+    });
+  const removed = await removePhotoRows(trx, [photoId]);
+  if (session.status === 'open') await resolveSession(trx, session, await model());
+  await trx.audit.append([
+    auditEvent(actor, 'photo-deleted', session.id, { after: { photo_id: photoId, face_crops: removed.faceCrops } }),
+  ]);
+  return { files: removed.files, groupId: session.groupId };
 }
 
 /**

@@ -27,7 +27,7 @@ import { sessionView, storedPhotoResult, type PhotoResult, type SessionView } fr
 import { insertPhoto } from './session-photo-rows.js';
 import { gallerySimilarity } from './session-matching.js';
 import { auditEvent, resolveSession, rowEvent, syncRoster } from './session-resolve.js';
-import { removePhotoRows, removeUnownedFiles } from './session-removal.js';
+import { removePhotoOfSession, removeSessionRows, removeUnownedFiles } from './session-removal.js';
 
 /**
  * The model a new session of a group takes attendance with, unless the client names one: the
@@ -311,34 +311,25 @@ export class SessionService {
    * person's stays theirs), embeddings, cluster places, attendance rows, then the files.
    */
   async deleteSession(id: number, actor: string): Promise<void> {
-    const { rows, groupId } = await this.locked(id, async (trx, session) => {
-      const removed = await removePhotoRows(trx, await trx.sessions.photoIds([id]));
-      await trx.sessions.delete(id);
-      const after = { group_id: session.groupId, photos: removed.photos, face_crops: removed.faceCrops };
-      await trx.audit.append([auditEvent(actor, 'session-deleted', id, { after })]);
-      return { rows: removed, groupId: session.groupId };
-    });
-    await removeUnownedFiles(this.deps.store, this.deps.storage, rows.files);
-    await this.deps.unknownFaces?.update(groupId).catch(() => undefined);
+    const removed = await this.locked(id, (trx, session) => removeSessionRows(trx, session, actor));
+    await this.afterRemoval(removed);
   }
 
   /**
    * Deletes one class photo with the faces cut from it, then its files. An open session is
-   * re-solved without them; a closed one keeps its attendance as it was (the rows only lose
-   * the reference to a deleted face).
+   * re-solved without them; a closed one keeps its attendance as it was.
    */
   async deletePhoto(id: number, photoId: number, actor: string): Promise<void> {
-    const { rows, groupId } = await this.locked(id, async (trx, session) => {
-      if (!(await trx.sessions.findPhoto(id, photoId)))
-        throw new NotFoundError(`Photo ${photoId} of session ${id} not found`, { photo_id: photoId, session_id: id });
-      const removed = await removePhotoRows(trx, [photoId]);
-      if (session.status === 'open') await resolveSession(trx, session, await this.model(session));
-      const after = { photo_id: photoId, face_crops: removed.faceCrops };
-      await trx.audit.append([auditEvent(actor, 'photo-deleted', id, { after })]);
-      return { rows: removed, groupId: session.groupId };
-    });
-    await removeUnownedFiles(this.deps.store, this.deps.storage, rows.files);
-    await this.deps.unknownFaces?.update(groupId).catch(() => undefined);
+    const removed = await this.locked(id, (trx, session) =>
+      removePhotoOfSession(trx, session, photoId, actor, () => this.model(session)),
+    );
+    await this.afterRemoval(removed);
+  }
+
+  /** Committed: the files no row owns any more go, and the group's clusters are brought up to date. */
+  private async afterRemoval(removed: { files: string[]; groupId: number }): Promise<void> {
+    await removeUnownedFiles(this.deps.store, this.deps.storage, removed.files);
+    await this.deps.unknownFaces?.update(removed.groupId).catch(() => undefined);
   }
 
   /** Rows with each person's external_id, for the CSV. */
