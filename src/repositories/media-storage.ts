@@ -116,10 +116,6 @@ export class MediaStorage {
     this.limits = opts.limits ?? DEFAULT_LIMITS;
   }
 
-  get encrypted(): boolean {
-    return this.key !== undefined;
-  }
-
   /** A client-named file: must exist, be a regular file and really live inside the root. */
   async resolve(input: string): Promise<MediaFile> {
     const relPath = normaliseRelativePath(input);
@@ -277,8 +273,14 @@ export class MediaStorage {
     }
     if (!existing) {
       await mkdir(this.root, { recursive: true });
-      await writeFile(file, seal(Buffer.from(KEY_CHECK_TEXT), this.key), { flag: 'wx' });
-      return;
+      try {
+        await writeFile(file, seal(Buffer.from(KEY_CHECK_TEXT), this.key), { flag: 'wx' });
+        return;
+      } catch (err) {
+        // Another process starting at the same moment wrote it first: check against theirs.
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        return this.checkKey();
+      }
     }
     let opened: Buffer | undefined;
     try {
