@@ -71,11 +71,11 @@ const define = (type: ErrorType) =>
 
 export class ValidationError extends define('ValidationError') {}
 /**
- * A well-formed request whose image cannot serve as asked (an enrolment photo with two plausible
- * faces, or below the enrolment quality gate): still a ValidationError, answered 422 as the
- * other refusals of an image's content are.
+ * A well-formed request whose content cannot serve as asked (an enrolment photo with two plausible
+ * faces or below the quality gate; a file the service stored for another row): still a
+ * ValidationError, answered 422 as the other refusals of an image's content are.
  */
-export class ImageRefusedError extends ValidationError {
+export class UnprocessableError extends ValidationError {
   override get statusCode(): number {
     return 422;
   }

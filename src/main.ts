@@ -1,6 +1,7 @@
 // Composition root: the only place that builds the pool, the database and the HTTP app together.
 import { mkdir } from 'node:fs/promises';
 import { loadConfig, type Config } from './config/config.js';
+import { setMediaKey } from './image/sealed-file.js';
 import { ValidationError } from './errors.js';
 import { buildApp, type AppServices } from './http/app.js';
 import { nodeName, openChangeBus, startJobs } from './jobs.js';
@@ -11,6 +12,7 @@ import { AttendanceStore } from './repositories/attendance-store.js';
 import { EmbeddingRepository } from './repositories/embedding.repository.js';
 import { FaceCropRepository } from './repositories/face-crop.repository.js';
 import { GroupRepository } from './repositories/group.repository.js';
+import { MediaOwnerRepository } from './repositories/media-owner.repository.js';
 import { MediaStorage } from './repositories/media-storage.js';
 import { PersonRepository } from './repositories/person.repository.js';
 import { PrivacyRepository } from './repositories/privacy.repository.js';
@@ -30,6 +32,7 @@ import { ErasureService } from './services/erasure.service.js';
 import { RetentionService } from './services/retention.service.js';
 import { scheduleRetention } from './services/retention-schedule.js';
 import { SessionService } from './services/session.service.js';
+import { MediaSweepService } from './services/media-sweep.service.js';
 
 export interface ServiceDeps {
   db: Database;
@@ -42,6 +45,16 @@ export interface ServiceDeps {
   logger?: Logger;
 }
 
+/**
+ * The media root as this configuration stores it (encrypted with its key, if any). The key is
+ * also the one every image read of this process opens encrypted files with.
+ */
+export function mediaStorage(config: Config): MediaStorage {
+  const key = config.media.key === undefined ? undefined : Buffer.from(config.media.key, 'hex');
+  setMediaKey(key);
+  return new MediaStorage(config.mediaRoot, { key, limits: config.image });
+}
+
 /** The services over one database and embedder: used by the HTTP app and by CLI commands alike. */
 export function createServices(deps: ServiceDeps): AppServices {
   const { db, embedder } = deps;
@@ -50,7 +63,7 @@ export function createServices(deps: ServiceDeps): AppServices {
   const crops = new FaceCropRepository(db);
   const embeddings = new EmbeddingRepository(db, scope);
   const persons = new PersonRepository(db);
-  const storage = new MediaStorage(deps.config.mediaRoot);
+  const storage = mediaStorage(deps.config);
   const galleries = new GalleryRegistry({
     embeddings,
     embedder,
@@ -84,13 +97,14 @@ export function createServices(deps: ServiceDeps): AppServices {
     storage,
     embedder,
     limits: deps.config.image,
+    owners: new MediaOwnerRepository(db),
     observer: deps.observer,
     // The galleries follow the face crops: a linked crop's new embedding joins, a deleted crop leaves.
     changes: (faceCropIds) => galleries.changed({ faceCropIds }),
     consent,
   });
-  const groups = new GroupService({ groups: new GroupRepository(db), persons });
   const store = new AttendanceStore(db, scope);
+  const groups = new GroupService({ groups: new GroupRepository(db), persons, store, storage });
   const clusters = new ClusterService({ store, embedder, faceCrops, galleries, consent });
   const sessions = new SessionService({
     store,
@@ -117,6 +131,34 @@ export function createServices(deps: ServiceDeps): AppServices {
   };
 }
 
+/** The sweep and fsck over one database and this configuration's media root. */
+export function mediaSweep(config: Config, db: Database): MediaSweepService {
+  return new MediaSweepService({ storage: mediaStorage(config), owners: new MediaOwnerRepository(db) });
+}
+
+/**
+ * The sweep now and then every config.media.sweepIntervalMs (0: now only); stop() ends it.
+ * A failed sweep is logged and tried again at the next interval.
+ */
+export function startMediaSweep(config: Config, db: Database, logger: Logger): { stop(): void } {
+  const sweeper = mediaSweep(config, db);
+  const log = logger.child({ component: 'media-sweep' });
+  let running: Promise<void> | undefined;
+  const run = () => {
+    running ??= sweeper
+      .sweep(config.media.sweepGraceMs)
+      .then((r) => log.info(r, 'media sweep done'))
+      .catch((err: unknown) => log.error({ err }, 'media sweep failed'))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  run();
+  const timer = config.media.sweepIntervalMs > 0 ? setInterval(run, config.media.sweepIntervalMs) : undefined;
+  timer?.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
 /**
  * The services with this configuration's change bus (jobs.ts openChangeBus): the galleries of
  * every server, worker node and CLI command on one database hear of each other's enrolment
@@ -125,6 +167,8 @@ export function createServices(deps: ServiceDeps): AppServices {
 export async function openServices(
   deps: Omit<ServiceDeps, 'bus' | 'logger'> & { logger: Logger },
 ): Promise<{ services: AppServices; close(): Promise<void> }> {
+  // A wrong or missing media key stops here, before any file is read or written.
+  await mediaStorage(deps.config).checkKey();
   const bus = await openChangeBus(deps.config, deps.db, deps.logger);
   const services = createServices({ ...deps, bus });
   return {
@@ -153,6 +197,7 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
   };
   const logger = createLogger(config.logLevel);
   await mkdir(config.mediaRoot, { recursive: true });
+  await mediaStorage(config).checkKey();
   const db = openDatabase(config.databaseUrl);
   await migrate(db);
   // Every registered model is loaded by every worker up front, so no request pays for a model load.
@@ -183,6 +228,7 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
     retention: services.retention,
     log: logger.child({ component: 'retention' }),
   });
+  const sweep = startMediaSweep(config, db, logger);
   const app = await buildApp({
     config,
     db,
@@ -201,6 +247,7 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
     closing = true;
     logger.info({ signal }, 'shutting down');
     purges.stop();
+    sweep.stop();
     await app.close();
     await jobs.close();
     await closeServices();
@@ -228,6 +275,7 @@ export async function workerNode(): Promise<void> {
     throw new ValidationError('faceembed worker-node needs FACEEMBED_QUEUE_URL=redis://HOST:PORT/DB');
   }
   await mkdir(config.mediaRoot, { recursive: true });
+  await mediaStorage(config).checkKey();
   const db = openDatabase(config.databaseUrl);
   await migrate(db);
   const embedder = new EmbeddingService({ config, logger, preload: 'all' });

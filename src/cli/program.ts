@@ -8,6 +8,7 @@ import { registerEmbed } from './commands/embed.command.js';
 import { registerEnrol } from './commands/enrol.command.js';
 import { registerIdentify } from './commands/identify.command.js';
 import { registerFaces } from './commands/faces.command.js';
+import { registerFsck } from './commands/fsck.command.js';
 import { registerImport } from './commands/import.command.js';
 import { registerJobs } from './commands/jobs.command.js';
 import { registerModels } from './commands/models.command.js';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
     registerWorkerNode,
     registerJobs,
     registerPrivacy,
+    registerFsck,
   ])
     register(program);
   return program;

@@ -41,6 +41,15 @@ export interface Config {
   /** Tight crops (one face filling the image) aligned from FaceMesh alone, BlazeFace skipped (FACEEMBED_TIGHT_CROPS). */
   tightCrops: boolean;
   logLevel: string;
+  /** Files under the media root (docs/privacy.md "Files and encryption"). */
+  media: {
+    /** AES-256-GCM key (64 hex characters) the media files are encrypted with; undefined: stored plain. */
+    key: string | undefined;
+    /** A .part file or an unowned stored file younger than this is left alone by the sweep. */
+    sweepGraceMs: number;
+    /** The sweep runs at start and then every so often; 0: at start only. */
+    sweepIntervalMs: number;
+  };
   /** Long work (docs/api.md "Jobs (long work)"): unset queueUrl = embedded engine in the server. */
   jobs: {
     queueUrl: string | undefined;
@@ -122,6 +131,12 @@ export const EnvSchema = Type.Object({
     Int(0, 'session faces that are not enrolment faces kept this many days (unset: kept)'),
   ),
   FACEEMBED_RETAIN_UNKNOWN_FACES_DAYS: Type.Optional(Int(0, 'unknown faces kept this many days (unset: kept)')),
+  FACEEMBED_MEDIA_KEY_FILE: Type.Optional(
+    Str('file holding the 32-byte media key (hex or base64): media encrypted at rest'),
+  ),
+  FACEEMBED_MEDIA_KEY: Type.Optional(Str('the 32-byte media key itself (hex or base64), instead of a file')),
+  FACEEMBED_MEDIA_SWEEP_GRACE_S: Int(0, 'age before the sweep removes a .part file or a stored file no row owns'),
+  FACEEMBED_MEDIA_SWEEP_INTERVAL_S: Int(0, 'seconds between media sweeps after the one at start (0: at start only)'),
 });
 type EnvValues = Static<typeof EnvSchema>;
 
@@ -147,6 +162,8 @@ const DEFAULTS: Partial<Record<keyof EnvValues, string>> = {
   FACEEMBED_AUTH_FAILURE_WINDOW_S: '60',
   FACEEMBED_TEACHER_MAX_JOB_ITEMS: '1000',
   FACEEMBED_REQUIRE_CONSENT: 'false',
+  FACEEMBED_MEDIA_SWEEP_GRACE_S: '600',
+  FACEEMBED_MEDIA_SWEEP_INTERVAL_S: '3600',
 };
 
 /** The variables as the schema types them: defaults filled in, integers converted. */
@@ -171,6 +188,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     return `${name}: ${e.message} (got "${raw[name] ?? ''}")`;
   });
   const apiKeys = readApiKeys(values, cwd, problems);
+  const mediaKey = readMediaKey(values, cwd, problems);
   if (problems.length) throw new ValidationError(`Invalid configuration: ${problems.join('; ')}`, { problems });
   const v = values as EnvValues;
   const workers = v.FACEEMBED_WORKERS ?? os.availableParallelism();
@@ -197,6 +215,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     image: { maxBytes: v.FACEEMBED_MAX_IMAGE_BYTES, maxPixels: v.FACEEMBED_MAX_IMAGE_PIXELS },
     tightCrops: v.FACEEMBED_TIGHT_CROPS !== 'false',
     logLevel: v.FACEEMBED_LOG_LEVEL,
+    media: {
+      key: mediaKey,
+      sweepGraceMs: v.FACEEMBED_MEDIA_SWEEP_GRACE_S * 1000,
+      sweepIntervalMs: v.FACEEMBED_MEDIA_SWEEP_INTERVAL_S * 1000,
+    },
     jobs: {
       queueUrl: v.FACEEMBED_QUEUE_URL,
       queuePrefix: v.FACEEMBED_QUEUE_PREFIX,
@@ -214,6 +237,50 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
   };
   return deepFreeze(config);
+}
+
+/** The media key as 64 hex characters: from FACEEMBED_MEDIA_KEY_FILE or FACEEMBED_MEDIA_KEY, never both. */
+function readMediaKey(values: Record<string, unknown>, cwd: string, problems: string[]): string | undefined {
+  const file = values.FACEEMBED_MEDIA_KEY_FILE;
+  const text = values.FACEEMBED_MEDIA_KEY;
+  if (typeof file === 'string' && typeof text === 'string') {
+    problems.push('FACEEMBED_MEDIA_KEY_FILE and FACEEMBED_MEDIA_KEY: set one of them, not both');
+    return undefined;
+  }
+  if (typeof text === 'string') return parseMediaKey(text, 'FACEEMBED_MEDIA_KEY', problems);
+  if (typeof file !== 'string') return undefined;
+  let content: string;
+  try {
+    content = readFileSync(path.resolve(cwd, file), 'utf8');
+  } catch (err) {
+    problems.push(`FACEEMBED_MEDIA_KEY_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
+  }
+  return parseMediaKey(content, 'FACEEMBED_MEDIA_KEY_FILE', problems);
+}
+
+/** 32 bytes written as 64 hex characters or as base64; the key never appears in a message. */
+export function parseMediaKey(text: string, name: string, problems: string[]): string | undefined {
+  const t = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(t)) return t.toLowerCase();
+  if (/^[A-Za-z0-9+/]{43}=?$/.test(t)) {
+    const bytes = Buffer.from(t, 'base64');
+    if (bytes.length === 32) return bytes.toString('hex');
+  }
+  problems.push(`${name}: the media key must be 32 bytes, written as 64 hex characters or as base64`);
+  return undefined;
+}
+
+/**
+ * The media key of a worker process: its parent passes it in the worker's environment only
+ * (FACEEMBED_MEDIA_KEY, never on the command line, where other users could read it).
+ */
+export function workerMediaKey(env: Env = process.env): Buffer | undefined {
+  const problems: string[] = [];
+  const text = env.FACEEMBED_MEDIA_KEY;
+  const hex = text ? parseMediaKey(text, 'FACEEMBED_MEDIA_KEY', problems) : undefined;
+  if (problems.length) throw new ValidationError(`Invalid configuration: ${problems.join('; ')}`, { problems });
+  return hex === undefined ? undefined : Buffer.from(hex, 'hex');
 }
 
 /** Both key sources; a file that cannot be read or parsed is a configuration problem. */

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import type { Box } from '../domain/face.js';
 import { ImageDecodeError } from '../errors.js';
 import { DEFAULT_LIMITS, type ImageLimits } from './decode.js';
+import { imageSource } from './sealed-file.js';
 
 /** Margin on each side, as a fraction of the box's width and height. */
 export const CROP_MARGIN = 0.25;
@@ -31,7 +32,7 @@ export function marginRegion(box: Box, imageWidth: number, imageHeight: number, 
 }
 
 export async function cutFaces(
-  photoPath: string,
+  photoPath: string | Buffer,
   boxes: readonly Box[],
   limits: ImageLimits = DEFAULT_LIMITS,
   margin = CROP_MARGIN,
@@ -39,14 +40,19 @@ export async function cutFaces(
   if (boxes.length === 0) return [];
   let decoded;
   try {
-    decoded = await sharp(photoPath, { failOn: 'warning', limitInputPixels: limits.maxPixels, pages: 1 })
+    decoded = await sharp(await imageSource(photoPath), {
+      failOn: 'warning',
+      limitInputPixels: limits.maxPixels,
+      pages: 1,
+    })
       .rotate()
       .removeAlpha()
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (err) {
-    throw new ImageDecodeError(`Cannot decode image ${photoPath}: ${(err as Error).message}`);
+    const label = typeof photoPath === 'string' ? photoPath : 'photo';
+    throw new ImageDecodeError(`Cannot decode image ${label}: ${(err as Error).message}`);
   }
   const { data, info } = decoded;
   const raw = { width: info.width, height: info.height, channels: info.channels as 3 };

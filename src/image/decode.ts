@@ -1,8 +1,9 @@
 // Image input: the only module that imports sharp. Every check that can be made from the file
 // size or the header runs before a full decode, so a 30000x30000 PNG costs nothing.
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { FileNotFoundError, ImageDecodeError, ImageTooLargeError } from '../errors.js';
+import { SEAL_OVERHEAD, fileIsSealed, imageSource, readImageFile } from './sealed-file.js';
 
 // The worker pool already uses every core; libvips threads on top only contend (next.js#53385).
 sharp.concurrency(1);
@@ -55,8 +56,10 @@ function open(input: string | Buffer, maxPixels: number | false): Sharp {
 
 /** File size (or buffer length) against the limits: an empty or oversized input is refused unread. */
 async function checkBytes(input: string | Buffer, limits: ImageLimits): Promise<number> {
-  const bytes = typeof input === 'string' ? await fileSize(input) : input.length;
+  let bytes = typeof input === 'string' ? await fileSize(input) : input.length;
   const label = typeof input === 'string' ? input : 'upload';
+  // An encrypted media file (sealed-file.ts) is measured by its content.
+  if (typeof input === 'string' && bytes > SEAL_OVERHEAD && (await fileIsSealed(input))) bytes -= SEAL_OVERHEAD;
   if (bytes === 0) throw new ImageDecodeError(`Image file is empty: ${label}`);
   if (bytes > limits.maxBytes) {
     throw new ImageTooLargeError(`Image is ${bytes} bytes; the limit is ${limits.maxBytes}`, {
@@ -70,7 +73,7 @@ async function checkBytes(input: string | Buffer, limits: ImageLimits): Promise<
 /** Reads only the header: size, format and orientation, checked against the limits. */
 export async function probeImage(input: string | Buffer, limits: ImageLimits = DEFAULT_LIMITS): Promise<ImageInfo> {
   const bytes = await checkBytes(input, limits);
-  return probeHeader(input, typeof input === 'string' ? input : 'upload', bytes, limits);
+  return probeHeader(await imageSource(input), typeof input === 'string' ? input : 'upload', bytes, limits);
 }
 
 async function probeHeader(
@@ -125,7 +128,7 @@ async function toRgb(pipeline: Sharp, label: string): Promise<RgbImage> {
  */
 export async function verifyImage(input: string | Buffer, limits: ImageLimits = DEFAULT_LIMITS): Promise<ImageInfo> {
   const info = await probeImage(input, limits);
-  const pipeline = open(input, limits.maxPixels).resize(VERIFY_SIDE, VERIFY_SIDE, {
+  const pipeline = open(await imageSource(input), limits.maxPixels).resize(VERIFY_SIDE, VERIFY_SIDE, {
     fit: 'inside',
     fastShrinkOnLoad: true,
   });
@@ -162,7 +165,7 @@ export async function decodeImage(
 ): Promise<{ image: RgbImage; info: ImageInfo }> {
   const bytes = await checkBytes(input, limits);
   const label = typeof input === 'string' ? input : 'upload';
-  const data = typeof input === 'string' ? await readFile(input) : input;
+  const data = typeof input === 'string' ? await readImageFile(input) : input;
   const format = sniffFormat(data);
   if (!format) return decodeProbed(data, label, await probeHeader(data, label, bytes, limits), limits, maxSide);
   let pipeline = open(data, limits.maxPixels).rotate();
@@ -208,7 +211,7 @@ export async function decodeSquare(
   limits: ImageLimits = DEFAULT_LIMITS,
 ): Promise<{ image: RgbImage; info: ImageInfo }> {
   const info = await probeImage(input, limits);
-  const pipeline = open(input, limits.maxPixels)
+  const pipeline = open(await imageSource(input), limits.maxPixels)
     .rotate()
     .resize(size, size, { fit: 'contain', background: { r: 0, g: 0, b: 0 }, kernel: 'linear' });
   const image = await toRgb(pipeline, typeof input === 'string' ? input : 'upload');

@@ -9,6 +9,7 @@ import type { Database } from './database.js';
 import { EmbeddingRepository, type MatchScope } from './embedding.repository.js';
 import { FaceCropRepository } from './face-crop.repository.js';
 import { GroupRepository } from './group.repository.js';
+import { MediaOwnerRepository } from './media-owner.repository.js';
 import { PersonRepository } from './person.repository.js';
 import { SessionMatchRepository } from './session-match.repository.js';
 import { SessionRepository, type Session } from './session.repository.js';
@@ -23,6 +24,7 @@ export class AttendanceStore {
   readonly persons: PersonRepository;
   readonly clusters: ClusterRepository;
   readonly matches: SessionMatchRepository;
+  readonly media: MediaOwnerRepository;
 
   constructor(
     private readonly db: Database,
@@ -37,6 +39,7 @@ export class AttendanceStore {
     this.persons = new PersonRepository(db);
     this.clusters = new ClusterRepository(db);
     this.matches = new SessionMatchRepository(db);
+    this.media = new MediaOwnerRepository(db);
   }
 
   /** Runs `fn` in a transaction: all of its writes or none. */

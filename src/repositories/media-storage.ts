@@ -1,15 +1,48 @@
 // Image files under the media root. Every path a client names is checked twice: lexically
 // (no '..', no absolute or drive paths, no NUL, nothing that decodes into one of those) and
 // after symlinks are resolved (realpath must stay inside the root).
+// The files the service writes live in its own folders (uploads/, and imports/ where commands
+// copy files from outside the root); each has one owner row and goes with it. They are stored
+// without metadata (image/clean.ts) and, with a media key, encrypted (image/sealed-file.ts).
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, realpath, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, realpath, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FileNotFoundError, ImageTooLargeError, ValidationError } from '../errors.js';
+import { cleanImage } from '../image/clean.js';
+import { DEFAULT_LIMITS, type ImageLimits } from '../image/decode.js';
+import { fileIsSealed, seal, unseal } from '../image/sealed-file.js';
 
 export const UPLOADS_DIR = 'uploads';
+/** Where commands copy files from outside the media root (cli/commands/media-files.ts). */
+export const IMPORTS_DIR = 'imports';
+/** The folders whose files the service wrote and removes: everything else under the root is the client's. */
+export const SERVICE_DIRS: readonly string[] = Object.freeze([UPLOADS_DIR, IMPORTS_DIR]);
+/** Written at the first start with a media key: later starts prove their key opens it. */
+export const KEY_CHECK_FILE = '.media-key-check';
+const KEY_CHECK_TEXT = 'faceembed media key check v1';
+/** A file being written: renamed into place once whole, so a crash leaves only .part files. */
+export const PART_SUFFIX = '.part';
+
+/** Is this relative path in one of the service's own folders? */
+export const isServicePath = (relPath: string): boolean => SERVICE_DIRS.some((d) => relPath.startsWith(`${d}/`));
+
+export interface StoredFileEntry {
+  /** Relative to the media root. */
+  relPath: string;
+  mtimeMs: number;
+  /** A temporary file (never owned by a row). */
+  part: boolean;
+}
+
+export interface MediaStorageOptions {
+  /** 32 bytes: files the service writes are encrypted with it. */
+  key?: Buffer;
+  /** Re-encoding an upload reads at most this many pixels. */
+  limits?: ImageLimits;
+}
 
 const EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({
   jpeg: 'jpg',
@@ -74,9 +107,13 @@ const isInside = (root: string, target: string): boolean => {
 export class MediaStorage {
   readonly root: string;
   private realRoot: Promise<string> | undefined;
+  private readonly key: Buffer | undefined;
+  private readonly limits: ImageLimits;
 
-  constructor(root: string) {
+  constructor(root: string, opts: MediaStorageOptions = {}) {
     this.root = path.resolve(root);
+    this.key = opts.key;
+    this.limits = opts.limits ?? DEFAULT_LIMITS;
   }
 
   /** A client-named file: must exist, be a regular file and really live inside the root. */
@@ -127,25 +164,40 @@ export class MediaStorage {
   /** A file under the root, staged as if it had been uploaded (the original stays where it is). */
   async stageFile(input: string, maxBytes: number): Promise<StagedUpload> {
     const file = await this.resolve(input);
-    return this.stageUpload(createReadStream(file.absPath), maxBytes);
+    const source = (await fileIsSealed(file.absPath))
+      ? Readable.from([await this.readFile(file.absPath)])
+      : createReadStream(file.absPath);
+    return this.stageUpload(source, maxBytes);
   }
 
-  /** Moves a staged upload to uploads/<uuid>.<ext>; the extension follows the sniffed format. */
+  /**
+   * Keeps a staged upload as uploads/<uuid>.<ext>: upright, without metadata, encrypted when
+   * there is a key. The staged file goes. The extension follows the stored format.
+   */
   async commitUpload(staged: StagedUpload, format: string): Promise<MediaFile> {
-    const ext = EXTENSIONS[format] ?? 'img';
-    const relPath = `${UPLOADS_DIR}/${randomUUID()}.${ext}`;
-    const absPath = path.join(this.root, relPath);
-    await rename(staged.tmpPath, absPath);
-    return { relPath, absPath };
+    try {
+      const clean = await cleanImage(staged.tmpPath, format, this.limits);
+      const { relPath, absPath } = await this.writeUpload(clean.data, clean.format);
+      return { relPath, absPath };
+    } finally {
+      await this.discard(staged);
+    }
   }
 
-  /** Writes bytes the service made (a face crop) to uploads/<uuid>.<ext>. */
+  /** Writes bytes the service made (a face crop) to uploads/<uuid>.<ext>; sha256 is of `data`. */
   async writeUpload(data: Buffer, format: string): Promise<MediaFile & { sha256: string }> {
     const ext = EXTENSIONS[format] ?? 'img';
     const relPath = `${UPLOADS_DIR}/${randomUUID()}.${ext}`;
     const absPath = path.join(this.root, relPath);
     await mkdir(path.dirname(absPath), { recursive: true });
-    await writeFile(absPath, data, { flag: 'wx' });
+    const part = `${path.join(path.dirname(absPath), `.${randomUUID()}`)}${PART_SUFFIX}`;
+    try {
+      await writeFile(part, this.key ? seal(data, this.key) : data, { flag: 'wx' });
+      await rename(part, absPath);
+    } catch (err) {
+      await rm(part, { force: true });
+      throw err;
+    }
     return { relPath, absPath, sha256: createHash('sha256').update(data).digest('hex') };
   }
 
@@ -153,9 +205,12 @@ export class MediaStorage {
     await rm(staged.tmpPath, { force: true });
   }
 
-  /** Deletes a file this storage wrote (under uploads/); other paths belong to their owners. */
+  /**
+   * Deletes a file the service wrote (under uploads/ or imports/); other paths belong to the
+   * client and stay. True when the path is the service's (whether or not the file was there).
+   */
   async removeUpload(relPath: string): Promise<boolean> {
-    if (!relPath.startsWith(`${UPLOADS_DIR}/`)) return false;
+    if (!isServicePath(relPath)) return false;
     await rm(path.join(this.root, normaliseRelativePath(relPath)), { force: true });
     return true;
   }
@@ -175,10 +230,95 @@ export class MediaStorage {
     }
   }
 
+  /** The content of a file under the root (resolved first), decrypted when it was stored encrypted. */
+  async read(input: string): Promise<Buffer> {
+    return this.readFile((await this.resolve(input)).absPath);
+  }
+
+  /** Every file in the service's folders, .part files included (for the sweep and fsck). */
+  async listServiceFiles(): Promise<StoredFileEntry[]> {
+    const out: StoredFileEntry[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(path.join(this.root, rel), { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      for (const e of entries) {
+        const child = `${rel}/${e.name}`;
+        if (e.isDirectory()) await walk(child);
+        else if (e.isFile()) {
+          const s = await stat(path.join(this.root, child)).catch(() => undefined);
+          if (s) out.push({ relPath: child, mtimeMs: s.mtimeMs, part: e.name.endsWith(PART_SUFFIX) });
+        }
+      }
+    };
+    for (const dir of SERVICE_DIRS) await walk(dir);
+    return out.sort((a, b) => a.relPath.localeCompare(b.relPath));
+  }
+
+  /** Whether a file exists at this relative path (no symlink or traversal checks: rows' own paths). */
+  async exists(relPath: string): Promise<boolean> {
+    return stat(path.join(this.root, normaliseRelativePath(relPath))).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+  }
+
+  /**
+   * Checks the media key against the root at start: with a key, the check file opens with it
+   * (written at first use); without one, no check file may exist (the files are encrypted).
+   * A wrong or missing key is a ValidationError, before anything is read or written.
+   */
+  async checkKey(): Promise<void> {
+    const file = path.join(this.root, KEY_CHECK_FILE);
+    const existing = await readFile(file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (!this.key) {
+      if (existing)
+        throw new ValidationError(
+          'The media files are encrypted: set FACEEMBED_MEDIA_KEY_FILE (or FACEEMBED_MEDIA_KEY) to their key',
+          { check_file: KEY_CHECK_FILE },
+        );
+      return;
+    }
+    if (!existing) {
+      await mkdir(this.root, { recursive: true });
+      try {
+        await writeFile(file, seal(Buffer.from(KEY_CHECK_TEXT), this.key), { flag: 'wx' });
+        return;
+      } catch (err) {
+        // Another process starting at the same moment wrote it first: check against theirs.
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        return this.checkKey();
+      }
+    }
+    let opened: Buffer | undefined;
+    try {
+      opened = unseal(existing, this.key, KEY_CHECK_FILE);
+    } catch {
+      opened = undefined;
+    }
+    if (!opened || opened.toString() !== KEY_CHECK_TEXT)
+      throw new ValidationError(
+        'The media key does not open this media root (FACEEMBED_MEDIA_KEY_FILE or FACEEMBED_MEDIA_KEY is wrong)',
+        { check_file: KEY_CHECK_FILE },
+      );
+  }
+
+  private async readFile(absPath: string): Promise<Buffer> {
+    return unseal(await readFile(absPath), this.key, 'media file');
+  }
+
+  /** Of the file's content (decrypted when it was stored encrypted). */
   async sha256(absPath: string): Promise<string> {
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(absPath)) hash.update(chunk as Buffer);
-    return hash.digest('hex');
+    return createHash('sha256')
+      .update(await this.readFile(absPath))
+      .digest('hex');
   }
 
   private rootReal(): Promise<string> {

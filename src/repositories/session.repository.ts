@@ -34,6 +34,16 @@ export interface SessionPhoto {
 
 export type NewSessionPhoto = Omit<SessionPhoto, 'id' | 'createdAt'>;
 
+/** What removePhotos took away: the files now owned by no row, and the counts. */
+export interface RemovedPhotos {
+  photos: number;
+  faceCrops: number;
+  /** Faces enrolled as a person's (kept, no longer linked to the photo). */
+  enrolledKept: number;
+  /** Relative paths of the removed rows' files (the photos' and their face crops'). */
+  files: string[];
+}
+
 const isoOrNull = (v: Date | string | null): string | null => (v === null ? null : toIso(v));
 
 const toSession = (r: Selectable<SessionTable>): Session => ({
@@ -166,6 +176,65 @@ export class SessionRepository {
       .where('image_path', '=', imagePath)
       .executeTakeFirst();
     return row && toPhoto(row);
+  }
+
+  /** The ids of the photos of these sessions. */
+  async photoIds(sessionIds: readonly number[]): Promise<number[]> {
+    if (sessionIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('session_photos')
+      .select('id')
+      .where('session_id', 'in', [...sessionIds])
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => Number(r.id));
+  }
+
+  async idsOfGroup(groupId: number): Promise<number[]> {
+    const rows = await this.db.selectFrom('sessions').select('id').where('group_id', '=', groupId).execute();
+    return rows.map((r) => Number(r.id));
+  }
+
+  /**
+   * Deletes the photos and the faces cut from them (their embeddings and cluster places go by
+   * cascade; attendance rows lose the face reference). A face enrolled as a person's stays in
+   * their gallery, unlinked from the photo. Run inside a transaction; the files are the
+   * caller's to remove once it commits.
+   */
+  async removePhotos(photoIds: readonly number[]): Promise<RemovedPhotos> {
+    const removed: RemovedPhotos = { photos: 0, faceCrops: 0, enrolledKept: 0, files: [] };
+    if (photoIds.length === 0) return removed;
+    const ids = [...photoIds];
+    const crops = await this.db
+      .selectFrom('face_crops')
+      .select(['id', 'image_path', 'person_id'])
+      .where('source_photo_id', 'in', ids)
+      .execute();
+    const enrolled = crops.filter((c) => c.person_id !== null).map((c) => Number(c.id));
+    const faces = crops.filter((c) => c.person_id === null);
+    if (enrolled.length > 0)
+      await this.db.updateTable('face_crops').set({ source_photo_id: null }).where('id', 'in', enrolled).execute();
+    if (faces.length > 0)
+      await this.db
+        .deleteFrom('face_crops')
+        .where(
+          'id',
+          'in',
+          faces.map((c) => Number(c.id)),
+        )
+        .execute();
+    const photos = await this.db.deleteFrom('session_photos').where('id', 'in', ids).returning('image_path').execute();
+    removed.photos = photos.length;
+    removed.faceCrops = faces.length;
+    removed.enrolledKept = enrolled.length;
+    removed.files = [...photos.map((p) => p.image_path), ...faces.map((c) => c.image_path)];
+    return removed;
+  }
+
+  /** Deletes the session (its attendance rows go by cascade); call removePhotos first. */
+  async delete(id: number): Promise<boolean> {
+    const rows = await this.db.deleteFrom('sessions').where('id', '=', id).returning('id').execute();
+    return rows.length > 0;
   }
 
   async findPhoto(sessionId: number, photoId: number): Promise<SessionPhoto | undefined> {

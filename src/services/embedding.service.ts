@@ -83,6 +83,8 @@ export class EmbeddingService implements EmbeddingPort {
   private readonly flip: FlipMode;
   private readonly timeoutMs: number;
   private readonly settings: WorkerSettings;
+  /** Encrypted media files: the key the workers open them with (hex). */
+  private readonly mediaKey: string | undefined;
   private readonly pool: WorkerPool<TaskRequest, AnyTaskOutput> | undefined;
   private readonly lanes: number;
   private readonly imagesPerTask: number;
@@ -108,6 +110,7 @@ export class EmbeddingService implements EmbeddingPort {
     if (!(Number.isInteger(this.imagesPerTask) && this.imagesPerTask >= 1))
       throw new ValueError(`imagesPerTask must be a positive integer, got ${this.imagesPerTask}`);
     const preload = opts.preload ?? [this.modelName];
+    this.mediaKey = config.media.key;
     this.settings = {
       modelsDir: path.resolve(opts.modelsDir ?? config.modelsDir),
       ...(modelsConfig ? { modelsConfig } : {}),
@@ -122,6 +125,8 @@ export class EmbeddingService implements EmbeddingPort {
       this.pool = new WorkerPool<TaskRequest, AnyTaskOutput>({
         modulePath: WORKER_MODULE,
         args: [IPC_FLAG, JSON.stringify(this.settings)],
+        // Only the media key is added to what the worker inherits (sealed-file.ts): not on its command line.
+        ...(this.mediaKey ? { env: this.childEnv() } : {}),
         workers,
         queueLimit,
         timeoutMs: this.timeoutMs,
@@ -382,6 +387,9 @@ export class EmbeddingService implements EmbeddingPort {
       FACEEMBED_TIGHT_CROPS: String(this.settings.tightCrops !== false),
     };
     if (this.settings.modelsConfig) env.FACEEMBED_MODELS_CONFIG = this.settings.modelsConfig;
+    delete env.FACEEMBED_MEDIA_KEY_FILE;
+    delete env.FACEEMBED_MEDIA_KEY;
+    if (this.mediaKey) env.FACEEMBED_MEDIA_KEY = this.mediaKey;
     return env;
   }
 }

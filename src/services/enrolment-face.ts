@@ -3,7 +3,7 @@
 // the request names one, by its index into the refusal's list or by a box. Nothing here stores.
 import type { Box, DetectedFace } from '../domain/face.js';
 import { faceAtBox, plausibleFaces, type ImageSize } from '../domain/principal-face.js';
-import { ImageRefusedError, ValidationError } from '../errors.js';
+import { UnprocessableError, ValidationError } from '../errors.js';
 
 /** How a request names a face of its photo; neither: the principal face. */
 export interface FaceChoice {
@@ -24,7 +24,7 @@ export interface ChosenFace {
 const boxes = (faces: readonly DetectedFace[]) => faces.map((f) => f.box.map((v) => Math.round(v * 10) / 10) as Box);
 
 /**
- * The face to enrol among `faces` (at least one): ImageRefusedError (422) for an ambiguous photo,
+ * The face to enrol among `faces` (at least one): UnprocessableError (422) for an ambiguous photo,
  * ValidationError for a named face that is not there.
  */
 export function chooseEnrolmentFace(faces: readonly DetectedFace[], image: ImageSize, choice: FaceChoice): ChosenFace {
@@ -53,7 +53,7 @@ export function chooseEnrolmentFace(faces: readonly DetectedFace[], image: Image
     return { face, facesSeen, faceIndex: choice.faceIndex };
   }
   if (plausible.length > 1)
-    throw new ImageRefusedError(
+    throw new UnprocessableError(
       `The photo holds ${plausible.length} plausible faces: name the one to enrol with face_index or box`,
       { reason: 'several_faces', count: plausible.length, faces: boxes(plausible) },
     );

@@ -10,6 +10,7 @@ import { cosineSimilarity } from '../domain/vector.js';
 import {
   FileNotFoundError,
   NotFoundError,
+  UnprocessableError,
   ValidationError,
   toFaceembedError,
   type ErrorType,
@@ -21,7 +22,8 @@ import type { FaceQuality } from '../domain/face-quality.js';
 import { measureFaceQuality } from './face-quality.js';
 import type { EmbeddingRepository, EmbeddingSummary, NewEmbedding } from '../repositories/embedding.repository.js';
 import type { FaceCrop, FaceCropRepository } from '../repositories/face-crop.repository.js';
-import type { MediaFile, MediaStorage, StagedUpload } from '../repositories/media-storage.js';
+import type { MediaOwnerRepository } from '../repositories/media-owner.repository.js';
+import { UPLOADS_DIR, type MediaFile, type MediaStorage, type StagedUpload } from '../repositories/media-storage.js';
 import type { PersonRepository } from '../repositories/person.repository.js';
 import type { EnrolmentGate } from './consent.service.js';
 import type { EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
@@ -43,6 +45,8 @@ export interface FaceCropServiceDeps {
   embeddings: EmbeddingRepository;
   persons: PersonRepository;
   storage: MediaStorage;
+  /** Who owns a file: a crop is never registered on, nor deletes, another row's file. */
+  owners: MediaOwnerRepository;
   embedder: EmbeddingPort;
   limits: ImageLimits;
   observer?: EmbeddingObserver;
@@ -107,6 +111,15 @@ export type ListedEmbedding = Omit<EmbeddingSummary, 'modelName'> & ModelNames;
 const WRITE_CHUNK = 100;
 const FLUSH_MS = 1000;
 
+const ownerName = (o: { faceCropIds: number[]; photoIds: number[]; jobItems: number }): string =>
+  o.photoIds.length
+    ? `session photo ${o.photoIds[0]}`
+    : o.faceCropIds.length
+      ? `face crop ${o.faceCropIds[0]}`
+      : o.jobItems
+        ? 'a queued job'
+        : 'another use';
+
 /** What a client may see of a failure: internal messages stay in the log. */
 function publicError(e: FaceembedError): { type: ErrorType; message: string } {
   return { type: e.type, message: e.type === 'InternalError' ? 'Internal error' : e.message };
@@ -117,10 +130,15 @@ export class FaceCropService {
 
   // ---- crops -------------------------------------------------------------------------------
 
-  /** A file already under the media root. */
+  /**
+   * A file already under the media root, placed there by the client. The service's own files
+   * (uploads/: class photos, their faces, uploaded crops) are refused: each stored file has one
+   * owner and goes with it.
+   */
   async registerCrop(imagePath: string, meta: CropMeta = {}): Promise<FaceCrop> {
     const { storage, limits, crops } = this.deps;
     const file = await storage.resolve(imagePath);
+    await this.assertRegistrable(file.relPath);
     const info = await probeImage(file.absPath, limits);
     const sha256 = await storage.sha256(file.absPath);
     const personId = await this.resolvePerson(meta.personId);
@@ -219,13 +237,23 @@ export class FaceCropService {
     return this.deps.storage.resolve(crop.imagePath);
   }
 
-  /** Deletes the crop and its embeddings; an uploaded file goes too once nothing refers to it. */
+  /**
+   * Deletes the crop and its embeddings; its file goes too when the service stored it and no
+   * other row (a crop, a class photo, a queued job) owns that file.
+   */
   async deleteCrop(id: number): Promise<void> {
     const crop = await this.deps.crops.delete(id);
     if (!crop) throw new NotFoundError(`Face crop ${id} not found`, { face_crop_id: id });
     if (crop.personId !== null) await this.deps.changes?.([id]);
-    if ((await this.deps.crops.countByImagePath(crop.imagePath)) === 0)
+    const owners = await this.deps.owners.ownersOf(crop.imagePath);
+    if (owners.faceCropIds.length === 0 && owners.photoIds.length === 0 && owners.jobItems === 0)
       await this.deps.storage.removeUpload(crop.imagePath);
+  }
+
+  /** The crop's image bytes (decrypted when the media are encrypted at rest). */
+  async cropImageData(id: number): Promise<{ file: MediaFile; data: Buffer }> {
+    const file = await this.cropImage(id);
+    return { file, data: await this.deps.storage.read(file.relPath) };
   }
 
   // ---- embeddings --------------------------------------------------------------------------
@@ -332,6 +360,24 @@ export class FaceCropService {
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  /**
+   * Files the service stored itself (uploads/) and files a class photo or a queued job owns are
+   * not the client's to register. Crops may share a file of the client's (it is never deleted
+   * while one of them names it).
+   */
+  private async assertRegistrable(relPath: string): Promise<void> {
+    const owners = await this.deps.owners.ownersOf(relPath);
+    if (!relPath.startsWith(`${UPLOADS_DIR}/`) && owners.photoIds.length === 0 && owners.jobItems === 0) return;
+    throw new UnprocessableError(
+      `Invalid image_path: ${relPath} is a file the service stored for ${ownerName(owners)}; register a file of your own`,
+      {
+        image_path: relPath,
+        ...(owners.faceCropIds.length ? { face_crop_id: owners.faceCropIds[0] } : {}),
+        ...(owners.photoIds.length ? { photo_id: owners.photoIds[0] } : {}),
+      },
+    );
+  }
 
   private async resolvePerson(ref: number | string | null | undefined): Promise<number | null> {
     if (ref === undefined || ref === null) return null;

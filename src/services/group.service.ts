@@ -1,11 +1,22 @@
 // Groups (rosters of persons) and their members.
 import { NotFoundError } from '../errors.js';
+import type { AttendanceStore } from '../repositories/attendance-store.js';
 import type { Group, GroupRepository, NewGroup } from '../repositories/group.repository.js';
+import type { MediaStorage } from '../repositories/media-storage.js';
 import type { Person, PersonRepository } from '../repositories/person.repository.js';
 import type { Page } from './person.service.js';
+import { removeGroup } from './session-removal.js';
+
+export interface GroupServiceDeps {
+  groups: GroupRepository;
+  persons: PersonRepository;
+  /** Deleting a group takes its sessions' photos, faces and files along. */
+  store: AttendanceStore;
+  storage: MediaStorage;
+}
 
 export class GroupService {
-  constructor(private readonly deps: { groups: GroupRepository; persons: PersonRepository }) {}
+  constructor(private readonly deps: GroupServiceDeps) {}
 
   create(group: NewGroup): Promise<Group> {
     return this.deps.groups.create(group);
@@ -37,8 +48,10 @@ export class GroupService {
     return group;
   }
 
+  /** The group, its sessions with their photos, faces and files; its persons stay. */
   async delete(id: number): Promise<void> {
-    if (!(await this.deps.groups.delete(id))) throw new NotFoundError(`Group ${id} not found`, { group_id: id });
+    if (!(await removeGroup(this.deps.store, this.deps.storage, id)))
+      throw new NotFoundError(`Group ${id} not found`, { group_id: id });
   }
 
   async memberIds(id: number): Promise<number[]> {

@@ -1,9 +1,9 @@
 // Persons and their enrolment faces. Enrolling a photo embeds its principal face with every
 // model before anything is stored (no face: NoFaceDetectedError; two plausible faces and none
-// named, or a face below the enrolment gate: ImageRefusedError; nothing written); enrolling
+// named, or a face below the enrolment gate: UnprocessableError; nothing written); enrolling
 // an existing crop links it once its embeddings exist. Every change reaches the galleries, this
 // process's at once and the other servers' through the change bus (GalleryRegistry.changed).
-import { ConflictError, ImageRefusedError, NotFoundError, ValidationError, toFaceembedError } from '../errors.js';
+import { ConflictError, UnprocessableError, NotFoundError, ValidationError, toFaceembedError } from '../errors.js';
 import type { Box, DetectedFace } from '../domain/face.js';
 import { enrolmentRefusal, enrolmentStrength, type EnrolmentStrength } from '../domain/enrolment-quality.js';
 import type { FaceQuality } from '../domain/face-quality.js';
@@ -156,7 +156,7 @@ export class PersonService {
       quality = await faceCrops.uploadFaceQuality(staged, chosen.face);
       const refused = enrolmentRefusal(quality);
       if (refused)
-        throw new ImageRefusedError(refused.message, {
+        throw new UnprocessableError(refused.message, {
           reason: refused.reason,
           quality: { width_px: quality.widthPx, sharpness: quality.sharpness, yaw: quality.yaw, roll: quality.roll },
         });

@@ -28,6 +28,7 @@ import { sessionView, storedPhotoResult, type PhotoResult, type SessionView } fr
 import { insertPhoto } from './session-photo-rows.js';
 import { assignFace } from './session-assign.js';
 import { auditEvent, resolveSession, rowEvent, syncRoster } from './session-resolve.js';
+import { removePhotoOfSession, removeSessionRows, removeUnownedFiles } from './session-removal.js';
 
 /**
  * The model a new session of a group takes attendance with, unless the client names one: the
@@ -273,6 +274,38 @@ export class SessionService {
     return this.deps.storage.resolve(photo.imagePath);
   }
 
+  /** The photo's image bytes (decrypted when the media are encrypted at rest). */
+  async photoImage(id: number, photoId: number): Promise<{ file: MediaFile; data: Buffer }> {
+    const file = await this.photoFile(id, photoId);
+    return { file, data: await this.deps.storage.read(file.relPath) };
+  }
+
+  /**
+   * Deletes a session, open or closed: its photos, the faces cut from them (a face enrolled as a
+   * person's stays theirs), embeddings, cluster places, attendance rows, then the files.
+   */
+  async deleteSession(id: number, actor: string): Promise<void> {
+    const removed = await this.locked(id, (trx, session) => removeSessionRows(trx, session, actor));
+    await this.afterRemoval(removed);
+  }
+
+  /**
+   * Deletes one class photo with the faces cut from it, then its files. An open session is
+   * re-solved without them; a closed one keeps its attendance as it was.
+   */
+  async deletePhoto(id: number, photoId: number, actor: string): Promise<void> {
+    const removed = await this.locked(id, (trx, session) =>
+      removePhotoOfSession(trx, session, photoId, actor, () => this.model(session)),
+    );
+    await this.afterRemoval(removed);
+  }
+
+  /** Committed: the files no row owns any more go, and the group's clusters are brought up to date. */
+  private async afterRemoval(removed: { files: string[]; groupId: number }): Promise<void> {
+    await removeUnownedFiles(this.deps.store, this.deps.storage, removed.files);
+    await this.deps.unknownFaces?.update(removed.groupId).catch(() => undefined);
+  }
+
   /** Rows with each person's external_id, for the CSV. */
   async exportRows(id: number): Promise<(AttendanceRow & { externalId: string | null })[]> {
     await this.find(id);
@@ -306,10 +339,17 @@ export class SessionService {
 
   /** The change under the session's lock, in one transaction; a missing or closed session refuses it. */
   private change<T>(id: number, fn: (trx: AttendanceStore, session: Session) => Promise<T>): Promise<T> {
+    return this.locked(id, (trx, session) => {
+      if (session.status !== 'open') throw closedError(id);
+      return fn(trx, session);
+    });
+  }
+
+  /** Under the session's lock, in one transaction, open or closed; a missing session is NotFoundError. */
+  private locked<T>(id: number, fn: (trx: AttendanceStore, session: Session) => Promise<T>): Promise<T> {
     return this.lock.run(id, () =>
       this.deps.store.withSession(id, async (trx, session) => {
         if (!session) throw new NotFoundError(`Session ${id} not found`, { session_id: id });
-        if (session.status !== 'open') throw closedError(id);
         return fn(trx, session);
       }),
     );

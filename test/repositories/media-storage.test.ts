@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import sharp from 'sharp';
 import { MediaStorage, normaliseRelativePath } from '../../src/repositories/media-storage.js';
 
 const isType = (type: string) => (e: Error & { type?: string }) => {
@@ -89,13 +90,16 @@ describe('MediaStorage on disk', () => {
   });
 
   test('stageUpload hashes and writes the bytes; commit names the file by format', async () => {
-    const data = Buffer.from('hello image bytes');
-    const staged = await storage.stageUpload(Readable.from([data.subarray(0, 5), data.subarray(5)]), 100);
+    const data = await sharp({ create: { width: 8, height: 6, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer();
+    const staged = await storage.stageUpload(Readable.from([data.subarray(0, 5), data.subarray(5)]), 10_000);
     assert.equal(staged.sha256, createHash('sha256').update(data).digest('hex'));
     assert.equal(staged.bytes, data.length);
-    const file = await storage.commitUpload(staged, 'jpeg');
-    assert.match(file.relPath, /^uploads\/[0-9a-f-]{36}\.jpg$/);
-    assert.deepEqual(await readFile(file.absPath), data);
+    const file = await storage.commitUpload(staged, 'png');
+    assert.match(file.relPath, /^uploads\/[0-9a-f-]{36}\.png$/);
+    const stored = await sharp(await readFile(file.absPath)).metadata();
+    assert.deepEqual([stored.format, stored.width, stored.height], ['png', 8, 6]);
     assert.ok(!existsSync(staged.tmpPath));
     assert.equal(await storage.removeUpload(file.relPath), true);
     assert.ok(!existsSync(file.absPath));

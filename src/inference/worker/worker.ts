@@ -4,8 +4,9 @@
 //   node worker.js --ipc '<WorkerSettings>'  long-lived pool worker running inference/protocol.ts tasks over IPC
 import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { loadConfig } from '../../config/config.js';
+import { loadConfig, workerMediaKey } from '../../config/config.js';
 import { serializeError } from '../../errors.js';
+import { setMediaKey } from '../../image/sealed-file.js';
 import { serveWorker } from '../pool/serve-worker.js';
 import { IPC_FLAG, type AnyTaskOutput, type TaskRequest, type WorkerSettings } from '../protocol.js';
 import { toResultFile, type ResultFile } from '../result-file.js';
@@ -13,6 +14,7 @@ import { WorkerRuntime } from './runtime.js';
 
 function settingsFromConfig(): WorkerSettings {
   const config = loadConfig();
+  setMediaKey(config.media.key === undefined ? undefined : Buffer.from(config.media.key, 'hex'));
   return {
     modelsDir: config.modelsDir,
     ...(config.modelsConfig ? { modelsConfig: config.modelsConfig } : {}),
@@ -52,6 +54,8 @@ export async function runOnce(imagePath: string, model: string, resultPath: stri
 
 async function serveIpc(settingsJson: string): Promise<void> {
   const settings = JSON.parse(settingsJson) as WorkerSettings;
+  // Encrypted media files are opened here, in memory: the key comes in this process's environment.
+  setMediaKey(workerMediaKey());
   const runtime = new WorkerRuntime(settings);
   serveWorker<TaskRequest, AnyTaskOutput>({
     async init() {

@@ -1,6 +1,6 @@
 // GET /api/attendance/face-crops/{id}/image: the crop's image bytes, for thumbnails in the web
-// app. The type comes from the stored extension (uploads are named after their sniffed format).
-import { createReadStream } from 'node:fs';
+// app. The type comes from the stored extension (uploads are named after their stored format);
+// the bytes are decrypted when the media are encrypted at rest.
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@sinclair/typebox';
@@ -41,11 +41,11 @@ export const faceCropImageRoute: FastifyPluginAsync<{ service: FaceCropService }
       },
     },
     async (request, reply) => {
-      const file = await service.cropImage(request.params.id);
+      const { file, data } = await service.cropImageData(request.params.id);
       const type = MEDIA_TYPES[path.extname(file.absPath).toLowerCase()] ?? 'application/octet-stream';
       // Crops are immutable once stored; a deleted id is never reused for another image.
       reply.header('Cache-Control', 'private, max-age=3600');
-      return reply.type(type).send(createReadStream(file.absPath));
+      return reply.type(type).send(data);
     },
   );
 };

@@ -107,7 +107,7 @@ export const groupRoutes: FastifyPluginAsync<GroupRoutesOptions> = async (app, {
       schema: {
         tags,
         security,
-        summary: 'Delete a group (its persons stay)',
+        summary: 'Delete a group with its sessions, their photos, faces and files (its persons stay)',
         params: GroupParams,
         response: { 204: { type: 'null' }, ...errorResponses },
       },

@@ -2,7 +2,6 @@
 // and the CSV export. Handlers translate; the session service decides.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError } from '../../../errors.js';
 import type { JobService } from '../../../services/job.service.js';
@@ -175,10 +174,49 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
       },
     },
     async (request, reply) => {
-      const file = await sessions.photoFile(request.params.id, request.params.photo_id);
+      const { file, data } = await sessions.photoImage(request.params.id, request.params.photo_id);
       const type = IMAGE_TYPES[path.extname(file.absPath).toLowerCase()] ?? 'application/octet-stream';
       reply.header('Cache-Control', 'private, max-age=3600');
-      return reply.type(type).send(createReadStream(file.absPath));
+      return reply.type(type).send(data);
+    },
+  );
+
+  app.delete<{ Params: Static<typeof PhotoParams> }>(
+    '/:id/photos/:photo_id/',
+    {
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: 'Delete a class photo with the faces cut from it and their files',
+        description:
+          'An open session is re-solved without them; a closed one keeps its attendance. A face enrolled ' +
+          "as a person's stays in their gallery.",
+        params: PhotoParams,
+        response: { 204: { type: 'null' }, ...errorResponses },
+      },
+      config: { access: access.write({ id: 'session', photo_id: 'photo' }) },
+    },
+    async (request, reply) => {
+      await sessions.deletePhoto(request.params.id, request.params.photo_id, request.actor);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete<{ Params: Static<typeof SessionParams> }>(
+    '/:id/',
+    {
+      schema: {
+        tags,
+        security: apiSecurity,
+        summary: 'Delete a session: its photos, faces, attendance rows and files',
+        params: SessionParams,
+        response: { 204: { type: 'null' }, ...errorResponses },
+      },
+      config: { access: access.write({ id: 'session' }) },
+    },
+    async (request, reply) => {
+      await sessions.deleteSession(request.params.id, request.actor);
+      return reply.code(204).send();
     },
   );
 
