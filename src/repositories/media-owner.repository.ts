@@ -45,11 +45,14 @@ export class MediaOwnerRepository {
     return found;
   }
 
-  /** Every path a face crop or a session photo names (a path once, however many rows). */
+  /**
+   * Every path a face crop or a session photo names (a path once, however many rows); a photo
+   * whose file retention purged keeps its row but names no file.
+   */
   async rowPaths(): Promise<string[]> {
     const [crops, photos] = await Promise.all([
       this.db.selectFrom('face_crops').select('image_path').distinct().execute(),
-      this.db.selectFrom('session_photos').select('image_path').distinct().execute(),
+      this.db.selectFrom('session_photos').select('image_path').where('purged_at', 'is', null).distinct().execute(),
     ]);
     return [...new Set([...crops, ...photos].map((r) => r.image_path))].sort();
   }
