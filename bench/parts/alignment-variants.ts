@@ -10,7 +10,7 @@ import {
   templateWarp,
   type Affine,
 } from '../../src/detect/alignment.js';
-import { chipDetails, dlibFaceChipDetails } from '../../src/detect/dlib-chip.js';
+import { dlibFaceChipDetails } from '../../src/detect/dlib-chip.js';
 import { extractDlibChip } from '../../src/detect/dlib-resample.js';
 import { warpRgb, type RgbPixels } from '../../src/detect/resample.js';
 import type { Point } from '../../src/domain/face.js';
@@ -46,18 +46,6 @@ export function threePointAffine(chip: readonly Point[], image: readonly Point[]
   return [a, b, c, d, e, f];
 }
 
-/**
- * Where our detector's five points sit, on average, in dlib's chip (150, padding 0.25) cut from
- * dlib's own 68 landmarks: 300 LFW dev photos (scratch measurement, for this comparison only).
- */
-const FITTED_FIVE: Point[] = [
-  [47.706, 46.28],
-  [99.271, 46.268],
-  [74.066, 77.854],
-  [51.164, 102.563],
-  [95.758, 102.416],
-];
-
 const dlibChip = (points: Point[] | undefined, image: RgbPixels) =>
   points ? extractDlibChip(image, dlibFaceChipDetails(points, 150, 0.25)).pixels : undefined;
 
@@ -68,11 +56,6 @@ export const FACENET_VARIANTS: readonly Variant[] = [
     chip: (image, f) => warpRgb(image, boxWarp(landmarkBox(f.five), 150), 150),
   },
   { name: 'dlib chip 150/0.25, our 5 points', model: 'facenet', chip: (image, f) => dlibChip(f.five, image) },
-  {
-    name: 'dlib chip 150/0.25, our 5 points on their mean place in dlib chips',
-    model: 'facenet',
-    chip: (image, f) => extractDlibChip(image, chipDetails(FITTED_FIVE, f.five, 150)).pixels,
-  },
   { name: "dlib chip 150/0.25, dlib's 68 points", model: 'facenet', chip: (image, f) => dlibChip(f.dlib68, image) },
 ];
 

@@ -10,7 +10,7 @@ import type { Affine } from '../../src/detect/alignment.js';
 import { warpRgb, type RgbPixels } from '../../src/detect/resample.js';
 import type { FivePoints } from '../../src/domain/face.js';
 import { l2Normalize } from '../../src/domain/vector.js';
-import { chipWarp } from '../../src/inference/worker/face-detector.js';
+import { chipWarp, cutChip } from '../../src/inference/worker/face-detector.js';
 import { toInputTensor } from '../../src/models/input-tensor.js';
 import type { ModelSpec } from '../../src/models/registry.js';
 import type { Embeddings } from './small-faces.js';
@@ -101,10 +101,13 @@ export async function reembed(
         const scaled = landmarks.map((p) => [(p[0] + 0.5) * k - 0.5, (p[1] + 0.5) * k - 0.5]) as FivePoints;
         toSource = chipWarp({ ...face, landmarks: scaled }, spec.alignment, spec.input.size);
       } else image = await decode(files.get(name)!);
+      // The bilinear control cuts the chip as the worker does (dlib's chip for facenet).
       const chip =
         upsampler === 'bicubic'
           ? warpBicubic(image, toSource, spec.input.size)
-          : warpRgb(image, toSource, spec.input.size);
+          : upsampler === 'bilinear'
+            ? cutChip(image, face, spec.alignment, spec.input.size).pixels
+            : warpRgb(image, toSource, spec.input.size);
       const input = toInputTensor(chip, spec.input);
       const result = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', input.data, input.dims) });
       out.set(name, { ...e, embedding: l2Normalize(result[output]!.data as Float32Array) });

@@ -9,7 +9,8 @@ import type { DetectedFace, Point } from '../../src/domain/face.js';
 import { applyAffine, arcfaceTemplate, invertAffine, templateWarp } from '../../src/detect/alignment.js';
 import { rescaleFaces } from '../../src/detect/rescale.js';
 import { decodeImage, type RgbImage } from '../../src/image/decode.js';
-import { FaceDetector, alignFace } from '../../src/inference/worker/face-detector.js';
+import { dlibFivePointTemplate } from '../../src/detect/dlib-chip.js';
+import { FaceDetector, alignFace, cutChip } from '../../src/inference/worker/face-detector.js';
 import { sample } from '../helpers/paths.js';
 
 /** Square crops (left, top, side) around the most confident face face-api finds in each demo photo. */
@@ -128,6 +129,23 @@ test('FaceDetector on face-api demo photos', async (t) => {
         Math.abs(cx - 75) < 20 && Math.abs(cy - 75) < 25,
         `sample${n}: face centred in the chip (${cx.toFixed(0)}, ${cy.toFixed(0)})`,
       );
+
+      // dlib's chip: both eyes land near dlib's template for them (the nose of a turned face
+      // may not: the fit is least squares over five points), and the chip holds a face.
+      const dlib = cutChip(image, faces[0]!, { kind: 'dlib-chip', padding: 0.25 }, 150);
+      assert.equal(dlib.pixels.length, 150 * 150 * 3);
+      const toDlibChip = invertAffine(dlib.toSource);
+      dlibFivePointTemplate(150, 0.25)
+        .slice(0, 2)
+        .forEach((q, i) => {
+          const [x, y] = applyAffine(toDlibChip, faces[0]!.landmarks[i]!);
+          assert.ok(
+            Math.hypot(x - q[0], y - q[1]) < 12,
+            `sample${n}: point ${i} at ${x.toFixed(0)},${y.toFixed(0)} in the dlib chip`,
+          );
+        });
+      const inDlib = await detector.detect({ data: Buffer.from(dlib.pixels), width: 150, height: 150 });
+      assert.ok(inDlib.length >= 1, `sample${n}: no face in the dlib chip`);
     }
     assert.throws(
       () =>

@@ -7,7 +7,7 @@ import { InternalError, ValueError } from '../../errors.js';
 import { boxWarp, landmarkBox, templateWarp, type Affine } from '../../detect/alignment.js';
 import { chipToImage, dlibFaceChipDetails } from '../../detect/dlib-chip.js';
 import { extractDlibChip } from '../../detect/dlib-resample.js';
-import { placeInto, resizeAreaInto, warpInto, warpRgb } from '../../detect/resample.js';
+import { placeInto, resizeAreaInto, warpInto, warpRgb, type RgbPixels } from '../../detect/resample.js';
 import {
   BLAZEFACE_SIZE,
   decodeBlazeface,
@@ -291,7 +291,7 @@ export function chipWarp(face: DetectedFace, alignment: Alignment, size: number)
 
 /** Cuts the face out for an embedding model: a size x size interleaved RGB chip, and where it sits in the image. */
 export function cutChip(
-  image: RgbImage,
+  image: RgbPixels,
   face: DetectedFace,
   alignment: Alignment,
   size: number,
