@@ -18,7 +18,7 @@ import { membersInClusters, runClassBand, type Band, type ClassSetup } from './p
 import { rng } from './parts/class-scene.js';
 import { load1, REPO } from './parts/common.js';
 import { IDENTITIES } from './parts/dataset.js';
-import { writeSection } from './parts/doc-section.js';
+import { writeSection } from './parts/doc-sections.js';
 import { json, startInProcessApp, type InProcessApp } from './parts/in-process-app.js';
 import { candidateRules, chooseRule, type ReviewCase } from './parts/review-rules.js';
 import type { RoomSource } from './parts/room-scene.js';
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
       },
     });
     if (values.cases) await writeFile(values.cases, JSON.stringify(dump));
-    await writeSection(path.join(REPO, 'docs/attendance.md'), markdown, 'before');
+    await writeSection(path.join(REPO, 'docs/attendance.md'), 'attendance', markdown);
     process.stdout.write(markdown);
   } finally {
     await server.close();

@@ -27,7 +27,7 @@ import { EmbeddingService } from '../src/services/embedding.service.js';
 import { composeScene, iou, rng, shuffle, type SourceFace } from './parts/class-scene.js';
 import { agglomerate, dbscan, pairScore, type Labelled, type PairScore } from './parts/cluster-metrics.js';
 import { load1, mean, median, REPO, round } from './parts/common.js';
-import { writeSection } from './parts/doc-section.js';
+import { writeSection } from './parts/doc-sections.js';
 import { IDENTITIES } from './parts/dataset.js';
 
 const CONDITIONS = [
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
       `embedding, ${cost.marked} open sessions marked): ${cost.enrolMs.map((v) => round(v)).join(', ')} ms.`,
       '',
     );
-    await writeSection(path.join(REPO, 'docs/attendance.md'), lines.join('\n'), 'after');
+    await writeSection(path.join(REPO, 'docs/attendance.md'), 'clusters', lines.join('\n'));
     process.stdout.write(lines.join('\n'));
   } finally {
     await embedder.close();

@@ -1,6 +1,8 @@
-// Sections of a generated document that belong to another benchmark, between
-// `<!-- NAME:start -->` and `<!-- NAME:end -->`: that benchmark replaces only its section, and
-// the suite's full rewrite of the document carries them over.
+// The one mechanism for generated documents: each benchmark owns a section between
+// `<!-- NAME:start -->` and `<!-- NAME:end -->` and replaces only that, so several benchmarks
+// share a document (docs/attendance.md: attendance and clusters) and a full rewrite carries the others' over.
+import { readFile, writeFile } from 'node:fs/promises';
+
 const marks = (name: string) => ({ start: `<!-- ${name}:start -->`, end: `<!-- ${name}:end -->` });
 
 /** `doc` with the section replaced by (or, when it has none, followed by) `section`, markers included. */
@@ -29,4 +31,10 @@ export function carrySections(old: string, fresh: string, names: readonly string
     const kept = sectionOf(old, name);
     return kept ? withSection(doc, name, kept) : doc;
   }, fresh);
+}
+
+/** Rewrites one named section of `file` (created if absent), keeping everything else as it is. */
+export async function writeSection(file: string, name: string, body: string): Promise<void> {
+  const doc = await readFile(file, 'utf8').catch(() => '');
+  await writeFile(file, withSection(doc, name, section(name, body.trimEnd())).trimEnd() + '\n');
 }
