@@ -123,6 +123,35 @@ function enrolmentTable(run: LfwRun): string[] {
   ];
 }
 
+/** What the levers' rows mean for the defaults: the gains at FAR 1e-4 against what each costs. */
+function shippedLevers(run: LfwRun): string[] {
+  const arc = run.models.find((m) => m.alias === ATTENDANCE_MODEL_NAME);
+  if (!arc) return [];
+  const gain = (v: number) => `${v >= 0 ? '+' : ''}${((v - arc.summary.tarAtFar[1]!.tar) * 100).toFixed(2)} points`;
+  const rule = (r: string) => arc.enrolment.find((e) => e.rule === r)!.tarAt1e4;
+  const fusion = run.levers.find((l) => l.lever.startsWith('fusion'));
+  const flip = run.levers.find((l) => l.lever.startsWith('flip'));
+  const points = (a: number, b: number) => `${((a - b) * 100).toFixed(2)} points`;
+  return [
+    '#### What ships',
+    '',
+    `Shipped from this run: the thresholds and size bands above, each chosen at FAR <= ${exp(CALIBRATION_FAR)}. No lever changes a default:`,
+    ...(fusion
+      ? [
+          `- fusion: TAR @ FAR 1e-4 ${gain(fusion.summary.tarAtFar[1]!.tar)} over ${arc.alias} alone, for a second network on every face (twice the embedding time) and a second stored vector per face: not shipped.`,
+        ]
+      : []),
+    ...(flip
+      ? [
+          `- flip-averaging: TAR @ FAR 1e-4 ${gain(flip.summary.tarAtFar[1]!.tar)}, for two chips per face: ${flip.summary.tarAtFar[1]!.tar > arc.summary.tarAtFar[1]!.tar + 0.005 ? 'pays, but a default change re-embeds every stored face: left for its own release' : 'not shipped'}.`,
+        ]
+      : []),
+    `- several enrolment photos: the service's rule (the mean of a person's two best scores) is ${points(rule('mean of two scores'), rule('one photo'))} above one photo at FAR 1e-4; ` +
+      `a mean template would add ${points(rule('mean template'), rule('mean of two scores'))} and best-of-two ${points(rule('best of two'), rule('mean of two scores'))}: the rule stays.`,
+    `- quality weighting: ${points(rule('quality-weighted scores'), rule('mean of two scores'))} against the plain mean of two: not shipped.`,
+  ];
+}
+
 function detectionLines(run: LfwRun): string[] {
   return run.models.map(
     (m) =>
@@ -219,6 +248,8 @@ export function lfwAccuracySection(run: LfwRun, command: string, machine: string
     '#### Several enrolment photos per person',
     '',
     ...enrolmentTable(run),
+    '',
+    ...shippedLevers(run),
     '',
     '### Targets (dev half; the held-out half decides)',
     '',
