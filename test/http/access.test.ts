@@ -12,12 +12,12 @@ import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { sha256Hex } from '../../src/config/api-keys.js';
 import { loadConfig } from '../../src/config/config.js';
-import { buildApp } from '../../src/http/app.js';
 import type { AccessEntry, Refs } from '../../src/http/plugins/access.js';
-import { startJobs, type JobsWiring } from '../../src/jobs.js';
+import type { JobsWiring } from '../../src/jobs.js';
 import { createServices } from '../../src/main.js';
 import type { ResourceKind } from '../../src/services/access.service.js';
 import { sample } from '../helpers/paths.js';
+import { appWithJobs } from '../helpers/app-with-jobs.js';
 import { DB_TARGETS, type OpenedDb } from '../repositories/db-targets.js';
 import { assertError, form, makeMediaRoot, silent, startEmbedder, type TestEmbedder } from './helper.js';
 
@@ -130,26 +130,7 @@ for (const target of DB_TARGETS) {
         },
         mediaRoot,
       );
-      const services = createServices({ db: opened.db, embedder: emb.embedder, config });
-      jobs = await startJobs({
-        config,
-        db: opened.db,
-        embedder: emb.embedder,
-        crops: services.faceCrops,
-        persons: services.persons,
-        sessions: services.sessions,
-        retention: services.retention,
-        logger: silent,
-        runsJobs: true,
-      });
-      app = await buildApp({
-        config,
-        db: opened.db,
-        embedder: emb.embedder,
-        logger: silent,
-        services: () => services,
-        jobs: jobs.service,
-      });
+      ({ jobs, app } = await appWithJobs({ config, db: opened.db, embedder: emb.embedder, logger: silent }));
 
       // The same world in both groups, made by the admin: a member with an enrolment crop, a
       // session with a class photo (its faces are crops too), a job.

@@ -8,11 +8,11 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/config.js';
-import { buildApp } from '../../src/http/app.js';
 import { createServices } from '../../src/main.js';
-import { startJobs, type JobsWiring } from '../../src/jobs.js';
+import type { JobsWiring } from '../../src/jobs.js';
 import { watchJob } from '../../src/cli/commands/jobs.command.js';
 import { JobRepository } from '../../src/repositories/job.repository.js';
+import { appWithJobs } from '../helpers/app-with-jobs.js';
 import { DB_TARGETS, type OpenedDb } from '../repositories/db-targets.js';
 import { portrait } from '../helpers/composed-faces.js';
 import {
@@ -51,26 +51,7 @@ for (const target of DB_TARGETS) {
       opened = await target.open();
       mediaRoot = await makeMediaRoot();
       const config = loadConfig({ FACEEMBED_MEDIA_ROOT: mediaRoot, FACEEMBED_DATABASE_URL: opened.url }, mediaRoot);
-      services = createServices({ db: opened.db, embedder: emb.embedder, config });
-      jobs = await startJobs({
-        config,
-        db: opened.db,
-        embedder: emb.embedder,
-        crops: services.faceCrops,
-        persons: services.persons,
-        sessions: services.sessions,
-        retention: services.retention,
-        logger: silent,
-        runsJobs: true,
-      });
-      app = await buildApp({
-        config,
-        db: opened.db,
-        embedder: emb.embedder,
-        logger: silent,
-        services: () => services,
-        jobs: jobs.service,
-      });
+      ({ services, jobs, app } = await appWithJobs({ config, db: opened.db, embedder: emb.embedder, logger: silent }));
     });
     after(async () => {
       await app?.close();

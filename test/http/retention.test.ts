@@ -11,8 +11,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/config/config.js';
-import { buildApp } from '../../src/http/app.js';
-import { startJobs, type JobsWiring } from '../../src/jobs.js';
+import type { JobsWiring } from '../../src/jobs.js';
 import { createServices } from '../../src/main.js';
 import type { Database } from '../../src/repositories/database.js';
 import { GroupRepository } from '../../src/repositories/group.repository.js';
@@ -20,6 +19,7 @@ import { PersonRepository } from '../../src/repositories/person.repository.js';
 import { scheduleRetention } from '../../src/services/retention-schedule.js';
 import { DATASET, DATASET_SKIP } from '../helpers/paths.js';
 import { TEST_QUEUE_URL, dropKeys, redisSkip } from '../helpers/redis-keys.js';
+import { appWithJobs } from '../helpers/app-with-jobs.js';
 import { DB_TARGETS, type OpenedDb } from '../repositories/db-targets.js';
 import { classPhoto } from './class-photo.js';
 import { form, makeMediaRoot, silent, startEmbedder, type TestEmbedder } from './helper.js';
@@ -98,27 +98,12 @@ for (const target of DB_TARGETS) {
           { FACEEMBED_MEDIA_ROOT: mediaRoot, FACEEMBED_DATABASE_URL: opened.url, ...RETENTION, ...queue },
           mediaRoot,
         );
-        services = createServices({ db: opened.db, embedder: emb.embedder, config });
-        jobs = await startJobs({
-          config,
-          db: opened.db,
-          embedder: emb.embedder,
-          crops: services.faceCrops,
-          persons: services.persons,
-          sessions: services.sessions,
-          retention: services.retention,
-          logger: silent,
-          runsJobs: true,
-        });
-        await jobs.service.engine.whenAvailable(5000);
-        app = await buildApp({
+        ({ services, jobs, app } = await appWithJobs({
           config,
           db: opened.db,
           embedder: emb.embedder,
           logger: silent,
-          services: () => services,
-          jobs: jobs.service,
-        });
+        }));
 
         ids.ann = (await new PersonRepository(opened.db).create({ name: 'ann' })).id;
         const groups = new GroupRepository(opened.db);
