@@ -272,26 +272,11 @@ export class EmbeddingService implements EmbeddingPort {
     imagePaths: readonly string[],
     opts: EmbedOptions = {},
   ): Promise<(FaceEmbedding | null)[]> {
-    return (await this.embedEach(imagePaths, opts)).map((r) => (r instanceof Error ? null : r));
-  }
-
-  /**
-   * generateEmbeddingsBatch with each failure's typed error in its place, and `onEach` told of
-   * every result as it arrives (so a caller can store rows while the rest still run).
-   */
-  async embedEach(
-    imagePaths: readonly string[],
-    opts: EmbedOptions = {},
-    onEach?: (index: number, result: FaceEmbedding | FaceembedError) => Promise<void> | void,
-  ): Promise<(FaceEmbedding | FaceembedError)[]> {
     await this.ready().catch(() => undefined);
-    const out = new Array<FaceEmbedding | FaceembedError>(imagePaths.length);
-    const settle = async (i: number, result: FaceEmbedding | FaceembedError) => {
-      out[i] = result;
-      await onEach?.(i, result);
+    const out = new Array<FaceEmbedding | null>(imagePaths.length).fill(null);
+    const one = async (i: number) => {
+      out[i] = await this.generateEmbedding(imagePaths[i]!, opts).catch(() => null);
     };
-    const one = async (i: number) =>
-      settle(i, await this.generateEmbedding(imagePaths[i]!, opts).catch((err: unknown) => toFaceembedError(err)));
     const size = this.pool ? Math.max(1, Math.min(this.imagesPerTask, Math.ceil(imagePaths.length / this.lanes))) : 1;
     const groups = Array.from({ length: Math.ceil(imagePaths.length / size) }, (_, g) =>
       Array.from({ length: Math.min(size, imagePaths.length - g * size) }, (_, j) => g * size + j),
@@ -309,14 +294,10 @@ export class EmbeddingService implements EmbeddingPort {
         return;
       }
       const durationMs = msSince(started);
-      for (const [j, item] of batch.items.entries()) {
-        await settle(
-          group[j]!,
-          item.kind === 'embed'
-            ? this.embedded(item, durationMs, log)
-            : this.failed(deserializeError(item.error), this.embedTask(opts).model, paths[j]!, log),
-        );
-      }
+      batch.items.forEach((item, j) => {
+        if (item.kind === 'embed') out[group[j]!] = this.embedded(item, durationMs, log);
+        else this.failed(deserializeError(item.error), this.embedTask(opts).model, paths[j]!, log);
+      });
     });
     return out;
   }

@@ -1,7 +1,6 @@
 // What the HTTP API and the CLI need from the embedding service (the port), and the shapes it
 // returns. EmbeddingService implements it.
 import type { Box, FaceInfo, DetectMode, DetectedFace, Point } from '../domain/face.js';
-import type { FaceembedError } from '../errors.js';
 import type { SizeBand } from '../domain/face-threshold.js';
 import type { PoolStats } from '../inference/pool/pool-options.js';
 import type { FlipMode } from '../inference/protocol.js';
@@ -88,15 +87,6 @@ export interface EmbeddingPort {
   close(): Promise<void>;
   /** Rejects with a FaceembedError (ValueError for an unknown model, FileNotFoundError, …). */
   generateEmbedding(imagePath: string, opts?: EmbedOptions): Promise<FaceEmbedding>;
-  /**
-   * Many images, several per worker task, in input order: each an embedding or its typed error.
-   * `onEach` hears of every result as it arrives.
-   */
-  embedEach(
-    imagePaths: readonly string[],
-    opts?: EmbedOptions,
-    onEach?: (index: number, result: FaceEmbedding | FaceembedError) => Promise<void> | void,
-  ): Promise<(FaceEmbedding | FaceembedError)[]>;
   detectFaces(imagePath: string, opts?: FaceScanOptions): Promise<DetectedFace[]>;
   /** Every face of a photo with its embedding, from one worker task (one decode). No face: an empty list. */
   embedFaces(imagePath: string, opts?: PhotoFaceOptions): Promise<PhotoFaces>;

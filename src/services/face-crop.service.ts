@@ -28,6 +28,7 @@ import type { PersonRepository } from '../repositories/person.repository.js';
 import type { EnrolmentGate } from './consent.service.js';
 import type { EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
 import { ChunkedWriter } from './chunked-writer.js';
+import { eachLimited } from './each-limited.js';
 import { modelNames, storedModelNames, type ModelNames } from './model-names.js';
 
 export type EmbeddingOutcome = 'generated' | 'existing' | 'failed';
@@ -317,24 +318,16 @@ export class FaceCropService {
       maxRows: WRITE_CHUNK,
       maxDelayMs: FLUSH_MS,
     });
-    // Several crops per worker task (EmbeddingService.embedEach); each row is queued as it arrives.
-    const ready: { crop: FaceCrop; absPath: string }[] = [];
-    for (const crop of todo) {
+    await eachLimited(todo, embedder.batchLanes(), async (crop) => {
+      let row: NewEmbedding;
       try {
-        ready.push({ crop, absPath: (await this.cropFile(crop)).absPath });
+        row = this.row(crop.id, model, await this.compute(crop, opts));
       } catch (err) {
         items.set(crop.id, this.failed(model, crop.id, err));
+        return;
       }
-    }
-    await embedder.embedEach(
-      ready.map((r) => r.absPath),
-      { modelName: opts.modelName, logFields: opts.logFields },
-      async (i, result) => {
-        const { crop } = ready[i]!;
-        if (result instanceof Error) items.set(crop.id, this.failed(model, crop.id, result));
-        else await writer.add(this.row(crop.id, model, result));
-      },
-    );
+      await writer.add(row);
+    });
     await writer.close();
 
     const results = unique.map((id) => items.get(id)!);
@@ -407,17 +400,14 @@ export class FaceCropService {
     return crop;
   }
 
-  /** Resolved again on every use: the file may have been removed or swapped for a symlink. */
-  private async cropFile(crop: FaceCrop): Promise<MediaFile> {
-    return this.deps.storage.resolve(crop.imagePath).catch((err: unknown) => {
+  private async compute(crop: FaceCrop, opts: GenerateOptions): Promise<FaceEmbedding> {
+    // Resolved again on every use: the file may have been removed or swapped for a symlink.
+    const file = await this.deps.storage.resolve(crop.imagePath).catch((err: unknown) => {
       if (err instanceof FileNotFoundError)
         throw new FileNotFoundError(`Image file not found for face crop ${crop.id}: ${crop.imagePath}`, err.details);
       throw err;
     });
-  }
-
-  private async compute(crop: FaceCrop, opts: GenerateOptions): Promise<FaceEmbedding> {
-    return this.deps.embedder.generateEmbedding((await this.cropFile(crop)).absPath, {
+    return this.deps.embedder.generateEmbedding(file.absPath, {
       modelName: opts.modelName,
       logFields: { ...opts.logFields, face_crop_id: crop.id },
     });
