@@ -132,7 +132,7 @@ describe('attendance web app in Chromium', { skip }, () => {
       .last()
       .click();
     // Locator waits, not waitForFunction: the app's CSP (script-src 'self') refuses eval, which that uses.
-    await page.locator('.face-grid .face-card').nth(1).waitFor();
+    await page.locator('.face-grid .face-card').nth(2).waitFor({ state: 'detached' });
     assert.equal(await page.locator('.face-grid .face-card').count(), 2);
     await page.getByText('2 enrolled faces').waitFor();
   });
@@ -317,15 +317,18 @@ describe('attendance web app in Chromium', { skip }, () => {
       });
       await page.locator('svg .face').nth(2).waitFor({ timeout: 60_000 });
 
-      // Review comes first: the face beside Ada's enrolment face; confirming makes it a manual match.
+      // Ada's small face is hers: matched, or (when within the review margin of its threshold) a
+      // review card first, beside her enrolment face, that confirming makes a manual match. Either
+      // way it is no unknown face: the group page below holds the newcomer's cluster alone.
       const review = page.locator('.review-card');
-      await review.first().waitFor();
-      assert.equal(await review.count(), 1);
-      await review.getByRole('img', { name: `${ada.name}'s enrolment face` }).waitFor();
-      await review.getByRole('img', { name: /in the photo/ }).waitFor();
-      if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'web-session-review.png'), fullPage: true });
-      await review.getByRole('button', { name: `Confirm ${ada.name}` }).click();
-      await page.locator('.review-card').waitFor({ state: 'detached' });
+      if ((await review.count()) > 0) {
+        assert.equal(await review.count(), 1);
+        await review.getByRole('img', { name: `${ada.name}'s enrolment face` }).waitFor();
+        await review.getByRole('img', { name: /in the photo/ }).waitFor();
+        if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'web-session-review.png'), fullPage: true });
+        await review.getByRole('button', { name: `Confirm ${ada.name}` }).click();
+        await page.locator('.review-card').waitFor({ state: 'detached' });
+      }
 
       // The group page: the newcomer's two faces as one cluster, seen in this session.
       await page.getByRole('link', { name: 'Class 4B' }).click();
@@ -360,7 +363,7 @@ describe('attendance web app in Chromium', { skip }, () => {
       .setInputFiles({ name: 'two.jpg', mimeType: 'image/jpeg', buffer: await sideBySide('a', 'b') });
     const choice = page.getByRole('group', { name: 'Faces in two.jpg' });
     await choice.getByText('2 people in this photo').waitFor();
-    assert.equal(watch.expect(/status of 422/), 1);
+    assert.ok(watch.expect(/status of 422/) >= 1, 'the refusal was answered 422');
     assert.equal(await page.locator('.face-grid .face-card').count(), 0, 'nothing enrolled before the choice');
     await choice.getByRole('button', { name: /^Face 2/ }).click();
     await page.locator('.face-grid .face-card img').first().waitFor();
