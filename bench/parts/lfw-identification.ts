@@ -6,6 +6,8 @@
 import type { Lfw } from './lfw-data.js';
 import { openSetAt, openSetAtFar, type OpenSetPoint, type Search } from './lfw-metrics.js';
 import type { SimilarityMatrix } from './lfw-scores.js';
+import { random } from '../detection/canvas.js';
+import { shuffle } from './class-scene.js';
 
 export const GALLERY_SIZES = [100, 1000, 2000] as const;
 export const SPLITS = 20;
@@ -23,29 +25,9 @@ export interface IdentificationResult {
   atShipped: OpenSetPoint;
 }
 
-/** mulberry32: a seeded generator, so the splits can be replayed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffled<T>(items: readonly T[], rnd: () => number): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
-
 /** The searches of one split: every probe's best enrolment. */
 function split(lfw: Lfw, sim: SimilarityMatrix, size: number, rnd: () => number) {
-  const people = shuffled(
+  const people = shuffle(
     lfw.people.map((_, p) => p),
     rnd,
   );
@@ -78,7 +60,7 @@ function split(lfw: Lfw, sim: SimilarityMatrix, size: number, rnd: () => number)
 
 export function identification(lfw: Lfw, sim: SimilarityMatrix, shipped: number, seed = 27): IdentificationResult[] {
   return GALLERY_SIZES.filter((g) => g < lfw.people.length).map((gallery) => {
-    const rnd = seeded(seed + gallery);
+    const rnd = random(seed + gallery);
     const mated: Search[] = [];
     const nonMated: number[] = [];
     for (let s = 0; s < SPLITS; s++) {
