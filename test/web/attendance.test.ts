@@ -266,7 +266,8 @@ describe('attendance web app in Chromium', { skip }, () => {
       const actors = await audit.evaluateAll((trs) => trs.map((tr) => tr.children[1]?.textContent));
       assert.ok(actors.includes('teacher'), `manual changes carry the key's name: ${actors}`);
 
-      // A photo that cannot be decoded: accepted, then its job fails and the entry says why.
+      // A photo that cannot be decoded: refused at upload (422: it is re-encoded before it is
+      // stored), and the entry says why.
       await page.getByLabel('Upload class photos').setInputFiles({
         name: 'broken.jpg',
         mimeType: 'image/jpeg',
@@ -275,6 +276,7 @@ describe('attendance web app in Chromium', { skip }, () => {
       const broken = page.locator('.uploads li[data-state="failed"]', { hasText: 'broken.jpg' });
       await broken.waitFor({ timeout: 60_000 });
       assert.equal(await broken.locator('.error-type').textContent(), 'ImageDecodeError');
+      assert.equal(watch.expect(/status of 422 .*\/sessions\/\d+\/photos\//), 1);
       assert.deepEqual(await counts(), { present: '3', absent: '0', unknown: '0' });
 
       await page.getByRole('button', { name: 'Close session' }).click();
@@ -321,7 +323,9 @@ describe('attendance web app in Chromium', { skip }, () => {
       // review card first, beside her enrolment face, that confirming makes a manual match. Either
       // way it is no unknown face: the group page below holds the newcomer's cluster alone.
       const review = page.locator('.review-card');
-      if ((await review.count()) > 0) {
+      // The boxes come with the upload's answer; the cards once the session is read again.
+      if ((await page.locator('svg .face.review').count()) > 0) {
+        await review.first().waitFor();
         assert.equal(await review.count(), 1);
         await review.getByRole('img', { name: `${ada.name}'s enrolment face` }).waitFor();
         await review.getByRole('img', { name: /in the photo/ }).waitFor();
@@ -335,7 +339,9 @@ describe('attendance web app in Chromium', { skip }, () => {
       const cluster = page.locator('.cluster');
       await cluster.first().waitFor();
       assert.equal(await cluster.count(), 1);
-      assert.equal(await cluster.locator('.face-strip img').count(), 2);
+      // Each thumbnail is an <img> once its bytes are fetched: wait for the second one.
+      await cluster.locator('.face-strip img').nth(1).waitFor();
+      assert.equal(await cluster.locator('.face-strip > li').count(), 2);
       await cluster.getByRole('link', { name: /session \d+/ }).waitFor();
       if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'web-group-clusters.png'), fullPage: true });
       await cluster.getByLabel("New person's name").fill(NEWCOMER.name);
