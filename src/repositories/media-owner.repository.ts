@@ -30,14 +30,19 @@ export class MediaOwnerRepository {
     };
   }
 
-  /** The paths among `paths` that some row owns. */
+  /** The paths among `paths` that some row owns (a photo whose file retention purged owns none). */
   async owned(paths: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
     for (let i = 0; i < paths.length; i += CHUNK) {
       const part = paths.slice(i, i + CHUNK);
       const rows = await Promise.all([
         this.db.selectFrom('face_crops').select('image_path').where('image_path', 'in', part).execute(),
-        this.db.selectFrom('session_photos').select('image_path').where('image_path', 'in', part).execute(),
+        this.db
+          .selectFrom('session_photos')
+          .select('image_path')
+          .where('image_path', 'in', part)
+          .where('purged_at', 'is', null)
+          .execute(),
         this.activeItems().where('job_items.image_path', 'in', part).execute(),
       ]);
       for (const list of rows) for (const r of list) if (r.image_path) found.add(r.image_path);

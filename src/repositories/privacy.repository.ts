@@ -1,9 +1,10 @@
-// The rows erasure and retention remove or rewrite (issue 29). Every count returned is the
+// The rows erasure and retention remove or rewrite. Every count returned is the
 // number of rows a statement actually deleted, so that a receipt says what happened, never what
 // was meant to happen. Call inside one transaction (PrivacyRepository over a transaction).
 import type { Database } from './database.js';
 import { AuditRepository, type AuditEvent } from './audit.repository.js';
 import { toIso } from './face-crop.repository.js';
+import { MediaOwnerRepository } from './media-owner.repository.js';
 import { PersonRepository } from './person.repository.js';
 
 /** Ids per IN (...) list. */
@@ -90,22 +91,9 @@ export class PrivacyRepository {
     return out;
   }
 
-  /** The paths among `paths` that a face crop or a class photo (not purged) still names. */
-  async referencedPaths(paths: readonly string[]): Promise<Set<string>> {
-    const out = new Set<string>();
-    for (const part of chunks(paths)) {
-      const [crops, photos] = await Promise.all([
-        this.db.selectFrom('face_crops').select('image_path').where('image_path', 'in', part).execute(),
-        this.db
-          .selectFrom('session_photos')
-          .select('image_path')
-          .where('image_path', 'in', part)
-          .where('purged_at', 'is', null)
-          .execute(),
-      ]);
-      for (const r of [...crops, ...photos]) out.add(r.image_path);
-    }
-    return out;
+  /** The paths among `paths` that a row still owns (the one owner rule: MediaOwnerRepository). */
+  referencedPaths(paths: readonly string[]): Promise<Set<string>> {
+    return new MediaOwnerRepository(this.db).owned(paths);
   }
 
   /** The photos bulk enrolment stored for the person (enrol job items); forgotten by the items. */
