@@ -32,6 +32,8 @@ export interface Upload {
   /** CPU seconds this process and its workers spent meanwhile, and other processes' cores in use. */
   cpuSeconds: number;
   otherCores: number;
+  /** The networks' own time over upload to answer. */
+  efficiency: number;
 }
 
 export interface BandRun {
@@ -70,6 +72,7 @@ export async function runClassBand(
   counts: { present: number; strangers: number },
   policy: ThresholdPolicy,
   rand: () => number,
+  networkSeconds: () => number,
 ): Promise<BandRun> {
   const members = shuffle(setup.members, rand).slice(0, counts.present);
   const strangers = shuffle(setup.strangers, rand).slice(0, counts.strangers);
@@ -91,12 +94,19 @@ export async function runClassBand(
     const room = await composeRoom(tiles(shot), band.quality, rand);
     const started = performance.now();
     const cpu = cpuWindow();
+    const network0 = networkSeconds();
     const res = await postImage(app, `/api/attendance/sessions/${session.id}/photos/`, room.jpeg);
     const seconds = (performance.now() - started) / 1000;
     const share = cpu();
     if (res.status !== 201) throw new Error(`photo upload: ${res.status} ${JSON.stringify(res.body)}`);
     const faces = (res.body as { faces: { face_crop_id: number; box: number[] }[] }).faces;
-    uploads.push({ seconds, faces: faces.length, cpuSeconds: share.ownCores * seconds, otherCores: share.otherCores });
+    uploads.push({
+      seconds,
+      faces: faces.length,
+      cpuSeconds: share.ownCores * seconds,
+      otherCores: share.otherCores,
+      efficiency: (networkSeconds() - network0) / seconds,
+    });
     for (const [id, t] of labelFaces(faces, room.faces, roster)) truth.set(id, t);
     for (const f of faces) origin.set(f.face_crop_id, sourceOf(f.box, room));
 

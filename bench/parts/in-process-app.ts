@@ -18,8 +18,13 @@ export type App = Awaited<ReturnType<typeof buildApp>>;
 export interface InProcessApp {
   app: App;
   embedder: EmbeddingService;
+  /** Seconds the networks ran (detector windows, FaceMesh refit, embedding) in every photo scan so far. */
+  networkSeconds(): number;
   close(): Promise<void>;
 }
+
+/** The worker's stages of a photo scan that are network runs (photo-faces.ts timings). */
+const NETWORK_STAGES = ['detect', 'refine', 'embed'];
 
 export interface Reply {
   status: number;
@@ -46,9 +51,18 @@ export async function startInProcessApp(flip?: FlipMode): Promise<InProcessApp> 
     services: (observer) => createServices({ db, embedder, config, observer }),
   });
   await embedder.ready();
+  // The worker's own stage times, read off each scan the app asks for: the networks' share of an answer.
+  let networkSeconds = 0;
+  const embedFaces = embedder.embedFaces.bind(embedder);
+  embedder.embedFaces = async (imagePath, opts) => {
+    const scan = await embedFaces(imagePath, opts);
+    for (const stage of NETWORK_STAGES) networkSeconds += (scan.timings[stage] ?? 0) / 1000;
+    return scan;
+  };
   return {
     app,
     embedder,
+    networkSeconds: () => networkSeconds,
     async close() {
       await app.close();
       await embedder.close();

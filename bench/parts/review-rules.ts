@@ -61,7 +61,7 @@ export const byPolicy =
 /** The grid of rules tried: margins above the threshold, face-width floors, sharpness floors. */
 export function candidateRules(): ReviewPolicy[] {
   const out: ReviewPolicy[] = [];
-  for (const margin of [0, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1])
+  for (const margin of [0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1])
     for (const minWidthPx of [0, 33, 36])
       for (const minSharpness of [0, 60]) out.push({ margin, minWidthPx, minSharpness });
   return out;

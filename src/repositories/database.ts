@@ -161,6 +161,8 @@ export interface JobItemTable {
   attempts: number;
   error_type: string | null;
   error_message: string | null;
+  /** A failed item's error details (JSON object), as an HTTP error body carries them. */
+  error_details: string | null;
   /** The process that ran it last (host:pid). */
   node: string | null;
   finished_at: ColumnType<Date | string | null, string | null, string | null>;

@@ -12,6 +12,7 @@
 import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import { databaseKind, type Database, type DB, type JobItemTable, type JobTable } from './database.js';
 import { toIso } from './face-crop.repository.js';
+import type { ErrorDetails } from '../errors.js';
 
 export type JobKind = 'generate-embeddings' | 'enrol' | 'session-photo' | 'purge';
 export const JOB_STATUSES = ['queued', 'running', 'cancelling', 'completed', 'failed', 'cancelled'] as const;
@@ -55,6 +56,8 @@ export interface JobItem {
   attempts: number;
   errorType: string | null;
   errorMessage: string | null;
+  /** A failed item's error details (an enrolment refusal's reason, ...). */
+  errorDetails: ErrorDetails | null;
   /** Enrol items: the photo (relative to the media root) and its person. */
   imagePath: string | null;
   personId: number | null;
@@ -69,6 +72,7 @@ export interface ItemOutcome {
   status: FinishedItemStatus;
   errorType?: string;
   errorMessage?: string;
+  errorDetails?: ErrorDetails;
   /** Enrol items: the face crop enrolled (or found already enrolled). */
   enrolledFaceCropId?: number;
   /** session-photo items: the upload's answer, stored as JSON. */
@@ -114,6 +118,7 @@ const ITEM_COLUMNS = [
   'attempts',
   'error_type',
   'error_message',
+  'error_details',
   'image_path',
   'person_id',
   'enrolled_face_crop_id',
@@ -141,6 +146,7 @@ const toItem = (r: Pick<Selectable<JobItemTable>, (typeof ITEM_COLUMNS)[number]>
   attempts: Number(r.attempts),
   errorType: r.error_type,
   errorMessage: r.error_message,
+  errorDetails: r.error_details === null ? null : (JSON.parse(r.error_details) as ErrorDetails),
   imagePath: r.image_path,
   personId: r.person_id === null ? null : Number(r.person_id),
   enrolledFaceCropId: r.enrolled_face_crop_id === null ? null : Number(r.enrolled_face_crop_id),
@@ -395,7 +401,7 @@ export class JobRepository {
         for (const part of chunks(ids, IN_CHUNK)) {
           await trx
             .updateTable('job_items')
-            .set({ status, finished_at: now, error_type: null, error_message: null })
+            .set({ status, finished_at: now, error_type: null, error_message: null, error_details: null })
             .where('job_id', '=', jobId)
             .where('item_id', 'in', part)
             .where('status', 'in', [...OPEN_ITEM])
@@ -411,6 +417,7 @@ export class JobRepository {
             finished_at: now,
             error_type: null,
             error_message: null,
+            error_details: null,
             enrolled_face_crop_id: o.enrolledFaceCropId,
             result: o.result === undefined ? null : JSON.stringify(o.result),
           })
@@ -428,6 +435,7 @@ export class JobRepository {
             finished_at: now,
             error_type: o.errorType ?? 'InternalError',
             error_message: o.errorMessage ?? null,
+            error_details: o.errorDetails === undefined ? null : JSON.stringify(o.errorDetails),
           })
           .where('job_id', '=', jobId)
           .where('item_id', '=', o.itemId)

@@ -11,6 +11,7 @@ import { clustersQuality } from './migrations/0007-clusters-quality.js';
 import { sessionPhotoJobs } from './migrations/0008-session-photo-jobs.js';
 import { sessionFaceMatches } from './migrations/0010-session-face-matches.js';
 import { privacy } from './migrations/0011-privacy.js';
+import { jobItemErrorDetails } from './migrations/0012-job-item-error-details.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-session-photo-jobs': sessionPhotoJobs,
   '0010-session-face-matches': sessionFaceMatches,
   '0011-privacy': privacy,
+  '0012-job-item-error-details': jobItemErrorDetails,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

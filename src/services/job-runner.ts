@@ -13,7 +13,7 @@
 // of the job is running (JobRepository: markRunning, finish, settleCancel). A new kind only adds
 // its branch to `work`.
 import type { Logger } from 'pino';
-import { InternalError, toFaceembedError, type ErrorType } from '../errors.js';
+import { InternalError, toFaceembedError, type ErrorDetails, type ErrorType } from '../errors.js';
 import {
   type FinishedItemStatus,
   type ItemOutcome,
@@ -52,7 +52,7 @@ export type RunScope = { ids: readonly number[] } | { pendingLimit: number };
 interface SliceResult {
   itemId: number;
   status: FinishedItemStatus;
-  error?: { type: ErrorType; message: string };
+  error?: { type: ErrorType; message: string; details?: ErrorDetails };
   enrolledFaceCropId?: number;
   result?: unknown;
 }
@@ -143,6 +143,7 @@ export class JobRunner {
             itemId: r.itemId,
             status: r.status,
             ...(r.error && { errorType: r.error.type, errorMessage: r.error.message }),
+            ...(r.error?.details && { errorDetails: r.error.details }),
             ...(r.enrolledFaceCropId !== undefined && { enrolledFaceCropId: r.enrolledFaceCropId }),
             ...(r.result !== undefined && { result: r.result }),
           });
@@ -190,8 +191,11 @@ export class JobRunner {
         // What a client may see: internal messages stay in the log, as in the batch results.
         if (e.type === 'InternalError')
           this.deps.log?.error({ err: e, job_id: job.id, item: item.itemId }, `${job.kind} item failed`);
-        const message = e.type === 'InternalError' ? 'Internal error' : e.message;
-        results.push({ itemId: item.itemId, status: 'failed', error: { type: e.type, message } });
+        const error =
+          e.type === 'InternalError'
+            ? { type: e.type, message: 'Internal error' }
+            : { type: e.type, message: e.message, ...(e.details && { details: e.details }) };
+        results.push({ itemId: item.itemId, status: 'failed', error });
       }
     }
     return results;

@@ -3,10 +3,11 @@
 // engines; the engine only decides who runs the items and when. Kinds: generate-embeddings (its
 // result is the batch result shape), enrol (bulk enrolment: photos under the media root, each
 // to its person) and session-photo (one class photo; its result is the upload's 201 body).
-import { NotFoundError, ServiceUnavailableError, type ErrorType } from '../errors.js';
+import { NotFoundError, ServiceUnavailableError, type ErrorDetails, type ErrorType } from '../errors.js';
 import type {
   EnrolPhoto,
   Job,
+  JobItem,
   JobProgress,
   JobRepository,
   JobStatus,
@@ -56,7 +57,8 @@ export interface EnrolmentItem {
   status: 'enrolled' | 'existing' | 'failed';
   /** The face crop enrolled, or the one that already held these bytes. */
   faceCropId?: number;
-  error?: { type: ErrorType; message: string };
+  /** details: as the synchronous call's error body has them (a refused photo's `reason`). */
+  error?: ItemError;
 }
 
 export interface EnrolmentResult {
@@ -66,7 +68,13 @@ export interface EnrolmentResult {
 
 /** A session-photo job that failed: the typed error, as the synchronous upload would answer it. */
 export interface JobFailure {
-  error: { type: ErrorType; message: string };
+  error: ItemError;
+}
+
+export interface ItemError {
+  type: ErrorType;
+  message: string;
+  details?: ErrorDetails;
 }
 
 export interface JobView {
@@ -90,9 +98,10 @@ export const JOB_KINDS = ['generate-embeddings', 'enrol', 'session-photo', 'purg
 const PHOTO_QUEUE_RETRY_S = 10;
 const ENDED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
 
-const itemError = (i: { errorType: string | null; errorMessage: string | null }) => ({
+const itemError = (i: Pick<JobItem, 'errorType' | 'errorMessage' | 'errorDetails'>): ItemError => ({
   type: (i.errorType ?? 'InternalError') as ErrorType,
   message: i.errorMessage ?? '',
+  ...(i.errorDetails && { details: i.errorDetails }),
 });
 
 export class JobService {

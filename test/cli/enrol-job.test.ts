@@ -3,6 +3,7 @@
 // process doing the work while the command only watches. Persons come from the folder names,
 // re-running adds only what is new, and a job cut off after a photo was enrolled (and before its
 // item was recorded, with one of its embeddings not yet written) resumes without a second copy.
+// A job's refused photos are listed with their reasons, on SQLite and PostgreSQL.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -13,6 +14,7 @@ import { promisify } from 'node:util';
 import { ModelRegistry } from '../../src/models/registry.js';
 import { resolveSource } from '../../src/models/sources.js';
 import { openDatabase, type Database } from '../../src/repositories/database.js';
+import { DB_TARGETS, type OpenedDb } from '../repositories/db-targets.js';
 import { portrait, sideBySide } from '../helpers/composed-faces.js';
 import { ServerProcess } from '../fault/helpers/server.js';
 import { BIN, REPO } from '../helpers/paths.js';
@@ -243,6 +245,50 @@ describe('enrol --job, embedded engine (SQLite)', () => {
     assert.equal((await counts(db)).crops, 4);
   });
 });
+
+for (const target of DB_TARGETS) {
+  describe(`enrol --job lists refused photos with their reasons (${target.name})`, { skip: target.skip }, () => {
+    let dir: string;
+    let opened: OpenedDb;
+    before(async () => {
+      dir = await mkdtemp(path.join(os.tmpdir(), 'faceembed-enrol-refused-'));
+      opened = await target.open();
+    });
+    after(async () => {
+      await opened?.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    test("each refusal names its reason, read from the job's item; nothing stored for it", async () => {
+      const carol = path.join(dir, 'people/carol');
+      await mkdir(carol, { recursive: true });
+      await writeFile(path.join(carol, 'c1.jpg'), await portrait('c'));
+      await writeFile(path.join(carol, 'blurred.jpg'), await portrait('d', { blur: 6 }));
+      await writeFile(path.join(carol, 'group.jpg'), await sideBySide('a', 'b'));
+      const { code, summary } = await enrol([path.join(dir, 'people'), '--job'], {
+        FACEEMBED_DATABASE_URL: opened.url,
+        FACEEMBED_MEDIA_ROOT: path.join(dir, 'media'),
+        FACEEMBED_MODELS_DIR: MODELS_DIR,
+        FACEEMBED_WORKERS: '1',
+      });
+      assert.equal(code, 1, 'two photos refused');
+      assert.deepEqual(
+        [summary.status, summary.enrolled, summary.failed, summary.refused],
+        ['completed', 1, 2, 2],
+        JSON.stringify(summary),
+      );
+      assert.deepEqual(
+        summary.failures.map((f) => [f.file, f.type, f.reason]),
+        [
+          [path.join('carol', 'blurred.jpg'), 'ValidationError', 'too_blurry'],
+          [path.join('carol', 'group.jpg'), 'ValidationError', 'several_faces'],
+        ],
+      );
+      assert.match(summary.failures[1]!.message, /2 plausible faces/);
+      assert.equal((await counts(opened.db)).crops, 1);
+    });
+  });
+}
 
 const REDIS_SKIP = await redisSkip();
 

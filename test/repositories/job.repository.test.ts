@@ -63,6 +63,30 @@ for (const target of DB_TARGETS) {
       assert.equal(await jobs.start(job.id), false);
     });
 
+    test("a failed item keeps its error's details; a success has none", async () => {
+      const job = await jobs.create({
+        kind: 'enrol',
+        photos: [
+          { imagePath: 'imports/a.jpg', personId: 1 },
+          { imagePath: 'imports/b.jpg', personId: 1 },
+        ],
+      });
+      await jobs.start(job.id);
+      await jobs.markRunning(job.id, [1, 2], 'node-a', true);
+      const details = { reason: 'several_faces', count: 2, faces: [[1, 2, 3, 4]] };
+      await jobs.finish(job.id, [
+        { itemId: 1, status: 'failed', errorType: 'ValidationError', errorMessage: 'two faces', errorDetails: details },
+        { itemId: 2, status: 'enrolled', enrolledFaceCropId: 7 },
+      ]);
+      assert.deepEqual(
+        (await jobs.items(job.id)).map((i) => [i.itemId, i.errorType, i.errorDetails]),
+        [
+          [1, 'ValidationError', details],
+          [2, null, null],
+        ],
+      );
+    });
+
     test('"all" takes every stored crop; cancel stops an active job; orphans go back to pending', async () => {
       const crops = new FaceCropRepository(opened.db);
       for (let i = 0; i < 3; i++)

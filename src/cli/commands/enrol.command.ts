@@ -19,7 +19,7 @@ import type { Group } from '../../repositories/group.repository.js';
 import { JobRepository, type EnrolPhoto } from '../../repositories/job.repository.js';
 import { migrate } from '../../repositories/migrate.js';
 import { EmbeddingService } from '../../services/embedding.service.js';
-import type { EnrolmentResult } from '../../services/job.service.js';
+import type { EnrolmentResult, ItemError } from '../../services/job.service.js';
 import { watchJob } from './jobs.command.js';
 import { IMAGE_EXT, QUEUE_CONNECT_MS, intoMediaRoot } from './media-files.js';
 import { progressLine } from './progress.js';
@@ -61,8 +61,8 @@ async function listPhotos(root: string): Promise<Photo[]> {
   return work;
 }
 
-const failure = (root: string, file: string, err: unknown): Failure => {
-  const e = toFaceembedError(err);
+/** A photo's typed error as listed, a refusal's reason lifted out of its details; `file` relative to the folder. */
+const failure = (root: string, file: string, e: ItemError): Failure => {
   const reason = e.details?.['reason'];
   return {
     file: path.relative(root, file),
@@ -99,7 +99,7 @@ async function enrolNow({ services, root, work, group }: Run): Promise<void> {
       summary[e.existing ? 'skipped' : 'enrolled']++;
     } catch (err) {
       summary.failed++;
-      failures.push(failure(root, file, err));
+      failures.push(failure(root, file, toFaceembedError(err)));
     }
     progress.tick();
   }
@@ -133,7 +133,7 @@ async function enrolAsJob({ config, db, embedder, services, root, work, group }:
       photos.push({ imagePath, personId });
       sources.set(imagePath, file);
     } catch (err) {
-      failures.push(failure(root, file, err));
+      failures.push(failure(root, file, toFaceembedError(err)));
     }
   }
   // Embedded engine: this process runs the job (a later run, or a server start, resumes it if
@@ -165,7 +165,7 @@ async function enrolAsJob({ config, db, embedder, services, root, work, group }:
     const { status } = await watchJob(new JobRepository(db), id, { print: false });
     const result = (await jobs.service.get(id)).result as EnrolmentResult | undefined;
     for (const r of result?.results ?? [])
-      if (r.error) failures.push({ file: path.relative(root, sources.get(r.imagePath) ?? r.imagePath), ...r.error });
+      if (r.error) failures.push(failure(root, sources.get(r.imagePath) ?? path.join(root, r.imagePath), r.error));
     const s = result?.summary ?? { enrolled: 0, existing: 0, failed: 0 };
     report(
       { job: id, status, persons: ids.size, enrolled: s.enrolled, skipped: s.existing, failed: failures.length },

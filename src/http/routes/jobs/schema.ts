@@ -34,6 +34,13 @@ export const CreateJobBody = Type.Object({
   force_regenerate: Type.Optional(Type.Boolean({ default: false })),
 });
 
+/** An item's typed error, as the synchronous call's error body has it (details: e.g. a refused photo's `reason`). */
+const ItemError = Type.Object({
+  type: Type.String(),
+  message: Type.String(),
+  details: Type.Optional(Type.Object({}, { additionalProperties: true })),
+});
+
 /** The result of an enrol job (made by `faceembed enrol DIR --job`): one entry per photo, in order. */
 export const EnrolmentResponse = Type.Object({
   results: Type.Array(
@@ -45,16 +52,14 @@ export const EnrolmentResponse = Type.Object({
       face_crop_id: Type.Optional(
         Type.Integer({ description: 'The face crop enrolled, or the one that already held these bytes' }),
       ),
-      error: Type.Optional(Type.Object({ type: Type.String(), message: Type.String() })),
+      error: Type.Optional(ItemError),
     }),
   ),
   summary: Type.Object({ enrolled: Type.Integer(), existing: Type.Integer(), failed: Type.Integer() }),
 });
 
 /** A session-photo job that failed: the typed error the synchronous upload would have answered. */
-export const JobFailureResponse = Type.Object({
-  error: Type.Object({ type: Type.String(), message: Type.String() }),
-});
+export const JobFailureResponse = Type.Object({ error: ItemError });
 
 export const JobResponse = Type.Object({
   id: Type.Integer(),
