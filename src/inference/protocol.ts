@@ -58,7 +58,7 @@ export interface EmbedOutput {
   dimensions: number;
   face: FaceInfo;
   durationMs: number;
-  /** Per-stage milliseconds (decode, detect, align, infer). */
+  /** Per-stage milliseconds (decode, detect, align, infer), and `network`: the networks' own run time (all of them). */
   timings: Record<string, number>;
 }
 
