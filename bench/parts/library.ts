@@ -16,6 +16,7 @@ import {
   type Latency,
   type Throughput,
 } from './common.js';
+import { efficiencyOf, stageLogger, type Efficiency } from './network-time.js';
 
 export interface Split {
   workers: number;
@@ -44,7 +45,7 @@ function service(opts: LibraryOptions, extra: Partial<EmbeddingServiceOptions>):
   });
 }
 
-export interface BatchResult extends Throughput {
+export interface BatchResult extends Throughput, Partial<Efficiency> {
   split: string;
   /** Share of the embeddings whose face was detected (the rest used the whole image). */
   detectedShare: number;
@@ -58,19 +59,29 @@ export async function libraryBatch(
   count: number,
   repeats: number,
 ): Promise<BatchResult> {
-  const s = service(opts, { workers: split.workers, threadsPerWorker: split.threads });
+  const stages = stageLogger();
+  const s = service(opts, { workers: split.workers, threadsPerWorker: split.threads, logger: stages.logger });
   try {
     await s.ready();
     // Warm-up: first runs allocate ORT's buffers and JIT the JS paths, in every worker.
     await s.generateEmbeddingsBatch(cycle(images, split.workers * 4));
     const batch = cycle(images, count);
     let detected = 0;
+    let wallMs = 0;
+    stages.take();
     const t = await throughput(count, repeats, async () => {
+      const t0 = performance.now();
       const out = await s.generateEmbeddingsBatch(batch);
+      wallMs += performance.now() - t0;
       detected = out.filter((e) => e?.face.detected).length;
       return out.filter((e) => e === null).length;
     });
-    return { ...t, split: splitName(split), detectedShare: round(detected / count, 3) };
+    return {
+      ...t,
+      ...efficiencyOf(stages.take(), split.workers, wallMs),
+      split: splitName(split),
+      detectedShare: round(detected / count, 3),
+    };
   } finally {
     await s.close();
   }

@@ -42,9 +42,6 @@ import type {
 /** Flip-averaging policy unless a caller asks otherwise (docs/accuracy.md measures the choices). */
 export const DEFAULT_FLIP: FlipMode = 'never';
 
-/** Most images a batch sends a worker in one task (docs/tight-crops.md measures 1, 8 and 32 side by side). */
-export const DEFAULT_IMAGES_PER_TASK = 8;
-
 const WORKER_MODULE = fileURLToPath(new URL('../inference/worker/worker.js', import.meta.url));
 
 export interface EmbeddingServiceOptions {
@@ -61,7 +58,7 @@ export interface EmbeddingServiceOptions {
   flip?: FlipMode;
   /** Intra-op threads of each worker's whole-photo detector; default workers x threadsPerWorker (a lone photo may use every core). */
   photoThreadsPerWorker?: number;
-  /** Most images of a batch per worker task, their chips run as one batch tensor; default DEFAULT_IMAGES_PER_TASK, 1 one task per image. */
+  /** Most images of a batch per worker task, their chips run as one batch tensor; default FACEEMBED_IMAGES_PER_TASK (8), 1 one task per image. */
   imagesPerTask?: number;
   /** Tight crops aligned from FaceMesh alone, BlazeFace skipped; default FACEEMBED_TIGHT_CROPS (true). */
   tightCrops?: boolean;
@@ -107,7 +104,7 @@ export class EmbeddingService implements EmbeddingPort {
     const workers = opts.workers ?? config.pool.workers;
     const queueLimit = opts.queueLimit ?? config.pool.queueLimit;
     this.lanes = workers + Math.min(workers, queueLimit);
-    this.imagesPerTask = opts.imagesPerTask ?? DEFAULT_IMAGES_PER_TASK;
+    this.imagesPerTask = opts.imagesPerTask ?? config.pool.imagesPerTask;
     if (!(Number.isInteger(this.imagesPerTask) && this.imagesPerTask >= 1))
       throw new ValueError(`imagesPerTask must be a positive integer, got ${this.imagesPerTask}`);
     const preload = opts.preload ?? [this.modelName];
