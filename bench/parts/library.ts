@@ -32,6 +32,8 @@ export interface LibraryOptions {
   tightCrops?: boolean;
   /** Images per worker task in a batch (EmbeddingServiceOptions.imagesPerTask); default: the service's. */
   imagesPerTask?: number;
+  /** Chips per network run within a task (EmbeddingServiceOptions.chipsPerRun); default: the service's. */
+  chipsPerRun?: number;
 }
 
 function service(opts: LibraryOptions, extra: Partial<EmbeddingServiceOptions>): EmbeddingService {
@@ -41,6 +43,7 @@ function service(opts: LibraryOptions, extra: Partial<EmbeddingServiceOptions>):
     ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}),
     ...(opts.tightCrops === undefined ? {} : { tightCrops: opts.tightCrops }),
     ...(opts.imagesPerTask === undefined ? {} : { imagesPerTask: opts.imagesPerTask }),
+    ...(opts.chipsPerRun === undefined ? {} : { chipsPerRun: opts.chipsPerRun }),
     ...extra,
   });
 }

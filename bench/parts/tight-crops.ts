@@ -1,7 +1,8 @@
 // The tight-crop fast path (FaceMesh alone) against the BlazeFace path, in one run: batch faces/s
 // and warm single-image latency through the library, on the suite's 1.3x crops and on the 160 px
 // crops a session stores (25% margin), each with `tightCrops` on and off (FACEEMBED_TIGHT_CROPS),
-// and on the fast path with 1, 8 and 32 images per worker task (one batch tensor each); then end
+// and on the fast path with 1, 8 and 32 images per worker task (chips one per network run, and 8
+// per task as one batch tensor); then end
 // to end through the HTTP batch route, one crop per task against the shipped number
 // (tight-crops-http.ts). Every throughput beside its efficiency (network-time.ts).
 import { loadConfig } from '../../src/config/config.js';
@@ -27,13 +28,24 @@ export interface TightCropRow {
   fastPath: boolean;
   /** Images per worker task (absent in runs made before batched tasks: 1). */
   imagesPerTask?: number;
+  /** Chips per network run within a task (absent in runs made before it was a setting: up to 8). */
+  chipsPerRun?: number;
   batch: BatchResult;
   /** Measured once per model, set and path (a single image is one task whatever the batch size). */
   single?: Latency & { split: string };
 }
 
-/** Batch sizes measured on the fast path, side by side; the BlazeFace path runs with the shipped one. */
-export const TASK_SIZES = [1, 8, 32];
+/**
+ * Measured on the fast path, side by side: images per task (1, the shipped 8, 32) with the shipped
+ * 1 chip per network run, and 8 per task as one batch tensor (8 chips per run). The BlazeFace
+ * path runs as shipped.
+ */
+export const FAST_VARIANTS = [
+  { imagesPerTask: 1, chipsPerRun: 1 },
+  { imagesPerTask: 8, chipsPerRun: 1 },
+  { imagesPerTask: 8, chipsPerRun: 8 },
+  { imagesPerTask: 32, chipsPerRun: 1 },
+];
 
 export interface FastPathShare {
   set: string;
@@ -96,21 +108,29 @@ export async function runTightCrops(opts: TightCropsOptions): Promise<TightCrops
   const share = await shares(opts);
   const rows: TightCropRow[] = [];
   const variants = [
-    { fastPath: false, imagesPerTask: SHIPPED_PER_TASK },
-    ...TASK_SIZES.map((imagesPerTask) => ({ fastPath: true, imagesPerTask })),
+    { fastPath: false, imagesPerTask: SHIPPED_PER_TASK, chipsPerRun: 1 },
+    ...FAST_VARIANTS.map((v) => ({ fastPath: true, ...v })),
   ];
   for (const model of opts.models) {
     for (const set of opts.sets) {
       const timed = new Set<boolean>();
-      for (const { fastPath, imagesPerTask } of variants) {
-        const lib = { model, modelsDir: opts.modelsDir, tightCrops: fastPath, imagesPerTask };
+      for (const { fastPath, imagesPerTask, chipsPerRun } of variants) {
+        const lib = { model, modelsDir: opts.modelsDir, tightCrops: fastPath, imagesPerTask, chipsPerRun };
         opts.say(
-          `${model}: ${set.label} crops, ${fastPath ? 'fast path' : 'BlazeFace path'}, ${imagesPerTask} per task`,
+          `${model}: ${set.label} crops, ${fastPath ? 'fast path' : 'BlazeFace path'}, ${imagesPerTask} per task, ${chipsPerRun} per run`,
         );
         const batch = await libraryBatch(lib, opts.split, set.files, opts.count, opts.repeats);
         const single = timed.has(fastPath) ? undefined : await librarySingle(lib, opts.split, set.files, opts.single);
         timed.add(fastPath);
-        rows.push({ model, set: set.label, fastPath, imagesPerTask, batch, ...(single ? { single } : {}) });
+        rows.push({
+          model,
+          set: set.label,
+          fastPath,
+          imagesPerTask,
+          chipsPerRun,
+          batch,
+          ...(single ? { single } : {}),
+        });
       }
     }
   }
@@ -122,7 +142,8 @@ const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
 /** Issue 12's tight-crop targets (2 cores), on the fast path. */
 export function tightCropTargets(r: TightCropsResult): Target[] {
   // The shipped configuration: the fast path, the default images per task; latency from its single-image run.
-  const shipped = (x: TightCropRow) => x.fastPath && (x.imagesPerTask ?? 1) === SHIPPED_PER_TASK;
+  const shipped = (x: TightCropRow) =>
+    x.fastPath && (x.imagesPerTask ?? 1) === SHIPPED_PER_TASK && (x.chipsPerRun ?? 8) === 1;
   const row = (model: string, set: string) =>
     r.rows.find((x) => x.model === model && x.set === set && shipped(x)) ??
     r.rows.find((x) => x.model === model && x.set === set && x.fastPath);
@@ -195,6 +216,7 @@ export function tightCropsSection(r: TightCropsResult, withTargets = true): stri
     x.set,
     x.fastPath ? 'FaceMesh alone (fast path)' : 'BlazeFace + FaceMesh',
     x.imagesPerTask ?? 1,
+    x.chipsPerRun ?? '',
     f1(x.batch.facesPerSecond),
     x.batch.efficiency === undefined ? '' : x.batch.efficiency.toFixed(2),
     x.batch.runs.join(', '),
@@ -220,6 +242,7 @@ export function tightCropsSection(r: TightCropsResult, withTargets = true): stri
         'crops',
         'path',
         'images per task',
+        'chips per run',
         'batch faces/s',
         'efficiency',
         'runs',
@@ -274,10 +297,10 @@ function httpPart(r: TightCropsResult, table: (head: string[], rows: (string | n
     "face's share of its embedding run):",
     '',
     table(
-      ['where', 'model', 'images per task', ...STAGES],
+      ['where', 'model', 'images per task', 'chips per run', ...STAGES],
       [
         ...lib.map((x) => ['library', `\`${x.model}\``, x.imagesPerTask ?? 1, ...stageCells(x.batch.stagesPerFace)]),
-        ...r.http.map((h) => ['HTTP', `\`${h.model}\``, h.imagesPerTask, ...stageCells(h.stagesPerFace)]),
+        ...r.http.map((h) => ['HTTP', `\`${h.model}\``, h.imagesPerTask, 1, ...stageCells(h.stagesPerFace)]),
       ],
     ),
   ];

@@ -35,7 +35,7 @@ export interface Config {
     workerMaxRssMb: number;
     timeoutMs: number;
     queueLimit: number;
-    /** Most images of a batch per worker task, their chips run as one batch tensor (1: one task per image). */
+    /** Most images of a batch per worker task (1: one task per image). */
     imagesPerTask: number;
   };
   /** Checked before any full decode (ImageTooLargeError). */

@@ -58,8 +58,10 @@ export interface EmbeddingServiceOptions {
   flip?: FlipMode;
   /** Intra-op threads of each worker's whole-photo detector; default workers x threadsPerWorker (a lone photo may use every core). */
   photoThreadsPerWorker?: number;
-  /** Most images of a batch per worker task, their chips run as one batch tensor; default FACEEMBED_IMAGES_PER_TASK (8), 1 one task per image. */
+  /** Most images of a batch per worker task; default FACEEMBED_IMAGES_PER_TASK (8), 1 one task per image. */
   imagesPerTask?: number;
+  /** Most chips of a batch's task per network run (WorkerSettings.chipsPerRun); default 1. */
+  chipsPerRun?: number;
   /** Tight crops aligned from FaceMesh alone, BlazeFace skipped; default FACEEMBED_TIGHT_CROPS (true). */
   tightCrops?: boolean;
   modelsDir?: string;
@@ -116,6 +118,7 @@ export class EmbeddingService implements EmbeddingPort {
       threads: opts.threadsPerWorker ?? threadsPerWorker(config.pool.workers * config.pool.threadsPerWorker, workers),
       limits: config.image,
       tightCrops: opts.tightCrops ?? config.tightCrops,
+      ...(opts.chipsPerRun === undefined ? {} : { chipsPerRun: opts.chipsPerRun }),
     };
     this.settings.photoThreads =
       opts.photoThreadsPerWorker ?? Math.max(this.settings.threads, workers * this.settings.threads);
@@ -274,7 +277,7 @@ export class EmbeddingService implements EmbeddingPort {
    * per worker are in flight (batchLanes): queuing the whole batch at once made every image past
    * the pool's queue limit fail with OverloadedError, and in per-request isolation started one
    * process per image at once. In a pool, each task carries up to imagesPerTask images (fewer, so
-   * that every lane gets work), embedded as one batch tensor; an image the worker cannot use is
+   * that every lane gets work), their chips run chipsPerRun at a time; an image the worker cannot use is
    * its own typed error inside the task. A task that fails as a whole (its worker died twice, a
    * timeout) is retried one image per task, so only the image at fault fails, as it would alone.
    * The workers are booted first, so nothing waits in the queue for them (if they cannot boot,

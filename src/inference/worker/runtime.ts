@@ -164,7 +164,7 @@ export class WorkerRuntime {
   }
 
   /**
-   * Each image's chip as `embed` cuts it, then all chips through the network at once. An image
+   * Each image's chip as `embed` cuts it, then the chips through the network. An image
    * that fails (unreadable, too large, no face with 'enforce') is its own typed error item, never
    * the task's failure; each image logs the same step lines as an `embed` task ('Image: …' as its
    * work starts, 'Embedding generated successfully' once it has its vector).
@@ -207,6 +207,7 @@ export class WorkerRuntime {
     const embeddings = await embedChips(
       model,
       prepared.map((p) => p.chip),
+      this.settings.chipsPerRun ?? 1,
     );
     const n = Math.max(1, prepared.length);
     return { embeddings, ms: msSince(t0) / n, networkMs: (networkMs() - n0) / n };
