@@ -299,7 +299,13 @@ function httpPart(r: TightCropsResult, table: (head: string[], rows: (string | n
     table(
       ['where', 'model', 'images per task', 'chips per run', ...STAGES],
       [
-        ...lib.map((x) => ['library', `\`${x.model}\``, x.imagesPerTask ?? 1, ...stageCells(x.batch.stagesPerFace)]),
+        ...lib.map((x) => [
+          'library',
+          `\`${x.model}\``,
+          x.imagesPerTask ?? 1,
+          x.chipsPerRun ?? '',
+          ...stageCells(x.batch.stagesPerFace),
+        ]),
         ...r.http.map((h) => ['HTTP', `\`${h.model}\``, h.imagesPerTask, 1, ...stageCells(h.stagesPerFace)]),
       ],
     ),
