@@ -26,7 +26,15 @@ import { RUSH_SECTION } from './parts/rush-client.js';
 const SEARCH_SECTION = 'search-bench';
 import { coldStart, memoryRun, profileRun } from './parts/process-runs.js';
 import { renderMarkdown } from './parts/report.js';
-import { LARGE_SET, SMALL_SET, runTightCrops, tightCropsSection, type CropSet } from './parts/tight-crops.js';
+import {
+  LARGE_SET,
+  SHIPPED_PER_TASK,
+  SMALL_SET,
+  runTightCrops,
+  tightCropsSection,
+  type CropSet,
+} from './parts/tight-crops.js';
+import { runHttpCrops } from './parts/tight-crops-http.js';
 import { evaluateTargets, type BenchResult, type Meta, type ModelResult } from './parts/results.js';
 
 export interface BenchOptions {
@@ -320,14 +328,29 @@ export async function runTightCropsOnly(opts: BenchOptions): Promise<string> {
     if (photos.length === 0) throw new Error(`No photos in ${data} (pass --data DIR)`);
     say(`cutting tight crops from ${photos.length} photos`);
     const dataset = await cutCrops(photos, path.join(work, 'crops'), config.modelsDir, path.join(work, 'crops-small'));
+    const models = opts.models ?? ['facenet', 'arcface'];
+    const split = { workers: config.pool.workers, threads: config.pool.threadsPerWorker };
+    const sets = cropSets(dataset);
     const result = await runTightCrops({
-      models: opts.models ?? ['facenet', 'arcface'],
+      models,
       modelsDir: config.modelsDir,
-      split: { workers: config.pool.workers, threads: config.pool.threadsPerWorker },
-      sets: cropSets(dataset),
+      split,
+      sets,
       count: p.crops,
       repeats: p.repeats,
       single: p.single,
+      say,
+    });
+    result.http = await runHttpCrops({
+      models,
+      modelsDir: config.modelsDir,
+      split,
+      mediaRoot: work,
+      workDir: work,
+      set: sets[0]!,
+      count: p.crops,
+      repeats: p.repeats,
+      perTask: [1, SHIPPED_PER_TASK],
       say,
     });
     const text = [
@@ -373,6 +396,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       jobs: { type: 'boolean', default: false },
       'tight-crops': { type: 'boolean', default: false },
       'jobs-crops': { type: 'string' },
+      'settle-ms': { type: 'string' },
     },
     argv,
   );
@@ -380,6 +404,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     ...(values.jobs ? { jobs: { crops: Number(values['jobs-crops'] ?? 5000) } } : {}),
     ...(values['tight-crops'] ? { tightCropsOnly: true } : {}),
     quick: values.quick,
+    ...(values['settle-ms'] === undefined ? {} : { settleMs: Number(values['settle-ms']) }),
     ...(values.data ? { data: values.data } : {}),
     ...(values.out ? { out: values.out } : {}),
     ...(values.json ? { json: values.json } : {}),

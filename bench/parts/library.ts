@@ -16,6 +16,7 @@ import {
   type Latency,
   type Throughput,
 } from './common.js';
+import { efficiencyOf, stageLogger, type Efficiency } from './network-time.js';
 
 export interface Split {
   workers: number;
@@ -31,6 +32,8 @@ export interface LibraryOptions {
   tightCrops?: boolean;
   /** Images per worker task in a batch (EmbeddingServiceOptions.imagesPerTask); default: the service's. */
   imagesPerTask?: number;
+  /** Chips per network run within a task (EmbeddingServiceOptions.chipsPerRun); default: the service's. */
+  chipsPerRun?: number;
 }
 
 function service(opts: LibraryOptions, extra: Partial<EmbeddingServiceOptions>): EmbeddingService {
@@ -40,11 +43,12 @@ function service(opts: LibraryOptions, extra: Partial<EmbeddingServiceOptions>):
     ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}),
     ...(opts.tightCrops === undefined ? {} : { tightCrops: opts.tightCrops }),
     ...(opts.imagesPerTask === undefined ? {} : { imagesPerTask: opts.imagesPerTask }),
+    ...(opts.chipsPerRun === undefined ? {} : { chipsPerRun: opts.chipsPerRun }),
     ...extra,
   });
 }
 
-export interface BatchResult extends Throughput {
+export interface BatchResult extends Throughput, Partial<Efficiency> {
   split: string;
   /** Share of the embeddings whose face was detected (the rest used the whole image). */
   detectedShare: number;
@@ -58,19 +62,29 @@ export async function libraryBatch(
   count: number,
   repeats: number,
 ): Promise<BatchResult> {
-  const s = service(opts, { workers: split.workers, threadsPerWorker: split.threads });
+  const stages = stageLogger();
+  const s = service(opts, { workers: split.workers, threadsPerWorker: split.threads, logger: stages.logger });
   try {
     await s.ready();
     // Warm-up: first runs allocate ORT's buffers and JIT the JS paths, in every worker.
     await s.generateEmbeddingsBatch(cycle(images, split.workers * 4));
     const batch = cycle(images, count);
     let detected = 0;
+    let wallMs = 0;
+    stages.take();
     const t = await throughput(count, repeats, async () => {
+      const t0 = performance.now();
       const out = await s.generateEmbeddingsBatch(batch);
+      wallMs += performance.now() - t0;
       detected = out.filter((e) => e?.face.detected).length;
       return out.filter((e) => e === null).length;
     });
-    return { ...t, split: splitName(split), detectedShare: round(detected / count, 3) };
+    return {
+      ...t,
+      ...efficiencyOf(stages.take(), split.workers, wallMs),
+      split: splitName(split),
+      detectedShare: round(detected / count, 3),
+    };
   } finally {
     await s.close();
   }

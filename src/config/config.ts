@@ -35,6 +35,8 @@ export interface Config {
     workerMaxRssMb: number;
     timeoutMs: number;
     queueLimit: number;
+    /** Most images of a batch per worker task (1: one task per image). */
+    imagesPerTask: number;
   };
   /** Checked before any full decode (ImageTooLargeError). */
   image: { maxBytes: number; maxPixels: number };
@@ -104,6 +106,7 @@ export const EnvSchema = Type.Object({
   FACEEMBED_WORKER_MAX_RSS_MB: Int(1, 'recycle a worker whose RSS passes this'),
   FACEEMBED_TIMEOUT_MS: Int(1, 'per-embedding timeout'),
   FACEEMBED_QUEUE_LIMIT: Int(0, 'waiting jobs before 429'),
+  FACEEMBED_IMAGES_PER_TASK: Int(1, 'most images of a batch per worker task (1: one task per image)'),
   FACEEMBED_MAX_IMAGE_BYTES: Int(1, 'larger files are ImageTooLargeError'),
   FACEEMBED_MAX_IMAGE_PIXELS: Int(1, 'larger images are ImageTooLargeError'),
   FACEEMBED_TIGHT_CROPS: Type.Union([Type.Literal('true'), Type.Literal('false')], {
@@ -151,6 +154,7 @@ const DEFAULTS: Partial<Record<keyof EnvValues, string>> = {
   FACEEMBED_WORKER_MAX_RSS_MB: '1024',
   FACEEMBED_TIMEOUT_MS: '30000',
   FACEEMBED_QUEUE_LIMIT: '1000',
+  FACEEMBED_IMAGES_PER_TASK: '8',
   FACEEMBED_MAX_IMAGE_BYTES: String(20 * 1024 * 1024),
   FACEEMBED_MAX_IMAGE_PIXELS: '40000000',
   FACEEMBED_TIGHT_CROPS: 'true',
@@ -211,6 +215,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       workerMaxRssMb: v.FACEEMBED_WORKER_MAX_RSS_MB,
       timeoutMs: v.FACEEMBED_TIMEOUT_MS,
       queueLimit: v.FACEEMBED_QUEUE_LIMIT,
+      imagesPerTask: v.FACEEMBED_IMAGES_PER_TASK,
     },
     image: { maxBytes: v.FACEEMBED_MAX_IMAGE_BYTES, maxPixels: v.FACEEMBED_MAX_IMAGE_PIXELS },
     tightCrops: v.FACEEMBED_TIGHT_CROPS !== 'false',

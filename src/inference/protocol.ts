@@ -19,8 +19,8 @@ export interface EmbedTask {
 
 /**
  * Several images in one task (a batch's crops): each decoded and aligned as an 'embed' task
- * would, then every chip through the network in one batch tensor. Per-task costs (IPC, the
- * network's fixed cost per run) are paid once per task; an image that fails fails alone.
+ * would, then the chips through the network (WorkerSettings.chipsPerRun per run). Per-task
+ * costs (IPC, scheduling) are paid once per task; an image that fails fails alone.
  */
 export interface EmbedBatchTask {
   kind: 'embedBatch';
@@ -58,7 +58,7 @@ export interface EmbedOutput {
   dimensions: number;
   face: FaceInfo;
   durationMs: number;
-  /** Per-stage milliseconds (decode, detect, align, infer). */
+  /** Per-stage milliseconds (decode, detect, align, infer), and `network`: the networks' own run time (all of them). */
   timings: Record<string, number>;
 }
 
@@ -132,4 +132,9 @@ export interface WorkerSettings {
   limits: { maxBytes: number; maxPixels: number };
   /** Align tight crops from FaceMesh alone, BlazeFace skipped (FACEEMBED_TIGHT_CROPS); default true. */
   tightCrops?: boolean;
+  /**
+   * Most chips of an 'embedBatch' task per network run (one batch tensor); default 1: the task
+   * saves its per-task costs, the network runs chip by chip (docs/tight-crops.md measures 1 and 8).
+   */
+  chipsPerRun?: number;
 }

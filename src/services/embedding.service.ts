@@ -29,6 +29,7 @@ import { DEFAULT_MODEL_NAME, ModelRegistry, modelSource } from '../models/regist
 import { eachLimited } from './each-limited.js';
 import { scanOptions } from './scan-options.js';
 import type {
+  EmbedItem,
   EmbedOptions,
   EmbeddingPort,
   FaceEmbedding,
@@ -40,9 +41,6 @@ import type {
 
 /** Flip-averaging policy unless a caller asks otherwise (docs/accuracy.md measures the choices). */
 export const DEFAULT_FLIP: FlipMode = 'never';
-
-/** Most images a batch sends a worker in one task (docs/tight-crops.md measures 1, 8 and 32 side by side). */
-export const DEFAULT_IMAGES_PER_TASK = 8;
 
 const WORKER_MODULE = fileURLToPath(new URL('../inference/worker/worker.js', import.meta.url));
 
@@ -60,8 +58,10 @@ export interface EmbeddingServiceOptions {
   flip?: FlipMode;
   /** Intra-op threads of each worker's whole-photo detector; default workers x threadsPerWorker (a lone photo may use every core). */
   photoThreadsPerWorker?: number;
-  /** Most images of a batch per worker task, their chips run as one batch tensor; default DEFAULT_IMAGES_PER_TASK, 1 one task per image. */
+  /** Most images of a batch per worker task; default FACEEMBED_IMAGES_PER_TASK (8), 1 one task per image. */
   imagesPerTask?: number;
+  /** Most chips of a batch's task per network run (WorkerSettings.chipsPerRun); default 1. */
+  chipsPerRun?: number;
   /** Tight crops aligned from FaceMesh alone, BlazeFace skipped; default FACEEMBED_TIGHT_CROPS (true). */
   tightCrops?: boolean;
   modelsDir?: string;
@@ -106,7 +106,7 @@ export class EmbeddingService implements EmbeddingPort {
     const workers = opts.workers ?? config.pool.workers;
     const queueLimit = opts.queueLimit ?? config.pool.queueLimit;
     this.lanes = workers + Math.min(workers, queueLimit);
-    this.imagesPerTask = opts.imagesPerTask ?? DEFAULT_IMAGES_PER_TASK;
+    this.imagesPerTask = opts.imagesPerTask ?? config.pool.imagesPerTask;
     if (!(Number.isInteger(this.imagesPerTask) && this.imagesPerTask >= 1))
       throw new ValueError(`imagesPerTask must be a positive integer, got ${this.imagesPerTask}`);
     const preload = opts.preload ?? [this.modelName];
@@ -118,6 +118,7 @@ export class EmbeddingService implements EmbeddingPort {
       threads: opts.threadsPerWorker ?? threadsPerWorker(config.pool.workers * config.pool.threadsPerWorker, workers),
       limits: config.image,
       tightCrops: opts.tightCrops ?? config.tightCrops,
+      ...(opts.chipsPerRun === undefined ? {} : { chipsPerRun: opts.chipsPerRun }),
     };
     this.settings.photoThreads =
       opts.photoThreadsPerWorker ?? Math.max(this.settings.threads, workers * this.settings.threads);
@@ -258,46 +259,83 @@ export class EmbeddingService implements EmbeddingPort {
     return e;
   }
 
-  /**
-   * In input order; a failed image gives null (its error is logged with its type). Only about two
-   * tasks per worker are in flight: queuing the whole batch at once made every image past the
-   * pool's queue limit fail with OverloadedError (60 images with queueLimit 50: 10 lost), and in
-   * per-request isolation started one process per image at once. In a pool, each task carries up
-   * to imagesPerTask images (fewer, so that every lane gets work), embedded as one batch tensor.
-   * A task that fails as a whole (a worker crash, a timeout) is retried one image per task, so
-   * only the image at fault fails. The workers are booted first, so nothing waits in the queue
-   * for them (if they cannot boot, each image fails typed and gives null like any other failure).
-   */
+  /** In input order; a failed image gives null (its error is logged with its type). See embedEach. */
   async generateEmbeddingsBatch(
     imagePaths: readonly string[],
     opts: EmbedOptions = {},
   ): Promise<(FaceEmbedding | null)[]> {
+    const out = await this.embedEach(
+      imagePaths.map((imagePath) => ({ imagePath })),
+      opts,
+    );
+    return out.map((r) => (r instanceof Error ? null : r));
+  }
+
+  /**
+   * Many images, in input order: each its embedding or its typed error; `onEach` hears of every
+   * result as it arrives (a caller stores rows while the rest still run). Only about two tasks
+   * per worker are in flight (batchLanes): queuing the whole batch at once made every image past
+   * the pool's queue limit fail with OverloadedError, and in per-request isolation started one
+   * process per image at once. In a pool, each task carries up to imagesPerTask images (fewer, so
+   * that every lane gets work), their chips run chipsPerRun at a time; an image the worker cannot use is
+   * its own typed error inside the task. A task that fails as a whole (its worker died twice, a
+   * timeout) is retried one image per task, so only the image at fault fails, as it would alone.
+   * The workers are booted first, so nothing waits in the queue for them (if they cannot boot,
+   * each image fails typed like any other failure).
+   */
+  async embedEach(
+    items: readonly EmbedItem[],
+    opts: EmbedOptions = {},
+    onEach?: (index: number, result: FaceEmbedding | FaceembedError) => Promise<void> | void,
+  ): Promise<(FaceEmbedding | FaceembedError)[]> {
     await this.ready().catch(() => undefined);
-    const out = new Array<FaceEmbedding | null>(imagePaths.length).fill(null);
-    const one = async (i: number) => {
-      out[i] = await this.generateEmbedding(imagePaths[i]!, opts).catch(() => null);
+    const out = new Array<FaceEmbedding | FaceembedError>(items.length);
+    const settle = async (i: number, result: FaceEmbedding | FaceembedError) => {
+      out[i] = result;
+      await onEach?.(i, result);
     };
-    const size = this.pool ? Math.max(1, Math.min(this.imagesPerTask, Math.ceil(imagePaths.length / this.lanes))) : 1;
-    const groups = Array.from({ length: Math.ceil(imagePaths.length / size) }, (_, g) =>
-      Array.from({ length: Math.min(size, imagePaths.length - g * size) }, (_, j) => g * size + j),
+    const fields = (i: number) => ({ ...opts.logFields, ...items[i]!.logFields });
+    const one = async (i: number) =>
+      settle(
+        i,
+        await this.generateEmbedding(items[i]!.imagePath, { ...opts, logFields: fields(i) }).catch((err: unknown) =>
+          toFaceembedError(err),
+        ),
+      );
+    const perTask = this.pool && !opts.face ? this.imagesPerTask : 1;
+    const size = Math.max(1, Math.min(perTask, Math.ceil(items.length / this.lanes)));
+    const groups = Array.from({ length: Math.ceil(items.length / size) }, (_, g) =>
+      Array.from({ length: Math.min(size, items.length - g * size) }, (_, j) => g * size + j),
     );
     await eachLimited(groups, this.lanes, async (group) => {
       if (group.length === 1) return one(group[0]!);
-      const log = opts.logFields ? this.log.child(opts.logFields) : this.log;
-      const paths = group.map((i) => path.resolve(imagePaths[i]!));
+      const paths = group.map((i) => path.resolve(items[i]!.imagePath));
+      const task = this.embedTask(opts);
       const started = performance.now();
       let batch: EmbedBatchOutput;
       try {
-        batch = await this.runTask({ kind: 'embedBatch', imagePaths: paths, ...this.embedTask(opts) }, opts.logFields);
-      } catch {
+        batch = await this.runTask({ kind: 'embedBatch', imagePaths: paths, ...task }, opts.logFields);
+      } catch (err) {
+        this.log
+          .child(opts.logFields ?? {})
+          .warn(
+            { model: task.model, images: group.length, errorType: toFaceembedError(err).type },
+            'Batch task failed as a whole; retrying its images one per task',
+          );
         for (const i of group) await one(i);
         return;
       }
       const durationMs = msSince(started);
-      batch.items.forEach((item, j) => {
-        if (item.kind === 'embed') out[group[j]!] = this.embedded(item, durationMs, log);
-        else this.failed(deserializeError(item.error), this.embedTask(opts).model, paths[j]!, log);
-      });
+      for (const [j, item] of batch.items.entries()) {
+        const i = group[j]!;
+        const log = this.log.child(fields(i));
+        await settle(
+          i,
+          item.kind === 'embed'
+            ? this.embedded(item, durationMs, log)
+            : this.failed(deserializeError(item.error), task.model, paths[j]!, log),
+        );
+      }
     });
     return out;
   }

@@ -2,6 +2,7 @@
 // returns. EmbeddingService implements it.
 import type { Box, FaceInfo, DetectMode, DetectedFace, Point } from '../domain/face.js';
 import type { SizeBand } from '../domain/face-threshold.js';
+import type { FaceembedError } from '../errors.js';
 import type { PoolStats } from '../inference/pool/pool-options.js';
 import type { FlipMode } from '../inference/protocol.js';
 
@@ -43,6 +44,12 @@ export interface EmbedOptions {
   logFields?: Record<string, unknown>;
   /** Embed this face of the image (one detectFaces found): no detection of its own. */
   face?: DetectedFace;
+}
+
+/** One image of embedEach, with log fields of its own (e.g. its face crop's id). */
+export interface EmbedItem {
+  imagePath: string;
+  logFields?: Record<string, unknown>;
 }
 
 export interface FaceScanOptions {
@@ -87,6 +94,15 @@ export interface EmbeddingPort {
   close(): Promise<void>;
   /** Rejects with a FaceembedError (ValueError for an unknown model, FileNotFoundError, …). */
   generateEmbedding(imagePath: string, opts?: EmbedOptions): Promise<FaceEmbedding>;
+  /**
+   * Many images, several per worker task, in input order: each an embedding or its typed error.
+   * `onEach` hears of every result as it arrives.
+   */
+  embedEach(
+    items: readonly EmbedItem[],
+    opts?: EmbedOptions,
+    onEach?: (index: number, result: FaceEmbedding | FaceembedError) => Promise<void> | void,
+  ): Promise<(FaceEmbedding | FaceembedError)[]>;
   detectFaces(imagePath: string, opts?: FaceScanOptions): Promise<DetectedFace[]>;
   /** Every face of a photo with its embedding, from one worker task (one decode). No face: an empty list. */
   embedFaces(imagePath: string, opts?: PhotoFaceOptions): Promise<PhotoFaces>;

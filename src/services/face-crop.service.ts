@@ -28,7 +28,6 @@ import type { PersonRepository } from '../repositories/person.repository.js';
 import type { EnrolmentGate } from './consent.service.js';
 import type { EmbeddingPort, FaceEmbedding, ModelInfo } from './embedding.types.js';
 import { ChunkedWriter } from './chunked-writer.js';
-import { eachLimited } from './each-limited.js';
 import { modelNames, storedModelNames, type ModelNames } from './model-names.js';
 
 export type EmbeddingOutcome = 'generated' | 'existing' | 'failed';
@@ -318,16 +317,26 @@ export class FaceCropService {
       maxRows: WRITE_CHUNK,
       maxDelayMs: FLUSH_MS,
     });
-    await eachLimited(todo, embedder.batchLanes(), async (crop) => {
-      let row: NewEmbedding;
+    // Several crops per worker task (EmbeddingService.embedEach): each crop its row or its typed error, rows queued as they arrive.
+    const ready: FaceCrop[] = [];
+    const files: string[] = [];
+    for (const crop of todo) {
       try {
-        row = this.row(crop.id, model, await this.compute(crop, opts));
+        files.push((await this.cropFile(crop)).absPath);
+        ready.push(crop);
       } catch (err) {
         items.set(crop.id, this.failed(model, crop.id, err));
-        return;
       }
-      await writer.add(row);
-    });
+    }
+    await embedder.embedEach(
+      ready.map((crop, i) => ({ imagePath: files[i]!, logFields: { face_crop_id: crop.id } })),
+      { modelName: opts.modelName, ...(opts.logFields ? { logFields: opts.logFields } : {}) },
+      async (i, result) => {
+        const crop = ready[i]!;
+        if (result instanceof Error) items.set(crop.id, this.failed(model, crop.id, result));
+        else await writer.add(this.row(crop.id, model, result));
+      },
+    );
     await writer.close();
 
     const results = unique.map((id) => items.get(id)!);
@@ -400,14 +409,17 @@ export class FaceCropService {
     return crop;
   }
 
-  private async compute(crop: FaceCrop, opts: GenerateOptions): Promise<FaceEmbedding> {
-    // Resolved again on every use: the file may have been removed or swapped for a symlink.
-    const file = await this.deps.storage.resolve(crop.imagePath).catch((err: unknown) => {
+  /** Resolved again on every use: the file may have been removed or swapped for a symlink. */
+  private async cropFile(crop: FaceCrop): Promise<MediaFile> {
+    return this.deps.storage.resolve(crop.imagePath).catch((err: unknown) => {
       if (err instanceof FileNotFoundError)
         throw new FileNotFoundError(`Image file not found for face crop ${crop.id}: ${crop.imagePath}`, err.details);
       throw err;
     });
-    return this.deps.embedder.generateEmbedding(file.absPath, {
+  }
+
+  private async compute(crop: FaceCrop, opts: GenerateOptions): Promise<FaceEmbedding> {
+    return this.deps.embedder.generateEmbedding((await this.cropFile(crop)).absPath, {
       modelName: opts.modelName,
       logFields: { ...opts.logFields, face_crop_id: crop.id },
     });

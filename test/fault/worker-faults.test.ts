@@ -253,11 +253,14 @@ describe('memory recycling over HTTP', () => {
     const workerRss = startPids.map(rssMb);
     recycling.measure(`RSS of the workers once their models are loaded: ${workerRss.join(' and ')} MiB (limit 64 MiB)`);
     const from = server.logs.length;
-    const jobPids = (since: number) =>
+    const embedded = (since: number) =>
       server.logs
         .slice(since)
-        .filter((l) => typeof l.msg === 'string' && l.msg.startsWith('Embedding generated successfully'))
-        .map((l) => l.pid!);
+        .filter((l) => typeof l.msg === 'string' && l.msg.startsWith('Embedding generated successfully'));
+    const jobPids = (since: number) => embedded(since).map((l) => l.pid!);
+    /** Worker tasks that embedded since then (a batch sends several crops per task). */
+    const tasks = (since: number) => new Set(embedded(since).map((l) => l.jobId)).size;
+    let batchTasks = 0;
 
     await recycling.check(
       '4 requests one after another',
@@ -274,20 +277,26 @@ describe('memory recycling over HTTP', () => {
       },
     );
 
-    await recycling.check('a batch of 6 crops', 'all 6 "generated", no failure', async () => {
-      const since = server.logs.length;
-      const r = await api.post(BATCH, { face_crop_ids: ids, force_regenerate: true });
-      assert.equal(r.status, 200, r.text);
-      assert.deepEqual((r.json as { summary: unknown }).summary, { generated: 6, existing: 0, failed: 0 });
-      await waitFor(() => jobPids(since).length >= 6);
-      assert.equal(new Set(jobPids(since)).size, 6);
-      recycling.count('requestsHeld');
-      return 'summary {generated: 6, existing: 0, failed: 0}, 6 distinct worker pids';
-    });
+    await recycling.check(
+      'a batch of 6 crops',
+      'all 6 "generated", no failure; each worker task (several crops) on its own worker',
+      async () => {
+        const since = server.logs.length;
+        const r = await api.post(BATCH, { face_crop_ids: ids, force_regenerate: true });
+        assert.equal(r.status, 200, r.text);
+        assert.deepEqual((r.json as { summary: unknown }).summary, { generated: 6, existing: 0, failed: 0 });
+        await waitFor(() => jobPids(since).length >= 6);
+        batchTasks = tasks(since);
+        assert.ok(batchTasks < 6, `the crops went several per task (${batchTasks} tasks)`);
+        assert.equal(new Set(jobPids(since)).size, batchTasks, 'every task ran on a worker of its own');
+        recycling.count('requestsHeld');
+        return `summary {generated: 6, existing: 0, failed: 0}; ${batchTasks} tasks on ${batchTasks} distinct worker pids`;
+      },
+    );
 
     await recycling.check(
       'workers after the recycling',
-      'every retired worker exited; 2 workers in service; /metrics counts recycle-rss',
+      'every retired worker exited; 2 workers in service; /metrics counts one recycle-rss per task',
       async () => {
         const used = new Set(jobPids(from));
         await waitFor(() => [...used].every((p) => !isAlive(p)), 15_000);
@@ -299,7 +308,7 @@ describe('memory recycling over HTTP', () => {
         const recycled = Number(/faceembed_worker_restarts_total\{cause="recycle-rss"\} (\d+)/.exec(metrics.text)?.[1]);
         assert.equal(
           recycled,
-          10,
+          4 + batchTasks,
           metrics.text
             .split('\n')
             .filter((l) => l.includes('restarts'))
@@ -307,7 +316,7 @@ describe('memory recycling over HTTP', () => {
         );
         assert.equal(/faceembed_worker_restarts_total\{cause="crash"\} (\d+)/.exec(metrics.text)?.[1], '0');
         recycling.count('faultsSurvived', recycled);
-        return `10 recycled (faceembed_worker_restarts_total{cause="recycle-rss"} 10), 0 crashes; 2 fresh workers`;
+        return `${recycled} recycled, one per task (faceembed_worker_restarts_total{cause="recycle-rss"} ${recycled}), 0 crashes; 2 fresh workers`;
       },
     );
   });

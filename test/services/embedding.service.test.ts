@@ -1,10 +1,12 @@
 // EmbeddingService over the real worker module: isolation, parity of the two modes, batches, faults.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
+import pino from 'pino';
 import type { FaceembedError } from '../../src/errors.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { EmbeddingService } from '../../src/services/embedding.service.js';
@@ -46,6 +48,87 @@ test('a mixed batch gives nulls exactly where the inputs were bad, in input orde
     [128, null, 128, null, 128],
   );
   assert.ok(out[0]!.embedding instanceof Float32Array);
+});
+
+/** A debug logger that hands every line (pool lines carry the worker's pid and the task's jobId) to `onLine`. */
+function lineLogger(onLine: (line: { msg?: string; pid?: number; jobId?: number }) => void) {
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) onLine(JSON.parse(line) as { msg?: string });
+      done();
+    },
+  });
+  return pino({ level: 'debug' }, sink);
+}
+
+test('embedEach: several images per task, each answered once with its embedding or its typed error', async () => {
+  const text = path.join(tmp, 'text2.jpg');
+  await writeFile(text, 'not an image');
+  const images = new Map<number, number>();
+  const s = new EmbeddingService({
+    modelName: 'facenet',
+    workers: 2,
+    logger: lineLogger((l) => {
+      if (l.msg?.startsWith('Image: ') && l.jobId !== undefined) images.set(l.jobId, (images.get(l.jobId) ?? 0) + 1);
+    }),
+  });
+  try {
+    const paths = [
+      sample(1),
+      path.join(tmp, 'missing.jpg'),
+      sample(2),
+      text,
+      sample(3),
+      sample(4),
+      sample(5),
+      sample(6),
+    ];
+    const heard: number[] = [];
+    const out = await s.embedEach(
+      paths.map((imagePath) => ({ imagePath })),
+      {},
+      (i) => void heard.push(i),
+    );
+    assert.deepEqual(
+      out.map((r) => (r instanceof Error ? (r as FaceembedError).type : r.dimensions)),
+      [128, 'FileNotFoundError', 128, 'ImageDecodeError', 128, 128, 128, 128],
+    );
+    assert.deepEqual(
+      [...heard].sort((a, b) => a - b),
+      paths.map((_, i) => i),
+    );
+    assert.ok(Math.max(...images.values()) > 1, `images per task: ${JSON.stringify([...images.values()])}`);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a poisoned image that kills its worker every time fails alone (WorkerCrashedError); the rest of its task embeds', async () => {
+  const poison = path.join(tmp, 'poison.jpg');
+  await copyFile(sample(4), poison);
+  let kills = 0;
+  const s = new EmbeddingService({
+    modelName: 'facenet',
+    workers: 2,
+    logger: lineLogger((l) => {
+      if (l.msg === `Image: ${poison}` && l.pid !== undefined) {
+        process.kill(l.pid, 'SIGKILL');
+        kills++;
+      }
+    }),
+  });
+  try {
+    const paths = [sample(1), sample(2), sample(3), poison, sample(5), sample(6), sample(1), sample(2)];
+    const out = await s.embedEach(paths.map((imagePath) => ({ imagePath })));
+    assert.deepEqual(
+      out.map((r) => (r instanceof Error ? (r as FaceembedError).type : r.dimensions)),
+      [128, 128, 128, 'WorkerCrashedError', 128, 128, 128, 128],
+    );
+    // Its task twice (the pool's retry), then the image alone twice.
+    assert.equal(kills, 4);
+  } finally {
+    await s.close();
+  }
 });
 
 test('a batch larger than the queue limit waits its turn instead of overflowing', async () => {

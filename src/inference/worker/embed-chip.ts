@@ -24,8 +24,9 @@ export interface Chip {
 type Model = { spec: ModelSpec; session: OnnxSession };
 
 /**
- * Most chips per network run. onnxruntime CPU, 1 thread, ms per face at N = 1 / 8 / 32: facenet
- * 3.03 / 2.78 / 2.71, arcface (hse-faceres) 8.33 / 9.11 / 9.73: past 8 nothing is gained.
+ * Most chips per network run by default. onnxruntime CPU, 1 thread, ms per face at N = 1 / 8 / 32
+ * (unloaded): facenet 3.03 / 2.78 / 2.71, hse-faceres 8.33 / 9.11 / 9.73. A batch's crops run one
+ * chip per run (WorkerSettings.chipsPerRun): docs/tight-crops.md measures both on a loaded machine.
  */
 export const MAX_CHIPS_PER_RUN = 8;
 
@@ -33,12 +34,16 @@ export async function embedChip(model: Model, chip: Uint8Array, flip: boolean): 
   return (await embedChips(model, [{ pixels: chip, flip }]))[0]!;
 }
 
-/** One embedding per chip, in order. */
-export async function embedChips(model: Model, chips: readonly Chip[]): Promise<Float32Array[]> {
+/** One embedding per chip, in order; at most `perRun` chips (and the model's declared batch) per network run. */
+export async function embedChips(
+  model: Model,
+  chips: readonly Chip[],
+  perRun = MAX_CHIPS_PER_RUN,
+): Promise<Float32Array[]> {
   const { spec, session } = model;
   const inputs = chips.flatMap((c) => (c.flip ? [c.pixels, mirrorRgb(c.pixels, spec.input.size)] : [c.pixels]));
   const raw: Float32Array[] = [];
-  const limit = Math.min(session.batchLimit(), MAX_CHIPS_PER_RUN);
+  const limit = Math.max(1, Math.min(session.batchLimit(), perRun));
   for (let i = 0; i < inputs.length; i += limit) {
     const part = inputs.slice(i, i + limit);
     const input = toInputTensor(part, spec.input);

@@ -24,7 +24,7 @@ import { FaceDetector, cutChip } from './face-detector.js';
 import { embedChips, wantsFlip, type Chip } from './embed-chip.js';
 import { PhotoDetector } from './photo-detector.js';
 import { photoFaces } from './photo-faces.js';
-import { OnnxSession } from './session.js';
+import { OnnxSession, networkMs } from './session.js';
 
 export type Log = (message: string, fields?: Record<string, unknown>) => void;
 
@@ -43,6 +43,7 @@ const WORKING_MAX_SIDE = 1024;
 /** An image's chip, ready for the network, with its stage timings and the ms spent on it so far. */
 interface Prepared {
   kind: 'chip';
+  imagePath: string;
   chip: Chip;
   face: FaceInfo;
   timings: Record<string, number>;
@@ -156,38 +157,60 @@ export class WorkerRuntime {
     const model = await this.load(task.model, log);
     const prepared = await this.prepare(task.imagePath, model.spec, task, log);
     log('Generating embedding...');
-    const t0 = performance.now();
-    const [embedding] = await embedChips(model, [prepared.chip]);
+    const run = await this.embedPrepared(model, [prepared]);
+    const [embedding] = run.embeddings;
     log(`Embedding generated successfully: ${embedding!.length} dimensions`);
-    return this.output(task.model, model.version, prepared, embedding!, msSince(t0));
+    return this.output(task.model, model.version, prepared, embedding!, run);
   }
 
-  /** Each image's chip as `embed` cuts it, then all chips through the network at once; a failed image fails alone. */
+  /**
+   * Each image's chip as `embed` cuts it, then the chips through the network. An image
+   * that fails (unreadable, too large, no face with 'enforce') is its own typed error item, never
+   * the task's failure; each image logs the same step lines as an `embed` task ('Image: …' as its
+   * work starts, 'Embedding generated successfully' once it has its vector).
+   */
   async embedBatch(task: EmbedBatchTask, log: Log): Promise<EmbedBatchOutput> {
     log(`Images: ${task.imagePaths.length}, model: ${task.model}`);
     const model = await this.load(task.model, log);
     const prepared: (Prepared | { kind: 'error'; error: SerializedError })[] = [];
     for (const imagePath of task.imagePaths) {
+      log(`Image: ${imagePath}`);
       try {
         prepared.push(await this.prepare(imagePath, model.spec, task, log));
       } catch (err) {
-        prepared.push({ kind: 'error', error: serializeError(err) });
+        const error = serializeError(err);
+        log(`Image failed: ${error.type}: ${error.message}`, { imagePath });
+        prepared.push({ kind: 'error', error });
       }
     }
     const ready = prepared.filter((p): p is Prepared => p.kind === 'chip');
-    const t0 = performance.now();
-    const embeddings = await embedChips(
-      model,
-      ready.map((p) => p.chip),
-    );
-    const inferMs = msSince(t0) / Math.max(1, ready.length);
+    const run = await this.embedPrepared(model, ready);
     let k = 0;
     return {
       kind: 'embedBatch',
-      items: prepared.map((p) =>
-        p.kind === 'error' ? p : this.output(task.model, model.version, p, embeddings[k++]!, inferMs),
-      ),
+      items: prepared.map((p) => {
+        if (p.kind === 'error') return p;
+        const embedding = run.embeddings[k++]!;
+        log(`Embedding generated successfully: ${embedding.length} dimensions`, { imagePath: p.imagePath });
+        return this.output(task.model, model.version, p, embedding, run);
+      }),
     };
+  }
+
+  /** The chips through the network; each chip's share of the run's wall and network milliseconds. */
+  private async embedPrepared(
+    model: LoadedModel,
+    prepared: readonly Prepared[],
+  ): Promise<{ embeddings: Float32Array[]; ms: number; networkMs: number }> {
+    const t0 = performance.now();
+    const n0 = networkMs();
+    const embeddings = await embedChips(
+      model,
+      prepared.map((p) => p.chip),
+      this.settings.chipsPerRun ?? 1,
+    );
+    const n = Math.max(1, prepared.length);
+    return { embeddings, ms: msSince(t0) / n, networkMs: (networkMs() - n0) / n };
   }
 
   /** One image's aligned chip, timed from the start of its work. */
@@ -198,12 +221,21 @@ export class WorkerRuntime {
     log: Log,
   ): Promise<Prepared> {
     const started = performance.now();
+    const network0 = networkMs();
     const timings: Record<string, number> = {};
     const chip = task.face
       ? await this.givenFaceChip(imagePath, spec, task.face, timings)
       : await this.faceChip(imagePath, spec, task.detect, timings, log);
     const flip = chip.toSource ? wantsFlip(task.flip ?? 'never', chip.toSource) : false;
-    return { kind: 'chip', chip: { pixels: chip.pixels, flip }, face: chip.face, timings, ms: msSince(started) };
+    timings.network = networkMs() - network0;
+    return {
+      kind: 'chip',
+      imagePath,
+      chip: { pixels: chip.pixels, flip },
+      face: chip.face,
+      timings,
+      ms: msSince(started),
+    };
   }
 
   private output(
@@ -211,7 +243,7 @@ export class WorkerRuntime {
     version: string,
     p: Prepared,
     embedding: Float32Array,
-    inferMs: number,
+    run: { ms: number; networkMs: number },
   ): EmbedOutput {
     return {
       kind: 'embed',
@@ -220,8 +252,9 @@ export class WorkerRuntime {
       modelVersion: version,
       dimensions: embedding.length,
       face: p.face,
-      durationMs: roundMs(p.ms + inferMs),
-      timings: { ...p.timings, infer: roundMs(inferMs) },
+      durationMs: roundMs(p.ms + run.ms),
+      // network: every network's own run time for this image (detectors, and its share of the embedding run).
+      timings: { ...p.timings, infer: roundMs(run.ms), network: roundMs((p.timings.network ?? 0) + run.networkMs) },
     };
   }
 

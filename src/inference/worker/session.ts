@@ -12,6 +12,27 @@ export interface SessionOptions {
   spinMicros?: number;
 }
 
+/** Milliseconds this process has spent inside onnxruntime runs, all sessions (see networkMs). */
+let runMs = 0;
+
+/**
+ * The networks' own time so far in this process (every session's runs, JS around them excluded):
+ * a task reads it before and after a stage to report `timings.network`, which benchmarks set
+ * against wall time (efficiency).
+ */
+export function networkMs(): number {
+  return runMs;
+}
+
+async function timed<T>(run: Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await run;
+  } finally {
+    runMs += performance.now() - t0;
+  }
+}
+
 export class OnnxSession {
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -55,7 +76,7 @@ export class OnnxSession {
   /** Runs one input tensor; returns the chosen output's data and dims. */
   async run(data: Float32Array, dims: readonly number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
     const feeds = { [this.inputName]: new ort.Tensor('float32', data, dims) };
-    const result = await this.session.run(feeds, [this.outputName]);
+    const result = await timed(this.session.run(feeds, [this.outputName]));
     const out = result[this.outputName];
     if (!out || out.type !== 'float32') throw new Error(`Output ${this.outputName} is not float32`);
     return { data: out.data as Float32Array, dims: out.dims };
@@ -66,7 +87,7 @@ export class OnnxSession {
     data: Float32Array,
     dims: readonly number[],
   ): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {
-    const result = await this.session.run({ [this.inputName]: new ort.Tensor('float32', data, dims) });
+    const result = await timed(this.session.run({ [this.inputName]: new ort.Tensor('float32', data, dims) }));
     return Object.fromEntries(
       Object.entries(result).map(([k, t]) => [k, { data: t.data as Float32Array, dims: t.dims }]),
     );
