@@ -17,6 +17,7 @@ import {
   type AnyTaskOutput,
   type EmbedBatchOutput,
   type EmbedOutput,
+  type FacesOutput,
   type FacesTask,
   type FlipMode,
   type TaskOutput,
@@ -28,6 +29,7 @@ import { modelVersions } from '../models/prepare.js';
 import { DEFAULT_MODEL_NAME, ModelRegistry, modelSource } from '../models/registry.js';
 import { eachLimited } from './each-limited.js';
 import { scanOptions } from './scan-options.js';
+import { splitPhotoFaces } from './split-photo.js';
 import type {
   EmbedOptions,
   EmbeddingPort,
@@ -60,6 +62,11 @@ export interface EmbeddingServiceOptions {
   flip?: FlipMode;
   /** Intra-op threads of each worker's whole-photo detector; default workers x threadsPerWorker (a lone photo may use every core). */
   photoThreadsPerWorker?: number;
+  /**
+   * detectFaces on an idle pool splits the photo's windows over every idle worker (each with its
+   * own threadsPerWorker; services/split-photo.ts); a busy pool runs it in one task. Default true.
+   */
+  splitPhotos?: boolean;
   /** Most images of a batch per worker task, their chips run as one batch tensor; default DEFAULT_IMAGES_PER_TASK, 1 one task per image. */
   imagesPerTask?: number;
   /** Tight crops aligned from FaceMesh alone, BlazeFace skipped; default FACEEMBED_TIGHT_CROPS (true). */
@@ -88,6 +95,7 @@ export class EmbeddingService implements EmbeddingPort {
   private readonly pool: WorkerPool<TaskRequest, AnyTaskOutput> | undefined;
   private readonly lanes: number;
   private readonly imagesPerTask: number;
+  private readonly splitPhotos: boolean;
   private versions: Map<string, string> | undefined;
   private starting: Promise<void> | undefined;
 
@@ -107,6 +115,7 @@ export class EmbeddingService implements EmbeddingPort {
     const queueLimit = opts.queueLimit ?? config.pool.queueLimit;
     this.lanes = workers + Math.min(workers, queueLimit);
     this.imagesPerTask = opts.imagesPerTask ?? DEFAULT_IMAGES_PER_TASK;
+    this.splitPhotos = opts.splitPhotos ?? true;
     if (!(Number.isInteger(this.imagesPerTask) && this.imagesPerTask >= 1))
       throw new ValueError(`imagesPerTask must be a positive integer, got ${this.imagesPerTask}`);
     const preload = opts.preload ?? [this.modelName];
@@ -302,10 +311,18 @@ export class EmbeddingService implements EmbeddingPort {
     return out;
   }
 
-  /** Every face of a photo (whole-photo detection), most confident first. */
+  /** Every face of a photo (whole-photo detection), largest first. */
   async detectFaces(imagePath: string, opts: FaceScanOptions = {}): Promise<DetectedFace[]> {
+    return (await this.detectFacesTimed(imagePath, opts)).faces;
+  }
+
+  /** detectFaces with the workers' stage timings (and `network`: onnxruntime's own milliseconds, summed over `workers`). */
+  async detectFacesTimed(
+    imagePath: string,
+    opts: FaceScanOptions = {},
+  ): Promise<{ faces: DetectedFace[]; timings: Record<string, number> }> {
     const out = await this.runFaces({ kind: 'faces', imagePath: path.resolve(imagePath), ...scanOptions(opts) });
-    return out.faces.map(({ box, score, landmarks }) => ({ box, score, landmarks }));
+    return { faces: out.faces.map(({ box, score, landmarks }) => ({ box, score, landmarks })), timings: out.timings };
   }
 
   /** Every face of a photo with its embedding, largest first, from one worker task (one decode). */
@@ -342,8 +359,12 @@ export class EmbeddingService implements EmbeddingPort {
     };
   }
 
-  private async runFaces(task: FacesTask) {
+  private async runFaces(task: FacesTask): Promise<FacesOutput> {
     try {
+      // Split only while every share finds a worker waiting: a busy pool stays first come, first served.
+      const { idle, queued } = this.stats();
+      if (this.splitPhotos && !task.model && idle >= 2 && queued === 0)
+        return await splitPhotoFaces(task, idle, (share) => this.runTask(share));
       return await this.runTask(task);
     } catch (err) {
       throw toFaceembedError(err);

@@ -157,3 +157,47 @@ test('bad options are ValueError, a photo past the pixel limit ImageTooLargeErro
     await small.close();
   }
 });
+
+test('on an idle pool a photo is split over the workers: the same faces as in one task; a busy pool runs it whole', async () => {
+  // The photos of the tests above: 6 faces on 24 MP, and 300 faces that many windows find twice.
+  const photos = ['class.png', 'crowd.png'].map((name) => path.join(tmp, name));
+  const split = new EmbeddingService({ workers: 2, threadsPerWorker: 1, logger: createLogger('silent') });
+  // To 0.01 px: the two pools run the detector on different thread counts.
+  const rounded = (faces: { box: Box; landmarks: number[][] }[]) =>
+    faces.map((f) => [...f.box, ...f.landmarks.flat()].map((v) => Math.round(v * 100) / 100));
+  try {
+    await split.ready();
+    for (const photo of photos) {
+      const out = await split.detectFacesTimed(photo);
+      assert.equal(out.timings.workers, 2, 'split over both workers');
+      assert.ok((out.timings.network ?? 0) > 0);
+      assert.deepEqual(rounded(out.faces), rounded(await service.detectFaces(photo)));
+    }
+    assert.deepEqual(
+      rounded(await split.detectFaces(photos[1]!, { maxFaces: 50 })),
+      rounded(await service.detectFaces(photos[1]!, { maxFaces: 50 })),
+    );
+    const [first, second] = await Promise.all(photos.map((photo) => split.detectFacesTimed(photo)));
+    assert.deepEqual([first!.timings.workers, second!.timings.workers], [2, 1], 'the second photo found the pool busy');
+    assert.deepEqual(rounded(second!.faces), rounded(await service.detectFaces(photos[1]!)));
+  } finally {
+    await split.close();
+  }
+});
+
+test('a split photo past the pixel limit is ImageTooLargeError', async () => {
+  const small = new EmbeddingService({
+    workers: 2,
+    logger: createLogger('silent'),
+    config: loadConfig({ FACEEMBED_MAX_IMAGE_PIXELS: '1000000' }),
+  });
+  try {
+    await small.ready();
+    await assert.rejects(
+      small.detectFacesTimed(path.join(tmp, 'class.png')),
+      (e: FaceembedError) => e.type === 'ImageTooLargeError',
+    );
+  } finally {
+    await small.close();
+  }
+});

@@ -13,6 +13,9 @@ export interface SessionOptions {
 }
 
 export class OnnxSession {
+  /** Milliseconds spent inside onnxruntime's run since load: a task's share is the difference across it. */
+  runMs = 0;
+
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly inputName: string,
@@ -55,7 +58,9 @@ export class OnnxSession {
   /** Runs one input tensor; returns the chosen output's data and dims. */
   async run(data: Float32Array, dims: readonly number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
     const feeds = { [this.inputName]: new ort.Tensor('float32', data, dims) };
+    const started = performance.now();
     const result = await this.session.run(feeds, [this.outputName]);
+    this.runMs += performance.now() - started;
     const out = result[this.outputName];
     if (!out || out.type !== 'float32') throw new Error(`Output ${this.outputName} is not float32`);
     return { data: out.data as Float32Array, dims: out.dims };
@@ -66,7 +71,10 @@ export class OnnxSession {
     data: Float32Array,
     dims: readonly number[],
   ): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {
-    const result = await this.session.run({ [this.inputName]: new ort.Tensor('float32', data, dims) });
+    const feeds = { [this.inputName]: new ort.Tensor('float32', data, dims) };
+    const started = performance.now();
+    const result = await this.session.run(feeds);
+    this.runMs += performance.now() - started;
     return Object.fromEntries(
       Object.entries(result).map(([k, t]) => [k, { data: t.data as Float32Array, dims: t.dims }]),
     );
