@@ -63,8 +63,9 @@ export interface EmbeddingServiceOptions {
   /** Intra-op threads of each worker's whole-photo detector; default workers x threadsPerWorker (a lone photo may use every core). */
   photoThreadsPerWorker?: number;
   /**
-   * detectFaces on an idle pool splits the photo's windows over every idle worker (each with its
-   * own threadsPerWorker; services/split-photo.ts); a busy pool runs it in one task. Default true.
+   * detectFaces splits the photo's windows over every worker (each share a task on its own
+   * threadsPerWorker; services/split-photo.ts) while no task waits in the pool's queue; with a
+   * backlog it runs in one task. Default true.
    */
   splitPhotos?: boolean;
   /** Most images of a batch per worker task, their chips run as one batch tensor; default DEFAULT_IMAGES_PER_TASK, 1 one task per image. */
@@ -361,10 +362,11 @@ export class EmbeddingService implements EmbeddingPort {
 
   private async runFaces(task: FacesTask): Promise<FacesOutput> {
     try {
-      // Split only while every share finds a worker waiting: a busy pool stays first come, first served.
-      const { idle, queued } = this.stats();
-      if (this.splitPhotos && !task.model && idle >= 2 && queued === 0)
-        return await splitPhotoFaces(task, idle, (share) => this.runTask(share));
+      // Split only while no task waits, so that the shares overtake no one: with a backlog the
+      // pool runs whole tasks, first come, first served.
+      const { workers, queued } = this.stats();
+      if (this.splitPhotos && !task.model && workers >= 2 && queued === 0)
+        return await splitPhotoFaces(task, workers, (share) => this.runTask(share));
       return await this.runTask(task);
     } catch (err) {
       throw toFaceembedError(err);
