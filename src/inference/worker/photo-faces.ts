@@ -1,6 +1,7 @@
 // The 'faces' task: one photo decoded once, every face found on a pyramid of it, its box and five
 // points refitted by FaceMesh on the full-resolution pixels, every chip aligned from those pixels
-// and embedded. No face is an empty list.
+// and embedded. No face is an empty list. Also the two tasks of a photo split over the workers
+// (services/split-photo.ts): one share of its windows, and the refit of given faces.
 import type { DetectedFace } from '../../domain/face.js';
 import { DEFAULT_SCAN, clipToPhoto, largestFirst, mergedIndices } from '../../detect/photo-scan.js';
 import { rescaleFaces } from '../../detect/rescale.js';
