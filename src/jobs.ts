@@ -58,11 +58,9 @@ export async function startJobs(deps: {
   });
   const url = config.jobs.queueUrl;
   const photos = { sessions, maxQueuedPhotos: config.jobs.maxQueuedPhotos };
-  // Slices (or class photos) in flight: one running and one waiting per worker, as a batch keeps
-  // them (EmbeddingService.batchLanes), so that the photos' crops and writes, done outside the
-  // pool, overlap the next photos' detection instead of idling a worker (workers + 1 lanes left
-  // async uploads 12% behind synchronous ones, docs/benchmarks.md).
-  const lanes = embedder.batchLanes();
+  // Slices (or class photos) in flight: one more than the workers, so a photo's crops and writes,
+  // done outside the pool, overlap the next photo's detection instead of idling a worker.
+  const lanes = config.pool.workers + 1;
 
   if (!url) {
     const engine = new EmbeddedJobEngine(jobs, runner, { log, lanes });
