@@ -4,7 +4,7 @@
 // threads: the crop path (BlazeFace + FaceMesh on one 256 px letterbox of a 1024 px copy), the
 // full-resolution window pyramid with RetinaFace's own points (the scan before), and the shipped
 // coarser pyramid with every face refitted by FaceMesh on the full-resolution pixels, and that path
-// through the library's pool (the photo's windows split over both idle workers), whose faces must be
+// through the library's pool (the photo's windows split over both workers), whose faces must be
 // the same. Then the library on a warm pool times a 12-MP photo of 40 faces, split and in one task,
 // two photos at once against one after the other, each time beside its efficiency (the networks'
 // onnxruntime time per worker used over the wall time). Writes docs/detection.md and docs/detection.json.
