@@ -42,7 +42,7 @@ export function calculateSimilarity(pathA: string, pathB: string, opts: Embeddin
   });
 }
 
-/** Every face of a photo: [{ box, score, landmarks }], most confident first. */
+/** Every face of a photo: [{ box, score, landmarks }], largest first. */
 export function detectFaces(
   imagePath: string,
   opts: EmbeddingServiceOptions & FaceScanOptions = {},

@@ -141,15 +141,37 @@ export function mergeCandidates(
   photo: { width: number; height: number },
   opts: MergeOptions = DEFAULT_MERGE,
 ): DetectedFace[] {
+  return mergedIndices(candidates, opts).map((i) => clipToPhoto(candidates[i]!, photo));
+}
+
+/** Which candidates mergeCandidates keeps (their indices, most confident first). */
+export function mergedIndices(candidates: readonly ScanCandidate[], opts: MergeOptions = DEFAULT_MERGE): number[] {
   const whole = candidates.filter((c) => !c.cut);
-  const kept = candidates.filter(
-    (c) => !c.cut || !whole.some((w) => containedShare(c.rect, w.rect) >= opts.cutContained),
-  );
-  return nonMaxSuppression(kept, opts.iouThreshold, Infinity).map((c) => {
-    const x0 = Math.max(0, c.rect[0]),
-      y0 = Math.max(0, c.rect[1]);
-    const x1 = Math.min(photo.width, c.rect[2]),
-      y1 = Math.min(photo.height, c.rect[3]);
-    return { box: [x0, y0, Math.max(0, x1 - x0), Math.max(0, y1 - y0)], score: c.score, landmarks: c.landmarks };
+  const kept = candidates
+    .map((c, index) => ({ ...c, index }))
+    .filter((c) => !c.cut || !whole.some((w) => containedShare(c.rect, w.rect) >= opts.cutContained));
+  return nonMaxSuppression(kept, opts.iouThreshold, Infinity).map((c) => c.index);
+}
+
+/** A candidate as a face: its box clipped to the photo. */
+export function clipToPhoto(c: ScanCandidate, photo: { width: number; height: number }): DetectedFace {
+  const x0 = Math.max(0, c.rect[0]),
+    y0 = Math.max(0, c.rect[1]);
+  const x1 = Math.min(photo.width, c.rect[2]),
+    y1 = Math.min(photo.height, c.rect[3]);
+  return { box: [x0, y0, Math.max(0, x1 - x0), Math.max(0, y1 - y0)], score: c.score, landmarks: c.landmarks };
+}
+
+/** Two faces refitted onto one face (FaceMesh boxes overlapping by IoU > 0.5): the more confident kept. */
+export function dropRefitDuplicates(faces: readonly DetectedFace[]): DetectedFace[] {
+  const withRects = faces.map((f) => {
+    const [x, y, w, h] = f.box;
+    return { ...f, rect: [x, y, x + w, y + h] };
   });
+  return nonMaxSuppression(withRects, 0.5, Infinity).map(({ box, score, landmarks }) => ({ box, score, landmarks }));
+}
+
+/** The `max` largest faces (by box area), largest first. */
+export function largestFirst(faces: readonly DetectedFace[], max: number): DetectedFace[] {
+  return [...faces].sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]).slice(0, max);
 }

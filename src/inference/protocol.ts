@@ -3,8 +3,10 @@
 // a worker is started with. Imported by the worker and by the services that run tasks.
 import { InternalError, type SerializedError } from '../errors.js';
 import type { DetectedFace, DetectMode, FaceInfo } from '../domain/face.js';
+import type { ScanCandidate } from '../detect/photo-scan.js';
 
-export type TaskRequest = EmbedTask | { kind: 'detect'; imagePath: string } | EmbedBatchTask | FacesTask;
+export type TaskRequest =
+  EmbedTask | { kind: 'detect'; imagePath: string } | EmbedBatchTask | FacesTask | ScanPartTask | RefitTask;
 
 /** One image's embedding: its principal face (domain/principal-face.ts), or `face` when given. */
 export interface EmbedTask {
@@ -36,6 +38,9 @@ export interface EmbedBatchTask {
  */
 export type FlipMode = 'never' | 'upsampled' | 'always';
 
+/** Faces a 'faces' task keeps unless it says otherwise (the largest). */
+export const DEFAULT_MAX_FACES = 1000;
+
 /** One photo, decoded once: every face detected, and with `model` every face aligned and embedded. */
 export interface FacesTask {
   kind: 'faces';
@@ -47,6 +52,50 @@ export interface FacesTask {
   /** Keep at most this many faces, the largest. */
   maxFaces?: number;
   flip?: FlipMode;
+}
+
+/**
+ * One share of a photo's detection windows (the part-th of `parts` runs of consecutive windows),
+ * for a photo split over idle workers: the unmerged faces of those windows, and refitted by
+ * FaceMesh on the full-resolution pixels those this share's own merge keeps (the refit of a face
+ * is the same wherever it runs).
+ */
+export interface ScanPartTask {
+  kind: 'scanPart';
+  imagePath: string;
+  part: number;
+  parts: number;
+  minFaceSize?: number;
+}
+
+export interface ScanPartOutput {
+  kind: 'scanPart';
+  /** Of the oriented photo. */
+  width: number;
+  height: number;
+  candidates: ScanCandidate[];
+  /** The index (in the photo's plan) of the window candidates[i] came from. */
+  windowOf: number[];
+  /** candidates[i] refitted by FaceMesh (FaceDetector.refitEach); null for a face this share's merge dropped. */
+  refitted: (DetectedFace | null)[];
+  durationMs: number;
+  /** Per-stage milliseconds (decode, pyramid, detect, refine), the window count and `network` (onnxruntime's own time). */
+  timings: Record<string, number>;
+}
+
+/** Faces refitted by FaceMesh on the photo's full-resolution pixels (FaceDetector.refitEach), in order. */
+export interface RefitTask {
+  kind: 'refit';
+  imagePath: string;
+  faces: DetectedFace[];
+}
+
+export interface RefitOutput {
+  kind: 'refit';
+  faces: DetectedFace[];
+  durationMs: number;
+  /** `network`: onnxruntime's own milliseconds. */
+  timings: Record<string, number>;
 }
 
 export interface EmbedOutput {
@@ -86,7 +135,10 @@ export interface FacesOutput {
   /** Largest first. */
   faces: PhotoFaceOutput[];
   durationMs: number;
-  /** Per-stage milliseconds (decode, pyramid, detect, merge, align, embed) and the window count. */
+  /**
+   * Per-stage milliseconds (decode, pyramid, detect, merge, refine, align, embed), the window count,
+   * `network` (onnxruntime's own time, summed over the workers) and `workers` (how many ran the photo).
+   */
   timings: Record<string, number>;
 }
 
@@ -96,14 +148,18 @@ export interface EmbedBatchOutput {
   items: (EmbedOutput | { kind: 'error'; error: SerializedError })[];
 }
 
-export type AnyTaskOutput = EmbedOutput | DetectOutput | FacesOutput | EmbedBatchOutput;
+export type AnyTaskOutput = EmbedOutput | DetectOutput | FacesOutput | EmbedBatchOutput | ScanPartOutput | RefitOutput;
 export type TaskOutput<R extends TaskRequest = TaskRequest> = R extends { kind: 'embed' }
   ? EmbedOutput
   : R extends { kind: 'faces' }
     ? FacesOutput
     : R extends { kind: 'embedBatch' }
       ? EmbedBatchOutput
-      : DetectOutput;
+      : R extends { kind: 'scanPart' }
+        ? ScanPartOutput
+        : R extends { kind: 'refit' }
+          ? RefitOutput
+          : DetectOutput;
 
 /** The output a worker sent, as the output of `task`; InternalError when it answers another kind. */
 export function checkOutput<R extends TaskRequest>(task: R, output: AnyTaskOutput): TaskOutput<R> {

@@ -17,6 +17,7 @@ import {
   type AnyTaskOutput,
   type EmbedBatchOutput,
   type EmbedOutput,
+  type FacesOutput,
   type FacesTask,
   type FlipMode,
   type TaskOutput,
@@ -28,6 +29,7 @@ import { modelVersions } from '../models/prepare.js';
 import { DEFAULT_MODEL_NAME, ModelRegistry, modelSource } from '../models/registry.js';
 import { eachLimited } from './each-limited.js';
 import { scanOptions } from './scan-options.js';
+import { splitPhotoFaces } from './split-photo.js';
 import type {
   EmbedItem,
   EmbedOptions,
@@ -58,6 +60,12 @@ export interface EmbeddingServiceOptions {
   flip?: FlipMode;
   /** Intra-op threads of each worker's whole-photo detector; default workers x threadsPerWorker (a lone photo may use every core). */
   photoThreadsPerWorker?: number;
+  /**
+   * detectFaces splits the photo's windows over every worker (each share a task on its own
+   * threadsPerWorker; services/split-photo.ts) while no task waits in the pool's queue; with a
+   * backlog it runs in one task. Default true.
+   */
+  splitPhotos?: boolean;
   /** Most images of a batch per worker task; default FACEEMBED_IMAGES_PER_TASK (8), 1 one task per image. */
   imagesPerTask?: number;
   /** Most chips of a batch's task per network run (WorkerSettings.chipsPerRun); default 1. */
@@ -88,6 +96,7 @@ export class EmbeddingService implements EmbeddingPort {
   private readonly pool: WorkerPool<TaskRequest, AnyTaskOutput> | undefined;
   private readonly lanes: number;
   private readonly imagesPerTask: number;
+  private readonly splitPhotos: boolean;
   private versions: Map<string, string> | undefined;
   private starting: Promise<void> | undefined;
 
@@ -107,6 +116,7 @@ export class EmbeddingService implements EmbeddingPort {
     const queueLimit = opts.queueLimit ?? config.pool.queueLimit;
     this.lanes = workers + Math.min(workers, queueLimit);
     this.imagesPerTask = opts.imagesPerTask ?? config.pool.imagesPerTask;
+    this.splitPhotos = opts.splitPhotos ?? true;
     if (!(Number.isInteger(this.imagesPerTask) && this.imagesPerTask >= 1))
       throw new ValueError(`imagesPerTask must be a positive integer, got ${this.imagesPerTask}`);
     const preload = opts.preload ?? [this.modelName];
@@ -340,10 +350,18 @@ export class EmbeddingService implements EmbeddingPort {
     return out;
   }
 
-  /** Every face of a photo (whole-photo detection), most confident first. */
+  /** Every face of a photo (whole-photo detection), largest first. */
   async detectFaces(imagePath: string, opts: FaceScanOptions = {}): Promise<DetectedFace[]> {
+    return (await this.detectFacesTimed(imagePath, opts)).faces;
+  }
+
+  /** detectFaces with the workers' stage timings (and `network`: onnxruntime's own milliseconds, summed over `workers`). */
+  async detectFacesTimed(
+    imagePath: string,
+    opts: FaceScanOptions = {},
+  ): Promise<{ faces: DetectedFace[]; timings: Record<string, number> }> {
     const out = await this.runFaces({ kind: 'faces', imagePath: path.resolve(imagePath), ...scanOptions(opts) });
-    return out.faces.map(({ box, score, landmarks }) => ({ box, score, landmarks }));
+    return { faces: out.faces.map(({ box, score, landmarks }) => ({ box, score, landmarks })), timings: out.timings };
   }
 
   /** Every face of a photo with its embedding, largest first, from one worker task (one decode). */
@@ -380,8 +398,13 @@ export class EmbeddingService implements EmbeddingPort {
     };
   }
 
-  private async runFaces(task: FacesTask) {
+  private async runFaces(task: FacesTask): Promise<FacesOutput> {
     try {
+      // Split only while no task waits, so that the shares overtake no one: with a backlog the
+      // pool runs whole tasks, first come, first served.
+      const { workers, queued } = this.stats();
+      if (this.splitPhotos && !task.model && workers >= 2 && queued === 0)
+        return await splitPhotoFaces(task, workers, (share) => this.runTask(share));
       return await this.runTask(task);
     } catch (err) {
       throw toFaceembedError(err);

@@ -157,3 +157,51 @@ test('bad options are ValueError, a photo past the pixel limit ImageTooLargeErro
     await small.close();
   }
 });
+
+test('a photo is split over the workers while no task waits: the same faces as in one task; with a backlog it runs whole', async () => {
+  // The photos of the tests above: 6 faces on 24 MP, and 300 faces that many windows find twice.
+  const photos = ['class.png', 'crowd.png'].map((name) => path.join(tmp, name));
+  const split = new EmbeddingService({ workers: 2, threadsPerWorker: 1, logger: createLogger('silent') });
+  // To 0.01 px: the two pools run the detector on different thread counts.
+  const rounded = (faces: { box: Box; landmarks: number[][] }[]) =>
+    faces.map((f) => [...f.box, ...f.landmarks.flat()].map((v) => Math.round(v * 100) / 100));
+  try {
+    await split.ready();
+    for (const photo of photos) {
+      const out = await split.detectFacesTimed(photo);
+      assert.equal(out.timings.workers, 2, 'split over both workers');
+      assert.ok((out.timings.network ?? 0) > 0);
+      assert.deepEqual(rounded(out.faces), rounded(await service.detectFaces(photo)));
+    }
+    assert.deepEqual(
+      rounded(await split.detectFaces(photos[1]!, { maxFaces: 50 })),
+      rounded(await service.detectFaces(photos[1]!, { maxFaces: 50 })),
+    );
+    // The first photo's shares start at once, the second's wait in the queue: the third runs whole.
+    const three = await Promise.all([photos[0]!, photos[0]!, photos[1]!].map((photo) => split.detectFacesTimed(photo)));
+    assert.deepEqual(
+      three.map((out) => out.timings.workers),
+      [2, 2, 1],
+    );
+    assert.deepEqual(rounded(three[2]!.faces), rounded(await service.detectFaces(photos[1]!)));
+  } finally {
+    await split.close();
+  }
+});
+
+test('a split photo past the pixel limit is ImageTooLargeError', async () => {
+  const small = new EmbeddingService({
+    workers: 2,
+    logger: createLogger('silent'),
+    config: loadConfig({ FACEEMBED_MAX_IMAGE_PIXELS: '1000000' }),
+  });
+  try {
+    await small.ready();
+    await assert.rejects(
+      small.detectFacesTimed(path.join(tmp, 'class.png')),
+      (e: FaceembedError) => e.type === 'ImageTooLargeError',
+    );
+  } finally {
+    await small.close();
+  }
+});

@@ -27,6 +27,7 @@ import {
   regionFromBox,
   regionFromMesh,
 } from '../../detect/facemesh-decode.js';
+import { dropRefitDuplicates } from '../../detect/photo-scan.js';
 import { confirmTightCrop, judgeTightCrop, letterboxPlacement } from '../../detect/tight-crop.js';
 import { resizeRgb, type RgbImage } from '../../image/decode.js';
 import { prepareSource } from '../../models/prepare.js';
@@ -159,7 +160,12 @@ export class FaceDetector {
    * found the face. A face whose mesh is not confident keeps its own box and landmarks.
    */
   async refineFaces(image: RgbImage, faces: readonly DetectedFace[]): Promise<DetectedFace[]> {
-    const out: (DetectedFace & { rect: number[] })[] = [];
+    return dropRefitDuplicates(await this.refitEach(image, faces));
+  }
+
+  /** refineFaces without dropping duplicates: one refitted face per given face, in order. */
+  async refitEach(image: RgbImage, faces: readonly DetectedFace[]): Promise<DetectedFace[]> {
+    const out: DetectedFace[] = [];
     for (let i = 0; i < faces.length; i += REFINE_BATCH) {
       const part = faces.slice(i, i + REFINE_BATCH);
       const meshes = await this.runMesh(
@@ -168,16 +174,14 @@ export class FaceDetector {
       );
       meshes.forEach((m, j) => {
         const { score } = part[j]!;
-        const face =
+        out.push(
           m.score >= this.options.minMeshScore
             ? { box: meshBox(m.points, image.width, image.height), score, landmarks: fivePoints(m.points) }
-            : part[j]!;
-        const [x, y, w, h] = face.box;
-        out.push({ ...face, rect: [x, y, x + w, y + h] });
+            : part[j]!,
+        );
       });
     }
-    // Two boxes refitted onto one face (as in detect): keep the more confident.
-    return nonMaxSuppression(out, 0.5, Infinity).map(({ box, score, landmarks }) => ({ box, score, landmarks }));
+    return out;
   }
 
   private async findRegions(image: RgbImage): Promise<FaceRegion[]> {

@@ -56,25 +56,51 @@ export class PhotoDetector {
     photo: RgbImage,
     opts: Partial<ScanOptions> = {},
   ): Promise<{ faces: DetectedFace[]; timings: PhotoScanTimings }> {
-    const scan = { ...DEFAULT_SCAN, ...opts };
-    const timings: PhotoScanTimings = { pyramid: 0, windows: 0, merge: 0, windowCount: 0 };
-    const candidates: ScanCandidate[] = [];
-    for (const level of planScan(photo.width, photo.height, scan)) {
-      let t = performance.now();
-      const image = await resizeRgb(photo, level.width, level.height);
-      timings.pyramid += performance.now() - t;
-      t = performance.now();
-      for (const win of level.windows) {
-        const found = nonMaxSuppression(await this.runWindow(image, win), DEFAULT_MERGE.iouThreshold, Infinity);
-        candidates.push(...toPhoto(found, win, level, photo, scan.window));
-      }
-      timings.windows += performance.now() - t;
-      timings.windowCount += level.windows.length;
-    }
+    const { candidates, timings } = await this.scan(photo, opts);
     const t = performance.now();
     const faces = mergeCandidates(candidates, photo);
     timings.merge = performance.now() - t;
     return { faces, timings };
+  }
+
+  /**
+   * The faces of every window, unmerged, in the photo's pixels. With `share`, only the
+   * share.index-th of share.of runs of consecutive windows in the plan (all levels, in order): the
+   * photo's windows split evenly between processes, neighbours mostly together so that few faces
+   * are found by two. `windowOf` holds each candidate's window index.
+   */
+  async scan(
+    photo: RgbImage,
+    opts: Partial<ScanOptions> = {},
+    share: { index: number; of: number } = { index: 0, of: 1 },
+  ): Promise<{ candidates: ScanCandidate[]; windowOf: number[]; timings: PhotoScanTimings }> {
+    const scan = { ...DEFAULT_SCAN, ...opts };
+    const timings: PhotoScanTimings = { pyramid: 0, windows: 0, merge: 0, windowCount: 0 };
+    const candidates: ScanCandidate[] = [];
+    const windowOf: number[] = [];
+    const plan = planScan(photo.width, photo.height, scan);
+    const total = plan.reduce((n, level) => n + level.windows.length, 0);
+    const from = Math.floor((total * share.index) / share.of),
+      to = Math.floor((total * (share.index + 1)) / share.of);
+    let next = 0;
+    for (const level of plan) {
+      const windows = level.windows
+        .map((win) => ({ ...win, index: next++ }))
+        .filter((win) => win.index >= from && win.index < to);
+      if (windows.length === 0) continue;
+      let t = performance.now();
+      const image = await resizeRgb(photo, level.width, level.height);
+      timings.pyramid += performance.now() - t;
+      t = performance.now();
+      for (const win of windows) {
+        const found = nonMaxSuppression(await this.runWindow(image, win), DEFAULT_MERGE.iouThreshold, Infinity);
+        candidates.push(...toPhoto(found, win, level, photo, scan.window));
+        windowOf.push(...found.map(() => win.index));
+      }
+      timings.windows += performance.now() - t;
+      timings.windowCount += windows.length;
+    }
+    return { candidates, windowOf, timings };
   }
 
   /** Raw RGB 0..255 as NCHW floats (no mean, no std: BGR or normalised input lost faces); black outside the level. */

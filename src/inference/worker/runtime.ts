@@ -17,13 +17,15 @@ import type {
   EmbedOutput,
   FacesOutput,
   FlipMode,
+  ScanPartOutput,
+  ScanPartTask,
   TaskRequest,
   WorkerSettings,
 } from '../protocol.js';
 import { FaceDetector, cutChip } from './face-detector.js';
 import { embedChips, wantsFlip, type Chip } from './embed-chip.js';
 import { PhotoDetector } from './photo-detector.js';
-import { photoFaces } from './photo-faces.js';
+import { photoFaces, refitFaces, scanPart } from './photo-faces.js';
 import { OnnxSession, networkMs } from './session.js';
 
 export type Log = (message: string, fields?: Record<string, unknown>) => void;
@@ -54,7 +56,8 @@ export class WorkerRuntime {
   readonly registry: ModelRegistry;
   private readonly models = new Map<string, Promise<LoadedModel>>();
   private detector: Promise<FaceDetector> | undefined;
-  private photoDetector: Promise<PhotoDetector> | undefined;
+  /** By intra-op threads: a whole photo in one task uses photoThreads, a share of a split photo `threads`. */
+  private readonly photoDetectors = new Map<number, Promise<PhotoDetector>>();
 
   constructor(private readonly settings: WorkerSettings) {
     this.registry = ModelRegistry.load(settings.modelsConfig);
@@ -100,23 +103,23 @@ export class WorkerRuntime {
     return this.detector;
   }
 
-  loadPhotoDetector(log: Log): Promise<PhotoDetector> {
-    if (!this.photoDetector) {
-      log('Loading whole-photo face detector...');
-      this.photoDetector = PhotoDetector.load(
-        this.settings.modelsDir,
-        this.settings.photoThreads ?? this.settings.threads,
-      );
-      this.photoDetector.catch(() => {
-        this.photoDetector = undefined;
-      });
+  loadPhotoDetector(log: Log, threads = this.settings.photoThreads ?? this.settings.threads): Promise<PhotoDetector> {
+    let detector = this.photoDetectors.get(threads);
+    if (!detector) {
+      log(`Loading whole-photo face detector (${threads} thread(s))...`);
+      detector = PhotoDetector.load(this.settings.modelsDir, threads);
+      detector.catch(() => this.photoDetectors.delete(threads));
+      this.photoDetectors.set(threads, detector);
     }
-    return this.photoDetector;
+    return detector;
   }
 
   run(task: TaskRequest, log: Log): Promise<AnyTaskOutput> {
     if (task.kind === 'faces') return this.faces(task, log);
     if (task.kind === 'embedBatch') return this.embedBatch(task, log);
+    if (task.kind === 'scanPart') return this.scanPart(task, log);
+    if (task.kind === 'refit')
+      return this.loadDetector(log).then((refiner) => refitFaces(task, { refiner, limits: this.settings.limits }));
     return task.kind === 'embed' ? this.embed(task, log) : this.detect(task, log);
   }
 
@@ -132,6 +135,17 @@ export class WorkerRuntime {
       ...(model ? { model } : {}),
     });
     log(`Found ${out.faces.length} face(s)`, { timings: out.timings });
+    return out;
+  }
+
+  /** One share of a photo split over the idle workers: this process's threads only. */
+  async scanPart(task: ScanPartTask, log: Log): Promise<ScanPartOutput> {
+    const detector = await this.loadPhotoDetector(log, this.settings.threads);
+    const refiner = await this.loadDetector(log);
+    const out = await scanPart(task, { detector, refiner, limits: this.settings.limits });
+    log(`Windows ${task.part + 1} of every ${task.parts}: ${out.candidates.length} candidate(s)`, {
+      timings: out.timings,
+    });
     return out;
   }
 
