@@ -1,5 +1,5 @@
 // One graph configuration of the search-index grid: builds the gallery's HNSW graph with M and
-// the scalar kind given, measures every search expansion (ef) on it, and appends one JSON line
+// the scalar kind given (and the rescoring store's, --store), measures every search expansion (ef) on it, and appends one JSON line
 // per row (the exact index's too: the truth recall is measured against) to --out. One process
 // per build keeps each build's RSS growth apart. Run each configuration under the bench lock, e.g.
 //   flock /tmp/faceembed-bench.lock node --expose-gc dist/bench/search-grid.js --vectors 100000 --m 16 --scalar i8 --ef 160,320,640
@@ -8,6 +8,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import type { StorePrecision } from '../src/search/exact-index.js';
+import { DEFAULT_GRAPH_STORE } from '../src/search/gallery.js';
 import type { HnswQuantization } from '../src/search/hnsw-index.js';
 import { benchSearch } from '../src/search/search-bench.js';
 import { searchSection } from './parts/search-table.js';
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     distribution: { type: 'string', default: 'faces' },
     m: { type: 'string', default: '16' },
     scalar: { type: 'string', default: 'i8' },
+    store: { type: 'string', default: DEFAULT_GRAPH_STORE },
     ef: { type: 'string', default: '160' },
     queries: { type: 'string', default: '200' },
     out: { type: 'string', default: 'docs/search-grid.jsonl' },
@@ -34,6 +37,7 @@ if (values.render) {
 }
 const SCALARS: readonly string[] = ['f32', 'f16', 'i8'];
 if (!SCALARS.includes(values.scalar)) throw new Error(`--scalar must be one of ${SCALARS.join(', ')}`);
+if (!['f32', 'f16'].includes(values.store)) throw new Error('--store must be f32 or f16');
 const command = `node --expose-gc dist/bench/search-grid.js ${process.argv.slice(2).join(' ')}`;
 const measured = new Date().toISOString().slice(0, 10);
 for (const r of benchSearch({
@@ -43,6 +47,7 @@ for (const r of benchSearch({
   queries: Number(values.queries),
   hnsw: { connectivity: Number(values.m), quantization: values.scalar as HnswQuantization },
   expansions: values.ef.split(',').map(Number),
+  graphStore: values.store as StorePrecision,
 })) {
   const line = JSON.stringify({ ...r, measured, command });
   process.stdout.write(`${line}\n`);

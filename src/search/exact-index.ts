@@ -1,8 +1,10 @@
-// Exact search over one contiguous Float32Array (row per key, grown by doubling, a removed
-// row refilled by the last one). The full scan runs in usearch's native SIMD kernel; a scan
-// over a subset (one group's faces) is a plain loop over those rows.
+// Exact search over one contiguous array (row per key, grown by doubling, a removed row refilled
+// by the last one). Rows are float32, or float16 (float16.ts) for half the memory at a bounded
+// score error. The full float32 scan runs in usearch's native SIMD kernel; a scan over a subset
+// (one group's faces, a graph's candidates) or over float16 rows is a plain loop over those rows.
 import { createRequire } from 'node:module';
 import { l2Normalize } from '../domain/vector.js';
+import { FLOAT16_VALUES, toFloat16Bits } from './float16.js';
 import { TopK, type SearchHit, type VectorIndex } from './vector-index.js';
 
 // usearch's ESM entry recurses forever on import; its CommonJS build is fine.
@@ -10,15 +12,35 @@ const usearch = createRequire(import.meta.url)('usearch') as typeof import('usea
 
 const INITIAL_ROWS = 1024;
 
+/** f32: scores exact to float32; f16: within FLOAT16_SIMILARITY_BOUND of them. */
+export type StorePrecision = 'f32' | 'f16';
+
 export class ExactIndex implements VectorIndex {
-  private data: Float32Array;
+  private data: Float32Array | Uint16Array;
   private keys: Float64Array;
   private readonly slots = new Map<number, number>();
   private rows = 0;
 
-  constructor(readonly dimensions: number) {
-    this.data = new Float32Array(INITIAL_ROWS * dimensions);
+  constructor(
+    readonly dimensions: number,
+    precision: StorePrecision = 'f32',
+  ) {
+    this.data =
+      precision === 'f16' ? new Uint16Array(INITIAL_ROWS * dimensions) : new Float32Array(INITIAL_ROWS * dimensions);
     this.keys = new Float64Array(INITIAL_ROWS);
+  }
+
+  get precision(): StorePrecision {
+    return this.data instanceof Uint16Array ? 'f16' : 'f32';
+  }
+
+  /** Rounds every row to float16 from now on (the float32 rows are freed). */
+  toFloat16(): void {
+    if (this.data instanceof Uint16Array) return;
+    // A loop, not Uint16Array.from(data, fn): that lists every value first.
+    const half = new Uint16Array(this.data.length);
+    for (let i = 0; i < this.rows * this.dimensions; i++) half[i] = toFloat16Bits(this.data[i]!);
+    this.data = half;
   }
 
   add(key: number, vector: Float32Array): void {
@@ -31,7 +53,10 @@ export class ExactIndex implements VectorIndex {
       this.slots.set(key, slot);
       this.keys[slot] = key;
     }
-    this.data.set(l2Normalize(vector), slot * this.dimensions);
+    const unit = l2Normalize(vector);
+    const at = slot * this.dimensions;
+    if (this.data instanceof Float32Array) this.data.set(unit, at);
+    else for (let j = 0; j < unit.length; j++) this.data[at + j] = toFloat16Bits(unit[j]!);
   }
 
   remove(key: number): boolean {
@@ -53,21 +78,32 @@ export class ExactIndex implements VectorIndex {
     return this.slots.has(key);
   }
 
-  /** The stored (normalised) vector, a view into the store: copy it to keep it. */
+  /** The stored (normalised) vector, as float32: a copy. */
   vector(key: number): Float32Array | undefined {
     const slot = this.slots.get(key);
     if (slot === undefined) return undefined;
-    return this.data.subarray(slot * this.dimensions, (slot + 1) * this.dimensions);
+    return this.float32Rows(slot, slot + 1);
   }
 
-  /** Every stored row (normalised) and its key, as views into the store: no copy of a large gallery. */
-  allRows(): { keys: Float64Array; vectors: Float32Array } {
-    return { keys: this.keys.subarray(0, this.rows), vectors: this.data.subarray(0, this.rows * this.dimensions) };
+  /**
+   * Every stored row (normalised, as float32) and its key, `chunk` rows at a time: float32 rows
+   * are views into the store (no copy of a large gallery), float16 rows decoded chunk by chunk.
+   */
+  *allRows(chunk = 65_536): Generator<{ keys: Float64Array; vectors: Float32Array }> {
+    for (let from = 0; from < this.rows; from += chunk) {
+      const to = Math.min(this.rows, from + chunk);
+      yield { keys: this.keys.subarray(from, to), vectors: this.float32Rows(from, to) };
+    }
   }
 
   search(query: Float32Array, k: number): SearchHit[] {
     if (this.rows === 0 || k <= 0) return [];
     const q = l2Normalize(query);
+    if (this.data instanceof Uint16Array) {
+      const top = new TopK(k);
+      for (let slot = 0; slot < this.rows; slot++) top.offer(this.keys[slot]!, this.similarity(slot, q));
+      return top.hits;
+    }
     const count = Math.min(k, this.rows);
     const found = usearch.exactSearch(
       this.data.subarray(0, this.rows * this.dimensions),
@@ -91,11 +127,9 @@ export class ExactIndex implements VectorIndex {
   searchAmong(query: Float32Array, k: number, keys: Iterable<number>): SearchHit[] {
     const q = l2Normalize(query);
     const top = new TopK(k);
-    const d = this.dimensions;
     for (const key of keys) {
       const slot = this.slots.get(key);
-      if (slot === undefined) continue;
-      top.offer(key, clamp(dot(this.data, slot * d, q)));
+      if (slot !== undefined) top.offer(key, this.similarity(slot, q));
     }
     return top.hits;
   }
@@ -106,7 +140,7 @@ export class ExactIndex implements VectorIndex {
     const out: SearchHit[] = [];
     for (const key of keys) {
       const slot = this.slots.get(key);
-      if (slot !== undefined) out.push({ key, similarity: clamp(dot(this.data, slot * this.dimensions, q)) });
+      if (slot !== undefined) out.push({ key, similarity: this.similarity(slot, q) });
     }
     return out.sort((a, b) => b.similarity - a.similarity);
   }
@@ -120,8 +154,24 @@ export class ExactIndex implements VectorIndex {
     return this.data.byteLength + this.keys.byteLength + this.slots.size * 40;
   }
 
+  private similarity(slot: number, q: Float32Array): number {
+    const offset = slot * this.dimensions;
+    return clamp(this.data instanceof Float32Array ? dot(this.data, offset, q) : dotFloat16(this.data, offset, q));
+  }
+
+  private float32Rows(from: number, to: number): Float32Array {
+    const d = this.dimensions;
+    if (this.data instanceof Float32Array) return this.data.subarray(from * d, to * d);
+    const out = new Float32Array((to - from) * d);
+    for (let i = 0, j = from * d; i < out.length; i++, j++) out[i] = FLOAT16_VALUES[this.data[j]!]!;
+    return out;
+  }
+
   private grow(): void {
-    const data = new Float32Array(this.data.length * 2);
+    const data =
+      this.data instanceof Float32Array
+        ? new Float32Array(this.data.length * 2)
+        : new Uint16Array(this.data.length * 2);
     data.set(this.data);
     const keys = new Float64Array(this.keys.length * 2);
     keys.set(this.keys);
@@ -144,6 +194,24 @@ function dot(data: Float32Array, offset: number, q: Float32Array): number {
     s3 += data[offset + j + 3]! * q[j + 3]!;
   }
   for (; j < n; j++) s0 += data[offset + j]! * q[j]!;
+  return s0 + s1 + s2 + s3;
+}
+
+function dotFloat16(data: Uint16Array, offset: number, q: Float32Array): number {
+  const values = FLOAT16_VALUES;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n = q.length;
+  let j = 0;
+  for (; j + 3 < n; j += 4) {
+    s0 += values[data[offset + j]!]! * q[j]!;
+    s1 += values[data[offset + j + 1]!]! * q[j + 1]!;
+    s2 += values[data[offset + j + 2]!]! * q[j + 2]!;
+    s3 += values[data[offset + j + 3]!]! * q[j + 3]!;
+  }
+  for (; j < n; j++) s0 += values[data[offset + j]!]! * q[j]!;
   return s0 + s1 + s2 + s3;
 }
 
