@@ -1,6 +1,7 @@
 // Exact search over one contiguous array (row per key, grown by doubling, a removed row refilled
 // by the last one). Rows are float32, or float16 (float16.ts) for half the memory at a bounded
-// score error. The full float32 scan runs in usearch's native SIMD kernel; a scan over a subset
+// score error. Each key may carry a label (the gallery's person), its keys chained through typed
+// columns: at 1M faces a Map and a Set per person cost ~80 MB more. The full float32 scan runs in usearch's native SIMD kernel; a scan over a subset
 // (one group's faces, a graph's candidates) or over float16 rows is a plain loop over those rows.
 import { createRequire } from 'node:module';
 import { l2Normalize } from '../domain/vector.js';
@@ -18,6 +19,10 @@ export type StorePrecision = 'f32' | 'f16';
 export class ExactIndex implements VectorIndex {
   private data: Float32Array | Uint16Array;
   private keys: Float64Array;
+  private labels: Float64Array;
+  /** The next key of the same label, NaN for the last: keys, not slots, so moving a row keeps the chain. */
+  private nextOfLabel: Float64Array;
+  private readonly firstOfLabel = new Map<number, number>();
   private readonly slots = new Map<number, number>();
   private rows = 0;
 
@@ -28,6 +33,8 @@ export class ExactIndex implements VectorIndex {
     this.data =
       precision === 'f16' ? new Uint16Array(INITIAL_ROWS * dimensions) : new Float32Array(INITIAL_ROWS * dimensions);
     this.keys = new Float64Array(INITIAL_ROWS);
+    this.labels = new Float64Array(INITIAL_ROWS);
+    this.nextOfLabel = new Float64Array(INITIAL_ROWS);
   }
 
   get precision(): StorePrecision {
@@ -43,7 +50,8 @@ export class ExactIndex implements VectorIndex {
     this.data = half;
   }
 
-  add(key: number, vector: Float32Array): void {
+  /** Adds or replaces the key's vector, under `label`. */
+  add(key: number, vector: Float32Array, label = 0): void {
     if (vector.length !== this.dimensions)
       throw new RangeError(`Vector has ${vector.length} dimensions, the index ${this.dimensions}`);
     let slot = this.slots.get(key);
@@ -52,7 +60,10 @@ export class ExactIndex implements VectorIndex {
       slot = this.rows++;
       this.slots.set(key, slot);
       this.keys[slot] = key;
-    }
+    } else this.unlink(slot);
+    this.labels[slot] = label;
+    this.nextOfLabel[slot] = this.firstOfLabel.get(label) ?? NaN;
+    this.firstOfLabel.set(label, key);
     const unit = l2Normalize(vector);
     const at = slot * this.dimensions;
     if (this.data instanceof Float32Array) this.data.set(unit, at);
@@ -62,12 +73,15 @@ export class ExactIndex implements VectorIndex {
   remove(key: number): boolean {
     const slot = this.slots.get(key);
     if (slot === undefined) return false;
+    this.unlink(slot);
     const last = --this.rows;
     if (slot !== last) {
       const d = this.dimensions;
       this.data.copyWithin(slot * d, last * d, (last + 1) * d);
       const moved = this.keys[last]!;
       this.keys[slot] = moved;
+      this.labels[slot] = this.labels[last]!;
+      this.nextOfLabel[slot] = this.nextOfLabel[last]!;
       this.slots.set(moved, slot);
     }
     this.slots.delete(key);
@@ -76,6 +90,26 @@ export class ExactIndex implements VectorIndex {
 
   has(key: number): boolean {
     return this.slots.has(key);
+  }
+
+  labelOf(key: number): number | undefined {
+    const slot = this.slots.get(key);
+    return slot === undefined ? undefined : this.labels[slot];
+  }
+
+  /** The keys under `label`, latest first. */
+  keysOf(label: number): number[] {
+    const keys: number[] = [];
+    for (let k = this.firstOfLabel.get(label); k !== undefined && !Number.isNaN(k);) {
+      keys.push(k);
+      k = this.nextOfLabel[this.slots.get(k)!];
+    }
+    return keys;
+  }
+
+  /** How many labels hold keys. */
+  labelCount(): number {
+    return this.firstOfLabel.size;
   }
 
   /** The stored (normalised) vector, as float32: a copy. */
@@ -150,8 +184,30 @@ export class ExactIndex implements VectorIndex {
   }
 
   memoryBytes(): number {
-    // The arrays plus the key map (about 40 bytes per entry in V8).
-    return this.data.byteLength + this.keys.byteLength + this.slots.size * 40;
+    // The arrays plus the maps (about 30 bytes per entry in V8).
+    const columns = this.keys.byteLength + this.labels.byteLength + this.nextOfLabel.byteLength;
+    return this.data.byteLength + columns + (this.slots.size + this.firstOfLabel.size) * 30;
+  }
+
+  /** Takes the row at `slot` out of its label's chain (a label holds few keys: walked from its first). */
+  private unlink(slot: number): void {
+    const label = this.labels[slot]!;
+    const key = this.keys[slot]!;
+    const next = this.nextOfLabel[slot]!;
+    let k = this.firstOfLabel.get(label)!;
+    if (k === key) {
+      if (Number.isNaN(next)) this.firstOfLabel.delete(label);
+      else this.firstOfLabel.set(label, next);
+      return;
+    }
+    for (;;) {
+      const at = this.slots.get(k)!;
+      if (this.nextOfLabel[at] === key) {
+        this.nextOfLabel[at] = next;
+        return;
+      }
+      k = this.nextOfLabel[at]!;
+    }
   }
 
   private similarity(slot: number, q: Float32Array): number {
@@ -173,11 +229,17 @@ export class ExactIndex implements VectorIndex {
         ? new Float32Array(this.data.length * 2)
         : new Uint16Array(this.data.length * 2);
     data.set(this.data);
-    const keys = new Float64Array(this.keys.length * 2);
-    keys.set(this.keys);
     this.data = data;
-    this.keys = keys;
+    this.keys = doubled(this.keys);
+    this.labels = doubled(this.labels);
+    this.nextOfLabel = doubled(this.nextOfLabel);
   }
+}
+
+function doubled(column: Float64Array): Float64Array {
+  const out = new Float64Array(column.length * 2);
+  out.set(column);
+  return out;
 }
 
 function dot(data: Float32Array, offset: number, q: Float32Array): number {

@@ -54,8 +54,6 @@ const HNSW_OVERFETCH = 4;
 export class Gallery {
   readonly store: ExactIndex;
   private graph: HnswIndex | undefined;
-  private readonly personOf = new Map<number, number>();
-  private readonly facesOf = new Map<number, Set<number>>();
   private readonly hnswMinFaces: number;
   /** Inside bulk(): the graph is built once at the end, with every thread, not node by node. */
   private deferGraph = false;
@@ -70,12 +68,8 @@ export class Gallery {
 
   /** Adds or replaces one enrolment face. */
   add(faceCropId: number, personId: number, embedding: Float32Array): void {
-    this.removeFace(faceCropId);
-    this.store.add(faceCropId, embedding);
-    this.personOf.set(faceCropId, personId);
-    let faces = this.facesOf.get(personId);
-    if (!faces) this.facesOf.set(personId, (faces = new Set()));
-    faces.add(faceCropId);
+    // The store labels each face with its person; the graph replaces a face it has.
+    this.store.add(faceCropId, embedding, personId);
     if (this.deferGraph) return;
     if (this.graph) this.graph.add(faceCropId, embedding);
     else if (this.store.size() >= this.hnswMinFaces) this.buildGraph();
@@ -101,14 +95,8 @@ export class Gallery {
   }
 
   removeFace(faceCropId: number): boolean {
-    const personId = this.personOf.get(faceCropId);
-    if (personId === undefined) return false;
-    this.store.remove(faceCropId);
+    if (!this.store.remove(faceCropId)) return false;
     this.graph?.remove(faceCropId);
-    this.personOf.delete(faceCropId);
-    const faces = this.facesOf.get(personId);
-    faces?.delete(faceCropId);
-    if (faces?.size === 0) this.facesOf.delete(personId);
     return true;
   }
 
@@ -121,7 +109,7 @@ export class Gallery {
 
   /** The person's enrolment faces (face crop ids). */
   personFaces(personId: number): number[] {
-    return [...(this.facesOf.get(personId) ?? [])];
+    return this.store.keysOf(personId);
   }
 
   search(query: Float32Array, opts: GallerySearchOptions): PersonMatch[] {
@@ -152,7 +140,7 @@ export class Gallery {
   }
 
   personCount(): number {
-    return this.facesOf.size;
+    return this.store.labelCount();
   }
 
   usesGraph(): boolean {
@@ -160,19 +148,18 @@ export class Gallery {
   }
 
   memoryBytes(): number {
-    // Maps: about 80 bytes per face for the two of them.
-    return this.store.memoryBytes() + (this.graph?.memoryBytes() ?? 0) + this.personOf.size * 80;
+    return this.store.memoryBytes() + (this.graph?.memoryBytes() ?? 0);
   }
 
   private *facesAmong(personIds: Iterable<number>): Iterable<number> {
-    for (const p of personIds) yield* this.facesOf.get(p) ?? [];
+    for (const p of personIds) yield* this.store.keysOf(p);
   }
 
   /** The persons behind the hits, each scored over all of their faces, best first. */
   private scorePersons(query: Float32Array, hits: SearchHit[], topK: number): PersonMatch[] {
     const persons = new Set<number>();
     for (const h of hits) {
-      const personId = this.personOf.get(h.key);
+      const personId = this.store.labelOf(h.key);
       if (personId !== undefined) persons.add(personId);
     }
     const matches: PersonMatch[] = [];

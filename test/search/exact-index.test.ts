@@ -64,6 +64,32 @@ test('exact search equals brute force, through adds, replacements and removals',
   assert.throws(() => index.add(5, new Float32Array(3)), RangeError);
 });
 
+test('labels follow their keys through adds, relabels and removals that move rows', () => {
+  const index = new ExactIndex(4);
+  const truth = new Map<number, number>();
+  const vs = randomVectors(1, 4, 3);
+  let s = 7;
+  const next = (n: number) => (s = (s * 48271) % 2147483647) % n;
+  for (let i = 0; i < 5000; i++) {
+    const key = next(400);
+    if (next(3) === 0) assert.equal(index.remove(key), truth.delete(key));
+    else {
+      const label = next(60);
+      index.add(key, vs[0]!, label);
+      truth.set(key, label);
+    }
+  }
+  assert.equal(index.size(), truth.size);
+  const labels = new Set(truth.values());
+  assert.equal(index.labelCount(), labels.size);
+  for (const label of [...labels, 999]) {
+    const want = [...truth].filter(([, l]) => l === label).map(([k]) => k);
+    assert.deepEqual(index.keysOf(label).sort(), want.sort());
+  }
+  for (const [key, label] of truth) assert.equal(index.labelOf(key), label);
+  assert.equal(index.labelOf(12_345), undefined);
+});
+
 test('a float16 store answers the float32 top 1, its scores within the stated bound, through changes', () => {
   const d = 128;
   const vs = randomVectors(5000, d, 31);
