@@ -4,7 +4,8 @@
 // per build keeps each build's RSS growth apart. Run each configuration under the bench lock, e.g.
 //   flock /tmp/faceembed-bench.lock node --expose-gc dist/bench/search-grid.js --vectors 100000 --m 16 --scalar i8 --ef 160,320,640
 // `--render docs/identification.md` rewrites that file's "Search at scale" section (to its end)
-// from the rows (bench/parts/search-table.ts), as `npm run bench:identify` does.
+// and docs/benchmarks.md's search section from the rows (bench/parts/search-table.ts), as
+// `npm run bench:identify` does.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -12,7 +13,9 @@ import type { StorePrecision } from '../src/search/exact-index.js';
 import { DEFAULT_GRAPH_STORE } from '../src/search/gallery.js';
 import type { HnswQuantization } from '../src/search/hnsw-index.js';
 import { benchSearch } from '../src/search/search-bench.js';
-import { searchSection } from './parts/search-table.js';
+import { load1 } from './parts/common.js';
+import { writeSection } from './parts/doc-sections.js';
+import { SEARCH_SECTION, searchSection, searchSummary } from './parts/search-table.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '200' },
     out: { type: 'string', default: 'docs/search-grid.jsonl' },
     render: { type: 'string' },
+    benchmarks: { type: 'string', default: 'docs/benchmarks.md' },
   },
 });
 if (values.render) {
@@ -33,6 +37,7 @@ if (values.render) {
   const at = doc.indexOf('## Search at scale');
   if (at < 0) throw new Error(`${values.render} has no "## Search at scale" section`);
   writeFileSync(values.render, `${doc.slice(0, at)}${searchSection(values.out).join('\n')}\n`);
+  await writeSection(values.benchmarks, SEARCH_SECTION, searchSummary(values.out));
   process.exit(0);
 }
 const SCALARS: readonly string[] = ['f32', 'f16', 'i8'];
@@ -49,7 +54,7 @@ for (const r of benchSearch({
   expansions: values.ef.split(',').map(Number),
   graphStore: values.store as StorePrecision,
 })) {
-  const line = JSON.stringify({ ...r, measured, command });
+  const line = JSON.stringify({ ...r, measured, command, load1: load1() });
   process.stdout.write(`${line}\n`);
   await appendFile(values.out, `${line}\n`);
 }
