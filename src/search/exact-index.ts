@@ -157,7 +157,7 @@ export class ExactIndex implements VectorIndex {
     return hits;
   }
 
-  /** Exact top k among the given keys only (absent keys are skipped). */
+  /** Top k among the given keys only (absent keys are skipped), scored as `precision` allows. */
   searchAmong(query: Float32Array, k: number, keys: Iterable<number>): SearchHit[] {
     const q = l2Normalize(query);
     const top = new TopK(k);
@@ -168,7 +168,7 @@ export class ExactIndex implements VectorIndex {
     return top.hits;
   }
 
-  /** Exact similarity of the query to the stored vectors of these keys. */
+  /** Similarity of the query to the stored vectors of these keys, most similar first. */
   rescore(query: Float32Array, keys: readonly number[]): SearchHit[] {
     const q = l2Normalize(query);
     const out: SearchHit[] = [];
