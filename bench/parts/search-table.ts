@@ -75,8 +75,8 @@ export function searchSection(rowsFile: string): string[] {
       'probe being a new draw of its person; `uniform` draws random directions, a probe being its face plus noise ' +
       '(cosine ~0.9): the stress case. HNSW: usearch graph with M links and the scalar kind given, built with ef 128, ' +
       'searched with a beam of ef, every hit rescored from the store of the kind given (f16: scores within 2^-11 of ' +
-      'float32; max score error = the largest |similarity - exact similarity| over the persons both answered) ' +
-      `(the gallery ships M=${HNSW_DEFAULTS.connectivity}, ${HNSW_DEFAULTS.quantization}, ef ` +
+      'float32; max score error = the largest |similarity - exact similarity| over the persons both answered; ' +
+      `the gallery ships M=${HNSW_DEFAULTS.connectivity}, ${HNSW_DEFAULTS.quantization}, ef ` +
       `${HNSW_DEFAULTS.expansionSearch}, store ${DEFAULT_GRAPH_STORE}). RSS = ` +
       'growth of the process while the gallery was built (store, graph, maps; bench/search-grid.ts builds one graph ' +
       `per process); index = what /metrics reports. Rows of \`${rowsFile}\`, the latest of each configuration; ` +
@@ -145,8 +145,33 @@ export function searchSummary(rowsFile: string): string {
     '',
     ...targetsTable(rows),
     '',
+    ...(shipped ? [memoryNote(rows, shipped)] : []),
     ...SCORES_NOTE,
   ].join('\n');
+}
+
+/** What the shipped gallery's RSS holds, against the exact gallery of its run and the float32 store's row. */
+function memoryNote(rows: readonly SearchRow[], shipped: SearchRow): string {
+  const exact = exactOf(rows, shipped);
+  const f32 = rows.find(
+    (r) =>
+      r.index === 'hnsw' &&
+      r.store === 'f32' &&
+      r.distribution === shipped.distribution &&
+      r.vectors === shipped.vectors &&
+      r.dims === shipped.dims &&
+      r.quantization === shipped.quantization &&
+      r.connectivity === shipped.connectivity &&
+      r.expansion === shipped.expansion,
+  );
+  return (
+    `- RSS: ${shipped.rss_mb} MB for the shipped gallery (graph, float16 store, keys and person columns)` +
+    (exact ? `; ${exact.rss_mb} MB for the exact one of the same run (float32 store, keys and person columns)` : '') +
+    (f32
+      ? `; ${f32.rss_mb} MB for the same graph with a float32 store and Map-based person maps (${f32.measured})`
+      : '') +
+    '.'
+  );
 }
 
 /** What the float16 store does to scores and decisions. */
