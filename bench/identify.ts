@@ -15,9 +15,10 @@ import { benchSearch, type SearchBenchResult } from '../src/search/search-bench.
 import { EmbeddingService } from '../src/services/embedding.service.js';
 import { benchHttpIdentify } from './identify-http.js';
 import { IDENTITIES as GROUPS } from './parts/dataset.js';
-import { sectionOf } from './parts/doc-sections.js';
+import { load1 } from './parts/common.js';
+import { sectionOf, writeSection } from './parts/doc-sections.js';
 import { LFW_ID_SECTION } from './parts/lfw-report.js';
-import { searchSection } from './parts/search-table.js';
+import { SEARCH_SECTION, searchSection, searchSummary } from './parts/search-table.js';
 
 const ENROLLED = GROUPS.slice(0, 9);
 const STRANGERS = GROUPS.slice(9);
@@ -174,7 +175,7 @@ async function main(): Promise<void> {
       for (const r of benchSearch({ vectors, dims, distribution, queries: Number(values.queries) })) {
         results.push(r);
         process.stdout.write(`${JSON.stringify(r)}\n`);
-        await appendFile(rowsFile, `${JSON.stringify({ ...r, measured, command })}\n`);
+        await appendFile(rowsFile, `${JSON.stringify({ ...r, measured, command, load1: load1() })}\n`);
       }
     }
   }
@@ -183,6 +184,7 @@ async function main(): Promise<void> {
   const lfw = sectionOf(await readFile(values.out, 'utf8').catch(() => ''), LFW_ID_SECTION);
   lines.push('', ...(lfw ? [lfw, ''] : []), ...searchSection(rowsFile));
   await writeFile(values.out, `${lines.join('\n')}\n`);
+  await writeSection('docs/benchmarks.md', SEARCH_SECTION, searchSummary(rowsFile));
   process.stdout.write(`${JSON.stringify({ identification: rows, http, search: results })}\n`);
 }
 

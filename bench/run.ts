@@ -21,9 +21,7 @@ import { libraryBatch, librarySingle, perRequest, splitName, type Split } from '
 import { JOBS_SECTION, runJobsBench } from './jobs.js';
 import { carrySections } from './parts/doc-sections.js';
 import { RUSH_SECTION } from './parts/rush-client.js';
-
-/** The summary of the search grid (docs/identification.md "Search at scale"), kept by hand between its markers. */
-const SEARCH_SECTION = 'search-bench';
+import { SEARCH_SECTION } from './parts/search-table.js';
 import { coldStart, memoryRun, profileRun } from './parts/process-runs.js';
 import { renderMarkdown } from './parts/report.js';
 import {

@@ -1,11 +1,12 @@
 // One model's gallery: every enrolment face (face crop id -> person id) with its embedding,
-// searchable by person. The float32 store answers exactly; past `hnswMinFaces` faces an HNSW
-// graph proposes candidates, which the store rescores exactly. A group-filtered search scans
-// only that group's faces. Persons are scored by domain/person-score.ts (the rule and the
+// searchable by person. The store answers exactly in float32; past `hnswMinFaces` faces an HNSW
+// graph proposes candidates, which the store rescores, its rows then rounded to float16 (by
+// default: half the memory, scores within FLOAT16_SIMILARITY_BOUND). A group-filtered search
+// scans only that group's faces. Persons are scored by domain/person-score.ts (the rule and the
 // measurements that chose it).
 import os from 'node:os';
 import { personScore } from '../domain/person-score.js';
-import { ExactIndex } from './exact-index.js';
+import { ExactIndex, type StorePrecision } from './exact-index.js';
 import { HNSW_DEFAULTS, HnswIndex, type HnswOptions } from './hnsw-index.js';
 import type { SearchHit } from './vector-index.js';
 
@@ -13,6 +14,11 @@ export interface GalleryOptions {
   /** Faces from which on the HNSW graph is used for unfiltered searches. */
   hnswMinFaces?: number;
   hnsw?: HnswOptions;
+  /**
+   * The store's rows once the graph is built: f16 (default) halves the store, the largest part of
+   * a 1M gallery after the graph, at a score error of at most FLOAT16_SIMILARITY_BOUND (4.9e-4).
+   */
+  graphStore?: StorePrecision;
 }
 
 export interface PersonMatch {
@@ -27,7 +33,7 @@ export interface GallerySearchOptions {
   topK: number;
   /** Only these persons (a group's members). */
   personIds?: Iterable<number>;
-  /** Graph candidates (ef) rescored exactly; default the gallery's hnsw.expansionSearch. */
+  /** Graph candidates (ef) rescored from the store; default the gallery's hnsw.expansionSearch. */
   expansion?: number;
 }
 
@@ -38,16 +44,16 @@ export interface GallerySearchOptions {
  * its build time (29 min for 1M under that load) and its memory.
  */
 export const DEFAULT_HNSW_MIN_FACES = 200_000;
+/** The store's rows beside a graph (GalleryOptions.graphStore). */
+export const DEFAULT_GRAPH_STORE: StorePrecision = 'f16';
 /** Faces fetched per wanted person, so that persons with several faces still fill top k. */
 const FACES_PER_PERSON = 4;
-/** Candidates fetched from the graph per face wanted, at least, rescored exactly. */
+/** Candidates fetched from the graph per face wanted, at least, rescored from the store. */
 const HNSW_OVERFETCH = 4;
 
 export class Gallery {
   readonly store: ExactIndex;
   private graph: HnswIndex | undefined;
-  private readonly personOf = new Map<number, number>();
-  private readonly facesOf = new Map<number, Set<number>>();
   private readonly hnswMinFaces: number;
   /** Inside bulk(): the graph is built once at the end, with every thread, not node by node. */
   private deferGraph = false;
@@ -62,12 +68,8 @@ export class Gallery {
 
   /** Adds or replaces one enrolment face. */
   add(faceCropId: number, personId: number, embedding: Float32Array): void {
-    this.removeFace(faceCropId);
-    this.store.add(faceCropId, embedding);
-    this.personOf.set(faceCropId, personId);
-    let faces = this.facesOf.get(personId);
-    if (!faces) this.facesOf.set(personId, (faces = new Set()));
-    faces.add(faceCropId);
+    // The store labels each face with its person; the graph replaces a face it has.
+    this.store.add(faceCropId, embedding, personId);
     if (this.deferGraph) return;
     if (this.graph) this.graph.add(faceCropId, embedding);
     else if (this.store.size() >= this.hnswMinFaces) this.buildGraph();
@@ -93,14 +95,8 @@ export class Gallery {
   }
 
   removeFace(faceCropId: number): boolean {
-    const personId = this.personOf.get(faceCropId);
-    if (personId === undefined) return false;
-    this.store.remove(faceCropId);
+    if (!this.store.remove(faceCropId)) return false;
     this.graph?.remove(faceCropId);
-    this.personOf.delete(faceCropId);
-    const faces = this.facesOf.get(personId);
-    faces?.delete(faceCropId);
-    if (faces?.size === 0) this.facesOf.delete(personId);
     return true;
   }
 
@@ -113,7 +109,7 @@ export class Gallery {
 
   /** The person's enrolment faces (face crop ids). */
   personFaces(personId: number): number[] {
-    return [...(this.facesOf.get(personId) ?? [])];
+    return this.store.keysOf(personId);
   }
 
   search(query: Float32Array, opts: GallerySearchOptions): PersonMatch[] {
@@ -131,8 +127,8 @@ export class Gallery {
   }
 
   /**
-   * Graph hits rescored exactly for a top-k search: usearch's beam is max(ef, k) wide anyway,
-   * so taking all of it costs only the exact rescoring.
+   * Graph hits rescored from the store for a top-k search: usearch's beam is max(ef, k) wide
+   * anyway, so taking all of it costs only the rescoring.
    */
   graphCandidates(topK: number, expansion?: number): number {
     const ef = expansion ?? this.opts.hnsw?.expansionSearch ?? HNSW_DEFAULTS.expansionSearch;
@@ -144,7 +140,7 @@ export class Gallery {
   }
 
   personCount(): number {
-    return this.facesOf.size;
+    return this.store.labelCount();
   }
 
   usesGraph(): boolean {
@@ -152,19 +148,18 @@ export class Gallery {
   }
 
   memoryBytes(): number {
-    // Maps: about 80 bytes per face for the two of them.
-    return this.store.memoryBytes() + (this.graph?.memoryBytes() ?? 0) + this.personOf.size * 80;
+    return this.store.memoryBytes() + (this.graph?.memoryBytes() ?? 0);
   }
 
   private *facesAmong(personIds: Iterable<number>): Iterable<number> {
-    for (const p of personIds) yield* this.facesOf.get(p) ?? [];
+    for (const p of personIds) yield* this.store.keysOf(p);
   }
 
   /** The persons behind the hits, each scored over all of their faces, best first. */
   private scorePersons(query: Float32Array, hits: SearchHit[], topK: number): PersonMatch[] {
     const persons = new Set<number>();
     for (const h of hits) {
-      const personId = this.personOf.get(h.key);
+      const personId = this.store.labelOf(h.key);
       if (personId !== undefined) persons.add(personId);
     }
     const matches: PersonMatch[] = [];
@@ -176,10 +171,10 @@ export class Gallery {
   }
 
   private buildGraph(): void {
+    if ((this.opts.graphStore ?? DEFAULT_GRAPH_STORE) === 'f16') this.store.toFloat16();
     const graph = new HnswIndex(this.dimensions, { threads: os.availableParallelism(), ...this.opts.hnsw });
-    // Straight from the store's rows: a copy of them was a second float32 gallery in memory.
-    const { keys, vectors } = this.store.allRows();
-    graph.addMany(keys, vectors);
+    // Straight from the store's rows, a chunk at a time: a copy of them was a second float32 gallery.
+    for (const { keys, vectors } of this.store.allRows()) graph.addMany(keys, vectors);
     this.graph = graph;
   }
 }

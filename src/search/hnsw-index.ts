@@ -1,6 +1,6 @@
 // Approximate nearest neighbours: usearch's HNSW graph (native, prebuilt for linux-x64).
-// Used by the gallery for candidates only; similarities are then recomputed exactly from the
-// gallery's float32 store, so a quantized graph costs recall, never accuracy of the scores.
+// Used by the gallery for candidates only; similarities are then recomputed from the gallery's
+// store (float16 beside a graph: within 2^-11 of float32), so a quantized graph costs recall only.
 import { createRequire } from 'node:module';
 import { l2Normalize } from '../domain/vector.js';
 import type { SearchHit, VectorIndex } from './vector-index.js';

@@ -6,7 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import { ValueError } from '../errors.js';
 import { facesGallery, loadFaceStatistics } from './face-distribution.js';
-import { Gallery } from './gallery.js';
+import type { StorePrecision } from './exact-index.js';
+import { Gallery, type PersonMatch } from './gallery.js';
 import { HNSW_DEFAULTS, type HnswOptions, type HnswQuantization } from './hnsw-index.js';
 import { uniformGallery, type SyntheticGallery } from './synthetic-vectors.js';
 
@@ -24,6 +25,8 @@ export interface SearchBenchOptions {
   indexes?: IndexKind[];
   /** The graph's build settings (default: the gallery's own). */
   hnsw?: HnswOptions;
+  /** The store's rows beside the graph (default: the gallery's own, f16). */
+  graphStore?: StorePrecision;
   /** Search expansions (ef) measured on the one graph (default: the gallery's own). */
   expansions?: number[];
   seed?: number;
@@ -40,11 +43,15 @@ export interface SearchBenchResult {
   connectivity: number | null;
   quantization: HnswQuantization | null;
   expansion: number | null;
+  /** The rescoring store's scalar kind (f32 for exact). */
+  store: StorePrecision;
   build_s: number;
   p50_ms: number;
   p99_ms: number;
   recall_at_1: number;
   recall_at_10: number;
+  /** Largest |similarity - exact similarity| over the persons both answered, all probes. */
+  max_score_error: number;
   /** RSS growth while the index was built, MB. */
   rss_mb: number;
   /** What the gallery itself reports (the /metrics figure), MB. */
@@ -75,13 +82,21 @@ const percentile = (sorted: number[], p: number): number =>
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
-function build(kind: IndexKind, data: SyntheticGallery, vectors: number, facesPerPerson: number, hnsw: HnswOptions) {
+function build(
+  kind: IndexKind,
+  data: SyntheticGallery,
+  vectors: number,
+  facesPerPerson: number,
+  hnsw: HnswOptions,
+  graphStore: StorePrecision | undefined,
+) {
   gc();
   const before = process.memoryUsage().rss;
   const started = performance.now();
   const gallery = new Gallery(data.dimensions, {
     hnswMinFaces: kind === 'hnsw' ? 0 : Number.POSITIVE_INFINITY,
     hnsw,
+    graphStore,
   });
   const v = new Float32Array(data.dimensions);
   gallery.bulk(() => {
@@ -94,27 +109,32 @@ function build(kind: IndexKind, data: SyntheticGallery, vectors: number, facesPe
 
 function measure(gallery: Gallery, queries: Float32Array[], expansion: number | undefined) {
   const times: number[] = [];
-  const answers: number[][] = [];
+  const answers: PersonMatch[][] = [];
   for (const q of queries.slice(0, 5)) gallery.search(q, { topK: TOP_K, expansion }); // warm-up
   for (const q of queries) {
     const t0 = performance.now();
     const found = gallery.search(q, { topK: TOP_K, expansion });
     times.push(performance.now() - t0);
-    answers.push(found.map((m) => m.personId));
+    answers.push(found);
   }
   return { times: times.sort((a, b) => a - b), answers };
 }
 
-function recall(answers: number[][], truth: number[][]): { at1: number; at10: number } {
+function compare(answers: PersonMatch[][], truth: PersonMatch[][]) {
   let at1 = 0;
   let at10 = 0;
+  let maxError = 0;
   answers.forEach((a, i) => {
     const want = truth[i]!;
-    if (a[0] === want[0]) at1++;
-    const got = new Set(a);
-    at10 += want.filter((p) => got.has(p)).length / Math.max(1, want.length);
+    if (a[0]?.personId === want[0]?.personId) at1++;
+    const got = new Map(a.map((m) => [m.personId, m.similarity]));
+    at10 += want.filter((m) => got.has(m.personId)).length / Math.max(1, want.length);
+    for (const m of want) {
+      const s = got.get(m.personId);
+      if (s !== undefined) maxError = Math.max(maxError, Math.abs(s - m.similarity));
+    }
   });
-  return { at1: round(at1 / answers.length, 4), at10: round(at10 / answers.length, 4) };
+  return { at1: round(at1 / answers.length, 4), at10: round(at10 / answers.length, 4), maxError };
 }
 
 export function benchSearch(options: SearchBenchOptions): SearchBenchResult[] {
@@ -130,10 +150,12 @@ export function benchSearch(options: SearchBenchOptions): SearchBenchResult[] {
   const queries = Array.from({ length: queryCount }, (_, i) => data.probe(1 + ((i * step) % vectors)));
   // The graph first, in a fresh process heap, so its RSS growth is not hidden by pages the exact
   // store freed; exact search always runs, its answers being the truth recall is measured against.
-  const pending: (Omit<SearchBenchResult, 'recall_at_1' | 'recall_at_10'> & { answers: number[][] })[] = [];
+  const pending: (Omit<SearchBenchResult, 'recall_at_1' | 'recall_at_10' | 'max_score_error'> & {
+    answers: PersonMatch[][];
+  })[] = [];
   for (const kind of ['hnsw', 'exact'] as const) {
     if (kind === 'hnsw' && !kinds.includes('hnsw')) continue;
-    const { gallery, buildS, rssMb } = build(kind, data, vectors, facesPerPerson, hnsw);
+    const { gallery, buildS, rssMb } = build(kind, data, vectors, facesPerPerson, hnsw, options.graphStore);
     const expansions = kind === 'hnsw' ? (options.expansions ?? [settings.expansionSearch]) : [undefined];
     for (const expansion of expansions) {
       const { times, answers } = measure(gallery, queries, expansion);
@@ -145,6 +167,7 @@ export function benchSearch(options: SearchBenchOptions): SearchBenchResult[] {
         connectivity: kind === 'hnsw' ? settings.connectivity : null,
         quantization: kind === 'hnsw' ? settings.quantization : null,
         expansion: kind === 'hnsw' ? gallery.graphCandidates(TOP_K, expansion) : null,
+        store: gallery.store.precision,
         build_s: round(buildS, 2),
         p50_ms: round(percentile(times, 50), 3),
         p99_ms: round(percentile(times, 99), 3),
@@ -158,8 +181,8 @@ export function benchSearch(options: SearchBenchOptions): SearchBenchResult[] {
   const results: SearchBenchResult[] = [];
   for (const { answers, ...r } of pending.sort((a, b) => (a.index === 'exact' ? -1 : b.index === 'exact' ? 1 : 0))) {
     if (!kinds.includes(r.index)) continue;
-    const { at1, at10 } = recall(answers, truth);
-    const result = { ...r, recall_at_1: at1, recall_at_10: at10 };
+    const { at1, at10, maxError } = compare(answers, truth);
+    const result = { ...r, recall_at_1: at1, recall_at_10: at10, max_score_error: Number(maxError.toPrecision(2)) };
     results.push(result);
     options.onResult?.(result);
   }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cosineSimilarity } from '../../src/domain/vector.js';
 import { ExactIndex } from '../../src/search/exact-index.js';
+import { FLOAT16_SIMILARITY_BOUND } from '../../src/search/float16.js';
 import { HnswIndex } from '../../src/search/hnsw-index.js';
 
 /** Deterministic pseudo-random vectors (mulberry32), so a failure reproduces. */
@@ -61,6 +62,68 @@ test('exact search equals brute force, through adds, replacements and removals',
   }
   assert.deepEqual(new ExactIndex(d).search(vs[0]!, 3), []);
   assert.throws(() => index.add(5, new Float32Array(3)), RangeError);
+});
+
+test('labels follow their keys through adds, relabels and removals that move rows', () => {
+  const index = new ExactIndex(4);
+  const truth = new Map<number, number>();
+  const vs = randomVectors(1, 4, 3);
+  let s = 7;
+  const next = (n: number) => (s = (s * 48271) % 2147483647) % n;
+  for (let i = 0; i < 5000; i++) {
+    const key = next(400);
+    if (next(3) === 0) assert.equal(index.remove(key), truth.delete(key));
+    else {
+      const label = next(60);
+      index.add(key, vs[0]!, label);
+      truth.set(key, label);
+    }
+  }
+  assert.equal(index.size(), truth.size);
+  const labels = new Set(truth.values());
+  assert.equal(index.labelCount(), labels.size);
+  for (const label of [...labels, 999]) {
+    const want = [...truth].filter(([, l]) => l === label).map(([k]) => k);
+    assert.deepEqual(index.keysOf(label).sort(), want.sort());
+  }
+  for (const [key, label] of truth) assert.equal(index.labelOf(key), label);
+  assert.equal(index.labelOf(12_345), undefined);
+});
+
+test('a float16 store answers the float32 top 1, its scores within the stated bound, through changes', () => {
+  const d = 128;
+  const vs = randomVectors(5000, d, 31);
+  const f32 = new ExactIndex(d);
+  const f16 = new ExactIndex(d, 'f16');
+  vs.forEach((v, i) => {
+    f32.add(i + 1, v);
+    f16.add(i + 1, v);
+  });
+  for (const key of [1, 5000, 2500]) assert.equal(f16.remove(key) && f32.remove(key), true);
+  const converted = new ExactIndex(d);
+  for (const { keys } of f32.allRows(1000)) for (const key of keys) converted.add(key, f32.vector(key)!);
+  converted.toFloat16();
+  assert.equal(converted.precision, 'f16');
+  let worst = 0;
+  for (const q of randomVectors(200, d, 32)) {
+    const want = f32.search(q, 10);
+    for (const store of [f16, converted]) {
+      const got = store.search(q, 10);
+      assert.equal(got[0]!.key, want[0]!.key);
+      const rescored = store.rescore(
+        q,
+        want.map((h) => h.key),
+      );
+      for (const h of want)
+        worst = Math.max(worst, Math.abs(rescored.find((r) => r.key === h.key)!.similarity - h.similarity));
+      assert.equal(store.searchAmong(q, 1, [want[0]!.key, want[1]!.key])[0]!.key, want[0]!.key);
+    }
+  }
+  assert.ok(worst <= FLOAT16_SIMILARITY_BOUND, `max score error ${worst}`);
+  assert.ok(worst > 1e-6, 'the scores are float16 ones');
+  assert.equal(f16.memoryBytes() < f32.memoryBytes() * 0.6, true);
+  const v = f16.vector(2)!;
+  assert.ok(Math.abs(v.reduce((s, x) => s + x * x, 0) - 1) < 2e-3, 'rows are decoded unit vectors');
 });
 
 test('HNSW finds the exact nearest neighbour for almost every query and forgets removed keys', () => {

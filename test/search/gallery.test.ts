@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cosineSimilarity } from '../../src/domain/vector.js';
+import { FLOAT16_SIMILARITY_BOUND } from '../../src/search/float16.js';
 import { Gallery } from '../../src/search/gallery.js';
 import { HNSW_DEFAULTS } from '../../src/search/hnsw-index.js';
 import { randomVectors } from './exact-index.test.js';
@@ -73,23 +74,31 @@ test('past hnswMinFaces the graph answers, and its answers match exact search on
   const noise = randomVectors(50 * 6, d, 22);
   const exact = new Gallery(d, { hnswMinFaces: Number.MAX_SAFE_INTEGER });
   const graph = new Gallery(d, { hnswMinFaces: 100 });
+  const graphF32 = new Gallery(d, { hnswMinFaces: 100, graphStore: 'f32' });
   let key = 1;
   centres.forEach((c, p) => {
     for (let j = 0; j < 6; j++) {
       const v = c.map((x, i) => x + 0.15 * noise[p * 6 + j]![i]!);
-      exact.add(key, p + 1, v);
-      graph.add(key, p + 1, v);
+      for (const g of [exact, graph, graphF32]) g.add(key, p + 1, v);
       key++;
     }
   });
   assert.equal(graph.usesGraph(), true);
   assert.equal(exact.usesGraph(), false);
+  assert.deepEqual([exact.store.precision, graph.store.precision, graphF32.store.precision], ['f32', 'f16', 'f32']);
+  let worst = 0;
   for (const c of centres) {
     const want = exact.search(c, { topK: 3 });
     const got = graph.search(c, { topK: 3 });
     assert.equal(got[0]!.personId, want[0]!.personId);
-    assert.ok(Math.abs(got[0]!.similarity - want[0]!.similarity) < 1e-6, 'scores are exact (rescored)');
+    worst = Math.max(worst, Math.abs(got[0]!.similarity - want[0]!.similarity));
+    const exactScores = graphF32.search(c, { topK: 3 })[0]!;
+    assert.ok(Math.abs(exactScores.similarity - want[0]!.similarity) < 1e-6, 'a float32 store rescores exactly');
+    // A group search reads the same store.
+    const among = graph.search(c, { topK: 1, personIds: [want[0]!.personId] })[0]!;
+    assert.ok(Math.abs(among.similarity - want[0]!.similarity) <= FLOAT16_SIMILARITY_BOUND);
   }
+  assert.ok(worst <= FLOAT16_SIMILARITY_BOUND, `a float16 store's scores are within the bound: ${worst}`);
   assert.ok(graph.memoryBytes() > exact.memoryBytes());
 });
 

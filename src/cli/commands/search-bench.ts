@@ -19,7 +19,7 @@ export function runSearchBench(flags: SearchBenchFlags): void {
       flags.json
         ? `${JSON.stringify(r)}\n`
         : `${r.index.padEnd(6)} ${r.vectors} x ${r.dims} ${r.distribution}: build ${r.build_s} s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, ` +
-            `recall@1 ${r.recall_at_1}, recall@10 ${r.recall_at_10}, RSS +${r.rss_mb} MB (index ${r.index_mb} MB)\n`,
+            `recall@1 ${r.recall_at_1}, recall@10 ${r.recall_at_10}, max score error ${r.max_score_error} (${r.store} store), RSS +${r.rss_mb} MB (index ${r.index_mb} MB)\n`,
     );
   benchSearch({ vectors, dims, queries, distribution, onResult: print });
 }
