@@ -24,7 +24,7 @@ export { CALIBRATION_FAR };
 export const LFW_MODELS = ['arcface', 'facenet', 'hse-faceres'] as const;
 /** Flip-averaging needs a second embedding pass: measured on the attendance default. */
 const FLIP_MODELS = ['arcface'] as const;
-/** The attendance default's package feeds RGB; an earlier 5-fold measurement favoured BGR: both measured. */
+/** The attendance default's package feeds RGB, its weights measure better fed BGR: the other order kept measured. */
 const CHANNEL_MODELS = ['arcface'] as const;
 const FUSED = ['arcface', 'facenet'] as const;
 /** Fused z-scores are divided by this to fit the score histogram's [-1, 1] (a monotone rescaling: no figure changes). */
@@ -171,7 +171,7 @@ export async function runLfw(
       const sim = SimilarityMatrix.of(swapped.vectors, swapped.dims);
       const summary = summarise(lfw, sim, CALIBRATION_FAR);
       levers.push({
-        lever: `channel order ${variant.channelOrder.toUpperCase()} (the package's code and the shipped input: ${spec.input.channelOrder.toUpperCase()})`,
+        lever: `channel order ${variant.channelOrder.toUpperCase()} (shipped: ${spec.input.channelOrder.toUpperCase()})`,
         model: alias,
         summary,
         atShipped: atThreshold(lfw, sim, summary.verification, spec.threshold),

@@ -125,17 +125,21 @@ const BUILTINS: readonly ModelSpec[] = Object.freeze([
     // bench:accuracy (docs/accuracy.md), and it is aligned and fed as ArcFace models are.
     aliases: ['arcface'],
     dimensions: 512,
-    // The package's own preprocessing (lib/fr_feature.js): RGB, (x - 127) / 128, NCHW.
-    input: { size: 112, layout: 'nchw', channelOrder: 'rgb', mean: [127, 127, 127], std: [128, 128, 128] },
+    // The package's own preprocessing (lib/fr_feature.js) is (x - 127) / 128, NCHW, in RGB; the
+    // weights measured better fed BGR (LFW dev 10-fold 99.00% -> 99.33%, TAR at FAR 1e-4 96.61% ->
+    // 98.28%: docs/accuracy.md "Levers"), so they are fed BGR.
+    input: { size: 112, layout: 'nchw', channelOrder: 'bgr', mean: [127, 127, 127], std: [128, 128, 128] },
     output: 'output',
     // The ArcFace 112 template its code aligns to, with our five points and a full similarity
     // transform (its demo fits a three-point affine, which shears the face).
     alignment: { kind: 'template', templateScale: 1 },
+    // 2: BGR (1 was RGB); vectors of the two orders are never compared.
+    pipelineRevision: 2,
     // Chosen by bench/accuracy.ts at FAR <= 1e-4 over every pair of different people among the
-    // LFW dev photos (1422 of 14372620 pass: 9.9e-05); docs/accuracy.md "LFW".
-    threshold: 0.419,
+    // LFW dev photos; docs/accuracy.md "LFW".
+    threshold: 0.414,
     thresholdFar: CALIBRATION_FAR,
-    sizeBands: smallFaceBands([0.405, 0.41, 0.411, 0.419], CALIBRATION_FAR),
+    sizeBands: smallFaceBands([0.404, 0.407, 0.408, 0.408], CALIBRATION_FAR),
     origin: { kind: 'builtin', sourceId: 'faceplugin-mobilefacenet512' },
     licence:
       'MIT (the npm package faceplugin-face-recognition-js, which ships the weights, as its package.json states; its LICENSE ' +

@@ -48,6 +48,8 @@ test('models --json lists the registry with the documented fields, licence and s
   assert.match(facenet.version, /^\d+\.\d+\.\d+-[0-9a-f]{12}-p2$/);
   const arcface = rows.find((r) => r.aliases.includes('arcface'))!;
   assert.deepEqual([arcface.name, arcface.dimensions, arcface.input_size], ['faceplugin-mobilefacenet512', 512, 112]);
+  // Pipeline revision 2: fed BGR (1 was RGB), so no vector of the old order is compared with a new one.
+  assert.match(arcface.version, /-p2$/);
   assert.match(arcface.licence, /does not state|states neither the training data/);
   assert.equal(rows.find((r) => r.name === 'hse-faceres')!.dimensions, 1024);
   assert.deepEqual(
