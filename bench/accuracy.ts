@@ -425,6 +425,8 @@ async function main(): Promise<void> {
       'lfw-models': { type: 'string', default: LFW_MODELS.join(',') },
       /** Leaves out the flip-averaging lever (a second embedding pass of every photo). */
       'lfw-skip-flip': { type: 'boolean', default: false },
+      /** Leaves out the channel-order check (a second embedding pass with RGB and BGR swapped). */
+      'lfw-skip-channel-order': { type: 'boolean', default: false },
       out: { type: 'string', default: 'docs/accuracy.md' },
       'id-out': { type: 'string', default: 'docs/identification.md' },
       workers: { type: 'string', default: '2' },
@@ -441,6 +443,7 @@ async function main(): Promise<void> {
   if (values.lfw) {
     const run = await runLfw(path.resolve(values.lfw), Number(values.workers), values['lfw-models'].split(','), {
       flip: !values['lfw-skip-flip'],
+      channelOrder: !values['lfw-skip-channel-order'],
     });
     lfwSection = section(LFW_SECTION, lfwAccuracySection(run, command, machine()));
     await writeFile(values.out, withSection(old, LFW_SECTION, lfwSection).trimEnd() + '\n');

@@ -3,7 +3,7 @@
 // enrolment), other photos of the same person as genuine pairs, everyone else as impostors; each
 // band's threshold is the lowest at which those impostors pass at most the target FAR.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { FlipMode } from '../../src/inference/protocol.js';
@@ -52,10 +52,13 @@ async function shrunk(lfw: Lfw, reference: EmbeddedSet, probes: number[], width:
     await mkdir(path.dirname(file), { recursive: true });
     const image = sharp(photoPath(lfw, lfw.photos[i]!)).rotate();
     const { width: imageWidth = 0 } = await image.clone().metadata();
+    // Written aside and renamed: another run sharing the cache never reads a half-written probe.
+    const partial = `${file}.${process.pid}.jpg`;
     await image
       .resize({ width: Math.max(1, Math.round((imageWidth * width) / w)) })
       .jpeg({ quality: QUALITY })
-      .toFile(file);
+      .toFile(partial);
+    await rename(partial, file);
   }
   return kept;
 }

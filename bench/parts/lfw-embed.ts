@@ -78,6 +78,8 @@ export interface EmbedRequest {
   /** What the files are (e.g. "full", "face-36"): part of the key. */
   variant: string;
   workers: number;
+  /** A models file registering `model` (a variant of a built-in, bench/parts/lfw-channel-order.ts). */
+  modelsConfig?: string;
 }
 
 interface Stored {
@@ -92,7 +94,7 @@ interface Stored {
 }
 
 export async function embedSet(req: EmbedRequest): Promise<EmbeddedSet> {
-  const registry = new ModelRegistry();
+  const registry = ModelRegistry.load(req.modelsConfig);
   const spec = registry.get(req.model);
   // The weights' version without booting workers: a cached set needs none.
   const version = (await modelVersions(registry)).get(spec.name) ?? 'unknown';
@@ -109,7 +111,12 @@ export async function embedSet(req: EmbedRequest): Promise<EmbeddedSet> {
     const vectors = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
     return { ...s, vectors: Float32Array.from(vectors), fromCache: true, key };
   }
-  const service = new EmbeddingService({ modelName: req.model, workers: req.workers, logger: createLogger('silent') });
+  const service = new EmbeddingService({
+    modelName: req.model,
+    workers: req.workers,
+    logger: createLogger('silent'),
+    ...(req.modelsConfig ? { modelsConfig: req.modelsConfig } : {}),
+  });
   try {
     await service.ready();
     say(`embedding ${req.names.length} photos (${req.variant}) with ${spec.name}, flip ${req.flip}`);

@@ -2,11 +2,15 @@
 // verification figures, the thresholds at the calibration FAR (model and size bands), open-set
 // identification, and the levers (flip-averaging, two-model fusion, several enrolment photos,
 // quality weighting), each measured on the same photos.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { CALIBRATION_FAR, ModelRegistry } from '../../src/models/registry.js';
 import { DEFAULT_FLIP } from '../../src/services/embedding.service.js';
 import { say } from './common.js';
 import { loadLfw, photoPath, type Lfw } from './lfw-data.js';
 import { calibrateLfwBands, type BandResult } from './lfw-bands.js';
+import { swappedChannels } from './lfw-channel-order.js';
 import { embedSet, pipelineFingerprint, type EmbeddedSet } from './lfw-embed.js';
 import { enrolmentLevers, type EnrolmentRow } from './lfw-enrolment.js';
 import { identification, type IdentificationResult } from './lfw-identification.js';
@@ -20,6 +24,8 @@ export { CALIBRATION_FAR };
 export const LFW_MODELS = ['arcface', 'facenet', 'hse-faceres'] as const;
 /** Flip-averaging needs a second embedding pass: measured on the attendance default. */
 const FLIP_MODELS = ['arcface'] as const;
+/** The attendance default's package feeds RGB, its weights measure better fed BGR: the other order kept measured. */
+const CHANNEL_MODELS = ['arcface'] as const;
 const FUSED = ['arcface', 'facenet'] as const;
 /** Fused z-scores are divided by this to fit the score histogram's [-1, 1] (a monotone rescaling: no figure changes). */
 const FUSION_SCALE = 32;
@@ -58,7 +64,13 @@ export interface LfwRun {
   seconds: number;
 }
 
-async function embedFull(lfw: Lfw, model: string, flip: 'never' | 'upsampled' | 'always', workers: number) {
+async function embedFull(
+  lfw: Lfw,
+  model: string,
+  flip: 'never' | 'upsampled' | 'always',
+  workers: number,
+  modelsConfig?: string,
+) {
   return embedSet({
     model,
     names: lfw.photos,
@@ -66,6 +78,7 @@ async function embedFull(lfw: Lfw, model: string, flip: 'never' | 'upsampled' | 
     flip,
     variant: 'full',
     workers,
+    ...(modelsConfig ? { modelsConfig } : {}),
   });
 }
 
@@ -73,7 +86,7 @@ export async function runLfw(
   dir: string,
   workers: number,
   aliases: readonly string[] = LFW_MODELS,
-  opts: { flip: boolean } = { flip: true },
+  opts: { flip: boolean; channelOrder: boolean } = { flip: true, channelOrder: true },
 ): Promise<LfwRun> {
   const started = performance.now();
   const lfw = await loadLfw(dir);
@@ -148,6 +161,25 @@ export async function runLfw(
       atShipped: atThreshold(lfw, sim, summary.verification, spec.threshold),
       cost: `two chips per face: ${(lfw.photos.length / flipped.seconds).toFixed(1)} photos/s against ${base.embed.photosPerSecond.toFixed(1)} (${flipped.fromCache ? 'timed when cached' : 'this run'})`,
     });
+  }
+  for (const alias of CHANNEL_MODELS.filter((m) => opts.channelOrder && aliases.includes(m))) {
+    const spec = registry.get(alias);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'faceembed-channels-'));
+    try {
+      const variant = await swappedChannels(spec, dir);
+      const swapped = await embedFull(lfw, variant.name, DEFAULT_FLIP, workers, variant.modelsConfig);
+      const sim = SimilarityMatrix.of(swapped.vectors, swapped.dims);
+      const summary = summarise(lfw, sim, CALIBRATION_FAR);
+      levers.push({
+        lever: `channel order ${variant.channelOrder.toUpperCase()} (shipped: ${spec.input.channelOrder.toUpperCase()})`,
+        model: alias,
+        summary,
+        atShipped: atThreshold(lfw, sim, summary.verification, spec.threshold),
+        cost: 'none (the same chip, its channels in the other order)',
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
   return {
     lfw,

@@ -32,8 +32,8 @@ test('models --json lists the registry with the documented fields, licence and s
     licence: string;
     version: string;
   }[];
-  // The two models calibrated on LFW dev say the false-accept rate each threshold and band was chosen at.
-  for (const r of rows.filter((m) => m.name !== 'hse-faceres')) {
+  // Every built-in is calibrated on LFW dev and says the false-accept rate each threshold and band was chosen at.
+  for (const r of rows) {
     assert.equal(r.threshold_far, 1e-4, r.name);
     assert.deepEqual(
       r.size_thresholds.map((b) => [b.below_width, b.far]),
@@ -42,16 +42,14 @@ test('models --json lists the registry with the documented fields, licence and s
     );
     assert.ok(r.size_thresholds.every((b) => b.threshold > -1 && b.threshold < 1));
   }
-  // A threshold not chosen at a measured false-accept rate says so with null, not a number.
-  const hse = rows.find((m) => m.name === 'hse-faceres')!;
-  assert.equal(hse.threshold_far, null);
-  assert.ok(hse.size_thresholds.every((b) => b.far === null));
   const facenet = rows.find((r) => r.aliases.includes('facenet'))!;
   assert.deepEqual([facenet.name, facenet.dimensions, facenet.input_size], ['faceapi-resnet128', 128, 150]);
   // The weights' version, then the pipeline revision (2: dlib's chip).
   assert.match(facenet.version, /^\d+\.\d+\.\d+-[0-9a-f]{12}-p2$/);
   const arcface = rows.find((r) => r.aliases.includes('arcface'))!;
   assert.deepEqual([arcface.name, arcface.dimensions, arcface.input_size], ['faceplugin-mobilefacenet512', 512, 112]);
+  // Pipeline revision 2: fed BGR (1 was RGB), so no vector of the old order is compared with a new one.
+  assert.match(arcface.version, /-p2$/);
   assert.match(arcface.licence, /does not state|states neither the training data/);
   assert.equal(rows.find((r) => r.name === 'hse-faceres')!.dimensions, 1024);
   assert.deepEqual(
@@ -63,6 +61,21 @@ test('models --json lists the registry with the documented fields, licence and s
   assert.equal(table.code, 0);
   assert.match(table.stdout, /licence: MIT/);
   assert.match(table.stdout, /source: @vladmandic\/human/);
+});
+
+test('models --json: a user model, whose threshold no false-accept rate chose, says so with null', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'faceembed-cli-models-'));
+  const config = path.join(dir, 'models.json');
+  await writeFile(
+    config,
+    JSON.stringify({ models: [{ name: 'mine', path: 'mine.onnx', dimensions: 4, input_size: 8, threshold: 0.5 }] }),
+  );
+  const { code, stdout } = await run(['models', '--json'], { FACEEMBED_MODELS_CONFIG: config });
+  assert.equal(code, 0);
+  const mine = (
+    JSON.parse(stdout) as { name: string; threshold_far: number | null; size_thresholds: unknown[] }[]
+  ).find((r) => r.name === 'mine')!;
+  assert.deepEqual([mine.threshold_far, mine.size_thresholds], [null, []]);
 });
 
 test('embed prints one line per image, failures typed, exit 1 when any failed', async () => {

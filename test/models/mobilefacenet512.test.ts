@@ -36,23 +36,23 @@ after(async () => {
   await session.release();
 });
 
-/** The model run directly: the chip as the package's code feeds it (RGB, (x - 127) / 128, NCHW). */
+/** The model run directly: the chip as the package's code feeds it ((x - 127) / 128, NCHW), its channels BGR as the registry says. */
 async function direct(chip: Uint8Array): Promise<Float32Array> {
   const n = 112 * 112;
   const input = new Float32Array(3 * n);
-  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) input[c * n + i] = (chip[i * 3 + c]! - 127) / 128;
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) input[c * n + i] = (chip[i * 3 + 2 - c]! - 127) / 128;
   const out = await session.run({ input: new ort.Tensor('float32', input, [1, 3, 112, 112]) });
   const v = out.output!.data as Float32Array;
   const norm = Math.hypot(...v);
   return v.map((x) => x / norm);
 }
 
-test('the registry entry: 512-D, 112 px NCHW RGB (x - 127) / 128, the ArcFace template at scale 1', () => {
+test('the registry entry: 512-D, 112 px NCHW BGR (x - 127) / 128, the ArcFace template at scale 1', () => {
   assert.equal(spec.dimensions, 512);
   assert.deepEqual(spec.input, {
     size: 112,
     layout: 'nchw',
-    channelOrder: 'rgb',
+    channelOrder: 'bgr',
     mean: [127, 127, 127],
     std: [128, 128, 128],
   });
