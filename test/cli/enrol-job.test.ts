@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ModelRegistry } from '../../src/models/registry.js';
+import { specVersion } from '../../src/models/prepare.js';
 import { resolveSource } from '../../src/models/sources.js';
 import { openDatabase, type Database } from '../../src/repositories/database.js';
 import { DB_TARGETS, type OpenedDb } from '../repositories/db-targets.js';
@@ -159,7 +160,10 @@ describe('enrol --job, embedded engine (SQLite)', () => {
       .map((l) => JSON.parse(l));
     assert.deepEqual([started.engine, started.model, started.items], ['embedded', 'faceplugin-mobilefacenet512', 3]);
     assert.deepEqual([ended.status, ended.progress.failed], ['completed', 0]);
-    const { version } = await resolveSource('faceplugin-mobilefacenet512');
+    const version = specVersion(
+      new ModelRegistry().get('faceplugin-mobilefacenet512'),
+      (await resolveSource('faceplugin-mobilefacenet512')).version,
+    );
     const rows = await db
       .selectFrom('face_embeddings')
       .select(['model_version'])
