@@ -265,7 +265,7 @@ function setupLines(
     'after its first photo; *two photos*: after both. A detected face is a labelled person when it overlaps their placed',
     "face (IoU >= 0.3), else a background face. *present members found*: the member's attendance row holds one of their",
     "own faces. *faces given to a wrong member*: faces answered as a member they are not: another member's face, a",
-    "stranger's, or a background face. *unknown faces*: the session's `unknown_faces` by what they are. Upload to",
+    "stranger's, or a background face. *unknown faces*: the session's `unknown_faces` by what they are (in brackets: faces of members the session matched by one of their own faces elsewhere). Upload to",
     "answer: the POST of the photo over the in-process HTTP app to its 201 answer; efficiency: the networks' own time in the",
     "worker (detector windows, FaceMesh refit, embedding: the scan's stage timings) over it.",
     `**${UNIT_SCENES}**: its 13 people (9 enrolled with their first photo, 4 strangers), ${unitSessions} sessions per face size, 6 members`,

@@ -60,7 +60,7 @@ export function renderReport(r: AttendanceReport): string {
   for (const { scenes, band, photos, tally: t, uploads } of r.rows) {
     const s = uploads.map((u) => u.seconds);
     lines.push(
-      `| ${scenes} | ${band} | ${photos} | ${pct(t.labelledDetected, t.labelledPlaced)} | ${pct(t.found, t.present)} | ${t.absentMarkedPresent} of ${t.absent} | ${wrongFaces(t)} (${t.memberAsOther} / ${t.strangerAsMember} / ${t.backgroundAsMember}) | ${pct(t.flagged, t.matches)} | ${t.unknownStrangers} / ${t.unknownBackground} / ${t.unknownMembers} | ${s.length ? `${round(median(s))} / ${round(Math.max(...s))} (${median(uploads.map((u) => u.faces))}; ${share(median(uploads.map((u) => u.efficiency)))})` : '-'} |`,
+      `| ${scenes} | ${band} | ${photos} | ${pct(t.labelledDetected, t.labelledPlaced)} | ${pct(t.found, t.present)} | ${t.absentMarkedPresent} of ${t.absent} | ${wrongFaces(t)} (${t.memberAsOther} / ${t.strangerAsMember} / ${t.backgroundAsMember}) | ${pct(t.flagged, t.matches)} | ${t.unknownStrangers} / ${t.unknownBackground} / ${t.unknownMembers} (${t.unknownMembersSeen}) | ${s.length ? `${round(median(s))} / ${round(Math.max(...s))} (${median(uploads.map((u) => u.faces))}; ${share(median(uploads.map((u) => u.efficiency)))})` : '-'} |`,
     );
   }
   lines.push('', '**Enrolment** (each member one photo, sent whole to `persons/{id}/faces/`):');

@@ -61,6 +61,8 @@ export interface Tally {
   flagged: number;
   /** The session's unknown faces, by what they really are. */
   unknownMembers: number;
+  /** Of those, faces of members the session matched by one of their own faces elsewhere. */
+  unknownMembersSeen: number;
   unknownStrangers: number;
   unknownBackground: number;
 }
@@ -80,6 +82,7 @@ export const emptyTally = (): Tally => ({
   matches: 0,
   flagged: 0,
   unknownMembers: 0,
+  unknownMembersSeen: 0,
   unknownStrangers: 0,
   unknownBackground: 0,
 });
@@ -98,8 +101,11 @@ export function tallySession(
 ): void {
   t.sessions++;
   t.labelledPlaced += labelledPlaced;
+  const seen = new Set<string>();
   for (const f of answer.faces) {
     const real = truth.get(f.face_crop_id) ?? { kind: 'background' };
+    if (real.kind === 'member' && f.person_id !== null && real.identity === identityOf.get(f.person_id))
+      seen.add(real.identity);
     if (real.kind === 'background') t.backgroundDetected++;
     else t.labelledDetected++;
     if (f.person_id === null) continue;
@@ -120,9 +126,11 @@ export function tallySession(
     if (here && face?.kind === 'member' && face.identity === who) t.found++;
   }
   for (const id of answer.unknownFaceIds) {
-    const kind = truth.get(id)?.kind ?? 'background';
-    if (kind === 'member') t.unknownMembers++;
-    else if (kind === 'stranger') t.unknownStrangers++;
+    const real = truth.get(id) ?? { kind: 'background' };
+    if (real.kind === 'member') {
+      t.unknownMembers++;
+      if (seen.has(real.identity)) t.unknownMembersSeen++;
+    } else if (real.kind === 'stranger') t.unknownStrangers++;
     else t.unknownBackground++;
   }
 }

@@ -3,13 +3,19 @@
 // pairs as possible, and among those the greatest total similarity (weights 1 + similarity).
 // Across photos a member is present when matched in any of them; every matched face answers its
 // member, and the member's row holds the best of those faces (highest similarity, then the
-// earliest face). Photos are solved independently, so the answer does not depend on the order
-// they arrive in.
+// earliest face).
+// Two passes, so the answer does not depend on the order photos arrive in: pass 1 solves every
+// photo against the enrolment faces only; pass 2 solves every photo again with each member's
+// faces that pass 1 matched clearly (not for review) in the session's OTHER photos added to their
+// enrolment faces, scored by the same rule (never below the enrolment faces' own score) and held
+// to the same threshold: a member seen in one photo is then recognised in another where their
+// enrolment alone fell short. No further pass.
 // Rows set by hand (or by a cluster's enrolment) are fixed: the solve never changes them, and
 // the faces they hold (and other faces given by hand) are theirs. A member set absent by hand is
 // out of the solve; one set present still answers their faces in the photos where no face given
 // by hand places them already.
 import { maxWeightAssignment } from '../domain/assignment.js';
+import { needsReview, UNKNOWN_QUALITY, type FaceQuality } from '../domain/face-quality.js';
 import { personScore } from '../domain/person-score.js';
 import { cosineSimilarity } from '../domain/vector.js';
 import type { AttendanceChange, AttendanceRow } from '../repositories/attendance.repository.js';
@@ -21,6 +27,8 @@ export interface MatchFace {
   embedding: Float32Array | null;
   /** This face's own threshold (domain/face-threshold.ts, by its width); unset: the input's. */
   threshold?: number;
+  /** For the review rule: only faces matched clearly stand in for their member in other photos. */
+  quality?: FaceQuality;
 }
 
 export interface MatchInput {
@@ -57,6 +65,35 @@ export function gallerySimilarity(face: Float32Array, gallery: readonly Float32A
   return personScore((gallery ?? []).filter((g) => g.length === face.length).map((g) => cosineSimilarity(face, g)));
 }
 
+/** One-to-one inside each photo, each face against the open members scored by `score`. */
+function solvePhotos(
+  byPhoto: ReadonlyMap<number, MatchFace[]>,
+  members: readonly AttendanceRow[],
+  placed: ReadonlySet<string>,
+  threshold: (f: MatchFace) => number,
+  score: (f: MatchFace, personId: number) => number | null,
+): AutoMatch[] {
+  const matches: AutoMatch[] = [];
+  for (const [photoId, faces] of byPhoto) {
+    const open = members.filter((m) => !placed.has(`${photoId}:${m.personId}`));
+    const weights = faces.map((f) =>
+      open.map((m) => {
+        const s = score(f, m.personId!);
+        return s !== null && s >= threshold(f) ? 1 + s : 0;
+      }),
+    );
+    maxWeightAssignment(weights).forEach((m, i) => {
+      if (m >= 0)
+        matches.push({
+          faceCropId: faces[i]!.faceCropId,
+          personId: open[m]!.personId!,
+          similarity: weights[i]![m]! - 1,
+        });
+    });
+  }
+  return matches;
+}
+
 const same = (row: AttendanceRow, next: AttendanceChange): boolean =>
   row.status === next.status &&
   row.faceCropId === next.faceCropId &&
@@ -87,24 +124,26 @@ export function solveSessionFaces(input: MatchInput): SessionSolution {
     if (f.embedding === null || heldFaces.has(f.faceCropId)) continue;
     byPhoto.set(f.photoId, [...(byPhoto.get(f.photoId) ?? []), f]);
   }
-  const matches: AutoMatch[] = [];
-  for (const [photoId, faces] of byPhoto) {
-    const open = members.filter((m) => !placed.has(`${photoId}:${m.personId}`));
-    const weights = faces.map((f) =>
-      open.map((m) => {
-        const s = gallerySimilarity(f.embedding!, input.galleries.get(m.personId!));
-        return s !== null && s >= (f.threshold ?? input.threshold) ? 1 + s : 0;
-      }),
-    );
-    maxWeightAssignment(weights).forEach((m, i) => {
-      if (m >= 0)
-        matches.push({
-          faceCropId: faces[i]!.faceCropId,
-          personId: open[m]!.personId!,
-          similarity: weights[i]![m]! - 1,
-        });
-    });
+  const threshold = (f: MatchFace) => f.threshold ?? input.threshold;
+  const enrolled = (f: MatchFace, personId: number) => gallerySimilarity(f.embedding!, input.galleries.get(personId));
+  const first = solvePhotos(byPhoto, members, placed, threshold, enrolled);
+
+  // Pass 2: a member's clear pass-1 faces are extra templates in the session's other photos.
+  const seen = new Map<number, MatchFace[]>();
+  const faceById = new Map(input.faces.map((f) => [f.faceCropId, f]));
+  for (const m of first) {
+    const face = faceById.get(m.faceCropId)!;
+    if (needsReview(face.quality ?? UNKNOWN_QUALITY, m.similarity, threshold(face))) continue;
+    seen.set(m.personId, [...(seen.get(m.personId) ?? []), face]);
   }
+  const matches = solvePhotos(byPhoto, members, placed, threshold, (f, personId) => {
+    const own = enrolled(f, personId);
+    const others = (seen.get(personId) ?? []).filter((t) => t.photoId !== f.photoId).map((t) => t.embedding!);
+    if (others.length === 0) return own;
+    const all = gallerySimilarity(f.embedding!, [...(input.galleries.get(personId) ?? []), ...others]);
+    // The session's faces add evidence, never take it away: a match pass 1 allowed stays allowed.
+    return own === null ? all : Math.max(own, all ?? own);
+  });
   matches.sort((a, b) => a.faceCropId - b.faceCropId);
 
   // Each member's best face: highest similarity, then the earliest face (matches are in face order).

@@ -164,3 +164,34 @@ test('faces given by hand besides the held one are fixed and place their member 
     [[20, 101]],
   );
 });
+
+// Ann enrolled as e; photo 1 holds a clear face of hers (0.958), photo 2 one below the threshold
+// against e (0.857) but 0.969 against the photo-1 face, photo 3 one like photo 2's face only.
+const cross = {
+  galleries: new Map([[10, [unit(1, 0, 0)]]]),
+  rows: [row(1, 10)],
+  threshold: 0.9,
+};
+const clear = { faceCropId: 100, photoId: 1, embedding: unit(1, 0.3, 0) };
+const weak = { faceCropId: 200, photoId: 2, embedding: unit(1, 0.6, 0) };
+const beyond = { faceCropId: 300, photoId: 3, embedding: unit(1, 0.9, 0) };
+
+test("a member's clear face in another photo is a template: once, whatever the photos' order", () => {
+  const matched = (faces: { faceCropId: number; photoId: number; embedding: Float32Array }[]) =>
+    solveSessionFaces({ ...cross, faces }).matches.map((m) => m.faceCropId);
+  assert.deepEqual(matched([weak]), []);
+  assert.deepEqual(matched([clear, weak]), [100, 200]);
+  // The same faces with the photos numbered the other way round.
+  assert.deepEqual(
+    matched([
+      { ...clear, photoId: 2 },
+      { ...weak, photoId: 1 },
+    ]),
+    [100, 200],
+  );
+  // Photo 3's face scores 0.824 with e and face 100, 0.943 were face 200 a template too: a third pass
+  // would take it, the solve stops after the second.
+  assert.deepEqual(matched([clear, weak, beyond]), [100, 200]);
+  // A face in the same photo is no template: one photo holds a member once.
+  assert.deepEqual(matched([clear, { ...weak, photoId: 1 }]), [100]);
+});
