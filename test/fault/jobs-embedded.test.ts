@@ -6,7 +6,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DB_TARGETS, type OpenedDb } from '../repositories/db-targets.js';
 import { checkEmbeddings, countRows } from './helpers/db.js';
-import { workspace, type Workspace } from './helpers/fixtures.js';
+import { slowPng, workspace, writeMedia, type Workspace } from './helpers/fixtures.js';
 import { Api } from './helpers/http.js';
 import {
   cancelJob,
@@ -51,7 +51,12 @@ describe('jobs, embedded engine', () => {
       modelsDir: ws.modelsDir,
       cwd: ws.dir,
       // The poisoned-item case watches the worker's per-step 'Image: …' line, logged at debug.
-      env: { FACEEMBED_WORKERS: '2', FACEEMBED_LOG_LEVEL: 'debug' },
+      // The poisoned item is the 19 MB slow PNG (see that test).
+      env: {
+        FACEEMBED_WORKERS: '2',
+        FACEEMBED_LOG_LEVEL: 'debug',
+        FACEEMBED_MAX_IMAGE_BYTES: String(64 * 1024 * 1024),
+      },
     });
     api = new Api(server.baseUrl);
   };
@@ -110,11 +115,14 @@ describe('jobs, embedded engine', () => {
 
   test('a poisoned item fails alone after its retries', async () => {
     await section.check(
-      'a 25-crop job where one image kills the worker each time it starts (SIGKILL to the worker whose log names it)',
+      'a 25-crop job where one image kills the worker each time it starts (SIGKILL to the worker whose log names it; ' +
+        'the image is the slow 6000x6000 PNG, so the signal lands while that image is still being worked on)',
       'the job completes; that item failed (WorkerCrashedError) after its retries; the other 24 generated',
       async () => {
         const names = await writeCrops(ws, 25, 'p');
-        const poison = names[12]!;
+        const poison = 'crops/poison.png';
+        await writeMedia(ws.mediaRoot, poison, await slowPng());
+        names[12] = poison;
         const ids = await registerAll(api, names);
         const from = server!.logs.length;
         let kills = 0;
