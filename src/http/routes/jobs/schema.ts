@@ -5,7 +5,7 @@ import type { EnrolmentResult, JobFailure, JobView } from '../../../services/job
 import type { PhotoResult } from '../../../services/session-view.js';
 import type { PurgeReport } from '../../../services/retention.service.js';
 import { PurgeResponse, toPurgeResponse } from '../retention/schema.js';
-import { JOB_STATUSES } from '../../../repositories/job.repository.js';
+import { JOB_STATUSES } from '../../../repositories/job-rows.js';
 import { Id } from '../../schemas.js';
 import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import { BatchResponse, toBatchResponse } from '../face-crops/schema.js';
