@@ -6,7 +6,7 @@
 import { NotFoundError, ServiceUnavailableError, type ErrorDetails, type ErrorType } from '../errors.js';
 import type { EnrolPhoto, Job, JobItem, JobProgress, JobStatus, JobVisibility } from '../repositories/job-rows.js';
 import type { JobRepository } from '../repositories/job.repository.js';
-import type { BatchResult } from './face-crop.service.js';
+import type { BatchResult } from './crop-embedding.service.js';
 import type { EmbeddingPort } from './embedding.types.js';
 import type { StagedUpload } from '../repositories/media-storage.js';
 import type { SessionService } from './session.service.js';

@@ -1,6 +1,6 @@
 // Request and response shapes of /api/attendance/jobs/ (docs/api.md "Jobs (long work)").
 import { Type, type Static } from '@sinclair/typebox';
-import type { BatchResult } from '../../../services/face-crop.service.js';
+import type { BatchResult } from '../../../services/crop-embedding.service.js';
 import type { EnrolmentResult, JobFailure, JobView } from '../../../services/job.service.js';
 import type { PhotoResult } from '../../../services/session-view.js';
 import type { PurgeReport } from '../../../services/retention.service.js';
