@@ -1,7 +1,8 @@
 // EmbeddingService: the old service's API (generateEmbedding, generateEmbeddingsBatch,
 // calculateSimilarity) on a supervised pool of worker processes. This process never loads
 // onnxruntime or model weights: a native crash or leak stays in a worker, which is replaced.
-// Its options and how they resolve are in embedding-settings.ts.
+// Its options and how they resolve are in embedding-settings.ts, the whole-photo paths in
+// photo-face-scanner.ts.
 import path from 'node:path';
 import type { DetectedFace, DetectMode } from '../domain/face.js';
 import { msSince } from '../domain/time.js';
@@ -15,8 +16,6 @@ import {
   type AnyTaskOutput,
   type EmbedBatchOutput,
   type EmbedOutput,
-  type FacesOutput,
-  type FacesTask,
   type FlipMode,
   type TaskOutput,
   type TaskRequest,
@@ -27,8 +26,7 @@ import { modelVersions } from '../models/prepare.js';
 import { modelSource, type ModelRegistry } from '../models/registry.js';
 import { WORKER_MODULE, embeddingSettings, workerEnv, type EmbeddingServiceOptions } from './embedding-settings.js';
 import { eachLimited } from './each-limited.js';
-import { scanOptions } from './scan-options.js';
-import { splitPhotoFaces } from './split-photo.js';
+import { PhotoFaceScanner } from './photo-face-scanner.js';
 import type {
   EmbedItem,
   EmbedOptions,
@@ -53,9 +51,9 @@ export class EmbeddingService implements EmbeddingPort {
   private readonly pool: WorkerPool<TaskRequest, AnyTaskOutput> | undefined;
   private readonly lanes: number;
   private readonly imagesPerTask: number;
-  private readonly splitPhotos: boolean;
   private versions: Map<string, string> | undefined;
   private starting: Promise<void> | undefined;
+  private readonly photos: PhotoFaceScanner;
 
   constructor(opts: EmbeddingServiceOptions = {}) {
     const s = embeddingSettings(opts);
@@ -69,8 +67,16 @@ export class EmbeddingService implements EmbeddingPort {
     this.mediaKey = s.mediaKey;
     this.lanes = s.lanes;
     this.imagesPerTask = s.imagesPerTask;
-    this.splitPhotos = s.splitPhotos;
     if (s.pool) this.pool = new WorkerPool<TaskRequest, AnyTaskOutput>(s.pool);
+    this.photos = new PhotoFaceScanner({
+      run: (task) => this.runTask(task),
+      stats: () => this.stats(),
+      splitPhotos: s.splitPhotos,
+      registry: s.registry,
+      modelName: s.modelName,
+      flip: s.flip,
+      log: s.log,
+    });
     const spec = this.registry.get(this.modelName);
     this.log.info(
       { isolation: s.isolation, workers: this.pool ? s.workers : 0 },
@@ -281,59 +287,16 @@ export class EmbeddingService implements EmbeddingPort {
   }
 
   /** detectFaces with the workers' stage timings (and `network`: onnxruntime's own milliseconds, summed over `workers`). */
-  async detectFacesTimed(
+  detectFacesTimed(
     imagePath: string,
     opts: FaceScanOptions = {},
   ): Promise<{ faces: DetectedFace[]; timings: Record<string, number> }> {
-    const out = await this.runFaces({ kind: 'faces', imagePath: path.resolve(imagePath), ...scanOptions(opts) });
-    return { faces: out.faces.map(({ box, score, landmarks }) => ({ box, score, landmarks })), timings: out.timings };
+    return this.photos.detectFacesTimed(imagePath, opts);
   }
 
   /** Every face of a photo with its embedding, largest first, from one worker task (one decode). */
-  async embedFaces(imagePath: string, opts: PhotoFaceOptions = {}): Promise<PhotoFaces> {
-    const model = opts.modelName ?? this.modelName;
-    const spec = this.registry.get(model);
-    const started = performance.now();
-    const out = await this.runFaces({
-      kind: 'faces',
-      imagePath: path.resolve(imagePath),
-      model,
-      flip: opts.flip ?? this.flip,
-      ...scanOptions(opts),
-    });
-    const durationMs = Math.round((performance.now() - started) * 100) / 100;
-    this.log.info(
-      { model: spec.name, faces: out.faces.length, durationMs, timings: out.timings },
-      `Embedded ${out.faces.length} face(s) of ${imagePath}`,
-    );
-    return {
-      width: out.width,
-      height: out.height,
-      modelName: model,
-      modelVersion: out.modelVersion ?? 'unknown',
-      dimensions: out.dimensions ?? spec.dimensions,
-      faces: out.faces.map(({ box, score, landmarks, embedding }) => ({
-        box,
-        score,
-        landmarks,
-        embedding: embedding ?? new Float32Array(0),
-      })),
-      durationMs,
-      timings: out.timings,
-    };
-  }
-
-  private async runFaces(task: FacesTask): Promise<FacesOutput> {
-    try {
-      // Split only while no task waits, so that the shares overtake no one: with a backlog the
-      // pool runs whole tasks, first come, first served.
-      const { workers, queued } = this.stats();
-      if (this.splitPhotos && !task.model && workers >= 2 && queued === 0)
-        return await splitPhotoFaces(task, workers, (share) => this.runTask(share));
-      return await this.runTask(task);
-    } catch (err) {
-      throw toFaceembedError(err);
-    }
+  embedFaces(imagePath: string, opts: PhotoFaceOptions = {}): Promise<PhotoFaces> {
+    return this.photos.embedFaces(imagePath, opts);
   }
 
   static calculateSimilarity(a: FaceEmbedding, b: FaceEmbedding): number {
