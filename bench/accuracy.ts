@@ -17,7 +17,8 @@ import type { DetectMode } from '../src/domain/face.js';
 import type { FlipMode } from '../src/inference/protocol.js';
 import { CROP_MARGIN, marginRegion } from '../src/image/crop.js';
 import { createLogger } from '../src/logging/logger.js';
-import { DEFAULT_FLIP, EmbeddingService } from '../src/services/embedding.service.js';
+import { EmbeddingService } from '../src/services/embedding.service.js';
+import { DEFAULT_FLIP } from '../src/services/embedding-settings.js';
 import type { FaceEmbedding } from '../src/services/embedding.types.js';
 import {
   bestThreshold,

@@ -1,9 +1,11 @@
 // The package's library API (docs/cli.md "Library").
-import { EmbeddingService, type EmbeddingServiceOptions } from './services/embedding.service.js';
+import { EmbeddingService } from './services/embedding.service.js';
+import type { EmbeddingServiceOptions } from './services/embedding-settings.js';
 import type { DetectedFace } from './domain/face.js';
 import type { FaceEmbedding, FaceScanOptions } from './services/embedding.types.js';
 
-export { EmbeddingService, type EmbeddingServiceOptions } from './services/embedding.service.js';
+export { EmbeddingService } from './services/embedding.service.js';
+export type { EmbeddingServiceOptions } from './services/embedding-settings.js';
 export type {
   FaceEmbedding,
   ModelInfo,

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CALIBRATION_FAR, ModelRegistry } from '../../src/models/registry.js';
-import { DEFAULT_FLIP } from '../../src/services/embedding.service.js';
+import { DEFAULT_FLIP } from '../../src/services/embedding-settings.js';
 import { say } from './common.js';
 import { loadLfw, photoPath, type Lfw } from './lfw-data.js';
 import { calibrateLfwBands, type BandResult } from './lfw-bands.js';

@@ -2,7 +2,8 @@
 // workers x threads split, warm single-image latency, and the per-request isolation mode (the
 // old design: a fresh process per embedding).
 import os from 'node:os';
-import { EmbeddingService, type EmbeddingServiceOptions } from '../../src/services/embedding.service.js';
+import { EmbeddingService } from '../../src/services/embedding.service.js';
+import type { EmbeddingServiceOptions } from '../../src/services/embedding-settings.js';
 import { createLogger } from '../../src/logging/logger.js';
 import {
   cpuWindow,

@@ -2,7 +2,7 @@
 // queued photo or enrolment item. A stored file has exactly one owner; a file in the service's
 // folders that no row owns is an orphan (the sweep and `faceembed fsck` look here).
 import type { Database } from './database.js';
-import { ACTIVE_JOB } from './job.repository.js';
+import { ACTIVE_JOB } from './job-rows.js';
 
 export interface MediaOwners {
   faceCropIds: number[];

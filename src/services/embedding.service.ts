@@ -1,35 +1,32 @@
 // EmbeddingService: the old service's API (generateEmbedding, generateEmbeddingsBatch,
 // calculateSimilarity) on a supervised pool of worker processes. This process never loads
 // onnxruntime or model weights: a native crash or leak stays in a worker, which is replaced.
+// Its options and how they resolve are in embedding-settings.ts, the whole-photo paths in
+// photo-face-scanner.ts.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadConfig, threadsPerWorker, type Config, type Isolation } from '../config/config.js';
 import type { DetectedFace, DetectMode } from '../domain/face.js';
 import { msSince } from '../domain/time.js';
 import { cosineSimilarity } from '../domain/vector.js';
 import { ValueError, deserializeError, toFaceembedError, type FaceembedError } from '../errors.js';
 import { embedInFreshProcess } from '../inference/per-request.js';
 import { WorkerPool } from '../inference/pool/worker-pool.js';
-import { RESTART_CAUSES, type PoolEvent, type PoolStats } from '../inference/pool/pool-options.js';
+import { RESTART_CAUSES, type PoolStats } from '../inference/pool/pool-options.js';
 import {
-  IPC_FLAG,
   checkOutput,
   type AnyTaskOutput,
   type EmbedBatchOutput,
   type EmbedOutput,
-  type FacesOutput,
-  type FacesTask,
   type FlipMode,
   type TaskOutput,
   type TaskRequest,
   type WorkerSettings,
 } from '../inference/protocol.js';
-import { createLogger, type Logger } from '../logging/logger.js';
+import type { Logger } from '../logging/logger.js';
 import { modelVersions } from '../models/prepare.js';
-import { DEFAULT_MODEL_NAME, ModelRegistry, modelSource } from '../models/registry.js';
+import { modelSource, type ModelRegistry } from '../models/registry.js';
+import { WORKER_MODULE, embeddingSettings, workerEnv, type EmbeddingServiceOptions } from './embedding-settings.js';
 import { eachLimited } from './each-limited.js';
-import { scanOptions } from './scan-options.js';
-import { splitPhotoFaces } from './split-photo.js';
+import { PhotoFaceScanner } from './photo-face-scanner.js';
 import type {
   EmbedItem,
   EmbedOptions,
@@ -41,52 +38,10 @@ import type {
   PhotoFaces,
 } from './embedding.types.js';
 
-/** Flip-averaging policy unless a caller asks otherwise (docs/accuracy.md measures the choices). */
-export const DEFAULT_FLIP: FlipMode = 'never';
-
-const WORKER_MODULE = fileURLToPath(new URL('../inference/worker/worker.js', import.meta.url));
-
-export interface EmbeddingServiceOptions {
-  modelName?: string;
-  isolation?: Isolation;
-  workers?: number;
-  threadsPerWorker?: number;
-  timeoutMs?: number;
-  queueLimit?: number;
-  maxJobsPerWorker?: number;
-  workerMaxRssMb?: number;
-  detect?: DetectMode;
-  /** Flip-averaging of chips (see FlipMode); default DEFAULT_FLIP. */
-  flip?: FlipMode;
-  /** Intra-op threads of each worker's whole-photo detector; default workers x threadsPerWorker (a lone photo may use every core). */
-  photoThreadsPerWorker?: number;
-  /**
-   * detectFaces splits the photo's windows over every worker (each share a task on its own
-   * threadsPerWorker; services/split-photo.ts) while no task waits in the pool's queue; with a
-   * backlog it runs in one task. Default true.
-   */
-  splitPhotos?: boolean;
-  /** Most images of a batch per worker task; default FACEEMBED_IMAGES_PER_TASK (8), 1 one task per image. */
-  imagesPerTask?: number;
-  /** Most chips of a batch's task per network run (WorkerSettings.chipsPerRun); default 1. */
-  chipsPerRun?: number;
-  /** Tight crops aligned from FaceMesh alone, BlazeFace skipped; default FACEEMBED_TIGHT_CROPS (true). */
-  tightCrops?: boolean;
-  modelsDir?: string;
-  modelsConfig?: string;
-  /** Models each worker loads before it reports ready ('all': every registered one); default: the service's model. */
-  preload?: string[] | 'all';
-  logger?: Logger;
-  onEvent?: (e: PoolEvent) => void;
-  /** Base configuration (defaults to the environment's). */
-  config?: Config;
-}
-
 export class EmbeddingService implements EmbeddingPort {
   readonly modelName: string;
   private readonly log: Logger;
   private readonly registry: ModelRegistry;
-  private readonly isolation: Isolation;
   private readonly detect: DetectMode;
   private readonly flip: FlipMode;
   private readonly timeoutMs: number;
@@ -96,59 +51,35 @@ export class EmbeddingService implements EmbeddingPort {
   private readonly pool: WorkerPool<TaskRequest, AnyTaskOutput> | undefined;
   private readonly lanes: number;
   private readonly imagesPerTask: number;
-  private readonly splitPhotos: boolean;
   private versions: Map<string, string> | undefined;
   private starting: Promise<void> | undefined;
+  private readonly photos: PhotoFaceScanner;
 
   constructor(opts: EmbeddingServiceOptions = {}) {
-    const config = opts.config ?? loadConfig();
-    const root = opts.logger ?? createLogger(config.logLevel);
-    this.log = root.child({ component: 'embedding' });
-    const modelsConfig = opts.modelsConfig ?? config.modelsConfig;
-    this.registry = ModelRegistry.load(modelsConfig);
-    this.modelName = opts.modelName ?? DEFAULT_MODEL_NAME;
+    const s = embeddingSettings(opts);
+    this.modelName = s.modelName;
+    this.log = s.log;
+    this.registry = s.registry;
+    this.detect = s.detect;
+    this.flip = s.flip;
+    this.timeoutMs = s.timeoutMs;
+    this.settings = s.worker;
+    this.mediaKey = s.mediaKey;
+    this.lanes = s.lanes;
+    this.imagesPerTask = s.imagesPerTask;
+    if (s.pool) this.pool = new WorkerPool<TaskRequest, AnyTaskOutput>(s.pool);
+    this.photos = new PhotoFaceScanner({
+      run: (task) => this.runTask(task),
+      stats: () => this.stats(),
+      splitPhotos: s.splitPhotos,
+      registry: s.registry,
+      modelName: s.modelName,
+      flip: s.flip,
+      log: s.log,
+    });
     const spec = this.registry.get(this.modelName);
-    this.isolation = opts.isolation ?? config.pool.isolation;
-    this.detect = opts.detect ?? 'auto';
-    this.flip = opts.flip ?? DEFAULT_FLIP;
-    this.timeoutMs = opts.timeoutMs ?? config.pool.timeoutMs;
-    const workers = opts.workers ?? config.pool.workers;
-    const queueLimit = opts.queueLimit ?? config.pool.queueLimit;
-    this.lanes = workers + Math.min(workers, queueLimit);
-    this.imagesPerTask = opts.imagesPerTask ?? config.pool.imagesPerTask;
-    this.splitPhotos = opts.splitPhotos ?? true;
-    if (!(Number.isInteger(this.imagesPerTask) && this.imagesPerTask >= 1))
-      throw new ValueError(`imagesPerTask must be a positive integer, got ${this.imagesPerTask}`);
-    const preload = opts.preload ?? [this.modelName];
-    this.mediaKey = config.media.key;
-    this.settings = {
-      modelsDir: path.resolve(opts.modelsDir ?? config.modelsDir),
-      ...(modelsConfig ? { modelsConfig } : {}),
-      preload: preload === 'all' ? this.registry.specs.map((s) => s.name) : preload,
-      threads: opts.threadsPerWorker ?? threadsPerWorker(config.pool.workers * config.pool.threadsPerWorker, workers),
-      limits: config.image,
-      tightCrops: opts.tightCrops ?? config.tightCrops,
-      ...(opts.chipsPerRun === undefined ? {} : { chipsPerRun: opts.chipsPerRun }),
-    };
-    this.settings.photoThreads =
-      opts.photoThreadsPerWorker ?? Math.max(this.settings.threads, workers * this.settings.threads);
-    if (this.isolation === 'pool') {
-      this.pool = new WorkerPool<TaskRequest, AnyTaskOutput>({
-        modulePath: WORKER_MODULE,
-        args: [IPC_FLAG, JSON.stringify(this.settings)],
-        // Only the media key is added to what the worker inherits (sealed-file.ts): not on its command line.
-        ...(this.mediaKey ? { env: this.childEnv() } : {}),
-        workers,
-        queueLimit,
-        timeoutMs: this.timeoutMs,
-        maxJobsPerWorker: opts.maxJobsPerWorker ?? config.pool.maxJobsPerWorker,
-        maxRssMb: opts.workerMaxRssMb ?? config.pool.workerMaxRssMb,
-        logger: root.child({ component: 'pool' }),
-        ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
-      });
-    }
     this.log.info(
-      { isolation: this.isolation, workers: this.pool ? workers : 0 },
+      { isolation: s.isolation, workers: this.pool ? s.workers : 0 },
       `Initialized EmbeddingService with ${spec.name} model (${spec.dimensions}D)`,
     );
   }
@@ -224,7 +155,7 @@ export class EmbeddingService implements EmbeddingPort {
         ? await this.runTask({ kind: 'embed', imagePath: absPath, ...this.embedTask(opts) }, opts.logFields)
         : await embedInFreshProcess(absPath, model, {
             workerModule: WORKER_MODULE,
-            env: this.childEnv(),
+            env: workerEnv(this.settings, this.mediaKey),
             timeoutMs: this.timeoutMs,
             logger: log,
           });
@@ -356,59 +287,16 @@ export class EmbeddingService implements EmbeddingPort {
   }
 
   /** detectFaces with the workers' stage timings (and `network`: onnxruntime's own milliseconds, summed over `workers`). */
-  async detectFacesTimed(
+  detectFacesTimed(
     imagePath: string,
     opts: FaceScanOptions = {},
   ): Promise<{ faces: DetectedFace[]; timings: Record<string, number> }> {
-    const out = await this.runFaces({ kind: 'faces', imagePath: path.resolve(imagePath), ...scanOptions(opts) });
-    return { faces: out.faces.map(({ box, score, landmarks }) => ({ box, score, landmarks })), timings: out.timings };
+    return this.photos.detectFacesTimed(imagePath, opts);
   }
 
   /** Every face of a photo with its embedding, largest first, from one worker task (one decode). */
-  async embedFaces(imagePath: string, opts: PhotoFaceOptions = {}): Promise<PhotoFaces> {
-    const model = opts.modelName ?? this.modelName;
-    const spec = this.registry.get(model);
-    const started = performance.now();
-    const out = await this.runFaces({
-      kind: 'faces',
-      imagePath: path.resolve(imagePath),
-      model,
-      flip: opts.flip ?? this.flip,
-      ...scanOptions(opts),
-    });
-    const durationMs = Math.round((performance.now() - started) * 100) / 100;
-    this.log.info(
-      { model: spec.name, faces: out.faces.length, durationMs, timings: out.timings },
-      `Embedded ${out.faces.length} face(s) of ${imagePath}`,
-    );
-    return {
-      width: out.width,
-      height: out.height,
-      modelName: model,
-      modelVersion: out.modelVersion ?? 'unknown',
-      dimensions: out.dimensions ?? spec.dimensions,
-      faces: out.faces.map(({ box, score, landmarks, embedding }) => ({
-        box,
-        score,
-        landmarks,
-        embedding: embedding ?? new Float32Array(0),
-      })),
-      durationMs,
-      timings: out.timings,
-    };
-  }
-
-  private async runFaces(task: FacesTask): Promise<FacesOutput> {
-    try {
-      // Split only while no task waits, so that the shares overtake no one: with a backlog the
-      // pool runs whole tasks, first come, first served.
-      const { workers, queued } = this.stats();
-      if (this.splitPhotos && !task.model && workers >= 2 && queued === 0)
-        return await splitPhotoFaces(task, workers, (share) => this.runTask(share));
-      return await this.runTask(task);
-    } catch (err) {
-      throw toFaceembedError(err);
-    }
+  embedFaces(imagePath: string, opts: PhotoFaceOptions = {}): Promise<PhotoFaces> {
+    return this.photos.embedFaces(imagePath, opts);
   }
 
   static calculateSimilarity(a: FaceEmbedding, b: FaceEmbedding): number {
@@ -417,21 +305,5 @@ export class EmbeddingService implements EmbeddingPort {
 
   static cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
     return cosineSimilarity(a, b);
-  }
-
-  /** Per-request children get the same models directory and config as pool workers would. */
-  private childEnv(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = {
-      // eslint-disable-next-line no-restricted-syntax -- the child inherits the environment, with our settings on top
-      ...process.env,
-      FACEEMBED_MODELS_DIR: this.settings.modelsDir,
-      FACEEMBED_THREADS_PER_WORKER: String(this.settings.threads),
-      FACEEMBED_TIGHT_CROPS: String(this.settings.tightCrops !== false),
-    };
-    if (this.settings.modelsConfig) env.FACEEMBED_MODELS_CONFIG = this.settings.modelsConfig;
-    delete env.FACEEMBED_MEDIA_KEY_FILE;
-    delete env.FACEEMBED_MEDIA_KEY;
-    if (this.mediaKey) env.FACEEMBED_MEDIA_KEY = this.mediaKey;
-    return env;
   }
 }

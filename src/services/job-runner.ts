@@ -14,13 +14,8 @@
 // its branch to `work`.
 import type { Logger } from 'pino';
 import { InternalError, toFaceembedError, type ErrorDetails, type ErrorType } from '../errors.js';
-import {
-  type FinishedItemStatus,
-  type ItemOutcome,
-  type Job,
-  type JobItem,
-  type JobRepository,
-} from '../repositories/job.repository.js';
+import type { FinishedItemStatus, ItemOutcome, Job, JobItem } from '../repositories/job-rows.js';
+import type { JobRepository } from '../repositories/job.repository.js';
 import type { FaceCropService } from './face-crop.service.js';
 import type { PersonService } from './person.service.js';
 import type { RetentionService } from './retention.service.js';

@@ -4,16 +4,9 @@
 // result is the batch result shape), enrol (bulk enrolment: photos under the media root, each
 // to its person) and session-photo (one class photo; its result is the upload's 201 body).
 import { NotFoundError, ServiceUnavailableError, type ErrorDetails, type ErrorType } from '../errors.js';
-import type {
-  EnrolPhoto,
-  Job,
-  JobItem,
-  JobProgress,
-  JobRepository,
-  JobStatus,
-  JobVisibility,
-} from '../repositories/job.repository.js';
-import type { BatchResult } from './face-crop.service.js';
+import type { EnrolPhoto, Job, JobItem, JobProgress, JobStatus, JobVisibility } from '../repositories/job-rows.js';
+import type { JobRepository } from '../repositories/job.repository.js';
+import type { BatchResult } from './crop-embedding.service.js';
 import type { EmbeddingPort } from './embedding.types.js';
 import type { StagedUpload } from '../repositories/media-storage.js';
 import type { SessionService } from './session.service.js';

@@ -11,9 +11,10 @@ import { loadConfig, type Config } from '../../src/config/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { createServices } from '../../src/main.js';
 import type { Database } from '../../src/repositories/database.js';
-import { EmbeddingService, type EmbeddingServiceOptions } from '../../src/services/embedding.service.js';
+import { EmbeddingService } from '../../src/services/embedding.service.js';
+import type { EmbeddingServiceOptions } from '../../src/services/embedding-settings.js';
 import type { EmbeddingPort } from '../../src/services/embedding.types.js';
-import type { EmbeddingObserver } from '../../src/services/face-crop.service.js';
+import type { EmbeddingObserver } from '../../src/services/crop-embedding.service.js';
 import { SAMPLES, sample } from '../helpers/paths.js';
 import type { DbTarget, OpenedDb } from '../repositories/db-targets.js';
 

@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { NotFoundError } from '../../errors.js';
 import { openDatabase } from '../../repositories/database.js';
-import { JobRepository, type JobProgress, type JobStatus } from '../../repositories/job.repository.js';
+import { JobRepository } from '../../repositories/job.repository.js';
+import type { JobProgress, JobStatus } from '../../repositories/job-rows.js';
 import { migrate } from '../../repositories/migrate.js';
 import { progressLine } from './progress.js';
 

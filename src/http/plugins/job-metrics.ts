@@ -1,7 +1,7 @@
 // Job figures on /metrics, read from the database (the source of truth under both engines) at
 // scrape time: jobs by status, open items, the engine's queue depth, items per second per node.
 import { Gauge, type Registry } from 'prom-client';
-import { JOB_STATUSES } from '../../repositories/job.repository.js';
+import { JOB_STATUSES } from '../../repositories/job-rows.js';
 import type { JobFigures, JobService } from '../../services/job.service.js';
 
 export function installJobMetrics(registry: Registry, jobs: JobService): void {

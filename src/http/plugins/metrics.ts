@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EmbeddingPort, PoolStats } from '../../services/embedding.types.js';
-import type { EmbeddingObserver } from '../../services/face-crop.service.js';
+import type { EmbeddingObserver } from '../../services/crop-embedding.service.js';
 
 export interface Metrics {
   registry: Registry;

@@ -3,7 +3,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FaceQuality } from '../../../domain/face-quality.js';
 import type { FaceCrop } from '../../../repositories/face-crop.repository.js';
-import type { BatchResult, GeneratedEmbedding, ListedEmbedding } from '../../../services/face-crop.service.js';
+import type { BatchResult, GeneratedEmbedding } from '../../../services/crop-embedding.service.js';
+import type { ListedEmbedding } from '../../../services/face-crop.service.js';
 import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import { Id } from '../../schemas.js';
 

@@ -1,11 +1,11 @@
 // Request and response shapes of /api/attendance/jobs/ (docs/api.md "Jobs (long work)").
 import { Type, type Static } from '@sinclair/typebox';
-import type { BatchResult } from '../../../services/face-crop.service.js';
+import type { BatchResult } from '../../../services/crop-embedding.service.js';
 import type { EnrolmentResult, JobFailure, JobView } from '../../../services/job.service.js';
 import type { PhotoResult } from '../../../services/session-view.js';
 import type { PurgeReport } from '../../../services/retention.service.js';
 import { PurgeResponse, toPurgeResponse } from '../retention/schema.js';
-import { JOB_STATUSES } from '../../../repositories/job.repository.js';
+import { JOB_STATUSES } from '../../../repositories/job-rows.js';
 import { Id } from '../../schemas.js';
 import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import { BatchResponse, toBatchResponse } from '../face-crops/schema.js';
