@@ -158,8 +158,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       for (const split of modelSplits.slice(1))
         splitSingles.push(await librarySingle(lib, split, crops, Math.ceil(p.single / 2)));
       say(`${model}: HTTP batch, photos and crops`);
-      const httpPhotos = await httpBatch(server, cycle(photoIds, photoCount), model, p.repeats);
-      const httpCrops = await httpBatch(server, cropIds.slice(0, p.crops), model, p.repeats);
+      const httpPhotos = await httpBatch(server, cycle(photoIds, photoCount), model, p.repeats, defaultSplit.workers);
+      const httpCrops = await httpBatch(server, cropIds.slice(0, p.crops), model, p.repeats, defaultSplit.workers);
       say(`${model}: HTTP single-image latency`);
       const httpLat = await httpSingle(server, cropIds.slice(0, crops.length), model, p.single);
       say(`${model}: per-request isolation on ${p.perRequest} crops`);

@@ -3,6 +3,7 @@
 // with force_regenerate so every answer is fresh work.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort } from './free-port.js';
 import {
@@ -19,6 +20,7 @@ import {
   type Latency,
   type Throughput,
 } from './common.js';
+import { efficiencyOf, stagesInLog, type Efficiency } from './network-time.js';
 
 export interface ServerHandle {
   baseUrl: string;
@@ -119,16 +121,24 @@ interface BatchReply {
   summary: { generated: number; existing: number; failed: number };
 }
 
-/** One batch request over `ids` (at most 1000 per request, the API's limit), force_regenerate true. */
+/**
+ * One batch request over `ids` (at most 1000 per request, the API's limit), force_regenerate true.
+ * Efficiency from the server's embedding log lines, over its `workers` lanes and the requests' wall time.
+ */
 export async function httpBatch(
   server: ServerHandle,
   ids: readonly number[],
   model: string,
   repeats: number,
-): Promise<Throughput & { errors: string[] }> {
+  workers: number,
+): Promise<Throughput & Efficiency & { errors: string[] }> {
   const errors = new Set<string>();
+  const logAt = (await stat(server.logFile)).size;
+  let wallMs = 0;
+  let failedAll = 0;
   const t = await throughput(ids.length, repeats, async () => {
     let failed = 0;
+    const t0 = performance.now();
     for (let i = 0; i < ids.length; i += 1000) {
       const reply = await post<BatchReply>(`${server.baseUrl}${CROPS}generate-embeddings-batch/`, {
         face_crop_ids: ids.slice(i, i + 1000),
@@ -138,9 +148,18 @@ export async function httpBatch(
       failed += reply.summary.failed;
       for (const r of reply.results) if (r.error) errors.add(`${r.error.type}: ${r.error.message}`);
     }
+    wallMs += performance.now() - t0;
+    failedAll += failed;
     return failed;
   });
-  return { ...t, errors: [...errors].slice(0, 5) };
+  // The server's logger writes asynchronously: wait (up to 2 s) for every embedding's line.
+  const expected = ids.length * repeats - failedAll;
+  let seen = await stagesInLog(server.logFile, logAt);
+  for (let tries = 0; seen.faces < expected && tries < 20; tries++) {
+    await sleep(100);
+    seen = await stagesInLog(server.logFile, logAt);
+  }
+  return { ...t, ...efficiencyOf(seen, workers, wallMs), errors: [...errors].slice(0, 5) };
 }
 
 /** generate-embedding requests one after another (force_regenerate true); the first `warmup` are not counted. */

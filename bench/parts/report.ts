@@ -10,6 +10,7 @@ const table = (head: string[], rows: (string | number)[][]) =>
   );
 const runs = (t: Throughput) => (t.runs.length > 1 ? ` (runs: ${t.runs.join(', ')})` : '');
 const other = (...ts: { otherCores?: number | undefined }[]) => ts.map((t) => f(t.otherCores, 2)).join(' / ');
+const eff = (...ts: { efficiency?: number | undefined }[]) => ts.map((t) => f(t.efficiency, 2)).join(' / ');
 
 function defaultCrops(r: BenchResult, m: ModelResult) {
   return m.library.crops.find((c) => c.split === r.meta.defaultSplit) ?? m.library.crops[0]!;
@@ -35,14 +36,39 @@ function header(r: BenchResult): string {
   ].join('\n');
 }
 
+/** Current targets whose figures other benchmarks own: linked, not measured again here. */
+const ELSEWHERE: string[][] = [
+  [
+    '12-MP photo, 40 faces: every face with landmarks, warm',
+    '<= 1.0 s',
+    '[docs/detection.md, Targets](detection.md#targets-issues-12-and-21) (`npm run bench:detection`)',
+  ],
+  [
+    '1M x 128 search index: memory, recall@1, p50',
+    '<= 1 GB, >= 0.99, <= 5 ms',
+    '[Search at 1M faces](#search-at-1m-faces) below',
+  ],
+  [
+    'async embedded uploads vs synchronous',
+    'within 10%',
+    '[Jobs against the synchronous batch](#jobs-against-the-synchronous-batch) below',
+  ],
+];
+
 function targets(r: BenchResult): string {
   return [
     '## Targets',
+    '',
+    "Measured in this run, on the default split; efficiency is the networks' own onnxruntime time over workers x wall time.",
     '',
     table(
       ['what', 'target', 'measured', 'met'],
       r.targets.map((t) => [t.what, t.target, t.measured, t.met ? 'yes' : '**no**']),
     ),
+    '',
+    'Measured by other benchmarks (their figures, commands and dates are there):',
+    '',
+    table(['what', 'target', 'where'], ELSEWHERE),
   ].join('\n');
 }
 
@@ -56,6 +82,7 @@ function throughputSection(r: BenchResult): string {
         `${f(m.library.photos.facesPerSecond)}${runs(m.library.photos)}`,
         `${f(m.http.photos.facesPerSecond)}${runs(m.http.photos)}`,
         `${f((100 * m.http.photos.facesPerSecond) / m.library.photos.facesPerSecond, 0)}%`,
+        eff(m.library.photos, m.http.photos),
         `${m.library.photos.faces}`,
         other(m.library.photos, m.http.photos),
       ],
@@ -65,6 +92,7 @@ function throughputSection(r: BenchResult): string {
         `${f(crops.facesPerSecond)}${runs(crops)}`,
         `${f(m.http.crops.facesPerSecond)}${runs(m.http.crops)}`,
         `${f((100 * m.http.crops.facesPerSecond) / crops.facesPerSecond, 0)}%`,
+        eff(crops, m.http.crops),
         `${crops.faces}`,
         other(crops, m.http.crops),
       ],
@@ -76,10 +104,20 @@ function throughputSection(r: BenchResult): string {
     '',
     'Library: `EmbeddingService.generateEmbeddingsBatch` on a warm pool. HTTP: `POST /api/attendance/face-crops/generate-embeddings-batch/`',
     'with `force_regenerate: true` against `faceembed serve` (SQLite, log level info, both models preloaded), the same images registered',
-    'as crops. Median of the runs listed.',
+    "as crops. Median of the runs listed. Efficiency: the networks' own onnxruntime time (each image's `timings.network`, from the",
+    "workers' log lines) over workers x wall time, summed over the runs; 1 would mean the workers did nothing but run the networks.",
     '',
     table(
-      ['model', 'images', 'library', 'HTTP batch', 'HTTP / library', 'embeddings per run', 'other (library / HTTP)'],
+      [
+        'model',
+        'images',
+        'library',
+        'HTTP batch',
+        'HTTP / library',
+        'efficiency (library / HTTP)',
+        'embeddings per run',
+        'other (library / HTTP)',
+      ],
       rows,
     ),
     ...(errors.length ? ['', ...errors] : []),
@@ -94,6 +132,7 @@ function splitsSection(r: BenchResult): string {
         `\`${m.model}\``,
         c.split,
         f(c.facesPerSecond),
+        f(c.efficiency, 2),
         c.runs.join(', '),
         single ? `${f(single.p50)} / ${f(single.p95)}` : '',
         other(c, ...(single ? [single] : [])),
@@ -110,7 +149,10 @@ function splitsSection(r: BenchResult): string {
     'FACEEMBED_WORKERS x FACEEMBED_THREADS_PER_WORKER (onnxruntime intra-op threads of each worker): batch throughput and',
     'warm single-image latency (one request at a time) of each split.',
     '',
-    table(['model', 'split', 'batch faces/s', 'runs', 'single p50 / p95 ms', 'other (batch / single)'], rows),
+    table(
+      ['model', 'split', 'batch faces/s', 'efficiency', 'runs', 'single p50 / p95 ms', 'other (batch / single)'],
+      rows,
+    ),
     '',
     `Most faces/s: ${best.join('; ')}.`,
   ].join('\n');

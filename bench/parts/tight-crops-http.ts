@@ -64,7 +64,7 @@ export async function runHttpCrops(opts: HttpCropOptions): Promise<HttpCropRow[]
     for (const model of opts.models) {
       opts.say(`${model}: HTTP batch of ${opts.count} ${opts.set.label} crops, ${opts.perTask.join(' / ')} per task`);
       for (const v of variants) {
-        await httpBatch(v.server, v.ids, model, 1); // warm-up
+        await httpBatch(v.server, v.ids, model, 1, opts.split.workers); // warm-up
         v.logAt = (await stagesInLog(v.server.logFile, v.logAt)).end;
       }
       const runs = new Map(
@@ -72,7 +72,7 @@ export async function runHttpCrops(opts: HttpCropOptions): Promise<HttpCropRow[]
       );
       for (let r = 0; r < opts.repeats; r++) {
         for (const v of variants) {
-          const t = await httpBatch(v.server, v.ids, model, 1);
+          const t = await httpBatch(v.server, v.ids, model, 1, opts.split.workers);
           const seen = await stagesInLog(v.server.logFile, v.logAt);
           v.logAt = seen.end;
           const run = runs.get(v)!;
