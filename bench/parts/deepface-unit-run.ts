@@ -16,6 +16,7 @@ import { ModelRegistry } from '../../src/models/registry.js';
 import { DEFAULT_FLIP } from '../../src/services/embedding-settings.js';
 import { EmbeddingService } from '../../src/services/embedding.service.js';
 import type { FaceEmbedding } from '../../src/services/embedding.types.js';
+import { LOW_RES_FLIP_MODE, LOW_RES_MODE } from './accuracy-format.js';
 import { confusionAt, roundedInside, type Confusion } from '../accuracy-metrics.js';
 import { cropCopies, lowResCopies } from './deepface-unit-copies.js';
 import {
@@ -42,13 +43,12 @@ type Source = 'photos' | 'lowRes' | 'crops' | 'bands';
  * 'aligned' is the shipped default; the flip rows measure flip-averaging of upsampled chips, the
  * crop rows the tight-crop fast path against BlazeFace on the same crops (issue 12).
  */
-const LOW_RES_MODE = 'low-res (160 px wide, JPEG q70)';
 const MODES: readonly { mode: DetectMode; label: string; flip?: FlipMode; source?: Source; tightCrops?: false }[] = [
   { mode: 'auto', label: 'aligned' },
   { mode: 'auto', label: 'aligned, flip-averaged when upsampled', flip: 'upsampled' },
   { mode: 'skip', label: 'whole image' },
   { mode: 'auto', label: LOW_RES_MODE, source: 'lowRes' },
-  { mode: 'auto', label: 'low-res, flip-averaged when upsampled', source: 'lowRes', flip: 'upsampled' },
+  { mode: 'auto', label: LOW_RES_FLIP_MODE, source: 'lowRes', flip: 'upsampled' },
   { mode: 'auto', label: 'tight crops (25% margin, 160 px)', source: 'crops' },
   { mode: 'auto', label: 'tight crops, BlazeFace path', source: 'crops', tightCrops: false },
 ];

@@ -3,7 +3,7 @@
 // threshold, size-banded thresholds, flip-averaging, score fusion of two models.
 import type { ThresholdPolicy } from '../../src/domain/face-threshold.js';
 import { ModelRegistry } from '../../src/models/registry.js';
-import type { Confusion } from '../accuracy-metrics.js';
+import { errs, f3, LOW_RES_FLIP_MODE, LOW_RES_MODE, pct } from './accuracy-format.js';
 import type { Upsampler } from './interpolation.js';
 import {
   fusedPairs,
@@ -28,14 +28,8 @@ interface ModelRows {
 /** Per model, per upsampler: the low-res chips cut again in the bench (interpolation.ts), and how far the bilinear control is from the worker. */
 export type Upsampled = Map<string, Map<Upsampler, { embeddings: Embeddings; maxDiffFromWorker: number }>>;
 
-const LOW_RES_MODE = 'low-res (160 px wide, JPEG q70)';
-const LOW_RES_FLIP_MODE = 'low-res, flip-averaged when upsampled';
 /** Fusion pairs: the 128-D face-api network with each of the others. */
 const FUSION_WITH = 'facenet';
-
-const pct = (c: Confusion | { accuracy: number }) => `${(c.accuracy * 100).toFixed(1)}%`;
-const errs = (c: Confusion) => `${c.falseAccepts} / ${c.falseRejects}`;
-const f3 = (v: number) => v.toFixed(3);
 
 export function leverTables(
   evals: readonly ModelRows[],
