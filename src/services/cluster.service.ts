@@ -2,9 +2,9 @@
 // attendance model. Faces are placed once, as photos arrive (update, after each photo; a
 // listing first places whatever is still waiting), never re-clustered as a whole. A cluster
 // enrolled becomes a person: its best faces enrolled, the person on the roster and present in
-// the group's open sessions where the cluster's faces were seen.
-import { placeFaces, type ClusterPolicy, type FaceCluster } from '../domain/face-clusters.js';
-import { qualityRank } from '../domain/face-quality.js';
+// the group's open sessions where the cluster's faces were seen. What a cluster looks like to a
+// reader is cluster-view.ts.
+import { placeFaces, type ClusterPolicy } from '../domain/face-clusters.js';
 import { ConflictError, InternalError, NotFoundError, ValidationError } from '../errors.js';
 import type { AttendanceStore } from '../repositories/attendance-store.js';
 import type { NewAuditEvent } from '../repositories/audit.repository.js';
@@ -13,6 +13,7 @@ import type { EmbeddingPort, ModelInfo } from './embedding.types.js';
 import type { FaceCropService } from './face-crop.service.js';
 import type { EnrolmentGate } from './consent.service.js';
 import type { GalleryRegistry } from './gallery.registry.js';
+import { bestFirst, clusterView, toClusters, type ClusterView } from './cluster-view.js';
 import { KeyedLock } from './keyed-lock.js';
 import { gallerySimilarity } from './session-matching.js';
 import { attendanceModelName } from './session.service.js';
@@ -28,15 +29,6 @@ export interface ClusterServiceDeps {
   galleries: Pick<GalleryRegistry, 'changed'>;
   /** Asked before a cluster is enrolled as an existing person (a new person has no consent yet). */
   consent?: EnrolmentGate;
-}
-
-export interface ClusterView {
-  id: number;
-  /** Best quality first. */
-  faceCropIds: number[];
-  representativeFaceCropId: number;
-  sessionIds: number[];
-  nearestPerson: { personId: number; similarity: number } | null;
 }
 
 export type EnrolTarget = { personId: number } | { name: string; externalId?: string | null };
@@ -109,7 +101,7 @@ export class ClusterService {
     const { store } = this.deps;
     const faces = await store.clusters.unknownFaces(groupId, model.name);
     const galleries = await this.memberGalleries(groupId, model.name);
-    const views = toClusters(faces).map((c) => view(c.id, faces, galleries));
+    const views = toClusters(faces).map((c) => clusterView(c.id, faces, galleries));
     return views.sort((a, b) => b.faceCropIds.length - a.faceCropIds.length || a.id - b.id);
   }
 
@@ -195,7 +187,7 @@ export class ClusterService {
     });
     const faces = await this.deps.store.clusters.unknownFaces(groupId, model.name);
     const galleries = await this.memberGalleries(groupId, model.name);
-    return [view(clusterId, faces, galleries), view(newId, faces, galleries)];
+    return [clusterView(clusterId, faces, galleries), clusterView(newId, faces, galleries)];
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -269,42 +261,4 @@ function assertActive(cluster: ClusterRow | undefined, groupId: number, clusterI
       cluster_id: clusterId,
       person_id: cluster.personId,
     });
-}
-
-const bestFirst = (faces: readonly UnknownFace[]): UnknownFace[] =>
-  [...faces].sort((a, b) => qualityRank(b.quality) - qualityRank(a.quality) || a.faceCropId - b.faceCropId);
-
-/** The placed faces as clusters (faces without an embedding are left out of the links). */
-function toClusters(faces: readonly UnknownFace[]): FaceCluster[] {
-  const byId = new Map<number, FaceCluster>();
-  for (const f of faces) {
-    if (f.clusterId === null) continue;
-    const c = byId.get(f.clusterId) ?? { id: f.clusterId, faces: [] };
-    if (f.embedding) c.faces.push({ faceCropId: f.faceCropId, embedding: f.embedding });
-    byId.set(f.clusterId, c);
-  }
-  return [...byId.values()];
-}
-
-function view(
-  clusterId: number,
-  faces: readonly UnknownFace[],
-  galleries: ReadonlyMap<number, readonly Float32Array[]>,
-): ClusterView {
-  const mine = bestFirst(faces.filter((f) => f.clusterId === clusterId));
-  let nearest: ClusterView['nearestPerson'] = null;
-  for (const [personId, gallery] of galleries) {
-    const scores = mine.flatMap((f) => (f.embedding ? [gallerySimilarity(f.embedding, gallery)] : []));
-    const known = scores.filter((s): s is number => s !== null);
-    if (known.length === 0) continue;
-    const similarity = known.reduce((a, b) => a + b, 0) / known.length;
-    if (!nearest || similarity > nearest.similarity) nearest = { personId, similarity };
-  }
-  return {
-    id: clusterId,
-    faceCropIds: mine.map((f) => f.faceCropId),
-    representativeFaceCropId: mine[0]?.faceCropId ?? 0,
-    sessionIds: [...new Set(mine.map((f) => f.sessionId))].sort((a, b) => a - b),
-    nearestPerson: nearest,
-  };
 }

@@ -2,9 +2,10 @@
 // and (once finished) the result, list, cancel. The database is the source of truth under both
 // engines; the engine only decides who runs the items and when. Kinds: generate-embeddings (its
 // result is the batch result shape), enrol (bulk enrolment: photos under the media root, each
-// to its person) and session-photo (one class photo; its result is the upload's 201 body).
-import { NotFoundError, ServiceUnavailableError, type ErrorDetails, type ErrorType } from '../errors.js';
-import type { EnrolPhoto, Job, JobItem, JobProgress, JobStatus, JobVisibility } from '../repositories/job-rows.js';
+// to its person) and session-photo (one class photo; its result is the upload's 201 body). An
+// ended job's result is read back from its items by job-results.ts.
+import { NotFoundError, ServiceUnavailableError } from '../errors.js';
+import type { EnrolPhoto, Job, JobProgress, JobStatus, JobVisibility } from '../repositories/job-rows.js';
 import type { JobRepository } from '../repositories/job.repository.js';
 import type { BatchResult } from './crop-embedding.service.js';
 import type { EmbeddingPort } from './embedding.types.js';
@@ -12,6 +13,7 @@ import type { StagedUpload } from '../repositories/media-storage.js';
 import type { SessionService } from './session.service.js';
 import type { PhotoResult } from './session-view.js';
 import type { PurgeReport } from './retention.service.js';
+import { batchResult, enrolmentResult, storedResult, type EnrolmentResult, type JobFailure } from './job-results.js';
 import { storedModelNames, type ModelNames } from './model-names.js';
 
 /** Who runs queued items: the server's own pool (embedded) or BullMQ nodes. */
@@ -42,34 +44,6 @@ export interface NewJobRequest {
   actor?: string;
 }
 
-export interface EnrolmentItem {
-  itemId: number;
-  /** Relative to the media root. */
-  imagePath: string;
-  personId: number;
-  status: 'enrolled' | 'existing' | 'failed';
-  /** The face crop enrolled, or the one that already held these bytes. */
-  faceCropId?: number;
-  /** details: as the synchronous call's error body has them (a refused photo's `reason`). */
-  error?: ItemError;
-}
-
-export interface EnrolmentResult {
-  results: EnrolmentItem[];
-  summary: Record<EnrolmentItem['status'], number>;
-}
-
-/** A session-photo job that failed: the typed error, as the synchronous upload would answer it. */
-export interface JobFailure {
-  error: ItemError;
-}
-
-export interface ItemError {
-  type: ErrorType;
-  message: string;
-  details?: ErrorDetails;
-}
-
 export interface JobView {
   job: Job;
   /** The naming rule: as asked, and the registry's own name (absent for enrol: every model). */
@@ -90,12 +64,6 @@ export const JOB_KINDS = ['generate-embeddings', 'enrol', 'session-photo', 'purg
 /** Seconds a client refused for a full photo queue is told to wait. */
 const PHOTO_QUEUE_RETRY_S = 10;
 const ENDED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
-
-const itemError = (i: Pick<JobItem, 'errorType' | 'errorMessage' | 'errorDetails'>): ItemError => ({
-  type: (i.errorType ?? 'InternalError') as ErrorType,
-  message: i.errorMessage ?? '',
-  ...(i.errorDetails && { details: i.errorDetails }),
-});
 
 export class JobService {
   constructor(
@@ -226,12 +194,13 @@ export class JobService {
     const progress = await this.deps.jobs.progress(id, job.total);
     const names = this.names(job);
     if (!ENDED.includes(job.status)) return { job, names, progress };
+    const items = await this.deps.jobs.items(job.id);
     const result =
       job.kind === 'enrol'
-        ? await this.enrolmentResult(job)
+        ? enrolmentResult(items)
         : job.kind === 'session-photo' || job.kind === 'purge'
-          ? await this.photoResult(job)
-          : await this.result(job);
+          ? storedResult(items)
+          : batchResult(items, names!);
     return { job, names, progress, result };
   }
 
@@ -287,47 +256,5 @@ export class JobService {
     // A class photo's job holds its session's model, as the session names it (the public name).
     if (job.kind === 'session-photo') return storedModelNames(this.deps.embedder, job.modelName);
     return storedModelNames(this.deps.embedder, job.modelName, job.modelName);
-  }
-
-  private async result(job: Job): Promise<BatchResult> {
-    const items = await this.deps.jobs.items(job.id);
-    const results: BatchResult['results'] = [];
-    const summary = { generated: 0, existing: 0, failed: 0 };
-    for (const i of items) {
-      if (i.status !== 'generated' && i.status !== 'existing' && i.status !== 'failed') continue; // never started
-      summary[i.status]++;
-      results.push({
-        faceCropId: i.itemId,
-        status: i.status,
-        ...(i.status === 'failed' && { error: itemError(i) }),
-      });
-    }
-    return { ...this.names(job)!, results, summary };
-  }
-
-  /** The stored answer; a failure's typed error; nothing for a photo cancelled before it ran. */
-  private async photoResult(job: Job): Promise<PhotoResult | PurgeReport | JobFailure | undefined> {
-    const item = (await this.deps.jobs.items(job.id))[0];
-    if (item?.status === 'failed') return { error: itemError(item) };
-    return item?.result ? (JSON.parse(item.result) as PhotoResult | PurgeReport) : undefined;
-  }
-
-  private async enrolmentResult(job: Job): Promise<EnrolmentResult> {
-    const items = await this.deps.jobs.items(job.id);
-    const results: EnrolmentItem[] = [];
-    const summary = { enrolled: 0, existing: 0, failed: 0 };
-    for (const i of items) {
-      if (i.status !== 'enrolled' && i.status !== 'existing' && i.status !== 'failed') continue; // never started
-      summary[i.status]++;
-      results.push({
-        itemId: i.itemId,
-        imagePath: i.imagePath ?? '',
-        personId: i.personId ?? 0,
-        status: i.status,
-        ...(i.enrolledFaceCropId !== null && { faceCropId: i.enrolledFaceCropId }),
-        ...(i.status === 'failed' && { error: itemError(i) }),
-      });
-    }
-    return { results, summary };
   }
 }

@@ -20,7 +20,7 @@ import { JobRepository } from '../../repositories/job.repository.js';
 import type { EnrolPhoto } from '../../repositories/job-rows.js';
 import { migrate } from '../../repositories/migrate.js';
 import { EmbeddingService } from '../../services/embedding.service.js';
-import type { EnrolmentResult, ItemError } from '../../services/job.service.js';
+import type { EnrolmentResult, ItemError } from '../../services/job-results.js';
 import { watchJob } from './jobs.command.js';
 import { IMAGE_EXT, QUEUE_CONNECT_MS, intoMediaRoot } from './media-files.js';
 import { progressLine } from './progress.js';

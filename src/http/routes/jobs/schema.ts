@@ -1,7 +1,8 @@
 // Request and response shapes of /api/attendance/jobs/ (docs/api.md "Jobs (long work)").
 import { Type, type Static } from '@sinclair/typebox';
 import type { BatchResult } from '../../../services/crop-embedding.service.js';
-import type { EnrolmentResult, JobFailure, JobView } from '../../../services/job.service.js';
+import type { EnrolmentResult, JobFailure } from '../../../services/job-results.js';
+import type { JobView } from '../../../services/job.service.js';
 import type { PhotoResult } from '../../../services/session-view.js';
 import type { PurgeReport } from '../../../services/retention.service.js';
 import { PurgeResponse, toPurgeResponse } from '../retention/schema.js';

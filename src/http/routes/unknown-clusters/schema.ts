@@ -1,6 +1,7 @@
 // Request and response shapes of /api/attendance/groups/{id}/unknown-clusters/.
 import { Type, type Static } from '@sinclair/typebox';
-import type { ClusterEnrolment, ClusterView } from '../../../services/cluster.service.js';
+import type { ClusterEnrolment } from '../../../services/cluster.service.js';
+import type { ClusterView } from '../../../services/cluster-view.js';
 import { Id } from '../../schemas.js';
 
 export const GroupParams = Type.Object({ id: Id });
