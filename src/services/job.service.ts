@@ -2,8 +2,8 @@
 // and (once finished) the result, list, cancel. The database is the source of truth under both
 // engines; the engine only decides who runs the items and when. Kinds: generate-embeddings (its
 // result is the batch result shape), enrol (bulk enrolment: photos under the media root, each
-// to its person) and session-photo (one class photo; its result is the upload's 201 body). An
-// ended job's result is read back from its items by job-results.ts.
+// to its person), session-photo (one class photo; its result is the upload's 201 body) and purge
+// (the retention schedule carried out). An ended job's result is read back from its items by job-results.ts.
 import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import type { EnrolPhoto, Job, JobProgress, JobStatus, JobVisibility } from '../repositories/job-rows.js';
 import type { JobRepository } from '../repositories/job.repository.js';
@@ -60,7 +60,6 @@ export interface JobFigures {
   itemsPerSecond: Map<string, number>;
 }
 
-export const JOB_KINDS = ['generate-embeddings', 'enrol', 'session-photo', 'purge'] as const;
 /** Seconds a client refused for a full photo queue is told to wait. */
 const PHOTO_QUEUE_RETRY_S = 10;
 const ENDED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];

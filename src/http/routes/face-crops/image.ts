@@ -1,25 +1,13 @@
 // GET /api/attendance/face-crops/{id}/image: the crop's image bytes, for thumbnails in the web
 // app. The type comes from the stored extension (uploads are named after their stored format);
 // the bytes are decrypted when the media are encrypted at rest.
-import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { FaceCropService } from '../../../services/face-crop.service.js';
+import { imageMediaType } from '../../media-type.js';
 import { access } from '../../plugins/access.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
 import { CropParams } from './schema.js';
-
-const MEDIA_TYPES: Readonly<Record<string, string>> = Object.freeze({
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.png': 'image/png',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.tif': 'image/tiff',
-  '.tiff': 'image/tiff',
-  '.avif': 'image/avif',
-  '.heic': 'image/heic',
-});
 
 export const faceCropImageRoute: FastifyPluginAsync<{ service: FaceCropService }> = async (app, { service }) => {
   app.get<{ Params: Static<typeof CropParams> }>(
@@ -42,7 +30,7 @@ export const faceCropImageRoute: FastifyPluginAsync<{ service: FaceCropService }
     },
     async (request, reply) => {
       const { file, data } = await service.cropImageData(request.params.id);
-      const type = MEDIA_TYPES[path.extname(file.absPath).toLowerCase()] ?? 'application/octet-stream';
+      const type = imageMediaType(file.absPath);
       // Crops are immutable once stored; a deleted id is never reused for another image.
       reply.header('Cache-Control', 'private, max-age=3600');
       return reply.type(type).send(data);

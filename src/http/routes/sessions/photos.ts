@@ -3,9 +3,9 @@
 // service decides.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import path from 'node:path';
 import type { JobService } from '../../../services/job.service.js';
 import type { SessionService } from '../../../services/session.service.js';
+import { imageMediaType } from '../../media-type.js';
 import { access } from '../../plugins/access.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
 import { requireJobs } from '../jobs/index.js';
@@ -20,16 +20,6 @@ export interface SessionPhotoRoutesOptions {
 }
 
 const tags = ['sessions'];
-const IMAGE_TYPES: Readonly<Record<string, string>> = Object.freeze({
-  '.jpg': 'image/jpeg',
-  '.png': 'image/png',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.tif': 'image/tiff',
-  '.avif': 'image/avif',
-  '.heic': 'image/heic',
-});
-
 export const sessionPhotoRoutes: FastifyPluginAsync<SessionPhotoRoutesOptions> = async (app, { sessions, jobs }) => {
   app.post<{ Params: Static<typeof SessionParams>; Querystring: Static<typeof PhotoQuery> }>(
     '/:id/photos/',
@@ -90,7 +80,7 @@ export const sessionPhotoRoutes: FastifyPluginAsync<SessionPhotoRoutesOptions> =
     },
     async (request, reply) => {
       const { file, data } = await sessions.photoImage(request.params.id, request.params.photo_id);
-      const type = IMAGE_TYPES[path.extname(file.absPath).toLowerCase()] ?? 'application/octet-stream';
+      const type = imageMediaType(file.absPath);
       reply.header('Cache-Control', 'private, max-age=3600');
       return reply.type(type).send(data);
     },
