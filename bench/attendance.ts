@@ -14,7 +14,7 @@ import { ATTENDANCE_MODEL_NAME } from '../src/models/registry.js';
 import { addTallies, emptyTally, type Truth } from './parts/attendance-tally.js';
 import { renderReport, type ReportRow } from './parts/attendance-report.js';
 import { listLfwPeople, orderPeople, roomSource, type PersonPhotos } from './parts/class-people.js';
-import { membersInClusters, runClassBand, type Band, type ClassSetup } from './parts/class-run.js';
+import { membersInClusters, runClassBand, type Band, type BandRun, type ClassSetup } from './parts/class-run.js';
 import { rng } from './parts/class-scene.js';
 import { load1, REPO } from './parts/common.js';
 import { IDENTITIES } from './parts/dataset.js';
@@ -128,12 +128,7 @@ async function main(): Promise<void> {
     const lfwTruth = new Map<number, Truth>();
     const dump: object[] = [];
     for (const [bi, band] of BANDS.entries()) {
-      const lfw = {
-        single: emptyTally(),
-        double: emptyTally(),
-        first: [] as ReportRow['uploads'],
-        all: [] as ReportRow['uploads'],
-      };
+      const lfwRuns: BandRun[] = [];
       for (const [c, setup] of classes.entries()) {
         const run = await runClassBand(
           app,
@@ -144,10 +139,7 @@ async function main(): Promise<void> {
           rand,
           server.networkSeconds,
         );
-        addTallies(lfw.single, run.single);
-        addTallies(lfw.double, run.double);
-        lfw.first.push(run.uploads[0]!);
-        lfw.all.push(...run.uploads);
+        lfwRuns.push(run);
         review[bi]![c < n('tune') ? 'tune' : 'report'].push(...run.cases);
         dump.push(...run.cases.map((x) => ({ band: band.name, class: c, ...x })));
         for (const [id, t] of run.truth) lfwTruth.set(id, t);
@@ -155,31 +147,13 @@ async function main(): Promise<void> {
           `${band.name}, class ${c}: ${run.uploads.map((u) => `${u.seconds.toFixed(2)} s`).join(', ')}\n`,
         );
       }
-      rows.push({ scenes: LFW_SCENES, band: band.name, photos: 'one photo', tally: lfw.single, uploads: lfw.first });
-      rows.push({ scenes: LFW_SCENES, band: band.name, photos: 'two photos', tally: lfw.double, uploads: lfw.all });
-      const u = {
-        single: emptyTally(),
-        double: emptyTally(),
-        first: [] as ReportRow['uploads'],
-        all: [] as ReportRow['uploads'],
-      };
-      for (let s = 0; s < n('unit-sessions'); s++) {
-        const run = await runClassBand(
-          app,
-          unit,
-          band,
-          { present: 6, strangers: 3 },
-          model,
-          rand,
-          server.networkSeconds,
+      rows.push(...sessionRows(LFW_SCENES, band.name, lfwRuns));
+      const unitRuns: BandRun[] = [];
+      for (let s = 0; s < n('unit-sessions'); s++)
+        unitRuns.push(
+          await runClassBand(app, unit, band, { present: 6, strangers: 3 }, model, rand, server.networkSeconds),
         );
-        addTallies(u.single, run.single);
-        addTallies(u.double, run.double);
-        u.first.push(run.uploads[0]!);
-        u.all.push(...run.uploads);
-      }
-      rows.push({ scenes: UNIT_SCENES, band: band.name, photos: 'one photo', tally: u.single, uploads: u.first });
-      rows.push({ scenes: UNIT_SCENES, band: band.name, photos: 'two photos', tally: u.double, uploads: u.all });
+      rows.push(...sessionRows(UNIT_SCENES, band.name, unitRuns));
     }
     const clusters = { clusters: 0, memberFaces: 0, members: 0 };
     for (const setup of classes) {
@@ -222,6 +196,20 @@ async function main(): Promise<void> {
   } finally {
     await server.close();
   }
+}
+
+/** A band's one-photo and two-photo rows for some sessions: their tallies added, the first upload of each and all uploads. */
+function sessionRows(scenes: string, band: string, runs: BandRun[]): ReportRow[] {
+  const single = emptyTally();
+  const double = emptyTally();
+  for (const run of runs) {
+    addTallies(single, run.single);
+    addTallies(double, run.double);
+  }
+  return [
+    { scenes, band, photos: 'one photo', tally: single, uploads: runs.map((run) => run.uploads[0]!) },
+    { scenes, band, photos: 'two photos', tally: double, uploads: runs.flatMap((run) => run.uploads) },
+  ];
 }
 
 async function makeGroup(

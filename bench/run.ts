@@ -1,5 +1,6 @@
 // The performance benchmark suite: every figure of docs/benchmarks.md from one run.
-//   npm run bench -- --data ../shared/datasets/deepface-unit        (full run, ~6 min on 2 cores)
+//   npm run bench -- --data ../shared/datasets/deepface-unit        (full run, about 20 min on 2 cores shared with
+//                                                                    other load; each run records its time in docs/benchmarks.md)
 //   node dist/bench/run.js --quick --data DIR                          (smoke run, ~1 min)
 //   faceembed bench [--quick] [--out FILE] [--json FILE] [--data DIR]
 //   node dist/bench/run.js --from-json docs/benchmarks.json --out docs/benchmarks.md   (re-render only)

@@ -20,7 +20,7 @@ import {
   type Latency,
   type Throughput,
 } from './common.js';
-import { efficiencyOf, stagesInLog, type Efficiency } from './network-time.js';
+import { efficiencyOf, stagesInLog, type Efficiency, type StageTotals } from './network-time.js';
 
 export interface ServerHandle {
   baseUrl: string;
@@ -132,6 +132,17 @@ export async function httpBatch(
   repeats: number,
   workers: number,
 ): Promise<Throughput & Efficiency & { errors: string[] }> {
+  const { stages, wallMs, errors, ...t } = await httpBatchRun(server, ids, model, repeats);
+  return { ...t, ...efficiencyOf(stages, workers, wallMs), errors };
+}
+
+/** httpBatch's figures before efficiency: the stages the server logged for these requests and their wall time. */
+export async function httpBatchRun(
+  server: ServerHandle,
+  ids: readonly number[],
+  model: string,
+  repeats: number,
+): Promise<Throughput & { stages: StageTotals; wallMs: number; errors: string[] }> {
   const errors = new Set<string>();
   const logAt = (await stat(server.logFile)).size;
   let wallMs = 0;
@@ -159,7 +170,7 @@ export async function httpBatch(
     await sleep(100);
     seen = await stagesInLog(server.logFile, logAt);
   }
-  return { ...t, ...efficiencyOf(seen, workers, wallMs), errors: [...errors].slice(0, 5) };
+  return { ...t, stages: { faces: seen.faces, ms: seen.ms }, wallMs, errors: [...errors].slice(0, 5) };
 }
 
 /** generate-embedding requests one after another (force_regenerate true); the first `warmup` are not counted. */

@@ -24,6 +24,16 @@ function add(totals: StageTotals, line: string): void {
   for (const [k, v] of Object.entries(entry.timings)) totals.ms[k] = (totals.ms[k] ?? 0) + v;
 }
 
+/** Several runs' totals as one. */
+export function sumStages(runs: readonly StageTotals[]): StageTotals {
+  const totals = empty();
+  for (const run of runs) {
+    totals.faces += run.faces;
+    for (const [k, v] of Object.entries(run.ms)) totals.ms[k] = (totals.ms[k] ?? 0) + v;
+  }
+  return totals;
+}
+
 /** A logger for EmbeddingService whose embedding lines are summed; take() returns the sums since the last take(). */
 export function stageLogger(): { logger: Logger; take(): StageTotals } {
   let totals = empty();

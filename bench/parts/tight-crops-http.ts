@@ -5,9 +5,9 @@
 // networks' own time over the workers' wall time) from the servers' own embedding log lines.
 import path from 'node:path';
 import { load1, median, round } from './common.js';
-import { httpBatch, registerCrops, startServer, type ServerHandle } from './http.js';
+import { httpBatch, httpBatchRun, registerCrops, startServer, type ServerHandle } from './http.js';
 import type { Split } from './library.js';
-import { efficiencyOf, stagesInLog, type Efficiency, type StageTotals } from './network-time.js';
+import { efficiencyOf, sumStages, type Efficiency, type StageTotals } from './network-time.js';
 
 export interface HttpCropRow extends Efficiency {
   model: string;
@@ -38,7 +38,6 @@ interface Variant {
   perTask: number;
   server: ServerHandle;
   ids: number[];
-  logAt: number;
 }
 
 export async function runHttpCrops(opts: HttpCropOptions): Promise<HttpCropRow[]> {
@@ -55,7 +54,7 @@ export async function runHttpCrops(opts: HttpCropOptions): Promise<HttpCropRow[]
           FACEEMBED_IMAGES_PER_TASK: String(perTask),
         },
       });
-      variants.push({ perTask, server, ids: [], logAt: 0 });
+      variants.push({ perTask, server, ids: [] });
       const rel = opts.set.files.map((f) => path.relative(opts.mediaRoot, f));
       const ids = await registerCrops(server, rel, Math.ceil(opts.count / rel.length));
       variants.at(-1)!.ids = ids.slice(0, opts.count);
@@ -63,35 +62,22 @@ export async function runHttpCrops(opts: HttpCropOptions): Promise<HttpCropRow[]
     const rows: HttpCropRow[] = [];
     for (const model of opts.models) {
       opts.say(`${model}: HTTP batch of ${opts.count} ${opts.set.label} crops, ${opts.perTask.join(' / ')} per task`);
-      for (const v of variants) {
-        await httpBatch(v.server, v.ids, model, 1, opts.split.workers); // warm-up
-        v.logAt = (await stagesInLog(v.server.logFile, v.logAt)).end;
-      }
+      for (const v of variants) await httpBatch(v.server, v.ids, model, 1, opts.split.workers); // warm-up
       const runs = new Map(
         variants.map((v) => [v, { fps: [] as number[], wallMs: 0, failed: 0, stages: [] as StageTotals[] }]),
       );
       for (let r = 0; r < opts.repeats; r++) {
         for (const v of variants) {
-          const t = await httpBatch(v.server, v.ids, model, 1, opts.split.workers);
-          const seen = await stagesInLog(v.server.logFile, v.logAt);
-          v.logAt = seen.end;
+          const t = await httpBatchRun(v.server, v.ids, model, 1);
           const run = runs.get(v)!;
           run.fps.push(t.facesPerSecond);
-          run.wallMs += t.seconds * 1000;
+          run.wallMs += t.wallMs;
           run.failed += t.failed;
-          run.stages.push(seen);
+          run.stages.push(t.stages);
         }
       }
       for (const v of variants) {
         const run = runs.get(v)!;
-        const totals = run.stages.reduce<StageTotals>(
-          (a, b) => {
-            a.faces += b.faces;
-            for (const [k, x] of Object.entries(b.ms)) a.ms[k] = (a.ms[k] ?? 0) + x;
-            return a;
-          },
-          { faces: 0, ms: {} },
-        );
         rows.push({
           model,
           set: opts.set.label,
@@ -100,7 +86,7 @@ export async function runHttpCrops(opts: HttpCropOptions): Promise<HttpCropRow[]
           runs: run.fps,
           failed: run.failed,
           load: load1(),
-          ...efficiencyOf(totals, opts.split.workers, run.wallMs),
+          ...efficiencyOf(sumStages(run.stages), opts.split.workers, run.wallMs),
         });
       }
     }
