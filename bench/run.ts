@@ -1,10 +1,10 @@
 // The performance benchmark suite: every figure of docs/benchmarks.md from one run.
-//   npm run bench -- --data ../shared/datasets/deepface-unit        (full run, about 20 min on 2 cores shared with
-//                                                                    other load; each run records its time in docs/benchmarks.md)
-//   node dist/bench/run.js --quick --data DIR                          (smoke run, ~1 min)
+//   npm run bench -- --data ../shared/datasets/deepface-unit   (full run: about 20 min on 2 cores under load;
+//                                                                each run records its time in docs/benchmarks.md)
+//   node dist/bench/run.js --quick --data DIR                     (smoke run: small counts, 5-9 min under load)
 //   faceembed bench [--quick] [--out FILE] [--json FILE] [--data DIR]
 //   node dist/bench/run.js --from-json docs/benchmarks.json --out docs/benchmarks.md   (re-render only)
-//   npm run bench -- --tight-crops --data DIR   (only the tight-crop section: fast path on and off, ~3 min)
+//   npm run bench -- --tight-crops --data DIR   (only the tight-crop section: fast path on and off, 4-5 min)
 // A full run writes docs/benchmarks.md and docs/benchmarks.json unless --out / --json say
 // otherwise; a quick run writes only what --out / --json name. Progress goes to stderr.
 import { existsSync } from 'node:fs';
