@@ -3,7 +3,9 @@
 //    + extract_image_chip, with dlib's 68 landmarks) against ours from the same landmarks, and
 //    against the chips our detector's five points give.
 // 2. Accuracy: every photo of pairs.csv embedded once per chip variant (bench/parts/
-//    alignment-variants.ts), 5-fold accuracy (threshold from four folds) and AUC.
+//    alignment-variants.ts), 5-fold accuracy (threshold from four folds) and AUC, and the
+//    accuracy at the registry's shipped threshold, alone and with its size bands (the band of
+//    the pair's narrower face). The variant the product cuts and feeds is marked "(shipped)".
 // Flags: --pixels N (photos for part 1, default 200; 0 skips), --no-lfw (part 1 only),
 // --limit N (first N pairs of each fold for part 2), --dlib68 (part 2 also with dlib's landmarks),
 // --models facenet,arcface (the networks whose variants part 2 measures).
@@ -15,13 +17,23 @@ import { dlibFaceChipDetails, dlibFivePointTemplate } from '../src/detect/dlib-c
 import { extractDlibChip } from '../src/detect/dlib-resample.js';
 import { warpRgb } from '../src/detect/resample.js';
 import type { DetectedFace, Point } from '../src/domain/face.js';
+import { thresholdForFace } from '../src/domain/face-threshold.js';
 import { DEFAULT_LIMITS, decodeImage, decodeSquare, type RgbImage } from '../src/image/decode.js';
 import { embedChips } from '../src/inference/worker/embed-chip.js';
 import { FaceDetector } from '../src/inference/worker/face-detector.js';
 import { OnnxSession } from '../src/inference/worker/session.js';
 import { modelFile } from '../src/models/prepare.js';
 import { ModelRegistry, type ModelSpec } from '../src/models/registry.js';
-import { ARCFACE_VARIANTS, FACENET_VARIANTS, templateResidual, type PhotoFace } from './parts/alignment-variants.js';
+import { confusionAt } from './accuracy-metrics.js';
+import {
+  ARCFACE_VARIANTS,
+  FACENET_VARIANTS,
+  inputLabel,
+  isShipped,
+  templateResidual,
+  variantInput,
+  type PhotoFace,
+} from './parts/alignment-variants.js';
 import { REPO, quantile, round } from './parts/common.js';
 import { DlibReference, fivePointsOf68, pixelDifference, referenceMissing } from './parts/dlib-reference.js';
 import { cosine, foldAccuracy, lfwDevDir, readPairs } from './parts/lfw-folds.js';
@@ -62,14 +74,20 @@ async function cached<T>(name: string, make: () => Promise<T>): Promise<T> {
 
 const decode = async (file: string) => (await decodeImage(file, DEFAULT_LIMITS, 1024)).image;
 
-/** Our detector's five points per photo (null: no face), as the worker finds them. */
+interface OurFace {
+  five: Point[];
+  /** Box width in photo pixels: the size band the face falls in. */
+  width: number;
+}
+
+/** Our detector's face per photo (null: no face), as the worker finds it. */
 async function detectAll(detector: FaceDetector, dir: string, photos: readonly string[]) {
-  const key = `five-${detector.versions.blazeface}-${detector.versions.facemesh}-${photos.length}.json`;
+  const key = `faces-${detector.versions.blazeface}-${detector.versions.facemesh}-${photos.length}.json`;
   return cached(key, async () => {
-    const out: Record<string, Point[] | null> = {};
+    const out: Record<string, OurFace | null> = {};
     for (const [i, photo] of photos.entries()) {
       const face = await workerFace(detector, await decode(path.join(dir, 'img', photo)));
-      out[photo] = face ? face.landmarks : null;
+      out[photo] = face ? { five: face.landmarks, width: face.box[2] } : null;
       if (i % 500 === 0) console.error(`detected ${i}/${photos.length}`);
     }
     return out;
@@ -98,7 +116,7 @@ async function pixelProof(
   ref: DlibReference,
   dir: string,
   photos: readonly string[],
-  five: Record<string, Point[] | null>,
+  faces: Record<string, OurFace | null>,
 ) {
   const step = Math.max(1, Math.floor(photos.length / PIXEL_PHOTOS));
   const picked = photos.filter((_, i) => i % step === 0).slice(0, PIXEL_PHOTOS);
@@ -125,7 +143,7 @@ async function pixelProof(
     rows.same5.push(d5.max);
     rows.same5Mean.push(d5.mean);
     production.dlib5From68.push(pixelDifference(theirs.pixels, theirs5.pixels).mean);
-    const ourFive = five[photo];
+    const ourFive = faces[photo]?.five;
     if (ourFive) {
       const chip = extractDlibChip(image, dlibFaceChipDetails(ourFive, 150, 0.25)).pixels;
       production.dlib5.push(pixelDifference(theirs.pixels, chip).mean);
@@ -158,18 +176,21 @@ async function loadModel(registry: ModelRegistry, name: string) {
   return { spec, session };
 }
 
+const bandsLabel = (spec: ModelSpec) =>
+  `${spec.threshold}${(spec.sizeBands ?? []).map((b) => `, ${b.threshold} below ${b.belowWidth} px`).join('')}`;
+
 /** Part 2: every variant's embeddings of every photo, then the 5-fold protocol. */
 async function lfwAccuracy(
   dir: string,
   photos: readonly string[],
-  five: Record<string, Point[] | null>,
+  faces: Record<string, OurFace | null>,
   dlib68: Record<string, Point[] | null> | undefined,
   pairs: Awaited<ReturnType<typeof readPairs>>,
 ) {
   const registry = new ModelRegistry();
   const models = { facenet: await loadModel(registry, 'facenet'), arcface: await loadModel(registry, 'arcface') };
   const variants = [...FACENET_VARIANTS, ...ARCFACE_VARIANTS].filter(
-    (v) => MODELS.includes(v.model) && (dlib68 || !v.name.includes("dlib's 68")),
+    (v) => MODELS.includes(v.model) && (dlib68 || v.needs !== 'dlib68'),
   );
   const vectors = variants.map(() => new Map<string, Float32Array>());
   const missing = variants.map(() => 0);
@@ -177,14 +198,14 @@ async function lfwAccuracy(
   for (const [i, photo] of photos.entries()) {
     const file = path.join(dir, 'img', photo);
     const image = await decode(file);
-    const points = five[photo];
+    const points = faces[photo]?.five;
     const face: PhotoFace | undefined = points
       ? { five: points, ...(dlib68?.[photo] ? { dlib68: dlib68[photo]! } : {}) }
       : undefined;
     if (points) residual.push(templateResidual(points, arcfaceTemplate(1)));
     for (const [k, v] of variants.entries()) {
       const model = models[v.model];
-      const spec: ModelSpec = { ...model.spec, input: { ...model.spec.input, ...v.input } };
+      const spec: ModelSpec = { ...model.spec, input: variantInput(v, model.spec) };
       let chip = face ? v.chip(image, face) : undefined;
       if (!chip) {
         // As the worker does without a face: the whole photo as a tight crop.
@@ -199,22 +220,40 @@ async function lfwAccuracy(
   console.log(
     `\n## LFW dev, ${pairs.length} pairs, 5-fold protocol (threshold from four folds), ${photos.length} photos\n`,
   );
-  console.log(`Photos without a face of ours: ${Object.values(five).filter((p) => !p).length} (whole photo used)`);
+  console.log(`Photos without a face of ours: ${Object.values(faces).filter((p) => !p).length} (whole photo used)`);
   console.log(`ArcFace template residual of our five points (RMS, 112 px chip): ${stats(residual)}\n`);
+  // A pair's size band is its narrower face's, as bench/parts/small-faces.ts decides pairs.
+  const narrower = pairs.map((p) => {
+    const widths = [faces[p.a]?.width, faces[p.b]?.width].filter((w): w is number => w !== undefined);
+    return widths.length ? Math.min(...widths) : null;
+  });
+  for (const name of MODELS) {
+    const spec = models[name as keyof typeof models].spec;
+    const used = new Map<number, number>();
+    for (const t of narrower.map((w) => thresholdForFace(spec, w))) used.set(t, (used.get(t) ?? 0) + 1);
+    const counts = [...used].sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t}: ${n}`);
+    console.log(`${name} shipped threshold ${bandsLabel(spec)}; pairs per threshold: ${counts.join(', ')}`);
+  }
   console.log(
-    '| model | chip and input | 5-fold accuracy | sd | AUC | at shipped threshold | photos lacking landmarks |',
+    '\n| model | chip and input | 5-fold accuracy | sd | AUC | at shipped threshold | with its size bands | photos lacking landmarks |',
   );
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|');
   variants.forEach((v, k) => {
+    const spec = models[v.model].spec;
     const scored = pairs.map((p) => ({
       score: cosine(vectors[k]!.get(p.a)!, vectors[k]!.get(p.b)!),
       same: p.same,
       fold: p.fold,
     }));
-    const r = foldAccuracy(scored, models[v.model].spec.threshold);
+    const r = foldAccuracy(scored, spec.threshold);
+    const banded = confusionAt(
+      scored.map((p, i) => ({ same: p.same, score: p.score - thresholdForFace(spec, narrower[i]) })),
+      0,
+    ).accuracy;
     const pct = (x: number) => `${round(x * 100, 2)}%`;
+    const label = `${v.name}, ${inputLabel(variantInput(v, spec))}${isShipped(v, spec) ? ' (shipped)' : ''}`;
     console.log(
-      `| ${v.model} | ${v.name} | ${pct(r.accuracy)} | ${pct(r.sd)} | ${round(r.auc, 5)} | ${pct(r.atThreshold!)} | ${missing[k]} |`,
+      `| ${v.model} | ${label} | ${pct(r.accuracy)} | ${pct(r.sd)} | ${round(r.auc, 5)} | ${pct(r.atThreshold!)} | ${pct(banded)} | ${missing[k]} |`,
     );
   });
 }
@@ -231,15 +270,15 @@ async function main(): Promise<void> {
     : all;
   const photos = [...new Set(pairs.flatMap((p) => [p.a, p.b]))].sort();
   const detector = await FaceDetector.load(MODELS_DIR, 2);
-  const five = await detectAll(detector, dir, photos);
+  const faces = await detectAll(detector, dir, photos);
   const why = await referenceMissing();
   const ref = why ? undefined : await DlibReference.start();
   if (why) console.log(`dlib reference skipped: ${why}`);
   try {
-    if (ref && PIXEL_PHOTOS > 0) await pixelProof(ref, dir, photos, five);
+    if (ref && PIXEL_PHOTOS > 0) await pixelProof(ref, dir, photos, faces);
     if (flag('--no-lfw')) return;
     const dlib68 = ref && flag('--dlib68') ? await dlibLandmarks(ref, dir, photos) : undefined;
-    await lfwAccuracy(dir, photos, five, dlib68, pairs);
+    await lfwAccuracy(dir, photos, faces, dlib68, pairs);
   } finally {
     await ref?.close();
     await detector.release();

@@ -1,11 +1,12 @@
 // Where enrolment quality starts to cost verification (src/domain/enrolment-quality.ts), on LFW
-// dev same-person pairs with the attendance default model at its shipped threshold: the first
+// dev same-person pairs with the attendance default model at its shipped threshold, size bands
+// included (the probe face's width picks the band, as identification does): the first
 // photo of each pair is enrolled as PersonService enrols (its principal face, aligned on the
 // whole-photo scan's points), the second is the probe (`embed`, 'auto'). Three sweeps of the
 // enrolment photo: its face shrunk to a given width (the whole photo scaled, JPEG q90), blurred
 // by a Gaussian of a given sigma (its measured sharpness beside), and the natural spread of head
 // pose (|yaw| bins). Each row: pairs, median enrolment quality, median similarity, pairs accepted.
-// Run: npm run build && node dist/bench/enrolment-quality.js --data ../shared/datasets/lfw-dev [--pairs 400]
+// Run: npx tsc -p tsconfig.json && node dist/bench/enrolment-quality.js --data ../shared/datasets/lfw-dev [--pairs 400]
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp, { type Sharp } from 'sharp';
 import type { DetectedFace } from '../src/domain/face.js';
+import { thresholdForFace } from '../src/domain/face-threshold.js';
 import type { FaceQuality } from '../src/domain/face-quality.js';
 import { rankFaces } from '../src/domain/principal-face.js';
 import { cosineSimilarity } from '../src/domain/vector.js';
@@ -53,7 +55,8 @@ if (!existsSync(path.join(dir, 'pairs.csv'))) {
 const model = values.model!;
 const service = new EmbeddingService({ modelName: model, workers: 2, logger: createLogger('warn') });
 await service.ready();
-const threshold = service.resolveModel(model).threshold;
+const policy = service.resolveModel(model);
+const bandsLabel = `${policy.threshold}${(policy.sizeBands ?? []).map((b) => `, ${b.threshold} below ${b.belowWidth} px`).join('')}`;
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'faceembed-enrol-quality-'));
 
 /** As PersonService enrols: the principal face of the whole-photo scan, else the crop path's face. */
@@ -86,18 +89,34 @@ async function variant(file: string, edit: (img: Sharp, width: number) => Sharp)
   return out;
 }
 
+interface Probe {
+  embedding: Float32Array;
+  /** The shipped threshold for the probe's face (its size band). */
+  threshold: number;
+}
+
 interface Row {
   label: string;
   widths: number[];
   sharpness: number[];
   similarities: number[];
+  /** Per pair: the similarity reached the probe's threshold (a failed enrolment never does). */
+  accepted: boolean[];
 }
-const row = (label: string): Row => ({ label, widths: [], sharpness: [], similarities: [] });
-const add = (r: Row, e: Enrolled, probe: Float32Array) => {
+const row = (label: string): Row => ({ label, widths: [], sharpness: [], similarities: [], accepted: [] });
+const add = (r: Row, e: Enrolled | undefined, probe: Probe) => {
+  if (!e) {
+    r.similarities.push(-1);
+    r.accepted.push(false);
+    return;
+  }
   if (e.quality.widthPx !== null) r.widths.push(e.quality.widthPx);
   if (e.quality.sharpness !== null) r.sharpness.push(e.quality.sharpness);
-  r.similarities.push(cosineSimilarity(e.embedding, probe));
+  const similarity = cosineSimilarity(e.embedding, probe.embedding);
+  r.similarities.push(similarity);
+  r.accepted.push(similarity >= probe.threshold);
 };
+const thresholdsUsed = new Map<number, number>();
 
 const pairs = (await readFile(path.join(dir, 'pairs.csv'), 'utf8'))
   .trim()
@@ -113,24 +132,25 @@ const byWidth = new Map(WIDTHS.map((w) => [w, row(`face ${w} px wide`)]));
 const bySigma = new Map(SIGMAS.map((s) => [s, row(`blur sigma ${s}`)]));
 const byYaw = YAW_BINS.slice(0, -1).map((lo, i) => row(`|yaw| ${lo}-${YAW_BINS[i + 1]} deg`));
 function report(done: number): void {
+  const used = [...thresholdsUsed].sort((a, b) => b[1] - a[1]).map(([t, k]) => `${t}: ${k}`);
   console.log(
-    `${model} at its shipped threshold ${threshold}; ${done} LFW dev same-person pairs (${failed} without a face)`,
+    `${model} at its shipped threshold ${bandsLabel} (by the probe face's width; probes per threshold: ${used.join(', ')}); ${done} LFW dev same-person pairs (${failed} without a face)`,
   );
   console.log('\n| enrolment photo | pairs | median face width px | median sharpness | median similarity | accepted |');
   console.log('|---|---|---|---|---|---|');
   for (const r of [full, ...byWidth.values(), ...bySigma.values(), ...byYaw]) {
-    const accepted = r.similarities.filter((s) => s >= threshold).length;
+    const accepted = r.accepted.filter(Boolean).length;
     console.log(
       `| ${r.label} | ${r.similarities.length} | ${round(median(r.widths))} | ${round(median(r.sharpness))} | ${round(median(r.similarities), 3)} | ${accepted} (${round((100 * accepted) / Math.max(1, r.similarities.length))}%) |`,
     );
   }
   // Natural sharpness: acceptance by quartile of the enrolment face's own sharpness.
-  const natural = full.sharpness.map((s, i) => ({ s, sim: full.similarities[i]! })).sort((a, b) => a.s - b.s);
+  const natural = full.sharpness.map((s, i) => ({ s, accepted: full.accepted[i]! })).sort((a, b) => a.s - b.s);
   console.log('\n| natural sharpness (quartile) | pairs | sharpness range | accepted |');
   console.log('|---|---|---|---|');
   for (let q = 0; q < 4; q++) {
     const part = natural.slice(Math.floor((q * natural.length) / 4), Math.floor(((q + 1) * natural.length) / 4));
-    const accepted = part.filter((p) => p.sim >= threshold).length;
+    const accepted = part.filter((p) => p.accepted).length;
     console.log(
       `| Q${q + 1} | ${part.length} | ${round(part[0]?.s ?? NaN)}-${round(part.at(-1)?.s ?? NaN)} | ${accepted} (${round((100 * accepted) / Math.max(1, part.length))}%) |`,
     );
@@ -140,26 +160,24 @@ function report(done: number): void {
 let failed = 0;
 for (const [k, [x, y]] of chosen.entries()) {
   const enrolFile = path.join(dir, 'img', x!);
-  const probe = await service.generateEmbedding(path.join(dir, 'img', y!)).catch(() => undefined);
+  const embedded = await service.generateEmbedding(path.join(dir, 'img', y!)).catch(() => undefined);
   const base = await enrol(enrolFile);
-  if (!probe || !base) {
+  if (!embedded || !base) {
     failed++;
     continue;
   }
-  add(full, base, probe.embedding);
+  const probe = { embedding: embedded.embedding, threshold: thresholdForFace(policy, embedded.face.box?.[2]) };
+  thresholdsUsed.set(probe.threshold, (thresholdsUsed.get(probe.threshold) ?? 0) + 1);
+  add(full, base, probe);
   const yaw = Math.abs(base.quality.yaw ?? 0);
-  add(byYaw[YAW_BINS.findIndex((b, i) => yaw >= b && yaw < YAW_BINS[i + 1]!)] ?? byYaw.at(-1)!, base, probe.embedding);
+  add(byYaw[YAW_BINS.findIndex((b, i) => yaw >= b && yaw < YAW_BINS[i + 1]!)] ?? byYaw.at(-1)!, base, probe);
   const faceWidth = base.quality.widthPx ?? 100;
   for (const w of WIDTHS) {
     const file = await variant(enrolFile, (img, width) => img.resize(Math.max(8, Math.round((width * w) / faceWidth))));
-    const e = await enrol(file);
-    if (e) add(byWidth.get(w)!, e, probe.embedding);
-    else byWidth.get(w)!.similarities.push(-1);
+    add(byWidth.get(w)!, await enrol(file), probe);
   }
   for (const s of SIGMAS) {
-    const e = await enrol(await variant(enrolFile, (img) => img.blur(s)));
-    if (e) add(bySigma.get(s)!, e, probe.embedding);
-    else bySigma.get(s)!.similarities.push(-1);
+    add(bySigma.get(s)!, await enrol(await variant(enrolFile, (img) => img.blur(s))), probe);
   }
   if ((k + 1) % 10 === 0) process.stderr.write(`${k + 1}/${chosen.length}\n`);
   if ((k + 1) % 30 === 0 && k + 1 < chosen.length) report(k + 1);

@@ -1,7 +1,8 @@
 // The chips bench:alignment compares: for facenet, face-api's landmark box (shipped before) and
 // dlib's chip (from our five points, or from dlib's own 68 landmarks); for arcface, the ArcFace
 // template by a similarity transform or by the package demo's 3-point affine, fed with several
-// normalisations and channel orders.
+// normalisations and channel orders. Inputs are stated as changes to the registry's shipped input,
+// so the variant that is what the product cuts and feeds is found, not named (shippedVariant).
 import {
   arcfaceTemplate,
   boxWarp,
@@ -14,7 +15,7 @@ import { dlibFaceChipDetails } from '../../src/detect/dlib-chip.js';
 import { extractDlibChip } from '../../src/detect/dlib-resample.js';
 import { warpRgb, type RgbPixels } from '../../src/detect/resample.js';
 import type { Point } from '../../src/domain/face.js';
-import type { InputSpec } from '../../src/models/registry.js';
+import type { Alignment, InputSpec, ModelSpec } from '../../src/models/registry.js';
 
 /** What a photo offers a chip: our detector's five points, and dlib's 68 when the reference ran. */
 export interface PhotoFace {
@@ -23,10 +24,15 @@ export interface PhotoFace {
 }
 
 export interface Variant {
+  /** The chip; its input is described from the spec it is fed with (inputLabel). */
   name: string;
   model: 'facenet' | 'arcface';
+  /** The registry alignment this chip is when cut from our five points; unset: one the product never cuts. */
+  recipe?: Alignment['kind'];
+  /** Landmarks the chip needs beyond our five points. */
+  needs?: 'dlib68';
   /** Changes to the model's shipped input spec (normalisation, channel order). */
-  input?: Partial<InputSpec>;
+  input?: (shipped: InputSpec) => Partial<InputSpec>;
   /** The chip, or undefined when this variant needs landmarks the photo lacks. */
   chip(image: RgbPixels, face: PhotoFace): Uint8Array | undefined;
 }
@@ -53,35 +59,71 @@ export const FACENET_VARIANTS: readonly Variant[] = [
   {
     name: 'landmark box (face-api alignDlib), our 5 points',
     model: 'facenet',
+    recipe: 'landmark-box',
     chip: (image, f) => warpRgb(image, boxWarp(landmarkBox(f.five), 150), 150),
   },
-  { name: 'dlib chip 150/0.25, our 5 points', model: 'facenet', chip: (image, f) => dlibChip(f.five, image) },
-  { name: "dlib chip 150/0.25, dlib's 68 points", model: 'facenet', chip: (image, f) => dlibChip(f.dlib68, image) },
+  {
+    name: 'dlib chip 150/0.25, our 5 points',
+    model: 'facenet',
+    recipe: 'dlib-chip',
+    chip: (image, f) => dlibChip(f.five, image),
+  },
+  {
+    name: "dlib chip 150/0.25, dlib's 68 points",
+    model: 'facenet',
+    needs: 'dlib68',
+    chip: (image, f) => dlibChip(f.dlib68, image),
+  },
 ];
 
 const template = (image: RgbPixels, f: PhotoFace) => warpRgb(image, templateWarp(f.five, 1), 112);
+const otherOrder = (s: InputSpec): Partial<InputSpec> => ({ channelOrder: s.channelOrder === 'rgb' ? 'bgr' : 'rgb' });
 
 export const ARCFACE_VARIANTS: readonly Variant[] = [
-  { name: 'template (similarity), RGB, (x-127)/128', model: 'arcface', chip: template },
+  { name: 'template (similarity)', model: 'arcface', recipe: 'template', chip: template },
   {
-    name: 'template (similarity), RGB, (x-127.5)/128',
+    name: 'template (similarity)',
     model: 'arcface',
-    input: { mean: [127.5, 127.5, 127.5] },
+    recipe: 'template',
+    input: () => ({ mean: [127.5, 127.5, 127.5] }),
     chip: template,
   },
   {
-    name: 'template (similarity), RGB, (x-127.5)/127.5',
+    name: 'template (similarity)',
     model: 'arcface',
-    input: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+    recipe: 'template',
+    input: () => ({ mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] }),
     chip: template,
   },
-  { name: 'template (similarity), BGR, (x-127)/128', model: 'arcface', input: { channelOrder: 'bgr' }, chip: template },
+  { name: 'template (similarity)', model: 'arcface', recipe: 'template', input: otherOrder, chip: template },
   {
-    name: 'template (3-point affine, package demo), RGB, (x-127)/128',
+    // The package's own demo (lib/fr_feature.js): its affine, fed RGB as (x - 127) / 128.
+    name: 'template (3-point affine, package demo)',
     model: 'arcface',
+    input: () => ({ channelOrder: 'rgb', mean: [127, 127, 127], std: [128, 128, 128] }),
     chip: (image, f) => warpRgb(image, threePointAffine(arcfaceTemplate(1), f.five), 112),
   },
 ];
+
+/** The input a variant is fed: the model's shipped input with the variant's changes. */
+export const variantInput = (v: Variant, spec: ModelSpec): InputSpec => ({ ...spec.input, ...v.input?.(spec.input) });
+
+/** Whether the variant is what the product cuts and feeds: the registry's alignment and input, our five points. */
+export function isShipped(v: Variant, spec: ModelSpec): boolean {
+  const input = variantInput(v, spec);
+  return (
+    v.recipe === spec.alignment.kind &&
+    (Object.keys(spec.input) as (keyof InputSpec)[]).every(
+      (k) => JSON.stringify(input[k]) === JSON.stringify(spec.input[k]),
+    )
+  );
+}
+
+/** "BGR, (x - 127) / 128"; per-channel values when the channels differ. */
+export function inputLabel(input: InputSpec): string {
+  const one = (v: readonly number[]) => (v.every((x) => x === v[0]) ? `${v[0]}` : `[${v.join(', ')}]`);
+  return `${input.channelOrder.toUpperCase()}, (x - ${one(input.mean)}) / ${one(input.std)}`;
+}
 
 /** RMS distance (chip pixels) between the warped five points and the template they were fitted to. */
 export function templateResidual(five: readonly Point[], target: readonly Point[]): number {
