@@ -29,7 +29,7 @@ import { markdown, type LibraryTimes, type PathResult, type PhotoRow } from './d
 const FULL_RESOLUTION_SCAN: Partial<ScanOptions> = { minFaceInWindow: 24, stride: 480 };
 
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
-const OLD_MAX_SIDE = 1024; // the worker's working size for today's detector (runtime.ts)
+const OLD_MAX_SIDE = 1024; // the worker's working size for today's detector (WORKING_MAX_SIDE, image-chip.ts)
 
 async function sources(dataDir: string, detector: FaceDetector): Promise<FaceSource[]> {
   const files = (await readdir(dataDir)).filter((f) => /^img\d+\.jpg$/.test(f)).sort();

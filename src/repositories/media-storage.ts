@@ -1,6 +1,5 @@
 // Image files under the media root. Every path a client names is checked twice: lexically
-// (no '..', no absolute or drive paths, no NUL, nothing that decodes into one of those) and
-// after symlinks are resolved (realpath must stay inside the root).
+// (media-paths.ts) and after symlinks are resolved (realpath must stay inside the root).
 // The files the service writes live in its own folders (uploads/, and imports/ where commands
 // copy files from outside the root); each has one owner row and goes with it. They are stored
 // without metadata (image/clean.ts) and, with a media key, encrypted (image/sealed-file.ts).
@@ -10,19 +9,18 @@ import { mkdir, readFile, readdir, realpath, rename, rm, stat, unlink, writeFile
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FileNotFoundError, ImageTooLargeError, ValidationError } from '../errors.js';
+import { FileNotFoundError, ImageTooLargeError } from '../errors.js';
 import { cleanImage } from '../image/clean.js';
 import { DEFAULT_LIMITS, type ImageLimits } from '../image/decode.js';
 import { fileIsSealed, seal, unseal } from '../image/sealed-file.js';
+import { checkMediaKey } from './media-key-check.js';
+import { invalidPath, isInside, normaliseRelativePath } from './media-paths.js';
 
 export const UPLOADS_DIR = 'uploads';
 /** Where commands copy files from outside the media root (cli/commands/media-files.ts). */
 export const IMPORTS_DIR = 'imports';
 /** The folders whose files the service wrote and removes: everything else under the root is the client's. */
 export const SERVICE_DIRS: readonly string[] = Object.freeze([UPLOADS_DIR, IMPORTS_DIR]);
-/** Written at the first start with a media key: later starts prove their key opens it. */
-export const KEY_CHECK_FILE = '.media-key-check';
-const KEY_CHECK_TEXT = 'faceembed media key check v1';
 /** A file being written: renamed into place once whole, so a crash leaves only .part files. */
 export const PART_SUFFIX = '.part';
 
@@ -66,44 +64,6 @@ export interface StagedUpload {
   bytes: number;
 }
 
-const reject = (input: string, why: string): never => {
-  throw new ValidationError(`Invalid image_path: ${why}`, { image_path: input.slice(0, 300) });
-};
-
-function checkLexically(input: string, candidate: string): string[] {
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(candidate)) reject(input, 'control characters are not allowed');
-  if (candidate.includes('\\')) reject(input, 'backslashes are not allowed; use "/"');
-  if (candidate.startsWith('/') || /^[a-zA-Z]:/.test(candidate)) reject(input, 'must be relative to the media root');
-  const parts = candidate.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) reject(input, '".." segments are not allowed');
-  return parts;
-}
-
-/** The normalised relative form of a client-supplied path, or ValidationError. */
-export function normaliseRelativePath(input: string): string {
-  if (input.length === 0 || input.length > 1024) reject(input, 'must be 1 to 1024 characters');
-  const parts = checkLexically(input, input);
-  if (parts.length === 0) reject(input, 'names no file');
-  // A name is taken literally, but one that would turn into a traversal once some layer
-  // URL-decodes it (%2e%2e%2f, %252e…, %00) is refused too.
-  let decoded = input;
-  for (let round = 0; round < 3 && /%[0-9a-f]{2}/i.test(decoded); round++) {
-    try {
-      decoded = decodeURIComponent(decoded);
-    } catch {
-      break;
-    }
-    checkLexically(input, decoded);
-  }
-  return parts.join('/');
-}
-
-const isInside = (root: string, target: string): boolean => {
-  const rel = path.relative(root, target);
-  return rel === '' ? false : !rel.startsWith('..') && !path.isAbsolute(rel);
-};
-
 export class MediaStorage {
   readonly root: string;
   private realRoot: Promise<string> | undefined;
@@ -129,8 +89,8 @@ export class MediaStorage {
         throw new FileNotFoundError(`Image file not found: ${relPath}`, { image_path: relPath });
       throw err;
     }
-    if (!isInside(await this.rootReal(), real)) reject(input, 'resolves outside the media root');
-    if (!(await stat(real)).isFile()) reject(input, 'is not a regular file');
+    if (!isInside(await this.rootReal(), real)) invalidPath(input, 'resolves outside the media root');
+    if (!(await stat(real)).isFile()) invalidPath(input, 'is not a regular file');
     return { relPath, absPath: real };
   }
 
@@ -273,41 +233,7 @@ export class MediaStorage {
    * A wrong or missing key is a ValidationError, before anything is read or written.
    */
   async checkKey(): Promise<void> {
-    const file = path.join(this.root, KEY_CHECK_FILE);
-    const existing = await readFile(file).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
-    if (!this.key) {
-      if (existing)
-        throw new ValidationError(
-          'The media files are encrypted: set FACEEMBED_MEDIA_KEY_FILE (or FACEEMBED_MEDIA_KEY) to their key',
-          { check_file: KEY_CHECK_FILE },
-        );
-      return;
-    }
-    if (!existing) {
-      await mkdir(this.root, { recursive: true });
-      try {
-        await writeFile(file, seal(Buffer.from(KEY_CHECK_TEXT), this.key), { flag: 'wx' });
-        return;
-      } catch (err) {
-        // Another process starting at the same moment wrote it first: check against theirs.
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        return this.checkKey();
-      }
-    }
-    let opened: Buffer | undefined;
-    try {
-      opened = unseal(existing, this.key, KEY_CHECK_FILE);
-    } catch {
-      opened = undefined;
-    }
-    if (!opened || opened.toString() !== KEY_CHECK_TEXT)
-      throw new ValidationError(
-        'The media key does not open this media root (FACEEMBED_MEDIA_KEY_FILE or FACEEMBED_MEDIA_KEY is wrong)',
-        { check_file: KEY_CHECK_FILE },
-      );
+    return checkMediaKey(this.root, this.key);
   }
 
   private async readFile(absPath: string): Promise<Buffer> {

@@ -6,7 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadConfig, workerMediaKey } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/config.js';
+import { workerMediaKey } from '../../src/config/media-key.js';
 import type { FaceembedError } from '../../src/errors.js';
 
 const refused = (env: Record<string, string>, pattern: RegExp, secret?: string) =>

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
-import { MediaStorage, normaliseRelativePath } from '../../src/repositories/media-storage.js';
+import { normaliseRelativePath } from '../../src/repositories/media-paths.js';
+import { MediaStorage } from '../../src/repositories/media-storage.js';
 
 const isType = (type: string) => (e: Error & { type?: string }) => {
   assert.equal(e.type, type, e.message);

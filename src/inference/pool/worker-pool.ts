@@ -3,17 +3,11 @@
 // with several threads (onnxruntime#24486). Workers are recycled after N jobs or past an RSS
 // limit because releasing sessions leaks (onnxruntime#25325, #26831). Generic like piscina's
 // Piscina<T, R>: tasks (Req) and their outputs (Res) are opaque here; checks live above the pool.
+// This file queues and runs jobs; pool-workers.ts starts the workers and paces their restarts.
 import { OverloadedError, deserializeError, type FaceembedError, type WorkerCrashedError } from '../../errors.js';
 import type { FromWorker } from './messages.js';
-import { RESTART_CAUSES, resolvePoolOptions, restartDelay } from './pool-options.js';
-import type {
-  PoolEvent,
-  PoolLogger,
-  PoolStats,
-  ResolvedPoolOptions,
-  RestartCause,
-  WorkerPoolOptions,
-} from './pool-options.js';
+import { resolvePoolOptions } from './pool-options.js';
+import type { PoolEvent, PoolLogger, PoolStats, ResolvedPoolOptions, WorkerPoolOptions } from './pool-options.js';
 import {
   abortError,
   bootError,
@@ -25,9 +19,10 @@ import {
   poolClosedError,
 } from './pool-errors.js';
 import { PoolJob, deferred, type JobOutcome } from './pool-job.js';
-import { logMessage, logOutput } from './worker-logs.js';
+import { PoolWorkers, type Handle } from './pool-workers.js';
+import { logMessage } from './worker-logs.js';
 import { FifoQueue, type TaskQueue } from './task-queue.js';
-import { WorkerHandle, type WorkerExit, type WorkerSpawnSpec } from './worker-handle.js';
+import type { WorkerExit } from './worker-handle.js';
 
 export interface RunOptions {
   /** Aborting removes a waiting job, or kills the worker running it (and replaces the worker). */
@@ -36,22 +31,15 @@ export interface RunOptions {
   fields?: Record<string, unknown>;
 }
 
-type Handle<Req, Res> = WorkerHandle<PoolJob<Req, Res>, Req, Res>;
 const MiB = 1024 * 1024;
 const who = (h: { id: number; pid: number | undefined }) => ({ workerId: h.id, pid: h.pid });
 
 export class WorkerPool<Req, Res> {
   private readonly opts: ResolvedPoolOptions;
   private readonly log: PoolLogger;
-  private readonly spec: WorkerSpawnSpec;
-  private readonly handles = new Set<Handle<Req, Res>>();
+  private readonly workers: PoolWorkers<Req, Res>;
   private readonly queue: TaskQueue<PoolJob<Req, Res>> = new FifoQueue<PoolJob<Req, Res>>();
-  private readonly restarts = Object.fromEntries(RESTART_CAUSES.map((c) => [c, 0])) as Record<RestartCause, number>;
-  private nextWorkerId = 1;
   private nextJobId = 1;
-  /** Unexpected exits since the last completed job; drives the restart backoff. */
-  private crashStreak = 0;
-  private respawnTimer: NodeJS.Timeout | undefined;
   /** Set while workers fail to boot and none is ready: run() fails fast instead of waiting. */
   private bootFailure: WorkerCrashedError | undefined;
   private closing: Promise<void> | undefined;
@@ -60,14 +48,13 @@ export class WorkerPool<Req, Res> {
   constructor(options: WorkerPoolOptions) {
     this.opts = resolvePoolOptions(options);
     this.log = this.opts.logger;
-    this.spec = {
-      modulePath: this.opts.modulePath,
-      args: this.opts.args,
-      env: this.opts.env,
-      execArgv: this.opts.execArgv,
-    };
+    this.workers = new PoolWorkers<Req, Res>(
+      this.opts,
+      { message: (h, msg) => this.onMessage(h, msg), exit: (h, info) => this.onExit(h, info) },
+      (event) => this.emit(event),
+    );
     this.readyGate.promise.catch(() => {}); // a caller that never awaits ready() must not crash the process
-    for (let i = 0; i < this.opts.workers; i++) this.spawn();
+    this.workers.start();
   }
 
   /** Resolves once every worker has reported ready; rejects (WorkerCrashedError) if one fails to boot first. */
@@ -94,34 +81,18 @@ export class WorkerPool<Req, Res> {
   }
 
   stats(): PoolStats {
-    const s: PoolStats = {
-      workers: 0,
-      booting: 0,
-      busy: 0,
-      idle: 0,
-      queued: this.queue.size,
-      restarts: { ...this.restarts },
-      pids: [],
-    };
-    for (const h of this.handles) {
-      if (h.state !== 'booting' && h.state !== 'idle' && h.state !== 'busy') continue;
-      s.workers++;
-      s[h.state]++;
-      if (h.pid !== undefined) s.pids.push(h.pid);
-    }
-    return s;
+    return this.workers.stats(this.queue.size);
   }
 
   /** Waiting jobs reject; running ones get shutdownGraceMs to finish, then SIGKILL. Resolves when every child has exited. */
   close(): Promise<void> {
     if (this.closing) return this.closing;
-    const exits = [...this.handles].map((h) => h.exited);
+    const exits = [...this.workers].map((h) => h.exited);
     this.closing = Promise.all(exits).then(() => undefined);
-    clearTimeout(this.respawnTimer);
-    this.respawnTimer = undefined;
+    this.workers.stop();
     this.readyGate.reject(poolClosedError());
     for (const job of this.queue.drain()) job.reject(poolClosedError());
-    for (const h of this.handles) {
+    for (const h of this.workers) {
       h.leaveReason = 'close';
       h.state = 'retiring';
       if (!h.send({ type: 'shutdown' })) h.kill('SIGKILL');
@@ -132,58 +103,17 @@ export class WorkerPool<Req, Res> {
 
   private refuse(signal: AbortSignal | undefined): FaceembedError | undefined {
     if (this.closing) return poolClosedError();
-    if (this.bootFailure && !this.hasReadyWorker()) return copyError(this.bootFailure);
+    if (this.bootFailure && !this.workers.hasReady()) return copyError(this.bootFailure);
     if (signal?.aborted) return abortError(signal.reason);
-    const idle = [...this.handles].some((h) => h.state === 'idle' && h.alive);
+    const idle = [...this.workers].some((h) => h.state === 'idle' && h.alive);
     if (!idle && this.queue.size >= this.opts.queueLimit) {
       return new OverloadedError('Too many jobs waiting for a worker', { queueLimit: this.opts.queueLimit });
     }
     return undefined;
   }
 
-  private spawn(): void {
-    const h = new WorkerHandle<PoolJob<Req, Res>, Req, Res>(this.nextWorkerId++, this.spec, {
-      message: (handle, msg) => this.onMessage(handle, msg),
-      output: (handle, stream, line) => logOutput(this.log, handle, stream, line),
-      exit: (handle, info) => this.onExit(handle, info),
-      error: (handle, err) => this.log.warn({ workerId: handle.id, pid: handle.pid, err }, 'Worker process error'),
-    });
-    this.handles.add(h);
-    this.log.debug({ workerId: h.id, pid: h.pid }, 'Worker starting');
-    h.schedule(this.opts.bootTimeoutMs, () => {
-      if (h.state !== 'booting') return;
-      h.leaveReason = 'boot-timeout';
-      h.kill('SIGKILL');
-    });
-  }
-
-  private activeCount(): number {
-    return this.stats().workers;
-  }
-
-  private hasReadyWorker(): boolean {
-    return [...this.handles].some((h) => h.state === 'idle' || h.state === 'busy');
-  }
-
-  /** Tops the pool up to `workers`, after the backoff delay when workers keep dying. */
-  private ensureWorkers(): void {
-    if (this.closing || this.respawnTimer) return;
-    const delay = restartDelay(this.crashStreak, this.opts.backoffInitialMs, this.opts.backoffMaxMs);
-    if (delay === 0) return this.spawnMissing();
-    if (this.activeCount() >= this.opts.workers) return;
-    this.log.warn({ delayMs: delay, unexpectedExits: this.crashStreak }, 'Workers keep dying; delaying restart');
-    this.respawnTimer = setTimeout(() => {
-      this.respawnTimer = undefined;
-      this.spawnMissing();
-    }, delay);
-  }
-
-  private spawnMissing(): void {
-    for (let n = this.activeCount(); n < this.opts.workers; n++) this.spawn();
-  }
-
   private dispatch(): void {
-    for (const h of this.handles) {
+    for (const h of this.workers) {
       if (this.queue.size === 0) return;
       if (h.state !== 'idle' || !h.alive) continue;
       const job = this.queue.shift();
@@ -213,7 +143,7 @@ export class WorkerPool<Req, Res> {
 
   private onAbort(job: PoolJob<Req, Res>): void {
     if (this.queue.remove(job)) return job.reject(abortError(job.abortReason));
-    const h = [...this.handles].find((w) => w.job === job);
+    const h = [...this.workers].find((w) => w.job === job);
     job.reject(abortError(job.abortReason));
     if (h && h.state === 'busy') this.evict(h, 'abort');
   }
@@ -224,7 +154,7 @@ export class WorkerPool<Req, Res> {
     h.state = 'retiring';
     h.leaveReason = cause;
     h.kill('SIGKILL');
-    this.replace(h, cause);
+    this.workers.replace(h, cause);
   }
 
   /** Lets a worker finish and exit on its own (SIGKILL after the grace period); a replacement starts now. */
@@ -234,13 +164,7 @@ export class WorkerPool<Req, Res> {
     this.log.info({ workerId: h.id, pid: h.pid, jobsDone: h.jobsDone, ...fields }, `Recycling worker (${cause})`);
     if (!h.send({ type: 'shutdown' })) h.kill('SIGKILL');
     h.schedule(this.opts.shutdownGraceMs, () => h.kill('SIGKILL'));
-    this.replace(h, cause);
-  }
-
-  private replace(h: Handle<Req, Res>, cause: RestartCause): void {
-    this.restarts[cause]++;
-    this.emit({ type: 'restart', cause, workerId: h.id, pid: h.pid });
-    this.ensureWorkers();
+    this.workers.replace(h, cause);
   }
 
   private onMessage(h: Handle<Req, Res>, msg: FromWorker<Res>): void {
@@ -286,7 +210,7 @@ export class WorkerPool<Req, Res> {
     }
     h.job = undefined;
     h.jobsDone++;
-    this.crashStreak = 0;
+    this.workers.jobCompleted();
     if (msg.type === 'error') job.reject(deserializeError(msg.error));
     else job.resolve(msg.output);
     if (h.state !== 'busy') return; // closing: the worker exits next
@@ -301,7 +225,7 @@ export class WorkerPool<Req, Res> {
   private onExit(h: Handle<Req, Res>, info: WorkerExit): void {
     const wasState = h.state;
     h.state = 'dead';
-    this.handles.delete(h);
+    this.workers.remove(h);
     const job = h.job;
     h.job = undefined;
     const details = exitDetails(who(h), info);
@@ -310,10 +234,10 @@ export class WorkerPool<Req, Res> {
       job?.reject(poolClosedError(details)); // only close() leaves a job on a worker the pool ended
       return;
     }
-    this.crashStreak++;
+    this.workers.unexpectedExit();
     if (wasState === 'booting') {
       this.onBootFailure(h, info);
-      this.replace(h, 'boot-crash');
+      this.workers.replace(h, 'boot-crash');
       return;
     }
     this.log.error(
@@ -327,7 +251,7 @@ export class WorkerPool<Req, Res> {
     } else if (job) {
       job.reject(jobCrashError(who(h), info, job.attempts));
     }
-    this.replace(h, 'crash');
+    this.workers.replace(h, 'crash');
     this.dispatch();
   }
 
@@ -340,7 +264,7 @@ export class WorkerPool<Req, Res> {
     });
     this.log.error({ ...err.details, stderr: info.stderrTail }, err.message);
     this.readyGate.reject(err);
-    if (this.hasReadyWorker()) return;
+    if (this.workers.hasReady()) return;
     // Nothing can serve: fail what waits rather than let it hang through the backoff.
     this.bootFailure = err;
     for (const job of this.queue.drain()) job.reject(copyError(err));

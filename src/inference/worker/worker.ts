@@ -4,7 +4,8 @@
 //   node worker.js --ipc '<WorkerSettings>'  long-lived pool worker running inference/protocol.ts tasks over IPC
 import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { loadConfig, workerMediaKey } from '../../config/config.js';
+import { loadConfig } from '../../config/config.js';
+import { workerMediaKey } from '../../config/media-key.js';
 import { serializeError } from '../../errors.js';
 import { setMediaKey } from '../../image/sealed-file.js';
 import { serveWorker } from '../pool/serve-worker.js';
