@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { FaceCropService } from '../../../services/face-crop.service.js';
-import { imageMediaType } from '../../media-type.js';
+import { IMAGE_BYTES, sendStoredImage } from '../../stored-image.js';
 import { access } from '../../plugins/access.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
 import { CropParams } from './schema.js';
@@ -20,20 +20,14 @@ export const faceCropImageRoute: FastifyPluginAsync<{ service: FaceCropService }
         summary: "The face crop's image file",
         params: CropParams,
         response: {
-          200: {
-            description: 'The image bytes',
-            content: { 'image/*': { schema: { type: 'string', format: 'binary' } } },
-          },
+          200: IMAGE_BYTES,
           ...errorResponses,
         },
       },
     },
     async (request, reply) => {
       const { file, data } = await service.cropImageData(request.params.id);
-      const type = imageMediaType(file.absPath);
-      // Crops are immutable once stored; a deleted id is never reused for another image.
-      reply.header('Cache-Control', 'private, max-age=3600');
-      return reply.type(type).send(data);
+      return sendStoredImage(reply, file.absPath, data);
     },
   );
 };

@@ -5,7 +5,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { JobService } from '../../../services/job.service.js';
 import type { SessionService } from '../../../services/session.service.js';
-import { imageMediaType } from '../../media-type.js';
+import { IMAGE_BYTES, sendStoredImage } from '../../stored-image.js';
 import { access } from '../../plugins/access.js';
 import { apiSecurity, errorResponses } from '../../schemas.js';
 import { requireJobs } from '../jobs/index.js';
@@ -70,19 +70,14 @@ export const sessionPhotoRoutes: FastifyPluginAsync<SessionPhotoRoutesOptions> =
         summary: "A session photo's image file",
         params: PhotoParams,
         response: {
-          200: {
-            description: 'The image bytes',
-            content: { 'image/*': { schema: { type: 'string', format: 'binary' } } },
-          },
+          200: IMAGE_BYTES,
           ...errorResponses,
         },
       },
     },
     async (request, reply) => {
       const { file, data } = await sessions.photoImage(request.params.id, request.params.photo_id);
-      const type = imageMediaType(file.absPath);
-      reply.header('Cache-Control', 'private, max-age=3600');
-      return reply.type(type).send(data);
+      return sendStoredImage(reply, file.absPath, data);
     },
   );
 
