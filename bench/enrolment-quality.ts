@@ -98,7 +98,8 @@ interface Probe {
 interface Row {
   label: string;
   widths: number[];
-  sharpness: number[];
+  /** Per pair whose enrolment face has a sharpness: it, and whether the pair was accepted. */
+  sharpness: { s: number; accepted: boolean }[];
   similarities: number[];
   /** Per pair: the similarity reached the probe's threshold (a failed enrolment never does). */
   accepted: boolean[];
@@ -111,10 +112,11 @@ const add = (r: Row, e: Enrolled | undefined, probe: Probe) => {
     return;
   }
   if (e.quality.widthPx !== null) r.widths.push(e.quality.widthPx);
-  if (e.quality.sharpness !== null) r.sharpness.push(e.quality.sharpness);
   const similarity = cosineSimilarity(e.embedding, probe.embedding);
   r.similarities.push(similarity);
   r.accepted.push(similarity >= probe.threshold);
+  if (e.quality.sharpness !== null)
+    r.sharpness.push({ s: e.quality.sharpness, accepted: similarity >= probe.threshold });
 };
 const thresholdsUsed = new Map<number, number>();
 
@@ -141,11 +143,11 @@ function report(done: number): void {
   for (const r of [full, ...byWidth.values(), ...bySigma.values(), ...byYaw]) {
     const accepted = r.accepted.filter(Boolean).length;
     console.log(
-      `| ${r.label} | ${r.similarities.length} | ${round(median(r.widths))} | ${round(median(r.sharpness))} | ${round(median(r.similarities), 3)} | ${accepted} (${round((100 * accepted) / Math.max(1, r.similarities.length))}%) |`,
+      `| ${r.label} | ${r.similarities.length} | ${round(median(r.widths))} | ${round(median(r.sharpness.map((x) => x.s)))} | ${round(median(r.similarities), 3)} | ${accepted} (${round((100 * accepted) / Math.max(1, r.similarities.length))}%) |`,
     );
   }
   // Natural sharpness: acceptance by quartile of the enrolment face's own sharpness.
-  const natural = full.sharpness.map((s, i) => ({ s, accepted: full.accepted[i]! })).sort((a, b) => a.s - b.s);
+  const natural = [...full.sharpness].sort((a, b) => a.s - b.s);
   console.log('\n| natural sharpness (quartile) | pairs | sharpness range | accepted |');
   console.log('|---|---|---|---|');
   for (let q = 0; q < 4; q++) {
